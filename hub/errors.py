@@ -1,0 +1,122 @@
+"""Every exception billing-hub raises on purpose, in one tree.
+
+Catch ``HubError`` to catch them all. Each message is written for the person
+running the hub: it says what went wrong and, where there is one, what to do
+next. Secrets never appear in a message (``hub.secrets`` redacts them).
+
+    HubError
+    ├── ConfigError            the TOML file or a value in it is wrong
+    ├── PluginError            a plugin failed to load or answered nonsense
+    ├── StoreError             the database is unreachable or not migrated
+    ├── CurrencyError          an unknown currency or two that must not mix
+    ├── RecordRejected         one record failed validation (quarantined)
+    └── ConnectorError         a connector could not do its work
+        ├── TransientError     worth retrying (timeouts, 429, 5xx)
+        ├── FatalError         retrying will not help (bad credentials, 4xx)
+        └── WebhookSignatureError  a webhook delivery failed verification
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class HubError(Exception):
+    """Base class of every error billing-hub raises deliberately."""
+
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text}\n  -> {self.hint}" if self.hint else text
+
+
+class ConfigError(HubError):
+    """The configuration file is missing, unreadable or has a bad value.
+
+    ``path`` is the dotted path of the offending value in the TOML file
+    (``connectors.bank.files[0].encoding``) when one is known.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, hint: str | None = None) -> None:
+        self.path = path
+        prefix = f"{path}: " if path else ""
+        super().__init__(prefix + message, hint=hint)
+
+
+class PluginError(HubError):
+    """A plugin could not be imported or registered something invalid."""
+
+
+class StoreError(HubError):
+    """The store cannot be opened, or its schema is not at the expected version."""
+
+
+class CurrencyError(HubError, ValueError):
+    """An unknown currency code, or amounts in two currencies combined."""
+
+
+class ConnectorError(HubError):
+    """A connector failed to talk to its system."""
+
+    def __init__(self, message: str, *, connector: str | None = None, hint: str | None = None):
+        self.connector = connector
+        prefix = f"[{connector}] " if connector else ""
+        super().__init__(prefix + message, hint=hint)
+
+
+class TransientError(ConnectorError):
+    """A failure that may go away when retried (throttling, timeouts, 5xx)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        connector: str | None = None,
+        retry_after: float | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, connector=connector, hint=hint)
+
+
+class FatalError(ConnectorError):
+    """A failure that retrying cannot fix (bad credentials, a rejected request)."""
+
+
+class WebhookSignatureError(ConnectorError):
+    """A webhook delivery whose signature, timestamp or id did not verify."""
+
+
+class RecordRejected(HubError):
+    """One incoming record that cannot become a canonical record.
+
+    Carries the raw content exactly as the source gave it, where it came from
+    (``location``: a file and line, an API object id) and a reason a
+    coordinator can read. The sync engine quarantines it and goes on.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        raw: Mapping[str, Any] | str,
+        location: str = "",
+        entity: str = "",
+        external_id: str | None = None,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.reason = reason
+        self.external_id = external_id
+        self.raw = raw
+        self.location = location
+        self.entity = entity
+        self.details = details or []
+        where = f"{location}: " if location else ""
+        super().__init__(where + reason)

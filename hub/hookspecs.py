@@ -1,0 +1,89 @@
+"""The hooks a billing-hub plugin can implement.
+
+Every hook is named ``hub_<what it is about>``. Registration hooks
+(``hub_connectors``) answer "what do you offer?" with small typed objects;
+the objects do the work. Observer hooks (``hub_records_pulled``,
+``hub_sync_finished``) are told what happened; one observer's failure is
+logged and does not stop the others or the sync.
+
+A plugin is a module (or object) with functions decorated by
+:data:`hookimpl`, registered through the ``billing_hub`` entry-point group::
+
+    # pyproject.toml of your package
+    [project.entry-points.billing_hub]
+    acme = "acme_billing.plugin"
+
+    # acme_billing/plugin.py
+    from hub.hookspecs import hookimpl
+    from hub.connector import ConnectorSpec, EntitySupport
+
+    @hookimpl
+    def hub_connectors():
+        yield ConnectorSpec(name="acme", description="ACME ERP", config_model=AcmeConfig,
+                            entities=(EntitySupport("invoice"),), factory=AcmeConnector)
+
+An implementation may take fewer arguments than the spec names, so hooks can
+gain arguments without breaking existing plugins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pluggy
+
+from hub.connector import ConnectorSpec
+from hub.outcomes import EntityCounts, RunSummary
+
+PROJECT = "billing_hub"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class HubSpec:
+    """The hook specifications of billing-hub."""
+
+    @hookspec
+    def hub_connectors(self) -> Iterable[ConnectorSpec]:  # type: ignore[empty-body]
+        """Offer connector types.
+
+        Return or yield :class:`hub.connector.ConnectorSpec` objects. Each
+        name must be unique across installed plugins; a config selects one
+        with ``type = "<name>"``. Example::
+
+            @hookimpl
+            def hub_connectors():
+                yield ConnectorSpec(
+                    name="acme", description="ACME ERP invoices",
+                    config_model=AcmeConfig,
+                    entities=(EntitySupport("invoice", incremental=True),),
+                    factory=AcmeConnector,
+                )
+        """
+
+    @hookspec
+    def hub_records_pulled(self, source: str, entity: str, counts: EntityCounts) -> None:
+        """Observe one committed page of a pull.
+
+        Called after the page's transaction committed, with the counts of that
+        page only (created, updated, unchanged, quarantined). Useful for
+        metrics and progress in other front ends. Example::
+
+            @hookimpl
+            def hub_records_pulled(source, entity, counts):
+                statsd.incr(f"billing_hub.{source}.{entity}.created", counts.created)
+        """
+
+    @hookspec
+    def hub_sync_finished(self, summary: RunSummary) -> None:
+        """Observe the end of a sync run, successful or not.
+
+        ``summary`` holds the run id, the connector, the status, the counts per
+        entity and the error, if any. Example::
+
+            @hookimpl
+            def hub_sync_finished(summary):
+                if summary.status != "succeeded":
+                    pager.alert(f"billing-hub sync of {summary.connector} failed")
+        """

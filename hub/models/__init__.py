@@ -1,0 +1,30 @@
+"""The canonical model every connector maps into and out of.
+
+``ENTITY_MODELS`` maps an entity name (as used in configs, the store and
+hooks) to its model class.
+"""
+
+from __future__ import annotations
+
+from hub.models.bank import BankTransaction
+from hub.models.base import CanonicalRecord, CurrencyCode
+from hub.models.customer import Customer
+from hub.models.invoice import Invoice, InvoiceLine, InvoiceStatus
+from hub.models.payment import Payment, PaymentApplication
+
+ENTITY_MODELS: dict[str, type[CanonicalRecord]] = {
+    model.entity: model for model in (Customer, Invoice, Payment, BankTransaction)
+}
+
+__all__ = [
+    "ENTITY_MODELS",
+    "BankTransaction",
+    "CanonicalRecord",
+    "CurrencyCode",
+    "Customer",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "Payment",
+    "PaymentApplication",
+]

@@ -1,0 +1,75 @@
+"""What every canonical record shares: where it came from and what it said."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from hub.errors import CurrencyError
+from hub.money import normalize_currency, quantize
+
+
+def _currency(value: str) -> str:
+    try:
+        return normalize_currency(value)
+    except CurrencyError as exc:
+        raise ValueError(str(exc).split("\n")[0]) from None
+
+
+CurrencyCode = Annotated[str, AfterValidator(_currency)]
+"""An ISO 4217 code; any case on input, upper case once validated."""
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class CanonicalRecord(BaseModel):
+    """Base of Customer, Invoice, Payment and the other canonical records.
+
+    ``source`` is the connector instance that produced the record (``stripe``,
+    ``bank``), ``external_id`` the source's own id for it, ``source_modified``
+    the source's own last-modified time when it has one, and ``raw`` the payload
+    exactly as the source gave it, so any figure can be traced back.
+    """
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+        validate_default=False,
+    )
+
+    entity: ClassVar[str]
+
+    source: NonEmpty
+    external_id: NonEmpty
+    source_modified: datetime | None = None
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+
+def check_precision(model: str, field: str, value: Decimal | None, currency: str) -> None:
+    """Raise a ``ValueError`` naming the field when ``value`` is finer than the currency."""
+    if value is None:
+        return
+    if not value.is_finite():
+        raise ValueError(f"{field} must be a finite amount, got {value}")
+    try:
+        quantize(value, currency)
+    except CurrencyError as exc:
+        raise ValueError(f"{field}: {str(exc).splitlines()[0]}") from None
+
+
+def check_same_currency(field: str, value: str | None, document_currency: str) -> None:
+    if value is not None and value != document_currency:
+        raise ValueError(
+            f"{field} is in {value} but the document is in {document_currency}: "
+            "one document cannot mix currencies"
+        )
+
+
+def as_date(value: date | datetime | None) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value

@@ -1,0 +1,27 @@
+"""The canonical customer."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from hub.models.base import CanonicalRecord, CurrencyCode, NonEmpty
+
+
+class Customer(CanonicalRecord):
+    """Someone who is invoiced and pays.
+
+    ``metadata`` carries references to the same customer in other systems
+    (``{"quickbooks_id": "58"}``); the reconciler links on them first.
+    """
+
+    entity: ClassVar[str] = "customer"
+
+    name: NonEmpty
+    email: str | None = None
+    phone: str | None = None
+    currency: CurrencyCode | None = None
+    tax_id: str | None = None
+    terms: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,62 @@
+"""Secrets are written in the config as ``env:NAME`` and never shown.
+
+:data:`SecretRef` is a pydantic type: it accepts ``env:NAME``, reads the
+variable when the config is loaded and holds the value as a ``SecretStr``
+(which prints as ``**********``). A secret typed into the config in clear text
+is refused, so it never ends up in a repository or a backup of the config.
+:class:`RedactingFilter` scrubs known secret values from log records as a
+second line of defence.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Annotated
+
+from pydantic import BeforeValidator, SecretStr
+
+ENV_PREFIX = "env:"
+
+_known_secrets: set[str] = set()
+
+
+def _resolve(value: object) -> SecretStr:
+    if isinstance(value, SecretStr):
+        return value
+    if not isinstance(value, str) or not value.startswith(ENV_PREFIX):
+        raise ValueError(
+            "secrets must be written as env:VARIABLE_NAME and kept in the environment, "
+            "not in the config file"
+        )
+    name = value[len(ENV_PREFIX):].strip()
+    if not name:
+        raise ValueError("env: needs a variable name, e.g. env:STRIPE_API_KEY")
+    secret = os.environ.get(name)
+    if secret is None or secret == "":
+        raise ValueError(f"environment variable {name} is not set")
+    if len(secret) >= 4:
+        _known_secrets.add(secret)
+    return SecretStr(secret)
+
+
+SecretRef = Annotated[SecretStr, BeforeValidator(_resolve)]
+"""A secret given as ``env:NAME`` in the config."""
+
+
+def redact(text: str) -> str:
+    """Replace every secret the hub has loaded with ``**********``."""
+    for secret in _known_secrets:
+        if secret in text:
+            text = text.replace(secret, "**********")
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that removes loaded secrets from messages."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _known_secrets:
+            record.msg = redact(record.getMessage())
+            record.args = None
+        return True

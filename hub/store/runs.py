@@ -1,0 +1,116 @@
+"""Runs: every sync (and later reconcile) is recorded with its counts and errors."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hub.outcomes import EntityCounts, RunSummary
+from hub.store.clock import as_utc
+from hub.store.schema import runs
+
+RUNNING = "running"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+INTERRUPTED = "interrupted"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def start(conn: Connection, kind: str, connector: str, now: datetime) -> int:
+    result = conn.execute(
+        runs.insert().values(
+            kind=kind, connector=connector, status=RUNNING, started_at=now, counts="{}",
+            pid=os.getpid(), host=socket.gethostname(),
+        )
+    )
+    pk = result.inserted_primary_key
+    assert pk is not None
+    return int(pk[0])
+
+
+def live_run(conn: Connection, kind: str, connector: str) -> tuple[int, int] | None:
+    """(run id, pid) of a run of ``connector`` still in progress on this host, if any."""
+    host = socket.gethostname()
+    rows = conn.execute(
+        sa.select(runs.c.id, runs.c.pid, runs.c.host).where(
+            runs.c.kind == kind, runs.c.connector == connector, runs.c.status == RUNNING
+        )
+    ).all()
+    for rid, pid, rhost in rows:
+        if rhost == host and pid is not None and pid != os.getpid() and _pid_alive(pid):
+            return rid, pid
+    return None
+
+
+def close_abandoned(conn: Connection, kind: str, connector: str, now: datetime) -> list[int]:
+    """Mark runs whose process died (killed, power cut) as interrupted."""
+    host = socket.gethostname()
+    closed: list[int] = []
+    rows = conn.execute(
+        sa.select(runs.c.id, runs.c.pid, runs.c.host).where(
+            runs.c.kind == kind, runs.c.connector == connector, runs.c.status == RUNNING
+        )
+    ).all()
+    for rid, pid, rhost in rows:
+        if rhost == host and (pid is None or not _pid_alive(pid)):
+            conn.execute(
+                runs.update().where(runs.c.id == rid).values(
+                    status=INTERRUPTED, finished_at=now,
+                    error="the process stopped before the run finished (killed or crashed); "
+                          "the next sync resumed from the last committed page",
+                )
+            )
+            closed.append(rid)
+    return closed
+
+
+def add_counts(conn: Connection, run_id: int, entity: str, counts: EntityCounts) -> None:
+    current = conn.execute(sa.select(runs.c.counts).where(runs.c.id == run_id)).scalar() or "{}"
+    data: dict[str, Any] = orjson.loads(current)
+    merged = EntityCounts.from_dict(data.get(entity, {}))
+    merged.add(counts)
+    data[entity] = merged.as_dict()
+    conn.execute(runs.update().where(runs.c.id == run_id).values(counts=orjson.dumps(data).decode()))
+
+
+def finish(conn: Connection, run_id: int, status: str, now: datetime, error: str | None = None) -> None:
+    conn.execute(
+        runs.update().where(runs.c.id == run_id).values(status=status, finished_at=now, error=error)
+    )
+
+
+def _summary(row: sa.Row[Any]) -> RunSummary:
+    m = row._mapping
+    counts = {k: EntityCounts.from_dict(v) for k, v in orjson.loads(m["counts"] or "{}").items()}
+    return RunSummary(
+        run_id=m["id"], kind=m["kind"], connector=m["connector"], status=m["status"],
+        started_at=as_utc(m["started_at"]) or m["started_at"],
+        finished_at=as_utc(m["finished_at"]), counts=counts, error=m["error"],
+    )
+
+
+def get(conn: Connection, run_id: int) -> RunSummary | None:
+    row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).first()
+    return _summary(row) if row else None
+
+
+def recent(conn: Connection, limit: int = 20, connector: str | None = None) -> list[RunSummary]:
+    stmt = sa.select(runs).order_by(runs.c.id.desc()).limit(limit)
+    if connector:
+        stmt = stmt.where(runs.c.connector == connector)
+    return [_summary(r) for r in conn.execute(stmt)]

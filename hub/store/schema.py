@@ -1,0 +1,169 @@
+"""The store's tables (SQLAlchemy Core). Alembic migrations create them.
+
+Amounts that the reconciler compares are kept as integer minor units next to
+their currency (exact on SQLite, whose NUMERIC is a float); the full record is
+kept as the canonical JSON, and the source's payload beside it.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+TS = sa.DateTime(timezone=True)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("connector", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("started_at", TS, nullable=False),
+    sa.Column("finished_at", TS),
+    sa.Column("counts", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("error", sa.Text),
+    sa.Column("pid", sa.Integer),
+    sa.Column("host", sa.String(255)),
+    sa.Index("ix_runs_connector_started", "connector", "started_at"),
+)
+
+records = sa.Table(
+    "records",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("entity", sa.String(64), nullable=False),
+    sa.Column("external_id", sa.String(500), nullable=False),
+    sa.Column("content_hash", sa.String(32), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False),
+    sa.Column("location", sa.Text),
+    sa.Column("number", sa.String(200)),
+    sa.Column("party", sa.String(500)),
+    sa.Column("customer_ref", sa.String(500)),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("amount_minor", sa.BigInteger),
+    sa.Column("open_minor", sa.BigInteger),
+    sa.Column("status", sa.String(32)),
+    sa.Column("doc_date", sa.Date),
+    sa.Column("due_date", sa.Date),
+    sa.Column("source_modified", TS),
+    sa.Column("first_seen_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("last_run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="SET NULL")),
+    sa.Column("deleted_at", TS),
+    sa.UniqueConstraint("source", "entity", "external_id"),
+    sa.Index("ix_records_entity_number", "entity", "number"),
+    sa.Index("ix_records_entity_customer", "entity", "customer_ref"),
+)
+
+links = sa.Table(
+    "links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("left_id", sa.Integer, sa.ForeignKey("records.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("right_id", sa.Integer, sa.ForeignKey("records.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("method", sa.String(32), nullable=False),  # reference | rule | manual
+    sa.Column("rule", sa.String(200)),
+    sa.Column("state", sa.String(16), nullable=False, server_default="linked"),  # or rejected
+    sa.Column("confidence", sa.String(16)),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("created_by", sa.String(200)),
+    sa.UniqueConstraint("left_id", "right_id"),
+)
+
+cursors = sa.Table(
+    "cursors",
+    metadata,
+    sa.Column("source", sa.String(200), primary_key=True),
+    sa.Column("entity", sa.String(64), primary_key=True),
+    sa.Column("cursor", sa.Text, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="SET NULL")),
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("entity", sa.String(64), nullable=False),
+    sa.Column("fingerprint", sa.String(32), nullable=False),
+    sa.Column("external_id", sa.String(500)),
+    sa.Column("location", sa.Text),
+    sa.Column("raw", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("details", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("first_seen_at", TS, nullable=False),
+    sa.Column("last_seen_at", TS, nullable=False),
+    sa.Column("times_seen", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="SET NULL")),
+    sa.Column("resolved_at", TS),
+    sa.UniqueConstraint("source", "entity", "fingerprint"),
+    sa.Index("ix_quarantine_external", "source", "entity", "external_id"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("target", sa.String(200), nullable=False),
+    sa.Column("entity", sa.String(64), nullable=False),
+    sa.Column("operation", sa.String(32), nullable=False),
+    sa.Column("record_id", sa.Integer, sa.ForeignKey("records.id", ondelete="SET NULL")),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("idempotency_key", sa.String(255), nullable=False, unique=True),
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("result", sa.Text),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("sent_at", TS),
+    sa.Index("ix_outbox_status_target", "status", "target"),
+)
+
+findings = sa.Table(
+    "findings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("record_ids", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("customer", sa.String(500)),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("money_at_stake_minor", sa.BigInteger),
+    sa.Column("explanation", sa.Text, nullable=False),
+    sa.Column("details", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("note", sa.Text),
+    sa.Column("actor", sa.String(200)),
+    sa.Column("first_seen_at", TS, nullable=False),
+    sa.Column("last_seen_at", TS, nullable=False),
+    sa.Column("resolved_at", TS),
+    sa.Index("ix_findings_status_kind", "status", "kind"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(500)),
+    sa.Column("details", sa.Text, nullable=False, server_default="{}"),
+)

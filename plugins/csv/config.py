@@ -1,0 +1,76 @@
+"""How a CSV file maps onto canonical records: the connector's TOML section.
+
+::
+
+    [connectors.bank]
+    type = "csv"
+
+    [[connectors.bank.files]]
+    path = "exports/ubs.csv"             # relative to the config file
+    entity = "bank_transaction"          # customer | invoice | payment | bank_transaction
+    preset = "bank-debit-credit"         # optional: a named starting point
+    encoding = "utf-8"                   # utf-8 (a BOM is fine), cp1252, latin-1
+    delimiter = ";"                      # "," ";" "\\t" or "auto"
+    decimal = "."                        # "." or ","
+    thousands = "'"                      # "" "," "." "'" or " "
+    date_format = "%d.%m.%Y"             # strptime, or "iso" / "day-first" / "month-first"
+    id_columns = ["N° de transaction"]   # default: derived from the row's content
+    defaults = { currency = "CHF" }      # values for fields no column provides
+
+    [connectors.bank.files.columns]      # canonical field = column (or columns, joined)
+    booked_date = "Date de valeur"
+    description = ["Description 1", "Description 2"]
+    debit = "Débit"
+    credit = "Crédit"
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Entity = Literal["customer", "invoice", "payment", "bank_transaction"]
+Encoding = Literal["utf-8", "utf-8-sig", "cp1252", "latin-1", "iso-8859-1", "iso-8859-15"]
+
+
+class FileMapping(BaseModel):
+    """One CSV file (or a glob of files with the same layout) and how to read it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    entity: Entity
+    preset: str | None = None
+    encoding: Encoding | None = None
+    delimiter: str | None = None
+    quotechar: str = '"'
+    decimal: Literal[".", ","] | None = None
+    thousands: Literal["", ",", ".", "'", " ", "\u00a0", "\u202f"] | None = None
+    date_format: str | None = None
+    skip_rows: int = Field(default=0, ge=0)
+    id_columns: list[str] | None = None
+    columns: dict[str, str | list[str]] = Field(default_factory=dict)
+    defaults: dict[str, str] = Field(default_factory=dict)
+    status_map: dict[str, str] = Field(default_factory=dict)
+    negate_amounts: bool = False
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_char(cls, value: str | None) -> str | None:
+        if value is None or value == "auto":
+            return value
+        if value in ("\\t", "tab"):
+            return "\t"
+        if len(value) != 1:
+            raise ValueError('delimiter must be one character, "\\t" or "auto"')
+        return value
+
+
+class CsvConfig(BaseModel):
+    """The CSV connector's section: a list of files."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    files: list[FileMapping] = Field(min_length=1)
+    page_size: int = Field(default=5000, ge=1, le=100_000)
