@@ -1,0 +1,262 @@
+"""The CSV connector: pulls customers, invoices, payments and bank lines from files.
+
+Each configured file is streamed in pages. The cursor after a page records,
+per file, the file's fingerprint and how many data rows are done, so an
+interrupted pull of an unchanged file resumes where it stopped; a finished
+or changed file is read again from the top (unchanged rows cost a hash
+comparison and nothing else).
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hub.connector import Connector, ConnectorContext, Page
+from hub.errors import FatalError, RecordRejected
+from hub.models import CanonicalRecord
+from plugins.csv.config import CsvConfig, FileMapping
+from plugins.csv.mapping import RowError, RowMapper, digest64, merge_preset, raw_rows
+from plugins.csv.reader import inspect_file, open_rows, sniff_delimiter
+
+ENTITY_ORDER = ("customer", "invoice", "payment", "bank_transaction")
+
+
+class CsvConnector(Connector):
+    """Reads the files of one ``[connectors.NAME]`` section of type ``csv``."""
+
+    def __init__(self, context: ConnectorContext) -> None:
+        super().__init__(context)
+        config = context.config
+        assert isinstance(config, CsvConfig)
+        self.config = config
+        self.mappings: list[FileMapping] = []
+        for i, m in enumerate(config.files):
+            try:
+                self.mappings.append(merge_preset(m))
+            except ValueError as exc:
+                raise FatalError(f"files[{i}]: {exc}", connector=self.name,
+                                 hint="fix `preset` in the config") from None
+
+    def entities(self) -> Sequence[str]:
+        wanted = {m.entity for m in self.mappings}
+        return [e for e in ENTITY_ORDER if e in wanted]
+
+    def files_for(self, entity: str) -> list[tuple[FileMapping, Path, str]]:
+        """(mapping, path, cursor key) for every file of ``entity``, globs expanded in order."""
+        out: list[tuple[FileMapping, Path, str]] = []
+        for m in self.mappings:
+            if m.entity != entity:
+                continue
+            pattern = Path(m.path).expanduser()
+            if not pattern.is_absolute():
+                pattern = self.context.base_dir / pattern
+            if glob.has_magic(str(pattern)):
+                matches = sorted(Path(p) for p in glob.glob(str(pattern)))
+                out.extend((m, p, str(p)) for p in matches)
+            else:
+                out.append((m, pattern, m.path))
+        return out
+
+    # ----------------------------------------------------------------- pulling
+    def pull(self, entity: str, cursor: str | None) -> Iterator[Page]:
+        state: dict[str, Any] = json.loads(cursor) if cursor else {"files": {}}
+        files_state: dict[str, Any] = state.setdefault("files", {})
+        for mapping, path, key in self.files_for(entity):
+            yield from self._pull_file(mapping, path, key, files_state)
+
+    def _pull_file(
+        self, mapping: FileMapping, path: Path, key: str, files_state: dict[str, Any]
+    ) -> Iterator[Page]:
+        facts = inspect_file(path, mapping.encoding, self.name)
+        prior = files_state.get(key)
+        resume = 0
+        if prior and prior.get("fp") == facts.fingerprint and not prior.get("done"):
+            resume = int(prior.get("rows", 0))
+        delimiter = mapping.delimiter
+        if delimiter in (None, "auto"):
+            delimiter = sniff_delimiter(path, facts.encoding, mapping.skip_rows)
+        stream, text = open_rows(path, encoding=facts.encoding, delimiter=delimiter,
+                                 quotechar=mapping.quotechar, skip_rows=mapping.skip_rows,
+                                 connector=self.name)
+        try:
+            mapper = RowMapper.compile(mapping, stream.header, source=self.name,
+                                       file_label=path.name, connector=self.name)
+            pager = _FilePager(self, mapper, path, key, facts.fingerprint, facts.size,
+                               files_state, resume)
+            try:
+                yield from pager.run(stream)
+            except UnicodeDecodeError as exc:  # the pre-pass makes this rare
+                raise FatalError(f"{path.name}: cannot decode as {facts.encoding}: {exc}",
+                                 connector=self.name, hint="set `encoding` for this file") from None
+        finally:
+            text.close()
+
+    # ----------------------------------------------------------- quarantine retry
+    def parse_raw(self, entity: str, raw: Mapping[str, Any], location: str = "") -> CanonicalRecord:
+        file_name = location.rsplit(":", 1)[0] if location else ""
+        candidates = [(m, p) for m, p, _ in self.files_for(entity)]
+        chosen = next(((m, p) for m, p in candidates if p.name == file_name), None)
+        if chosen is None and candidates:
+            chosen = candidates[0]
+        if chosen is None:
+            raise RecordRejected(f"no file of entity {entity!r} is configured any more",
+                                 raw=dict(raw), location=location, entity=entity)
+        mapping, path = chosen
+        rows = raw_rows(raw)
+        header = list(rows[0].keys())
+        mapper = RowMapper.compile(mapping, header, source=self.name, file_label=path.name,
+                                   connector=self.name)
+        cells = [[str(r.get(h, "")) for h in header] for r in rows]
+        try:
+            ext = mapper.external_id(cells[0]) or f"row-{mapper.derived_digest(cells[0]):016x}"
+            return mapper.build(ext, cells, dict(raw))
+        except RowError as exc:
+            raise RecordRejected(str(exc), raw=dict(raw), location=location,
+                                 entity=entity) from None
+
+
+class _FilePager:
+    """Streams one file into pages, grouping invoice lines and catching repeated ids."""
+
+    def __init__(self, connector: CsvConnector, mapper: RowMapper, path: Path, key: str,
+                 fingerprint: str, size: int, files_state: dict[str, Any], resume: int) -> None:
+        self.c = connector
+        self.m = mapper
+        self.path = path
+        self.key = key
+        self.fp = fingerprint
+        self.size = size
+        self.files_state = files_state
+        self.resume = resume
+        self.page_size = connector.config.page_size
+        self.seen_ids: set[int] = set()
+        self.derived_counts: dict[int, int] = {}
+        self.records: list[CanonicalRecord] = []
+        self.rejected: list[RecordRejected] = []
+        self.locations: dict[str, str] = {}
+
+    def _where(self, line: int) -> str:
+        return f"{self.path.name}:{line}"
+
+    def _reject(self, reason: str, raw: Any, line: int, external_id: str | None = None) -> None:
+        self.rejected.append(RecordRejected(reason, raw=raw, location=self._where(line),
+                                            entity=self.m.entity, external_id=external_id))
+
+    def _page(self, rows_done: int, done: bool, position: int) -> Page:
+        self.files_state[self.key] = {"fp": self.fp, "rows": rows_done, "done": done}
+        page = Page(records=self.records, rejected=self.rejected,
+                    cursor=json.dumps({"files": self.files_state}, sort_keys=True),
+                    locations=self.locations, progress=(position, self.size))
+        self.records, self.rejected, self.locations = [], [], {}
+        return page
+
+    def _identify(self, cells: list[str]) -> str:
+        """The row's external id: its id columns, or a digest of its content."""
+        ext = self.m.external_id(cells)
+        if ext is not None:
+            return ext
+        digest = self.m.derived_digest(cells)
+        n = self.derived_counts.get(digest, 0) + 1
+        self.derived_counts[digest] = n
+        return f"row-{digest:016x}" + (f"-{n}" if n > 1 else "")
+
+    def _emit(self, ext: str, group: list[tuple[int, list[str]]]) -> None:
+        line = group[0][0]
+        raw: dict[str, Any]
+        if self.m.line_mode:
+            raw = {"rows": [self.m.raw_of(cells) for _, cells in group]}
+        else:
+            raw = self.m.raw_of(group[0][1])
+        key = hash_id(ext)
+        if key in self.seen_ids:
+            what = "invoice" if self.m.line_mode else self.m.entity.replace("_", " ")
+            extra = "; the lines of one invoice must be next to each other" if self.m.line_mode \
+                else ""
+            self._reject(f"{what} id {ext!r} appears again (an earlier row of this file has the "
+                         f"same id, and was kept){extra}", raw, line)
+            return
+        self.seen_ids.add(key)
+        try:
+            record = self.m.build(ext, [cells for _, cells in group], raw)
+        except RowError as exc:
+            self._reject(str(exc), raw, line, external_id=ext)
+            return
+        self.records.append(record)
+        self.locations[ext] = self._where(line)
+
+    def run(self, stream: Any) -> Iterator[Page]:
+        width = len(self.m.header)
+        rows_done = 0          # data rows consumed, through the last emitted record
+        rows_seen = 0
+        group: list[tuple[int, list[str]]] = []
+        group_id: str | None = None
+        group_start = 0        # rows_seen at the group's first row
+        line_mode = self.m.line_mode
+        for line, cells in stream:
+            rows_seen += 1
+            skipping = rows_seen <= self.resume
+            if len(cells) != width:
+                if len(cells) > width and not any(c.strip() for c in cells[width:]):
+                    cells = cells[:width]
+                elif not any(c.strip() for c in cells):
+                    if not group:
+                        rows_done = rows_seen
+                    continue
+                else:
+                    if not skipping:
+                        self._reject(
+                            f"the row has {len(cells)} fields but the header has {width} "
+                            "(a stray delimiter, or a line break inside an unquoted field?)",
+                            {"_fields": cells}, line)
+                    if not group:
+                        rows_done = rows_seen
+                    continue
+            if not any(c.strip() for c in cells):
+                if not group:
+                    rows_done = rows_seen
+                continue
+            try:
+                ext = self._identify(cells)
+            except RowError as exc:
+                if not skipping:
+                    self._reject(str(exc), self.m.raw_of(cells), line)
+                if not group:
+                    rows_done = rows_seen
+                continue
+            if line_mode:
+                if group and ext == group_id:
+                    group.append((line, cells))
+                    continue
+                if group:
+                    self._close_group(group_id, group, skipped=group_start <= self.resume)
+                    rows_done = rows_seen - 1
+                group, group_id, group_start = [(line, cells)], ext, rows_seen
+            elif skipping:
+                self.seen_ids.add(hash_id(ext))
+                rows_done = rows_seen
+            else:
+                self._emit(ext, [(line, cells)])
+                rows_done = rows_seen
+            if len(self.records) + len(self.rejected) >= self.page_size:
+                yield self._page(rows_done, False, stream.position())
+        if group:
+            self._close_group(group_id, group, skipped=group_start <= self.resume)
+        yield self._page(rows_seen, True, self.size)
+
+    def _close_group(self, group_id: str | None, group: list[tuple[int, list[str]]], *,
+                     skipped: bool) -> None:
+        """Emit a finished invoice, or only remember its id when a resume skips it."""
+        assert group_id is not None
+        if skipped:
+            self.seen_ids.add(hash_id(group_id))
+        else:
+            self._emit(group_id, group)
+
+
+def hash_id(ext: str) -> int:
+    """A 64-bit digest of an id: the memory kept per row to catch repeated ids."""
+    return digest64(ext)

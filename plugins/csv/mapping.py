@@ -1,0 +1,364 @@
+"""From CSV cells to canonical records, following a file's declared mapping.
+
+A :class:`FileMapping` (with its preset merged in) is compiled once against
+the file's header into :class:`RowMapper`: column lookups become list
+indexes, number and date parsing become prepared functions. Building a
+record from a row is then a handful of dictionary writes and one pydantic
+validation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from hub.errors import FatalError
+from hub.models import ENTITY_MODELS, CanonicalRecord, InvoiceStatus
+from plugins.csv.config import FileMapping
+from plugins.csv.parsing import date_parser, number_parser
+from plugins.csv.presets import PRESETS
+
+TEXT, MONEY, DATE = "text", "money", "date"
+
+FIELDS: dict[str, dict[str, str]] = {
+    "customer": {
+        "name": TEXT, "email": TEXT, "phone": TEXT, "currency": TEXT, "tax_id": TEXT,
+        "terms": TEXT,
+    },
+    "invoice": {
+        "number": TEXT, "customer_name": TEXT, "customer_ref": TEXT, "issue_date": DATE,
+        "due_date": DATE, "terms": TEXT, "currency": TEXT, "total": MONEY, "tax": MONEY,
+        "subtotal": MONEY, "amount_paid": MONEY, "balance": MONEY, "status": TEXT, "memo": TEXT,
+        "line_description": TEXT, "line_quantity": MONEY, "line_unit_price": MONEY,
+        "line_amount": MONEY, "line_item": TEXT, "line_currency": TEXT,
+    },
+    "payment": {
+        "amount": MONEY, "currency": TEXT, "received_date": DATE, "method": TEXT,
+        "reference": TEXT, "memo": TEXT, "payer_name": TEXT, "customer_ref": TEXT,
+        "invoice_ref": TEXT, "invoice_number": TEXT, "applied_amount": MONEY, "fee": MONEY,
+        "refunded": MONEY, "status": TEXT,
+    },
+    "bank_transaction": {
+        "booked_date": DATE, "value_date": DATE, "amount": MONEY, "debit": MONEY,
+        "credit": MONEY, "currency": TEXT, "description": TEXT, "counterparty": TEXT,
+        "reference": TEXT, "balance_after": MONEY, "account": TEXT, "category": TEXT,
+    },
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "customer": ("name",),
+    "invoice": ("number", "issue_date"),
+    "payment": ("amount", "received_date"),
+    "bank_transaction": ("booked_date",),
+}
+LINE_FIELDS = ("line_description", "line_quantity", "line_unit_price", "line_amount", "line_item",
+               "line_currency")
+
+
+class RowError(ValueError):
+    """A row that cannot become a record; the message is for a coordinator."""
+
+
+def merge_preset(mapping: FileMapping) -> FileMapping:
+    """The file's settings laid over its preset's. An empty column name drops a preset column."""
+    if mapping.preset is None:
+        return mapping
+    if mapping.preset not in PRESETS:
+        raise ValueError(f"unknown preset {mapping.preset!r} (known: {', '.join(sorted(PRESETS))})")
+    preset = PRESETS[mapping.preset]
+    data = mapping.model_dump(exclude_unset=True)
+    merged: dict[str, Any] = {k: v for k, v in preset.items() if k not in ("columns",)}
+    merged.update({k: v for k, v in data.items() if k not in ("columns", "defaults", "status_map")})
+    columns = {**preset.get("columns", {}), **data.get("columns", {})}
+    merged["columns"] = {k: v for k, v in columns.items() if v}
+    merged["defaults"] = {**preset.get("defaults", {}), **data.get("defaults", {})}
+    merged["status_map"] = {**preset.get("status_map", {}), **data.get("status_map", {})}
+    merged["entity"] = data.get("entity", preset["entity"])
+    return FileMapping.model_validate(merged)
+
+
+def digest64(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+@dataclass
+class RowMapper:
+    """A file mapping compiled against one header."""
+
+    mapping: FileMapping
+    header: list[str]
+    source: str
+    file_label: str
+    getters: dict[str, Callable[[Sequence[str]], str]] = field(default_factory=dict)
+    id_getter: Callable[[Sequence[str]], str] | None = None
+    parse_number: Callable[[str], Decimal] = field(default=number_parser())
+    parse_date: Callable[[str], date] = field(default=date_parser(None))
+    line_mode: bool = False
+
+    @property
+    def entity(self) -> str:
+        return self.mapping.entity
+
+    # ------------------------------------------------------------------ compile
+    @classmethod
+    def compile(cls, mapping: FileMapping, header: list[str], *, source: str, file_label: str,
+                connector: str) -> RowMapper:
+        entity = mapping.entity
+        allowed = FIELDS[entity]
+        index = {name: i for i, name in enumerate(header)}
+        folded = {name.strip().lower(): i for i, name in enumerate(header)}
+
+        def column(name: str, setting: str) -> int:
+            if name in index:
+                return index[name]
+            if name.strip().lower() in folded:
+                return folded[name.strip().lower()]
+            raise FatalError(
+                f"{file_label}: column {name!r} (mapped to `{setting}`) is not in the header; "
+                f"the file's columns are: {', '.join(header)}",
+                connector=connector,
+                hint="fix the column name in the config, or check `skip_rows`/`delimiter`",
+            )
+
+        def getter_for(setting: str, names: str | list[str]) -> Callable[[Sequence[str]], str]:
+            if isinstance(names, str):
+                i = column(names, setting)
+                return lambda cells: cells[i].strip()
+            idx = [column(n, setting) for n in names]
+            return lambda cells: " ".join(s for s in (cells[i].strip() for i in idx) if s)
+
+        mapper = cls(mapping=mapping, header=header, source=source, file_label=file_label)
+        for fname, names in mapping.columns.items():
+            if fname not in allowed:
+                raise FatalError(
+                    f"{file_label}: `{fname}` is not a {entity} field; "
+                    f"mappable fields: {', '.join(allowed)}",
+                    connector=connector, hint="fix the [files.columns] table in the config",
+                )
+            mapper.getters[fname] = getter_for(f"columns.{fname}", names)
+        for fname in mapping.defaults:
+            if fname not in allowed:
+                raise FatalError(f"{file_label}: default for unknown {entity} field `{fname}`",
+                                 connector=connector)
+        for req in REQUIRED[entity]:
+            if req not in mapper.getters and req not in mapping.defaults:
+                raise FatalError(
+                    f"{file_label}: no column is mapped to `{req}`, which a {entity} needs",
+                    connector=connector, hint=f"add `{req} = \"<column name>\"` to its columns",
+                )
+        if entity == "bank_transaction" and "amount" not in mapper.getters and not (
+            {"debit", "credit"} & set(mapper.getters)
+        ):
+            raise FatalError(f"{file_label}: map `amount`, or `debit` and `credit`",
+                             connector=connector)
+        if entity in ("invoice", "payment", "bank_transaction") and (
+            "currency" not in mapper.getters and "currency" not in mapping.defaults
+        ):
+            raise FatalError(
+                f"{file_label}: the currency is unknown",
+                connector=connector,
+                hint='map a `currency` column or set `defaults = { currency = "USD" }`',
+            )
+        if mapping.id_columns:
+            mapper.id_getter = getter_for("id_columns", mapping.id_columns) if len(
+                mapping.id_columns) == 1 else _joined([column(n, "id_columns")
+                                                       for n in mapping.id_columns])
+        elif entity == "invoice":
+            mapper.id_getter = mapper.getters.get("number")
+        mapper.line_mode = entity == "invoice" and any(f in mapper.getters for f in LINE_FIELDS)
+        try:
+            mapper.parse_number = number_parser(mapping.decimal or ".", mapping.thousands or "")
+            mapper.parse_date = date_parser(mapping.date_format)
+        except ValueError as exc:
+            raise FatalError(f"{file_label}: {exc}", connector=connector) from None
+        return mapper
+
+    # --------------------------------------------------------------- row level
+    def raw_of(self, cells: Sequence[str]) -> dict[str, str]:
+        return dict(zip(self.header, cells, strict=False))
+
+    def external_id(self, cells: Sequence[str]) -> str | None:
+        """The row's id from its id columns, or None when ids are derived from content."""
+        if self.id_getter is None:
+            return None
+        value = self.id_getter(cells)
+        if not value:
+            raise RowError("the id column is empty")
+        return value
+
+    def derived_digest(self, cells: Sequence[str]) -> int:
+        return digest64("\x1f".join(c.strip() for c in cells))
+
+    def _text(self, values: dict[str, Any], cells: Sequence[str], name: str) -> str | None:
+        getter = self.getters.get(name)
+        value = getter(cells) if getter is not None else ""
+        if not value:
+            value = self.mapping.defaults.get(name, "")
+        return value or None
+
+    def _money(self, cells: Sequence[str], name: str) -> Decimal | None:
+        getter = self.getters.get(name)
+        text = getter(cells) if getter is not None else self.mapping.defaults.get(name, "")
+        if not text:
+            return None
+        try:
+            value = self.parse_number(text)
+        except ValueError as exc:
+            raise RowError(f"{self._col(name)}: {exc}") from None
+        return -value if self.mapping.negate_amounts and name in ("amount", "total") else value
+
+    def _date(self, cells: Sequence[str], name: str) -> date | None:
+        getter = self.getters.get(name)
+        text = getter(cells) if getter is not None else self.mapping.defaults.get(name, "")
+        if not text:
+            return None
+        try:
+            return self.parse_date(text)
+        except ValueError as exc:
+            raise RowError(f"{self._col(name)}: {exc}") from None
+
+    def _col(self, name: str) -> str:
+        cols = self.mapping.columns.get(name)
+        shown = cols if isinstance(cols, str) else " + ".join(cols or ["(default)"])
+        return f"column {shown!r} ({name})"
+
+    def _status(self, cells: Sequence[str]) -> str | None:
+        text = self._text({}, cells, "status")
+        if text is None:
+            return None
+        mapped = self.mapping.status_map.get(text)
+        if mapped is None:
+            mapped = self.mapping.status_map.get(text.strip().lower(), text.strip().lower())
+        return mapped
+
+    def fields(self, cells: Sequence[str]) -> dict[str, Any]:
+        """The canonical fields one row gives (no lines; see :meth:`build`)."""
+        out: dict[str, Any] = {}
+        for name, kind in FIELDS[self.entity].items():
+            if name.startswith("line_") or name in ("status", "debit", "credit"):
+                continue
+            if kind == MONEY:
+                value: Any = self._money(cells, name)
+            elif kind == DATE:
+                value = self._date(cells, name)
+            else:
+                value = self._text(out, cells, name)
+            if value is not None:
+                out[name] = value
+        status = self._status(cells)
+        if status is not None:
+            out["status"] = status
+        return out
+
+    def line(self, cells: Sequence[str]) -> dict[str, Any] | None:
+        line: dict[str, Any] = {}
+        for name in LINE_FIELDS:
+            short = name[5:]
+            if name in ("line_quantity", "line_unit_price", "line_amount"):
+                value: Any = self._money(cells, name)
+            else:
+                value = self._text(line, cells, name)
+            if value is not None:
+                line["item" if short == "item" else short] = value
+        if not line:
+            return None
+        if "amount" not in line:
+            if "quantity" in line and "unit_price" in line:
+                line["amount"] = line["quantity"] * line["unit_price"]
+            else:
+                raise RowError("the line has no amount (map `line_amount`, or quantity and price)")
+        return line
+
+    def build(self, external_id: str, rows: Sequence[Sequence[str]], raw: dict[str, Any]
+              ) -> CanonicalRecord:
+        """Validate ``rows`` (one, or an invoice's line rows) as one canonical record."""
+        values = self.fields(rows[0])
+        entity = self.entity
+        if entity == "invoice":
+            _invoice_fields(values)
+            if self.line_mode:
+                lines = [ln for ln in (self.line(r) for r in rows) if ln is not None]
+                values["lines"] = lines
+        elif entity == "payment":
+            _payment_fields(values)
+        elif entity == "bank_transaction":
+            _bank_fields(values, self._money(rows[0], "debit"), self._money(rows[0], "credit"))
+        values["source"] = self.source
+        values["external_id"] = external_id
+        values["raw"] = raw
+        try:
+            return ENTITY_MODELS[entity].model_validate(values)
+        except ValidationError as exc:
+            raise RowError(readable(exc)) from None
+
+
+def _joined(idx: list[int]) -> Callable[[Sequence[str]], str]:
+    return lambda cells: "|".join(cells[i].strip() for i in idx)
+
+
+def _invoice_fields(values: dict[str, Any]) -> None:
+    total, balance = values.get("total"), values.get("balance")
+    if balance is not None and total is not None and "amount_paid" not in values:
+        values["amount_paid"] = total - balance
+    if "status" not in values and total is not None and balance is not None:
+        if balance == 0 and total > 0:
+            values["status"] = InvoiceStatus.PAID.value
+        elif 0 < balance < total:
+            values["status"] = InvoiceStatus.PARTIALLY_PAID.value
+    elif values.get("status") == InvoiceStatus.OPEN.value and balance is not None and (
+        total is not None and 0 < balance < total
+    ):
+        values["status"] = InvoiceStatus.PARTIALLY_PAID.value
+
+
+def _payment_fields(values: dict[str, Any]) -> None:
+    ref = values.pop("invoice_ref", None)
+    number = values.pop("invoice_number", None)
+    applied = values.pop("applied_amount", None)
+    if ref or number:
+        amount = applied if applied is not None else values.get("amount")
+        values["applications"] = [{"invoice_ref": ref, "invoice_number": number,
+                                   "amount": amount}]
+
+
+def _bank_fields(values: dict[str, Any], debit: Decimal | None, credit: Decimal | None) -> None:
+    if "amount" in values:
+        return
+    if debit is None and credit is None:
+        raise RowError("neither the debit nor the credit column has an amount")
+    values["amount"] = abs(credit or Decimal(0)) - abs(debit or Decimal(0))
+
+
+def readable(exc: ValidationError) -> str:
+    """A pydantic error as one line per problem, naming the field and the value."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"] if p != "__root__")
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        value = err.get("input")
+        shown = ""
+        if loc and isinstance(value, str | int | Decimal | date):
+            shown = f" (got {value!r})" if isinstance(value, str) else f" (got {value})"
+        parts.append(f"{loc}: {msg}{shown}" if loc else msg)
+    return "; ".join(parts)
+
+
+def mappers_for(mappings: Sequence[FileMapping], entity: str) -> list[FileMapping]:
+    return [m for m in mappings if m.entity == entity]
+
+
+def label(path_text: str, mapping_index: int) -> str:
+    return path_text or f"files[{mapping_index}]"
+
+
+def raw_rows(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rows a quarantined raw payload holds (an invoice's lines, or one row)."""
+    rows = raw.get("rows")
+    if isinstance(rows, list):
+        return [dict(r) for r in rows]
+    return [dict(raw)]
