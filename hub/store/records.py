@@ -104,27 +104,44 @@ _COPIED = (
 )
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-def existing_hashes(
+@dataclass(slots=True)
+class _Known:
+    id: int
+    content_hash: str
+    deleted: bool
+    last_run_id: int | None
+
+
+def _existing(
     conn: Connection, source: str, entity: str, external_ids: Sequence[str]
-) -> dict[str, tuple[int, str, bool]]:
-    """external_id -> (row id, content hash, deleted?) for the ids already stored."""
-    found: dict[str, tuple[int, str, bool]] = {}
+) -> dict[str, _Known]:
+    """What the store already holds for these ids."""
+    found: dict[str, _Known] = {}
     stmt = sa.select(
-        records.c.external_id, records.c.id, records.c.content_hash, records.c.deleted_at
+        records.c.external_id, records.c.id, records.c.content_hash, records.c.deleted_at,
+        records.c.last_run_id,
     ).where(
         records.c.source == source,
         records.c.entity == entity,
         records.c.external_id.in_(sa.bindparam("ids", expanding=True)),
     )
     for chunk in _chunks(external_ids, LOOKUP_CHUNK):
-        for ext, rid, h, deleted in conn.execute(stmt, {"ids": list(chunk)}):
-            found[ext] = (rid, h, deleted is not None)
+        for ext, rid, h, deleted, last_run in conn.execute(stmt, {"ids": list(chunk)}):
+            found[ext] = _Known(rid, h, deleted is not None, last_run)
     return found
+
+
+@dataclass(slots=True)
+class UpsertResult:
+    """The counts of one page, and the ids this run had already stored (repeats)."""
+
+    counts: EntityCounts
+    repeated: list[str]
 
 
 def upsert(
@@ -135,26 +152,38 @@ def upsert(
     *,
     run_id: int | None,
     now: datetime,
-) -> EntityCounts:
-    """Insert new rows, update changed ones, count the unchanged. One page, one transaction."""
+) -> UpsertResult:
+    """Insert new rows, update changed ones, mark unchanged ones as seen by this run.
+
+    A row whose id this same run already stored is not written: it is returned
+    in ``repeated`` so the caller quarantines it (a source that gives one id
+    twice in one pull has a problem a person should see; silently keeping the
+    last one would lose the first).
+    """
     counts = EntityCounts()
+    repeated: list[str] = []
     if not rows:
-        return counts
-    known = existing_hashes(conn, source, entity, [r.external_id for r in rows])
+        return UpsertResult(counts, repeated)
+    known = _existing(conn, source, entity, [r.external_id for r in rows])
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    touched: list[int] = []
     for row in rows:
-        values = {name: getattr(row, name) for name in _COPIED}
         prior = known.get(row.external_id)
         if prior is None:
+            values = {name: getattr(row, name) for name in _COPIED}
             values.update(source=source, entity=entity, external_id=row.external_id,
                           first_seen_at=now, updated_at=now, last_run_id=run_id)
             inserts.append(values)
-        elif prior[1] != row.content_hash or prior[2]:
-            values.update(_id=prior[0], updated_at=now, last_run_id=run_id, deleted_at=None)
+        elif run_id is not None and prior.last_run_id == run_id:
+            repeated.append(row.external_id)
+        elif prior.content_hash != row.content_hash or prior.deleted:
+            values = {name: getattr(row, name) for name in _COPIED}
+            values.update(_id=prior.id, updated_at=now, last_run_id=run_id, deleted_at=None)
             updates.append(values)
         else:
             counts.unchanged += 1
+            touched.append(prior.id)
     if inserts:
         conn.execute(records.insert(), inserts)
         counts.created = len(inserts)
@@ -167,7 +196,15 @@ def upsert(
         )
         conn.execute(stmt, updates)
         counts.updated = len(updates)
-    return counts
+    if touched and run_id is not None:
+        seen = (
+            records.update()
+            .where(records.c.id.in_(sa.bindparam("ids", expanding=True)))
+            .values(last_run_id=run_id)
+        )
+        for chunk in _chunks(touched, LOOKUP_CHUNK):
+            conn.execute(seen, {"ids": list(chunk)})
+    return UpsertResult(counts, repeated)
 
 
 @dataclass(slots=True)

@@ -79,6 +79,20 @@ def _split_duplicates(page: Page, entity: str) -> tuple[list[records.PreparedRec
     return prepared, rejects
 
 
+def _repeats(page: Page, entity: str, ids: Sequence[str]) -> list[RecordRejected]:
+    wanted = set(ids)
+    return [
+        RecordRejected(
+            f"{entity.replace('_', ' ')} id {rec.external_id!r} was already pulled earlier in "
+            "this run (the first one was kept); the source has two records with one id",
+            raw=rec.raw, location=page.locations.get(rec.external_id, ""), entity=entity,
+            external_id=None,
+        )
+        for rec in page.records
+        if rec.external_id in wanted
+    ]
+
+
 class SyncEngine:
     """Runs syncs of configured connectors into one store."""
 
@@ -101,7 +115,10 @@ class SyncEngine:
         rejected = [*page.rejected, *dup_rejects]
         now = utcnow()
         with self.engine.begin() as conn:
-            counts = records.upsert(conn, source, entity, prepared, run_id=run_id, now=now)
+            result = records.upsert(conn, source, entity, prepared, run_id=run_id, now=now)
+            counts = result.counts
+            if result.repeated:
+                rejected.extend(_repeats(page, entity, result.repeated))
             if rejected:
                 quarantine.add(conn, source, entity, rejected, run_id=run_id, now=now)
                 counts.quarantined = len(rejected)

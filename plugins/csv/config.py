@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Entity = Literal["customer", "invoice", "payment", "bank_transaction"]
 Encoding = Literal["utf-8", "utf-8-sig", "cp1252", "latin-1", "iso-8859-1", "iso-8859-15"]
@@ -40,7 +40,7 @@ class FileMapping(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str
-    entity: Entity
+    entity: Entity | None = None
     preset: str | None = None
     encoding: Encoding | None = None
     delimiter: str | None = None
@@ -54,6 +54,21 @@ class FileMapping(BaseModel):
     defaults: dict[str, str] = Field(default_factory=dict)
     status_map: dict[str, str] = Field(default_factory=dict)
     negate_amounts: bool = False
+
+    @model_validator(mode="after")
+    def _entity_known(self) -> FileMapping:
+        if self.entity is None and self.preset is None:
+            raise ValueError(
+                "say what the file holds: entity = customer | invoice | payment | "
+                "bank_transaction (or use a preset)"
+            )
+        return self
+
+    @property
+    def entity_name(self) -> str:
+        """The entity, once a preset has been merged in."""
+        assert self.entity is not None, "merge the preset first"
+        return self.entity
 
     @field_validator("delimiter")
     @classmethod

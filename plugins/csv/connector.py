@@ -19,7 +19,7 @@ from hub.connector import Connector, ConnectorContext, Page
 from hub.errors import FatalError, RecordRejected
 from hub.models import CanonicalRecord
 from plugins.csv.config import CsvConfig, FileMapping
-from plugins.csv.mapping import RowError, RowMapper, digest64, merge_preset, raw_rows
+from plugins.csv.mapping import RowError, RowMapper, merge_preset, raw_rows
 from plugins.csv.reader import inspect_file, open_rows, sniff_delimiter
 
 ENTITY_ORDER = ("customer", "invoice", "payment", "bank_transaction")
@@ -133,7 +133,6 @@ class _FilePager:
         self.files_state = files_state
         self.resume = resume
         self.page_size = connector.config.page_size
-        self.seen_ids: set[int] = set()
         self.derived_counts: dict[int, int] = {}
         self.records: list[CanonicalRecord] = []
         self.rejected: list[RecordRejected] = []
@@ -155,7 +154,13 @@ class _FilePager:
         return page
 
     def _identify(self, cells: list[str]) -> str:
-        """The row's external id: its id columns, or a digest of its content."""
+        """The row's external id: its id columns, or a digest of its content.
+
+        Identical rows in a file without an id column (two equal card payments
+        on one day) are told apart by their order among equals: this is the one
+        case where the pager keeps a digest per row in memory. Files with an id
+        column stream in constant memory; a repeated id is caught by the store.
+        """
         ext = self.m.external_id(cells)
         if ext is not None:
             return ext
@@ -171,15 +176,6 @@ class _FilePager:
             raw = {"rows": [self.m.raw_of(cells) for _, cells in group]}
         else:
             raw = self.m.raw_of(group[0][1])
-        key = hash_id(ext)
-        if key in self.seen_ids:
-            what = "invoice" if self.m.line_mode else self.m.entity.replace("_", " ")
-            extra = "; the lines of one invoice must be next to each other" if self.m.line_mode \
-                else ""
-            self._reject(f"{what} id {ext!r} appears again (an earlier row of this file has the "
-                         f"same id, and was kept){extra}", raw, line)
-            return
-        self.seen_ids.add(key)
         try:
             record = self.m.build(ext, [cells for _, cells in group], raw)
         except RowError as exc:
@@ -236,7 +232,6 @@ class _FilePager:
                     rows_done = rows_seen - 1
                 group, group_id, group_start = [(line, cells)], ext, rows_seen
             elif skipping:
-                self.seen_ids.add(hash_id(ext))
                 rows_done = rows_seen
             else:
                 self._emit(ext, [(line, cells)])
@@ -249,14 +244,7 @@ class _FilePager:
 
     def _close_group(self, group_id: str | None, group: list[tuple[int, list[str]]], *,
                      skipped: bool) -> None:
-        """Emit a finished invoice, or only remember its id when a resume skips it."""
+        """Emit a finished invoice, unless a resumed pull is still skipping past it."""
         assert group_id is not None
-        if skipped:
-            self.seen_ids.add(hash_id(group_id))
-        else:
+        if not skipped:
             self._emit(group_id, group)
-
-
-def hash_id(ext: str) -> int:
-    """A 64-bit digest of an id: the memory kept per row to catch repeated ids."""
-    return digest64(ext)

@@ -102,13 +102,13 @@ class RowMapper:
 
     @property
     def entity(self) -> str:
-        return self.mapping.entity
+        return self.mapping.entity_name
 
     # ------------------------------------------------------------------ compile
     @classmethod
     def compile(cls, mapping: FileMapping, header: list[str], *, source: str, file_label: str,
                 connector: str) -> RowMapper:
-        entity = mapping.entity
+        entity = mapping.entity_name
         allowed = FIELDS[entity]
         index = {name: i for i, name in enumerate(header)}
         folded = {name.strip().lower(): i for i, name in enumerate(header)}

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_UNSIGNED = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)")
 _CURRENCY_MARKS = "$€£¥₣₤₹ "
 
 
@@ -62,7 +63,7 @@ def number_parser(decimal_mark: str = ".", thousands: str = "") -> Callable[[str
                 f"{text!r} has a ',' but this file's decimal mark is '.'"
                 " (set `thousands = \",\"` or `decimal = \",\"`)"
             )
-        if not _PLAIN_NUMBER.fullmatch(t):
+        if not _UNSIGNED.fullmatch(t):
             raise ValueError(f"{text!r} is not an amount")
         try:
             value = Decimal(t)

@@ -1,0 +1,61 @@
+"""Small helpers for tests that run real syncs against a store."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from hub.config import HubConfig, load_config
+from hub.plugins import load_plugins
+from hub.store import open_store
+from hub.store.schema import quarantine, records
+from hub.sync.engine import SyncEngine
+
+
+def write_config(folder: Path, store_url: str, body: str) -> Path:
+    """Write billing-hub.toml in ``folder`` with ``[store] url`` and the given sections."""
+    text = f'[store]\nurl = "{store_url}"\n\n' + textwrap.dedent(body)
+    path = folder / "billing-hub.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@contextmanager
+def hub(folder: Path, store_url: str, body: str) -> Iterator[tuple[SyncEngine, Engine, HubConfig]]:
+    """A sync engine over a fresh config in ``folder``; disposes the engine afterwards."""
+    config = load_config(write_config(folder, store_url, body))
+    engine = open_store(config.store_url())
+    try:
+        yield SyncEngine(engine, load_plugins(), config), engine, config
+    finally:
+        engine.dispose()
+
+
+def stored(engine: Engine, entity: str | None = None, source: str | None = None
+           ) -> dict[str, dict[str, Any]]:
+    """external_id -> canonical data of every live record (optionally filtered)."""
+    stmt = sa.select(records.c.external_id, records.c.data).where(records.c.deleted_at.is_(None))
+    if entity:
+        stmt = stmt.where(records.c.entity == entity)
+    if source:
+        stmt = stmt.where(records.c.source == source)
+    with engine.connect() as conn:
+        return {ext: orjson.loads(data) for ext, data in conn.execute(stmt)}
+
+
+def quarantined(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(
+            sa.select(quarantine).where(quarantine.c.status == "open").order_by(quarantine.c.id))]
+
+
+def counts(summary: Any, entity: str) -> tuple[int, int, int, int]:
+    c = summary.counts[entity]
+    return (c.created, c.updated, c.unchanged, c.quarantined)
