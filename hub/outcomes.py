@@ -31,7 +31,8 @@ class EntityCounts:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EntityCounts:
-        return cls(**{k: int(data.get(k, 0)) for k in ("created", "updated", "unchanged", "quarantined")})
+        names = ("created", "updated", "unchanged", "quarantined")
+        return cls(**{k: int(data.get(k, 0)) for k in names})
 
 
 @dataclass(slots=True)

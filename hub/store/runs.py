@@ -85,10 +85,14 @@ def add_counts(conn: Connection, run_id: int, entity: str, counts: EntityCounts)
     merged = EntityCounts.from_dict(data.get(entity, {}))
     merged.add(counts)
     data[entity] = merged.as_dict()
-    conn.execute(runs.update().where(runs.c.id == run_id).values(counts=orjson.dumps(data).decode()))
+    conn.execute(
+        runs.update().where(runs.c.id == run_id).values(counts=orjson.dumps(data).decode())
+    )
 
 
-def finish(conn: Connection, run_id: int, status: str, now: datetime, error: str | None = None) -> None:
+def finish(
+    conn: Connection, run_id: int, status: str, now: datetime, error: str | None = None
+) -> None:
     conn.execute(
         runs.update().where(runs.c.id == run_id).values(status=status, finished_at=now, error=error)
     )

@@ -1,0 +1,63 @@
+"""The terminal: one console for results, one for errors, and small formatters."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from hub.outcomes import RunSummary
+from hub.secrets import RedactingFilter
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def setup_logging(verbose: int) -> None:
+    """Warnings by default, INFO with -v, DEBUG with -vv; secrets always redacted."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = RichHandler(console=err, show_path=False, show_time=verbose > 1)
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_billing_hub", False):
+            root.removeHandler(old)
+    handler._billing_hub = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def when(moment: datetime | None) -> str:
+    """A timestamp in the reader's local time, to the second."""
+    if moment is None:
+        return "-"
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def duration(run: RunSummary) -> str:
+    if run.finished_at is None:
+        return "running"
+    seconds = (run.finished_at - run.started_at).total_seconds()
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s"
+
+
+def counts_table(runs: list[RunSummary]) -> Table:
+    """One row per connector and entity: created, updated, unchanged, quarantined."""
+    table = Table(title_justify="left")
+    table.add_column("connector")
+    table.add_column("entity")
+    for name in ("new", "updated", "unchanged", "quarantined"):
+        table.add_column(name, justify="right")
+    table.add_column("run", justify="right")
+    for run in runs:
+        for entity, c in run.counts.items():
+            q = f"[yellow]{c.quarantined}[/]" if c.quarantined else "0"
+            table.add_row(run.connector, entity, str(c.created), str(c.updated),
+                          str(c.unchanged), q, str(run.run_id))
+    return table

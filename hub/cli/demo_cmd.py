@@ -1,0 +1,60 @@
+"""``billing-hub demo``: import Northwind Supplies' exports and tell what was found."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+
+from hub import demo as demo_data
+from hub.cli import exits
+from hub.cli.console import out
+from hub.cli.session import CliState, Hub, open_hub
+from hub.cli.sync_cmd import print_outcome, run_syncs
+from hub.overview import money_text, overview
+from hub.store import quarantine
+
+
+def tell_findings(hub: Hub, config_path: Path) -> None:
+    with hub.engine.connect() as conn:
+        seen = overview(conn, datetime.now().astimezone().date())
+        waiting = quarantine.list_entries(conn, limit=20)
+    out.print()
+    out.print("[bold]What billing-hub found[/]")
+    out.print(f"  open invoices:    {seen.open_invoices}, owed {money_text(seen.open_balance)}")
+    out.print(f"  overdue today:    {seen.overdue_invoices}, "
+              f"{money_text(seen.overdue_balance)}")
+    out.print(f"  payments:         {seen.payments}, {money_text(seen.payments_total)}")
+    out.print(f"  bank:             in {money_text(seen.bank_in)}, "
+              f"out {money_text(seen.bank_out)}")
+    if waiting:
+        out.print(f"  [yellow]quarantined:      {len(waiting)} row(s) need a person[/]")
+        for entry in waiting:
+            out.print(f"    #{entry.id} {entry.location}: {entry.reason.splitlines()[0]}",
+                      markup=False)
+    cfg = f"--config {config_path}"
+    out.print()
+    out.print("Next:")
+    out.print(f"  billing-hub {cfg} status")
+    out.print(f"  billing-hub {cfg} quarantine show {waiting[0].id if waiting else 'ID'}")
+    out.print(f"  billing-hub {cfg} export invoice -o invoices.csv")
+    out.print(f"Fix a row in {config_path.parent / 'data'} and run "
+              f"`billing-hub {cfg} quarantine retry --all`, or run the demo again: "
+              "only what changed is imported.")
+
+
+def demo(
+    folder: Path = typer.Option(demo_data.DEMO_DIR, "--dir",
+                                help="Where the demo's files and SQLite store go."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
+) -> None:
+    """Import a sample company's QuickBooks, Stripe and bank exports into a local store."""
+    config_path = demo_data.install(folder)
+    out.print(f"Northwind Supplies' exports are in {folder}/data; the store is "
+              f"{folder}/billing-hub.db.")
+    with open_hub(CliState(config_path)) as hub:
+        outcome = run_syncs(hub, [], show_progress=not no_progress)
+        print_outcome(outcome, hints=False)
+        tell_findings(hub, config_path)
+    raise typer.Exit(exits.FAILED if outcome.failures else exits.OK)

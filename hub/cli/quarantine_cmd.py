@@ -1,0 +1,95 @@
+"""``billing-hub quarantine list|show|retry``: records that wait for a person."""
+
+from __future__ import annotations
+
+import orjson
+import typer
+from rich.json import JSON
+from rich.table import Table
+
+from hub.cli import exits
+from hub.cli.console import out, when
+from hub.cli.session import CliState, open_hub
+from hub.errors import HubError
+from hub.store import quarantine as q
+from hub.sync.engine import SyncEngine
+from hub.sync.retry import retry_entries
+
+app = typer.Typer(help="Records that could not be imported, with their raw content and reason.",
+                  no_args_is_help=True)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    source: str | None = typer.Option(None, "--source", help="Only this connector."),
+    all_: bool = typer.Option(False, "--all", help="Include resolved entries."),
+    limit: int = typer.Option(200, "--limit", min=1),
+) -> None:
+    """List quarantined records (open ones unless --all)."""
+    state: CliState = ctx.obj
+    with open_hub(state) as hub, hub.engine.connect() as conn:
+        entries = q.list_entries(conn, status=None if all_ else q.OPEN, source=source,
+                                 limit=limit)
+    if not entries:
+        out.print("Nothing in quarantine." if not all_ else "The quarantine has never been used.")
+        return
+    table = Table(title="quarantine", title_justify="left")
+    for col in ("id", "source", "entity", "where", "reason", "seen", "status"):
+        table.add_column(col, overflow="fold")
+    for e in entries:
+        table.add_row(str(e.id), e.source, e.entity, e.location or "-", e.reason.splitlines()[0],
+                      f"{e.times_seen}x", e.status)
+    out.print(table)
+    out.print("`billing-hub quarantine show ID` shows the raw record and every problem.")
+
+
+@app.command()
+def show(ctx: typer.Context, entry_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """Show one quarantined record: where it came from, why, and its raw content."""
+    state: CliState = ctx.obj
+    with open_hub(state) as hub, hub.engine.connect() as conn:
+        entry = q.get(conn, entry_id)
+    if entry is None:
+        raise HubError(f"no quarantine entry {entry_id}",
+                       hint="`billing-hub quarantine list` shows the open ones")
+    out.print(f"[bold]#{entry.id}[/]  {entry.source} / {entry.entity}  [{entry.status}]")
+    out.print(f"from:    {entry.location or '-'}")
+    if entry.external_id:
+        out.print(f"id:      {entry.external_id}")
+    out.print(f"seen:    {entry.times_seen}x, first {when(entry.first_seen_at)}, "
+              f"last {when(entry.last_seen_at)}")
+    out.print(f"reason:  {entry.reason}")
+    for problem in entry.details:
+        field = problem.get("field") or problem.get("loc") or ""
+        out.print(f"  - {field}: {problem.get('message') or problem.get('msg') or problem}")
+    out.print("raw:")
+    raw = entry.raw_value()
+    if isinstance(raw, dict | list):
+        out.print(JSON(orjson.dumps(raw).decode()))
+    else:
+        out.print(str(raw), markup=False)
+
+
+@app.command()
+def retry(
+    ctx: typer.Context,
+    entry_ids: list[int] | None = typer.Argument(None, metavar="[ID]..."),
+    all_: bool = typer.Option(False, "--all", help="Retry every open entry."),
+) -> None:
+    """Map quarantined records again under the current config and store those that now pass."""
+    if not entry_ids and not all_:
+        raise typer.BadParameter("give entry ids, or --all")
+    state: CliState = ctx.obj
+    with open_hub(state) as hub:
+        sync = SyncEngine(hub.engine, hub.registry, hub.config)
+        outcomes = retry_entries(sync, None if all_ else entry_ids)
+    if not outcomes:
+        out.print("Nothing in quarantine.")
+        return
+    for o in outcomes:
+        mark = "[green]fixed[/]" if o.ok else "[yellow]still failing[/]"
+        out.print(f"#{o.entry_id}: {mark} - {o.message}")
+    failing = sum(not o.ok for o in outcomes)
+    out.print(f"{len(outcomes) - failing} fixed, {failing} still in quarantine.")
+    raise typer.Exit(exits.QUARANTINED if failing else exits.OK)

@@ -1,0 +1,66 @@
+"""``billing-hub status``: the store, what it holds and the latest runs."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from hub.cli.console import duration, out, when
+from hub.cli.session import CliState, open_hub
+from hub.store import current_revision, head_revision
+from hub.store.quarantine import count_open
+from hub.store.records import count_by_entity
+from hub.store.runs import recent
+
+STATUS_STYLE = {"succeeded": "green", "failed": "red", "interrupted": "yellow",
+                "running": "cyan"}
+
+
+def status(
+    ctx: typer.Context,
+    runs: int = typer.Option(10, "--runs", "-n", min=0, help="How many recent runs to show."),
+    connector: str | None = typer.Option(None, "--connector", help="Only this connector's runs."),
+) -> None:
+    """Show the store, its records, open quarantine and recent runs."""
+    state: CliState = ctx.obj
+    with open_hub(state) as hub:
+        url = sa.engine.make_url(hub.config.store_url()).render_as_string(hide_password=True)
+        revision = current_revision(hub.engine)
+        with hub.engine.connect() as conn:
+            held = count_by_entity(conn)
+            waiting = count_open(conn)
+            latest = recent(conn, runs, connector)
+    note = "" if revision == head_revision() else " [red](not at the newest migration)[/]"
+    out.print(f"store: {url}  schema {revision}{note}")
+
+    table = Table(title="records", title_justify="left")
+    for col in ("source", "entity", "records", "quarantined"):
+        table.add_column(col, justify="right" if col in ("records", "quarantined") else "left")
+    for key in sorted(set(held) | set(waiting)):
+        q = waiting.get(key, 0)
+        table.add_row(key[0], key[1], str(held.get(key, 0)), f"[yellow]{q}[/]" if q else "0")
+    if held or waiting:
+        out.print(table)
+    else:
+        out.print("The store is empty: run `billing-hub sync`.")
+
+    if not latest:
+        return
+    runs_table = Table(title="recent runs", title_justify="left")
+    for col in ("run", "kind", "connector", "status", "started", "took"):
+        runs_table.add_column(col, no_wrap=True)
+    for col in ("new", "upd", "same", "quar"):
+        runs_table.add_column(col, justify="right")
+    runs_table.add_column("error", overflow="fold")
+    for run in latest:
+        style = STATUS_STYLE.get(run.status, "")
+        c = run.total
+        runs_table.add_row(
+            str(run.run_id), run.kind, run.connector, f"[{style}]{run.status}[/]",
+            when(run.started_at), duration(run), str(c.created), str(c.updated),
+            str(c.unchanged), f"[yellow]{c.quarantined}[/]" if c.quarantined else "0",
+            Text(run.error.splitlines()[0]) if run.error else "",
+        )
+    out.print(runs_table)
