@@ -55,6 +55,8 @@ def normalize_currency(code: str) -> str:
     """Return the upper-case ISO code, or raise :class:`CurrencyError`."""
     if not isinstance(code, str):
         raise CurrencyError(f"currency must be a 3-letter ISO 4217 code, got {code!r}")
+    if code in _exponents():
+        return code
     upper = code.strip().upper()
     if upper not in _exponents():
         raise CurrencyError(
@@ -66,6 +68,9 @@ def normalize_currency(code: str) -> str:
 
 def currency_exponent(code: str) -> int:
     """Digits after the decimal point in ``code``: JPY 0, USD 2, BHD 3."""
+    exponent = _exponents().get(code)  # the common case: already an upper-case code
+    if exponent is not None:
+        return exponent
     return _exponents()[normalize_currency(code)]
 
 
@@ -94,13 +99,35 @@ def quantize(amount: Decimal, currency: str, *, strict: bool = True) -> Decimal:
     return result
 
 
+def fits_currency(amount: Decimal, currency: str) -> bool:
+    """Whether ``amount`` is exact at ``currency``'s precision (12.340 USD is, 12.345 is not).
+
+    The common case (no more digits than the currency has) is decided from
+    the Decimal's exponent without arithmetic; only amounts written with
+    extra trailing digits are quantized to find out.
+    """
+    exponent = amount.as_tuple().exponent
+    if not isinstance(exponent, int):  # NaN or infinity
+        return False
+    if exponent >= -currency_exponent(currency):
+        return True
+    try:
+        return quantize(amount, currency, strict=False) == amount
+    except CurrencyError:
+        return False
+
+
 def to_minor_units(amount: Decimal, currency: str) -> int:
     """``Decimal('12.34')`` USD -> ``1234``; JPY is already in minor units.
 
     Raises :class:`CurrencyError` when the amount has sub-minor-unit digits.
     """
+    exp = currency_exponent(currency)
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -exp:
+        return int(amount.scaleb(exp))
     exact = quantize(amount, currency)
-    return int(exact.scaleb(currency_exponent(currency)))
+    return int(exact.scaleb(exp))
 
 
 def from_minor_units(units: int, currency: str) -> Decimal:

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
+from typing import cast
 
 import pluggy
 
@@ -100,7 +101,7 @@ def _collect_connectors(pm: pluggy.PluginManager, plugin: object, info: PluginIn
     for impl in impls:
         try:
             answer = impl.function()
-            offered = list(answer or ())
+            offered = list(cast("Iterable[object] | None", answer) or ())
         except Exception as exc:
             info.error = f"hub_connectors failed: {_short_error(exc)}"
             log.warning("plugin %s: %s", info.name, info.error)
@@ -128,8 +129,8 @@ def load_plugins(
     pm = new_manager()
     infos: list[PluginInfo] = []
     candidates: list[tuple[EntryPoint | None, str, object | None]] = []
-    for ep in sorted(entry_points(group=entry_points_group), key=lambda e: e.name):
-        candidates.append((ep, ep.name, None))
+    for found in sorted(entry_points(group=entry_points_group), key=lambda e: e.name):
+        candidates.append((found, found.name, None))
     for name, module in extra:
         candidates.append((None, name, module))
 
@@ -149,7 +150,8 @@ def load_plugins(
         _collect_connectors(pm, plugin, info)
         for spec in info.connectors:
             if spec.name in seen:
-                info.error = f"connector {spec.name!r} is already offered by plugin {seen[spec.name]!r}"
+                info.error = (f"connector {spec.name!r} is already offered by plugin "
+                              f"{seen[spec.name]!r}")
                 info.connectors = []
                 break
             seen[spec.name] = name

@@ -20,7 +20,13 @@ path = "invoices.csv"
 entity = "invoice"
 date_format = "%Y-%m-%d"
 defaults = { currency = "USD" }
-columns = { number = "Number", customer_name = "Customer", issue_date = "Date", due_date = "Due", total = "Total", balance = "Balance" }
+[connectors.books.files.columns]
+number = "Number"
+customer_name = "Customer"
+issue_date = "Date"
+due_date = "Due"
+total = "Total"
+balance = "Balance"
 """
 
 HEADER = "Number,Customer,Date,Due,Total,Balance\n"
@@ -87,7 +93,8 @@ def test_day_first_hint_on_month_first_data() -> None:
 
 # ------------------------------------------------------------ import behaviour
 def test_import_then_reimport_changes_nothing(tmp_path: Path, store_url: str) -> None:
-    _invoices(tmp_path, [f"INV-{i},Acme,2026-01-0{i},2026-02-0{i},100.00,100.00" for i in range(1, 6)])
+    _invoices(tmp_path,
+              [f"INV-{i},Acme,2026-01-0{i},2026-02-0{i},100.00,100.00" for i in range(1, 6)])
     with hub(tmp_path, store_url, INVOICES) as (sync, engine, _):
         assert counts(sync.sync("books"), "invoice") == (5, 0, 0, 0)
         assert counts(sync.sync("books"), "invoice") == (0, 0, 5, 0)
@@ -242,12 +249,13 @@ def test_tab_delimited_cp1252(tmp_path: Path, store_url: str) -> None:
     columns = { balance_after = "" }
     """
     (tmp_path / "bank.tsv").write_bytes(
-        "Date\tDescription\tDebit\tCredit\n2026-01-05\tCafé – déjeuner\t12.50\t\n".encode("cp1252")
+        "Date\tDescription\tDebit\tCredit\n"
+        "2026-01-05\tCafé \u2013 déjeuner\t12.50\t\n".encode("cp1252")
     )
     with hub(tmp_path, store_url, body) as (sync, engine, _):
         sync.sync("bank")
         (row,) = stored(engine).values()
-    assert row["description"] == "Café – déjeuner" and row["amount"] == "-12.50"
+    assert row["description"] == "Café \u2013 déjeuner" and row["amount"] == "-12.50"
 
 
 def test_wrong_encoding_guess_is_a_clear_error(tmp_path: Path, store_url: str) -> None:
@@ -269,9 +277,9 @@ def test_wrong_encoding_guess_is_a_clear_error(tmp_path: Path, store_url: str) -
         assert "cp1252" in str(e.value)
         assert stored(engine) == {}
     (tmp_path / "bank.csv").write_text("Date,Description,Amount\n2026-01-05,Café,-3.00\n", "utf-8")
-    with hub(tmp_path, store_url, body.format(enc="latin-1")) as (sync, _, _):
-        with pytest.raises(FatalError, match="its text is UTF-8"):
-            sync.sync("bank")
+    with (hub(tmp_path, store_url, body.format(enc="latin-1")) as (sync, _, _),
+          pytest.raises(FatalError, match="its text is UTF-8")):
+        sync.sync("bank")
 
 
 def test_identical_rows_without_ids_are_both_kept(tmp_path: Path, store_url: str) -> None:
@@ -296,10 +304,10 @@ def test_identical_rows_without_ids_are_both_kept(tmp_path: Path, store_url: str
 def test_missing_column_names_the_columns(tmp_path: Path, store_url: str) -> None:
     _invoices(tmp_path, ["INV-1,Acme,2026-01-01,2026-02-01,100.00,100.00"],
               header="Number,Client,Date,Due,Total,Balance\n")
-    with hub(tmp_path, store_url, INVOICES) as (sync, _, _):
-        with pytest.raises(FatalError, match="column 'Customer'.*the file's columns are: Number, "
-                                             "Client"):
-            sync.sync("books")
+    with (hub(tmp_path, store_url, INVOICES) as (sync, _, _),
+          pytest.raises(FatalError, match=r"column 'Customer'.*the file's columns are: Number, "
+                                          r"Client")):
+        sync.sync("books")
 
 
 def test_missing_file_says_what_to_check(tmp_path: Path, store_url: str) -> None:
@@ -319,7 +327,7 @@ def test_resume_from_every_saved_cursor(tmp_path: Path, store_url: str) -> None:
     rows.insert(10, "INV-BAD,C1,2026-99-01,2026-02-01,1.00,1.00")
     _invoices(tmp_path, rows)
     body = INVOICES.replace('type = "csv"', 'type = "csv"\npage_size = 4')
-    with hub(tmp_path, store_url, body) as (sync, engine, config):
+    with hub(tmp_path, store_url, body) as (sync, _engine, config):
         from hub.sync.engine import build_connector
         connector = build_connector(config, sync.registry, "books")
         pages = list(connector.pull("invoice", None))

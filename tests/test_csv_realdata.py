@@ -83,7 +83,8 @@ def test_ubs_apostrophe_thousands_and_debit_credit(tmp_path: Path, store_url: st
 
 
 def test_outbank_two_digit_years_and_comma(tmp_path: Path, store_url: str) -> None:
-    rows = sorted(_one(tmp_path, store_url, "outbank.toml").values(), key=lambda r: r["booked_date"])
+    rows = sorted(_one(tmp_path, store_url, "outbank.toml").values(),
+                  key=lambda r: r["booked_date"])
     assert [r["booked_date"] for r in rows][-3:] == ["2019-01-21", "2019-02-08", "2019-02-20"]
     assert [r["amount"] for r in rows][-3:] == ["-47.00", "-63.89", "100.00"]
     assert all(r["currency"] == "EUR" for r in rows)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from hub.errors import CurrencyError
-from hub.money import normalize_currency, quantize
+from hub.money import fits_currency, normalize_currency, quantize
 
 
 def _currency(value: str) -> str:
@@ -55,6 +55,8 @@ def check_precision(model: str, field: str, value: Decimal | None, currency: str
         return
     if not value.is_finite():
         raise ValueError(f"{field} must be a finite amount, got {value}")
+    if fits_currency(value, currency):
+        return
     try:
         quantize(value, currency)
     except CurrencyError as exc:

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from hub.models.base import (
     CanonicalRecord,
     CurrencyCode,
-    NonEmpty,
     check_precision,
     check_same_currency,
 )
@@ -81,7 +80,8 @@ class Payment(CanonicalRecord):
             applied += app.amount
         if applied > self.amount:
             raise ValueError(
-                f"applications add up to {applied} {cur}, more than the payment's {self.amount} {cur}"
+                f"applications add up to {applied} {cur}, "
+                f"more than the payment's {self.amount} {cur}"
             )
         unapplied = self.amount - applied
         if self.unapplied is not None and self.unapplied != unapplied:

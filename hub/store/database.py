@@ -29,13 +29,20 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _shown(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "(unparseable URL)"
+
+
 def create_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     try:
         engine = sa.create_engine(url, **kwargs)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
         raise StoreError(
-            f"cannot use store URL {sa.engine.make_url(url).render_as_string(hide_password=True)!r}: {exc}",
+            f"cannot use store URL {_shown(url)!r}: {exc}",
             hint="use sqlite:///path/to/file.db or postgresql+psycopg://user@host/db",
         ) from None
     except ImportError as exc:

@@ -9,7 +9,8 @@ inserted, records whose hash changed are updated, the rest cost one lookup.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+import operator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -144,6 +145,72 @@ class UpsertResult:
     repeated: list[str]
 
 
+def _writer(conn: Connection) -> _Writer:
+    dialect = conn.dialect
+    cached = _WRITERS.get(dialect.name)
+    if cached is None:
+        cached = _WRITERS[dialect.name] = _Writer(dialect)
+    return cached
+
+
+class _Writer:
+    """Plain SQL for the page writes, run through the driver's ``executemany``.
+
+    A page is written with one statement per kind of change and tuples of
+    already-converted values: SQLAlchemy's per-row parameter processing would
+    cost more than the database's own work. Values are converted with the
+    column types' own bind processors, so the rows read back exactly as
+    SQLAlchemy would have written them.
+    """
+
+    TAIL_INSERT = ("source", "entity", "external_id", "first_seen_at", "updated_at",
+                   "last_run_id")
+    TAIL_UPDATE = ("updated_at", "last_run_id", "deleted_at")
+
+    def __init__(self, dialect: Any) -> None:
+        self.dialect = dialect
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        insert_cols = (*_COPIED, *self.TAIL_INSERT)
+        self.insert_sql = (
+            f"INSERT INTO records ({', '.join(insert_cols)}) "
+            f"VALUES ({', '.join([mark] * len(insert_cols))})"
+        )
+        sets = ", ".join(f"{c} = {mark}" for c in (*_COPIED, *self.TAIL_UPDATE))
+        self.update_sql = f"UPDATE records SET {sets} WHERE id = {mark}"
+        self.seen_sql = f"UPDATE records SET last_run_id = {mark} WHERE id = {mark}"
+        self.values_of = operator.attrgetter(*_COPIED)
+        self.converters = [(i, p) for i, name in enumerate(_COPIED)
+                           if (p := self.processor(name)) is not None]
+
+    def processor(self, name: str) -> Callable[[Any], Any] | None:
+        col = records.c[name]
+        proc: Callable[[Any], Any] | None = col.type.dialect_impl(self.dialect).bind_processor(
+            self.dialect)
+        return proc
+
+    def convert(self, name: str, value: Any) -> Any:
+        proc = self.processor(name)
+        return value if value is None or proc is None else proc(value)
+
+    def copied(self, prepared: PreparedRecord) -> list[Any]:
+        values = list(self.values_of(prepared))
+        for i, proc in self.converters:
+            if values[i] is not None:
+                values[i] = proc(values[i])
+        return values
+
+
+_WRITERS: dict[str, _Writer] = {}
+
+
+def _executemany(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
 def upsert(
     conn: Connection,
     source: str,
@@ -164,46 +231,32 @@ def upsert(
     repeated: list[str] = []
     if not rows:
         return UpsertResult(counts, repeated)
+    writer = _writer(conn)
     known = _existing(conn, source, entity, [r.external_id for r in rows])
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    touched: list[int] = []
+    stamp = writer.convert("updated_at", now)
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
+    touched: list[tuple[Any, ...]] = []
     for row in rows:
         prior = known.get(row.external_id)
         if prior is None:
-            values = {name: getattr(row, name) for name in _COPIED}
-            values.update(source=source, entity=entity, external_id=row.external_id,
-                          first_seen_at=now, updated_at=now, last_run_id=run_id)
-            inserts.append(values)
+            inserts.append((*writer.copied(row), source, entity, row.external_id, stamp, stamp,
+                            run_id))
         elif run_id is not None and prior.last_run_id == run_id:
             repeated.append(row.external_id)
         elif prior.content_hash != row.content_hash or prior.deleted:
-            values = {name: getattr(row, name) for name in _COPIED}
-            values.update(_id=prior.id, updated_at=now, last_run_id=run_id, deleted_at=None)
-            updates.append(values)
+            updates.append((*writer.copied(row), stamp, run_id, None, prior.id))
         else:
             counts.unchanged += 1
-            touched.append(prior.id)
+            touched.append((run_id, prior.id))
     if inserts:
-        conn.execute(records.insert(), inserts)
+        _executemany(conn, writer.insert_sql, inserts)
         counts.created = len(inserts)
     if updates:
-        stmt = (
-            records.update()
-            .where(records.c.id == sa.bindparam("_id"))
-            .values({name: sa.bindparam(name) for name in (*_COPIED, "updated_at", "last_run_id",
-                                                            "deleted_at")})
-        )
-        conn.execute(stmt, updates)
+        _executemany(conn, writer.update_sql, updates)
         counts.updated = len(updates)
     if touched and run_id is not None:
-        seen = (
-            records.update()
-            .where(records.c.id.in_(sa.bindparam("ids", expanding=True)))
-            .values(last_run_id=run_id)
-        )
-        for chunk in _chunks(touched, LOOKUP_CHUNK):
-            conn.execute(seen, {"ids": list(chunk)})
+        _executemany(conn, writer.seen_sql, touched)
     return UpsertResult(counts, repeated)
 
 

@@ -58,7 +58,9 @@ def build_connector(config: HubConfig, registry: PluginRegistry, instance: str) 
     return spec.factory(config.connector_context(instance, spec))
 
 
-def _split_duplicates(page: Page, entity: str) -> tuple[list[records.PreparedRecord], list[RecordRejected]]:
+def _split_duplicates(
+    page: Page, entity: str
+) -> tuple[list[records.PreparedRecord], list[RecordRejected]]:
     """Prepare a page's records; a second record with the same id in one page is rejected."""
     prepared: list[records.PreparedRecord] = []
     rejects: list[RecordRejected] = []

@@ -236,20 +236,42 @@ class RowMapper:
             mapped = self.mapping.status_map.get(text.strip().lower(), text.strip().lower())
         return mapped
 
+    def _plan(self) -> list[tuple[str, str, Callable[[Sequence[str]], str] | None, str]]:
+        """(field, kind, getter, default) for the fields this file can fill, once per file."""
+        plan = self.__dict__.get("_plan_cache")
+        if plan is None:
+            plan = [
+                (name, kind, self.getters.get(name), self.mapping.defaults.get(name, ""))
+                for name, kind in FIELDS[self.entity].items()
+                if not name.startswith("line_") and name not in ("status", "debit", "credit")
+                and (name in self.getters or name in self.mapping.defaults)
+            ]
+            self.__dict__["_plan_cache"] = plan
+        return plan
+
     def fields(self, cells: Sequence[str]) -> dict[str, Any]:
         """The canonical fields one row gives (no lines; see :meth:`build`)."""
         out: dict[str, Any] = {}
-        for name, kind in FIELDS[self.entity].items():
-            if name.startswith("line_") or name in ("status", "debit", "credit"):
+        negate = self.mapping.negate_amounts
+        for name, kind, getter, default in self._plan():
+            text = (getter(cells) if getter is not None else "") or default
+            if not text:
                 continue
             if kind == MONEY:
-                value: Any = self._money(cells, name)
+                try:
+                    value: Any = self.parse_number(text)
+                except ValueError as exc:
+                    raise RowError(f"{self._col(name)}: {exc}") from None
+                if negate and name in ("amount", "total"):
+                    value = -value
             elif kind == DATE:
-                value = self._date(cells, name)
+                try:
+                    value = self.parse_date(text)
+                except ValueError as exc:
+                    raise RowError(f"{self._col(name)}: {exc}") from None
             else:
-                value = self._text(out, cells, name)
-            if value is not None:
-                out[name] = value
+                value = text
+            out[name] = value
         status = self._status(cells)
         if status is not None:
             out["status"] = status

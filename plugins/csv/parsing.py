@@ -163,7 +163,7 @@ def date_parser(fmt: str | None) -> Callable[[str], date]:
 
     def parse(text: str) -> date:
         try:
-            return datetime.strptime(text.strip(), fmt).date()
+            return datetime.strptime(text.strip(), fmt).date()  # noqa: DTZ007 - a date, no time
         except ValueError:
             raise ValueError(f"{text!r} does not match the date format {fmt!r}") from None
 
