@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.engine import Engine
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
 
 from hub.config import HubConfig
 from hub.connector import Connector, Page
@@ -110,6 +111,8 @@ class SyncEngine:
         self.registry = registry
         self.config = config
         self.progress = progress
+        self._created_since_analyze = 0
+        self._analyze_after = 2000
 
     def commit_page(self, source: str, entity: str, page: Page, run_id: int | None) -> EntityCounts:
         """Store one page in one transaction and return its counts."""
@@ -134,7 +137,23 @@ class SyncEngine:
                 cursors.save(conn, source, entity, page.cursor, run_id=run_id, now=now)
             if run_id is not None:
                 runs.add_counts(conn, run_id, entity, counts)
+            self._keep_statistics(conn, counts.created)
         return counts
+
+    def _keep_statistics(self, conn: Connection, created: int) -> None:
+        """Refresh PostgreSQL's statistics each time the records table has doubled.
+
+        A bulk import into a fresh table outruns autovacuum: with no statistics
+        the planner keeps scanning the whole table for each page's id lookup,
+        and the import slows down quadratically.
+        """
+        if conn.dialect.name != "postgresql":
+            return
+        self._created_since_analyze += created
+        if self._created_since_analyze >= self._analyze_after:
+            conn.execute(sa.text("ANALYZE records"))
+            self._analyze_after *= 2
+            self._created_since_analyze = 0
 
     def sync(
         self, instance: str, *, full: bool = False, entities: Sequence[str] | None = None
