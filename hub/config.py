@@ -96,6 +96,15 @@ def _dotted(loc: tuple[int | str, ...], prefix: str) -> str:
     return out
 
 
+_SECRET_WORDS = ("secret", "key", "token", "password", "passwd", "credential", "auth")
+
+
+def _looks_secret(path: str, message: str) -> bool:
+    """Never echo a value that may be a secret typed in clear text."""
+    last = path.rsplit(".", 1)[-1].lower()
+    return any(word in last for word in _SECRET_WORDS) or "env:" in message
+
+
 def config_error_from(exc: ValidationError, *, prefix: str = "") -> ConfigError:
     """Turn a pydantic error into a ConfigError naming the TOML path of the first problem."""
     first = exc.errors()[0]
@@ -105,7 +114,7 @@ def config_error_from(exc: ValidationError, *, prefix: str = "") -> ConfigError:
     message = first["msg"]
     if first["type"] not in ("missing", "extra_forbidden") and "input" in first:
         shown = first["input"]
-        if isinstance(shown, str | int | bool) and "secret" not in path.lower():
+        if isinstance(shown, str | int | bool) and not _looks_secret(path, message):
             message += f", got {shown!r}"
     if first["type"] == "extra_forbidden":
         message = "unknown setting"

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from hub.errors import CurrencyError
 from hub.money import fits_currency, normalize_currency, quantize
@@ -47,6 +47,29 @@ class CanonicalRecord(BaseModel):
     external_id: NonEmpty
     source_modified: datetime | None = None
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_floats(cls, data: Any) -> Any:
+        """Refuse a float anywhere in the record (``raw`` aside): 0.1 is not money."""
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if name != "raw":
+                    _refuse_float(name, value)
+        return data
+
+
+def _refuse_float(path: str, value: Any) -> None:
+    if isinstance(value, float):
+        raise ValueError(
+            f"{path} is the float {value!r}; amounts must be exact: pass a string or a Decimal"
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_float(f"{path}.{key}", item)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse_float(f"{path}[{i}]", item)
 
 
 def check_precision(model: str, field: str, value: Decimal | None, currency: str) -> None:
