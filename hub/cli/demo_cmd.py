@@ -39,9 +39,10 @@ def tell_findings(hub: Hub, config_path: Path) -> None:
     out.print(f"  billing-hub {cfg} status")
     out.print(f"  billing-hub {cfg} quarantine show {waiting[0].id if waiting else 'ID'}")
     out.print(f"  billing-hub {cfg} export invoice -o invoices.csv")
-    out.print(f"Fix a row in {config_path.parent / 'data'} and run "
-              f"`billing-hub {cfg} quarantine retry --all`, or run the demo again: "
-              "only what changed is imported.")
+    out.print(f"Fix a row in {config_path.parent / 'data'} and run the demo again: only what "
+              "changed is imported, and the fixed row leaves the quarantine. After changing a "
+              f"mapping instead, `billing-hub {cfg} quarantine retry --all` maps the "
+              "quarantined rows again.")
 
 
 def demo(

@@ -126,8 +126,8 @@ def print_outcome(outcome: SyncOutcome, *, hints: bool = True) -> None:
         out.print(counts_table(outcome.summaries))
     if outcome.quarantined and hints:
         out.print(f"[yellow]{outcome.quarantined} record(s) quarantined.[/] "
-                  "See them with `billing-hub quarantine list`; after fixing the file or the "
-                  "mapping, `billing-hub quarantine retry --all`.")
+                  "See them with `billing-hub quarantine list`. Fixed the source file? Sync "
+                  "again. Fixed the mapping? `billing-hub quarantine retry --all`.")
 
 
 def sync(
