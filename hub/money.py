@@ -100,20 +100,10 @@ def quantize(amount: Decimal, currency: str, *, strict: bool = True) -> Decimal:
 
 
 def fits_currency(amount: Decimal, currency: str) -> bool:
-    """Whether ``amount`` is exact at ``currency``'s precision (12.340 USD is, 12.345 is not).
-
-    The common case (no more digits than the currency has) is decided from
-    the Decimal's exponent without arithmetic; only amounts written with
-    extra trailing digits are quantized to find out.
-    """
-    exponent = amount.as_tuple().exponent
-    if not isinstance(exponent, int):  # NaN or infinity
-        return False
-    if exponent >= -currency_exponent(currency):
-        return True
+    """Whether ``amount`` is exact at ``currency``'s precision (12.340 USD is, 12.345 is not)."""
     try:
-        return quantize(amount, currency, strict=False) == amount
-    except CurrencyError:
+        return amount.quantize(_quantum(currency)) == amount
+    except (InvalidOperation, KeyError, CurrencyError):
         return False
 
 
@@ -123,10 +113,10 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
     Raises :class:`CurrencyError` when the amount has sub-minor-unit digits.
     """
     exp = currency_exponent(currency)
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent >= -exp:
-        return int(amount.scaleb(exp))
-    exact = quantize(amount, currency)
+    scaled = amount.scaleb(exp)
+    if scaled.is_finite() and scaled == scaled.to_integral_value():
+        return int(scaled)
+    exact = quantize(amount, currency)  # raises the explanation
     return int(exact.scaleb(exp))
 
 

@@ -121,19 +121,22 @@ class _Known:
 def _existing(
     conn: Connection, source: str, entity: str, external_ids: Sequence[str]
 ) -> dict[str, _Known]:
-    """What the store already holds for these ids."""
+    """What the store already holds for these ids (one query per chunk, through the driver)."""
     found: dict[str, _Known] = {}
-    stmt = sa.select(
-        records.c.external_id, records.c.id, records.c.content_hash, records.c.deleted_at,
-        records.c.last_run_id,
-    ).where(
-        records.c.source == source,
-        records.c.entity == entity,
-        records.c.external_id.in_(sa.bindparam("ids", expanding=True)),
-    )
-    for chunk in _chunks(external_ids, LOOKUP_CHUNK):
-        for ext, rid, h, deleted, last_run in conn.execute(stmt, {"ids": list(chunk)}):
-            found[ext] = _Known(rid, h, deleted is not None, last_run)
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for chunk in _chunks(external_ids, LOOKUP_CHUNK):
+            cursor.execute(
+                "SELECT external_id, id, content_hash, deleted_at, last_run_id FROM records "
+                f"WHERE source = {mark} AND entity = {mark} "
+                f"AND external_id IN ({', '.join([mark] * len(chunk))})",
+                (source, entity, *chunk),
+            )
+            for ext, rid, h, deleted, last_run in cursor.fetchall():
+                found[ext] = _Known(rid, h, deleted is not None, last_run)
+    finally:
+        cursor.close()
     return found
 
 

@@ -211,7 +211,7 @@ class _FilePager:
                     if not group:
                         rows_done = rows_seen
                     continue
-            if not any(c.strip() for c in cells):
+            if not "".join(cells).strip():
                 if not group:
                     rows_done = rows_seen
                 continue
