@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hub.connector import ConnectorContext, ConnectorSpec
 from hub.errors import ConfigError
+from hub.reconcile.settings import ReconcileSettings
 
 DEFAULT_CONFIG_NAME = "billing-hub.toml"
 
@@ -64,6 +65,7 @@ class HubConfig(BaseModel):
     store: StoreSettings = Field(default_factory=StoreSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     connectors: dict[str, ConnectorSection] = Field(default_factory=dict)
+    reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
 
     def store_url(self) -> str:

@@ -1,0 +1,189 @@
+"""Findings in the store: one row per problem, kept across runs.
+
+A run's findings are merged by key: a new problem is inserted as ``open``; one
+found again keeps its status (an ``acknowledged`` or ``ignored`` finding stays
+so) and is updated only if what it says changed; one that was resolved but
+is found again is reopened. An open or acknowledged finding whose condition no
+longer holds is resolved automatically. Every change of status is audited, so
+re-running the reconciler on unchanged data changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hub.errors import HubError
+from hub.money import to_minor_units
+from hub.reconcile.kinds import Finding
+from hub.store import audit
+from hub.store.clock import as_utc
+from hub.store.schema import findings
+
+OPEN = "open"
+ACKNOWLEDGED = "acknowledged"
+RESOLVED = "resolved"
+IGNORED = "ignored"
+STATUSES = (OPEN, ACKNOWLEDGED, RESOLVED, IGNORED)
+RECONCILER = "billing-hub"
+
+
+@dataclass(slots=True)
+class MergeResult:
+    """What one reconcile run did to the stored findings."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    reopened: int = 0
+    auto_resolved: int = 0
+
+
+def _values(f: Finding) -> dict[str, Any]:
+    money = None
+    if f.money_at_stake is not None and f.currency:
+        money = to_minor_units(f.money_at_stake, f.currency)
+    return {
+        "kind": f.kind.value,
+        "severity": str(f.severity),
+        "record_ids": orjson.dumps(sorted(f.record_ids)).decode(),
+        "customer": f.customer,
+        "currency": f.currency,
+        "money_at_stake_minor": money,
+        "explanation": f.explanation,
+        "details": orjson.dumps(f.details, option=orjson.OPT_SORT_KEYS, default=str).decode(),
+    }
+
+
+_COMPARED = ("kind", "severity", "record_ids", "customer", "currency", "money_at_stake_minor",
+             "explanation", "details")
+
+
+def merge(conn: Connection, found: Sequence[Finding], now: datetime) -> MergeResult:
+    """Store this run's findings and resolve the ones that no longer hold."""
+    result = MergeResult()
+    cols = [findings.c.id, findings.c.key, findings.c.status, *(findings.c[c] for c in _COMPARED)]
+    existing = {row.key: row for row in conn.execute(sa.select(*cols))}
+    seen: set[str] = set()
+    inserts: list[dict[str, Any]] = []
+    updates: list[tuple[int, dict[str, Any]]] = []
+    for f in found:
+        if f.key in seen:
+            continue
+        seen.add(f.key)
+        values = _values(f)
+        row = existing.get(f.key)
+        if row is None:
+            inserts.append({**values, "key": f.key, "status": OPEN, "first_seen_at": now,
+                            "last_seen_at": now})
+            result.new += 1
+            continue
+        changed = any(getattr(row, c) != values[c] for c in _COMPARED)
+        reopen = row.status == RESOLVED
+        if not changed and not reopen:
+            result.unchanged += 1
+            continue
+        update = {**values, "last_seen_at": now}
+        if reopen:
+            update.update(status=OPEN, note=None, actor=RECONCILER, resolved_at=None)
+            audit.record(conn, "finding.reopened", subject=f"finding:{row.id}",
+                         actor=RECONCILER, details={"key": f.key, "why": "found again"}, at=now)
+            result.reopened += 1
+        else:
+            result.updated += 1
+        updates.append((row.id, update))
+    if inserts:
+        conn.execute(findings.insert(), inserts)
+    for row_id, update in updates:
+        conn.execute(findings.update().where(findings.c.id == row_id).values(**update))
+    gone = [row for key, row in existing.items()
+            if key not in seen and row.status in (OPEN, ACKNOWLEDGED)]
+    for row in gone:
+        conn.execute(findings.update().where(findings.c.id == row.id).values(
+            status=RESOLVED, resolved_at=now, actor=RECONCILER,
+            note="resolved automatically: the records agree again"))
+        audit.record(conn, "finding.auto_resolved", subject=f"finding:{row.id}",
+                     actor=RECONCILER, details={"key": row.key, "kind": row.kind}, at=now)
+    result.auto_resolved = len(gone)
+    return result
+
+
+@dataclass(slots=True)
+class StoredFinding:
+    """A finding as the store keeps it."""
+
+    id: int
+    key: str
+    kind: str
+    severity: str
+    status: str
+    record_ids: list[int]
+    customer: str | None
+    currency: str | None
+    money_at_stake_minor: int | None
+    explanation: str
+    details: dict[str, Any]
+    note: str | None
+    actor: str | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    resolved_at: datetime | None
+
+
+def _stored(row: Any) -> StoredFinding:
+    m = row._mapping
+    return StoredFinding(
+        id=m["id"], key=m["key"], kind=m["kind"], severity=m["severity"], status=m["status"],
+        record_ids=orjson.loads(m["record_ids"]), customer=m["customer"],
+        currency=m["currency"], money_at_stake_minor=m["money_at_stake_minor"],
+        explanation=m["explanation"], details=orjson.loads(m["details"] or "{}"),
+        note=m["note"], actor=m["actor"],
+        first_seen_at=as_utc(m["first_seen_at"]) or m["first_seen_at"],
+        last_seen_at=as_utc(m["last_seen_at"]) or m["last_seen_at"],
+        resolved_at=as_utc(m["resolved_at"]),
+    )
+
+
+def get(conn: Connection, finding_id: int) -> StoredFinding:
+    row = conn.execute(sa.select(findings).where(findings.c.id == finding_id)).first()
+    if row is None:
+        raise HubError(f"no finding {finding_id}",
+                       hint="`billing-hub findings list` shows the open ones with their ids")
+    return _stored(row)
+
+
+def select(
+    conn: Connection, *, statuses: Sequence[str] = (OPEN, ACKNOWLEDGED),
+    kinds: Sequence[str] = (), customer: str | None = None,
+) -> list[StoredFinding]:
+    """Findings filtered in the database; the caller sorts and filters on money and age."""
+    stmt = sa.select(findings)
+    if statuses:
+        stmt = stmt.where(findings.c.status.in_(list(statuses)))
+    if kinds:
+        stmt = stmt.where(findings.c.kind.in_(list(kinds)))
+    if customer:
+        stmt = stmt.where(findings.c.customer.ilike(f"%{customer}%"))
+    return [_stored(r) for r in conn.execute(stmt)]
+
+
+def set_status(conn: Connection, finding_id: int, status: str, *, note: str | None,
+               actor: str, now: datetime) -> StoredFinding:
+    """A person acknowledges, resolves, ignores or reopens a finding."""
+    if status not in STATUSES:
+        raise HubError(f"unknown status {status!r}", hint=f"use one of: {', '.join(STATUSES)}")
+    current = get(conn, finding_id)
+    if status == IGNORED and not note:
+        raise HubError("say why the finding is ignored", hint='add --note "why"')
+    conn.execute(findings.update().where(findings.c.id == finding_id).values(
+        status=status, note=note, actor=actor,
+        resolved_at=now if status in (RESOLVED, IGNORED) else None))
+    audit.record(conn, f"finding.{status}", subject=f"finding:{finding_id}", actor=actor,
+                 details={"from": current.status, "note": note, "key": current.key}, at=now)
+    return get(conn, finding_id)

@@ -1,0 +1,167 @@
+"""Findings about invoices: missing or different in another system, duplicated,
+or marked paid with nothing behind it."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+
+from rapidfuzz import fuzz
+
+from hub.money import currency_exponent, from_minor_units
+from hub.reconcile.kinds import Finding, Kind
+from hub.reconcile.linking import Link
+from hub.reconcile.settings import PairSettings
+from hub.reconcile.snapshot import InvoiceRow
+from hub.reconcile.text import money, name_key
+
+_STATE = {"paid": "paid", "open": "open", "partially_paid": "open", "void": "void",
+          "draft": "draft", "uncollectible": "uncollectible"}
+
+
+def day(value: date | None) -> str:
+    return f"{value.day} {value:%B %Y}" if value else "no date"
+
+
+def _label(inv: InvoiceRow) -> str:
+    return inv.number or inv.external_id
+
+
+def _state(inv: InvoiceRow) -> str:
+    return _STATE.get(inv.status, inv.status)
+
+
+def _said(inv: InvoiceRow) -> str:
+    """What a system says about an invoice, in words."""
+    state = _state(inv)
+    if state == "paid":
+        return "is paid in full"
+    if state == "void":
+        return "is void"
+    if state == "draft":
+        return "is still a draft"
+    if state == "uncollectible":
+        return "is written off as uncollectible"
+    if inv.paid > 0:
+        return f"is partly paid, with {money(inv.balance, inv.currency)} still due"
+    return f"is open for {money(inv.balance, inv.currency)}"
+
+
+def _pair_key(kind: Kind, a: InvoiceRow, b: InvoiceRow) -> str:
+    return f"{kind.value}:{a.source}:{a.external_id}|{b.source}:{b.external_id}"
+
+
+def mismatches(link_list: Iterable[Link], pair: PairSettings, fuzzy: int) -> Iterator[Finding]:
+    """Linked invoices that disagree on currency, amount, status, due date or customer."""
+    for link in link_list:
+        a, b = link.left, link.right
+        ids = [a.id, b.id]
+        cust = a.customer or b.customer
+        both = {"left": f"{a.source}:{a.external_id}", "right": f"{b.source}:{b.external_id}",
+                "linked_by": link.method}
+        if a.currency != b.currency:
+            yield Finding(
+                _pair_key(Kind.CURRENCY_MISMATCH, a, b), Kind.CURRENCY_MISMATCH, ids,
+                f"{a.source} bills {_label(a)} in {a.currency} "
+                f"({money(a.total, a.currency)}); {b.source} has it in {b.currency} "
+                f"({money(b.total, b.currency)}). One of them was entered in the wrong "
+                "currency.", a.currency, from_minor_units(a.total, a.currency), cust,
+                details=both)
+            continue
+        cur = a.currency
+        tolerance = int(pair.amount_tolerance.scaleb(currency_exponent(cur)))
+        if abs(a.total - b.total) > tolerance:
+            diff = abs(a.total - b.total)
+            yield Finding(
+                _pair_key(Kind.AMOUNT_MISMATCH, a, b), Kind.AMOUNT_MISMATCH, ids,
+                f"{_label(a)} is for {money(a.total, cur)} in {a.source} but "
+                f"{money(b.total, cur)} in {b.source}: {money(diff, cur)} apart.",
+                cur, from_minor_units(diff, cur), cust, details=both)
+        sa, sb = _state(a), _state(b)
+        if sa != sb or (sa == "open" and abs(a.paid - b.paid) > tolerance):
+            stake = abs(a.balance - b.balance) or max(a.balance, b.balance)
+            yield Finding(
+                _pair_key(Kind.STATUS_MISMATCH, a, b), Kind.STATUS_MISMATCH, ids,
+                f"{a.source} says {_label(a)} {_said(a)}; {b.source} says it {_said(b)}.",
+                cur, from_minor_units(stake, cur), cust, details=both)
+        if a.due_date and b.due_date and a.due_date != b.due_date:
+            yield Finding(
+                _pair_key(Kind.DUE_DATE_MISMATCH, a, b), Kind.DUE_DATE_MISMATCH, ids,
+                f"{_label(a)} is due on {day(a.due_date)} in {a.source} but on "
+                f"{day(b.due_date)} in {b.source}; reminders and aging will disagree.",
+                cur, from_minor_units(max(a.balance, b.balance), cur), cust, details=both)
+        ka, kb = name_key(a.customer), name_key(b.customer)
+        if ka and kb and ka != kb and fuzz.token_sort_ratio(ka, kb) < fuzzy:
+            yield Finding(
+                _pair_key(Kind.CUSTOMER_MISMATCH, a, b), Kind.CUSTOMER_MISMATCH, ids,
+                f"{_label(a)} is billed to {a.customer!r} in {a.source} but to "
+                f"{b.customer!r} in {b.source}.", cur, from_minor_units(a.total, cur),
+                a.customer, details=both)
+
+
+def missing(invoices: Iterable[InvoiceRow], linked: set[int], other: str,
+            pair: PairSettings) -> Iterator[Finding]:
+    """Invoices of one side of a pair with no counterpart on the other side."""
+    for inv in invoices:
+        if inv.id in linked or _state(inv) in ("void", "draft"):
+            continue
+        if pair.since and inv.issue_date and inv.issue_date < pair.since:
+            continue
+        yield Finding(
+            f"{Kind.MISSING.value}:{inv.source}:{inv.external_id}:{other}", Kind.MISSING,
+            [inv.id],
+            f"{inv.source} has {_label(inv)} for {inv.customer or 'an unnamed customer'} "
+            f"({money(inv.total, inv.currency)}, issued {day(inv.issue_date)}), but {other} "
+            "has no matching invoice.",
+            inv.currency, from_minor_units(inv.total, inv.currency), inv.customer,
+            details={"record": f"{inv.source}:{inv.external_id}", "missing_in": other})
+
+
+def duplicates(invoices: Sequence[InvoiceRow], window_days: int) -> Iterator[Finding]:
+    """Two invoices of one system for the same customer and amount a few days apart."""
+    groups: dict[tuple[str, str, str, int], list[InvoiceRow]] = defaultdict(list)
+    for inv in invoices:
+        if _state(inv) in ("void", "draft") or inv.total <= 0:
+            continue
+        who = name_key(inv.customer) or (inv.customer_ref or "")
+        if who:
+            groups[(inv.source, who, inv.currency, inv.total)].append(inv)
+    for rows in groups.values():
+        if len(rows) < 2:
+            continue
+        rows.sort(key=lambda i: (i.issue_date or date.min, i.id))
+        for first, second in itertools.pairwise(rows):
+            if not (first.issue_date and second.issue_date):
+                continue
+            gap = (second.issue_date - first.issue_date).days
+            if gap > window_days:
+                continue
+            cur = first.currency
+            when = "the same day" if gap == 0 else f"{gap} day{'s' if gap > 1 else ''} apart"
+            yield Finding(
+                f"{Kind.DUPLICATE_INVOICE.value}:{first.source}:{first.external_id}|"
+                f"{second.external_id}", Kind.DUPLICATE_INVOICE, [first.id, second.id],
+                f"{first.source} has two invoices for {first.customer or first.customer_ref} "
+                f"of {money(first.total, cur)}, {when}: {_label(first)} and "
+                f"{_label(second)}. If one was keyed twice, void it before it is chased.",
+                cur, from_minor_units(second.total, cur), first.customer,
+                details={"records": [f"{first.source}:{first.external_id}",
+                                     f"{second.source}:{second.external_id}"]})
+
+
+def paid_without_payment(invoices: Iterable[InvoiceRow], evidenced: set[int]
+                         ) -> Iterator[Finding]:
+    """Invoices marked paid while no payment, memo or bank credit in the store pays them."""
+    for inv in invoices:
+        if _state(inv) != "paid" or inv.total <= 0 or inv.id in evidenced:
+            continue
+        yield Finding(
+            f"{Kind.PAID_WITHOUT_PAYMENT.value}:{inv.source}:{inv.external_id}",
+            Kind.PAID_WITHOUT_PAYMENT, [inv.id],
+            f"{inv.source} marks {_label(inv)} ({money(inv.total, inv.currency)}, "
+            f"{inv.customer or 'no customer'}) as paid, but no payment, remittance or bank "
+            "credit in any system names it or was applied to it.",
+            inv.currency, from_minor_units(inv.total, inv.currency), inv.customer,
+            details={"record": f"{inv.source}:{inv.external_id}"})

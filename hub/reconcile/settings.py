@@ -1,0 +1,62 @@
+"""The ``[reconcile]`` section of the config: pairs of systems, tolerances, windows.
+
+::
+
+    [reconcile]
+    duplicate_window_days = 3          # same customer and amount within N days
+    fuzzy_name_threshold = 85          # 0-100, rapidfuzz token-set ratio
+
+    [[reconcile.pairs]]                # invoices that should exist in both systems
+    left = "stripe"
+    right = "books"
+    since = 2026-01-01                 # ignore older invoices (optional)
+    amount_tolerance = "0.00"          # absolute, in the invoice's currency
+    number_prefixes = ["INV-", "#"]    # stripped before comparing numbers
+
+    [reconcile.matching]               # suggestions for unapplied payments
+    amount_tolerance_percent = "2"     # bank fees, FX: accept within 2 %
+    amount_tolerance_fixed = "0.00"    # ... or within this absolute amount
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PairSettings(BaseModel):
+    """Two systems whose invoices should match one to one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    left: str
+    right: str
+    since: date | None = None
+    amount_tolerance: Decimal = Field(default=Decimal(0), ge=0)
+    number_prefixes: list[str] = Field(default_factory=list)
+
+
+class MatchSettings(BaseModel):
+    """How far a payment may be from an invoice and still be suggested for it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount_tolerance_percent: Decimal = Field(default=Decimal("2"), ge=0, le=50)
+    amount_tolerance_fixed: Decimal = Field(default=Decimal(0), ge=0)
+    max_suggestions: int = Field(default=5, ge=1, le=50)
+    subset_max_invoices: int = Field(default=24, ge=2, le=64)
+    subset_max_size: int = Field(default=4, ge=2, le=8)
+
+
+class ReconcileSettings(BaseModel):
+    """Everything the reconciler can be told."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pairs: list[PairSettings] = Field(default_factory=list)
+    duplicate_window_days: int = Field(default=3, ge=0, le=60)
+    fuzzy_name_threshold: int = Field(default=85, ge=50, le=100)
+    number_prefixes: list[str] = Field(default_factory=lambda: ["INV-", "INV", "#", "NO."])
+    matching: MatchSettings = Field(default_factory=MatchSettings)

@@ -1,0 +1,76 @@
+"""Small text helpers: comparable numbers and names, and money as people write it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from hub.money import currency_exponent, from_minor_units
+
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$",
+            "CHF": "CHF ", "INR": "₹"}
+_LEGAL = re.compile(
+    r"\b(inc|incorporated|llc|ltd|limited|gmbh|ag|sa|sas|sarl|bv|nv|plc|co|corp|corporation|"
+    r"company|kg|oy|ab|as|spa|srl)\b\.?", re.I)
+_NON_WORD = re.compile(r"[^\w]+")
+_TOKEN = re.compile(r"[A-Za-z]*[#-]?\d[\w/-]*")
+
+
+def number_key(number: str | None, prefixes: Sequence[str] = ()) -> str | None:
+    """A document number as compared across systems: case, spaces and prefixes dropped.
+
+    ``INV-001042``, ``inv 1042`` and ``#1042`` all become ``1042`` when the
+    prefixes say so; leading zeros go too.
+    """
+    if not number:
+        return None
+    text = number.strip().upper().replace(" ", "")
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        p = prefix.upper().replace(" ", "")
+        if p and text.startswith(p) and len(text) > len(p):
+            text = text[len(p):]
+            break
+    text = text.lstrip("-_#")
+    stripped = text.lstrip("0")
+    return stripped or text or None
+
+
+def name_key(name: str | None) -> str:
+    """A party name as compared: lower case, no legal form, no punctuation."""
+    if not name:
+        return ""
+    text = _LEGAL.sub(" ", name.casefold())
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def candidate_numbers(text: str, prefixes: Sequence[str] = ()) -> set[str]:
+    """Every token in free text that could be a document number, as number keys."""
+    out: set[str] = set()
+    for token in _TOKEN.findall(text or ""):
+        key = number_key(token, prefixes)
+        if key:
+            out.add(key)
+    return out
+
+
+def money(minor: int, currency: str) -> str:
+    """``$1,250.00``, ``€99.90``, ``¥5,000``, ``1.500 KWD``."""
+    amount = from_minor_units(minor, currency)
+    exp = currency_exponent(currency)
+    sign = "-" if amount < 0 else ""
+    digits = f"{abs(amount):,.{exp}f}"
+    symbol = _SYMBOLS.get(currency)
+    return f"{sign}{symbol}{digits}" if symbol else f"{sign}{digits} {currency}"
+
+
+def amount_of(minor: int, currency: str) -> Decimal:
+    return from_minor_units(minor, currency)
+
+
+def human_list(items: Iterable[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    seq = list(items)
+    if len(seq) <= 1:
+        return "".join(seq)
+    return ", ".join(seq[:-1]) + " and " + seq[-1]
