@@ -29,11 +29,15 @@ gain arguments without breaking existing plugins.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import pluggy
 
 from hub.connector import ConnectorSpec
 from hub.outcomes import EntityCounts, RunSummary
+
+if TYPE_CHECKING:
+    from hub.reconcile.matching import MatchRule
 
 PROJECT = "billing_hub"
 
@@ -86,4 +90,26 @@ class HubSpec:
             def hub_sync_finished(summary):
                 if summary.status != "succeeded":
                     pager.alert(f"billing-hub sync of {summary.connector} failed")
+        """
+
+    @hookspec
+    def hub_match_rules(self) -> Iterable[MatchRule]:  # type: ignore[empty-body]
+        """Offer extra rules for suggesting what an unapplied payment pays.
+
+        Return or yield callables ``rule(payment, open_invoices)`` that yield
+        :class:`hub.reconcile.matching.Suggestion` objects. ``payment`` is a
+        :class:`hub.reconcile.snapshot.PaymentRow` (amounts in minor units);
+        ``open_invoices`` indexes the open invoices by number and customer.
+        Suggestions from every rule are ranked together by confidence.
+        Example, for a bank that writes the customer number into the memo::
+
+            @hookimpl
+            def hub_match_rules():
+                def customer_number_in_memo(payment, open_invoices):
+                    for inv in open_invoices.by_customer.get(f"r:{payment.memo[:6]}", ()):
+                        if inv.balance == payment.unapplied:
+                            yield Suggestion([inv], [inv.balance], 0.8,
+                                             "the memo starts with the customer number",
+                                             "customer_number")
+                yield customer_number_in_memo
         """

@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
-from typing import cast
+from typing import Any, cast
 
 import pluggy
 
@@ -171,3 +171,15 @@ def notify(registry: PluginRegistry, hook_name: str, **kwargs: object) -> None:
 
 def iter_connector_names(registry: PluginRegistry) -> Iterable[str]:
     return sorted(registry.connector_specs())
+
+
+def match_rules(registry: PluginRegistry) -> list[Any]:
+    """Every match rule the plugins offer; a plugin that fails here is logged and skipped."""
+    rules: list[Any] = []
+    for impl in registry.manager.hook.hub_match_rules.get_hookimpls():
+        try:
+            rules.extend(cast("Iterable[Any] | None", impl.function()) or ())
+        except Exception:
+            log.exception("plugin %s failed in hub_match_rules; its rules are left out",
+                          impl.plugin_name)
+    return rules

@@ -22,6 +22,8 @@ from hub.cli.export_cmd import export
 from hub.cli.init_cmd import init
 from hub.cli.plugins_cmd import plugins
 from hub.cli.quarantine_cmd import app as quarantine_app
+from hub.cli.reconcile_cmd import findings_app, link, reconcile, unlink
+from hub.cli.report_cmd import apply_payment, metrics, report
 from hub.cli.session import CONFIG_ENV, CliState, default_config_path
 from hub.cli.status_cmd import status
 from hub.cli.sync_cmd import sync
@@ -58,6 +60,13 @@ app.command()(plugins)
 app.command()(export)
 app.command()(demo)
 app.add_typer(quarantine_app, name="quarantine")
+app.command()(reconcile)
+app.add_typer(findings_app, name="findings")
+app.command()(link)
+app.command()(unlink)
+app.command("apply-payment")(apply_payment)
+app.command()(report)
+app.command()(metrics)
 
 
 def _report(exc: HubError) -> int:

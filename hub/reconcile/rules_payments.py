@@ -33,6 +33,7 @@ class Applications:
     def build(cls, invoices: Sequence[InvoiceRow], payments: Sequence[PaymentRow],
               prefixes: Sequence[str]) -> Applications:
         by_ext = {(i.source, i.external_id): i for i in invoices}
+        by_id = {i.id: i for i in invoices}
         by_number: dict[str, list[InvoiceRow]] = defaultdict(list)
         for inv in invoices:
             key = number_key(inv.number, prefixes)
@@ -41,7 +42,9 @@ class Applications:
         out = cls()
         for p in payments:
             for app in p.applications:
-                target = by_ext.get((p.source, app.invoice_ref)) if app.invoice_ref else None
+                target = by_id.get(app.invoice_id) if app.invoice_id else None
+                if target is None and app.invoice_ref:
+                    target = by_ext.get((p.source, app.invoice_ref))
                 if target is None and app.invoice_number:
                     same = by_number.get(number_key(app.invoice_number, prefixes) or "", [])
                     target = next((i for i in same if i.source == p.source), None) or (

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hub.money import to_minor_units
+from hub.reconcile.queued import queued_minor
 from hub.store.schema import records
 
 BATCH = 20_000
@@ -54,6 +55,8 @@ class Application:
     invoice_ref: str | None
     invoice_number: str | None
     amount: int
+    invoice_id: int | None = None
+    """The invoice's store id, when a coordinator applied the payment by hand."""
 
 
 @dataclass(slots=True)
@@ -171,6 +174,19 @@ def _bank_credits(conn: Connection) -> Iterator[str]:
 
 
 def load(conn: Connection) -> Snapshot:
-    """Read every live invoice, payment and customer, and the bank's money-in lines."""
-    return Snapshot(list(_invoices(conn)), list(_payments(conn)), list(_customers(conn)),
-                    list(_bank_credits(conn)))
+    """Read every live invoice, payment and customer, and the bank's money-in lines.
+
+    Applications a coordinator made (``apply-payment``) count as soon as they
+    are queued for the ledger.
+    """
+    invoices = list(_invoices(conn))
+    payments = list(_payments(conn))
+    queued = queued_minor(conn)
+    if queued:
+        named = {i.id: (i.external_id, i.number) for i in invoices}
+        for p in payments:
+            for invoice_id, amount in queued.get(p.id, ()):
+                ext, number = named.get(invoice_id, (None, None))
+                p.applications.append(Application(ext, number, amount, invoice_id))
+                p.unapplied -= amount
+    return Snapshot(invoices, payments, list(_customers(conn)), list(_bank_credits(conn)))

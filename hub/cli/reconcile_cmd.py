@@ -1,0 +1,185 @@
+"""``billing-hub reconcile``, ``findings ...``, ``link``, ``unlink``: the coordinator's desk."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from decimal import Decimal
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from hub.cli.console import out, when
+from hub.cli.session import CliState, open_hub
+from hub.cli.side_by_side import side_by_side
+from hub.errors import HubError
+from hub.money import from_minor_units
+from hub.plugins import match_rules
+from hub.reconcile import lifecycle, linking
+from hub.reconcile import reconcile as run_reconcile
+from hub.reconcile.kinds import Kind
+from hub.reconcile.text import money
+from hub.store import audit
+from hub.store.clock import utcnow
+
+findings_app = typer.Typer(help="Review findings: list, show, acknowledge, resolve, ignore.",
+                           no_args_is_help=True)
+
+
+def reconcile(ctx: typer.Context) -> None:
+    """Compare the systems in the store and update the findings."""
+    state: CliState = ctx.obj
+    with open_hub(state) as hub:
+        summary = run_reconcile(hub.engine, hub.config.reconcile, match_rules(hub.registry))
+    m = summary.merge
+    out.print(f"Reconciled {summary.records:,} invoices and payments (run {summary.run_id}): "
+              f"{summary.found} finding(s) hold: {m.new} new, {m.reopened} reopened, "
+              f"{m.updated} changed, {m.unchanged} unchanged; {m.auto_resolved} resolved "
+              "because the records agree again.")
+    if summary.by_kind:
+        table = Table(title_justify="left")
+        table.add_column("kind")
+        table.add_column("findings", justify="right")
+        for kind, n in summary.by_kind.most_common():
+            table.add_row(kind, str(n))
+        out.print(table)
+        out.print("`billing-hub findings list` shows them, most money at stake first.")
+
+
+def _stake(f: lifecycle.StoredFinding) -> str:
+    if f.money_at_stake_minor is None or not f.currency:
+        return "-"
+    return money(f.money_at_stake_minor, f.currency)
+
+
+def _amount(f: lifecycle.StoredFinding) -> Decimal:
+    if f.money_at_stake_minor is None or not f.currency:
+        return Decimal(0)
+    return from_minor_units(f.money_at_stake_minor, f.currency)
+
+
+@findings_app.command("list")
+def list_(
+    ctx: typer.Context,
+    kind: list[str] | None = typer.Option(None, "--kind", "-k", help="Only these kinds."),
+    status: list[str] | None = typer.Option(
+        None, "--status", "-s", help="open, acknowledged, resolved, ignored (default: the "
+        "first two)."),
+    customer: str | None = typer.Option(None, "--customer", help="Customer name contains."),
+    older_than: int | None = typer.Option(None, "--older-than", help="First seen N+ days ago."),
+    min_amount: Decimal | None = typer.Option(None, "--min-amount",
+                                              help="Money at stake at least this."),
+    limit: int = typer.Option(50, "--limit", "-n", min=1),
+) -> None:
+    """Findings, the most money at stake first (per currency)."""
+    known = {k.value for k in Kind}
+    for k in kind or ():
+        if k not in known:
+            raise HubError(f"unknown kind {k!r}", hint=f"use one of: {', '.join(sorted(known))}")
+    state: CliState = ctx.obj
+    with open_hub(state) as hub, hub.engine.connect() as conn:
+        rows = lifecycle.select(conn, statuses=status or (lifecycle.OPEN, lifecycle.ACKNOWLEDGED),
+                                kinds=kind or (), customer=customer)
+    now = utcnow()
+    if older_than is not None:
+        rows = [f for f in rows if f.first_seen_at <= now - timedelta(days=older_than)]
+    if min_amount is not None:
+        rows = [f for f in rows if _amount(f) >= min_amount]
+    # Amounts in different currencies are not comparable without rates: the currency
+    # with the most findings comes first, and within each currency the most money first.
+    per_currency = Counter(f.currency for f in rows)
+    rows.sort(key=lambda f: (-per_currency[f.currency], f.currency or "", -_amount(f),
+                             f.first_seen_at, f.id))
+    if not rows:
+        out.print("No findings match. Run `billing-hub reconcile` after a sync.")
+        return
+    table = Table(title=f"findings ({len(rows)})", title_justify="left")
+    for col in ("id", "kind", "severity", "status", "customer", "at stake", "age"):
+        table.add_column(col, justify="right" if col in ("id", "at stake", "age") else "left",
+                         no_wrap=col in ("id", "at stake"))
+    table.add_column("what", overflow="fold", ratio=1)
+    for f in rows[:limit]:
+        age = (now - f.first_seen_at).days
+        table.add_row(str(f.id), f.kind, f.severity, f.status, f.customer or "",
+                      _stake(f), f"{age}d", Text(f.explanation))
+    out.print(table)
+    if len(rows) > limit:
+        out.print(f"... and {len(rows) - limit} more (--limit).")
+
+
+@findings_app.command()
+def show(ctx: typer.Context, finding_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """One finding: the explanation, the records side by side, suggestions, history."""
+    state: CliState = ctx.obj
+    with open_hub(state) as hub, hub.engine.connect() as conn:
+        f = lifecycle.get(conn, finding_id)
+        table = side_by_side(conn, f.record_ids)
+        history = [e for e in audit.recent(conn, limit=500) if e.subject == f"finding:{f.id}"]
+    out.print(f"[bold]#{f.id} {f.kind}[/]  severity {f.severity}, {f.status}, "
+              f"at stake {_stake(f)}")
+    out.print(Text(f.explanation))
+    out.print(table)
+    for i, s in enumerate(f.details.get("suggestions", []), 1):
+        out.print(Text(f"  {i}. {', '.join(s['numbers'])}  {s['confidence']:.0%}  "
+                       f"{s['reason']}"))
+    out.print(f"first seen {when(f.first_seen_at)}, last changed {when(f.last_seen_at)}")
+    if f.note:
+        out.print(Text(f"note: {f.note} ({f.actor})"))
+    for entry in reversed(history):
+        out.print(Text(f"  {when(entry.at)} {entry.actor}: {entry.action} "
+                       f"{entry.details.get('note') or ''}"))
+
+
+def _set(ctx: typer.Context, finding_id: int, status: str, note: str | None) -> None:
+    state: CliState = ctx.obj
+    with open_hub(state) as hub, hub.engine.begin() as conn:
+        f = lifecycle.set_status(conn, finding_id, status, note=note,
+                                 actor=audit.default_actor(), now=utcnow())
+    out.print(f"#{f.id} is {f.status}.")
+
+
+@findings_app.command()
+def ack(ctx: typer.Context, finding_id: int = typer.Argument(..., metavar="ID"),
+        note: str | None = typer.Option(None, "--note")) -> None:
+    """Acknowledge: someone is on it."""
+    _set(ctx, finding_id, lifecycle.ACKNOWLEDGED, note)
+
+
+@findings_app.command()
+def resolve(ctx: typer.Context, finding_id: int = typer.Argument(..., metavar="ID"),
+            note: str | None = typer.Option(None, "--note")) -> None:
+    """Resolve: fixed (it reopens if the next reconcile still finds it)."""
+    _set(ctx, finding_id, lifecycle.RESOLVED, note)
+
+
+@findings_app.command()
+def ignore(ctx: typer.Context, finding_id: int = typer.Argument(..., metavar="ID"),
+           note: str = typer.Option(..., "--note", help="Why it needs no action.")) -> None:
+    """Ignore: not a problem; it stays ignored while the data says the same."""
+    _set(ctx, finding_id, lifecycle.IGNORED, note)
+
+
+def _link(ctx: typer.Context, left: str, right: str, state_: str) -> None:
+    state: CliState = ctx.obj
+    with open_hub(state) as hub, hub.engine.begin() as conn:
+        a, b = linking.set_manual(conn, left, right, state_, actor=audit.default_actor(),
+                                  now=utcnow())
+    verb = "are linked" if state_ == linking.LINKED else "will never be linked"
+    out.print(f"{a} and {b} {verb}. Run `billing-hub reconcile` to update the findings.")
+
+
+def link(ctx: typer.Context,
+         left: str = typer.Argument(..., help="SOURCE:EXTERNAL_ID or record id"),
+         right: str = typer.Argument(..., help="SOURCE:EXTERNAL_ID or record id")) -> None:
+    """Say that two records in different systems are the same thing."""
+    _link(ctx, left, right, linking.LINKED)
+
+
+def unlink(ctx: typer.Context,
+           left: str = typer.Argument(..., help="SOURCE:EXTERNAL_ID or record id"),
+           right: str = typer.Argument(..., help="SOURCE:EXTERNAL_ID or record id")) -> None:
+    """Say that two records are not the same thing, whatever their numbers say."""
+    _link(ctx, left, right, linking.REJECTED)
+
+

@@ -1,0 +1,148 @@
+"""``billing-hub report``, ``metrics`` and ``apply-payment``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+
+import orjson
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from hub.cli.console import err, out
+from hub.cli.session import CliState, open_hub
+from hub.errors import HubError
+from hub.reconcile import report as rpt
+from hub.reconcile.applying import apply_payment as queue_application
+from hub.reconcile.metrics import BUCKETS, Metrics
+from hub.reconcile.report_html import render
+from hub.store import audit
+from hub.store.clock import utcnow
+
+
+class Format(StrEnum):
+    table = "table"
+    html = "html"
+    csv = "csv"
+    json = "json"
+
+
+def _period(since: datetime | None, until: datetime | None) -> tuple[date, date]:
+    end = until.date() if until else datetime.now().astimezone().date()
+    start = since.date() if since else end - timedelta(days=89)
+    if start > end:
+        raise HubError(f"the period starts ({start}) after it ends ({end})")
+    return start, end
+
+
+SINCE = typer.Option(None, "--since", formats=["%Y-%m-%d"],
+                     help="Start of the metrics period (default: 90 days before --until).")
+UNTIL = typer.Option(None, "--until", formats=["%Y-%m-%d"], help="End (default: today).")
+
+
+def report(
+    ctx: typer.Context,
+    fmt: Format = typer.Option(Format.table, "--format", "-f"),
+    output: Path | None = typer.Option(None, "--out", "-o", help="File to write."),
+    since: datetime | None = SINCE,
+    until: datetime | None = UNTIL,
+) -> None:
+    """The mismatch report with the AR metrics, as a table, HTML, CSV or JSON."""
+    state: CliState = ctx.obj
+    start, end = _period(since, until)
+    with open_hub(state) as hub, hub.engine.connect() as conn:
+        data = rpt.build(conn, start=start, end=end,
+                         prefixes=hub.config.reconcile.number_prefixes)
+    if fmt is Format.table:
+        _print_table(data)
+        return
+    if fmt is Format.csv:
+        if output is None:
+            rpt.write_report_csv(data, sys.stdout)
+        else:
+            with output.open("w", encoding="utf-8-sig", newline="") as fh:
+                rpt.write_report_csv(data, fh)
+    else:
+        text = render(data) if fmt is Format.html else rpt.as_json(data).decode()
+        if output is None:
+            sys.stdout.write(text + "\n")
+        else:
+            output.write_text(text, encoding="utf-8")
+    if output is not None:
+        err.print(f"{data.count} finding(s) written to {output}")
+
+
+def _print_table(data: rpt.Report) -> None:
+    if not data.groups:
+        out.print("No open findings: the systems agree.")
+    for group in data.groups:
+        stakes = " + ".join(f"{v:,} {c}" for c, v in group.at_stake.items()) or "-"
+        table = Table(title=f"{group.kind} ({len(group.findings)}), at stake {stakes}",
+                      title_justify="left")
+        for col in ("id", "severity", "customer", "at stake", "since"):
+            table.add_column(col, no_wrap=True)
+        table.add_column("what", overflow="fold", ratio=1)
+        for f in group.findings:
+            amount = rpt.stake(f)
+            table.add_row(str(f.id), f.severity, f.customer or "",
+                          f"{amount:,} {f.currency}" if amount is not None else "-",
+                          f"{f.first_seen_at:%Y-%m-%d}", Text(f.explanation))
+        out.print(table)
+    _print_metrics(data.metrics)
+
+
+def _print_metrics(m: Metrics) -> None:
+    table = Table(title=f"receivables {m.start} to {m.end}", title_justify="left")
+    for col in ("currency", "DSO", "CEI %", "overdue %", "days to pay", *BUCKETS):
+        table.add_column(col, justify="right")
+    for cur, c in m.by_currency.items():
+        cells = [c.dso, c.cei, c.overdue_share, c.average_days_to_pay]
+        table.add_row(cur, *("-" if v is None else str(v) for v in cells),
+                      *(f"{c.aging[b]:,}" for b in BUCKETS))
+    out.print(table)
+    rate = m.discrepancy_rate
+    out.print(f"discrepancy rate: {rate if rate is not None else '-'} open findings per 100 "
+              f"invoices and payments ({m.open_findings} of {m.records})")
+
+
+def metrics(
+    ctx: typer.Context,
+    since: datetime | None = SINCE,
+    until: datetime | None = UNTIL,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """DSO, aging, overdue share, days to pay, discrepancy rate and CEI, per currency."""
+    state: CliState = ctx.obj
+    start, end = _period(since, until)
+    with open_hub(state) as hub, hub.engine.connect() as conn:
+        data = rpt.build(conn, start=start, end=end,
+                         prefixes=hub.config.reconcile.number_prefixes)
+    if as_json:
+        sys.stdout.write(orjson.dumps(rpt.metrics_json(data.metrics),
+                                      option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    _print_metrics(data.metrics)
+
+
+def apply_payment(
+    ctx: typer.Context,
+    payment: str = typer.Argument(..., help="SOURCE:EXTERNAL_ID or record id of the payment"),
+    invoice: str = typer.Argument(..., help="SOURCE:EXTERNAL_ID or record id of the invoice"),
+    amount: Decimal | None = typer.Option(None, "--amount",
+                                          help="Default: as much as both allow."),
+) -> None:
+    """Apply a payment to an invoice and queue the change for the invoice's system."""
+    state: CliState = ctx.obj
+    with open_hub(state) as hub, hub.engine.begin() as conn:
+        done = queue_application(conn, payment, invoice, amount, actor=audit.default_actor(),
+                                 now=utcnow())
+    if done.queued:
+        out.print(f"Applied {done.amount:,} {done.currency} of {done.payment} to "
+                  f"{done.invoice}; queued for {done.invoice.split(':', 1)[0]} "
+                  f"(idempotency key {done.idempotency_key}).")
+    else:
+        out.print(f"Already applied and queued ({done.idempotency_key}); nothing done twice.")
