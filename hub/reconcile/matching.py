@@ -74,6 +74,9 @@ class OpenInvoices:
     by_customer: dict[str, list[InvoiceRow]] = field(default_factory=lambda: defaultdict(list))
     names: dict[str, str] = field(default_factory=dict)  # customer key -> name as written
     _fuzzy_cache: dict[str, tuple[str, float] | None] = field(default_factory=dict)
+    _sorted_names: dict[str, str] | None = None
+    _sorted_keys: list[str] = field(default_factory=list)
+    _sorted_values: list[str] = field(default_factory=list)
 
     @classmethod
     def build(cls, invoices: Iterable[InvoiceRow], settings: MatchSettings,
@@ -124,13 +127,25 @@ class OpenInvoices:
         return list(self.by_customer.get(ckey, ())), self.names.get(ckey), score
 
     def _closest_name(self, key: str) -> tuple[str, float] | None:
+        """The customer whose name is closest to ``key`` (token-sort ratio), if close enough.
+
+        Token-sort ratio is the plain ratio of the names with their words sorted;
+        the customers' sorted names are prepared once, so each lookup is one
+        pass of rapidfuzz's C++ over strings, not a re-tokenisation of them all.
+        """
         if not key:
             return None
         if key not in self._fuzzy_cache:
-            choices = list(self.names)
-            best = process.extractOne(f"n:{key}", choices, scorer=fuzz.token_sort_ratio,
+            if self._sorted_names is None:
+                self._sorted_names = {ckey: " ".join(sorted(ckey[2:].split()))
+                                      for ckey in self.names}
+                self._sorted_keys = list(self._sorted_names)
+                self._sorted_values = list(self._sorted_names.values())
+            query = " ".join(sorted(key.split()))
+            best = process.extractOne(query, self._sorted_values, scorer=fuzz.ratio,
                                       score_cutoff=self.fuzzy_threshold)
-            self._fuzzy_cache[key] = (best[0], float(best[1])) if best else None
+            self._fuzzy_cache[key] = (self._sorted_keys[best[2]], float(best[1])) if best \
+                else None
         return self._fuzzy_cache[key]
 
 
@@ -172,6 +187,8 @@ def suggest(payment: PaymentRow, open_invoices: OpenInvoices,
                    else f" (balance {money(inv.balance, cur)})"),
                 "memo_number"))
 
+    if any(s.confidence >= 0.98 for s in out):
+        return _ranked(out, open_invoices.settings.max_suggestions)
     invoices, fuzzy_name, score = open_invoices.customer_invoices(payment)
     invoices = fresh(invoices)
     factor = 1.0 if fuzzy_name is None else 0.85

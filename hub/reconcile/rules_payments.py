@@ -47,11 +47,23 @@ class Applications:
                     target = by_ext.get((p.source, app.invoice_ref))
                 if target is None and app.invoice_number:
                     same = by_number.get(number_key(app.invoice_number, prefixes) or "", [])
-                    target = next((i for i in same if i.source == p.source), None) or (
-                        same[0] if len(same) == 1 else None)
+                    target = _pick(same, p)
                 if target is not None and target.currency == p.currency:
                     out.paid[target.id].append((p, app.amount))
         return out
+
+
+def _pick(same: Sequence[InvoiceRow], p: PaymentRow) -> InvoiceRow | None:
+    """The invoice a payment names by number: its own system's, else the first in
+    source order among those in its currency (the same sale kept in two systems is
+    linked, and what evidences one evidences the other)."""
+    if not same:
+        return None
+    own = [i for i in same if i.source == p.source]
+    if own:
+        return own[0]
+    fitting = sorted((i for i in same if i.currency == p.currency), key=lambda i: i.source)
+    return fitting[0] if fitting else None
 
 
 def _live(p: PaymentRow) -> bool:

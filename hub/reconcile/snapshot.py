@@ -136,14 +136,23 @@ def _rows(conn: Connection, entity: str, with_data: bool) -> Iterator[Any]:
         last = batch[-1][0]
 
 
-def _invoices(conn: Connection) -> Iterator[InvoiceRow]:
+_NO_REFS: dict[str, str] = {}  # shared by every row without references; never mutated
+
+
+def _invoices(conn: Connection, pool: dict[Any, Any]) -> Iterator[InvoiceRow]:
+    """Invoices, with repeated values (sources, currencies, names, dates) stored once."""
+    one = pool.setdefault
     for (rid, source, ext, number, party, cref, cur, total, open_, status, issued, due,
          data) in _rows(conn, "invoice", True):
-        yield InvoiceRow(rid, source, ext, number, party, cref, cur, int(total or 0),
-                         int(open_ or 0), status or "open", issued, due, _metadata(data))
+        refs = _metadata(data)
+        yield InvoiceRow(rid, one(source, source), ext, ext if number == ext else number,
+                         one(party, party), one(cref, cref), one(cur, cur), int(total or 0),
+                         int(open_ or 0), one(status or "open", status or "open"),
+                         one(issued, issued), one(due, due), refs or _NO_REFS)
 
 
-def _payments(conn: Connection) -> Iterator[PaymentRow]:
+def _payments(conn: Connection, pool: dict[Any, Any]) -> Iterator[PaymentRow]:
+    one = pool.setdefault
     for (rid, source, ext, reference, party, cref, cur, amount, open_, status, received, _due,
          data) in _rows(conn, "payment", True):
         doc = orjson.loads(data)
@@ -154,8 +163,10 @@ def _payments(conn: Connection) -> Iterator[PaymentRow]:
             for a in doc.get("applications") or ()
         ]
         meta = {str(k): str(v) for k, v in (doc.get("metadata") or {}).items()}
-        yield PaymentRow(rid, source, ext, reference, party, cref, cur, int(amount or 0),
-                         int(open_ or 0), status, received, memo, apps, meta)
+        yield PaymentRow(rid, one(source, source), ext, ext if reference == ext else reference,
+                         one(party, party), one(cref, cref), one(cur, cur), int(amount or 0),
+                         int(open_ or 0), one(status, status), one(received, received), memo,
+                         apps, meta or _NO_REFS)
 
 
 def _customers(conn: Connection) -> Iterator[CustomerRow]:
@@ -179,8 +190,10 @@ def load(conn: Connection) -> Snapshot:
     Applications a coordinator made (``apply-payment``) count as soon as they
     are queued for the ledger.
     """
-    invoices = list(_invoices(conn))
-    payments = list(_payments(conn))
+    pool: dict[Any, Any] = {}
+    invoices = list(_invoices(conn, pool))
+    payments = list(_payments(conn, pool))
+    del pool
     queued = queued_minor(conn)
     if queued:
         named = {i.id: (i.external_id, i.number) for i in invoices}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -14,7 +15,7 @@ _LEGAL = re.compile(
     r"\b(inc|incorporated|llc|ltd|limited|gmbh|ag|sa|sas|sarl|bv|nv|plc|co|corp|corporation|"
     r"company|kg|oy|ab|as|spa|srl)\b\.?", re.I)
 _NON_WORD = re.compile(r"[^\w]+")
-_TOKEN = re.compile(r"[A-Za-z]*[#-]?\d[\w/-]*")
+_TOKEN = re.compile(r"(?<![\w-])[A-Za-z]*[#-]?\d[\w/-]*")
 
 
 def number_key(number: str | None, prefixes: Sequence[str] = ()) -> str | None:
@@ -36,6 +37,7 @@ def number_key(number: str | None, prefixes: Sequence[str] = ()) -> str | None:
     return stripped or text or None
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def name_key(name: str | None) -> str:
     """A party name as compared: lower case, no legal form, no punctuation."""
     if not name:
