@@ -218,6 +218,9 @@ def test_demo_imports_then_changes_nothing(tmp_path: Path, monkeypatch: pytest.M
     assert _count(config, records) > 50
     assert _count(config, quarantine) == 2
     assert "What billing-hub found" in out and "overdue" in out
+    for kind in ("duplicate_invoice", "duplicate_payment", "paid_without_payment",
+                 "unapplied_payment"):
+        assert kind in out
     assert "quickbooks-invoices.csv:11" in out
     first = _count(config, records)
 
@@ -225,10 +228,11 @@ def test_demo_imports_then_changes_nothing(tmp_path: Path, monkeypatch: pytest.M
     assert code == exits.OK
     assert _count(config, records) == first
     assert _count(config, quarantine) == 2
-    assert _count(config, runs) == 6
+    assert _count(config, runs) == 8  # three syncs and a reconcile, twice
     engine = open_store(load_config(config).store_url())
     with engine.connect() as conn:
-        latest = conn.execute(sa.select(runs.c.counts).order_by(runs.c.id.desc()).limit(3))
+        latest = conn.execute(sa.select(runs.c.counts).where(runs.c.kind == "sync")
+                              .order_by(runs.c.id.desc()).limit(3))
         assert all('"created":0' in c and '"updated":0' in c for (c,) in latest)
     engine.dispose()
     # the demo never overwrites files the user has edited

@@ -13,13 +13,17 @@ from hub.cli.console import out
 from hub.cli.session import CliState, Hub, open_hub
 from hub.cli.sync_cmd import print_outcome, run_syncs
 from hub.overview import money_text, overview
+from hub.plugins import match_rules
+from hub.reconcile import lifecycle, reconcile
 from hub.store import quarantine
 
 
 def tell_findings(hub: Hub, config_path: Path) -> None:
+    summary = reconcile(hub.engine, hub.config.reconcile, match_rules(hub.registry))
     with hub.engine.connect() as conn:
         seen = overview(conn, datetime.now().astimezone().date())
         waiting = quarantine.list_entries(conn, limit=20)
+        open_findings = lifecycle.select(conn)
     out.print()
     out.print("[bold]What billing-hub found[/]")
     out.print(f"  open invoices:    {seen.open_invoices}, owed {money_text(seen.open_balance)}")
@@ -33,9 +37,17 @@ def tell_findings(hub: Hub, config_path: Path) -> None:
         for entry in waiting:
             out.print(f"    #{entry.id} {entry.location}: {entry.reason.splitlines()[0]}",
                       markup=False)
+    if open_findings:
+        out.print(f"  [yellow]findings:         {len(open_findings)} need a person[/] "
+                  f"({summary.merge.new} new this run)")
+        open_findings.sort(key=lambda f: -(f.money_at_stake_minor or 0))
+        for f in open_findings[:6]:
+            out.print(f"    #{f.id} {f.kind}: {f.explanation}", markup=False)
     cfg = f"--config {config_path}"
     out.print()
     out.print("Next:")
+    out.print(f"  billing-hub {cfg} findings list")
+    out.print(f"  billing-hub {cfg} report -f html -o report.html")
     out.print(f"  billing-hub {cfg} status")
     out.print(f"  billing-hub {cfg} quarantine show {waiting[0].id if waiting else 'ID'}")
     out.print(f"  billing-hub {cfg} export invoice -o invoices.csv")
