@@ -251,3 +251,37 @@ def test_links_made_and_refused_by_hand(tmp_path: Path, store_url: str) -> None:
     assert "amount_mismatch:books:INV-1007|shop:1099" in kinds["amount_mismatch"]
     assert "amount_mismatch:books:INV-1002|shop:1002" not in kinds["amount_mismatch"]
     assert "missing_in_other_system:books:INV-1002:shop" in kinds["missing_in_other_system"]
+
+
+def test_plugins_add_match_rules_through_the_hook(tmp_path: Path, store_url: str) -> None:
+    import types
+
+    from hub.hookspecs import hookimpl
+    from hub.plugins import load_plugins, match_rules
+    from hub.reconcile.matching import Suggestion
+
+    def by_payer_initials(payment: Any, open_invoices: Any) -> Any:
+        for inv in open_invoices.by_number.get("1002", ()):
+            if payment.payer == "Nobody Ltd":
+                yield Suggestion([inv], [payment.unapplied], 0.99, "the initials say so",
+                                 "initials")
+
+    def hub_match_rules() -> Any:
+        yield by_payer_initials
+
+    def broken() -> Any:
+        raise RuntimeError("rule plugin bug")
+
+    registry = load_plugins(extra=[
+        ("initials", types.SimpleNamespace(hub_match_rules=hookimpl(hub_match_rules))),
+        ("broken", types.SimpleNamespace(hub_match_rules=hookimpl(broken)))])
+    rules = match_rules(registry)
+    assert rules == [by_payer_initials]
+    _company(tmp_path)
+    with hub(tmp_path, store_url, BODY) as (sync, engine, config):
+        _sync_all(sync)
+        reconcile(engine, config.reconcile, rules)
+        with engine.connect() as conn:
+            found = {f.key: f for f in lifecycle.select(conn)}
+    top = found["unapplied_payment:bank:P6"].details["suggestions"][0]
+    assert top["rule"] == "initials" and top["numbers"] == ["INV-1002"]

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hub.errors import HubError
+from hub.reconcile.multimap import MultiMap
 from hub.reconcile.settings import PairSettings, ReconcileSettings
 from hub.reconcile.snapshot import InvoiceRow
 from hub.reconcile.text import number_key
@@ -74,34 +75,43 @@ def link_pair(left: Iterable[InvoiceRow], right: Iterable[InvoiceRow], pair: Pai
     """Link the invoices of ``pair.left`` to those of ``pair.right``."""
     prefixes = pair.number_prefixes
     rights = list(right)
-    by_id = {r.id: r for r in rights}
-    by_ext: dict[str, InvoiceRow] = {r.external_id: r for r in rights}
-    by_number: dict[str, list[InvoiceRow]] = defaultdict(list)
-    by_ref: dict[str, list[InvoiceRow]] = defaultdict(list)
-    for r in rights:
-        key = number_key(r.number, prefixes)
-        if key:
-            by_number[key].append(r)
-        for value in r.refs.values():
-            by_ref[value].append(r)
+    lefts = list(left)
     manual_right: dict[int, list[int]] = defaultdict(list)
     for a, b in manual.linked:
         manual_right[a].append(b)
         manual_right[b].append(a)
+    # Indexes are built only as far as some invoice can use them: at a million
+    # invoices, each full index costs more than a hundred megabytes.
+    by_id = {r.id: r for r in rights if r.id in manual_right}
+    any_refs = any(inv.refs for inv in lefts)
+    by_ext = {r.external_id: r for r in rights} if any_refs else {}
+    by_number: MultiMap[str, InvoiceRow] = MultiMap()
+    by_ref: MultiMap[str, InvoiceRow] = MultiMap()
+    for r in rights:
+        key = number_key(r.number, prefixes)
+        if key:
+            by_number.add(key, r)
+        for value in r.refs.values():
+            by_ref.add(value, r)
 
     taken: set[int] = set()
     done: set[int] = set()
     out: list[Link] = []
-    lefts = list(left)
-    # Three passes, strongest evidence first, so a weak match never steals a strong one.
-    for method in ("manual", "reference", "number"):
+    passes = ["number"]
+    if any_refs or len(by_ref):
+        passes.insert(0, "reference")
+    if manual_right:
+        passes.insert(0, "manual")
+    # Strongest evidence first, so a weak match never steals a strong one.
+    for method in passes:
         for inv in lefts:
             if inv.id in done:
                 continue
             found = _candidate(inv, method, prefixes, by_id, by_ext, by_number, by_ref,
                                manual_right)
             for other in found:
-                if other.id in taken or manual.has(inv.id, other.id, manual.rejected):
+                if other.id in taken or (manual.rejected and manual.has(
+                        inv.id, other.id, manual.rejected)):
                     continue
                 out.append(Link(inv, other, method))
                 taken.add(other.id)
@@ -112,8 +122,8 @@ def link_pair(left: Iterable[InvoiceRow], right: Iterable[InvoiceRow], pair: Pai
 
 def _candidate(inv: InvoiceRow, method: str, prefixes: Sequence[str],
                by_id: dict[int, InvoiceRow], by_ext: dict[str, InvoiceRow],
-               by_number: dict[str, list[InvoiceRow]], by_ref: dict[str, list[InvoiceRow]],
-               manual_right: dict[int, list[int]]) -> list[InvoiceRow]:
+               by_number: MultiMap[str, InvoiceRow], by_ref: MultiMap[str, InvoiceRow],
+               manual_right: dict[int, list[int]]) -> Sequence[InvoiceRow]:
     if method == "manual":
         return [by_id[b] for b in manual_right.get(inv.id, ()) if b in by_id]
     if method == "reference":
@@ -122,15 +132,16 @@ def _candidate(inv: InvoiceRow, method: str, prefixes: Sequence[str],
             if value in by_ext:
                 found.append(by_ext[value])
             key = number_key(value, prefixes)
-            if key and len(by_number.get(key, ())) == 1:
-                found.extend(by_number[key])
-        found.extend(by_ref.get(inv.external_id, ()))
+            same = by_number.get(key) if key else ()
+            if len(same) == 1:
+                found.extend(same)
+        found.extend(by_ref.get(inv.external_id))
         if inv.number:
-            found.extend(by_ref.get(inv.number, ()))
+            found.extend(by_ref.get(inv.number))
         return found
     key = number_key(inv.number, prefixes)
-    candidates = by_number.get(key, []) if key else []
-    return candidates if len(candidates) == 1 else []
+    candidates = by_number.get(key) if key else ()
+    return candidates if len(candidates) == 1 else ()
 
 
 def resolve_record(conn: Connection, text: str) -> tuple[int, str]:

@@ -3,8 +3,6 @@ or marked paid with nothing behind it."""
 
 from __future__ import annotations
 
-import itertools
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
@@ -13,6 +11,7 @@ from rapidfuzz import fuzz
 from hub.money import currency_exponent, from_minor_units
 from hub.reconcile.kinds import Finding, Kind
 from hub.reconcile.linking import Link
+from hub.reconcile.pairs import close_pairs
 from hub.reconcile.settings import PairSettings
 from hub.reconcile.snapshot import InvoiceRow
 from hub.reconcile.text import money, name_key
@@ -121,34 +120,26 @@ def missing(invoices: Iterable[InvoiceRow], linked: set[int], other: str,
 
 def duplicates(invoices: Sequence[InvoiceRow], window_days: int) -> Iterator[Finding]:
     """Two invoices of one system for the same customer and amount a few days apart."""
-    groups: dict[tuple[str, str, str, int], list[InvoiceRow]] = defaultdict(list)
-    for inv in invoices:
-        if _state(inv) in ("void", "draft") or inv.total <= 0:
-            continue
+    def same(inv: InvoiceRow) -> tuple[str, str, str, int] | None:
+        if _state(inv) in ("void", "draft") or inv.total <= 0 or not inv.issue_date:
+            return None
         who = name_key(inv.customer) or (inv.customer_ref or "")
-        if who:
-            groups[(inv.source, who, inv.currency, inv.total)].append(inv)
-    for rows in groups.values():
-        if len(rows) < 2:
-            continue
-        rows.sort(key=lambda i: (i.issue_date or date.min, i.id))
-        for first, second in itertools.pairwise(rows):
-            if not (first.issue_date and second.issue_date):
-                continue
-            gap = (second.issue_date - first.issue_date).days
-            if gap > window_days:
-                continue
-            cur = first.currency
-            when = "the same day" if gap == 0 else f"{gap} day{'s' if gap > 1 else ''} apart"
-            yield Finding(
-                f"{Kind.DUPLICATE_INVOICE.value}:{first.source}:{first.external_id}|"
-                f"{second.external_id}", Kind.DUPLICATE_INVOICE, [first.id, second.id],
-                f"{first.source} has two invoices for {first.customer or first.customer_ref} "
-                f"of {money(first.total, cur)}, {when}: {_label(first)} and "
-                f"{_label(second)}. If one was keyed twice, void it before it is chased.",
-                cur, from_minor_units(second.total, cur), first.customer,
-                details={"records": [f"{first.source}:{first.external_id}",
-                                     f"{second.source}:{second.external_id}"]})
+        return (inv.source, who, inv.currency, inv.total) if who else None
+
+    for first, second in close_pairs(invoices, same, lambda i: i.issue_date, window_days):
+        cur = first.currency
+        assert first.issue_date and second.issue_date
+        gap = (second.issue_date - first.issue_date).days
+        when = "the same day" if gap == 0 else f"{gap} day{'s' if gap > 1 else ''} apart"
+        yield Finding(
+            f"{Kind.DUPLICATE_INVOICE.value}:{first.source}:{first.external_id}|"
+            f"{second.external_id}", Kind.DUPLICATE_INVOICE, [first.id, second.id],
+            f"{first.source} has two invoices for {first.customer or first.customer_ref} "
+            f"of {money(first.total, cur)}, {when}: {_label(first)} and "
+            f"{_label(second)}. If one was keyed twice, void it before it is chased.",
+            cur, from_minor_units(second.total, cur), first.customer,
+            details={"records": [f"{first.source}:{first.external_id}",
+                                 f"{second.source}:{second.external_id}"]})
 
 
 def paid_without_payment(invoices: Iterable[InvoiceRow], evidenced: set[int]

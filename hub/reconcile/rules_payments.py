@@ -3,15 +3,14 @@ invoice asks, or keyed in twice."""
 
 from __future__ import annotations
 
-import itertools
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 
 from hub.money import from_minor_units
 from hub.reconcile.kinds import Finding, Kind
 from hub.reconcile.matching import MatchRule, OpenInvoices, suggest
+from hub.reconcile.multimap import MultiMap
+from hub.reconcile.pairs import close_pairs
 from hub.reconcile.snapshot import InvoiceRow, PaymentRow
 from hub.reconcile.text import candidate_numbers, money, name_key, number_key
 
@@ -22,35 +21,41 @@ def day(value: date | None) -> str:
     return f"{value.day} {value:%B %Y}" if value else "an unknown date"
 
 
-@dataclass
 class Applications:
     """Which payment pays which invoice, from the payments' own applications."""
 
-    paid: dict[int, list[tuple[PaymentRow, int]]] = field(
-        default_factory=lambda: defaultdict(list))
+    def __init__(self) -> None:
+        self.paid: MultiMap[int, tuple[PaymentRow, int]] = MultiMap()
 
     @classmethod
     def build(cls, invoices: Sequence[InvoiceRow], payments: Sequence[PaymentRow],
               prefixes: Sequence[str]) -> Applications:
-        by_ext = {(i.source, i.external_id): i for i in invoices}
-        by_id = {i.id: i for i in invoices}
-        by_number: dict[str, list[InvoiceRow]] = defaultdict(list)
-        for inv in invoices:
-            key = number_key(inv.number, prefixes)
-            if key:
-                by_number[key].append(inv)
+        apps = [(p, app) for p in payments for app in p.applications]
         out = cls()
-        for p in payments:
-            for app in p.applications:
-                target = by_id.get(app.invoice_id) if app.invoice_id else None
-                if target is None and app.invoice_ref:
-                    target = by_ext.get((p.source, app.invoice_ref))
-                if target is None and app.invoice_number:
-                    same = by_number.get(number_key(app.invoice_number, prefixes) or "", [])
-                    target = _pick(same, p)
-                if target is not None and target.currency == p.currency:
-                    out.paid[target.id].append((p, app.amount))
+        if not apps:
+            return out
+        by_id = ({i.id: i for i in invoices} if any(a.invoice_id for _, a in apps) else {})
+        by_ext = ({(i.source, i.external_id): i for i in invoices}
+                  if any(a.invoice_ref for _, a in apps) else {})
+        by_number: MultiMap[str, InvoiceRow] = MultiMap()
+        if any(a.invoice_number for _, a in apps):
+            for inv in invoices:
+                key = number_key(inv.number, prefixes)
+                if key:
+                    by_number.add(key, inv)
+        for p, app in apps:
+            target = by_id.get(app.invoice_id) if app.invoice_id else None
+            if target is None and app.invoice_ref:
+                target = by_ext.get((p.source, app.invoice_ref))
+            if target is None and app.invoice_number:
+                same = by_number.get(number_key(app.invoice_number, prefixes) or "")
+                target = _pick(same, p)
+            if target is not None and target.currency == p.currency:
+                out.paid.add(target.id, (p, app.amount))
         return out
+
+    def invoice_ids(self) -> set[int]:
+        return set(self.paid.keys())
 
 
 def _pick(same: Sequence[InvoiceRow], p: PaymentRow) -> InvoiceRow | None:
@@ -125,39 +130,31 @@ def overpayments(invoices: Sequence[InvoiceRow], apps: Applications) -> Iterator
 
 def duplicates(payments: Sequence[PaymentRow], window_days: int) -> Iterator[Finding]:
     """Two payments in one system from the same payer for the same amount, days apart."""
-    groups: dict[tuple[str, str, str, int], list[PaymentRow]] = defaultdict(list)
-    for p in payments:
+    def same(p: PaymentRow) -> tuple[str, str, str, int] | None:
         if not _live(p):
-            continue
+            return None
         who = name_key(p.payer) or (p.customer_ref or "")
-        if who:
-            groups[(p.source, who, p.currency, p.amount)].append(p)
-    for rows in groups.values():
-        if len(rows) < 2:
-            continue
-        rows.sort(key=lambda p: (p.received or date.min, p.id))
-        for first, second in itertools.pairwise(rows):
-            if not (first.received and second.received):
-                continue
-            gap = (second.received - first.received).days
-            if gap > window_days:
-                continue
-            if first.applications and second.applications and {
-                a.invoice_ref or a.invoice_number for a in first.applications} != {
-                    a.invoice_ref or a.invoice_number for a in second.applications}:
-                continue  # two payments for two different invoices
-            cur = first.currency
-            when = "the same day" if gap == 0 else f"{gap} day{'s' if gap > 1 else ''} apart"
-            yield Finding(
-                f"{Kind.DUPLICATE_PAYMENT.value}:{first.source}:{first.external_id}|"
-                f"{second.external_id}", Kind.DUPLICATE_PAYMENT, [first.id, second.id],
-                f"{first.source} has two payments of {money(first.amount, cur)} from "
-                f"{first.payer or first.customer_ref}, {when} ({day(first.received)} and "
-                f"{day(second.received)}). If it was keyed in twice, delete one; if the "
-                "customer paid twice, refund or credit them.",
-                cur, from_minor_units(second.amount, cur), first.payer,
-                details={"records": [f"{first.source}:{first.external_id}",
-                                     f"{second.source}:{second.external_id}"]})
+        return (p.source, who, p.currency, p.amount) if who else None
+
+    for first, second in close_pairs(payments, same, lambda p: p.received, window_days):
+        if first.applications and second.applications and {
+            a.invoice_ref or a.invoice_number for a in first.applications} != {
+                a.invoice_ref or a.invoice_number for a in second.applications}:
+            continue  # two payments for two different invoices
+        assert first.received and second.received
+        gap = (second.received - first.received).days
+        cur = first.currency
+        when = "the same day" if gap == 0 else f"{gap} day{'s' if gap > 1 else ''} apart"
+        yield Finding(
+            f"{Kind.DUPLICATE_PAYMENT.value}:{first.source}:{first.external_id}|"
+            f"{second.external_id}", Kind.DUPLICATE_PAYMENT, [first.id, second.id],
+            f"{first.source} has two payments of {money(first.amount, cur)} from "
+            f"{first.payer or first.customer_ref}, {when} ({day(first.received)} and "
+            f"{day(second.received)}). If it was keyed in twice, delete one; if the "
+            "customer paid twice, refund or credit them.",
+            cur, from_minor_units(second.amount, cur), first.payer,
+            details={"records": [f"{first.source}:{first.external_id}",
+                                 f"{second.source}:{second.external_id}"]})
 
 
 def payment_evidence(invoices: Sequence[InvoiceRow], payments: Sequence[PaymentRow],
@@ -170,7 +167,7 @@ def payment_evidence(invoices: Sequence[InvoiceRow], payments: Sequence[PaymentR
             mentioned |= candidate_numbers(p.memo, prefixes)
     for text in bank_texts:
         mentioned |= candidate_numbers(text, prefixes)
-    out = set(apps.paid)
+    out = apps.invoice_ids()
     for inv in invoices:
         key = number_key(inv.number, prefixes)
         if key and key in mentioned:

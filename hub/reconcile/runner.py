@@ -46,13 +46,11 @@ def find(snapshot: Snapshot, settings: ReconcileSettings,
     for inv in snapshot.invoices:
         by_source[inv.source].append(inv)
     out: list[Finding] = []
-    partners: dict[int, list[int]] = defaultdict(list)
+    all_links: list[linking.Link] = []
     for pair in linking.pairs_of(settings, sorted(by_source)):
         pair_links = linking.link_pair(by_source[pair.left], by_source[pair.right], pair,
                                        manual)
-        for link in pair_links:
-            partners[link.left.id].append(link.right.id)
-            partners[link.right.id].append(link.left.id)
+        all_links.extend(pair_links)
         out.extend(rules_invoices.mismatches(pair_links, pair, settings.fuzzy_name_threshold))
         left_linked = {link.left.id for link in pair_links}
         right_linked = {link.right.id for link in pair_links}
@@ -65,7 +63,10 @@ def find(snapshot: Snapshot, settings: ReconcileSettings,
     if snapshot.payments or snapshot.bank_credits:
         evidenced = rules_payments.payment_evidence(snapshot.invoices, snapshot.payments,
                                                     snapshot.bank_credits, apps, prefixes)
-        evidenced |= {other for inv in list(evidenced) for other in partners.get(inv, ())}
+        for link in all_links:  # what pays one system's copy of a sale pays the other's
+            if link.left.id in evidenced or link.right.id in evidenced:
+                evidenced.add(link.left.id)
+                evidenced.add(link.right.id)
         out.extend(rules_invoices.paid_without_payment(snapshot.invoices, evidenced))
     out.extend(rules_payments.overpayments(snapshot.invoices, apps))
     open_invoices = OpenInvoices.build(snapshot.invoices, settings.matching,

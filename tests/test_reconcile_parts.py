@@ -1,0 +1,76 @@
+"""Small pieces the reconciler leans on: number keys, the multimap, close pairs,
+and the bounded subset search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from hub.reconcile.matching import _subset_sum
+from hub.reconcile.multimap import MultiMap
+from hub.reconcile.pairs import close_pairs
+from hub.reconcile.snapshot import InvoiceRow
+from hub.reconcile.text import candidate_numbers, money, name_key, number_key
+
+
+def test_number_keys_and_tokens() -> None:
+    prefixes = ["INV-", "#"]
+    assert number_key("INV-001042", prefixes) == number_key("#1042", prefixes) == "1042"
+    assert number_key(" inv-1042 ", prefixes) == "1042"
+    assert number_key("INV-", prefixes) == "INV-"
+    assert candidate_numbers("Payment for INV-1001 and #1002", prefixes) == {"1001", "1002"}
+    assert candidate_numbers("ch_3Nw0001Demo py_00000123", prefixes) == set()
+
+
+def test_names_and_money() -> None:
+    assert name_key("ACME Corp., Inc.") == name_key("Acme corp") == "acme"
+    assert money(125000, "USD") == "$1,250.00"
+    assert money(5000, "JPY") == "¥5,000"
+    assert money(1500, "KWD") == "1.500 KWD"
+    assert money(-99, "EUR") == "-€0.99"
+
+
+def test_multimap_makes_lists_only_for_repeated_keys() -> None:
+    m: MultiMap[str, int] = MultiMap()
+    m.add("a", 1)
+    m.add("b", 2)
+    m.add("b", 3)
+    assert m.get("a") == (1,) and list(m.get("b")) == [2, 3] and m.get("c") == ()
+    assert dict((k, list(v)) for k, v in m.items()) == {"a": [1], "b": [2, 3]}
+    assert "a" in m and len(m) == 2
+
+
+@dataclass(frozen=True)
+class Clash:
+    """A key whose hash always collides, to prove the real key decides."""
+
+    value: str
+
+    def __hash__(self) -> int:
+        return 7
+
+
+def test_close_pairs_check_the_real_key_and_the_window() -> None:
+    start = date(2026, 1, 1)
+    items = [("x", 0), ("y", 1), ("x", 2), ("x", 9), ("y", 3)]
+    found = list(close_pairs(items, lambda it: Clash(it[0]),
+                             lambda it: start + timedelta(days=it[1]), 3))
+    assert sorted(found) == [(("x", 0), ("x", 2)), (("y", 1), ("y", 3))]
+    assert list(close_pairs(items, lambda it: None, lambda it: start, 3)) == []
+
+
+def _inv(i: int, balance: int) -> InvoiceRow:
+    return InvoiceRow(i, "books", f"I{i}", f"I{i}", "Acme", None, "USD", balance, balance,
+                      "open", date(2026, 1, i % 28 + 1), None)
+
+
+def test_subset_sum_finds_the_smallest_combination() -> None:
+    invoices = [_inv(i, b) for i, b in enumerate([1100, 2300, 4700, 5300, 9100, 12700], 1)]
+    assert [i.balance for i in _subset_sum(invoices, 3400, 4) or []] == [1100, 2300]
+    assert [i.balance for i in _subset_sum(invoices, 9100 + 1100 + 2300, 4) or []] == [
+        1100, 2300, 9100]
+    assert [i.balance for i in _subset_sum(invoices, 1100 + 2300 + 4700 + 12700, 4) or []] \
+        == [1100, 2300, 4700, 12700]
+    assert _subset_sum(invoices, 17, 4) is None
+    many = [_inv(i, 1000 + i) for i in range(1, 500)]  # bounded: the caller passes the oldest
+    assert _subset_sum(many[:24], 1001 + 1002 + 1003, 4) is not None
