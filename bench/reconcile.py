@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import random
+import shutil
 import sys
 import tempfile
 import threading
@@ -352,19 +353,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--store", help="store URL (default: a fresh SQLite file)")
+    parser.add_argument("--store", help="store URL (default: a SQLite file in the work dir)")
+    parser.add_argument("--workdir", type=Path,
+                        help="keep the generated company here; reused when it is there")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bh-reconcile-"))
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="bh-reconcile-"))
+    work.mkdir(parents=True, exist_ok=True)
     url = args.store or f"sqlite:///{work / 'store.db'}"
-    print(f"generating {args.invoices:,} invoices per system ...", flush=True)
-    # Generated in a child process, so this process's peak RSS is the reconciler's own.
     truth_file = work / "truth.json"
-    child = multiprocessing.get_context("spawn").Process(
-        target=_prepare, args=(args.invoices, args.seed, url, truth_file))
-    child.start()
-    child.join()
-    if child.exitcode != 0:
-        raise SystemExit("generating the company failed")
+    if args.workdir and truth_file.exists():
+        print(f"reusing the company in {work}", flush=True)
+        engine = open_store(url)
+        with engine.begin() as conn:  # start from no findings, as a fresh store would
+            conn.execute(sa.text("DELETE FROM findings"))
+        engine.dispose()
+    else:
+        print(f"generating {args.invoices:,} invoices per system ...", flush=True)
+        # Generated in a child process, so this process's peak RSS is the reconciler's own.
+        child = multiprocessing.get_context("spawn").Process(
+            target=_prepare, args=(args.invoices, args.seed, url, truth_file))
+        child.start()
+        child.join()
+        if child.exitcode != 0:
+            raise SystemExit("generating the company failed")
     saved = orjson.loads(truth_file.read_bytes())
     n_rows = saved["rows"]
     truth = Truth()
@@ -422,6 +433,8 @@ def main() -> None:
     print(f"second run:         {rerun:.2f} s, {again.new} new, {again.updated} changed, "
           f"{again.auto_resolved} resolved, {again.unchanged} unchanged "
           f"(first run stored {merged.new})")
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
