@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from hub.reconcile.matching import _subset_sum
 from hub.reconcile.multimap import MultiMap
 from hub.reconcile.pairs import close_pairs
-from hub.reconcile.snapshot import InvoiceRow
+from hub.reconcile.runner import find
+from hub.reconcile.settings import ReconcileSettings
+from hub.reconcile.snapshot import InvoiceRow, PaymentRow, Snapshot
 from hub.reconcile.text import candidate_numbers, money, name_key, number_key
 
 
@@ -74,3 +77,32 @@ def test_subset_sum_finds_the_smallest_combination() -> None:
     assert _subset_sum(invoices, 17, 4) is None
     many = [_inv(i, 1000 + i) for i in range(1, 500)]  # bounded: the caller passes the oldest
     assert _subset_sum(many[:24], 1001 + 1002 + 1003, 4) is not None
+
+
+def _payment(amount: int, payer: str = "Acme") -> PaymentRow:
+    return PaymentRow(900, "bank", "P1", "P1", payer, None, "USD", amount, amount,
+                      "succeeded", date(2026, 2, 1), "")
+
+
+def _tolerance_rules(invoice_balance: int, paid: int, **settings: Any) -> list[str]:
+    inv = _inv(1, invoice_balance)
+    found = find(Snapshot([inv], [_payment(paid)]), ReconcileSettings.model_validate(settings))
+    (finding,) = [f for f in found if f.kind.value == "unapplied_payment"]
+    return [s["rule"] for s in finding.details["suggestions"]]
+
+
+def test_a_two_percent_tolerance_accepts_exactly_two_percent() -> None:
+    assert _tolerance_rules(10000, 9800) == ["tolerance"]  # $2.00 of $100.00
+    assert _tolerance_rules(10000, 9799) == ["partial"]  # $2.01: a partial payment
+    assert _tolerance_rules(10000, 10200) == ["tolerance"]
+
+
+def test_tolerances_per_pair_of_systems() -> None:
+    narrow = {"matching_pairs": [{"payments": "bank", "invoices": "books",
+                                  "amount_tolerance_percent": "0",
+                                  "amount_tolerance_fixed": "0.50"}]}
+    assert _tolerance_rules(10000, 9951, **narrow) == ["tolerance"]
+    assert _tolerance_rules(10000, 9800, **narrow) == ["partial"]
+    other = {"matching_pairs": [{"payments": "stripe", "invoices": "books",
+                                 "amount_tolerance_percent": "0"}]}
+    assert _tolerance_rules(10000, 9800, **other) == ["tolerance"]  # the default applies

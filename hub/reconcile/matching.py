@@ -68,6 +68,9 @@ class OpenInvoices:
     settings: MatchSettings
     fuzzy_threshold: int
     prefixes: Sequence[str]
+    pair_tolerances: dict[tuple[str, str], tuple[Decimal, Decimal]] = field(
+        default_factory=dict)
+    """(payment system, invoice system) -> (percent, fixed amount)."""
     by_number: dict[str, list[InvoiceRow]] = field(default_factory=lambda: defaultdict(list))
     paid_by_number: dict[str, list[InvoiceRow]] = field(
         default_factory=lambda: defaultdict(list))
@@ -97,6 +100,14 @@ class OpenInvoices:
         for rows in out.by_customer.values():
             rows.sort(key=lambda i: (i.due_date or i.issue_date or _FAR, i.id))
         return out
+
+    def tolerance(self, payment: PaymentRow, invoice: InvoiceRow) -> int:
+        """How far (in minor units) the payment may be from the invoice's balance."""
+        percent, fixed = self.pair_tolerances.get(
+            (payment.source, invoice.source),
+            (self.settings.amount_tolerance_percent, self.settings.amount_tolerance_fixed))
+        return int(max(Decimal(invoice.balance) * percent / 100,
+                       fixed.scaleb(currency_exponent(invoice.currency))))
 
     def settled_by_memo(self, payment: PaymentRow) -> InvoiceRow | None:
         """An invoice the memo names that its system already counts as paid by this much.
@@ -215,9 +226,7 @@ def suggest(payment: PaymentRow, open_invoices: OpenInvoices,
         if inv.balance == remaining:
             continue
         diff = abs(inv.balance - remaining)
-        limit = max(Decimal(inv.balance) * settings.amount_tolerance_percent / 100,
-                    settings.amount_tolerance_fixed.scaleb(currency_exponent(cur)))
-        if diff <= limit:
+        if diff <= open_invoices.tolerance(payment, inv):
             out.append(Suggestion(
                 [inv], [min(remaining, inv.balance)], 0.7 * factor,
                 f"the amount is {money(diff, cur)} "

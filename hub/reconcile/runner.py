@@ -71,6 +71,9 @@ def find(snapshot: Snapshot, settings: ReconcileSettings,
     out.extend(rules_payments.overpayments(snapshot.invoices, apps))
     open_invoices = OpenInvoices.build(snapshot.invoices, settings.matching,
                                        settings.fuzzy_name_threshold, prefixes)
+    open_invoices.pair_tolerances = {
+        (m.payments, m.invoices): (m.amount_tolerance_percent, m.amount_tolerance_fixed)
+        for m in settings.matching_pairs}
     out.extend(rules_payments.unapplied(snapshot.payments, open_invoices, extra_rules))
     out.extend(rules_payments.duplicates(snapshot.payments, settings.duplicate_window_days))
     return out

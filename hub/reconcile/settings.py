@@ -16,6 +16,12 @@
     [reconcile.matching]               # suggestions for unapplied payments
     amount_tolerance_percent = "2"     # bank fees, FX: accept within 2 %
     amount_tolerance_fixed = "0.00"    # ... or within this absolute amount
+
+    [[reconcile.matching_pairs]]       # wider or narrower for one pair of systems
+    payments = "bank"
+    invoices = "books"
+    amount_tolerance_percent = "0.5"
+    amount_tolerance_fixed = "25.00"   # the bank's wire fee
 """
 
 from __future__ import annotations
@@ -50,12 +56,28 @@ class MatchSettings(BaseModel):
     subset_max_size: int = Field(default=4, ge=2, le=8)
 
 
+class MatchPairSettings(BaseModel):
+    """Tolerances for payments of one system against invoices of another.
+
+    A bank that deducts a wire fee, or a processor paying out in another
+    currency, needs a wider tolerance than a ledger's own receipts.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    payments: str
+    invoices: str
+    amount_tolerance_percent: Decimal = Field(ge=0, le=50)
+    amount_tolerance_fixed: Decimal = Field(default=Decimal(0), ge=0)
+
+
 class ReconcileSettings(BaseModel):
     """Everything the reconciler can be told."""
 
     model_config = ConfigDict(extra="forbid")
 
     pairs: list[PairSettings] = Field(default_factory=list)
+    matching_pairs: list[MatchPairSettings] = Field(default_factory=list)
     duplicate_window_days: int = Field(default=3, ge=0, le=60)
     fuzzy_name_threshold: int = Field(default=85, ge=50, le=100)
     number_prefixes: list[str] = Field(default_factory=lambda: ["INV-", "INV", "#", "NO."])

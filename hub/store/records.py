@@ -9,7 +9,6 @@ inserted, records whose hash changed are updated, the rest cost one lookup.
 from __future__ import annotations
 
 import hashlib
-import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,81 +27,95 @@ from hub.store.schema import records
 LOOKUP_CHUNK = 500
 
 
+_COPIED = (
+    "content_hash", "data", "raw", "location", "number", "party", "customer_ref", "currency",
+    "amount_minor", "open_minor", "status", "doc_date", "due_date", "source_modified",
+)
+"""The columns :func:`prepare` fills, in the order of :attr:`PreparedRecord.values`."""
+
+
 @dataclass(slots=True)
 class PreparedRecord:
-    """A record serialised for the store."""
+    """A record serialised for the store: its id, its hash and the column values."""
 
     external_id: str
     content_hash: str
-    data: str
-    raw: str
-    location: str | None
-    number: str | None = None
-    party: str | None = None
-    customer_ref: str | None = None
-    currency: str | None = None
-    amount_minor: int | None = None
-    open_minor: int | None = None
-    status: str | None = None
-    doc_date: date | None = None
-    due_date: date | None = None
-    source_modified: datetime | None = None
+    values: tuple[Any, ...]
+    """The values of ``_COPIED``, in that order (plain Python values, not yet bound)."""
+
+    def __getattr__(self, name: str) -> Any:  # data, raw, number ... by column name
+        try:
+            return self.values[_COPIED.index(name)]
+        except ValueError:
+            raise AttributeError(name) from None
 
 
 def _minor(value: Decimal | None, currency: str) -> int | None:
     return None if value is None else to_minor_units(value, currency)
 
 
+# The filter columns each kind of record fills:
+# (number, party, customer_ref, currency, amount_minor, open_minor, status, doc_date, due_date)
+_Columns = tuple[Any, ...]
+_NO_COLUMNS: _Columns = (None,) * 9
+
+
+def _invoice_columns(r: Any) -> _Columns:
+    cur = r.currency
+    return (r.number, r.customer_name, r.customer_ref, cur, _minor(r.total, cur),
+            _minor(r.balance, cur), r.status.value, r.issue_date, r.due_date)
+
+
+def _payment_columns(r: Any) -> _Columns:
+    cur = r.currency
+    return (r.reference, r.payer_name, r.customer_ref, cur, _minor(r.amount, cur),
+            _minor(r.unapplied, cur), r.status, r.received_date, None)
+
+
+def _bank_columns(r: Any) -> _Columns:
+    return (r.reference, r.counterparty, None, r.currency, _minor(r.amount, r.currency),
+            None, None, r.booked_date, None)
+
+
+def _customer_columns(r: Any) -> _Columns:
+    return (None, r.name, None, r.currency, None, None, None, None, None)
+
+
+_COLUMNS_OF: tuple[tuple[type[CanonicalRecord], Callable[[Any], _Columns]], ...] = (
+    (Invoice, _invoice_columns), (Payment, _payment_columns),
+    (BankTransaction, _bank_columns), (Customer, _customer_columns),
+)
+_COLUMNS_CACHE: dict[type, Callable[[Any], _Columns]] = {}
+
+
+def _columns_of(kind: type) -> Callable[[Any], _Columns]:
+    found = _COLUMNS_CACHE.get(kind)
+    if found is None:
+        found = next((f for model, f in _COLUMNS_OF if issubclass(kind, model)),
+                     lambda _r: _NO_COLUMNS)
+        _COLUMNS_CACHE[kind] = found
+    return found
+
+
+_NOT_DATA = {"raw"}
+
+
 def prepare(record: CanonicalRecord, location: str | None = None) -> PreparedRecord:
-    """Serialise ``record``; the hash covers the canonical data and the raw payload."""
-    data = record.model_dump_json(exclude={"raw"})
+    """Serialise ``record``; the hash covers the canonical data and the raw payload.
+
+    ``data`` is exactly ``record.model_dump_json(exclude={"raw"})``.
+    """
+    data = record.__pydantic_serializer__.to_json(record, exclude=_NOT_DATA)
     raw = orjson.dumps(record.raw, option=orjson.OPT_SORT_KEYS, default=str)
-    digest = hashlib.blake2b(data.encode(), digest_size=16)
+    digest = hashlib.blake2b(data, digest_size=16)
     digest.update(b"\x00")
     digest.update(raw)
-    row = PreparedRecord(
-        external_id=record.external_id,
-        content_hash=digest.hexdigest(),
-        data=data,
-        raw=raw.decode(),
-        location=location,
-        source_modified=record.source_modified,
+    content_hash = digest.hexdigest()
+    return PreparedRecord(
+        record.external_id, content_hash,
+        (content_hash, data.decode(), raw.decode(), location,
+         *_columns_of(type(record))(record), record.source_modified),
     )
-    if isinstance(record, Invoice):
-        row.number = record.number
-        row.party = record.customer_name
-        row.customer_ref = record.customer_ref
-        row.currency = record.currency
-        row.amount_minor = _minor(record.total, record.currency)
-        row.open_minor = _minor(record.balance, record.currency)
-        row.status = record.status.value
-        row.doc_date = record.issue_date
-        row.due_date = record.due_date
-    elif isinstance(record, Payment):
-        row.number = record.reference
-        row.party = record.payer_name
-        row.customer_ref = record.customer_ref
-        row.currency = record.currency
-        row.amount_minor = _minor(record.amount, record.currency)
-        row.open_minor = _minor(record.unapplied, record.currency)
-        row.status = record.status
-        row.doc_date = record.received_date
-    elif isinstance(record, BankTransaction):
-        row.number = record.reference
-        row.party = record.counterparty
-        row.currency = record.currency
-        row.amount_minor = _minor(record.amount, record.currency)
-        row.doc_date = record.booked_date
-    elif isinstance(record, Customer):
-        row.party = record.name
-        row.currency = record.currency
-    return row
-
-
-_COPIED = (
-    "content_hash", "data", "raw", "location", "number", "party", "customer_ref", "currency",
-    "amount_minor", "open_minor", "status", "doc_date", "due_date", "source_modified",
-)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -110,12 +123,8 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start:start + size]
 
 
-@dataclass(slots=True)
-class _Known:
-    id: int
-    content_hash: str
-    deleted: bool
-    last_run_id: int | None
+_Known = tuple[str, int, str, Any, int | None]
+"""(external_id, id, content_hash, deleted_at, last_run_id) of a stored record."""
 
 
 def _existing(
@@ -133,8 +142,8 @@ def _existing(
                 f"AND external_id IN ({', '.join([mark] * len(chunk))})",
                 (source, entity, *chunk),
             )
-            for ext, rid, h, deleted, last_run in cursor.fetchall():
-                found[ext] = _Known(rid, h, deleted is not None, last_run)
+            for row in cursor.fetchall():
+                found[row[0]] = row
     finally:
         cursor.close()
     return found
@@ -181,8 +190,7 @@ class _Writer:
         sets = ", ".join(f"{c} = {mark}" for c in (*_COPIED, *self.TAIL_UPDATE))
         self.update_sql = f"UPDATE records SET {sets} WHERE id = {mark}"
         self.seen_sql = f"UPDATE records SET last_run_id = {mark} WHERE id = {mark}"
-        self.values_of = operator.attrgetter(*_COPIED)
-        self.converters = [(i, p) for i, name in enumerate(_COPIED)
+        self.converters = [(i, _remembering(p)) for i, name in enumerate(_COPIED)
                            if (p := self.processor(name)) is not None]
 
     def processor(self, name: str) -> Callable[[Any], Any] | None:
@@ -195,12 +203,36 @@ class _Writer:
         proc = self.processor(name)
         return value if value is None or proc is None else proc(value)
 
-    def copied(self, prepared: PreparedRecord) -> list[Any]:
-        values = list(self.values_of(prepared))
+    def copied(self, prepared: PreparedRecord) -> Sequence[Any]:
+        """The prepared values, bound for this dialect."""
+        if not self.converters:
+            return prepared.values
+        values = list(prepared.values)
         for i, proc in self.converters:
             if values[i] is not None:
                 values[i] = proc(values[i])
         return values
+
+
+def _remembering(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``proc`` remembering what it made of plain dates, which repeat (SQLite binds them as text).
+
+    Only ``date`` values: two equal aware datetimes may still differ in offset.
+    """
+    memory: dict[date, Any] = {}
+
+    def bound(value: Any) -> Any:
+        if type(value) is not date:
+            return proc(value)
+        out = memory.get(value)
+        if out is None:
+            out = proc(value)
+            if len(memory) >= 4096:
+                memory.clear()
+            memory[value] = out
+        return out
+
+    return bound
 
 
 _WRITERS: dict[str, _Writer] = {}
@@ -245,13 +277,13 @@ def upsert(
         if prior is None:
             inserts.append((*writer.copied(row), source, entity, row.external_id, stamp, stamp,
                             run_id))
-        elif run_id is not None and prior.last_run_id == run_id:
+        elif run_id is not None and prior[4] == run_id:
             repeated.append(row.external_id)
-        elif prior.content_hash != row.content_hash or prior.deleted:
-            updates.append((*writer.copied(row), stamp, run_id, None, prior.id))
+        elif prior[2] != row.content_hash or prior[3] is not None:  # changed, or deleted
+            updates.append((*writer.copied(row), stamp, run_id, None, prior[1]))
         else:
-            counts.unchanged += 1
-            touched.append((run_id, prior.id))
+            touched.append((run_id, prior[1]))
+    counts.unchanged = len(touched)
     if inserts:
         _executemany(conn, writer.insert_sql, inserts)
         counts.created = len(inserts)
