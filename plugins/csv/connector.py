@@ -127,6 +127,7 @@ class _FilePager:
         self.c = connector
         self.m = mapper
         self.path = path
+        self.label = path.name
         self.key = key
         self.fp = fingerprint
         self.size = size
@@ -139,7 +140,7 @@ class _FilePager:
         self.locations: dict[str, str] = {}
 
     def _where(self, line: int) -> str:
-        return f"{self.path.name}:{line}"
+        return f"{self.label}:{line}"
 
     def _reject(self, reason: str, raw: Any, line: int, external_id: str | None = None) -> None:
         self.rejected.append(RecordRejected(reason, raw=raw, location=self._where(line),
@@ -183,6 +184,17 @@ class _FilePager:
             return
         self.records.append(record)
         self.locations[ext] = self._where(line)
+
+    def _emit_row(self, ext: str, line: int, cells: list[str]) -> None:
+        """:meth:`_emit` for a record of one row (every entity but invoices with lines)."""
+        raw = self.m.raw_of(cells)
+        try:
+            record = self.m.build(ext, (cells,), raw)
+        except RowError as exc:
+            self._reject(str(exc), raw, line, external_id=ext)
+            return
+        self.records.append(record)
+        self.locations[ext] = f"{self.label}:{line}"
 
     def run(self, stream: Any) -> Iterator[Page]:
         width = len(self.m.header)
@@ -234,7 +246,7 @@ class _FilePager:
             elif skipping:
                 rows_done = rows_seen
             else:
-                self._emit(ext, [(line, cells)])
+                self._emit_row(ext, line, cells)
                 rows_done = rows_seen
             if len(self.records) + len(self.rejected) >= self.page_size:
                 yield self._page(rows_done, False, stream.position())

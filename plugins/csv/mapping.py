@@ -24,7 +24,7 @@ from plugins.csv.config import FileMapping
 from plugins.csv.parsing import date_parser, number_parser
 from plugins.csv.presets import PRESETS
 
-TEXT, MONEY, DATE = "text", "money", "date"
+TEXT, MONEY, DATE, STATUS = "text", "money", "date", "status"
 
 FIELDS: dict[str, dict[str, str]] = {
     "customer": {
@@ -95,6 +95,8 @@ class RowMapper:
     source: str
     file_label: str
     getters: dict[str, Callable[[Sequence[str]], str]] = field(default_factory=dict)
+    indexes: dict[str, int] = field(default_factory=dict)
+    """The cell index of each field mapped to one column (most are)."""
     id_getter: Callable[[Sequence[str]], str] | None = None
     parse_number: Callable[[str], Decimal] = field(default=number_parser())
     parse_date: Callable[[str], date] = field(default=date_parser(None))
@@ -126,8 +128,8 @@ class RowMapper:
             )
 
         def getter_for(setting: str, names: str | list[str]) -> Callable[[Sequence[str]], str]:
-            if isinstance(names, str):
-                i = column(names, setting)
+            if isinstance(names, str) or len(names) == 1:
+                i = column(names if isinstance(names, str) else names[0], setting)
                 return lambda cells: cells[i].strip()
             idx = [column(n, setting) for n in names]
             return lambda cells: " ".join(s for s in (cells[i].strip() for i in idx) if s)
@@ -141,6 +143,8 @@ class RowMapper:
                     connector=connector, hint="fix the [files.columns] table in the config",
                 )
             mapper.getters[fname] = getter_for(f"columns.{fname}", names)
+            if isinstance(names, str):
+                mapper.indexes[fname] = column(names, f"columns.{fname}")
         for fname in mapping.defaults:
             if fname not in allowed:
                 raise FatalError(f"{file_label}: default for unknown {entity} field `{fname}`",
@@ -231,19 +235,33 @@ class RowMapper:
         text = self._text({}, cells, "status")
         if text is None:
             return None
+        return self._map_status(text)
+
+    def _map_status(self, text: str) -> str:
         mapped = self.mapping.status_map.get(text)
         if mapped is None:
             mapped = self.mapping.status_map.get(text.strip().lower(), text.strip().lower())
         return mapped
 
-    def _plan(self) -> list[tuple[str, str, Callable[[Sequence[str]], str] | None, str]]:
-        """(field, kind, getter, default) for the fields this file can fill, once per file."""
+    def _plan(self) -> list[tuple[str, int, Callable[[Sequence[str]], str] | None, str,
+                                  Callable[[str], Any] | None, bool]]:
+        """(field, cell index or -1, getter, default, parser, negate) per field this file fills.
+
+        Compiled once per file; the status comes last, through the file's status map.
+        """
         plan = self.__dict__.get("_plan_cache")
         if plan is None:
+            parsers: dict[str, Callable[[str], Any] | None] = {
+                TEXT: None, MONEY: self.parse_number, DATE: _cached(self.parse_date),
+                STATUS: self._map_status}
+            negate = self.mapping.negate_amounts
+            kinds = {**FIELDS[self.entity], "status": STATUS}
             plan = [
-                (name, kind, self.getters.get(name), self.mapping.defaults.get(name, ""))
-                for name, kind in FIELDS[self.entity].items()
-                if not name.startswith("line_") and name not in ("status", "debit", "credit")
+                (name, self.indexes.get(name, -1), self.getters.get(name),
+                 self.mapping.defaults.get(name, ""), parsers[kind],
+                 negate and name in ("amount", "total"))
+                for name, kind in kinds.items()
+                if not name.startswith("line_") and name not in ("debit", "credit")
                 and (name in self.getters or name in self.mapping.defaults)
             ]
             self.__dict__["_plan_cache"] = plan
@@ -252,29 +270,21 @@ class RowMapper:
     def fields(self, cells: Sequence[str]) -> dict[str, Any]:
         """The canonical fields one row gives (no lines; see :meth:`build`)."""
         out: dict[str, Any] = {}
-        negate = self.mapping.negate_amounts
-        for name, kind, getter, default in self._plan():
-            text = (getter(cells) if getter is not None else "") or default
+        for name, index, getter, default, parse, negate in self._plan():
+            if index >= 0:
+                text = cells[index].strip() or default
+            else:
+                text = (getter(cells) if getter is not None else "") or default
             if not text:
                 continue
-            if kind == MONEY:
-                try:
-                    value: Any = self.parse_number(text)
-                except ValueError as exc:
-                    raise RowError(f"{self._col(name)}: {exc}") from None
-                if negate and name in ("amount", "total"):
-                    value = -value
-            elif kind == DATE:
-                try:
-                    value = self.parse_date(text)
-                except ValueError as exc:
-                    raise RowError(f"{self._col(name)}: {exc}") from None
-            else:
-                value = text
-            out[name] = value
-        status = self._status(cells)
-        if status is not None:
-            out["status"] = status
+            if parse is None:
+                out[name] = text
+                continue
+            try:
+                value = parse(text)
+            except ValueError as exc:
+                raise RowError(f"{self._col(name)}: {exc}") from None
+            out[name] = -value if negate else value
         return out
 
     def line(self, cells: Sequence[str]) -> dict[str, Any] | None:
@@ -317,6 +327,22 @@ class RowMapper:
             return ENTITY_MODELS[entity].model_validate(values)
         except ValidationError as exc:
             raise RowError(readable(exc)) from None
+
+
+def _cached(parse: Callable[[str], date]) -> Callable[[str], date]:
+    """``parse`` remembering its recent answers: a file repeats the same few dates."""
+    cache: dict[str, date] = {}
+
+    def parse_cached(text: str) -> date:
+        value = cache.get(text)
+        if value is None:
+            value = parse(text)  # an error is raised every time, never remembered
+            if len(cache) >= 4096:
+                cache.clear()
+            cache[text] = value
+        return value
+
+    return parse_cached
 
 
 def _joined(idx: list[int]) -> Callable[[Sequence[str]], str]:
