@@ -99,7 +99,8 @@ class HubSpec:
         Return or yield callables ``rule(payment, open_invoices)`` that yield
         :class:`hub.reconcile.matching.Suggestion` objects. ``payment`` is a
         :class:`hub.reconcile.snapshot.PaymentRow` (amounts in minor units);
-        ``open_invoices`` indexes the open invoices by number and customer.
+        ``open_invoices`` finds open invoices by number (``open_by_number``) and by
+        customer (``by_customer``).
         Suggestions from every rule are ranked together by confidence.
         Example, for a bank that writes the customer number into the memo::
 

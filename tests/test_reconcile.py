@@ -261,7 +261,7 @@ def test_plugins_add_match_rules_through_the_hook(tmp_path: Path, store_url: str
     from hub.reconcile.matching import Suggestion
 
     def by_payer_initials(payment: Any, open_invoices: Any) -> Any:
-        for inv in open_invoices.by_number.get("1002", ()):
+        for inv in open_invoices.open_by_number("1002"):
             if payment.payer == "Nobody Ltd":
                 yield Suggestion([inv], [payment.unapplied], 0.99, "the initials say so",
                                  "initials")

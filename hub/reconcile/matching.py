@@ -30,6 +30,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from hub.money import currency_exponent
+from hub.reconcile.multimap import MultiMap
 from hub.reconcile.settings import MatchSettings
 from hub.reconcile.snapshot import InvoiceRow, PaymentRow
 from hub.reconcile.text import candidate_numbers, human_list, money, name_key, number_key
@@ -71,9 +72,8 @@ class OpenInvoices:
     pair_tolerances: dict[tuple[str, str], tuple[Decimal, Decimal]] = field(
         default_factory=dict)
     """(payment system, invoice system) -> (percent, fixed amount)."""
-    by_number: dict[str, list[InvoiceRow]] = field(default_factory=lambda: defaultdict(list))
-    paid_by_number: dict[str, list[InvoiceRow]] = field(
-        default_factory=lambda: defaultdict(list))
+    numbers: MultiMap[str, InvoiceRow] = field(default_factory=MultiMap)
+    """Every invoice by number key, shared with the other rules (built once per run)."""
     by_customer: dict[str, list[InvoiceRow]] = field(default_factory=lambda: defaultdict(list))
     names: dict[str, str] = field(default_factory=dict)  # customer key -> name as written
     _fuzzy_cache: dict[str, tuple[str, float] | None] = field(default_factory=dict)
@@ -83,16 +83,13 @@ class OpenInvoices:
 
     @classmethod
     def build(cls, invoices: Iterable[InvoiceRow], settings: MatchSettings,
-              fuzzy_threshold: int, prefixes: Sequence[str]) -> OpenInvoices:
+              fuzzy_threshold: int, prefixes: Sequence[str],
+              numbers: MultiMap[str, InvoiceRow] | None = None) -> OpenInvoices:
         out = cls(settings, fuzzy_threshold, prefixes)
+        out.numbers = numbers if numbers is not None else number_index(invoices, prefixes)
         for inv in invoices:
-            key = number_key(inv.number, prefixes)
-            if key and inv.paid > 0:
-                out.paid_by_number[key].append(inv)
-            if inv.balance <= 0 or inv.status in ("void", "draft", "paid", "uncollectible"):
+            if not is_open(inv):
                 continue
-            if key:
-                out.by_number[key].append(inv)
             for ckey in _customer_keys(inv.customer, inv.customer_ref):
                 out.by_customer[ckey].append(inv)
                 if ckey.startswith("n:"):
@@ -100,6 +97,10 @@ class OpenInvoices:
         for rows in out.by_customer.values():
             rows.sort(key=lambda i: (i.due_date or i.issue_date or _FAR, i.id))
         return out
+
+    def open_by_number(self, key: str) -> list[InvoiceRow]:
+        """The open invoices with this number key."""
+        return [inv for inv in self.numbers.get(key) if is_open(inv)]
 
     def tolerance(self, payment: PaymentRow, invoice: InvoiceRow) -> int:
         """How far (in minor units) the payment may be from the invoice's balance."""
@@ -117,8 +118,9 @@ class OpenInvoices:
         paid is the ordinary, settled case, not an unapplied payment.
         """
         for key in candidate_numbers(payment.memo, self.prefixes):
-            for inv in self.paid_by_number.get(key, ()):
-                if inv.currency == payment.currency and inv.paid >= payment.unapplied:
+            for inv in self.numbers.get(key):
+                if inv.paid > 0 and inv.currency == payment.currency and (
+                        inv.paid >= payment.unapplied):
                     return inv
         return None
 
@@ -161,6 +163,23 @@ class OpenInvoices:
 
 
 _FAR = date(9999, 12, 31)
+_CLOSED = frozenset(("void", "draft", "paid", "uncollectible"))
+
+
+def is_open(inv: InvoiceRow) -> bool:
+    """An invoice that still asks for money."""
+    return inv.balance > 0 and inv.status not in _CLOSED
+
+
+def number_index(invoices: Iterable[InvoiceRow], prefixes: Sequence[str]
+                 ) -> MultiMap[str, InvoiceRow]:
+    """Every invoice by its number key."""
+    index: MultiMap[str, InvoiceRow] = MultiMap()
+    for inv in invoices:
+        key = number_key(inv.number, prefixes)
+        if key:
+            index.add(key, inv)
+    return index
 
 
 def _customer_keys(name: str | None, ref: str | None) -> list[str]:
@@ -188,7 +207,7 @@ def suggest(payment: PaymentRow, open_invoices: OpenInvoices,
 
     # 1. invoice numbers in the memo
     for key in sorted(candidate_numbers(payment.memo, open_invoices.prefixes)):
-        for inv in fresh(open_invoices.by_number.get(key, ())):
+        for inv in fresh(open_invoices.open_by_number(key)):
             amount = min(remaining, inv.balance)
             exact = inv.balance == remaining
             out.append(Suggestion(

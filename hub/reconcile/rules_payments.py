@@ -8,7 +8,7 @@ from datetime import date
 
 from hub.money import from_minor_units
 from hub.reconcile.kinds import Finding, Kind
-from hub.reconcile.matching import MatchRule, OpenInvoices, suggest
+from hub.reconcile.matching import MatchRule, OpenInvoices, number_index, suggest
 from hub.reconcile.multimap import MultiMap
 from hub.reconcile.pairs import close_pairs
 from hub.reconcile.snapshot import InvoiceRow, PaymentRow
@@ -29,7 +29,8 @@ class Applications:
 
     @classmethod
     def build(cls, invoices: Sequence[InvoiceRow], payments: Sequence[PaymentRow],
-              prefixes: Sequence[str]) -> Applications:
+              prefixes: Sequence[str], numbers: MultiMap[str, InvoiceRow] | None = None
+              ) -> Applications:
         apps = [(p, app) for p in payments for app in p.applications]
         out = cls()
         if not apps:
@@ -37,12 +38,9 @@ class Applications:
         by_id = ({i.id: i for i in invoices} if any(a.invoice_id for _, a in apps) else {})
         by_ext = ({(i.source, i.external_id): i for i in invoices}
                   if any(a.invoice_ref for _, a in apps) else {})
-        by_number: MultiMap[str, InvoiceRow] = MultiMap()
-        if any(a.invoice_number for _, a in apps):
-            for inv in invoices:
-                key = number_key(inv.number, prefixes)
-                if key:
-                    by_number.add(key, inv)
+        by_number = numbers if numbers is not None else (
+            number_index(invoices, prefixes) if any(a.invoice_number for _, a in apps)
+            else MultiMap())
         for p, app in apps:
             target = by_id.get(app.invoice_id) if app.invoice_id else None
             if target is None and app.invoice_ref:

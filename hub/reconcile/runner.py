@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from hub.reconcile import lifecycle, linking, rules_invoices, rules_payments
 from hub.reconcile.kinds import Finding
-from hub.reconcile.matching import MatchRule, OpenInvoices
+from hub.reconcile.matching import MatchRule, OpenInvoices, number_index
 from hub.reconcile.settings import ReconcileSettings
 from hub.reconcile.snapshot import InvoiceRow, Snapshot, load
 from hub.store import runs
@@ -59,7 +59,9 @@ def find(snapshot: Snapshot, settings: ReconcileSettings,
                                           pair))
     out.extend(rules_invoices.duplicates(snapshot.invoices, settings.duplicate_window_days))
 
-    apps = rules_payments.Applications.build(snapshot.invoices, snapshot.payments, prefixes)
+    numbers = number_index(snapshot.invoices, prefixes)
+    apps = rules_payments.Applications.build(snapshot.invoices, snapshot.payments, prefixes,
+                                             numbers)
     if snapshot.payments or snapshot.bank_credits:
         evidenced = rules_payments.payment_evidence(snapshot.invoices, snapshot.payments,
                                                     snapshot.bank_credits, apps, prefixes)
@@ -70,7 +72,7 @@ def find(snapshot: Snapshot, settings: ReconcileSettings,
         out.extend(rules_invoices.paid_without_payment(snapshot.invoices, evidenced))
     out.extend(rules_payments.overpayments(snapshot.invoices, apps))
     open_invoices = OpenInvoices.build(snapshot.invoices, settings.matching,
-                                       settings.fuzzy_name_threshold, prefixes)
+                                       settings.fuzzy_name_threshold, prefixes, numbers)
     open_invoices.pair_tolerances = {
         (m.payments, m.invoices): (m.amount_tolerance_percent, m.amount_tolerance_fixed)
         for m in settings.matching_pairs}
