@@ -11,7 +11,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import (
+    MAX_EMAX,
+    MIN_EMIN,
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+)
 from typing import Any
 
 from iso4217 import Currency as _IsoCurrency
@@ -19,8 +29,10 @@ from iso4217 import Currency as _IsoCurrency
 from hub.errors import CurrencyError
 
 __all__ = [
+    "MAX_MINOR_UNITS",
     "Money",
     "currency_exponent",
+    "fits_currency",
     "from_minor_units",
     "is_currency",
     "known_currencies",
@@ -28,6 +40,37 @@ __all__ = [
     "quantize",
     "to_minor_units",
 ]
+
+
+MAX_MINOR_UNITS = 2**63 - 1
+"""The largest amount a record may carry, in minor units: the store keeps amounts
+as signed 64-bit integers (92,233,720,368,547,758.07 USD)."""
+
+_DIGITS = 100
+"""Significant digits money arithmetic keeps exactly (the decimal module's default is 28)."""
+
+_EXACT = Context(prec=_DIGITS, rounding=ROUND_HALF_EVEN, Emax=MAX_EMAX, Emin=MIN_EMIN,
+                 traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
+"""For operations that must never round: a result that would be rounded raises instead."""
+
+_ROUNDING = Context(prec=_DIGITS, rounding=ROUND_HALF_EVEN, Emax=MAX_EMAX, Emin=MIN_EMIN,
+                    traps=[InvalidOperation, DivisionByZero, Overflow])
+"""For quantizing, where rounding to the currency's precision may be wanted."""
+
+
+def _as_decimal(amount: object) -> Decimal:
+    """``amount`` as a Decimal: a Decimal or an int is exact; a float never is."""
+    if isinstance(amount, Decimal):
+        return amount
+    if isinstance(amount, float):
+        raise CurrencyError(f"refusing the float {amount!r}: amounts must be a str or Decimal")
+    if isinstance(amount, int) and not isinstance(amount, bool):
+        return Decimal(amount)
+    raise CurrencyError(f"an amount must be a Decimal, got {type(amount).__name__}")
+
+
+def _too_big(amount: Decimal, currency: str) -> CurrencyError:
+    return CurrencyError(f"{amount} {currency} has too many digits to be handled exactly")
 
 
 @functools.cache
@@ -48,7 +91,7 @@ def known_currencies() -> list[str]:
 
 def is_currency(code: str) -> bool:
     """True when ``code`` (any case) is an ISO 4217 currency with a minor unit."""
-    return code.upper() in _exponents()
+    return isinstance(code, str) and code.strip().upper() in _exponents()
 
 
 def normalize_currency(code: str) -> str:
@@ -86,38 +129,56 @@ def quantize(amount: Decimal, currency: str, *, strict: bool = True) -> Decimal:
     currency allows is an error rather than being rounded silently: 10.005 USD
     is a data problem a person should see. Without it, rounds half-even.
     """
-    q = _quantum(currency.upper() if len(currency) == 3 else normalize_currency(currency))
+    code = normalize_currency(currency)
+    amount = _as_decimal(amount)
+    if not amount.is_finite():
+        raise CurrencyError(f"{amount} is not an amount of {code}")
     try:
-        result = amount.quantize(q, rounding=ROUND_HALF_EVEN)
-    except InvalidOperation as exc:
-        raise CurrencyError(f"{amount} cannot be expressed in {currency}") from exc
+        result = _ROUNDING.quantize(amount, _quantum(code))
+    except InvalidOperation:
+        raise CurrencyError(f"{amount} cannot be expressed in {code}") from None
     if strict and result != amount:
         raise CurrencyError(
-            f"{amount} has more decimal places than {currency.upper()} allows "
-            f"({currency_exponent(currency)})"
+            f"{amount} has more decimal places than {code} allows ({currency_exponent(code)})"
         )
     return result
 
 
 def fits_currency(amount: Decimal, currency: str) -> bool:
     """Whether ``amount`` is exact at ``currency``'s precision (12.340 USD is, 12.345 is not)."""
+    if type(amount) is Decimal:
+        try:  # the common case, in the thread's context (28 digits)
+            return amount.quantize(_quantum(currency)) == amount
+        except (InvalidOperation, CurrencyError):
+            pass
     try:
-        return amount.quantize(_quantum(currency)) == amount
-    except (InvalidOperation, KeyError, CurrencyError):
+        return _ROUNDING.quantize(_as_decimal(amount), _quantum(currency)) == amount
+    except (InvalidOperation, CurrencyError):
         return False
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:
     """``Decimal('12.34')`` USD -> ``1234``; JPY is already in minor units.
 
-    Raises :class:`CurrencyError` when the amount has sub-minor-unit digits.
+    Exact for any amount: raises :class:`CurrencyError` when the amount has
+    sub-minor-unit digits, is not finite, or is too large to convert exactly,
+    never rounds.
     """
     exp = currency_exponent(currency)
-    scaled = amount.scaleb(exp)
-    if scaled.is_finite() and scaled == scaled.to_integral_value():
+    if type(amount) is not Decimal:
+        amount = _as_decimal(amount)
+    if not amount.is_finite():
+        raise CurrencyError(f"{amount} is not an amount of {currency}")
+    if amount and amount.adjusted() + exp >= _DIGITS:
+        raise _too_big(amount, currency)
+    try:
+        scaled = _EXACT.scaleb(amount, exp)
+    except Inexact:
+        raise _too_big(amount, currency) from None
+    if scaled == scaled.to_integral_value():
         return int(scaled)
-    exact = quantize(amount, currency)  # raises the explanation
-    return int(exact.scaleb(exp))
+    quantize(amount, currency)  # raises the explanation
+    raise AssertionError("unreachable: a non-integral scaled amount fits the currency")
 
 
 def from_minor_units(units: int, currency: str) -> Decimal:
@@ -125,7 +186,10 @@ def from_minor_units(units: int, currency: str) -> Decimal:
     if isinstance(units, bool) or not isinstance(units, int):
         raise CurrencyError(f"minor units must be an integer, got {units!r}")
     exp = currency_exponent(currency)
-    return Decimal(units).scaleb(-exp).quantize(_quantum(normalize_currency(currency)))
+    try:
+        return _EXACT.scaleb(Decimal(units), -exp)  # exponent -exp: 0 USD is 0.00
+    except Inexact:
+        raise CurrencyError(f"{units} minor units of {currency} have too many digits") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +209,15 @@ class Money:
     @classmethod
     def of(cls, amount: str | int | Decimal, currency: str) -> Money:
         """Build from a string or int (``Money.of("12.30", "usd")``); floats are refused."""
-        if isinstance(amount, float):
-            raise CurrencyError("refusing a float amount: pass a str or Decimal")
-        return cls(Decimal(amount), currency)
+        if isinstance(amount, float | bool):
+            raise CurrencyError(f"refusing the {type(amount).__name__} {amount!r}: "
+                                "pass a str or Decimal")
+        if isinstance(amount, str):
+            try:
+                return cls(Decimal(amount.strip()), currency)
+            except InvalidOperation:
+                raise CurrencyError(f"{amount!r} is not an amount") from None
+        return cls(_as_decimal(amount), currency)
 
     @classmethod
     def from_minor(cls, units: int, currency: str) -> Money:
@@ -172,13 +242,22 @@ class Money:
         return other
 
     def __add__(self, other: Money) -> Money:
-        return Money(self.amount + self._same(other).amount, self.currency)
+        try:
+            return Money(_EXACT.add(self.amount, self._same(other).amount), self.currency)
+        except Inexact:
+            raise _too_big(self.amount, self.currency) from None
 
     def __sub__(self, other: Money) -> Money:
-        return Money(self.amount - self._same(other).amount, self.currency)
+        try:
+            return Money(_EXACT.subtract(self.amount, self._same(other).amount), self.currency)
+        except Inexact:
+            raise _too_big(self.amount, self.currency) from None
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        try:
+            return Money(_EXACT.minus(self.amount), self.currency)  # -(0.00) is 0.00
+        except Inexact:
+            raise _too_big(self.amount, self.currency) from None
 
     def __lt__(self, other: Money) -> bool:
         return self.amount < self._same(other).amount
@@ -194,4 +273,7 @@ class Money:
 
     def __str__(self) -> str:
         exp = currency_exponent(self.currency)
-        return f"{self.amount:,.{exp}f} {self.currency}"
+        text = f"{self.amount:,.{exp}f}"
+        if text.startswith("-") and not text.strip("-0.,"):
+            text = text[1:]  # -0.00 (or -0.001 shown at cents) is shown as 0.00
+        return f"{text} {self.currency}"
