@@ -9,7 +9,14 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from hub.errors import CurrencyError
-from hub.money import fits_currency, normalize_currency, quantize
+from hub.money import (
+    MAX_MINOR_UNITS,
+    fits_currency,
+    from_minor_units,
+    normalize_currency,
+    quantize,
+    to_minor_units,
+)
 
 
 def _currency(value: str) -> str:
@@ -59,6 +66,23 @@ class CanonicalRecord(BaseModel):
         return data
 
 
+class ExactParts(BaseModel):
+    """Base of the parts of a record (invoice lines, payment applications).
+
+    Refuses a float in its own fields, so that a part built on its own
+    (``InvoiceLine(amount=0.1)``) cannot carry a float into a record.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_floats(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if isinstance(value, float):
+                    _refuse_float(name, value)
+        return data
+
+
 def _refuse_float(path: str, value: Any) -> None:
     if isinstance(value, float):
         raise ValueError(
@@ -78,12 +102,28 @@ def check_precision(model: str, field: str, value: Decimal | None, currency: str
         return
     if not value.is_finite():
         raise ValueError(f"{field} must be a finite amount, got {value}")
-    if fits_currency(value, currency):
+    if not fits_currency(value, currency):
+        try:
+            quantize(value, currency)
+        except CurrencyError as exc:
+            raise ValueError(f"{field}: {str(exc).splitlines()[0]}") from None
+    check_size(field, value, currency)
+
+
+def check_size(field: str, value: Decimal | None, currency: str) -> None:
+    """Raise a ``ValueError`` naming the field when ``value`` is too large for the store."""
+    if value is None or not value or value.adjusted() < 14:  # under 10**18 minor units
         return
     try:
-        quantize(value, currency)
-    except CurrencyError as exc:
-        raise ValueError(f"{field}: {str(exc).splitlines()[0]}") from None
+        units = to_minor_units(value, currency)
+    except CurrencyError:
+        units = MAX_MINOR_UNITS + 1
+    if abs(units) > MAX_MINOR_UNITS:
+        largest = from_minor_units(MAX_MINOR_UNITS, currency)
+        raise ValueError(
+            f"{field} {value} {currency} is too large to be an amount "
+            f"(at most {largest:,} {currency})"
+        )
 
 
 def check_same_currency(field: str, value: str | None, document_currency: str) -> None:

@@ -7,14 +7,16 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from hub.models.base import (
     CanonicalRecord,
     CurrencyCode,
+    ExactParts,
     NonEmpty,
     check_precision,
     check_same_currency,
+    check_size,
 )
 
 
@@ -29,7 +31,7 @@ class InvoiceStatus(StrEnum):
     UNCOLLECTIBLE = "uncollectible"
 
 
-class InvoiceLine(BaseModel):
+class InvoiceLine(ExactParts):
     """One line of an invoice. ``amount`` is the line's total before tax.
 
     ``currency`` is optional: when a source states it per line it must equal
@@ -104,8 +106,9 @@ class Invoice(CanonicalRecord):
                 f"subtotal {subtotal} + tax {self.tax} = {subtotal + self.tax} {cur}, "
                 f"but total is {total} {cur}"
             )
-        if self.amount_paid < 0:
-            raise ValueError(f"amount_paid cannot be negative, got {self.amount_paid}")
+        for name in ("amount_paid", "credited"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} cannot be negative, got {getattr(self, name)} {cur}")
         balance = self.balance
         if balance is None:
             balance = total - self.amount_paid - self.credited
@@ -116,6 +119,8 @@ class Invoice(CanonicalRecord):
                 f"amount_paid {self.amount_paid} + credited {self.credited} + balance {balance}"
                 f" does not equal total {total} {cur}"
             )
+        for name, value in (("subtotal", subtotal), ("total", total), ("balance", balance)):
+            check_size(name, value, cur)  # derived sums may outgrow their parts
         # Frozen model: fill the derived values in place once, during validation.
         object.__setattr__(self, "subtotal", subtotal)
         object.__setattr__(self, "total", total)

@@ -6,17 +6,18 @@ from datetime import date
 from decimal import Decimal
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from hub.models.base import (
     CanonicalRecord,
     CurrencyCode,
+    ExactParts,
     check_precision,
     check_same_currency,
 )
 
 
-class PaymentApplication(BaseModel):
+class PaymentApplication(ExactParts):
     """The part of a payment that settles one invoice.
 
     ``invoice_ref`` is the invoice's external id in the same source;
@@ -73,6 +74,11 @@ class Payment(CanonicalRecord):
             check_precision("payment", name, getattr(self, name), cur)
         if self.amount <= 0:
             raise ValueError(f"amount must be positive, got {self.amount} {cur}")
+        if not 0 <= self.refunded <= self.amount:
+            raise ValueError(
+                f"refunded must be between 0 and the payment's {self.amount} {cur}, "
+                f"got {self.refunded} {cur}"
+            )
         applied = Decimal(0)
         for i, app in enumerate(self.applications):
             check_precision("payment", f"applications[{i}].amount", app.amount, cur)
