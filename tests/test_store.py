@@ -3,7 +3,12 @@ small modules over its tables keep their promises."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import socket
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,24 +17,40 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
 from hub.errors import RecordRejected, StoreError
+from hub.models import Invoice
 from hub.outcomes import EntityCounts
 from hub.store import audit, current_revision, cursors, head_revision, migrate, open_store
 from hub.store import quarantine as q
+from hub.store import records as rec
 from hub.store import runs as r
 from hub.store.clock import utcnow
 from hub.store.database import create_engine, downgrade
-from hub.store.schema import metadata
+from hub.store.schema import metadata, records, runs
+from tests.conftest import PG_URL
 
 TABLES = {"records", "links", "cursors", "quarantine", "outbox", "findings", "runs",
           "audit_log"}
 
 
-def test_migrations_build_exactly_the_declared_schema(engine: Engine) -> None:
-    assert set(sa.inspect(engine).get_table_names()) >= TABLES
+def _diffs(engine: Engine) -> list[object]:
+    opts = {"compare_type": True, "compare_server_default": True}
     with engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
-    assert diffs == []
+        return list(compare_metadata(MigrationContext.configure(conn, opts=opts), metadata))
+
+
+def test_migrations_build_exactly_the_declared_schema(engine: Engine) -> None:
+    assert set(sa.inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
+    assert set(metadata.tables) == TABLES
+    assert _diffs(engine) == []
     assert current_revision(engine) == head_revision()
+
+
+def test_the_comparison_would_see_a_drift(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE stray (id INTEGER PRIMARY KEY)"))
+        conn.execute(sa.text("DROP INDEX ix_findings_status_kind"))
+    found = {d[0] for d in _diffs(engine) if isinstance(d, tuple)}
+    assert {"remove_table", "add_index"} <= found
 
 
 def test_downgrade_to_nothing_and_back(engine: Engine) -> None:
@@ -37,19 +58,61 @@ def test_downgrade_to_nothing_and_back(engine: Engine) -> None:
     assert not TABLES & set(sa.inspect(engine).get_table_names())
     assert current_revision(engine) is None
     migrate(engine)
-    migrate(engine)  # a second upgrade is a no-op
     assert set(sa.inspect(engine).get_table_names()) >= TABLES
     assert current_revision(engine) == head_revision()
+    assert _diffs(engine) == []
 
 
-def test_bad_urls_say_what_to_do() -> None:
+def test_migrating_again_is_a_no_op_that_keeps_the_data(engine: Engine, store_url: str) -> None:
+    with engine.begin() as conn:
+        cursors.save(conn, "books", "invoice", "c1", run_id=None, now=utcnow())
+    migrate(engine)
+    again = open_store(store_url)  # what every command does on start
+    try:
+        assert current_revision(again) == head_revision()
+        with again.connect() as conn:
+            assert cursors.load(conn, "books", "invoice") == "c1"
+            versions = conn.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+        assert versions == [(head_revision(),)]
+    finally:
+        again.dispose()
+
+
+def test_a_store_from_a_newer_billing_hub_is_explained(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
+    with pytest.raises(StoreError, match="9999_future") as exc:
+        migrate(engine)
+    assert "newer billing-hub" in str(exc.value) and head_revision() in str(exc.value)
+
+
+def test_bad_urls_say_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot use store URL") as exc:
         create_engine("nosuchdb://x/y")
     assert "sqlite:///" in str(exc.value)
+    with pytest.raises(StoreError, match="cannot use store URL") as exc:
+        create_engine("not a url with secret-pw")
+    assert "secret-pw" not in str(exc.value)
     with pytest.raises(StoreError, match="cannot migrate") as exc:
         open_store("postgresql+psycopg://nobody:secret-pw@127.0.0.1:1/none")
     assert "secret-pw" not in str(exc.value)
     assert "reachable" in str(exc.value)
+    with pytest.raises(StoreError, match="cannot migrate the store: unable to open") as exc:
+        open_store(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'hub.db'}")
+    assert "URL in [store]" in str(exc.value)
+    unreachable = create_engine("postgresql+psycopg://nobody:secret-pw@127.0.0.1:1/none")
+    with pytest.raises(StoreError, match="cannot read the store's schema version") as exc:
+        current_revision(unreachable)
+    assert "secret-pw" not in str(exc.value)
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs BILLING_HUB_TEST_DATABASE_URL")
+def test_a_database_where_tables_cannot_be_created_is_explained() -> None:
+    sep = "&" if "?" in PG_URL else "?"
+    url = f"{PG_URL}{sep}options=-csearch_path%3Dbh_no_such_schema"
+    with pytest.raises(StoreError, match="cannot migrate the store") as exc:
+        open_store(url)
+    assert "may create and alter tables" in str(exc.value)
 
 
 def _reject(raw: str, reason: str = "bad date", ext: str | None = "INV-9") -> RecordRejected:
@@ -122,3 +185,128 @@ def test_audit_log_keeps_who_did_what(engine: Engine) -> None:
     assert (first.actor, first.action, first.details) == (
         "ana", "finding.ack", {"note": "called the customer"})
     assert latest.actor == audit.default_actor()
+
+
+def test_a_resolved_entry_seen_again_is_reopened(engine: Engine) -> None:
+    now = utcnow()
+    with engine.begin() as conn:
+        q.add(conn, "books", "invoice", [_reject("a")], run_id=None, now=now)
+        q.add(conn, "bank", "invoice", [_reject("a")], run_id=None, now=now)  # other source
+        (entry, _) = q.list_entries(conn)
+        q.mark_resolved(conn, entry.id, now)
+        assert q.count_open(conn) == {("bank", "invoice"): 1}
+        assert q.add(conn, "books", "invoice", [_reject("a")], run_id=None,
+                     now=now + timedelta(hours=1)) == 0
+    with engine.connect() as conn:
+        again = q.get(conn, entry.id)
+        assert again is not None and again.status == q.OPEN and again.times_seen == 2
+        assert again.first_seen_at == now and again.last_seen_at == now + timedelta(hours=1)
+        assert [e.source for e in q.list_entries(conn, source="bank")] == ["bank"]
+
+
+def test_cursors_are_per_source_and_entity(engine: Engine) -> None:
+    now = utcnow()
+    with engine.begin() as conn:
+        for source, entity in (("books", "invoice"), ("books", "payment"), ("bank", "invoice")):
+            cursors.save(conn, source, entity, f"{source}/{entity}", run_id=None, now=now)
+        cursors.clear(conn, "books")  # every entity of one source
+        assert cursors.load(conn, "books", "invoice") is None
+        assert cursors.load(conn, "books", "payment") is None
+        assert cursors.load(conn, "bank", "invoice") == "bank/invoice"
+
+
+def test_runs_keep_their_times_exactly_and_in_utc(engine: Engine) -> None:
+    started = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
+    with engine.begin() as conn:
+        rid = r.start(conn, "sync", "books", started)
+        r.finish(conn, rid, r.FAILED, started + timedelta(minutes=3), error="boom")
+    with engine.connect() as conn:
+        run = r.get(conn, rid)
+        assert r.get(conn, rid + 1) is None
+    assert run is not None
+    assert run.started_at == started and run.started_at.utcoffset() == timedelta(0)
+    assert run.finished_at == started + timedelta(minutes=3)
+    assert (run.status, run.error, run.kind, run.connector) == ("failed", "boom", "sync", "books")
+
+
+def test_a_run_whose_process_is_alive_is_left_alone(engine: Engine) -> None:
+    now = utcnow()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with engine.begin() as conn:
+            rid = r.start(conn, "sync", "books", now)
+            other_host = r.start(conn, "sync", "books", now)
+            conn.execute(runs.update().where(runs.c.id == rid).values(pid=child.pid))
+            conn.execute(runs.update().where(runs.c.id == other_host)
+                         .values(pid=child.pid, host=socket.gethostname() + "-elsewhere"))
+            mine = r.start(conn, "sync", "books", now)  # this process: never "live" to itself
+            assert r.live_run(conn, "sync", "books") == (rid, child.pid)
+            assert r.live_run(conn, "sync", "bank") is None
+            assert r.close_abandoned(conn, "sync", "books", now) == []
+        child.kill()
+        child.wait()
+        with engine.begin() as conn:
+            assert r.live_run(conn, "sync", "books") is None
+            assert r.close_abandoned(conn, "sync", "books", now) == [rid]
+            closed = r.get(conn, rid)
+            assert closed is not None and closed.status == r.INTERRUPTED
+            assert closed.error is not None and "killed or crashed" in closed.error
+            # a run on another machine is not this machine's to judge; ours is still running
+            for kept in (other_host, mine):
+                got = r.get(conn, kept)
+                assert got is not None and got.status == r.RUNNING
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def _inv(ext: str, total: str, **extra: object) -> Invoice:
+    return Invoice.model_validate({"source": "books", "external_id": ext, "number": f"INV-{ext}",
+                                   "issue_date": date(2026, 3, 1), "currency": "USD",
+                                   "total": Decimal(total), **extra})
+
+
+def test_upsert_counts_new_changed_and_unchanged_records(engine: Engine) -> None:
+    now = utcnow()
+
+    def page(*invoices: Invoice, run_id: int | None = None) -> EntityCounts:
+        with engine.begin() as conn:
+            result = rec.upsert(conn, "books", "invoice", [rec.prepare(i) for i in invoices],
+                                run_id=run_id, now=now)
+        assert result.repeated == []
+        return result.counts
+
+    assert page(_inv("1", "10.00"), _inv("2", "20.00")) == EntityCounts(created=2)
+    assert page(_inv("1", "10.00"), _inv("2", "20.00")) == EntityCounts(unchanged=2)
+    assert page(_inv("1", "10.00"), _inv("2", "25.00"), _inv("3", "5.00")) == EntityCounts(
+        created=1, updated=1, unchanged=1)
+    # the raw payload is part of what is compared: the source said something new
+    assert page(_inv("1", "10.00", raw={"Memo": "now with a memo"})) == EntityCounts(updated=1)
+    with engine.connect() as conn:
+        stored = {s.external_id: s.as_dict() for s in rec.iter_records(conn, entity="invoice")}
+        row = conn.execute(sa.select(records.c.amount_minor, records.c.open_minor)
+                           .where(records.c.external_id == "2")).one()
+    assert stored["2"]["total"] == "25.00" and stored["1"]["total"] == "10.00"
+    assert tuple(row) == (2500, 2500)
+    assert Invoice.model_validate_json(_json_of(engine, "2")) == _inv("2", "25.00")
+
+
+def _json_of(engine: Engine, external_id: str) -> str:
+    with engine.connect() as conn:
+        data: str = conn.execute(sa.select(records.c.data)
+                                 .where(records.c.external_id == external_id)).scalar_one()
+    return data
+
+
+def test_one_id_twice_in_one_run_is_handed_back_not_overwritten(engine: Engine) -> None:
+    now = utcnow()
+    with engine.begin() as conn:
+        run_id = r.start(conn, "sync", "books", now)
+        first = rec.upsert(conn, "books", "invoice", [rec.prepare(_inv("1", "10.00"))],
+                           run_id=run_id, now=now)
+        again = rec.upsert(conn, "books", "invoice", [rec.prepare(_inv("1", "99.00"))],
+                           run_id=run_id, now=now)
+    assert first.counts == EntityCounts(created=1)
+    assert again.counts == EntityCounts() and again.repeated == ["1"]
+    assert Invoice.model_validate_json(_json_of(engine, "1")).total == Decimal("10.00")

@@ -12,8 +12,9 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from hub.errors import StoreError
 
@@ -69,9 +70,21 @@ def head_revision() -> str:
     return head
 
 
+def _unreachable(exc: DBAPIError, doing: str) -> StoreError:
+    if isinstance(exc, OperationalError):
+        hint = "check that the database is reachable and the URL in [store] is right"
+    else:
+        hint = "check that the database user may create and alter tables in this database"
+    return StoreError(f"cannot {doing}: {exc.orig}", hint=hint)
+
+
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    """The store's schema revision, or None for an empty store."""
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except DBAPIError as exc:
+        raise _unreachable(exc, "read the store's schema version") from None
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
@@ -79,10 +92,13 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     try:
         with engine.begin() as conn:
             command.upgrade(_alembic_config(conn), revision)
-    except OperationalError as exc:
+    except DBAPIError as exc:
+        raise _unreachable(exc, "migrate the store") from None
+    except CommandError as exc:
         raise StoreError(
-            f"cannot migrate the store: {exc.orig}",
-            hint="check that the database is reachable and the URL in [store] is right",
+            f"cannot migrate the store: {exc}",
+            hint="the store was probably written by a newer billing-hub: upgrade billing-hub "
+                 f"(this one knows schema revisions up to {head_revision()})",
         ) from None
 
 
