@@ -172,7 +172,9 @@ class _Writer:
     already-converted values: SQLAlchemy's per-row parameter processing would
     cost more than the database's own work. Values are converted with the
     column types' own bind processors, so the rows read back exactly as
-    SQLAlchemy would have written them.
+    SQLAlchemy would have written them. On PostgreSQL (psycopg 3) new rows go
+    in with ``COPY``, the bulk-load path, inside the same transaction; the
+    records a page found unchanged are marked seen by one statement per chunk.
     """
 
     TAIL_INSERT = ("source", "entity", "external_id", "first_seen_at", "updated_at",
@@ -189,7 +191,9 @@ class _Writer:
         )
         sets = ", ".join(f"{c} = {mark}" for c in (*_COPIED, *self.TAIL_UPDATE))
         self.update_sql = f"UPDATE records SET {sets} WHERE id = {mark}"
-        self.seen_sql = f"UPDATE records SET last_run_id = {mark} WHERE id = {mark}"
+        self.mark = mark
+        self.copy_sql = (f"COPY records ({', '.join(insert_cols)}) FROM STDIN"
+                         if dialect.name == "postgresql" else None)
         self.converters = [(i, _remembering(p)) for i, name in enumerate(_COPIED)
                            if (p := self.processor(name)) is not None]
 
@@ -246,6 +250,34 @@ def _executemany(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> Non
         cursor.close()
 
 
+def _insert(conn: Connection, writer: _Writer, rows: list[tuple[Any, ...]]) -> None:
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if writer.copy_sql is not None and hasattr(cursor, "copy"):  # psycopg 3
+            with cursor.copy(writer.copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(writer.insert_sql, rows)
+    finally:
+        cursor.close()
+
+
+def _mark_seen(conn: Connection, writer: _Writer, run_id: int, ids: list[int]) -> None:
+    """Set ``last_run_id`` on unchanged records: one statement per chunk of ids."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    mark = writer.mark
+    try:
+        for chunk in _chunks(ids, LOOKUP_CHUNK):
+            cursor.execute(
+                f"UPDATE records SET last_run_id = {mark} "
+                f"WHERE id IN ({', '.join([mark] * len(chunk))})",
+                (run_id, *chunk),
+            )
+    finally:
+        cursor.close()
+
+
 def upsert(
     conn: Connection,
     source: str,
@@ -271,7 +303,7 @@ def upsert(
     stamp = writer.convert("updated_at", now)
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
-    touched: list[tuple[Any, ...]] = []
+    touched: list[int] = []
     for row in rows:
         prior = known.get(row.external_id)
         if prior is None:
@@ -282,16 +314,16 @@ def upsert(
         elif prior[2] != row.content_hash or prior[3] is not None:  # changed, or deleted
             updates.append((*writer.copied(row), stamp, run_id, None, prior[1]))
         else:
-            touched.append((run_id, prior[1]))
+            touched.append(prior[1])
     counts.unchanged = len(touched)
     if inserts:
-        _executemany(conn, writer.insert_sql, inserts)
+        _insert(conn, writer, inserts)
         counts.created = len(inserts)
     if updates:
         _executemany(conn, writer.update_sql, updates)
         counts.updated = len(updates)
     if touched and run_id is not None:
-        _executemany(conn, writer.seen_sql, touched)
+        _mark_seen(conn, writer, run_id, touched)
     return UpsertResult(counts, repeated)
 
 
