@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -111,10 +111,13 @@ def prepare(record: CanonicalRecord, location: str | None = None) -> PreparedRec
     digest.update(b"\x00")
     digest.update(raw)
     content_hash = digest.hexdigest()
+    modified = record.source_modified
+    if modified is not None and modified.tzinfo is not None:
+        modified = modified.astimezone(UTC)  # the store keeps times in UTC (SQLite drops offsets)
     return PreparedRecord(
         record.external_id, content_hash,
         (content_hash, data.decode(), raw.decode(), location,
-         *_columns_of(type(record))(record), record.source_modified),
+         *_columns_of(type(record))(record), modified),
     )
 
 
