@@ -41,11 +41,20 @@ class ConfigError(HubError):
     """The configuration file is missing, unreadable or has a bad value.
 
     ``path`` is the dotted path of the offending value in the TOML file
-    (``connectors.bank.files[0].encoding``) when one is known.
+    (``connectors.bank.files[0].encoding``) when one is known; ``file`` is the
+    configuration file it is in, when one is known.
     """
 
-    def __init__(self, message: str, *, path: str | None = None, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        hint: str | None = None,
+        file: str | None = None,
+    ) -> None:
         self.path = path
+        self.file = file
         prefix = f"{path}: " if path else ""
         super().__init__(prefix + message, hint=hint)
 

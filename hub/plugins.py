@@ -96,23 +96,47 @@ def _short_error(exc: BaseException) -> str:
 
 
 def _collect_connectors(pm: pluggy.PluginManager, plugin: object, info: PluginInfo) -> None:
-    """Call one plugin's ``hub_connectors`` alone, so its failure stays its own."""
+    """Call one plugin's ``hub_connectors`` alone, so its failure stays its own.
+
+    A plugin answers completely or not at all: on any failure it offers no
+    connector, and ``info.error`` says why.
+    """
     impls = [i for i in pm.hook.hub_connectors.get_hookimpls() if i.plugin is plugin]
+    offered: list[ConnectorSpec] = []
     for impl in impls:
         try:
             answer = impl.function()
-            offered = list(cast("Iterable[object] | None", answer) or ())
+            if isinstance(answer, ConnectorSpec):
+                info.error = ("hub_connectors returned one ConnectorSpec: return a list of "
+                              "them or yield each one")
+                log.warning("plugin %s: %s", info.name, info.error)
+                return
+            items = list(cast("Iterable[object] | None", answer) or ())
         except Exception as exc:
             info.error = f"hub_connectors failed: {_short_error(exc)}"
             log.warning("plugin %s: %s", info.name, info.error)
             return
-        for spec in offered:
+        for spec in items:
             if not isinstance(spec, ConnectorSpec):
                 info.error = (
                     f"hub_connectors yielded {type(spec).__name__}, expected ConnectorSpec"
                 )
+                log.warning("plugin %s: %s", info.name, info.error)
                 return
-            info.connectors.append(spec)
+            offered.append(spec)
+    info.connectors = offered
+
+
+def _clash(info: PluginInfo, seen: dict[str, str]) -> str | None:
+    """Why ``info``'s connectors cannot be offered next to those already ``seen``, if so."""
+    names: set[str] = set()
+    for spec in info.connectors:
+        if spec.name in seen:
+            return f"connector {spec.name!r} is already offered by plugin {seen[spec.name]!r}"
+        if spec.name in names:
+            return f"connector {spec.name!r} is offered twice by this plugin"
+        names.add(spec.name)
+    return None
 
 
 def load_plugins(
@@ -122,9 +146,10 @@ def load_plugins(
 ) -> PluginRegistry:
     """Load every plugin of the entry-point group, plus ``extra`` (name, module) pairs.
 
-    Never raises for a broken plugin: it is recorded with its error. Two
-    plugins offering the same connector name: the first one loaded wins and
-    the second is marked broken with the clash as its error.
+    Never raises for a broken plugin: it is recorded with its error and
+    takes no further part (none of its hooks is called). Two plugins offering
+    the same connector name: the first one loaded wins and the second is
+    marked broken with the clash as its error.
     """
     pm = new_manager()
     infos: list[PluginInfo] = []
@@ -140,6 +165,10 @@ def load_plugins(
         info = PluginInfo(name=name, module=ep.value if ep else repr(obj), distribution=dist,
                           version=version)
         infos.append(info)
+        if pm.has_plugin(name):
+            info.error = f"another plugin is already loaded under the name {name!r}"
+            log.warning("plugin %s left out: %s", name, info.error)
+            continue
         try:
             plugin = ep.load() if ep is not None else obj
             pm.register(plugin, name=name)
@@ -148,12 +177,16 @@ def load_plugins(
             log.warning("plugin %s failed to load: %s", name, info.error)
             continue
         _collect_connectors(pm, plugin, info)
+        if info.error is None:
+            info.error = _clash(info, seen)
+            if info.error is not None:
+                log.warning("plugin %s left out: %s", name, info.error)
+        if info.error is not None:
+            # A broken plugin takes no part at all: none of its hooks are called.
+            info.connectors = []
+            pm.unregister(plugin)
+            continue
         for spec in info.connectors:
-            if spec.name in seen:
-                info.error = (f"connector {spec.name!r} is already offered by plugin "
-                              f"{seen[spec.name]!r}")
-                info.connectors = []
-                break
             seen[spec.name] = name
     return PluginRegistry(manager=pm, plugins=infos)
 

@@ -45,18 +45,43 @@ SecretRef = Annotated[SecretStr, BeforeValidator(_resolve)]
 
 
 def redact(text: str) -> str:
-    """Replace every secret the hub has loaded with ``**********``."""
-    for secret in _known_secrets:
+    """Replace every secret the hub has loaded with ``**********``.
+
+    Longer secrets first, so that a secret containing another one is never
+    left half shown.
+    """
+    for secret in sorted(_known_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, "**********")
     return text
 
 
+_FORMATTER = logging.Formatter()
+
+
 class RedactingFilter(logging.Filter):
-    """A logging filter that removes loaded secrets from messages."""
+    """A logging filter that removes loaded secrets from messages.
+
+    The message, its arguments and an attached traceback or stack are all
+    scrubbed: an exception's text (an HTTP error quoting a request) is as
+    likely as the message itself to carry a key.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if _known_secrets:
-            record.msg = redact(record.getMessage())
-            record.args = None
+        if not _known_secrets:
+            return True
+        record.msg = redact(record.getMessage())
+        record.args = None
+        shown = record.exc_text
+        if record.exc_info and not shown:
+            shown = _FORMATTER.formatException(record.exc_info)
+        if shown:
+            cleaned = redact(shown)
+            if cleaned != shown:
+                # Handlers that render the exception themselves (rich tracebacks)
+                # would show it again from exc_info: keep only the scrubbed text.
+                record.exc_text = cleaned
+                record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
