@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from hub.config import config_error_from, load_config
 from hub.connector import ConnectorSpec, EntitySupport
 from hub.errors import ConfigError, PluginError
-from hub.hookspecs import hookimpl
+from hub.hookspecs import HubSpec, hookimpl
 from hub.outcomes import EntityCounts
 from hub.plugins import ENTRY_POINT_GROUP, load_plugins, notify
 from hub.secrets import RedactingFilter, SecretRef, redact
@@ -397,3 +397,16 @@ def test_one_failing_observer_does_not_stop_the_others(caplog: pytest.LogCapture
     assert sorted(seen) == ["first 4", "last 4"]
     assert "observer bug" in caplog.text and "the sync goes on" in caplog.text
     assert "plugin bad failed in hub_records_pulled" in caplog.text
+
+
+def test_every_hook_is_documented_and_prefixed() -> None:
+    manager = load_plugins().manager
+    names = [n for n in dir(HubSpec) if not n.startswith("_")]
+    assert {"hub_connectors", "hub_records_pulled", "hub_sync_finished"} <= set(names)
+    for name in names:
+        caller = getattr(manager.hook, name)
+        assert caller.spec is not None, f"{name} is not a hook spec"
+        assert name.startswith("hub_")
+        doc = getattr(HubSpec, name).__doc__ or ""
+        assert "Example" in doc and "@hookimpl" in doc, f"{name} needs an example"
+        assert len(doc.split()) > 20, f"{name} needs real documentation"

@@ -176,15 +176,23 @@ def test_runs_record_counts_and_abandoned_runs_are_closed(engine: Engine) -> Non
 
 
 def test_audit_log_keeps_who_did_what(engine: Engine) -> None:
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     with engine.begin() as conn:
         audit.record(conn, "finding.ack", subject="finding:1", actor="ana",
-                     details={"note": "called the customer"})
+                     details={"note": "called the customer", "amount": Decimal("10.50")}, at=at)
         audit.record(conn, "run.interrupted", subject="run:2")
+        for i in range(3):
+            audit.record(conn, "link.created", subject=f"link:{i}", actor="bo")
     with engine.connect() as conn:
-        latest, first = audit.recent(conn)
-    assert (first.actor, first.action, first.details) == (
-        "ana", "finding.ack", {"note": "called the customer"})
-    assert latest.actor == audit.default_actor()
+        entries = audit.recent(conn)
+        assert [e.subject for e in audit.recent(conn, limit=2)] == ["link:2", "link:1"]
+    assert [e.action for e in entries] == ["link.created"] * 3 + ["run.interrupted",
+                                                                   "finding.ack"]
+    first = entries[-1]
+    assert (first.actor, first.at, first.details) == (
+        "ana", at, {"note": "called the customer", "amount": "10.50"})  # exact, as text
+    assert entries[-2].actor == audit.default_actor() and entries[-2].details == {}
+    assert entries[-2].at.utcoffset() == timedelta(0)
 
 
 def test_a_resolved_entry_seen_again_is_reopened(engine: Engine) -> None:
