@@ -64,6 +64,10 @@ class RowError(ValueError):
     """A row that cannot become a record; the message is for a coordinator."""
 
 
+_Step = tuple[str, int, Callable[[Sequence[str]], str] | None, str, Callable[[str], Any] | None,
+              bool]
+
+
 def merge_preset(mapping: FileMapping) -> FileMapping:
     """The file's settings laid over its preset's. An empty column name drops a preset column."""
     if mapping.preset is None:
@@ -101,6 +105,7 @@ class RowMapper:
     parse_number: Callable[[str], Decimal] = field(default=number_parser())
     parse_date: Callable[[str], date] = field(default=date_parser(None))
     line_mode: bool = False
+    plan: list[_Step] = field(default_factory=list)
 
     @property
     def entity(self) -> str:
@@ -180,6 +185,7 @@ class RowMapper:
             mapper.parse_date = date_parser(mapping.date_format)
         except ValueError as exc:
             raise FatalError(f"{file_label}: {exc}", connector=connector) from None
+        mapper.plan = mapper._make_plan()
         return mapper
 
     # --------------------------------------------------------------- row level
@@ -216,26 +222,10 @@ class RowMapper:
             raise RowError(f"{self._col(name)}: {exc}") from None
         return -value if self.mapping.negate_amounts and name in ("amount", "total") else value
 
-    def _date(self, cells: Sequence[str], name: str) -> date | None:
-        getter = self.getters.get(name)
-        text = getter(cells) if getter is not None else self.mapping.defaults.get(name, "")
-        if not text:
-            return None
-        try:
-            return self.parse_date(text)
-        except ValueError as exc:
-            raise RowError(f"{self._col(name)}: {exc}") from None
-
     def _col(self, name: str) -> str:
         cols = self.mapping.columns.get(name)
         shown = cols if isinstance(cols, str) else " + ".join(cols or ["(default)"])
         return f"column {shown!r} ({name})"
-
-    def _status(self, cells: Sequence[str]) -> str | None:
-        text = self._text({}, cells, "status")
-        if text is None:
-            return None
-        return self._map_status(text)
 
     def _map_status(self, text: str) -> str:
         mapped = self.mapping.status_map.get(text)
@@ -243,34 +233,30 @@ class RowMapper:
             mapped = self.mapping.status_map.get(text.strip().lower(), text.strip().lower())
         return mapped
 
-    def _plan(self) -> list[tuple[str, int, Callable[[Sequence[str]], str] | None, str,
-                                  Callable[[str], Any] | None, bool]]:
-        """(field, cell index or -1, getter, default, parser, negate) per field this file fills.
+    def _make_plan(self) -> list[_Step]:
+        """What :meth:`fields` does for each field this file fills, worked out once per file.
 
-        Compiled once per file; the status comes last, through the file's status map.
+        (field, cell index or -1, getter, default, parser, negate): the status is
+        parsed through the file's status map, dates through a small memory.
         """
-        plan = self.__dict__.get("_plan_cache")
-        if plan is None:
-            parsers: dict[str, Callable[[str], Any] | None] = {
-                TEXT: None, MONEY: self.parse_number, DATE: _cached(self.parse_date),
-                STATUS: self._map_status}
-            negate = self.mapping.negate_amounts
-            kinds = {**FIELDS[self.entity], "status": STATUS}
-            plan = [
-                (name, self.indexes.get(name, -1), self.getters.get(name),
-                 self.mapping.defaults.get(name, ""), parsers[kind],
-                 negate and name in ("amount", "total"))
-                for name, kind in kinds.items()
-                if not name.startswith("line_") and name not in ("debit", "credit")
-                and (name in self.getters or name in self.mapping.defaults)
-            ]
-            self.__dict__["_plan_cache"] = plan
-        return plan
+        parsers: dict[str, Callable[[str], Any] | None] = {
+            TEXT: None, MONEY: self.parse_number, DATE: _cached(self.parse_date),
+            STATUS: self._map_status}
+        negate = self.mapping.negate_amounts
+        kinds = {**FIELDS[self.entity], "status": STATUS}
+        return [
+            (name, self.indexes.get(name, -1), self.getters.get(name),
+             self.mapping.defaults.get(name, ""), parsers[kind],
+             negate and name in ("amount", "total"))
+            for name, kind in kinds.items()
+            if not name.startswith("line_") and name not in ("debit", "credit")
+            and (name in self.getters or name in self.mapping.defaults)
+        ]
 
     def fields(self, cells: Sequence[str]) -> dict[str, Any]:
         """The canonical fields one row gives (no lines; see :meth:`build`)."""
         out: dict[str, Any] = {}
-        for name, index, getter, default, parse, negate in self._plan():
+        for name, index, getter, default, parse, negate in self.plan:
             if index >= 0:
                 text = cells[index].strip() or default
             else:
