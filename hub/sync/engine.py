@@ -8,9 +8,11 @@ the next run pulls again from the saved cursor: nothing lost, nothing doubled.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -96,6 +98,28 @@ def _repeats(page: Page, entity: str, ids: Sequence[str]) -> list[RecordRejected
     ]
 
 
+@contextmanager
+def _collector_on_new_objects_only() -> Iterator[None]:
+    """Keep the cyclic garbage collector to what a sync creates, while it runs.
+
+    A sync allocates millions of short-lived objects (cells, records, prepared
+    rows) that reference counting frees. Left as it is, the collector runs
+    every 700 allocations and, on each full pass, walks every object alive
+    before the sync began as well (modules, pydantic schemas, SQLAlchemy
+    metadata): about a tenth of a large import's time, to find nothing. For
+    the sync those objects are set aside (``gc.freeze``) and young objects are
+    collected in bigger batches; both are given back afterwards.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], 10_000), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 class SyncEngine:
     """Runs syncs of configured connectors into one store."""
 
@@ -159,6 +183,12 @@ class SyncEngine:
         self, instance: str, *, full: bool = False, entities: Sequence[str] | None = None
     ) -> RunSummary:
         """Pull every configured entity of ``instance`` and record the run."""
+        with _collector_on_new_objects_only():
+            return self._sync(instance, full=full, entities=entities)
+
+    def _sync(
+        self, instance: str, *, full: bool, entities: Sequence[str] | None
+    ) -> RunSummary:
         connector = build_connector(self.config, self.registry, instance)
         with self.engine.begin() as conn:
             other = runs.live_run(conn, "sync", instance)
