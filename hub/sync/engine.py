@@ -108,16 +108,20 @@ def _collector_on_new_objects_only() -> Iterator[None]:
     before the sync began as well (modules, pydantic schemas, SQLAlchemy
     metadata): about a tenth of a large import's time, to find nothing. For
     the sync those objects are set aside (``gc.freeze``) and young objects are
-    collected in bigger batches; both are given back afterwards.
+    collected in bigger batches; both are given back afterwards. A process
+    that froze objects itself (a pre-forking server) keeps its own freeze.
     """
     threshold = gc.get_threshold()
-    gc.freeze()
+    ours = gc.get_freeze_count() == 0
+    if ours:
+        gc.freeze()
     gc.set_threshold(max(threshold[0], 10_000), *threshold[1:])
     try:
         yield
     finally:
         gc.set_threshold(*threshold)
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
 
 
 class SyncEngine:
