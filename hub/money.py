@@ -38,6 +38,7 @@ __all__ = [
     "known_currencies",
     "normalize_currency",
     "quantize",
+    "quantum",
     "to_minor_units",
 ]
 
@@ -118,7 +119,8 @@ def currency_exponent(code: str) -> int:
 
 
 @functools.cache
-def _quantum(code: str) -> Decimal:
+def quantum(code: str) -> Decimal:
+    """The smallest unit of ``code`` as a Decimal: ``0.01`` for USD, ``1`` for JPY."""
     return Decimal(1).scaleb(-currency_exponent(code))
 
 
@@ -134,7 +136,7 @@ def quantize(amount: Decimal, currency: str, *, strict: bool = True) -> Decimal:
     if not amount.is_finite():
         raise CurrencyError(f"{amount} is not an amount of {code}")
     try:
-        result = _ROUNDING.quantize(amount, _quantum(code))
+        result = _ROUNDING.quantize(amount, quantum(code))
     except InvalidOperation:
         raise CurrencyError(f"{amount} cannot be expressed in {code}") from None
     if strict and result != amount:
@@ -148,11 +150,11 @@ def fits_currency(amount: Decimal, currency: str) -> bool:
     """Whether ``amount`` is exact at ``currency``'s precision (12.340 USD is, 12.345 is not)."""
     if type(amount) is Decimal:
         try:  # the common case, in the thread's context (28 digits)
-            return amount.quantize(_quantum(currency)) == amount
+            return amount.quantize(quantum(currency)) == amount
         except (InvalidOperation, CurrencyError):
             pass
     try:
-        return _ROUNDING.quantize(_as_decimal(amount), _quantum(currency)) == amount
+        return _ROUNDING.quantize(_as_decimal(amount), quantum(currency)) == amount
     except (InvalidOperation, CurrencyError):
         return False
 

@@ -15,6 +15,7 @@ from hub.money import (
     from_minor_units,
     normalize_currency,
     quantize,
+    quantum,
     to_minor_units,
 )
 
@@ -61,7 +62,8 @@ class CanonicalRecord(BaseModel):
         """Refuse a float anywhere in the record (``raw`` aside): 0.1 is not money."""
         if isinstance(data, dict):
             for name, value in data.items():
-                if name != "raw":
+                # Inline test first: most values are strings, Decimals and dates.
+                if isinstance(value, _FLOAT_OR_NESTED) and name != "raw":
                     _refuse_float(name, value)
         return data
 
@@ -83,6 +85,9 @@ class ExactParts(BaseModel):
         return data
 
 
+_FLOAT_OR_NESTED = (float, dict, list)
+
+
 def _refuse_float(path: str, value: Any) -> None:
     if isinstance(value, float):
         raise ValueError(
@@ -100,6 +105,11 @@ def check_precision(model: str, field: str, value: Decimal | None, currency: str
     """Raise a ``ValueError`` naming the field when ``value`` is finer than the currency."""
     if value is None:
         return
+    try:  # the common case, cheaply: finite, exact at the currency's precision, not huge
+        if value.adjusted() < 14 and value.quantize(quantum(currency)) == value:
+            return
+    except (ArithmeticError, CurrencyError):
+        pass  # NaN, infinity, too many digits, unknown currency: explained below
     if not value.is_finite():
         raise ValueError(f"{field} must be a finite amount, got {value}")
     if not fits_currency(value, currency):
