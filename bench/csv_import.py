@@ -1,7 +1,7 @@
 """Benchmark: import an N-row invoice CSV into a fresh SQLite store.
 
     .venv/bin/python bench/csv_import.py [--rows 1000000] [--page-size 5000]
-                                         [--keep [DIR]] [--profile FILE]
+                                         [--keep [DIR]] [--profile FILE] [--stages]
 
 Generates a QuickBooks-style invoice list (the columns of the
 ``quickbooks-invoices`` preset, one row per invoice), then imports it through
@@ -13,7 +13,8 @@ one page (one transaction) at a time. Nothing is skipped.
 Prints the import time, rows/s, peak RSS and the ratio of the import time to
 the time Python's ``csv`` module alone takes to read the same file in the same
 run (the best of three reads), then runs the same sync again and checks that
-it reports 0 created, 0 updated and N unchanged.
+it reports 0 created, 0 updated and N unchanged. ``--stages`` adds one more
+pass that times each stage of the pipeline on its own (``bench/csv_stages.py``).
 
 Targets (issue 2): ratio at most 8, peak RSS under 300 MB at 1M rows.
 """
@@ -44,6 +45,9 @@ from hub.config import load_config  # noqa: E402
 from hub.plugins import load_plugins  # noqa: E402
 from hub.store import open_store  # noqa: E402
 from hub.sync.engine import SyncEngine  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from csv_stages import measure as measure_stages  # noqa: E402
 
 CUSTOMERS = [f"Customer {i:05d} Ltd." for i in range(5000)]
 STATUSES = ["Paid", "Open", "Overdue", "Partial"]
@@ -129,6 +133,8 @@ def main() -> int:
                         help="work in this folder (default ./bench-csv-import) and keep it")
     parser.add_argument("--profile", type=Path,
                         help="write cProfile statistics of the first import to this file")
+    parser.add_argument("--stages", action="store_true",
+                        help="afterwards, time each stage of the pipeline on its own")
     args = parser.parse_args()
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="bh-bench-"))
@@ -185,6 +191,10 @@ def main() -> int:
         print(f"second import:   {again:.2f} s, {args.rows / again:,.0f} rows/s: "
               f"{c2.created} created, {c2.updated} updated, {c2.unchanged:,} unchanged "
               f"({'as expected' if unchanged_ok else 'WRONG: expected 0 / 0 / all'})")
+        if args.stages:
+            print("timing the stages ...", flush=True)
+            stages = measure_stages(work)
+            print("\n".join(stages.report(baseline, elapsed, args.rows)))
         if args.keep:
             print(f"kept {work}")
         return 0 if unchanged_ok and c1.created == args.rows else 1

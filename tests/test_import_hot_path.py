@@ -28,7 +28,7 @@ from hub.store import records as rec
 from hub.store import runs
 from hub.store.clock import utcnow
 from hub.store.schema import records
-from hub.sync.engine import _collector_on_new_objects_only
+from hub.sync.engine import collector_on_new_objects_only
 from plugins.csv.parsing import number_parser
 
 AWKWARD = "tab\there, new\nline, cr\r, back\\slash, \"quoted\", 'single', é ß 漢字 🙂, \\N, \x01"
@@ -152,7 +152,7 @@ def test_a_sync_gives_the_garbage_collector_back_as_it_found_it() -> None:
     if gc.get_freeze_count():
         pytest.skip("something in this process froze objects already")
     threshold = gc.get_threshold()
-    with _collector_on_new_objects_only():
+    with collector_on_new_objects_only():
         assert gc.get_freeze_count() > 0
         assert gc.get_threshold()[0] >= 10_000
     assert gc.get_threshold() == threshold
@@ -161,7 +161,7 @@ def test_a_sync_gives_the_garbage_collector_back_as_it_found_it() -> None:
     gc.freeze()  # a pre-forking server's own freeze is left alone
     try:
         frozen = gc.get_freeze_count()
-        with _collector_on_new_objects_only():
+        with collector_on_new_objects_only():
             assert gc.get_freeze_count() == frozen
         assert gc.get_freeze_count() == frozen
         assert gc.get_threshold() == threshold

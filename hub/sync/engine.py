@@ -99,7 +99,7 @@ def _repeats(page: Page, entity: str, ids: Sequence[str]) -> list[RecordRejected
 
 
 @contextmanager
-def _collector_on_new_objects_only() -> Iterator[None]:
+def collector_on_new_objects_only() -> Iterator[None]:
     """Keep the cyclic garbage collector to what a sync creates, while it runs.
 
     A sync allocates millions of short-lived objects (cells, records, prepared
@@ -187,7 +187,7 @@ class SyncEngine:
         self, instance: str, *, full: bool = False, entities: Sequence[str] | None = None
     ) -> RunSummary:
         """Pull every configured entity of ``instance`` and record the run."""
-        with _collector_on_new_objects_only():
+        with collector_on_new_objects_only():
             return self._sync(instance, full=full, entities=entities)
 
     def _sync(
