@@ -8,18 +8,23 @@ from __future__ import annotations
 
 from hub.models.bank import BankTransaction
 from hub.models.base import CanonicalRecord, CurrencyCode
+from hub.models.credit_note import CreditNote
 from hub.models.customer import Customer
 from hub.models.invoice import Invoice, InvoiceLine, InvoiceStatus
 from hub.models.payment import Payment, PaymentApplication
+from hub.models.payout import Payout, PayoutTransaction
+from hub.models.refund import Refund
 
 ENTITY_MODELS: dict[str, type[CanonicalRecord]] = {
-    model.entity: model for model in (Customer, Invoice, Payment, BankTransaction)
+    model.entity: model
+    for model in (Customer, Invoice, Payment, BankTransaction, Refund, CreditNote, Payout)
 }
 
 __all__ = [
     "ENTITY_MODELS",
     "BankTransaction",
     "CanonicalRecord",
+    "CreditNote",
     "CurrencyCode",
     "Customer",
     "Invoice",
@@ -27,4 +32,7 @@ __all__ = [
     "InvoiceStatus",
     "Payment",
     "PaymentApplication",
+    "Payout",
+    "PayoutTransaction",
+    "Refund",
 ]

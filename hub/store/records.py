@@ -19,7 +19,16 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hub.models import BankTransaction, CanonicalRecord, Customer, Invoice, Payment
+from hub.models import (
+    BankTransaction,
+    CanonicalRecord,
+    CreditNote,
+    Customer,
+    Invoice,
+    Payment,
+    Payout,
+    Refund,
+)
 from hub.money import to_minor_units
 from hub.outcomes import EntityCounts
 from hub.store.schema import records
@@ -77,6 +86,21 @@ def _bank_columns(r: Any) -> _Columns:
             None, None, r.booked_date, None)
 
 
+def _refund_columns(r: Any) -> _Columns:
+    return (r.reference, None, r.customer_ref, r.currency, _minor(r.amount, r.currency),
+            None, r.status, r.refunded_date, None)
+
+
+def _credit_note_columns(r: Any) -> _Columns:
+    return (r.number, None, r.customer_ref, r.currency, _minor(r.total, r.currency),
+            None, r.status, r.issue_date, None)
+
+
+def _payout_columns(r: Any) -> _Columns:
+    return (r.statement_descriptor, None, None, r.currency, _minor(r.amount, r.currency),
+            None, r.status, r.arrival_date, None)
+
+
 def _customer_columns(r: Any) -> _Columns:
     return (None, r.name, None, r.currency, None, None, None, None, None)
 
@@ -84,6 +108,7 @@ def _customer_columns(r: Any) -> _Columns:
 _COLUMNS_OF: tuple[tuple[type[CanonicalRecord], Callable[[Any], _Columns]], ...] = (
     (Invoice, _invoice_columns), (Payment, _payment_columns),
     (BankTransaction, _bank_columns), (Customer, _customer_columns),
+    (Refund, _refund_columns), (CreditNote, _credit_note_columns), (Payout, _payout_columns),
 )
 _COLUMNS_CACHE: dict[type, Callable[[Any], _Columns]] = {}
 

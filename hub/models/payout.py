@@ -1,0 +1,110 @@
+"""The canonical payout: a processor's transfer to the bank, and what it settles."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar
+
+from pydantic import ConfigDict, Field, model_validator
+
+from hub.models.base import CanonicalRecord, CurrencyCode, ExactParts, check_precision
+
+
+class PayoutTransaction(ExactParts):
+    """One movement a payout settles, as the processor's balance shows it.
+
+    ``kind`` is the processor's type (``charge``, ``refund``, ``adjustment``,
+    ``stripe_fee`` ...), ``source_ref`` the external id of the object behind it
+    (the charge ``ch_...``, the refund ``re_...``). ``gross`` minus ``fee``
+    is ``net``; a refund's gross is negative.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    ref: str
+    kind: str
+    source_ref: str | None = None
+    gross: Decimal
+    fee: Decimal = Decimal(0)
+    net: Decimal
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _net_is_gross_minus_fee(self) -> PayoutTransaction:
+        if self.gross - self.fee != self.net:
+            raise ValueError(
+                f"transaction {self.ref}: gross {self.gross} - fee {self.fee} is "
+                f"{self.gross - self.fee}, but net is {self.net}"
+            )
+        return self
+
+
+class Payout(CanonicalRecord):
+    """Money a processor (Stripe) sent to, or took from, the bank account.
+
+    ``amount`` is what arrives at the bank (negative when the processor
+    debits the account). ``transactions`` are the balance movements it
+    settles, when the processor can tell (automatic payouts); their nets add
+    up to ``amount``, so a deposit is explained as :attr:`gross` minus
+    :attr:`fees` minus :attr:`refunds`, plus :attr:`other` (disputes,
+    adjustments), which is zero in the common case. ``status``: ``paid``,
+    ``pending``, ``in_transit``, ``canceled`` or ``failed``.
+    """
+
+    entity: ClassVar[str] = "payout"
+
+    amount: Decimal
+    currency: CurrencyCode
+    arrival_date: date
+    created_date: date | None = None
+    status: str
+    automatic: bool = True
+    destination: str | None = None
+    statement_descriptor: str | None = None
+    transactions: list[PayoutTransaction] = Field(default_factory=list)
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _settles_its_amount(self) -> Payout:
+        cur = self.currency
+        check_precision("payout", "amount", self.amount, cur)
+        for i, txn in enumerate(self.transactions):
+            for name in ("gross", "fee", "net"):
+                check_precision("payout", f"transactions[{i}].{name}", getattr(txn, name), cur)
+        if self.transactions:
+            settled = sum((t.net for t in self.transactions), Decimal(0))
+            if settled != self.amount:
+                raise ValueError(
+                    f"the transactions settle {settled} {cur} but the payout is "
+                    f"{self.amount} {cur}"
+                )
+        return self
+
+    def _sum(self, field: str, kinds: tuple[str, ...] | None = None) -> Decimal:
+        return sum((getattr(t, field) for t in self.transactions
+                    if kinds is None or t.kind in kinds), Decimal(0))
+
+    @property
+    def gross(self) -> Decimal:
+        """Payments in: the gross of the charges (and payments) it settles."""
+        return self._sum("gross", ("charge", "payment"))
+
+    @property
+    def fees(self) -> Decimal:
+        """What the processor kept: every settled transaction's fee, plus its own fee lines."""
+        own = -self._sum("net", ("stripe_fee", "application_fee", "tax_fee"))
+        return self._sum("fee") + own
+
+    @property
+    def refunds(self) -> Decimal:
+        """Money given back to customers: the refunds it settles, as a positive amount."""
+        return -self._sum("gross", _REFUND_KINDS)
+
+    @property
+    def other(self) -> Decimal:
+        """What gross, fees and refunds leave unexplained: disputes, adjustments, reserves."""
+        return self.amount - (self.gross - self.fees - self.refunds)
+
+
+_REFUND_KINDS = ("refund", "payment_refund", "payment_failure_refund")
