@@ -1,0 +1,327 @@
+"""Stripe objects (as JSON dicts) into canonical records.
+
+Stripe states money as integers in the currency's smallest unit and
+currencies in lower case; both are converted by the currency's exponent
+(``1234`` usd is 12.34 USD, ``1234`` jpy is 1234 JPY, ``1234`` kwd is
+1.234 KWD). An object that cannot be mapped raises :class:`StripePayloadError`
+naming the object and the field; :func:`mapped` turns that (or a canonical
+validation error) into a :class:`RecordRejected` carrying the object as it came.
+
+Invoices follow API versions from 2025-03-31 on: an invoice has no
+``charge`` or ``payment_intent``; which payments paid it is in its
+``payments`` list, which the connector reads and passes in as applications.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from hub.errors import CurrencyError, RecordRejected
+from hub.models import (
+    CanonicalRecord,
+    CreditNote,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    Payout,
+    Refund,
+)
+from hub.money import currency_exponent, from_minor_units, normalize_currency
+
+Obj = Mapping[str, Any]
+
+INVOICE_STATUSES = {
+    "draft": InvoiceStatus.DRAFT, "open": InvoiceStatus.OPEN, "paid": InvoiceStatus.PAID,
+    "void": InvoiceStatus.VOID, "uncollectible": InvoiceStatus.UNCOLLECTIBLE,
+}
+
+
+class StripePayloadError(ValueError):
+    """A Stripe object that does not have the shape or values Stripe documents."""
+
+
+# ------------------------------------------------------------------------- small readers
+def _id_of(value: Any) -> str | None:
+    """An id whether the field came as the id or, expanded, as the object."""
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def _currency(obj: Obj) -> str:
+    code = obj.get("currency")
+    if not isinstance(code, str):
+        raise StripePayloadError(f"currency is {code!r}, not a currency code")
+    try:
+        return normalize_currency(code)
+    except CurrencyError:
+        raise StripePayloadError(f"currency {code!r} is not an ISO 4217 code") from None
+
+
+def _units(obj: Obj, key: str, *, default: int | None = None) -> int:
+    value = obj.get(key, default)
+    if value is None and default is not None:
+        value = default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise StripePayloadError(
+            f"{key} is {value!r}; Stripe amounts are integers in the currency's smallest unit")
+    return value
+
+
+def _money(obj: Obj, key: str, currency: str, *, default: int | None = None) -> Decimal:
+    return from_minor_units(_units(obj, key, default=default), currency)
+
+
+def _day(obj: Obj, key: str, *, required: bool = True) -> date | None:
+    """A Unix timestamp as the UTC calendar day."""
+    value = obj.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise StripePayloadError(f"{key} is {value!r}, not a Unix timestamp")
+    return datetime.fromtimestamp(value, UTC).date()
+
+
+def _metadata(obj: Obj) -> dict[str, str]:
+    meta = obj.get("metadata") or {}
+    if not isinstance(meta, Mapping):
+        raise StripePayloadError(f"metadata is {type(meta).__name__}, not an object")
+    return {str(k): str(v) for k, v in meta.items()}
+
+
+def _list_data(obj: Obj, key: str) -> tuple[list[Obj], bool]:
+    """The ``data`` of an embedded list object and whether Stripe cut it short."""
+    listed = obj.get(key)
+    if listed is None:
+        return [], False
+    if not isinstance(listed, Mapping) or not isinstance(listed.get("data"), list):
+        raise StripePayloadError(f"{key} is not a Stripe list object")
+    return list(listed["data"]), bool(listed.get("has_more"))
+
+
+def _unit_price(line: Obj, currency: str) -> Decimal | None:
+    """``unit_amount_decimal`` is in minor units and may carry fractions of one."""
+    pricing = line.get("pricing")
+    text = line.get("unit_amount_decimal")
+    if text is None and isinstance(pricing, Mapping):
+        text = pricing.get("unit_amount_decimal")
+    if text is None:
+        return None
+    try:
+        return Decimal(str(text)).scaleb(-currency_exponent(currency))
+    except ArithmeticError:
+        raise StripePayloadError(f"unit_amount_decimal {text!r} is not a number") from None
+
+
+def _lines(rows: Sequence[Obj], currency: str) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        line: dict[str, Any] = {"amount": _money(row, "amount", currency),
+                                "description": row.get("description") or ""}
+        quantity = row.get("quantity")
+        if isinstance(quantity, int) and not isinstance(quantity, bool):
+            line["quantity"] = Decimal(quantity)
+        if (price := _unit_price(row, currency)) is not None:
+            line["unit_price"] = price
+        if isinstance(row.get("currency"), str):
+            line["currency"] = _currency(row)
+        out.append(line)
+    return out
+
+
+# -------------------------------------------------------------------------- the records
+def customer(obj: Obj, source: str) -> Customer:
+    """A Stripe customer. A customer without a name is named by e-mail, then by id."""
+    name = obj.get("name") or obj.get("email") or obj.get("id")
+    currency = _currency(obj) if obj.get("currency") else None
+    return Customer.model_validate({
+        "source": source, "external_id": obj.get("id"), "raw": dict(obj),
+        "name": name, "email": obj.get("email"), "phone": obj.get("phone"),
+        "currency": currency, "metadata": _metadata(obj),
+    })
+
+
+def invoice(obj: Obj, source: str, lines: Sequence[Obj] | None = None) -> Invoice:
+    """A Stripe invoice; ``lines`` is every line when the connector listed them.
+
+    Discounts become one negative line, so the lines add up to the subtotal
+    after discounts; ``tax`` is what Stripe adds on top of that. Whatever took
+    the balance down other than payments (credit notes before payment, the
+    customer's credit balance) is ``credited``.
+    """
+    cur = _currency(obj)
+    if lines is None:
+        rows, cut = _list_data(obj, "lines")
+        if cut:
+            raise StripePayloadError(
+                "the invoice has more lines than its embedded list holds; "
+                "list them all through /v1/invoices/{id}/lines")
+    else:
+        rows = list(lines)
+    mapped_lines = _lines(rows, cur)
+    discount = sum((_units(d, "amount") for d in obj.get("total_discount_amounts") or []), 0)
+    if discount:
+        mapped_lines.append({"description": "Discount",
+                             "amount": -from_minor_units(discount, cur)})
+    subtotal = _units(obj, "subtotal") - discount
+    total = _units(obj, "total")
+    paid, remaining = _units(obj, "amount_paid", default=0), _units(obj, "amount_remaining")
+    status_text = obj.get("status")
+    if status_text not in INVOICE_STATUSES:
+        raise StripePayloadError(f"status {status_text!r} is not an invoice status Stripe has")
+    status = INVOICE_STATUSES[status_text]
+    credited = 0 if status is InvoiceStatus.VOID else total - paid - remaining
+    if credited < 0:
+        raise StripePayloadError(
+            f"amount_paid {paid} and amount_remaining {remaining} add up to more than "
+            f"the total {total} ({cur} minor units)")
+    if status is InvoiceStatus.OPEN and paid > 0 and remaining > 0:
+        status = InvoiceStatus.PARTIALLY_PAID
+    issued = _day(obj, "effective_at", required=False) or _day(obj, "created")
+    due = _day(obj, "due_date", required=False)
+    terms = None
+    if obj.get("collection_method") == "send_invoice" and due is not None and issued:
+        terms = f"Net {(due - issued).days}"
+    return Invoice.model_validate({
+        "source": source, "external_id": obj.get("id"), "raw": dict(obj),
+        "number": obj.get("number") or obj.get("id"),
+        "customer_ref": _id_of(obj.get("customer")), "customer_name": obj.get("customer_name"),
+        "issue_date": issued, "due_date": due, "terms": terms, "currency": cur,
+        "lines": mapped_lines if rows else [],
+        "subtotal": from_minor_units(subtotal, cur),
+        "tax": from_minor_units(total - subtotal, cur),
+        "total": from_minor_units(total, cur),
+        "amount_paid": from_minor_units(paid, cur),
+        "credited": from_minor_units(credited, cur),
+        "balance": from_minor_units(remaining, cur),
+        "status": status, "memo": obj.get("description"), "metadata": _metadata(obj),
+    })
+
+
+def is_payment(charge: Obj) -> bool:
+    """Whether a charge is money received (or on its way): captured and not failed."""
+    return (charge.get("status") in ("succeeded", "pending") and bool(charge.get("captured"))
+            and bool(charge.get("amount_captured")))
+
+
+def payment(obj: Obj, source: str, applications: Sequence[tuple[str, int]] = ()) -> Payment:
+    """A captured Stripe charge; ``applications`` are (invoice id, amount in minor units)
+    from the invoices' payments lists. The fee is read from the charge's balance
+    transaction when it was expanded."""
+    cur = _currency(obj)
+    details = obj.get("billing_details") or {}
+    method_details = obj.get("payment_method_details") or {}
+    fee = None
+    txn = obj.get("balance_transaction")
+    if isinstance(txn, Mapping):
+        fee = _money(txn, "fee", cur)
+    return Payment.model_validate({
+        "source": source, "external_id": obj.get("id"), "raw": dict(obj),
+        "amount": _money(obj, "amount_captured", cur), "currency": cur,
+        "received_date": _day(obj, "created"),
+        "method": method_details.get("type") if isinstance(method_details, Mapping) else None,
+        "reference": _id_of(obj.get("payment_intent")) or obj.get("id"),
+        "payer_name": details.get("name") if isinstance(details, Mapping) else None,
+        "customer_ref": _id_of(obj.get("customer")),
+        "applications": [{"invoice_ref": ref, "amount": from_minor_units(units, cur)}
+                         for ref, units in applications],
+        "fee": fee, "refunded": _money(obj, "amount_refunded", cur, default=0),
+        "status": obj.get("status"), "memo": obj.get("description"),
+        "metadata": _metadata(obj),
+    })
+
+
+def refund(obj: Obj, source: str) -> Refund:
+    """A Stripe refund of (part of) a charge."""
+    cur = _currency(obj)
+    return Refund.model_validate({
+        "source": source, "external_id": obj.get("id"), "raw": dict(obj),
+        "amount": _money(obj, "amount", cur), "currency": cur,
+        "refunded_date": _day(obj, "created"), "payment_ref": _id_of(obj.get("charge")),
+        "customer_ref": _id_of(obj.get("customer")), "reason": obj.get("reason"),
+        "status": obj.get("status") or "succeeded", "metadata": _metadata(obj),
+    })
+
+
+def credit_note(obj: Obj, source: str, lines: Sequence[Obj] | None = None) -> CreditNote:
+    """A Stripe credit note against one invoice."""
+    cur = _currency(obj)
+    rows = list(lines) if lines is not None else _list_data(obj, "lines")[0]
+    total = _units(obj, "total")
+    excluding = obj.get("total_excluding_tax")
+    if excluding is None:
+        tax = sum((_units(t, "amount") for t in obj.get("total_taxes") or []), 0)
+    else:
+        tax = total - _units(obj, "total_excluding_tax")
+    return CreditNote.model_validate({
+        "source": source, "external_id": obj.get("id"), "raw": dict(obj),
+        "number": obj.get("number") or obj.get("id"),
+        "invoice_ref": _id_of(obj.get("invoice")), "customer_ref": _id_of(obj.get("customer")),
+        "issue_date": _day(obj, "effective_at", required=False) or _day(obj, "created"),
+        "currency": cur, "total": from_minor_units(total, cur),
+        "tax": from_minor_units(tax, cur), "lines": _lines(rows, cur),
+        "reason": obj.get("reason"), "status": obj.get("status") or "issued",
+        "memo": obj.get("memo"), "metadata": _metadata(obj),
+    })
+
+
+def payout(obj: Obj, source: str, transactions: Sequence[Obj] = ()) -> Payout:
+    """A Stripe payout with the balance transactions it settled (``?payout=po_...``).
+
+    The payout's own balance transaction (type ``payout``) is the transfer
+    itself, not something it settles, and is left out.
+    """
+    cur = _currency(obj)
+    settled = []
+    for txn in transactions:
+        if txn.get("type") == "payout":
+            continue
+        txn_cur = _currency(txn)
+        if txn_cur != cur:
+            raise StripePayloadError(
+                f"balance transaction {txn.get('id')} is in {txn_cur}, the payout in {cur}")
+        settled.append({
+            "ref": txn.get("id"), "kind": txn.get("type"),
+            "source_ref": _id_of(txn.get("source")),
+            "gross": _money(txn, "amount", cur), "fee": _money(txn, "fee", cur, default=0),
+            "net": _money(txn, "net", cur), "description": txn.get("description"),
+        })
+    return Payout.model_validate({
+        "source": source, "external_id": obj.get("id"), "raw": dict(obj),
+        "amount": _money(obj, "amount", cur), "currency": cur,
+        "arrival_date": _day(obj, "arrival_date"), "created_date": _day(obj, "created"),
+        "status": obj.get("status"), "automatic": bool(obj.get("automatic", True)),
+        "destination": _id_of(obj.get("destination")),
+        "statement_descriptor": obj.get("statement_descriptor") or obj.get("description"),
+        "transactions": settled, "metadata": _metadata(obj),
+    })
+
+
+def mapped(
+    entity: str, build: Callable[..., CanonicalRecord], obj: Obj, *args: Any
+) -> CanonicalRecord | RecordRejected:
+    """``build(obj, *args)``, or the reason it cannot be a canonical record."""
+    object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+    where = f"stripe {obj.get('object') or entity} {object_id or '(no id)'}"
+    try:
+        return build(obj, *args)
+    except StripePayloadError as exc:
+        reason = str(exc)
+    except ValidationError as exc:
+        reason = "; ".join(_readable(err) for err in exc.errors())
+    except CurrencyError as exc:
+        reason = str(exc).splitlines()[0]
+    return RecordRejected(reason, raw=dict(obj), location=where, entity=entity,
+                          external_id=object_id)
+
+
+def _readable(err: Any) -> str:
+    loc = ".".join(str(p) for p in err.get("loc", ()))
+    msg = str(err.get("msg", "")).removeprefix("Value error, ")
+    return f"{loc}: {msg}" if loc else msg
