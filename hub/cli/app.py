@@ -20,6 +20,7 @@ from hub.cli.console import err, setup_logging
 from hub.cli.demo_cmd import demo
 from hub.cli.export_cmd import export
 from hub.cli.init_cmd import init
+from hub.cli.payouts_cmd import payouts
 from hub.cli.plugins_cmd import plugins
 from hub.cli.quarantine_cmd import app as quarantine_app
 from hub.cli.reconcile_cmd import findings_app, link, reconcile, unlink
@@ -67,6 +68,7 @@ app.command()(unlink)
 app.command("apply-payment")(apply_payment)
 app.command()(report)
 app.command()(metrics)
+app.command()(payouts)
 
 
 def _report(exc: HubError) -> int:

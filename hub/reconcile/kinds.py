@@ -23,6 +23,8 @@ class Kind(StrEnum):
     DUPLICATE_INVOICE = "duplicate_invoice"
     DUPLICATE_PAYMENT = "duplicate_payment"
     PAID_WITHOUT_PAYMENT = "paid_without_payment"
+    PAYOUT_WITHOUT_DEPOSIT = "payout_without_deposit"
+    PAYOUT_DEPOSIT_MISMATCH = "payout_deposit_mismatch"
 
 
 class Severity(StrEnum):
@@ -44,6 +46,8 @@ DEFAULT_SEVERITY: dict[Kind, Severity] = {
     Kind.DUPLICATE_INVOICE: Severity.HIGH,
     Kind.DUPLICATE_PAYMENT: Severity.HIGH,
     Kind.PAID_WITHOUT_PAYMENT: Severity.MEDIUM,
+    Kind.PAYOUT_WITHOUT_DEPOSIT: Severity.HIGH,
+    Kind.PAYOUT_DEPOSIT_MISMATCH: Severity.HIGH,
 }
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from hub.reconcile import lifecycle, linking, rules_invoices, rules_payments
+from hub.reconcile import lifecycle, linking, payouts, rules_invoices, rules_payments
 from hub.reconcile.kinds import Finding
 from hub.reconcile.matching import MatchRule, OpenInvoices, number_index
 from hub.reconcile.settings import ReconcileSettings
@@ -91,7 +91,9 @@ def reconcile(engine: Engine, settings: ReconcileSettings,
         with engine.connect() as conn:
             snapshot = load(conn)
             manual = linking.load_manual(conn)
+            payout_review = payouts.load(conn)
         found = find(snapshot, settings, extra_rules, manual)
+        found.extend(payouts.findings(payout_review))
         summary = ReconcileSummary(run_id, len(snapshot.invoices) + len(snapshot.payments),
                                    Counter(f.kind.value for f in found))
         with engine.begin() as conn:
