@@ -57,7 +57,8 @@ class Ctx:
 
 
 def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """The old values of what changed, nested hashes narrowed to their changed keys."""
+    """The old values of what changed, nested hashes narrowed to their changed keys
+    (a key that did not exist before shows as null)."""
     out: dict[str, Any] = {}
     for key, before in old.items():
         after = new.get(key)
@@ -68,4 +69,6 @@ def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
             out[key] = changed_fields(before, after)
         else:
             out[key] = before
+    for key in new.keys() - old.keys():
+        out[key] = None
     return out
