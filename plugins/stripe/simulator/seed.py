@@ -132,7 +132,8 @@ class _Seeder:
         names, weights = zip(*plan.currencies, strict=True)
         for index in range(plan.customers):
             when = self.start + int(rng.uniform(0, 0.1) * span)
-            currency = rng.choices(names, weights)[0]
+            currency = (names[index] if index < len(names)  # each currency at least once
+                        else rng.choices(names, weights)[0])
             self.at(when, functools.partial(self._customer, index, currency))
         first = self.start + int(0.1 * span) + 1
         for index in range(plan.invoices):
