@@ -104,3 +104,9 @@ def test_request_counts_per_endpoint(server: SimulatorServer, sim: Simulator) ->
     assert sim.request_total == 5
     sim.reset_request_counts()
     assert sim.request_total == 0
+
+
+def test_http_knobs_are_off_unless_asked_for(server: SimulatorServer) -> None:
+    with httpx.Client(base_url=server.url, headers=AUTH) as http:
+        answer = http.post("/_simulator/faults", json={"server_error": 1.0})
+    assert answer.status_code == 404 and "Unrecognized request URL" in answer.text

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from plugins.stripe.simulator import (
+    control,
     credit_notes,
     customers,
     events,
@@ -136,12 +137,14 @@ class Simulator:
     random in it reproducible. Knobs, all settable while it serves:
     ``faults`` (:class:`Faults`), ``rate_limit`` (:class:`RateLimit`),
     ``clock`` (:class:`SimClock`), ``webhooks`` (:class:`Webhooks`).
+    ``control=True`` also serves those knobs over HTTP (:mod:`.control`).
     """
 
     def __init__(self, *, seed: int = 0, api_keys: set[str] | None = None,
                  clock: SimClock | None = None, faults: Faults | None = None,
-                 rate_limit: RateLimit | None = None) -> None:
+                 rate_limit: RateLimit | None = None, control: bool = False) -> None:
         self.store = Store(seed=seed, clock=clock)
+        self.control = control
         self.clock = self.store.clock
         self.api_keys = api_keys
         self._faults = FaultInjector(faults)
@@ -231,6 +234,8 @@ class Simulator:
         request runs (its idempotency key in flight); refusals (faults, rate
         limits) answer at once.
         """
+        if self.control and request.path.startswith(control.PREFIX):
+            return control.handle(self, request)
         route, object_id = _match(request.method, request.path)
         with self._count_lock:
             self._counts[f"{request.method} {route.template if route else '(unknown)'}"] += 1
