@@ -384,3 +384,25 @@ def test_stopping_does_not_wait_for_injected_latency() -> None:
     assert time.perf_counter() - start < 3
     thread.join(5)
     assert not thread.is_alive() and len(errors) == 1
+
+
+def test_events_and_invoice_payments_through_the_sdk(client: Any, sim: Simulator) -> None:
+    customer = client.v1.customers.create({"name": "Evented"})
+    invoice = client.v1.invoices.create({"customer": customer.id})
+    client.v1.invoices.add_lines(invoice.id, {"lines": [
+        {"price_data": {"currency": "usd", "unit_amount": 250}, "quantity": 4}]})
+    client.v1.invoices.finalize_invoice(invoice.id)
+    sim.clock.advance(60)
+    paid = client.v1.invoices.pay(invoice.id, {"paid_out_of_band": True})
+    assert paid.status == "paid" and paid.total == 1000
+    events = list(client.v1.events.list({
+        "types": ["invoice.finalized", "invoice.paid"], "created": {"gte": NOW},
+        "limit": 1}).auto_paging_iter())
+    assert [e.type for e in events] == ["invoice.paid", "invoice.finalized"]
+    assert events[0].data.object.id == invoice.id
+    assert events[0].request.id and events[0].request.idempotency_key  # the SDK's own key
+    rows = client.v1.invoice_payments.list({"invoice": invoice.id, "status": "canceled"})
+    [row] = rows.data
+    by_intent = client.v1.invoice_payments.list({
+        "payment": {"type": "payment_intent", "payment_intent": row.payment.payment_intent}})
+    assert [x.id for x in by_intent.data] == [row.id]
