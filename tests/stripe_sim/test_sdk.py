@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -17,6 +18,20 @@ from tests.stripe_sim.conftest import NOW
 
 pytestmark = pytest.mark.filterwarnings(  # stripe 16.1 hands httpx its body as data=str
     "ignore:Use 'content=<...>' to upload raw bytes/text content.:DeprecationWarning")
+
+
+def _error(exc: stripe.StripeError) -> dict[str, Any]:
+    """The ``error`` object of an error answer's JSON body."""
+    body = exc.json_body
+    assert isinstance(body, dict)
+    error: dict[str, Any] = body["error"]
+    return error
+
+
+def _headers(exc: stripe.StripeError) -> Mapping[str, str]:
+    """The answer's headers (httpx's, case-insensitive)."""
+    assert exc.headers is not None
+    return exc.headers
 
 
 def _customers(client: Any, count: int, *, step: int = 0, sim: Simulator | None = None,
@@ -112,7 +127,7 @@ def test_a_missing_object_is_a_404_with_stripes_error_body(client: Any) -> None:
         client.v1.invoices.retrieve("in_missing")
     error = caught.value
     assert error.http_status == 404 and error.code == "resource_missing"
-    body = error.json_body["error"]
+    body = _error(error)
     assert body["type"] == "invalid_request_error"
     assert body["message"] == "No such invoice: 'in_missing'"
     assert body["doc_url"].endswith("/resource-missing")
@@ -168,7 +183,8 @@ def test_retrieve_with_expand(client: Any) -> None:
 def test_invoice_lines_beyond_ten_page_through_lines(client: Any) -> None:
     customer = client.v1.customers.create({"name": "Many lines"})
     invoice = client.v1.invoices.create({"customer": customer.id})
-    lines = [{"amount": 100 * (n + 1), "description": f"line {n}"} for n in range(12)]
+    lines: list[dict[str, Any]] = [{"amount": 100 * (n + 1), "description": f"line {n}"}
+                                   for n in range(12)]
     client.v1.invoices.add_lines(invoice.id, {"lines": lines})
     read = client.v1.invoices.retrieve(invoice.id)
     assert len(read.lines.data) == 10 and read.lines.has_more
@@ -234,7 +250,7 @@ def test_a_key_in_flight_answers_409(server: SimulatorServer, sim: Simulator) ->
     with pytest.raises(stripe.APIError) as caught:
         client.v1.customers.create({"name": "Slow"}, {"idempotency_key": "busy"})
     assert caught.value.http_status == 409
-    assert caught.value.json_body["error"]["type"] == "idempotency_error"
+    assert _error(caught.value)["type"] == "idempotency_error"
     thread.join()
     retrying = server.client(max_network_retries=3)
     assert retrying.v1.customers.create({"name": "Slow"},
@@ -282,9 +298,9 @@ def test_429_is_a_rate_limit_error_the_sdk_does_not_retry(server: SimulatorServe
     with pytest.raises(stripe.RateLimitError) as caught:
         client.v1.customers.list()
     error = caught.value
-    assert error.http_status == 429 and error.json_body["error"]["code"] == "rate_limit"
-    assert error.headers["Retry-After"] == "1"
-    assert "Stripe-Should-Retry" not in error.headers
+    assert error.http_status == 429 and _error(error)["code"] == "rate_limit"
+    assert _headers(error)["Retry-After"] == "1"
+    assert "Stripe-Should-Retry" not in _headers(error)
     assert sim.request_counts == {"GET /v1/customers": 1}
 
 
@@ -297,7 +313,7 @@ def test_a_lock_timeout_says_retry_and_the_sdk_does(server: SimulatorServer,
     sim.script_fault("lock_timeout")
     with pytest.raises(stripe.RateLimitError) as caught:
         server.client(max_network_retries=0).v1.customers.list()
-    assert caught.value.headers["Stripe-Should-Retry"] == "true"
+    assert _headers(caught.value)["Stripe-Should-Retry"] == "true"
 
 
 def test_5xx_is_an_api_error_the_sdk_retries(server: SimulatorServer, sim: Simulator) -> None:
@@ -305,7 +321,7 @@ def test_5xx_is_an_api_error_the_sdk_retries(server: SimulatorServer, sim: Simul
     with pytest.raises(stripe.APIError) as caught:
         server.client(max_network_retries=0).v1.customers.list()
     assert caught.value.http_status == 500
-    assert caught.value.json_body["error"]["type"] == "api_error"
+    assert _error(caught.value)["type"] == "api_error"
     sim.script_fault("server_error")
     assert server.client(max_network_retries=2).v1.customers.list().data == []
 
@@ -332,7 +348,7 @@ def test_the_rate_limiter_answers_429_with_retry_after(server: SimulatorServer,
         client.v1.customers.list()
     with pytest.raises(stripe.RateLimitError) as caught:
         client.v1.customers.list()
-    assert int(caught.value.headers["Retry-After"]) >= 1
+    assert int(_headers(caught.value)["Retry-After"]) >= 1
     sim.rate_limit = None
     client.v1.customers.list()
 
