@@ -312,6 +312,10 @@ def _plugin(*names: str, fails: bool = False, seen: list[str] | None = None
                                  hub_records_pulled=hookimpl(hub_records_pulled))
 
 
+BUILT_IN = {"csv", "stripe"}
+"""The connector types the distribution's own entry points register."""
+
+
 def test_clashing_and_failing_plugins_are_recorded_not_fatal() -> None:
     seen: list[str] = []
     registry = load_plugins(extra=[
@@ -324,7 +328,7 @@ def test_clashing_and_failing_plugins_are_recorded_not_fatal() -> None:
     assert "remote catalogue unreachable" in (by_name["flaky"].error or "")
     assert not by_name["csv"].broken and not by_name["xero"].broken
     assert by_name["xero2"].connectors == [] and by_name["flaky"].connectors == []
-    assert set(registry.connector_specs()) == {"csv", "xero"}
+    assert set(registry.connector_specs()) == BUILT_IN | {"xero"}
     # a broken plugin takes no part: its observers are not called either
     notify(registry, "hub_records_pulled", source="books", entity="invoice",
            counts=EntityCounts())
@@ -337,7 +341,7 @@ def test_a_clash_does_not_take_the_clashing_plugin_s_other_connectors_hostage() 
     assert by_name["both"].error == "connector 'csv' is already offered by plugin 'csv'"
     assert not by_name["sage"].broken  # "both" never got to offer sage
     assert registry.connector_spec("sage").name == "sage"
-    assert set(registry.connector_specs()) == {"csv", "sage"}
+    assert set(registry.connector_specs()) == BUILT_IN | {"sage"}
 
 
 def test_plugins_that_answer_nonsense_offer_nothing() -> None:
@@ -361,7 +365,7 @@ def test_plugins_that_answer_nonsense_offer_nothing() -> None:
     assert "return a list" in (errors["lone"] or "")
     assert errors["twice"] == "connector 'dup' is offered twice by this plugin"
     assert errors["csv"] == "another plugin is already loaded under the name 'csv'"
-    assert set(registry.connector_specs()) == {"csv"}
+    assert set(registry.connector_specs()) == BUILT_IN
     assert registry.connector_spec("csv").factory is CsvConnector  # the real one kept
 
 
@@ -369,7 +373,7 @@ def test_an_unknown_connector_lists_the_ones_there_are() -> None:
     registry = load_plugins(extra=[("xero", _plugin("xero"))])
     with pytest.raises(PluginError) as exc:
         registry.connector_spec("nope")
-    assert "no installed plugin offers connector type 'nope' (installed: csv, xero)" in (
+    assert "no installed plugin offers connector type 'nope' (installed: csv, stripe, xero)" in (
         str(exc.value))
     assert exc.value.hint is not None and "install the plugin" in exc.value.hint
 

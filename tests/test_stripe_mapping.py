@@ -91,7 +91,7 @@ def test_invoice_status_discounts_tax_and_credit_notes() -> None:
     inv = mapping.invoice(sample(
         "invoice", id="in_9", number="INV-9", status="open", lines=lines,
         subtotal=10000, total_discount_amounts=[{"amount": 1000, "discount": "di_1"}],
-        total=9900, amount_paid=4000, amount_remaining=4900, due_date=DAY,
+        total=9900, amount_due=8900, amount_paid=4000, amount_remaining=4900, due_date=DAY,
         effective_at=DAY - 30 * 86400, collection_method="send_invoice"), "stripe")
     assert isinstance(inv, Invoice)
     # 100.00 of lines, a 10.00 discount, 9.00 tax; 40.00 paid, 10.00 credited, 49.00 due
@@ -103,6 +103,14 @@ def test_invoice_status_discounts_tax_and_credit_notes() -> None:
     assert (inv.amount_paid, inv.credited, inv.balance) == (
         Decimal("40.00"), Decimal("10.00"), Decimal("49.00"))
     assert inv.status is InvoiceStatus.PARTIALLY_PAID and inv.terms == "Net 30"
+
+
+def test_an_invoice_paid_out_of_band_is_paid_not_credited() -> None:
+    inv = mapping.invoice(sample("invoice", status="paid", amount_paid=0, amount_remaining=0),
+                          "stripe")
+    assert isinstance(inv, Invoice)
+    assert (inv.amount_paid, inv.credited, inv.balance, inv.status) == (
+        Decimal("10.00"), Decimal("0.00"), Decimal("0.00"), InvoiceStatus.PAID)
 
 
 def test_an_invoice_with_more_lines_than_embedded_needs_its_full_line_list() -> None:
@@ -140,7 +148,7 @@ def test_payout_keeps_what_it_settled_and_leaves_out_its_own_transfer() -> None:
     ("invoice", {"status": "pending"}, "status 'pending' is not an invoice status"),
     ("invoice", {"currency": "xx1"}, "currency 'xx1' is not an ISO 4217 code"),
     ("invoice", {"amount_paid": 900, "amount_remaining": 900},
-     "add up to more than the total 1000"),
+     "do not fit in the amount due 1000 of the total 1000"),
     ("refund", {"created": "yesterday"}, "created is 'yesterday', not a Unix timestamp"),
     ("refund", {"amount": 0}, "amount must be positive"),
     ("payout", {"amount": True}, "amount is True"),

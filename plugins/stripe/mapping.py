@@ -47,7 +47,7 @@ class StripePayloadError(ValueError):
 
 
 # ------------------------------------------------------------------------- small readers
-def _id_of(value: Any) -> str | None:
+def id_of(value: Any) -> str | None:
     """An id whether the field came as the id or, expanded, as the object."""
     if isinstance(value, Mapping):
         value = value.get("id")
@@ -151,9 +151,11 @@ def invoice(obj: Obj, source: str, lines: Sequence[Obj] | None = None) -> Invoic
     """A Stripe invoice; ``lines`` is every line when the connector listed them.
 
     Discounts become one negative line, so the lines add up to the subtotal
-    after discounts; ``tax`` is what Stripe adds on top of that. Whatever took
-    the balance down other than payments (credit notes before payment, the
-    customer's credit balance) is ``credited``.
+    after discounts; ``tax`` is what Stripe adds on top of that. What brought
+    the total down to the amount due (credit notes before payment, the
+    customer's credit balance) is ``credited``; the rest of the way down to the
+    balance is ``amount_paid``, which includes a payment recorded out of band
+    (Stripe's own ``amount_paid`` stays 0 then).
     """
     cur = _currency(obj)
     if lines is None:
@@ -171,16 +173,21 @@ def invoice(obj: Obj, source: str, lines: Sequence[Obj] | None = None) -> Invoic
                              "amount": -from_minor_units(discount, cur)})
     subtotal = _units(obj, "subtotal") - discount
     total = _units(obj, "total")
-    paid, remaining = _units(obj, "amount_paid", default=0), _units(obj, "amount_remaining")
+    stripe_paid, remaining = _units(obj, "amount_paid", default=0), _units(obj, "amount_remaining")
+    amount_due = _units(obj, "amount_due", default=total)
     status_text = obj.get("status")
     if status_text not in INVOICE_STATUSES:
         raise StripePayloadError(f"status {status_text!r} is not an invoice status Stripe has")
     status = INVOICE_STATUSES[status_text]
-    credited = 0 if status is InvoiceStatus.VOID else total - paid - remaining
-    if credited < 0:
+    if stripe_paid + remaining > amount_due or amount_due > total:
         raise StripePayloadError(
-            f"amount_paid {paid} and amount_remaining {remaining} add up to more than "
-            f"the total {total} ({cur} minor units)")
+            f"amount_paid {stripe_paid} and amount_remaining {remaining} do not fit in the "
+            f"amount due {amount_due} of the total {total} ({cur} minor units)")
+    # What took the total down to the amount due (credit notes before payment, the
+    # customer's credit balance) is credited; what took the amount due down to what
+    # remains is paid, through Stripe or, for an invoice paid out of band, elsewhere.
+    credited = 0 if status is InvoiceStatus.VOID else total - amount_due
+    paid = stripe_paid if status is InvoiceStatus.VOID else amount_due - remaining
     if status is InvoiceStatus.OPEN and paid > 0 and remaining > 0:
         status = InvoiceStatus.PARTIALLY_PAID
     issued = _day(obj, "effective_at", required=False) or _day(obj, "created")
@@ -191,7 +198,7 @@ def invoice(obj: Obj, source: str, lines: Sequence[Obj] | None = None) -> Invoic
     return Invoice.model_validate({
         "source": source, "external_id": obj.get("id"), "raw": dict(obj),
         "number": obj.get("number") or obj.get("id"),
-        "customer_ref": _id_of(obj.get("customer")), "customer_name": obj.get("customer_name"),
+        "customer_ref": id_of(obj.get("customer")), "customer_name": obj.get("customer_name"),
         "issue_date": issued, "due_date": due, "terms": terms, "currency": cur,
         "lines": mapped_lines if rows else [],
         "subtotal": from_minor_units(subtotal, cur),
@@ -226,9 +233,9 @@ def payment(obj: Obj, source: str, applications: Sequence[tuple[str, int]] = ())
         "amount": _money(obj, "amount_captured", cur), "currency": cur,
         "received_date": _day(obj, "created"),
         "method": method_details.get("type") if isinstance(method_details, Mapping) else None,
-        "reference": _id_of(obj.get("payment_intent")) or obj.get("id"),
+        "reference": id_of(obj.get("payment_intent")) or obj.get("id"),
         "payer_name": details.get("name") if isinstance(details, Mapping) else None,
-        "customer_ref": _id_of(obj.get("customer")),
+        "customer_ref": id_of(obj.get("customer")),
         "applications": [{"invoice_ref": ref, "amount": from_minor_units(units, cur)}
                          for ref, units in applications],
         "fee": fee, "refunded": _money(obj, "amount_refunded", cur, default=0),
@@ -243,8 +250,8 @@ def refund(obj: Obj, source: str) -> Refund:
     return Refund.model_validate({
         "source": source, "external_id": obj.get("id"), "raw": dict(obj),
         "amount": _money(obj, "amount", cur), "currency": cur,
-        "refunded_date": _day(obj, "created"), "payment_ref": _id_of(obj.get("charge")),
-        "customer_ref": _id_of(obj.get("customer")), "reason": obj.get("reason"),
+        "refunded_date": _day(obj, "created"), "payment_ref": id_of(obj.get("charge")),
+        "customer_ref": id_of(obj.get("customer")), "reason": obj.get("reason"),
         "status": obj.get("status") or "succeeded", "metadata": _metadata(obj),
     })
 
@@ -262,7 +269,7 @@ def credit_note(obj: Obj, source: str, lines: Sequence[Obj] | None = None) -> Cr
     return CreditNote.model_validate({
         "source": source, "external_id": obj.get("id"), "raw": dict(obj),
         "number": obj.get("number") or obj.get("id"),
-        "invoice_ref": _id_of(obj.get("invoice")), "customer_ref": _id_of(obj.get("customer")),
+        "invoice_ref": id_of(obj.get("invoice")), "customer_ref": id_of(obj.get("customer")),
         "issue_date": _day(obj, "effective_at", required=False) or _day(obj, "created"),
         "currency": cur, "total": from_minor_units(total, cur),
         "tax": from_minor_units(tax, cur), "lines": _lines(rows, cur),
@@ -288,7 +295,7 @@ def payout(obj: Obj, source: str, transactions: Sequence[Obj] = ()) -> Payout:
                 f"balance transaction {txn.get('id')} is in {txn_cur}, the payout in {cur}")
         settled.append({
             "ref": txn.get("id"), "kind": txn.get("type"),
-            "source_ref": _id_of(txn.get("source")),
+            "source_ref": id_of(txn.get("source")),
             "gross": _money(txn, "amount", cur), "fee": _money(txn, "fee", cur, default=0),
             "net": _money(txn, "net", cur), "description": txn.get("description"),
         })
@@ -297,7 +304,7 @@ def payout(obj: Obj, source: str, transactions: Sequence[Obj] = ()) -> Payout:
         "amount": _money(obj, "amount", cur), "currency": cur,
         "arrival_date": _day(obj, "arrival_date"), "created_date": _day(obj, "created"),
         "status": obj.get("status"), "automatic": bool(obj.get("automatic", True)),
-        "destination": _id_of(obj.get("destination")),
+        "destination": id_of(obj.get("destination")),
         "statement_descriptor": obj.get("statement_descriptor") or obj.get("description"),
         "transactions": settled, "metadata": _metadata(obj),
     })

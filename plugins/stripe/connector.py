@@ -1,0 +1,204 @@
+"""The Stripe connector: pulls an account's customers, invoices, payments, refunds,
+credit notes and payouts into canonical records.
+
+A first sync reads every object, slice by slice of creation time and
+``concurrency`` requests at a time (:mod:`plugins.stripe.slices`); the next
+ones read only what the Events API says changed since (:mod:`plugins.stripe.events`),
+and fall back to a full read when the cursor is older than Stripe keeps events.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+
+from hub.connector import Connector, ConnectorContext, Page
+from hub.errors import RecordRejected
+from hub.models import CanonicalRecord
+from plugins.stripe import mapping, slices
+from plugins.stripe.api import Obj, StripeApi
+from plugins.stripe.config import StripeConfig
+from plugins.stripe.events import EventCursor, unique_ids
+from plugins.stripe.events import read as read_events
+
+RESOURCES: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "customer": ("customers", "customer", {}),
+    "invoice": ("invoices", "invoice", {}),
+    "payment": ("charges", "charge", {"expand": ["data.balance_transaction"]}),
+    "refund": ("refunds", "refund", {}),
+    "credit_note": ("credit_notes", "credit_note", {}),
+    "payout": ("payouts", "payout", {}),
+}
+"""entity -> (list endpoint, Stripe object type, list parameters)."""
+
+EVENT_MARGIN = 300
+"""With no event to read Stripe's time from, events are read from this long before ours."""
+RETENTION_SAFETY = 3600
+CHANGED_PAGE = 100
+
+
+class StripeConnector(Connector):
+    """One Stripe account (``[connectors.NAME]`` with ``type = "stripe"``)."""
+
+    def __init__(self, context: ConnectorContext) -> None:
+        super().__init__(context)
+        assert isinstance(context.config, StripeConfig)
+        self.config: StripeConfig = context.config
+        self.api = StripeApi(self.config)
+        self._paid_by_intent: dict[str, list[tuple[str, int]]] | None = None
+
+    def entities(self) -> Sequence[str]:
+        return list(self.config.entities)
+
+    # ------------------------------------------------------------------ pulling
+    def pull(self, entity: str, cursor: str | None) -> Iterator[Page]:
+        state: dict[str, Any] | None = json.loads(cursor) if cursor else None
+        if state is not None and state.get("mode") == "events":
+            since = int(state["since"])
+            kept = self.config.events_retention_days * 86_400 - RETENTION_SAFETY
+            if time.time() - since < kept:
+                yield from self._changes(entity, EventCursor(since, list(state.get("seen", []))))
+                return
+            state = None  # Stripe no longer has the events we would need: read everything
+        yield from self._everything(entity, state)
+
+    def _everything(self, entity: str, state: dict[str, Any] | None) -> Iterator[Page]:
+        resource, _, base = RESOURCES[entity]
+        anchor, seen = ((int(state["anchor"]), list(state.get("seen", []))) if state
+                        else self._newest_event())
+        resume = slices.decode(state["slices"]) if state else None
+        since = (int(datetime(self.config.since.year, self.config.since.month,
+                              self.config.since.day, tzinfo=UTC).timestamp())
+                 if self.config.since else None)
+        self._paid_by_intent = None
+        for part in slices.read(self.api, resource, base, workers=self.config.concurrency,
+                                since=since, resume=resume):
+            if all(s.done for s in part.slices):
+                after: dict[str, Any] = EventCursor(anchor, seen).as_json()
+            else:
+                after = {"mode": "full", "anchor": anchor, "seen": seen,
+                         "slices": slices.encode(part.slices)}
+            records, rejected = self._map(entity, part.objects, full=True)
+            yield Page(records, rejected, cursor=json.dumps(after),
+                       locations={r.external_id: f"{resource}/{r.external_id}" for r in records})
+
+    def _newest_event(self) -> tuple[int, list[str]]:
+        """Where the events after a full read begin: Stripe's newest event before it.
+
+        Stripe's own clock, not ours: a change made while the read runs is an
+        event at or after that second, and the next sync reads it.
+        """
+        newest, _ = self.api.list_page("events", {"limit": 1})
+        if not newest:
+            return int(time.time()) - EVENT_MARGIN, []
+        return int(newest[0]["created"]), [str(newest[0]["id"])]
+
+    def _changes(self, entity: str, cursor: EventCursor) -> Iterator[Page]:
+        resource, object_type, base = RESOURCES[entity]
+        found = read_events(self.api, entity, cursor)
+        ids = unique_ids(found.objects, object_type)
+        if entity == "payment":  # an invoice paid later changes its charge's applications
+            for intent in unique_ids(
+                    [o.get("payment") or {} for o in found.objects
+                     if o.get("object") == "invoice_payment"], "payment_intent"):
+                ids.extend(c["id"] for c in self.api.list_all("charges",
+                                                              {"payment_intent": intent})
+                           if c["id"] not in ids)
+        expand = [e.removeprefix("data.") for e in base.get("expand", [])]
+        objects = [obj for obj_id in ids
+                   if (obj := self._reread(resource, obj_id, expand)) is not None]
+        for start in range(0, max(len(objects), 1), CHANGED_PAGE):
+            chunk = objects[start:start + CHANGED_PAGE]
+            records, rejected = self._map(entity, chunk, full=False)
+            last = start + CHANGED_PAGE >= len(objects)
+            yield Page(records, rejected,
+                       cursor=json.dumps(found.cursor.as_json()) if last else None,
+                       locations={r.external_id: f"{resource}/{r.external_id}"
+                                  for r in records})
+
+    def _reread(self, resource: str, obj_id: str, expand: list[str]) -> Obj | None:
+        try:
+            obj = self.api.retrieve(resource, obj_id, {"expand": expand} if expand else None)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return None  # deleted since the event: nothing to read
+            raise
+        return None if obj.get("deleted") else obj
+
+    # ------------------------------------------------------------------ mapping
+    def _map(self, entity: str, objects: Sequence[Obj], *, full: bool
+             ) -> tuple[list[CanonicalRecord], list[RecordRejected]]:
+        records: list[CanonicalRecord] = []
+        rejected: list[RecordRejected] = []
+        source = self.name
+        for obj in objects:
+            result = self._map_one(entity, obj, source, full)
+            if result is None:
+                continue
+            if isinstance(result, RecordRejected):
+                rejected.append(result)
+            else:
+                records.append(result)
+        return records, rejected
+
+    def _map_one(self, entity: str, obj: Obj, source: str, full: bool
+                 ) -> CanonicalRecord | RecordRejected | None:
+        if entity == "customer":
+            return mapping.mapped(entity, mapping.customer, obj, source)
+        if entity == "invoice":
+            lines = (self.api.lines("invoices", obj["id"])
+                     if (obj.get("lines") or {}).get("has_more") else None)
+            return mapping.mapped(entity, mapping.invoice, obj, source, lines)
+        if entity == "payment":
+            if not mapping.is_payment(obj):
+                return None  # authorised only, failed or pending capture: no money received
+            return mapping.mapped(entity, mapping.payment, obj, source,
+                                  self._applications(obj, full))
+        if entity == "refund":
+            return mapping.mapped(entity, mapping.refund, obj, source)
+        if entity == "credit_note":
+            lines = (self.api.lines("credit_notes", obj["id"])
+                     if (obj.get("lines") or {}).get("has_more") else None)
+            return mapping.mapped(entity, mapping.credit_note, obj, source, lines)
+        if entity == "payout":
+            settled = (self.api.list_all("balance_transactions", {"payout": obj["id"]})
+                       if obj.get("automatic") else [])
+            return mapping.mapped(entity, mapping.payout, obj, source, settled)
+        raise ValueError(f"the Stripe connector does not pull {entity!r}")
+
+    def _applications(self, charge: Obj, full: bool) -> list[tuple[str, int]]:
+        """(invoice id, amount) the charge's payment intent paid, from invoice payments."""
+        intent = mapping.id_of(charge.get("payment_intent"))
+        if intent is None:
+            return []
+        if full:
+            if self._paid_by_intent is None:
+                self._paid_by_intent = self._invoice_payments()
+            return self._paid_by_intent.get(intent, [])
+        rows = self.api.list_all("invoice_payments", {
+            "status": "paid", "payment": {"type": "payment_intent", "payment_intent": intent}})
+        return _paid(rows).get(intent, [])
+
+    def _invoice_payments(self) -> dict[str, list[tuple[str, int]]]:
+        rows: list[Obj] = []
+        for part in slices.read(self.api, "invoice_payments", {"status": "paid"},
+                                workers=self.config.concurrency):
+            rows.extend(part.objects)
+        return _paid(rows)
+
+
+def _paid(rows: Sequence[Obj]) -> dict[str, list[tuple[str, int]]]:
+    out: dict[str, list[tuple[str, int]]] = {}
+    for row in rows:
+        payment = row.get("payment") or {}
+        intent = mapping.id_of(payment.get("payment_intent"))
+        invoice = mapping.id_of(row.get("invoice"))
+        amount = row.get("amount_paid")
+        if row.get("status") == "paid" and intent and invoice and isinstance(amount, int):
+            out.setdefault(intent, []).append((invoice, amount))
+    return out

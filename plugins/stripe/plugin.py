@@ -1,0 +1,24 @@
+"""Registers the Stripe connector with billing-hub (entry point ``billing_hub.stripe``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hub.connector import ConnectorSpec, EntitySupport
+from hub.hookspecs import hookimpl
+from plugins.stripe.config import ALL_ENTITIES, StripeConfig
+
+
+@hookimpl
+def hub_connectors() -> Iterator[ConnectorSpec]:
+    """Offer the ``stripe`` connector type."""
+    from plugins.stripe.connector import StripeConnector
+
+    yield ConnectorSpec(
+        name="stripe",
+        description="Stripe: customers, invoices, charges, refunds, credit notes, payouts",
+        config_model=StripeConfig,
+        entities=tuple(EntitySupport(entity, pull=True, incremental=True)
+                       for entity in ALL_ENTITIES),
+        factory=StripeConnector,
+    )

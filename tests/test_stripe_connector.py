@@ -1,0 +1,206 @@
+"""The Stripe connector, through the real SDK over HTTP against the local simulator:
+a full sync mirrors the account, the next one reads only events, a pull resumes
+from any saved cursor, and faults change nothing in what is stored."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from hub.config import HubConfig
+from hub.models import CanonicalRecord
+from hub.money import from_minor_units
+from hub.plugins import load_plugins
+from hub.store.schema import quarantine
+from hub.sync.engine import SyncEngine, build_connector
+from plugins.stripe.simulator import (
+    DEFAULT_API_KEY,
+    CompanyPlan,
+    Faults,
+    Simulator,
+    SimulatorServer,
+    seed_company,
+)
+from tests.hubkit import counts, hub, stored
+
+ENTITIES = ("customer", "invoice", "payment", "refund", "credit_note", "payout")
+RESOURCE = {"customer": "customers", "invoice": "invoices", "payment": "charges",
+            "refund": "refunds", "credit_note": "credit_notes", "payout": "payouts"}
+BODY = """
+[connectors.stripe]
+type = "stripe"
+api_key = "env:BH_TEST_STRIPE_KEY"
+api_base = "{url}"
+concurrency = 4
+requests_per_second = 1000
+max_attempts = 8
+"""
+
+
+@pytest.fixture
+def simulator() -> Iterator[tuple[Simulator, SimulatorServer]]:
+    sim = Simulator(seed=11)
+    seed_company(sim, CompanyPlan(customers=12, invoices=160, days=60, seed=5))
+    with SimulatorServer(sim) as server:
+        yield sim, server
+
+
+@pytest.fixture
+def stripe_hub(simulator: tuple[Simulator, SimulatorServer], tmp_path: Path, store_url: str,
+               monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[SyncEngine, Engine, HubConfig]]:
+    monkeypatch.setenv("BH_TEST_STRIPE_KEY", DEFAULT_API_KEY)
+    with hub(tmp_path, store_url, BODY.format(url=simulator[1].url)) as running:
+        yield running
+
+
+def everything(sim: Simulator, resource: str, **params: Any) -> list[dict[str, Any]]:
+    """Every object of a list, read in-process (not counted, no faults)."""
+    out: list[dict[str, Any]] = []
+    query: dict[str, Any] = {**params, "limit": 100}
+    while True:
+        page = sim.api("GET", f"/v1/{resource}", query)
+        out.extend(page["data"])
+        if not page["has_more"]:
+            return out
+        query["starting_after"] = page["data"][-1]["id"]
+
+
+def expected_ids(sim: Simulator, entity: str) -> set[str]:
+    objects = everything(sim, RESOURCE[entity])
+    if entity == "payment":  # money received: captured, successful charges
+        objects = [c for c in objects if c["status"] == "succeeded" and c["captured"]]
+    return {o["id"] for o in objects}
+
+
+def assert_mirrors(sim: Simulator, engine: Engine) -> None:
+    """The store holds exactly the account's objects, with the account's figures."""
+    for entity in ENTITIES:
+        assert set(stored(engine, entity, "stripe")) == expected_ids(sim, entity), entity
+    invoices = stored(engine, "invoice", "stripe")
+    for inv in everything(sim, "invoices"):
+        mine = invoices[inv["id"]]
+        assert mine["currency"] == inv["currency"].upper()
+        assert mine["number"] == (inv["number"] or inv["id"])
+        assert mine["status"].replace("partially_paid", "open") == inv["status"]
+        cur = inv["currency"]
+        assert Decimal(mine["total"]) == from_minor_units(inv["total"], cur)
+        assert Decimal(mine["balance"]) == from_minor_units(inv["amount_remaining"], cur)
+        assert len(mine["lines"]) >= len(inv["lines"]["data"])
+    paid = {(p["invoice"], p["payment"]["payment_intent"]): p["amount_paid"]
+            for p in everything(sim, "invoice_payments", status="paid")}
+    charges = {c["id"]: c for c in everything(sim, "charges")}
+    for ext, pay in stored(engine, "payment", "stripe").items():
+        intent = charges[ext]["payment_intent"]
+        mine = {a["invoice_ref"] for a in pay["applications"]}
+        assert mine == {inv for inv, pi in paid if pi == intent}, ext
+    for ext, payout in stored(engine, "payout", "stripe").items():
+        txns = everything(sim, "balance_transactions", payout=ext)
+        assert {t["ref"] for t in payout["transactions"]} == {
+            t["id"] for t in txns if t["type"] != "payout"}
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(quarantine)).scalar() == 0
+
+
+def test_full_then_incremental_sync_mirrors_the_account(
+    simulator: tuple[Simulator, SimulatorServer],
+    stripe_hub: tuple[SyncEngine, Engine, HubConfig],
+) -> None:
+    sim, server = simulator
+    sync, engine, _ = stripe_hub
+    first = sync.sync("stripe")
+    assert first.status == "succeeded", first
+    assert_mirrors(sim, engine)
+    long_one = [i for i in everything(sim, "invoices") if i["lines"]["has_more"]]
+    assert long_one, "the seeded company has an invoice with more than 10 lines"
+    assert len(stored(engine, "invoice")[long_one[0]["id"]]["lines"]) == 12
+
+    sim.reset_request_counts()
+    again = sync.sync("stripe")
+    assert all(counts(again, e)[:2] == (0, 0) for e in ENTITIES)
+    assert sim.request_total <= 2 * len(ENTITIES), sim.request_counts
+
+    client = server.client()
+    cus = client.v1.customers.create({"name": "Late Arrival GmbH", "email": "ap@late.example"})
+    inv = client.v1.invoices.create({"customer": cus.id, "collection_method": "send_invoice",
+                                     "days_until_due": 14, "currency": "eur"})
+    client.v1.invoices.add_lines(inv.id, {"lines": [{"amount": 12500, "description": "Audit"}]})
+    client.v1.invoices.finalize_invoice(inv.id)
+    client.v1.invoices.pay(inv.id, {"paid_out_of_band": True})
+    sim.reset_request_counts()
+    third = sync.sync("stripe")
+    assert counts(third, "customer")[:2] == (1, 0)
+    assert counts(third, "invoice")[:2] == (1, 0)
+    assert all(counts(third, e)[:2] == (0, 0) for e in ("payment", "refund", "payout"))
+    assert sim.request_total <= 2 * len(ENTITIES) + 3, sim.request_counts
+    late = stored(engine, "invoice")[inv.id]
+    assert (late["status"], late["total"], late["amount_paid"], late["balance"]) == (
+        "paid", "125.00", "125.00", "0.00")
+    assert_mirrors(sim, engine)
+
+
+def _pull(config: HubConfig, entity: str, cursor: str | None
+          ) -> list[tuple[list[CanonicalRecord], str | None]]:
+    connector = build_connector(config, load_plugins(), "stripe")
+    return [(list(p.records), p.cursor) for p in connector.pull(entity, cursor)]
+
+
+def test_a_pull_resumed_from_any_saved_cursor_ends_with_the_same_records(
+    simulator: tuple[Simulator, SimulatorServer],
+    stripe_hub: tuple[SyncEngine, Engine, HubConfig],
+) -> None:
+    sim, _ = simulator
+    _, _, config = stripe_hub
+    pages = _pull(config, "invoice", None)
+    everyone = [r.external_id for recs, _ in pages for r in recs]
+    assert sorted(everyone) == sorted(expected_ids(sim, "invoice"))  # each exactly once
+    assert len(pages) > 3
+    for k in (0, 1, len(pages) // 2, len(pages) - 2):
+        cursor = pages[k][1]
+        assert cursor is not None and json.loads(cursor)["mode"] == "full"
+        before = [r.external_id for recs, _ in pages[:k + 1] for r in recs]
+        after = [r.external_id for recs, _ in _pull(config, "invoice", cursor) for r in recs]
+        assert sorted(before + after) == sorted(everyone), k
+    final = json.loads(pages[-1][1] or "{}")
+    assert final["mode"] == "events"
+
+
+def test_a_cursor_older_than_stripe_keeps_events_means_a_full_read(
+    simulator: tuple[Simulator, SimulatorServer],
+    stripe_hub: tuple[SyncEngine, Engine, HubConfig],
+) -> None:
+    sim, _ = simulator
+    _, _, config = stripe_hub
+    stale = json.dumps({"mode": "events", "since": 1_600_000_000, "seen": []})
+    pages = _pull(config, "customer", stale)
+    assert {r.external_id for recs, _ in pages for r in recs} == expected_ids(sim, "customer")
+
+
+def test_with_one_request_in_ten_failing_the_store_still_mirrors_the_account(
+    simulator: tuple[Simulator, SimulatorServer],
+    stripe_hub: tuple[SyncEngine, Engine, HubConfig],
+) -> None:
+    sim, server = simulator
+    sync, engine, _ = stripe_hub
+    sim.faults = Faults(rate_limit=0.04, server_error=0.03, drop=0.03, retry_after=0, seed=3)
+    first = sync.sync("stripe")
+    assert first.status == "succeeded", first
+    assert sum(sim.injected.values()) > 0, "faults were injected"
+    assert_mirrors(sim, engine)
+
+    sim.faults = Faults()
+    client = server.client()
+    open_one = next(i for i in everything(sim, "invoices") if i["status"] == "open")
+    client.v1.invoices.pay(open_one["id"], {"paid_out_of_band": True})
+    sim.faults = Faults(rate_limit=0.04, server_error=0.03, drop=0.03, retry_after=0, seed=4)
+    second = sync.sync("stripe")
+    assert second.status == "succeeded", second
+    assert counts(second, "invoice")[:2] == (0, 1)
+    assert stored(engine, "invoice")[open_one["id"]]["status"] == "paid"
+    assert_mirrors(sim, engine)
