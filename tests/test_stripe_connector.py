@@ -39,6 +39,7 @@ type = "stripe"
 api_key = "env:BH_TEST_STRIPE_KEY"
 api_base = "{url}"
 concurrency = 4
+page_size = 1
 requests_per_second = 1000
 max_attempts = 8
 """

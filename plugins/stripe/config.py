@@ -41,6 +41,8 @@ class StripeConfig(BaseModel):
     entities: list[Entity] = Field(default_factory=lambda: list(ALL_ENTITIES))
     concurrency: int = Field(8, ge=1, le=32)
     """Requests in flight at once while a full sync reads slices of the account's history."""
+    page_size: int = Field(500, ge=1, le=10_000)
+    """Objects stored per transaction (gathered from Stripe's pages of up to 100)."""
     requests_per_second: float | None = Field(None, gt=0)
     """Our own ceiling, so that rate limits are respected rather than discovered."""
     since: date | None = None

@@ -76,14 +76,20 @@ class StripeConnector(Connector):
                               self.config.since.day, tzinfo=UTC).timestamp())
                  if self.config.since else None)
         self._paid_by_intent = None
+        batch: list[Obj] = []
         for part in slices.read(self.api, resource, base, workers=self.config.concurrency,
                                 since=since, resume=resume):
-            if all(s.done for s in part.slices):
+            batch.extend(part.objects)
+            finished = all(s.done for s in part.slices)
+            if len(batch) < self.config.page_size and not finished:
+                continue  # a few of Stripe's pages make one page (one transaction) of ours
+            if finished:
                 after: dict[str, Any] = EventCursor(anchor, seen).as_json()
             else:
                 after = {"mode": "full", "anchor": anchor, "seen": seen,
                          "slices": slices.encode(part.slices)}
-            records, rejected = self._map(entity, part.objects, full=True)
+            records, rejected = self._map(entity, batch, full=True)
+            batch = []
             yield Page(records, rejected, cursor=json.dumps(after),
                        locations={r.external_id: f"{resource}/{r.external_id}" for r in records})
 
@@ -93,10 +99,11 @@ class StripeConnector(Connector):
         Stripe's own clock, not ours: a change made while the read runs is an
         event at or after that second, and the next sync reads it.
         """
-        newest, _ = self.api.list_page("events", {"limit": 1})
+        newest, _ = self.api.list_page("events", {"limit": 100})
         if not newest:
             return int(time.time()) - EVENT_MARGIN, []
-        return int(newest[0]["created"]), [str(newest[0]["id"])]
+        second = int(newest[0]["created"])
+        return second, sorted(str(e["id"]) for e in newest if int(e["created"]) == second)
 
     def _changes(self, entity: str, cursor: EventCursor) -> Iterator[Page]:
         resource, object_type, base = RESOURCES[entity]

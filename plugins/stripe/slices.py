@@ -8,9 +8,10 @@ slices of equal length, each paged on its own, ``concurrency`` requests at a
 time. Every slice costs at most one page more than the minimum.
 
 The state of every slice (its range, the last id read, whether it is done)
-is the cursor: the pages are handed out in the order they arrive, and a
-slice moves on only once its page has been handed out, so a read resumed from
-any saved cursor reads exactly what the interrupted one had not stored yet.
+is the cursor: the pages are handed out in the order they arrive, each with
+the state of every slice as far as the pages handed out so far go (a page
+still in flight does not count), so a read resumed from any saved cursor
+reads exactly what the interrupted one had not stored yet.
 """
 
 from __future__ import annotations
@@ -124,9 +125,10 @@ def read(api: StripeApi, resource: str, base: Mapping[str, Any], *, workers: int
                     if data:
                         s.after = data[-1]["id"]
                     s.done = not more or not data
-                    yield SlicePage(data, [Slice(**asdict(x)) for x in slices])
-                    if not s.done:
+                    state = [Slice(**asdict(x)) for x in slices]
+                    if not s.done:  # asked for before this page is stored: the pipe stays full
                         submit(index)
+                    yield SlicePage(data, state)
         finally:
             for future in running:
                 future.cancel()
