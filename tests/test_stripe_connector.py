@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import stripe
 from sqlalchemy.engine import Engine
 
 from hub.config import HubConfig
@@ -20,6 +21,8 @@ from hub.money import from_minor_units
 from hub.plugins import load_plugins
 from hub.store.schema import quarantine
 from hub.sync.engine import SyncEngine, build_connector
+from plugins.stripe.api import StripeApi
+from plugins.stripe.config import StripeConfig
 from plugins.stripe.simulator import (
     DEFAULT_API_KEY,
     CompanyPlan,
@@ -205,3 +208,19 @@ def test_with_one_request_in_ten_failing_the_store_still_mirrors_the_account(
     assert counts(second, "invoice")[:2] == (0, 1)
     assert stored(engine, "invoice")[open_one["id"]]["status"] == "paid"
     assert_mirrors(sim, engine)
+
+
+def test_both_ways_of_reading_an_answer_give_the_same_objects_and_errors(
+    simulator: tuple[Simulator, SimulatorServer], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, server = simulator
+    monkeypatch.setenv("BH_TEST_STRIPE_KEY", DEFAULT_API_KEY)
+    config = StripeConfig.model_validate({"api_key": "env:BH_TEST_STRIPE_KEY",
+                                          "api_base": server.url, "max_attempts": 1})
+    fast, plain = StripeApi(config), StripeApi(config, fast_json=False)
+    query = {"limit": 7, "expand": ["data.customer"]}
+    assert fast.list_page("invoices", query) == plain.list_page("invoices", query)
+    for api in (fast, plain):
+        with pytest.raises(stripe.InvalidRequestError) as exc:
+            api.retrieve("invoices", "in_missing")
+        assert exc.value.http_status == 404
