@@ -19,9 +19,9 @@ from hub.config import HubConfig
 from hub.models import CanonicalRecord
 from hub.money import from_minor_units
 from hub.plugins import load_plugins
-from hub.store.schema import quarantine
+from hub.store.schema import quarantine, runs
 from hub.sync.engine import SyncEngine, build_connector
-from plugins.stripe.api import StripeApi
+from plugins.stripe.api import StripeApi, StripeRefused, StripeUnavailable
 from plugins.stripe.config import StripeConfig
 from plugins.stripe.simulator import (
     DEFAULT_API_KEY,
@@ -224,3 +224,34 @@ def test_both_ways_of_reading_an_answer_give_the_same_objects_and_errors(
         with pytest.raises(stripe.InvalidRequestError) as exc:
             api.retrieve("invoices", "in_missing")
         assert exc.value.http_status == 404
+
+
+def test_an_unreachable_stripe_fails_the_run_with_what_to_do(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BH_TEST_STRIPE_KEY", DEFAULT_API_KEY)
+    body = BODY.format(url="http://127.0.0.1:9").replace("max_attempts = 8", "max_attempts = 2")
+    with hub(tmp_path, store_url, body) as (sync, engine, _):
+        with pytest.raises(StripeUnavailable) as exc:
+            sync.sync("stripe")
+        assert "after 2 tries" in str(exc.value) and exc.value.hint
+        with engine.connect() as conn:
+            status, error = conn.execute(sa.select(runs.c.status, runs.c.error)).one()
+        assert status == "failed" and "Stripe did not answer" in error
+
+
+def test_a_refused_key_is_named_but_never_shown(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = "sk_test_51WrongKeyThatMustNeverBeShown"
+    sim = Simulator(seed=1, api_keys={DEFAULT_API_KEY})
+    with SimulatorServer(sim) as server:
+        monkeypatch.setenv("BH_TEST_STRIPE_KEY", secret)
+        with hub(tmp_path, store_url, BODY.format(url=server.url)) as (sync, engine, _):
+            with pytest.raises(StripeRefused) as exc:
+                sync.sync("stripe")
+            with engine.connect() as conn:
+                (error,) = conn.execute(sa.select(runs.c.error)).one()
+    shown = f"{exc.value} {exc.value.hint} {error}"
+    assert "refused the API key" in shown and "environment variable" in shown
+    assert secret not in shown and secret[8:] not in shown

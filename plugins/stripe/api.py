@@ -37,6 +37,10 @@ class StripeUnavailable(HubError):
     """Stripe kept failing a request after every retry."""
 
 
+class StripeRefused(HubError):
+    """Stripe refused the key: not a key it knows, or one not allowed to read this."""
+
+
 def _header(exc: BaseException, name: str) -> str | None:
     headers = getattr(exc, "headers", None) or {}
     for key, value in headers.items():
@@ -73,11 +77,11 @@ class StripeApi:
     def __init__(self, config: StripeConfig, *, sleep: Callable[[float], None] | None = None,
                  fast_json: bool = True) -> None:
         base = {"api": config.api_base.rstrip("/")} if config.api_base else None
+        self._http = stripe.HTTPXClient(timeout=config.timeout_seconds, allow_sync_methods=True)
         self.client = stripe.StripeClient(
             config.api_key.get_secret_value(),
             base_addresses=base,  # type: ignore[arg-type]
-            http_client=stripe.HTTPXClient(timeout=config.timeout_seconds,
-                                           allow_sync_methods=True),
+            http_client=self._http,
             max_network_retries=0,
         )
         self.throttle = Throttle(config.rate(), burst=config.concurrency)
@@ -117,6 +121,18 @@ class StripeApi:
         )
         try:
             return retrying(attempt)
+        except stripe.AuthenticationError:
+            raise StripeRefused(
+                f"Stripe refused the API key while trying to {label}",
+                hint="set the environment variable that `api_key` names to a secret key "
+                     "(sk_...) or restricted key (rk_...) of this account",
+            ) from None
+        except stripe.PermissionError:
+            raise StripeRefused(
+                f"the API key may not {label}",
+                hint="give the restricted key read access to it, or leave the entity out "
+                     "of `entities`",
+            ) from None
         except stripe.StripeError as exc:
             if not retryable(exc):
                 raise
@@ -126,6 +142,10 @@ class StripeApi:
                 hint="the next sync resumes from the last page stored; if it keeps "
                      "happening, lower `concurrency` or `requests_per_second`",
             ) from None
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self._http.close()  # type: ignore[no-untyped-call]
 
     @property
     def total_requests(self) -> int:

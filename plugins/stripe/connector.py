@@ -55,6 +55,9 @@ class StripeConnector(Connector):
     def entities(self) -> Sequence[str]:
         return list(self.config.entities)
 
+    def close(self) -> None:
+        self.api.close()
+
     # ------------------------------------------------------------------ pulling
     def pull(self, entity: str, cursor: str | None) -> Iterator[Page]:
         state: dict[str, Any] | None = json.loads(cursor) if cursor else None
