@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from hub.cli import console, exits
 from hub.cli.app import run
 from hub.config import load_config
+from hub.plugins import load_plugins
 from hub.store import open_store
 from hub.store.schema import audit_log, quarantine, records, runs
+from hub.sync.engine import build_connector
 from tests.hubkit import write_config
 
 BOOKS = """
@@ -71,6 +73,18 @@ def test_init_writes_a_config_that_loads(tmp_path: Path, monkeypatch: pytest.Mon
     config = load_config(tmp_path / "billing-hub.toml")
     assert config.connectors["books"].type == "csv"
     assert config.store_url() == f"sqlite:///{(tmp_path / 'billing-hub.db').resolve()}"
+    # the commented Stripe section works once uncommented
+    text = (tmp_path / "billing-hub.toml").read_text()
+    start = text.index("# [connectors.stripe]")
+    block = text[start:text.index("\n\n", start)]
+    opened = "\n".join(line.removeprefix("# ") for line in block.splitlines())
+    (tmp_path / "with-stripe.toml").write_text(text.replace(block, opened))
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_init_example_key")
+    with_stripe = load_config(tmp_path / "with-stripe.toml")
+    connector = build_connector(with_stripe, load_plugins(), "stripe")  # validates the section
+    assert list(connector.entities()) == ["customer", "invoice", "payment", "refund",
+                                          "credit_note", "payout"]
+    connector.close()
     code, _, err = cli(capsys, "init")
     assert code == exits.USAGE and "already exists" in err and "--force" in err
     assert cli(capsys, "init", "--force")[0] == exits.OK
