@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -255,3 +256,46 @@ def test_a_refused_key_is_named_but_never_shown(
     shown = f"{exc.value} {exc.value.hint} {error}"
     assert "refused the API key" in shown and "environment variable" in shown
     assert secret not in shown and secret[8:] not in shown
+
+
+def test_an_invoice_paid_by_card_later_brings_its_payment_applied_to_it(
+    simulator: tuple[Simulator, SimulatorServer],
+    stripe_hub: tuple[SyncEngine, Engine, HubConfig],
+) -> None:
+    sim, server = simulator
+    sync, engine, _ = stripe_hub
+    sync.sync("stripe")
+    open_one = next(i for i in everything(sim, "invoices")
+                    if i["status"] == "open" and i["amount_paid"] == 0)
+    server.client().v1.invoices.pay(open_one["id"], {"payment_method": "pm_card_visa"})
+    sim.reset_request_counts()
+    later = sync.sync("stripe")
+    assert counts(later, "invoice")[:2] == (0, 1)
+    assert counts(later, "payment")[:2] == (1, 0)
+    # the invoice payment's event led to its charge, by payment intent
+    assert sim.request_counts.get("GET /v1/charges", 0) >= 1, sim.request_counts
+    (pay,) = [p for p in stored(engine, "payment").values()
+              if any(a["invoice_ref"] == open_one["id"] for a in p["applications"])]
+    cur = open_one["currency"]
+    assert Decimal(pay["amount"]) == from_minor_units(open_one["amount_remaining"], cur)
+    assert pay["unapplied"] == str(from_minor_units(0, cur))
+    assert_mirrors(sim, engine)
+
+
+def test_since_leaves_older_history_out_of_a_full_sync(
+    simulator: tuple[Simulator, SimulatorServer], tmp_path: Path, store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sim, server = simulator
+    monkeypatch.setenv("BH_TEST_STRIPE_KEY", DEFAULT_API_KEY)
+    invoices = everything(sim, "invoices")
+    created = sorted(i["created"] for i in invoices)
+    cut = created[len(created) // 2]
+    day = datetime.fromtimestamp(cut, UTC).date()
+    start = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+    body = BODY.format(url=server.url) + f"since = {day.isoformat()}\n"
+    with hub(tmp_path, store_url, body) as (sync, engine, _):
+        sync.sync("stripe", entities=["invoice"])
+        kept = set(stored(engine, "invoice"))
+    assert kept == {i["id"] for i in invoices if i["created"] >= start}
+    assert 0 < len(kept) < len(invoices)

@@ -46,7 +46,8 @@ class StripeConfig(BaseModel):
     requests_per_second: float | None = Field(None, gt=0)
     """Our own ceiling, so that rate limits are respected rather than discovered."""
     since: date | None = None
-    """The oldest creation date a full sync reads (default: the account's oldest object)."""
+    """A full sync reads objects created on or after this day (default: all of them);
+    older objects still come in when an event says they changed."""
     max_attempts: int = Field(6, ge=1, le=20)
     """Tries per request when Stripe answers 429, 5xx or the connection drops."""
     timeout_seconds: float = Field(30.0, gt=0)

@@ -113,9 +113,10 @@ class StripeConnector(Connector):
         found = read_events(self.api, entity, cursor)
         ids = unique_ids(found.objects, object_type)
         if entity == "payment":  # an invoice paid later changes its charge's applications
-            for intent in unique_ids(
-                    [o.get("payment") or {} for o in found.objects
-                     if o.get("object") == "invoice_payment"], "payment_intent"):
+            intents = dict.fromkeys(
+                intent for o in found.objects if o.get("object") == "invoice_payment"
+                if (intent := mapping.id_of((o.get("payment") or {}).get("payment_intent"))))
+            for intent in intents:
                 ids.extend(c["id"] for c in self.api.list_all("charges",
                                                               {"payment_intent": intent})
                            if c["id"] not in ids)

@@ -66,7 +66,7 @@ def plan(api: StripeApi, resource: str, base: Mapping[str, Any], first: list[Obj
     """Slices for what is older than the first page (whose last object is ``first[-1]``)."""
     newest_left = int(first[-1]["created"])
     oldest = since if since is not None else _oldest(api, resource, base, newest_left)
-    top = Slice(None, None, after=first[-1]["id"])
+    top = Slice(since, None, after=first[-1]["id"])
     count = max(1, workers * 4)
     if newest_left - oldest < count * 60:  # a short history: one more slice is enough
         return [top]
@@ -76,7 +76,7 @@ def plan(api: StripeApi, resource: str, base: Mapping[str, Any], first: list[Obj
     slices = [top]
     for lo, hi in zip(reversed(bounds[:-1]), reversed(bounds[1:]), strict=True):
         slices.append(Slice(lo, hi))
-    slices.append(Slice(None, bounds[0]))  # and everything older, whatever the probes said
+    slices.append(Slice(since, bounds[0]))  # and everything older, whatever the probes said
     return slices
 
 
@@ -95,9 +95,10 @@ def _oldest(api: StripeApi, resource: str, base: Mapping[str, Any], newer_than: 
 
 def read(api: StripeApi, resource: str, base: Mapping[str, Any], *, workers: int,
          since: int | None = None, resume: list[Slice] | None = None) -> Iterator[SlicePage]:
-    """Every object of ``GET /v1/<resource>`` (with ``base`` filters), page by page."""
+    """Every object of ``GET /v1/<resource>`` (with ``base`` filters) created at or
+    after ``since`` (``None``: all of them), page by page."""
     if resume is None:
-        first, more = api.list_page(resource, {**base, "limit": PAGE})
+        first, more = api.list_page(resource, Slice(since, None).params(base))
         if not more or not first:
             yield SlicePage(first, [])
             return
