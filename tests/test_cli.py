@@ -271,3 +271,16 @@ def test_config_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("BILLING_HUB_CONFIG", str(cfg))
     assert cli(capsys, "sync", "--no-progress")[0] == exits.OK
     assert (folder / "hub.db").exists()
+
+
+def test_a_bar_without_a_known_total_shows_no_percentage() -> None:
+    from rich.progress import Progress
+
+    from hub.cli.sync_cmd import PercentColumn
+
+    with Progress(disable=True) as bars:
+        unknown = bars.add_task("x", total=None)
+        known = bars.add_task("y", total=200, completed=50)
+        column = PercentColumn()
+        assert column.render(bars.tasks[unknown]).plain.strip() == ""
+        assert column.render(bars.tasks[known]).plain == " 25%"

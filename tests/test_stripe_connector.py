@@ -157,23 +157,34 @@ def _pull(config: HubConfig, entity: str, cursor: str | None
 
 
 def test_a_pull_resumed_from_any_saved_cursor_ends_with_the_same_records(
-    simulator: tuple[Simulator, SimulatorServer],
-    stripe_hub: tuple[SyncEngine, Engine, HubConfig],
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    sim, _ = simulator
-    _, _, config = stripe_hub
-    pages = _pull(config, "invoice", None)
-    everyone = [r.external_id for recs, _ in pages for r in recs]
-    assert sorted(everyone) == sorted(expected_ids(sim, "invoice"))  # each exactly once
-    assert len(pages) > 3
-    for k in (0, 1, len(pages) // 2, len(pages) - 2):
-        cursor = pages[k][1]
-        assert cursor is not None and json.loads(cursor)["mode"] == "full"
-        before = [r.external_id for recs, _ in pages[:k + 1] for r in recs]
-        after = [r.external_id for recs, _ in _pull(config, "invoice", cursor) for r in recs]
-        assert sorted(before + after) == sorted(everyone), k
-    final = json.loads(pages[-1][1] or "{}")
-    assert final["mode"] == "events"
+    sim = Simulator(seed=12)
+    seed_company(sim, CompanyPlan(customers=20, invoices=2400, days=200, seed=6,
+                                  payout_every_days=None))
+    monkeypatch.setenv("BH_TEST_STRIPE_KEY", DEFAULT_API_KEY)
+    with SimulatorServer(sim) as server, hub(tmp_path, store_url,
+                                             BODY.format(url=server.url)) as (_, _, config):
+        pages = _pull(config, "invoice", None)
+        everyone = [r.external_id for recs, _ in pages for r in recs]
+        assert sorted(everyone) == sorted(expected_ids(sim, "invoice"))  # each exactly once
+        first = json.loads(pages[0][1] or "{}")
+        assert len(first["slices"]) >= 4  # read in slices, several at a time
+        for k in (0, 1, len(pages) // 2, len(pages) - 2):
+            cursor = pages[k][1]
+            assert cursor is not None and json.loads(cursor)["mode"] == "full"
+            before = [r.external_id for recs, _ in pages[:k + 1] for r in recs]
+            after = [r.external_id for recs, _ in _pull(config, "invoice", cursor)
+                     for r in recs]
+            assert sorted(before + after) == sorted(everyone), k
+        final = json.loads(pages[-1][1] or "{}")
+        assert final["mode"] == "events"
+        # progress: objects read against the history's estimated size, exact at the end
+        connector = build_connector(config, load_plugins(), "stripe")
+        shown = [p.progress for p in connector.pull("invoice", None)]
+        assert all(p is not None and 0 < p[0] <= p[1] for p in shown)
+        assert shown[-1] == (len(everyone), len(everyone))
+        assert [p[0] for p in shown if p] == sorted(p[0] for p in shown if p)
 
 
 def test_a_cursor_older_than_stripe_keeps_events_means_a_full_read(

@@ -10,6 +10,8 @@ import typer
 from rich.progress import (
     BarColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
@@ -26,6 +28,15 @@ from hub.sync.engine import Progress as SyncProgress
 from hub.sync.engine import SyncEngine
 
 
+class PercentColumn(ProgressColumn):
+    """The share done, or nothing while the source has not said how much there is."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None:
+            return Text("    ")
+        return Text(f"{task.percentage:>3.0f}%")
+
+
 class ProgressDisplay:
     """One progress bar per connector and entity, fed by the engine after each page."""
 
@@ -33,7 +44,7 @@ class ProgressDisplay:
         self.bars = Progress(
             TextColumn("[bold]{task.fields[label]}"),
             BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
+            PercentColumn(),
             TextColumn("{task.fields[counts]}"),
             TimeElapsedColumn(),
             console=err,

@@ -80,9 +80,11 @@ class StripeConnector(Connector):
                  if self.config.since else None)
         self._paid_by_intent = None
         batch: list[Obj] = []
+        read = 0
         for part in slices.read(self.api, resource, base, workers=self.config.concurrency,
                                 since=since, resume=resume):
             batch.extend(part.objects)
+            read += len(part.objects)
             finished = all(s.done for s in part.slices)
             if len(batch) < self.config.page_size and not finished:
                 continue  # a few of Stripe's pages make one page (one transaction) of ours
@@ -93,8 +95,11 @@ class StripeConnector(Connector):
                          "slices": slices.encode(part.slices)}
             records, rejected = self._map(entity, batch, full=True)
             batch = []
+            total = (read if finished else
+                     max(read, part.estimate) if part.estimate is not None else None)
             yield Page(records, rejected, cursor=json.dumps(after),
-                       locations={r.external_id: f"{resource}/{r.external_id}" for r in records})
+                       locations={r.external_id: f"{resource}/{r.external_id}" for r in records},
+                       progress=(read, total) if total else None)
 
     def _newest_event(self) -> tuple[int, list[str]]:
         """Where the events after a full read begin: Stripe's newest event before it.

@@ -59,17 +59,20 @@ class SlicePage:
 
     objects: list[Obj]
     slices: list[Slice]
+    estimate: int | None = None
+    """About how many objects the whole read returns (from the first page's density)."""
 
 
 def plan(api: StripeApi, resource: str, base: Mapping[str, Any], first: list[Obj],
-         workers: int, since: int | None) -> list[Slice]:
-    """Slices for what is older than the first page (whose last object is ``first[-1]``)."""
+         workers: int, since: int | None) -> tuple[list[Slice], int]:
+    """Slices for what is older than the first page (whose last object is ``first[-1]``),
+    and about when the oldest object was created."""
     newest_left = int(first[-1]["created"])
     oldest = since if since is not None else _oldest(api, resource, base, newest_left)
     top = Slice(since, None, after=first[-1]["id"])
-    count = max(1, workers * 4)
-    if newest_left - oldest < count * 60:  # a short history: one more slice is enough
-        return [top]
+    count = _slice_count(first, oldest, workers)
+    if count < 2 or newest_left - oldest < count * 60:  # little left: one slice will do
+        return [top], oldest
     step = (newest_left - oldest) // count
     bounds = [oldest + i * step for i in range(1, count)]
     top.gte = bounds[-1]  # the newest slice continues where the first page stopped
@@ -77,7 +80,25 @@ def plan(api: StripeApi, resource: str, base: Mapping[str, Any], first: list[Obj
     for lo, hi in zip(reversed(bounds[:-1]), reversed(bounds[1:]), strict=True):
         slices.append(Slice(lo, hi))
     slices.append(Slice(since, bounds[0]))  # and everything older, whatever the probes said
-    return slices
+    return slices, oldest
+
+
+def estimate_left(first: list[Obj], oldest: int) -> int:
+    """About how many objects are older than the first page.
+
+    The first page says how densely objects were created lately; the rest of
+    the history is assumed as dense.
+    """
+    newest, newest_left = int(first[0]["created"]), int(first[-1]["created"])
+    per_second = len(first) / max(1, newest - newest_left)
+    return int(per_second * max(0, newest_left - oldest))
+
+
+def _slice_count(first: list[Obj], oldest: int, workers: int) -> int:
+    """As many slices as keep ``workers`` busy, but about four pages each at least
+    (each slice may cost one page more than the minimum)."""
+    pages_left = estimate_left(first, oldest) / PAGE
+    return max(1, min(workers * 4, int(pages_left // 4)))
 
 
 def _oldest(api: StripeApi, resource: str, base: Mapping[str, Any], newer_than: int) -> int:
@@ -102,10 +123,11 @@ def read(api: StripeApi, resource: str, base: Mapping[str, Any], *, workers: int
         if not more or not first:
             yield SlicePage(first, [])
             return
-        slices = plan(api, resource, base, first, workers, since)
-        yield SlicePage(first, [Slice(**asdict(s)) for s in slices])
+        slices, oldest = plan(api, resource, base, first, workers, since)
+        estimate = len(first) + estimate_left(first, oldest)
+        yield SlicePage(first, [Slice(**asdict(s)) for s in slices], estimate)
     else:
-        slices = resume
+        slices, estimate = resume, None
     with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stripe") as pool:
         running: dict[cf.Future[tuple[list[Obj], bool]], int] = {}
 
@@ -129,7 +151,7 @@ def read(api: StripeApi, resource: str, base: Mapping[str, Any], *, workers: int
                     state = [Slice(**asdict(x)) for x in slices]
                     if not s.done:  # asked for before this page is stored: the pipe stays full
                         submit(index)
-                    yield SlicePage(data, state)
+                    yield SlicePage(data, state, estimate)
         finally:
             for future in running:
                 future.cancel()
