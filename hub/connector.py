@@ -3,19 +3,36 @@
 A plugin answers the ``hub_connectors`` hook with :class:`ConnectorSpec`
 objects: a name, a config model, the entities it supports and a factory.
 The hub validates the config section of each connector instance with the
-spec's model and calls the factory to get a :class:`Connector`, which pulls
-pages of canonical records (and, for connectors that can, pushes changes).
+spec's model and calls the factory to get a :class:`Connector`, which does
+up to three jobs per entity, each declared in the spec's
+:class:`EntitySupport`:
+
+- **pull** (every connector): pages of canonical records, each with the
+  cursor that resumes right after it (:meth:`Connector.pull`);
+- **push** (optional): apply canonical changes to the system, each carrying
+  a deterministic idempotency key, and say what happened to each
+  (:meth:`Connector.push`, :class:`PushChange`, :class:`PushResult`);
+- **webhook** (optional): verify a signed delivery and turn it into hints of
+  what changed (:meth:`Connector.verify_webhook`, :class:`WebhookDelivery`,
+  :class:`ChangeHint`).
+
+A connector that declares a capability must implement it, and one that
+implements it must declare it: the contract test kit (:mod:`hub.testing`)
+checks both.
 """
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from hub.errors import RecordRejected
 from hub.models import CanonicalRecord
@@ -94,8 +111,159 @@ class Page:
     """(work done, work in all) so far, in any unit (bytes of a file), for progress bars."""
 
 
+class PushOperation(StrEnum):
+    """What a pushed change does to the connector's system."""
+
+    CREATE = "create"
+    UPDATE = "update"
+
+
+@dataclass(frozen=True, slots=True)
+class PushChange:
+    """One change bound for a connector's system: one row of the outbox.
+
+    ``record`` is the canonical content to apply, as the hub has it (its
+    ``source`` and ``external_id`` are where it came from, usually another
+    system). ``target_id`` is the record's id in the connector's own system
+    for an update, ``None`` for a create. ``idempotency_key`` comes from
+    :func:`idempotency_key`: the same change always carries the same key, and
+    the connector hands it to its system (Stripe's ``Idempotency-Key`` header,
+    QuickBooks' ``requestid``), so a change sent again after a crash or a
+    timeout never makes a second record.
+    """
+
+    operation: PushOperation
+    record: CanonicalRecord
+    idempotency_key: str
+    target_id: str | None = None
+
+    @property
+    def entity(self) -> str:
+        """The canonical entity of the change (``invoice``, ``payment`` ...)."""
+        return self.record.entity
+
+
+class PushStatus(StrEnum):
+    """What the system did with one pushed change."""
+
+    CREATED = "created"
+    """A new record was made; ``PushResult.external_id`` is its id there."""
+    UPDATED = "updated"
+    """An existing record was changed."""
+    UNCHANGED = "unchanged"
+    """Nothing to do: the record already said so, or the key was seen before and
+    the system answered with the first result (a replay)."""
+    REJECTED = "rejected"
+    """The system refused the change (a validation error, a closed period);
+    ``PushResult.reason`` says why. Sending it again would not help."""
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """The outcome of one :class:`PushChange`, matched to it by ``idempotency_key``."""
+
+    idempotency_key: str
+    status: PushStatus
+    external_id: str | None = None
+    """The record's id in the connector's system (for every status but REJECTED)."""
+    reason: str = ""
+    """Why a change was rejected, in words a coordinator can act on."""
+
+
+def idempotency_key(target: str, operation: str, record: CanonicalRecord) -> str:
+    """The deterministic idempotency key of pushing ``record`` to connector ``target``.
+
+    It digests the target, the operation, the record's identity (source,
+    entity, external id) and its canonical content, the raw payload aside: the
+    same change gives the same key however often it is sent, and a later edit
+    of the record gives a new one. The key is ``bh-`` and 40 hex digits (43
+    characters), within QuickBooks' 50 for ``requestid`` and Stripe's 255 for
+    ``Idempotency-Key``; the outbox keeps it unique.
+    """
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (target, operation, record.entity, record.source, record.external_id):
+        digest.update(part.encode())
+        digest.update(b"\x1f")
+    digest.update(record.model_dump_json(exclude={"raw"}).encode())
+    return "bh-" + digest.hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """One request a system sent to the hub's webhook endpoint, exactly as received.
+
+    ``body`` is the raw bytes: signatures are computed over them, so they are
+    verified before anything parses them. ``received_at`` is when the hub
+    received it, against which a signed timestamp's age is measured.
+    """
+
+    headers: Mapping[str, str]
+    body: bytes
+    received_at: datetime = field(default_factory=_now)
+
+    def header(self, name: str) -> str | None:
+        """The value of header ``name``, whatever the case of its name, or ``None``."""
+        wanted = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == wanted:
+                return value
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeHint:
+    """What a verified webhook delivery says changed.
+
+    A hint, not a record: the hub pulls the record (or, with no
+    ``external_id``, the entity) again through :meth:`Connector.pull`, so what
+    is stored always comes from the system's API.
+    """
+
+    entity: str
+    external_id: str | None = None
+    deleted: bool = False
+
+
+class ReplayGuard(Protocol):
+    """Remembers the webhook deliveries already accepted.
+
+    The hub's webhook endpoint keeps them in the store; tests use
+    :class:`hub.webhooks.MemoryReplayGuard`.
+    """
+
+    def first_time(self, delivery_id: str) -> bool:
+        """Record ``delivery_id``: ``True`` the first time, ``False`` on every later call."""
+        ...
+
+
+def explain_invalid(exc: ValidationError) -> str:
+    """A pydantic validation error as one line a coordinator can read.
+
+    ``total: total is missing, and there are no lines to derive it from;
+    currency: 'XYZ' is not an ISO 4217 currency``: each problem with the field
+    it concerns, without pydantic's type names and links. Use it for
+    :class:`RecordRejected` reasons.
+    """
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()))
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
 class Connector(ABC):
-    """The working object behind one configured connector instance."""
+    """The working object behind one configured connector instance.
+
+    Subclasses implement :meth:`entities` and :meth:`pull`; those that can
+    write to their system override :meth:`push`, and those whose system sends
+    signed webhooks override :meth:`verify_webhook`. The base versions of both
+    raise ``NotImplementedError``; :meth:`implements` tells which a class has.
+    """
 
     def __init__(self, context: ConnectorContext) -> None:
         self.context = context
@@ -129,6 +297,43 @@ class Connector(ABC):
             location=location,
             entity=entity,
         )
+
+    def push(self, changes: Sequence[PushChange]) -> list[PushResult]:
+        """Apply ``changes`` to the system, in order; one result per change, in that order.
+
+        Send each change's ``idempotency_key`` with it, so that a change sent
+        again (the outbox retries anything it has no answer for) is applied
+        once. A change the system refuses is a ``REJECTED`` result with the
+        reason, not an exception. Raise :class:`hub.errors.TransientError` when
+        the system could not be reached or asked to slow down (the outbox sends
+        the remaining changes again later, with the same keys) and
+        :class:`hub.errors.FatalError` when no retry can help (revoked
+        credentials). Declare ``push=True`` in the entity's
+        :class:`EntitySupport` when overriding this.
+        """
+        raise NotImplementedError(f"connector {self.name!r} does not push changes")
+
+    def verify_webhook(self, delivery: WebhookDelivery, replays: ReplayGuard) -> list[ChangeHint]:
+        """Check that ``delivery`` is genuine and new, and say what it reports changed.
+
+        In this order: verify the signature over the raw body with the
+        connector's secret (a constant-time comparison); where the format
+        signs a timestamp, refuse one further than the connector's tolerance
+        from ``delivery.received_at``; then call ``replays.first_time`` with
+        the delivery's own id (or a digest of the body when the format has
+        none) and refuse a delivery already seen. Each refusal is a
+        :class:`hub.errors.WebhookSignatureError` saying which check failed,
+        never showing the secret. Declare ``webhook=True`` in the entity's
+        :class:`EntitySupport` when overriding this.
+        """
+        raise NotImplementedError(f"connector {self.name!r} does not receive webhooks")
+
+    @classmethod
+    def implements(cls) -> frozenset[str]:
+        """The optional capabilities this class implements: ``push``, ``webhook``."""
+        methods = (("push", "push"), ("webhook", "verify_webhook"))
+        return frozenset(cap for cap, name in methods
+                         if getattr(cls, name) is not getattr(Connector, name))
 
     def close(self) -> None:  # noqa: B027 - optional hook with a do-nothing default
         """Release connections and files."""
