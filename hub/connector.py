@@ -14,7 +14,7 @@ up to three jobs per entity, each declared in the spec's
   (:meth:`Connector.push`, :class:`PushChange`, :class:`PushResult`);
 - **webhook** (optional): verify a signed delivery and turn it into hints of
   what changed (:meth:`Connector.verify_webhook`, :class:`WebhookDelivery`,
-  :class:`ChangeHint`).
+  :class:`WebhookReceipt`, :class:`ChangeHint`).
 
 A connector that declares a capability must implement it, and one that
 implements it must declare it: the contract test kit (:mod:`hub.testing`)
@@ -228,6 +228,22 @@ class ChangeHint:
     deleted: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookReceipt:
+    """What :meth:`Connector.verify_webhook` found in a genuine delivery.
+
+    ``delivery_id`` is the delivery's own id (Stripe's event id) or, for a
+    format without one, a digest of the body. A ``duplicate`` was received
+    before: systems deliver again when they are unsure we got it, and a
+    replay looks the same. The hub answers it as received (so the system stops
+    retrying) and acts on nothing: a duplicate carries no hints.
+    """
+
+    delivery_id: str
+    hints: tuple[ChangeHint, ...] = ()
+    duplicate: bool = False
+
+
 class ReplayGuard(Protocol):
     """Remembers the webhook deliveries already accepted.
 
@@ -313,18 +329,20 @@ class Connector(ABC):
         """
         raise NotImplementedError(f"connector {self.name!r} does not push changes")
 
-    def verify_webhook(self, delivery: WebhookDelivery, replays: ReplayGuard) -> list[ChangeHint]:
-        """Check that ``delivery`` is genuine and new, and say what it reports changed.
+    def verify_webhook(self, delivery: WebhookDelivery, replays: ReplayGuard) -> WebhookReceipt:
+        """Check that ``delivery`` is genuine, and say what it reports changed.
 
         In this order: verify the signature over the raw body with the
         connector's secret (a constant-time comparison); where the format
         signs a timestamp, refuse one further than the connector's tolerance
-        from ``delivery.received_at``; then call ``replays.first_time`` with
-        the delivery's own id (or a digest of the body when the format has
-        none) and refuse a delivery already seen. Each refusal is a
+        from ``delivery.received_at``; only then read the body, and ask
+        ``replays.first_time`` about the delivery's id (or, where the format
+        has none, :func:`hub.webhooks.body_digest`). A delivery seen before
+        is a ``duplicate`` receipt with no hints. Each refusal is a
         :class:`hub.errors.WebhookSignatureError` saying which check failed,
-        never showing the secret. Declare ``webhook=True`` in the entity's
-        :class:`EntitySupport` when overriding this.
+        never showing the secret; a refused delivery is not remembered, so a
+        forged copy cannot shut out the genuine one. Declare ``webhook=True``
+        in the entity's :class:`EntitySupport` when overriding this.
         """
         raise NotImplementedError(f"connector {self.name!r} does not receive webhooks")
 

@@ -37,6 +37,7 @@ from hub.connector import (
     PushResult,
     PushStatus,
     WebhookDelivery,
+    WebhookReceipt,
     idempotency_key,
 )
 from hub.errors import RecordRejected, WebhookSignatureError
@@ -608,32 +609,51 @@ class ContractKit:
                 "harness.webhook_delivery must return a hub.connector.WebhookDelivery")
         return delivery
 
+    def _verify(self, connector: Connector, delivery: WebhookDelivery,
+                guard: MemoryReplayGuard, what: str) -> WebhookReceipt:
+        try:
+            receipt = connector.verify_webhook(delivery, guard)
+        except WebhookSignatureError:
+            raise
+        except Exception as exc:
+            raise ContractViolation(
+                f"{what}: verify_webhook raised {type(exc).__name__}, not "
+                "WebhookSignatureError (verify the signature before reading the body)") from exc
+        if not isinstance(receipt, WebhookReceipt):
+            raise ContractViolation(
+                f"verify_webhook returned {type(receipt).__name__}, not WebhookReceipt")
+        return receipt
+
     def _refused(self, connector: Connector, delivery: WebhookDelivery,
                  guard: MemoryReplayGuard, what: str) -> None:
         try:
-            connector.verify_webhook(delivery, guard)
+            receipt = self._verify(connector, delivery, guard, what)
         except WebhookSignatureError as exc:
             if not str(exc).strip():
                 raise ContractViolation(
                     f"{what} was refused with an empty message; say which check failed"
                 ) from None
             return
-        except Exception as exc:
+        if receipt.duplicate:
             raise ContractViolation(
-                f"{what} raised {type(exc).__name__}, not WebhookSignatureError: verify the "
-                "signature before reading the body") from exc
-        raise ContractViolation(f"{what} was accepted")
+                f"{what} was answered as a duplicate: its id was looked up before its signature "
+                "was checked (a refused delivery must not be remembered as seen)")
+        raise ContractViolation(f"{what} was accepted (receipt {receipt!r})")
 
     def _accepted(self, connector: Connector, delivery: WebhookDelivery,
-                  guard: MemoryReplayGuard, entity: str, what: str) -> list[ChangeHint]:
+                  guard: MemoryReplayGuard, entity: str, what: str) -> WebhookReceipt:
         try:
-            hints = connector.verify_webhook(delivery, guard)
+            receipt = self._verify(connector, delivery, guard, what)
         except WebhookSignatureError as exc:
             raise ContractViolation(f"{what} was refused: {exc}") from None
-        if not any(isinstance(h, ChangeHint) and h.entity == entity for h in hints):
+        if receipt.duplicate:
+            raise ContractViolation(f"{what} was taken for a duplicate: {receipt!r}")
+        if not receipt.delivery_id:
+            raise ContractViolation(f"{what} gave a receipt without a delivery_id")
+        if not any(isinstance(h, ChangeHint) and h.entity == entity for h in receipt.hints):
             raise ContractViolation(
-                f"{what} was accepted but gave no ChangeHint for {entity}: {hints!r}")
-        return hints
+                f"{what} was accepted but gave no ChangeHint for {entity}: {receipt!r}")
+        return receipt
 
     def check_webhook_signature(self, entity: str) -> None:
         """A delivery altered after signing, or unsigned, is refused; the genuine one is not."""
@@ -653,13 +673,25 @@ class ContractKit:
                        "(a refused delivery must not be remembered as seen)")
 
     def check_webhook_replay(self, entity: str) -> None:
-        """A delivery accepted once is refused the second time, also by a new connector object."""
+        """A delivery received again is refused or taken as a duplicate, never acted on twice."""
         self.require(entity, "webhook")
         guard = MemoryReplayGuard()
         delivery = self._delivery(entity, datetime.now(UTC))
-        self._accepted(self.connector(), delivery, guard, entity, "a correctly signed delivery")
-        self._refused(self.connector(), delivery, guard,
-                      "the same delivery received a second time (a replay)")
+        first = self._accepted(self.connector(), delivery, guard, entity,
+                               "a correctly signed delivery")
+        what = "the same delivery received a second time (a replay)"
+        try:  # a new connector object: the guard, not the object, remembers
+            again = self._verify(self.connector(), delivery, guard, what)
+        except WebhookSignatureError:
+            return
+        if not again.duplicate or again.hints:
+            raise ContractViolation(
+                f"{what} was acted on again ({again!r}): ask replays.first_time(id) and answer "
+                "a delivery seen before with WebhookReceipt(id, duplicate=True)")
+        if again.delivery_id != first.delivery_id:
+            raise ContractViolation(
+                f"{what} got delivery_id {again.delivery_id!r}, the first time "
+                f"{first.delivery_id!r}")
 
     def check_webhook_stale(self, entity: str) -> None:
         """A delivery signed long ago is refused, even by a guard that never saw it."""
