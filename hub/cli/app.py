@@ -25,6 +25,7 @@ from hub.cli.plugins_cmd import plugins
 from hub.cli.quarantine_cmd import app as quarantine_app
 from hub.cli.reconcile_cmd import findings_app, link, reconcile, unlink
 from hub.cli.report_cmd import apply_payment, metrics, report
+from hub.cli.scaffold_cmd import app as plugin_app
 from hub.cli.session import CONFIG_ENV, CliState, default_config_path
 from hub.cli.status_cmd import status
 from hub.cli.sync_cmd import sync
@@ -58,6 +59,7 @@ app.command()(init)
 app.command()(sync)
 app.command()(status)
 app.command()(plugins)
+app.add_typer(plugin_app, name="plugin")
 app.command()(export)
 app.command()(demo)
 app.add_typer(quarantine_app, name="quarantine")
