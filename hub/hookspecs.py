@@ -24,6 +24,30 @@ A plugin is a module (or object) with functions decorated by
 
 An implementation may take fewer arguments than the spec names, so hooks can
 gain arguments without breaking existing plugins.
+
+Compatibility policy
+--------------------
+The hooks below, and the objects they exchange (:mod:`hub.connector`:
+``ConnectorSpec``, ``EntitySupport``, ``Connector``, ``Page``, ``PushChange``,
+``PushResult``, ``WebhookDelivery``, ``ChangeHint``), are billing-hub's public
+plugin API. Within a major version (all of 0.x counts as one), a plugin
+written against an earlier release keeps working:
+
+- hooks are only added, never removed or renamed;
+- an existing hook only gains arguments, never loses or renames one, and its
+  implementations keep receiving only the arguments they name, so a new
+  argument is invisible to a plugin that does not ask for it;
+- a hook never changes between broadcast and ``firstresult``, and what its
+  answer means never changes: a new meaning gets a new hook;
+- registration objects and ``Connector`` only gain fields and methods with a
+  default (an optional capability's base method raises
+  ``NotImplementedError``, and plugins declare it before the hub calls it).
+
+Anything to be removed is first deprecated for at least one minor release,
+with a warning naming the replacement, and removed only at the next major
+version. ``tests/test_hookspec_signatures.py`` pins every hook's name,
+arguments and options: a change to a spec fails it, and changing the pinned
+list is a decision to record in the release notes.
 """
 
 from __future__ import annotations
@@ -54,7 +78,13 @@ class HubSpec:
 
         Return or yield :class:`hub.connector.ConnectorSpec` objects. Each
         name must be unique across installed plugins; a config selects one
-        with ``type = "<name>"``. Example::
+        with ``type = "<name>"``. Each :class:`~hub.connector.EntitySupport`
+        declares what the connector does with that entity (``pull``,
+        ``push``, ``incremental``, ``webhook``); the hub relies on it, and the
+        contract test kit (:mod:`hub.testing`) checks that the connector does
+        exactly that. Called once when the plugins load; a plugin that raises
+        here, or yields anything but specs, is listed as broken and offers
+        nothing. Example::
 
             @hookimpl
             def hub_connectors():
