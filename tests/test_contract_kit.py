@@ -211,9 +211,8 @@ def _kit(tmp_path: Path, *faults: str, support: EntitySupport | None = None,
                                   factory=connector)]
 
     harness = type("Harness", (MemoryHarness,), {"faults": faults})
-    kit = ContractKit(harness, tmp_path)
-    kit._registry = load_plugins([("memory", Plugin())], entry_points_group="billing_hub.none")
-    return kit
+    registry = load_plugins([("memory", Plugin())], entry_points_group="billing_hub.none")
+    return ContractKit(harness, tmp_path, registry=registry)
 
 
 @pytest.fixture

@@ -108,11 +108,14 @@ class ContractKit:
     Every connector it builds and the harness are closed by :meth:`close`.
     """
 
-    def __init__(self, harness_class: type[ConnectorHarness], workdir: Path) -> None:
+    def __init__(self, harness_class: type[ConnectorHarness], workdir: Path, *,
+                 registry: PluginRegistry | None = None) -> None:
+        """``registry``: the plugins to look the connector up in (default: the installed ones,
+        loaded through the entry points, which is what the registration check is about)."""
         self.harness_class = harness_class
         self.workdir = workdir
         self._harness: ConnectorHarness | None = None
-        self._registry: PluginRegistry | None = None
+        self._registry = registry
         self._connectors: list[Connector] = []
         self._seeded: dict[str, list[str]] = {}
 
