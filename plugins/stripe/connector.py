@@ -17,10 +17,17 @@ from typing import Any
 
 import stripe
 
-from hub.connector import Connector, ConnectorContext, Page
-from hub.errors import RecordRejected
+from hub.connector import (
+    Connector,
+    ConnectorContext,
+    Page,
+    ReplayGuard,
+    WebhookDelivery,
+    WebhookReceipt,
+)
+from hub.errors import RecordRejected, WebhookSignatureError
 from hub.models import CanonicalRecord
-from plugins.stripe import mapping, slices
+from plugins.stripe import mapping, slices, webhooks
 from plugins.stripe.api import Obj, StripeApi
 from plugins.stripe.config import StripeConfig
 from plugins.stripe.events import EventCursor, unique_ids
@@ -57,6 +64,17 @@ class StripeConnector(Connector):
 
     def close(self) -> None:
         self.api.close()
+
+    def verify_webhook(self, delivery: WebhookDelivery, replays: ReplayGuard) -> WebhookReceipt:
+        """A Stripe delivery checked against ``webhook_secret`` (see :mod:`.webhooks`)."""
+        if self.config.webhook_secret is None:
+            raise WebhookSignatureError(
+                "no webhook_secret is configured, so no delivery can be verified",
+                connector=self.name,
+                hint="set webhook_secret = \"env:NAME\" to the endpoint's signing secret")
+        return webhooks.verify(delivery, replays,
+                               secret=self.config.webhook_secret.get_secret_value(),
+                               tolerance=self.config.webhook_tolerance_seconds)
 
     # ------------------------------------------------------------------ pulling
     def pull(self, entity: str, cursor: str | None) -> Iterator[Page]:

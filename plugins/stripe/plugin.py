@@ -18,7 +18,7 @@ def hub_connectors() -> Iterator[ConnectorSpec]:
         name="stripe",
         description="Stripe: customers, invoices, charges, refunds, credit notes, payouts",
         config_model=StripeConfig,
-        entities=tuple(EntitySupport(entity, pull=True, incremental=True)
+        entities=tuple(EntitySupport(entity, pull=True, incremental=True, webhook=True)
                        for entity in ALL_ENTITIES),
         factory=StripeConnector,
     )
