@@ -43,6 +43,9 @@ class StripeConfig(BaseModel):
     """Requests in flight at once while a full sync reads slices of the account's history."""
     page_size: int = Field(500, ge=1, le=10_000)
     """Objects stored per transaction (gathered from Stripe's pages of up to 100)."""
+    list_limit: int = Field(100, ge=1, le=100)
+    """Objects a list request asks Stripe for (``limit``; 100 is Stripe's most and the
+    fewest requests). Smaller only to exercise paging in tests."""
     requests_per_second: float | None = Field(None, gt=0)
     """Our own ceiling, so that rate limits are respected rather than discovered."""
     since: date | None = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,7 +100,7 @@ class StripeConnector(Connector):
         batch: list[Obj] = []
         read = 0
         for part in slices.read(self.api, resource, base, workers=self.config.concurrency,
-                                since=since, resume=resume):
+                                since=since, resume=resume, limit=self.config.list_limit):
             batch.extend(part.objects)
             read += len(part.objects)
             finished = all(s.done for s in part.slices)
@@ -163,6 +163,26 @@ class StripeConnector(Connector):
                 return None  # deleted since the event: nothing to read
             raise
         return None if obj.get("deleted") else obj
+
+    def parse_raw(self, entity: str, raw: Mapping[str, Any], location: str = "") -> CanonicalRecord:
+        """Map a stored Stripe object again (``billing-hub quarantine retry``).
+
+        What the object alone does not say is read from Stripe as an
+        incremental sync would: a charge's invoice payments, a payout's
+        balance transactions, an invoice's lines beyond the first page.
+        """
+        if entity not in RESOURCES:
+            raise RecordRejected(f"the Stripe connector does not pull {entity!r}",
+                                 raw=dict(raw), location=location, entity=entity)
+        result = self._map_one(entity, dict(raw), self.name, full=False)
+        if result is None:
+            raise RecordRejected(
+                "this charge is not money received (not captured, failed or pending capture)",
+                raw=dict(raw), location=location, entity=entity,
+                external_id=mapping.id_of(raw.get("id")))
+        if isinstance(result, RecordRejected):
+            raise result
+        return result
 
     # ------------------------------------------------------------------ mapping
     def _map(self, entity: str, objects: Sequence[Obj], *, full: bool

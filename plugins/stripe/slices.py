@@ -39,8 +39,8 @@ class Slice:
     after: str | None = None
     done: bool = False
 
-    def params(self, base: Mapping[str, Any]) -> dict[str, Any]:
-        query = {**base, "limit": PAGE}
+    def params(self, base: Mapping[str, Any], limit: int = PAGE) -> dict[str, Any]:
+        query = {**base, "limit": limit}
         created = {}
         if self.gte is not None:
             created["gte"] = self.gte
@@ -64,13 +64,13 @@ class SlicePage:
 
 
 def plan(api: StripeApi, resource: str, base: Mapping[str, Any], first: list[Obj],
-         workers: int, since: int | None) -> tuple[list[Slice], int]:
+         workers: int, since: int | None, limit: int = PAGE) -> tuple[list[Slice], int]:
     """Slices for what is older than the first page (whose last object is ``first[-1]``),
     and about when the oldest object was created."""
     newest_left = int(first[-1]["created"])
     oldest = since if since is not None else _oldest(api, resource, base, newest_left)
     top = Slice(since, None, after=first[-1]["id"])
-    count = _slice_count(first, oldest, workers)
+    count = _slice_count(first, oldest, workers, limit)
     if count < 2 or newest_left - oldest < count * 60:  # little left: one slice will do
         return [top], oldest
     step = (newest_left - oldest) // count
@@ -94,10 +94,10 @@ def estimate_left(first: list[Obj], oldest: int) -> int:
     return int(per_second * max(0, newest_left - oldest))
 
 
-def _slice_count(first: list[Obj], oldest: int, workers: int) -> int:
+def _slice_count(first: list[Obj], oldest: int, workers: int, limit: int) -> int:
     """As many slices as keep ``workers`` busy, but about four pages each at least
     (each slice may cost one page more than the minimum)."""
-    pages_left = estimate_left(first, oldest) / PAGE
+    pages_left = estimate_left(first, oldest) / limit
     return max(1, min(workers * 4, int(pages_left // 4)))
 
 
@@ -115,15 +115,16 @@ def _oldest(api: StripeApi, resource: str, base: Mapping[str, Any], newer_than: 
 
 
 def read(api: StripeApi, resource: str, base: Mapping[str, Any], *, workers: int,
-         since: int | None = None, resume: list[Slice] | None = None) -> Iterator[SlicePage]:
+         since: int | None = None, resume: list[Slice] | None = None,
+         limit: int = PAGE) -> Iterator[SlicePage]:
     """Every object of ``GET /v1/<resource>`` (with ``base`` filters) created at or
-    after ``since`` (``None``: all of them), page by page."""
+    after ``since`` (``None``: all of them), page by page of ``limit`` objects."""
     if resume is None:
-        first, more = api.list_page(resource, Slice(since, None).params(base))
+        first, more = api.list_page(resource, Slice(since, None).params(base, limit))
         if not more or not first:
             yield SlicePage(first, [])
             return
-        slices, oldest = plan(api, resource, base, first, workers, since)
+        slices, oldest = plan(api, resource, base, first, workers, since, limit)
         estimate = len(first) + estimate_left(first, oldest)
         yield SlicePage(first, [Slice(**asdict(s)) for s in slices], estimate)
     else:
@@ -132,7 +133,7 @@ def read(api: StripeApi, resource: str, base: Mapping[str, Any], *, workers: int
         running: dict[cf.Future[tuple[list[Obj], bool]], int] = {}
 
         def submit(index: int) -> None:
-            query = slices[index].params(base)
+            query = slices[index].params(base, limit)
             running[pool.submit(api.list_page, resource, query)] = index
 
         for i, s in enumerate(slices):

@@ -1,4 +1,4 @@
-"""Credit notes: ``/v1/credit_notes`` create, retrieve, list, and their lines.
+"""Credit notes: ``/v1/credit_notes`` create, retrieve, update, list, and their lines.
 
 On an open invoice a credit note is *pre-payment*: it lowers what is due (and
 an invoice credited down to nothing is paid). On a paid invoice it is
@@ -172,6 +172,21 @@ def get(ctx: Ctx, note_id: str) -> r.CreditNote:
 def retrieve(ctx: Ctx, p: Params, note_id: str) -> JSON:
     p.done()
     return shapes.credit_note(get(ctx, note_id))
+
+
+def update(ctx: Ctx, p: Params, note_id: str) -> JSON:
+    """``POST /v1/credit_notes/{id}``: a credit note's memo and metadata can change."""
+    with ctx.store.lock:
+        current = get(ctx, note_id)
+        changes: dict[str, Any] = {"metadata": p.metadata(current.metadata)}
+        if p.raw("memo") is not None:
+            changes["memo"] = p.text("memo") or None
+        p.done()
+        note = dataclasses.replace(current, **changes)
+        if note != current:
+            ctx.store.credit_notes.put(note)
+            ctx.emit("credit_note.updated", note, current)
+    return shapes.credit_note(note)
 
 
 def list_(ctx: Ctx, p: Params) -> JSON:

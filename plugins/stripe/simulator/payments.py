@@ -293,6 +293,27 @@ def retrieve_refund(ctx: Ctx, p: Params, refund_id: str) -> JSON:
     return shapes.refund(refund)
 
 
+def update_refund(ctx: Ctx, p: Params, refund_id: str) -> JSON:
+    """``POST /v1/refunds/{id}``: only the metadata of a refund can change."""
+    with ctx.store.lock:
+        current = ctx.store.refunds.get(refund_id)
+        if current is None:
+            raise no_such("refund", refund_id)
+        metadata = p.metadata(current.metadata)
+        p.done()
+        refund = dataclasses.replace(current, metadata=metadata)
+        if refund == current:
+            return shapes.refund(current)
+        ctx.store.refunds.put(refund)
+        charge = ctx.store.charges.get(refund.charge)
+        if charge is not None:
+            ctx.store.charges.put(dataclasses.replace(charge, refunds=tuple(
+                refund if old.id == refund.id else old for old in charge.refunds)))
+        ctx.emit("refund.updated", refund, current)
+        ctx.emit("charge.refund.updated", refund, current)
+    return shapes.refund(refund)
+
+
 def list_refunds(ctx: Ctx, p: Params) -> JSON:
     charge = p.text("charge")
     intent = p.text("payment_intent")
