@@ -61,6 +61,7 @@ from hub.connector import ConnectorSpec
 from hub.outcomes import EntityCounts, RunSummary
 
 if TYPE_CHECKING:
+    from hub.demo.services import DemoService
     from hub.reconcile.matching import MatchRule
 
 PROJECT = "billing_hub"
@@ -143,4 +144,25 @@ class HubSpec:
                                              "the memo starts with the customer number",
                                              "customer_number")
                 yield customer_number_in_memo
+        """
+
+    @hookspec
+    def hub_demo_services(self) -> Iterable[DemoService]:  # type: ignore[empty-body]
+        """Offer a seeded local fake of the plugin's system to ``billing-hub demo``.
+
+        Return or yield :class:`hub.demo.services.DemoService` objects. While
+        the demo syncs, each one's fake runs and its connector is added to the
+        demo's config (unless the config already names that instance); it is
+        stopped afterwards. A plugin that raises here is logged and left out of
+        the demo. Example::
+
+            @hookimpl
+            def hub_demo_services():
+                server = FakeAcme(seed=1)
+                yield DemoService(
+                    instance="acme", connector_type="acme",
+                    description="a simulated ACME ERP with 40 invoices",
+                    start=lambda: {"base_url": server.start(), "token": SecretStr("demo")},
+                    stop=server.stop,
+                )
         """

@@ -19,6 +19,7 @@ import pluggy
 
 from hub import hookspecs
 from hub.connector import ConnectorSpec
+from hub.demo.services import DemoService
 from hub.errors import PluginError
 
 log = logging.getLogger(__name__)
@@ -189,6 +190,19 @@ def load_plugins(
         for spec in info.connectors:
             seen[spec.name] = name
     return PluginRegistry(manager=pm, plugins=infos)
+
+
+def demo_services(registry: PluginRegistry) -> list[DemoService]:
+    """Every demo service the plugins offer; a plugin that fails here is logged and skipped."""
+    found: list[DemoService] = []
+    for impl in registry.manager.hook.hub_demo_services.get_hookimpls():
+        try:
+            offered = cast("Iterable[Any] | None", impl.function()) or ()
+            found.extend(s for s in offered if isinstance(s, DemoService))
+        except Exception:
+            log.exception("plugin %s failed in hub_demo_services; the demo goes on without it",
+                          impl.plugin_name)
+    return found
 
 
 def notify(registry: PluginRegistry, hook_name: str, **kwargs: object) -> None:

@@ -236,17 +236,24 @@ def test_demo_imports_then_changes_nothing(tmp_path: Path, monkeypatch: pytest.M
                  "unapplied_payment"):
         assert kind in out
     assert "quickbooks-invoices.csv:11" in out
+    # the simulated Stripe account, read by the Stripe connector over HTTP
+    assert "reads a simulated Stripe account" in out
+    assert _count(config, records, records.c.source == "stripe") == 10  # 3+3+3 and a payout
+    assert "status_mismatch" in out and "open for $2,317.49" in out  # INV-1017, paid by card
+    assert "payout_without_deposit" in out and "fees €112.74" in out
+    assert "books has INV-1001" not in out  # QuickBooks-only invoices are not missing in Stripe
     first = _count(config, records)
 
     code, out, _ = cli(capsys, "demo", "--no-progress")
     assert code == exits.OK
     assert _count(config, records) == first
     assert _count(config, quarantine) == 2
-    assert _count(config, runs) == 8  # three syncs and a reconcile, twice
+    assert _count(config, runs) == 10  # four syncs and a reconcile, twice
     engine = open_store(load_config(config).store_url())
     with engine.connect() as conn:
         latest = conn.execute(sa.select(runs.c.counts).where(runs.c.kind == "sync")
-                              .order_by(runs.c.id.desc()).limit(3))
+                              .order_by(runs.c.id.desc()).limit(4)).all()
+        assert len(latest) == 4
         assert all('"created":0' in c and '"updated":0' in c for (c,) in latest)
     engine.dispose()
     # the demo never overwrites files the user has edited

@@ -17,20 +17,24 @@ import pytest
 
 from hub import connector as api
 from hub import hookspecs
+from hub.demo.services import DemoService
 from hub.outcomes import EntityCounts
 from hub.plugins import load_plugins, new_manager, notify
 
 HOOKS: dict[str, tuple[tuple[str, ...], dict[str, bool]]] = {
     "hub_connectors": ((), {"firstresult": False, "historic": False}),
+    "hub_demo_services": ((), {"firstresult": False, "historic": False}),
     "hub_match_rules": ((), {"firstresult": False, "historic": False}),
     "hub_records_pulled": (("source", "entity", "counts"), {"firstresult": False,
                                                             "historic": False}),
     "hub_sync_finished": (("summary",), {"firstresult": False, "historic": False}),
 }
-"""hook name -> (argument names in order, options), as of billing-hub 0.1."""
+"""hook name -> (argument names in order, options), as of billing-hub 0.1 (hooks are
+only ever added: hub_demo_services came after the first four)."""
 
 FIELDS: dict[type, tuple[str, ...]] = {
     api.EntitySupport: ("entity", "pull", "push", "incremental", "webhook"),
+    DemoService: ("instance", "connector_type", "description", "start", "stop"),
     api.ConnectorContext: ("instance", "config", "base_dir"),
     api.ConnectorSpec: ("name", "description", "config_model", "entities", "factory"),
     api.Page: ("records", "rejected", "cursor", "locations", "progress"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
@@ -12,8 +14,9 @@ from hub.cli import exits
 from hub.cli.console import out
 from hub.cli.session import CliState, Hub, open_hub
 from hub.cli.sync_cmd import print_outcome, run_syncs
+from hub.config import ConnectorSection
 from hub.overview import money_text, overview
-from hub.plugins import match_rules
+from hub.plugins import demo_services, match_rules
 from hub.reconcile import lifecycle, reconcile
 from hub.store import quarantine
 
@@ -40,6 +43,9 @@ def tell_findings(hub: Hub, config_path: Path) -> None:
     if open_findings:
         out.print(f"  [yellow]findings:         {len(open_findings)} need a person[/] "
                   f"({summary.merge.new} new this run)")
+        kinds = Counter(f.kind for f in open_findings)
+        out.print("    by kind: " + ", ".join(f"{n} {kind}" for kind, n in kinds.most_common()),
+                  markup=False)
         open_findings.sort(key=lambda f: -(f.money_at_stake_minor or 0))
         for f in open_findings[:6]:
             out.print(f"    #{f.id} {f.kind}: {f.explanation}", markup=False)
@@ -62,12 +68,22 @@ def demo(
                                 help="Where the demo's files and SQLite store go."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
 ) -> None:
-    """Import a sample company's QuickBooks, Stripe and bank exports into a local store."""
+    """Import a sample company's QuickBooks, Stripe and bank data into a local store."""
     config_path = demo_data.install(folder)
     out.print(f"Northwind Supplies' exports are in {folder}/data; the store is "
               f"{folder}/billing-hub.db.")
-    with open_hub(CliState(config_path)) as hub:
+    with open_hub(CliState(config_path)) as hub, ExitStack() as running:
+        for service in demo_services(hub.registry):
+            if service.instance in hub.config.connectors:
+                continue  # the user's config names that instance: theirs wins
+            options = dict(service.start())
+            running.callback(service.stop)
+            hub.config.connectors[service.instance] = ConnectorSection(
+                type=service.connector_type, **options)
+            out.print(f"Connector [bold]{service.instance}[/] reads {service.description}, "
+                      "running while the demo syncs.")
         outcome = run_syncs(hub, [], show_progress=not no_progress)
+        running.close()
         print_outcome(outcome, hints=False)
         tell_findings(hub, config_path)
     raise typer.Exit(exits.FAILED if outcome.failures else exits.OK)

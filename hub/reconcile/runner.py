@@ -54,9 +54,12 @@ def find(snapshot: Snapshot, settings: ReconcileSettings,
         out.extend(rules_invoices.mismatches(pair_links, pair, settings.fuzzy_name_threshold))
         left_linked = {link.left.id for link in pair_links}
         right_linked = {link.right.id for link in pair_links}
-        out.extend(rules_invoices.missing(by_source[pair.left], left_linked, pair.right, pair))
-        out.extend(rules_invoices.missing(by_source[pair.right], right_linked, pair.left,
-                                          pair))
+        if pair.require_counterpart in ("both", "left"):
+            out.extend(rules_invoices.missing(by_source[pair.left], left_linked, pair.right,
+                                              pair))
+        if pair.require_counterpart in ("both", "right"):
+            out.extend(rules_invoices.missing(by_source[pair.right], right_linked, pair.left,
+                                              pair))
     out.extend(rules_invoices.duplicates(snapshot.invoices, settings.duplicate_window_days))
 
     numbers = number_index(snapshot.invoices, prefixes)

@@ -12,6 +12,7 @@
     since = 2026-01-01                 # ignore older invoices (optional)
     amount_tolerance = "0.00"          # absolute, in the invoice's currency
     number_prefixes = ["INV-", "#"]    # stripped before comparing numbers
+    require_counterpart = "both"       # or "left": only left invoices must be on the right
 
     [reconcile.matching]               # suggestions for unapplied payments
     amount_tolerance_percent = "2"     # bank fees, FX: accept within 2 %
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,6 +44,10 @@ class PairSettings(BaseModel):
     since: date | None = None
     amount_tolerance: Decimal = Field(default=Decimal(0), ge=0)
     number_prefixes: list[str] = Field(default_factory=list)
+    require_counterpart: Literal["both", "left", "right", "none"] = "both"
+    """Whose invoices must exist on the other side too: ``left`` flags a left invoice
+    with no counterpart on the right but not the reverse (every Stripe invoice must be
+    booked in QuickBooks, while most QuickBooks invoices never go through Stripe)."""
 
 
 class MatchSettings(BaseModel):

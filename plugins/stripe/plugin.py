@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from hub.connector import ConnectorSpec, EntitySupport
+from hub.demo.services import DemoService
 from hub.hookspecs import hookimpl
 from plugins.stripe.config import ALL_ENTITIES, StripeConfig
 
@@ -22,3 +23,11 @@ def hub_connectors() -> Iterator[ConnectorSpec]:
                        for entity in ALL_ENTITIES),
         factory=StripeConnector,
     )
+
+
+@hookimpl
+def hub_demo_services() -> Iterator[DemoService]:
+    """Offer ``billing-hub demo`` a seeded, simulated Stripe account."""
+    from plugins.stripe.demo import services
+
+    yield from services()
