@@ -14,7 +14,7 @@ from hub.reconcile.linking import Link
 from hub.reconcile.pairs import close_pairs
 from hub.reconcile.settings import PairSettings
 from hub.reconcile.snapshot import InvoiceRow
-from hub.reconcile.text import money, name_key
+from hub.reconcile.text import money, name_key, number_key
 
 _STATE = {"paid": "paid", "open": "open", "partially_paid": "open", "void": "void",
           "draft": "draft", "uncollectible": "uncollectible"}
@@ -58,12 +58,15 @@ def mismatches(link_list: Iterable[Link], pair: PairSettings, fuzzy: int) -> Ite
         a, b = link.left, link.right
         ids = [a.id, b.id]
         cust = a.customer or b.customer
+        same = number_key(a.number, pair.number_prefixes) == number_key(b.number,
+                                                                         pair.number_prefixes)
+        label = _label(a) if same else f"{_label(a)} ({_label(b)} in {b.source})"
         both = {"left": f"{a.source}:{a.external_id}", "right": f"{b.source}:{b.external_id}",
                 "linked_by": link.method}
         if a.currency != b.currency:
             yield Finding(
                 _pair_key(Kind.CURRENCY_MISMATCH, a, b), Kind.CURRENCY_MISMATCH, ids,
-                f"{a.source} bills {_label(a)} in {a.currency} "
+                f"{a.source} bills {label} in {a.currency} "
                 f"({money(a.total, a.currency)}); {b.source} has it in {b.currency} "
                 f"({money(b.total, b.currency)}). One of them was entered in the wrong "
                 "currency.", a.currency, from_minor_units(a.total, a.currency), cust,
@@ -75,7 +78,7 @@ def mismatches(link_list: Iterable[Link], pair: PairSettings, fuzzy: int) -> Ite
             diff = abs(a.total - b.total)
             yield Finding(
                 _pair_key(Kind.AMOUNT_MISMATCH, a, b), Kind.AMOUNT_MISMATCH, ids,
-                f"{_label(a)} is for {money(a.total, cur)} in {a.source} but "
+                f"{label} is for {money(a.total, cur)} in {a.source} but "
                 f"{money(b.total, cur)} in {b.source}: {money(diff, cur)} apart.",
                 cur, from_minor_units(diff, cur), cust, details=both)
         sa, sb = _state(a), _state(b)
@@ -83,19 +86,19 @@ def mismatches(link_list: Iterable[Link], pair: PairSettings, fuzzy: int) -> Ite
             stake = abs(a.balance - b.balance) or max(a.balance, b.balance)
             yield Finding(
                 _pair_key(Kind.STATUS_MISMATCH, a, b), Kind.STATUS_MISMATCH, ids,
-                f"{a.source} says {_label(a)} {_said(a)}; {b.source} says it {_said(b)}.",
+                f"{a.source} says {label} {_said(a)}; {b.source} says it {_said(b)}.",
                 cur, from_minor_units(stake, cur), cust, details=both)
         if a.due_date and b.due_date and a.due_date != b.due_date:
             yield Finding(
                 _pair_key(Kind.DUE_DATE_MISMATCH, a, b), Kind.DUE_DATE_MISMATCH, ids,
-                f"{_label(a)} is due on {day(a.due_date)} in {a.source} but on "
+                f"{label} is due on {day(a.due_date)} in {a.source} but on "
                 f"{day(b.due_date)} in {b.source}; reminders and aging will disagree.",
                 cur, from_minor_units(max(a.balance, b.balance), cur), cust, details=both)
         ka, kb = name_key(a.customer), name_key(b.customer)
         if ka and kb and ka != kb and fuzz.token_sort_ratio(ka, kb) < fuzzy:
             yield Finding(
                 _pair_key(Kind.CUSTOMER_MISMATCH, a, b), Kind.CUSTOMER_MISMATCH, ids,
-                f"{_label(a)} is billed to {a.customer!r} in {a.source} but to "
+                f"{label} is billed to {a.customer!r} in {a.source} but to "
                 f"{b.customer!r} in {b.source}.", cur, from_minor_units(a.total, cur),
                 a.customer, details=both)
 
