@@ -116,6 +116,10 @@ class PushOperation(StrEnum):
 
     CREATE = "create"
     UPDATE = "update"
+    MARK_PAID = "mark_paid"
+    """Another system recorded the payment of an invoice the target already holds:
+    mark it paid there, with no money moving through the target (Stripe's
+    ``paid_out_of_band``). ``target_id`` names the invoice in the target."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +129,7 @@ class PushChange:
     ``record`` is the canonical content to apply, as the hub has it (its
     ``source`` and ``external_id`` are where it came from, usually another
     system). ``target_id`` is the record's id in the connector's own system
-    for an update, ``None`` for a create. ``idempotency_key`` comes from
+    for an update or ``mark_paid``, ``None`` for a create. ``idempotency_key`` comes from
     :func:`idempotency_key`: the same change always carries the same key, and
     the connector hands it to its system (Stripe's ``Idempotency-Key`` header,
     QuickBooks' ``requestid``), so a change sent again after a crash or a
@@ -136,6 +140,10 @@ class PushChange:
     record: CanonicalRecord
     idempotency_key: str
     target_id: str | None = None
+    references: Mapping[str, str] = field(default_factory=dict)
+    """Ids in the connector's system of the records this one refers to, as the hub
+    resolved them through its links: ``{"customer": "cus_123"}`` for an invoice
+    whose customer was pushed or linked before. Empty when the hub knows none."""
 
     @property
     def entity(self) -> str:
@@ -165,9 +173,16 @@ class PushResult:
     idempotency_key: str
     status: PushStatus
     external_id: str | None = None
-    """The record's id in the connector's system (for every status but REJECTED)."""
+    """The record's id in the connector's system: for every status but REJECTED, and
+    for a REJECTED one when a step of it had already made the record there (a
+    draft invoice Stripe then refused to finalize), so that the hub links it and
+    the next change of the record updates it instead of making another."""
     reason: str = ""
     """Why a change was rejected, in words a coordinator can act on."""
+    record: CanonicalRecord | None = None
+    """The record as the system holds it after the change, mapped from the system's
+    own answer (``source`` is the connector's name), when the answer carried it.
+    The hub stores it as a pull would and links it to the record pushed."""
 
 
 def idempotency_key(target: str, operation: str, record: CanonicalRecord) -> str:

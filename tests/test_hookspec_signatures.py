@@ -38,13 +38,14 @@ FIELDS: dict[type, tuple[str, ...]] = {
     api.ConnectorContext: ("instance", "config", "base_dir"),
     api.ConnectorSpec: ("name", "description", "config_model", "entities", "factory"),
     api.Page: ("records", "rejected", "cursor", "locations", "progress"),
-    api.PushChange: ("operation", "record", "idempotency_key", "target_id"),
-    api.PushResult: ("idempotency_key", "status", "external_id", "reason"),
+    api.PushChange: ("operation", "record", "idempotency_key", "target_id", "references"),
+    api.PushResult: ("idempotency_key", "status", "external_id", "reason", "record"),
     api.WebhookDelivery: ("headers", "body", "received_at"),
     api.WebhookReceipt: ("delivery_id", "hints", "duplicate"),
     api.ChangeHint: ("entity", "external_id", "deleted"),
 }
-"""Registration and exchange objects -> their fields as of billing-hub 0.1, in order."""
+"""Registration and exchange objects -> their fields, in order (as of billing-hub 0.1;
+PushChange.references and PushResult.record came with the outbox pusher)."""
 
 METHODS: dict[str, tuple[str, ...]] = {
     "entities": ("self",),
@@ -57,7 +58,7 @@ METHODS: dict[str, tuple[str, ...]] = {
 """Connector methods the hub calls -> their parameters."""
 
 ENUMS: dict[type, tuple[str, ...]] = {
-    api.PushOperation: ("create", "update"),
+    api.PushOperation: ("create", "update", "mark_paid"),
     api.PushStatus: ("created", "updated", "unchanged", "rejected"),
 }
 
