@@ -97,6 +97,27 @@ def test_paid_out_of_band(sim: Simulator) -> None:
         sim.api("POST", f"/v1/invoices/{invoice_id}/pay", {"paid_out_of_band": True})
 
 
+def test_remove_lines_from_a_draft(sim: Simulator) -> None:
+    customer = _customer(sim)
+    invoice_id = _invoice(sim, customer, [1000, 2000, 3000])
+    lines = sim.api("GET", f"/v1/invoices/{invoice_id}")["lines"]["data"]
+    after = sim.api("POST", f"/v1/invoices/{invoice_id}/remove_lines", {"lines": [
+        {"id": lines[0]["id"], "behavior": "delete"},
+        {"id": lines[2]["id"], "behavior": "unassign"}]})
+    assert [x["amount"] for x in after["lines"]["data"]] == [2000]
+    assert after["total"] == 2000
+    pending = sim.api("GET", "/v1/invoiceitems", {"pending": True})["data"]
+    assert [x["amount"] for x in pending] == [3000]  # unassigned: waits for the next invoice
+    assert len(sim.api("GET", "/v1/invoiceitems")["data"]) == 2  # the deleted one is gone
+    with pytest.raises(StripeError, match="is not on invoice"):
+        sim.api("POST", f"/v1/invoices/{invoice_id}/remove_lines",
+                {"lines": [{"id": lines[0]["id"], "behavior": "delete"}]})
+    sim.api("POST", f"/v1/invoices/{invoice_id}/finalize")
+    with pytest.raises(StripeError, match="only change on a draft"):
+        sim.api("POST", f"/v1/invoices/{invoice_id}/remove_lines",
+                {"lines": [{"id": lines[1]["id"], "behavior": "delete"}]})
+
+
 def test_wrong_states_are_refused(sim: Simulator) -> None:
     invoice_id = _invoice(sim, _customer(sim), [100])
     with pytest.raises(StripeError, match="draft"):

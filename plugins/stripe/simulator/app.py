@@ -57,6 +57,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/v1/invoices/{id}/lines", invoices.list_lines),
     ("GET", "/v1/invoices/{id}/payments", payments.list_invoice_payments),
     ("POST", "/v1/invoices/{id}/add_lines", invoices.add_lines),
+    ("POST", "/v1/invoices/{id}/remove_lines", invoices.remove_lines),
     ("POST", "/v1/invoices/{id}/finalize", invoices.finalize),
     ("POST", "/v1/invoices/{id}/pay", invoices.pay),
     ("POST", "/v1/invoices/{id}/void", invoices.void),

@@ -257,6 +257,42 @@ def add_lines(ctx: Ctx, p: Params, invoice_id: str) -> JSON:
     return shapes.invoice(invoice)
 
 
+def remove_lines(ctx: Ctx, p: Params, invoice_id: str) -> JSON:
+    """Take lines off a draft: ``delete`` deletes their invoice items, ``unassign``
+    leaves them pending for the customer's next invoice."""
+    current = get(ctx, invoice_id, "id")
+    removals: list[tuple[str, str]] = []
+    for line in p.hashes("lines", required=True):
+        line_id = line.text("id", required=True)
+        behavior = line.text("behavior", required=True, choices=("delete", "unassign"))
+        assert line_id is not None and behavior is not None
+        removals.append((line_id, behavior))
+    invoice_metadata = p.metadata(current.metadata, "invoice_metadata")
+    p.done()
+    store = ctx.store
+    with store.lock:
+        current = get(ctx, invoice_id, "id")
+        _editable(current)
+        on_invoice = {line.id: line for line in current.lines}
+        for line_id, _ in removals:
+            if line_id not in on_invoice:
+                raise invalid(f"Line item {line_id} is not on invoice {invoice_id}.", "lines")
+        for line_id, behavior in removals:
+            item = store.invoiceitems.get(on_invoice[line_id].invoice_item)
+            if item is None:
+                continue
+            if behavior == "delete":
+                store.invoiceitems.remove(item.id)
+            else:
+                store.invoiceitems.put(dataclasses.replace(item, invoice=None))
+        gone = {line_id for line_id, _ in removals}
+        invoice = _put(ctx, dataclasses.replace(
+            current, metadata=invoice_metadata,
+            lines=tuple(line for line in current.lines if line.id not in gone)))
+        ctx.emit("invoice.updated", invoice, current)
+    return shapes.invoice(invoice)
+
+
 def create_item(ctx: Ctx, p: Params) -> JSON:
     customer_id = p.text("customer", required=True)
     invoice_id = p.text("invoice")

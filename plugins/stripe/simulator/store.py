@@ -84,6 +84,15 @@ class Collection(Generic[R]):
         self._by_id[record.id] = record
         return record
 
+    def remove(self, object_id: str) -> R:
+        """Take a record out for good (a deleted invoice item)."""
+        record = self._by_id.pop(object_id)
+        key = self._key_of.pop(object_id)
+        at = bisect.bisect_left(self._keys, key)
+        del self._keys[at]
+        del self._ids[at]
+        return record
+
     def key(self, object_id: str) -> Key | None:
         return self._key_of.get(object_id)
 
