@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from hub.connector import ConnectorContext, ConnectorSpec
 from hub.errors import ConfigError
+from hub.outbox.settings import PushSettings
 from hub.reconcile.settings import ReconcileSettings
 
 DEFAULT_CONFIG_NAME = "billing-hub.toml"
@@ -67,6 +68,7 @@ class HubConfig(BaseModel):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     connectors: dict[str, ConnectorSection] = Field(default_factory=dict)
     reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
+    push: PushSettings = Field(default_factory=PushSettings)
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     _file: Path | None = PrivateAttr(default=None)
 

@@ -1,0 +1,322 @@
+"""Sending the outbox: pending changes to one connector, in batches, each with its key.
+
+For each batch: the rows' attempts are counted and committed first (a crash
+while the connector works still counts the try); then :meth:`Connector.push`
+gets one :class:`PushChange` per row; then, in one transaction per batch,
+each row takes its result (``sent`` or ``rejected``, the id in the target,
+``sent_at``), the target's copy is stored and linked to the hub's record,
+and the audit log says what happened. A crash after the system answered and
+before that commit leaves the rows pending: they go again with the same
+keys, and the system answers with what it did the first time.
+
+A :class:`TransientError` (the system unreachable or throttling after the
+connector's own retries) ends the run: the rows keep their error and go
+again on the next run, until ``max_attempts`` tries, after which they are
+``failed`` with the reason. A :class:`FatalError` (credentials refused)
+stops the run with what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.engine import Connection, Engine
+
+from hub.connector import Connector, PushChange, PushOperation, PushResult, PushStatus
+from hub.errors import FatalError, HubError, PluginError, TransientError
+from hub.outbox.links import link_pushed, stored_id, targets_of
+from hub.outbox.mirror import customer_id
+from hub.outbox.queue import FAILED, PENDING, REJECTED, SENT, SUPERSEDED, record_of, result_of
+from hub.outbox.settings import PushSettings
+from hub.secrets import redact
+from hub.store import audit
+from hub.store import records as store_records
+from hub.store.clock import as_utc, utcnow
+from hub.store.schema import outbox
+
+log = logging.getLogger(__name__)
+
+ENTITY_ORDER = ("customer", "invoice")
+"""Entities whose rows go first: an invoice needs its customer in the target."""
+OPERATIONS = frozenset(op.value for op in PushOperation)
+
+
+@dataclass(slots=True)
+class SendCounts:
+    """What one send run did with the changes for one target."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    failed: int = 0
+    pending: int = 0
+    """Still queued after the run (waiting, or to go again after a transient failure)."""
+    stopped: str | None = None
+    """Why the run ended early (the system kept failing), if it did."""
+
+    @property
+    def done(self) -> int:
+        return self.created + self.updated + self.unchanged + self.rejected + self.failed
+
+    def add(self, other: SendCounts) -> None:
+        """Add the counts of ``other`` (one entity's) to these."""
+        for name in ("created", "updated", "unchanged", "rejected", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.stopped = self.stopped or other.stopped
+
+
+@dataclass(frozen=True, slots=True)
+class SendProgress:
+    """After each batch: the target, the entity, rows done of rows to do, and the
+    entity's counts so far."""
+
+    target: str
+    entity: str
+    done: int
+    total: int
+    counts: SendCounts
+
+
+@dataclass(slots=True)
+class _Row:
+    id: int
+    entity: str
+    operation: str
+    record_id: int | None
+    payload: str
+    key: str
+    attempts: int
+    result: dict[str, Any]
+    created_at: datetime
+    change: PushChange | None = None
+    source_label: str = ""
+
+
+@dataclass(slots=True)
+class OutboxSender:
+    """Sends the pending changes for one connector (``connector.name`` is the target)."""
+
+    engine: Engine
+    connector: Connector
+    entities: Collection[str]
+    """The entities the connector declares ``push`` for; rows of others are left queued."""
+    settings: PushSettings = field(default_factory=PushSettings)
+    actor: str = field(default_factory=audit.default_actor)
+    progress: Callable[[SendProgress], None] | None = None
+    clock: Callable[[], datetime] = utcnow
+
+    @property
+    def target(self) -> str:
+        return self.connector.name
+
+    def send(self) -> SendCounts:
+        """Send every pending change for the target; see the module's docstring."""
+        counts = SendCounts()
+        for entity in self._entities_pending():
+            if counts.stopped is not None:
+                break
+            with self.engine.connect() as conn:
+                total = int(conn.execute(sa.select(sa.func.count()).select_from(outbox).where(
+                    *self._pending(entity))).scalar_one())
+            done, after, mine = 0, 0, SendCounts()
+            try:
+                while mine.stopped is None:
+                    rows = self._next_batch(entity, after)
+                    if not rows:
+                        break
+                    after = rows[-1].id
+                    self._send_batch(rows, mine)
+                    done += len(rows)
+                    if self.progress is not None:
+                        self.progress(SendProgress(self.target, entity, done, total, mine))
+            finally:
+                counts.add(mine)
+        with self.engine.connect() as conn:
+            counts.pending = int(conn.execute(sa.select(sa.func.count()).select_from(outbox)
+                                              .where(outbox.c.target == self.target,
+                                                     outbox.c.status == PENDING,
+                                                     outbox.c.entity.in_(list(self.entities))))
+                                 .scalar_one())
+        return counts
+
+    # ------------------------------------------------------------------ selecting
+    def _pending(self, entity: str) -> list[sa.ColumnElement[bool]]:
+        return [outbox.c.target == self.target, outbox.c.entity == entity,
+                outbox.c.status == PENDING, outbox.c.operation.in_(OPERATIONS)]
+
+    def _entities_pending(self) -> list[str]:
+        with self.engine.connect() as conn:
+            found = {e for (e,) in conn.execute(
+                sa.select(outbox.c.entity).distinct().where(outbox.c.target == self.target,
+                                                             outbox.c.status == PENDING))}
+        wanted = [e for e in found if e in self.entities]
+        return sorted(wanted, key=lambda e: (ENTITY_ORDER.index(e) if e in ENTITY_ORDER
+                                             else len(ENTITY_ORDER), e))
+
+    def _next_batch(self, entity: str, after: int) -> list[_Row]:
+        """Up to ``batch_size`` rows after ``after``, never two of one record in a batch
+        (the second may need the first one's answer)."""
+        with self.engine.connect() as conn:
+            stmt = (sa.select(outbox.c.id, outbox.c.entity, outbox.c.operation,
+                              outbox.c.record_id, outbox.c.payload, outbox.c.idempotency_key,
+                              outbox.c.attempts, outbox.c.result, outbox.c.created_at)
+                    .where(*self._pending(entity), outbox.c.id > after)
+                    .order_by(outbox.c.id).limit(self.settings.batch_size))
+            rows: list[_Row] = []
+            seen: set[int] = set()
+            for r in conn.execute(stmt):
+                if r.record_id is not None and r.record_id in seen:
+                    break
+                if r.record_id is not None:
+                    seen.add(r.record_id)
+                rows.append(_Row(r.id, r.entity, r.operation, r.record_id, r.payload,
+                                 r.idempotency_key, r.attempts, result_of(r.result),
+                                 as_utc(r.created_at) or r.created_at))
+        return rows
+
+    # ------------------------------------------------------------------ sending
+    def _send_batch(self, rows: list[_Row], counts: SendCounts) -> None:
+        now = self.clock()
+        ready: list[_Row] = []
+        with self.engine.begin() as conn:
+            for row in rows:
+                problem = self._prepare(conn, row, now)
+                if problem is None:
+                    ready.append(row)
+                elif problem:
+                    self._finish(conn, row, FAILED, problem, now)
+                    counts.failed += 1
+            for row in ready:  # counted before sending: a crash mid-push still counts a try
+                first = row.result.get("first_sent_at") or now.isoformat()
+                row.result = {**row.result, "first_sent_at": first}
+                row.attempts += 1
+                conn.execute(outbox.update().where(outbox.c.id == row.id).values(
+                    attempts=row.attempts, result=orjson.dumps(row.result).decode()))
+        if not ready:
+            return
+        changes = [r.change for r in ready if r.change is not None]
+        try:
+            results = self.connector.push(changes)
+        except TransientError as exc:
+            self._transient(ready, exc, counts)
+            return
+        except FatalError as exc:
+            self._note_error(ready, exc)
+            raise HubError(f"pushing to {self.target} stopped: {redact(str(exc))}",
+                           hint="fix that, then run `billing-hub push send` again: the "
+                                "changes stay queued with their keys") from None
+        by_key = {r.idempotency_key: r for r in results}
+        missing = [r for r in ready if r.key not in by_key]
+        if missing:
+            raise PluginError(f"connector {self.target!r} answered {len(results)} results for "
+                              f"{len(ready)} changes, none for {missing[0].key}",
+                              hint="a connector's push must return one result per change")
+        with self.engine.begin() as conn:
+            for row in ready:
+                self._record(conn, row, by_key[row.key], now, counts)
+
+    def _prepare(self, conn: Connection, row: _Row, now: datetime) -> str | None:
+        """Build the row's change; '' to leave it for later, a reason to give it up."""
+        window = timedelta(hours=self.settings.resend_window_hours)
+        first = row.result.get("first_sent_at")
+        if row.attempts and first and now - datetime.fromisoformat(first) > window:
+            return (f"first sent {first[:16]} and never answered: the target may have done it "
+                    f"and may have forgotten the key since, so it is not sent again by itself. "
+                    f"Check {self.target} for it (metadata hub_external_id), link it if it is "
+                    f"there (`billing-hub link`), else `billing-hub push retry {row.id}`")
+        try:
+            record = record_of(row.entity, row.payload)
+        except ValidationError as exc:
+            return f"the queued content is not a valid {row.entity}: {exc.errors()[0]['msg']}"
+        row.source_label = f"{record.source}:{record.external_id}"
+        operation = PushOperation(row.operation)
+        target_id = None
+        if row.record_id is not None:
+            target_id = targets_of(conn, [row.record_id], self.target).get(row.record_id)
+        if operation is PushOperation.CREATE and target_id is not None:
+            self._finish(conn, row, SUPERSEDED,
+                         f"{row.source_label} is already linked to {self.target}:{target_id}",
+                         now)
+            return ""
+        if operation is not PushOperation.CREATE and target_id is None:
+            return (f"{row.source_label} has no copy in {self.target} to "
+                    f"{operation.value.replace('_', ' ')}: queue it again (`billing-hub push "
+                    "queue`) to have it created, or link it (`billing-hub link`)")
+        references: dict[str, str] = {}
+        if row.entity == "invoice":
+            customer = self._customer_copy(conn, record.source, orjson.loads(row.payload))
+            if customer is not None:
+                references["customer"] = customer
+        row.change = PushChange(operation, record, row.key, target_id, references)
+        return None
+
+    def _customer_copy(self, conn: Connection, source: str, invoice: dict[str, Any]
+                       ) -> str | None:
+        """The target's id of the invoice's customer (by reference, else by unique name)."""
+        found = customer_id(conn, source, invoice)
+        return None if found is None else targets_of(conn, [found], self.target).get(found)
+
+    # ------------------------------------------------------------------ results
+    def _record(self, conn: Connection, row: _Row, result: PushResult, now: datetime,
+                counts: SendCounts) -> None:
+        status = REJECTED if result.status is PushStatus.REJECTED else SENT
+        row.result = {**row.result, "status": result.status.value,
+                      "external_id": result.external_id, "reason": result.reason or None}
+        conn.execute(outbox.update().where(outbox.c.id == row.id).values(
+            status=status, sent_at=now, result=orjson.dumps(row.result).decode(),
+            last_error=result.reason or None))
+        copy_id = None
+        if result.record is not None and result.external_id:
+            prepared = store_records.prepare(result.record)
+            store_records.upsert(conn, self.target, row.entity, [prepared], run_id=None, now=now)
+        if result.external_id:
+            copy_id = stored_id(conn, self.target, row.entity, result.external_id)
+        if copy_id is not None and row.record_id is not None:
+            link_pushed(conn, row.record_id, copy_id, actor=self.actor, now=now)
+        name = {PushStatus.CREATED: "created", PushStatus.UPDATED: "updated",
+                PushStatus.UNCHANGED: "unchanged", PushStatus.REJECTED: "rejected"}
+        setattr(counts, name[result.status], getattr(counts, name[result.status]) + 1)
+        copy = f"{self.target}:{result.external_id}" if result.external_id else self.target
+        audit.record(conn, f"push.{'rejected' if status == REJECTED else 'sent'}",
+                     subject=f"{row.source_label} -> {copy}", actor=self.actor, at=now,
+                     details={"operation": row.operation, "result": result.status.value,
+                              "idempotency_key": row.key, "outbox_id": row.id,
+                              **({"reason": result.reason} if result.reason else {})})
+
+    def _finish(self, conn: Connection, row: _Row, status: str, reason: str,
+                now: datetime) -> None:
+        conn.execute(outbox.update().where(outbox.c.id == row.id).values(
+            status=status, last_error=reason))
+        if status == FAILED:
+            audit.record(conn, "push.failed", subject=row.source_label or f"outbox {row.id}",
+                         actor=self.actor, at=now,
+                         details={"operation": row.operation, "idempotency_key": row.key,
+                                  "outbox_id": row.id, "reason": reason})
+
+    def _transient(self, rows: Sequence[_Row], exc: TransientError, counts: SendCounts) -> None:
+        text = redact(str(exc).splitlines()[0])
+        now = self.clock()
+        with self.engine.begin() as conn:
+            for row in rows:
+                if row.attempts >= self.settings.max_attempts:
+                    self._finish(conn, row, FAILED,
+                                 f"gave up after {row.attempts} tries; the last: {text}", now)
+                    counts.failed += 1
+                else:
+                    conn.execute(outbox.update().where(outbox.c.id == row.id)
+                                 .values(last_error=text))
+        counts.stopped = text
+        log.info("push to %s stopped: %s", self.target, text)
+
+    def _note_error(self, rows: Sequence[_Row], exc: HubError) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(outbox.update().where(outbox.c.id.in_([r.id for r in rows]))
+                         .values(last_error=redact(str(exc).splitlines()[0])))
