@@ -198,6 +198,23 @@ class StripeApi:
                  ) -> Obj:
         return self.get(f"retrieve {resource}", f"/v1/{resource}/{object_id}", params)
 
+    # ------------------------------------------------------------------ writing
+    def post(self, label: str, path: str, params: Mapping[str, Any], *,
+             idempotency_key: str) -> Obj:
+        """``POST path`` with ``params`` (form-encoded by the SDK) and our own key.
+
+        Every try of the request carries the same ``Idempotency-Key``: Stripe
+        answers a repeat with the first answer, so a write is never done twice
+        however often the connection drops or the answer is lost.
+        """
+        body = dict(params)
+        return self.call(label, lambda: self._post_json(path, body, idempotency_key))
+
+    def _post_json(self, path: str, params: dict[str, Any], key: str) -> Obj:
+        response = self.client.raw_request("post", path, idempotency_key=key, **params)
+        data: Obj = orjson.loads(response.body)
+        return data
+
     def _all(self, label: str, path: str, params: Mapping[str, Any]) -> list[Obj]:
         out: list[Obj] = []
         query = {**params, "limit": 100}

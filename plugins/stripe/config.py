@@ -56,6 +56,9 @@ class StripeConfig(BaseModel):
     timeout_seconds: float = Field(30.0, gt=0)
     events_retention_days: int = Field(30, ge=1)
     """How long Stripe keeps events; an older cursor means a full sync."""
+    days_until_due: int = Field(30, ge=0, le=3650)
+    """Days to pay an invoice pushed without a due date (or with one already past,
+    which Stripe refuses)."""
     webhook_secret: SecretRef | None = None
     """The endpoint's signing secret (``whsec_...``), for webhook deliveries."""
     webhook_tolerance_seconds: int = Field(300, ge=1)

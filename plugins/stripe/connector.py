@@ -1,5 +1,6 @@
 """The Stripe connector: pulls an account's customers, invoices, payments, refunds,
-credit notes and payouts into canonical records.
+credit notes and payouts into canonical records, and pushes customers and invoices
+to it (:mod:`plugins.stripe.push`).
 
 A first sync reads every object, slice by slice of creation time and
 ``concurrency`` requests at a time (:mod:`plugins.stripe.slices`); the next
@@ -21,6 +22,8 @@ from hub.connector import (
     Connector,
     ConnectorContext,
     Page,
+    PushChange,
+    PushResult,
     ReplayGuard,
     WebhookDelivery,
     WebhookReceipt,
@@ -32,6 +35,7 @@ from plugins.stripe.api import Obj, StripeApi
 from plugins.stripe.config import StripeConfig
 from plugins.stripe.events import EventCursor, unique_ids
 from plugins.stripe.events import read as read_events
+from plugins.stripe.push import StripePusher
 
 RESOURCES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "customer": ("customers", "customer", {}),
@@ -58,6 +62,8 @@ class StripeConnector(Connector):
         self.config: StripeConfig = context.config
         self.api = StripeApi(self.config)
         self._paid_by_intent: dict[str, list[tuple[str, int]]] | None = None
+        self._pusher = StripePusher(self.api, self.name, self._mapped,
+                                    days_until_due=self.config.days_until_due)
 
     def entities(self) -> Sequence[str]:
         return list(self.config.entities)
@@ -75,6 +81,14 @@ class StripeConnector(Connector):
         return webhooks.verify(delivery, replays,
                                secret=self.config.webhook_secret.get_secret_value(),
                                tolerance=self.config.webhook_tolerance_seconds)
+
+    def push(self, changes: Sequence[PushChange]) -> list[PushResult]:
+        """Create and update customers and invoices (see :mod:`plugins.stripe.push`)."""
+        return self._pusher.push(changes)
+
+    def _mapped(self, entity: str, obj: Obj) -> CanonicalRecord | None:
+        found = self._map_one(entity, obj, self.name, full=False)
+        return found if isinstance(found, CanonicalRecord) else None
 
     # ------------------------------------------------------------------ pulling
     def pull(self, entity: str, cursor: str | None) -> Iterator[Page]:

@@ -9,6 +9,9 @@ from hub.demo.services import DemoService
 from hub.hookspecs import hookimpl
 from plugins.stripe.config import ALL_ENTITIES, StripeConfig
 
+PUSHED = ("customer", "invoice")
+"""The entities the connector writes to Stripe."""
+
 
 @hookimpl
 def hub_connectors() -> Iterator[ConnectorSpec]:
@@ -19,7 +22,8 @@ def hub_connectors() -> Iterator[ConnectorSpec]:
         name="stripe",
         description="Stripe: customers, invoices, charges, refunds, credit notes, payouts",
         config_model=StripeConfig,
-        entities=tuple(EntitySupport(entity, pull=True, incremental=True, webhook=True)
+        entities=tuple(EntitySupport(entity, pull=True, push=entity in PUSHED,
+                                     incremental=True, webhook=True)
                        for entity in ALL_ENTITIES),
         factory=StripeConnector,
     )

@@ -1,0 +1,443 @@
+"""Pushing customers and invoices to Stripe, each request under its own idempotency key.
+
+A change from the hub's outbox carries one key; a change that takes several
+requests derives one key per step from it (``<key>:create``,
+``<key>:lines:0``, ``<key>:finalize``, ``<key>:pay``), so a change sent again
+after a lost answer or a crash walks the same steps and Stripe replays every
+one already done instead of doing it twice. Parameters are built from the
+change alone (never from the clock or from what Stripe holds now), so a
+step sent again is the same request.
+
+- **customer**: create (name, e-mail, phone, the hub's references in
+  metadata), update the same fields.
+- **invoice** create: a ``send_invoice`` draft for the customer (resolved by
+  the hub through its links, or a Stripe customer id in ``customer_ref``) in
+  the invoice's currency, due on its due date (or ``days_until_due`` when it
+  has none or it has passed: Stripe refuses a due date in the past), with the
+  hub's source, id and number in metadata; then its lines (amounts in minor
+  units by the currency's exponent; tax, which Stripe computes itself from
+  tax rates, as one more line); then finalized unless it is a draft, and
+  paid out of band when it is paid.
+- **invoice** update: on a draft, everything (header fields, the lines
+  replaced, then finalized or paid as the record says); once finalized, only
+  what Stripe lets change (description, metadata): a change of lines,
+  amounts, currency, customer or due date is rejected with what differs.
+- **invoice** mark_paid: ``POST /v1/invoices/{id}/pay`` with
+  ``paid_out_of_band=true`` (finalizing a draft first); already paid is
+  unchanged.
+
+Stripe's refusals (``invalid_request_error``, a card error, an
+``idempotency_error``) are ``rejected`` results with Stripe's reason; 429s,
+5xx and dropped connections are retried by :class:`StripeApi` and, when
+they persist, raise :class:`TransientError` so the outbox sends the change
+again later with the same key; a refused API key is a :class:`FatalError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import stripe
+
+from hub.connector import PushChange, PushOperation, PushResult, PushStatus
+from hub.errors import FatalError, TransientError
+from hub.models import CanonicalRecord, Customer, Invoice, InvoiceStatus
+from hub.money import currency_exponent, from_minor_units, to_minor_units
+from plugins.stripe.api import Obj, StripeApi, StripeRefused, StripeUnavailable
+
+KEY_LIMIT = 255
+"""Stripe's longest ``Idempotency-Key``."""
+LINES_PER_REQUEST = 50
+META_SOURCE = "hub_source"
+META_ID = "hub_external_id"
+META_NUMBER = "hub_number"
+METADATA_KEYS, METADATA_KEY_LENGTH, METADATA_VALUE_LENGTH = 50, 40, 500
+NOON = 12 * 3600
+"""A due day is sent as noon UTC, so that it reads as the same day in every timezone."""
+FINALIZED = ("open", "paid", "uncollectible", "void")
+
+T = TypeVar("T")
+Mapper = Callable[[str, Obj], CanonicalRecord | None]
+"""(entity, Stripe object) -> the canonical record, or None when it does not map."""
+
+
+def step_key(key: str, step: str) -> str:
+    """The idempotency key of one step of a change: ``<key>:<step>``, within 255 characters."""
+    full = f"{key}:{step}"
+    if len(full) <= KEY_LIMIT:
+        return full
+    digest = hashlib.blake2b(full.encode(), digest_size=20).hexdigest()
+    return f"{key[:KEY_LIMIT - len(digest) - 1]}:{digest}"
+
+
+class _Refused(Exception):
+    """Stripe (or this connector) will not apply the change; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class _Step:
+    """Where one change got to: the id of what it made, whether it changed anything."""
+
+    created: str | None = None
+    changed: bool = False
+
+
+class StripePusher:
+    """Applies :class:`PushChange`\\ s to one Stripe account, one after another."""
+
+    def __init__(self, api: StripeApi, connector: str, mapper: Mapper, *,
+                 days_until_due: int, clock: Callable[[], float] = time.time) -> None:
+        self.api = api
+        self.connector = connector
+        self.mapper = mapper
+        self.days_until_due = days_until_due
+        self.clock = clock
+
+    def push(self, changes: Sequence[PushChange]) -> list[PushResult]:
+        """One result per change, in order; raises TransientError / FatalError as documented."""
+        return [self._one(change) for change in changes]
+
+    # ------------------------------------------------------------------ dispatch
+    def _one(self, change: PushChange) -> PushResult:
+        step = _Step()
+        try:
+            record = change.record
+            if isinstance(record, Customer):
+                obj = self._customer(change, record, step)
+            elif isinstance(record, Invoice):
+                obj = self._invoice(change, record, step)
+            else:
+                raise _Refused(f"the Stripe connector pushes customers and invoices, "
+                               f"not {record.entity}s")
+        except _Refused as exc:
+            made = step.created if change.operation is PushOperation.CREATE else None
+            return PushResult(change.idempotency_key, PushStatus.REJECTED, external_id=made,
+                              reason=exc.reason)
+        if change.operation is PushOperation.CREATE:
+            status = PushStatus.CREATED
+        else:
+            status = PushStatus.UPDATED if step.changed else PushStatus.UNCHANGED
+        return PushResult(change.idempotency_key, status, external_id=str(obj["id"]),
+                          record=self._as_record(change.entity, obj))
+
+    def _as_record(self, entity: str, obj: Obj) -> CanonicalRecord | None:
+        """The object as the hub stores it; None when that needs a read Stripe refused."""
+        try:
+            return self._call(lambda: self.mapper(entity, obj))
+        except _Refused:
+            return None
+
+    # ------------------------------------------------------------------ customers
+    def _customer(self, change: PushChange, record: Customer, step: _Step) -> Obj:
+        params: dict[str, Any] = {"name": record.name, "metadata": _metadata(record)}
+        for name in ("email", "phone"):
+            if getattr(record, name):
+                params[name] = getattr(record, name)
+        key = change.idempotency_key
+        if change.operation is PushOperation.CREATE:
+            obj = self._post("create customer", "/v1/customers", params, step_key(key, "create"))
+            step.created = str(obj["id"])
+            return obj
+        if change.operation is PushOperation.UPDATE:
+            target = self._target(change, "customer")
+            step.changed = True
+            return self._post("update customer", f"/v1/customers/{target}", params,
+                              step_key(key, "update"))
+        raise _Refused(f"a customer cannot be {change.operation.value.replace('_', ' ')}")
+
+    # ------------------------------------------------------------------ invoices
+    def _invoice(self, change: PushChange, inv: Invoice, step: _Step) -> Obj:
+        if change.operation is PushOperation.CREATE:
+            return self._create_invoice(change, inv, step)
+        target = self._target(change, "invoice")
+        current = self._retrieve("invoices", target)
+        if change.operation is PushOperation.MARK_PAID:
+            return self._mark_paid(change.idempotency_key, current, step)
+        if current["status"] == "draft":
+            return self._update_draft(change, inv, current, step)
+        return self._update_finalized(change, inv, current, step)
+
+    def _create_invoice(self, change: PushChange, inv: Invoice, step: _Step) -> Obj:
+        if inv.status in (InvoiceStatus.VOID, InvoiceStatus.UNCOLLECTIBLE):
+            raise _Refused(f"invoice {inv.number} is {inv.status.value}: nothing is owed on it, "
+                           "so it is not created in Stripe")
+        key = change.idempotency_key
+        params: dict[str, Any] = {
+            "customer": self._customer_id(change, inv), "currency": inv.currency.lower(),
+            "collection_method": "send_invoice", "auto_advance": False,
+            "pending_invoice_items_behavior": "exclude", "metadata": _metadata(inv),
+            **self._due(inv)}
+        if inv.memo:
+            params["description"] = inv.memo
+        obj = self._post("create invoice", "/v1/invoices", params, step_key(key, "create"))
+        step.created = str(obj["id"])
+        obj = self._add_lines(key, str(obj["id"]), _lines(inv)) or obj
+        return self._advance(key, obj, inv, step)
+
+    def _update_draft(self, change: PushChange, inv: Invoice, current: Obj, step: _Step) -> Obj:
+        key, target = change.idempotency_key, str(current["id"])
+        self._same_party(change, inv, current)
+        header: dict[str, Any] = {}
+        if (current.get("description") or None) != (inv.memo or None):
+            header["description"] = inv.memo or ""
+        due = self._due(inv)
+        if "due_date" in due and _day(current.get("due_date")) != inv.due_date:
+            header["due_date"] = due["due_date"]
+        wanted_meta = _metadata(inv)
+        if any((current.get("metadata") or {}).get(k) != v for k, v in wanted_meta.items()):
+            header["metadata"] = wanted_meta
+        obj = current
+        if header:
+            obj = self._post("update invoice", f"/v1/invoices/{target}", header,
+                             step_key(key, "update"))
+            step.changed = True
+        wanted = _lines(inv)
+        have = self._all_lines(current)
+        if [_line_shape(x) for x in have] != [_wanted_shape(x) for x in wanted]:
+            if have:
+                ids = [str(x["id"]) for x in have]
+                digest = hashlib.blake2b(",".join(ids).encode(), digest_size=8).hexdigest()
+                obj = self._post("remove invoice lines", f"/v1/invoices/{target}/remove_lines",
+                                 {"lines": [{"id": i, "behavior": "delete"} for i in ids]},
+                                 step_key(key, f"remove:{digest}"))
+            obj = self._add_lines(key, target, wanted) or obj
+            step.changed = True
+        before = obj["status"]
+        obj = self._advance(key, obj, inv, step)
+        step.changed = step.changed or obj["status"] != before
+        return obj
+
+    def _update_finalized(self, change: PushChange, inv: Invoice, current: Obj,
+                          step: _Step) -> Obj:
+        self._same_party(change, inv, current)
+        cur = inv.currency
+        wanted = _lines(inv)
+        have = self._all_lines(current)
+        differences = []
+        total = sum(int(x["amount"]) for x in wanted)
+        if total != int(current["total"]):
+            differences.append(f"total {_money(total, cur)} here, "
+                               f"{_money(int(current['total']), cur)} in Stripe")
+        elif [_line_shape(x) for x in have] != [_wanted_shape(x) for x in wanted]:
+            differences.append("the lines")
+        due = self._due(inv)
+        if "due_date" in due and _day(current.get("due_date")) != inv.due_date:
+            differences.append(f"due date {inv.due_date} here, "
+                               f"{_day(current.get('due_date')) or 'none'} in Stripe")
+        if differences:
+            raise _Refused(
+                f"Stripe invoice {current.get('number') or current['id']} is "
+                f"{current['status']}, and Stripe allows no change of amounts, lines or due "
+                f"date once an invoice is finalized ({'; '.join(differences)}): void it in "
+                f"Stripe and unlink it (`billing-hub unlink`) to have the invoice created "
+                f"again, or issue a credit note")
+        header: dict[str, Any] = {}
+        if (current.get("description") or None) != (inv.memo or None):
+            header["description"] = inv.memo or ""
+        wanted_meta = _metadata(inv)
+        if any((current.get("metadata") or {}).get(k) != v for k, v in wanted_meta.items()):
+            header["metadata"] = wanted_meta
+        if not header:
+            return current
+        step.changed = True
+        return self._post("update invoice", f"/v1/invoices/{current['id']}", header,
+                          step_key(change.idempotency_key, "update"))
+
+    def _mark_paid(self, key: str, current: Obj, step: _Step) -> Obj:
+        status = current["status"]
+        if status == "paid":
+            return current
+        if status == "void":
+            raise _Refused(f"Stripe invoice {current.get('number') or current['id']} is void: "
+                           "there is nothing to mark paid")
+        obj = current
+        if status == "draft":
+            obj = self._post("finalize invoice", f"/v1/invoices/{current['id']}/finalize", {},
+                             step_key(key, "finalize"))
+        if obj["status"] != "paid":
+            obj = self._post("pay invoice out of band", f"/v1/invoices/{current['id']}/pay",
+                             {"paid_out_of_band": True}, step_key(key, "pay"))
+        step.changed = True
+        return obj
+
+    def _advance(self, key: str, obj: Obj, inv: Invoice, step: _Step) -> Obj:
+        """Finalize a draft unless the record is one; pay it out of band when it is paid."""
+        if inv.status is InvoiceStatus.DRAFT or obj["status"] != "draft":
+            return obj
+        obj = self._post("finalize invoice", f"/v1/invoices/{obj['id']}/finalize", {},
+                         step_key(key, "finalize"))
+        if inv.status is InvoiceStatus.PAID and obj["status"] == "open":
+            obj = self._post("pay invoice out of band", f"/v1/invoices/{obj['id']}/pay",
+                             {"paid_out_of_band": True}, step_key(key, "pay"))
+        return obj
+
+    def _add_lines(self, key: str, invoice_id: str, lines: list[dict[str, Any]]) -> Obj | None:
+        obj = None
+        for start in range(0, len(lines), LINES_PER_REQUEST):
+            obj = self._post("add invoice lines", f"/v1/invoices/{invoice_id}/add_lines",
+                             {"lines": lines[start:start + LINES_PER_REQUEST]},
+                             step_key(key, f"lines:{start // LINES_PER_REQUEST}"))
+        return obj
+
+    # ------------------------------------------------------------------ helpers
+    def _due(self, inv: Invoice) -> dict[str, int]:
+        """``due_date`` (noon UTC of the due day) while it is ahead, else ``days_until_due``."""
+        if inv.due_date is not None:
+            stamp = int(datetime(inv.due_date.year, inv.due_date.month, inv.due_date.day,
+                                 tzinfo=UTC).timestamp()) + NOON
+            if stamp > self.clock():
+                return {"due_date": stamp}
+        return {"days_until_due": self.days_until_due}
+
+    def _customer_id(self, change: PushChange, inv: Invoice) -> str:
+        found = change.references.get("customer")
+        if found:
+            return found
+        if inv.customer_ref and inv.customer_ref.startswith("cus_"):
+            return inv.customer_ref
+        who = inv.customer_name or inv.customer_ref or "(no customer)"
+        raise _Refused(f"invoice {inv.number}'s customer {who} is not in Stripe yet: push the "
+                       "customer first (`billing-hub push queue --entity customer`), or link it "
+                       "to its Stripe customer (`billing-hub link`)")
+
+    def _same_party(self, change: PushChange, inv: Invoice, current: Obj) -> None:
+        if str(current.get("currency", "")).upper() != inv.currency:
+            raise _Refused(f"Stripe invoice {current['id']} is in "
+                           f"{str(current.get('currency')).upper()}, the record in "
+                           f"{inv.currency}: Stripe cannot change an invoice's currency")
+        customer = change.references.get("customer")
+        held = current.get("customer")
+        if customer and isinstance(held, str) and held != customer:
+            raise _Refused(f"Stripe invoice {current['id']} belongs to customer {held}, the "
+                           f"record to {customer}: Stripe cannot move an invoice to another "
+                           "customer")
+
+    def _target(self, change: PushChange, entity: str) -> str:
+        if not change.target_id:
+            raise _Refused(f"no Stripe {entity} to {change.operation.value.replace('_', ' ')}: "
+                           "the hub knows of no link to one")
+        return change.target_id
+
+    def _all_lines(self, invoice: Obj) -> list[Obj]:
+        lines = invoice.get("lines") or {}
+        if lines.get("has_more"):
+            return self._call(lambda: self.api.lines("invoices", str(invoice["id"])))
+        return list(lines.get("data") or [])
+
+    def _retrieve(self, resource: str, object_id: str) -> Obj:
+        try:
+            return self._call(lambda: self.api.retrieve(resource, object_id))
+        except _Refused as exc:
+            raise _Refused(f"Stripe has no {resource[:-1]} {object_id} any more ({exc.reason}): "
+                           "unlink it (`billing-hub unlink`) to have it created again") from None
+
+    def _post(self, label: str, path: str, params: Mapping[str, Any], key: str) -> Obj:
+        return self._call(lambda: self.api.post(label, path, params, idempotency_key=key))
+
+    def _call(self, request: Callable[[], T]) -> T:
+        """``request()``, Stripe's failures as the outbox understands them."""
+        try:
+            return request()
+        except StripeUnavailable as exc:
+            raise TransientError(" ".join(str(exc.args[0]).split()), connector=self.connector,
+                                 hint="the change stays queued and goes again, with the same "
+                                      "idempotency keys, at the next `billing-hub push send`"
+                                 ) from None
+        except StripeRefused as exc:
+            raise FatalError(" ".join(str(exc.args[0]).split()), connector=self.connector,
+                             hint=exc.hint) from None
+        except stripe.IdempotencyError as exc:
+            raise _Refused(
+                "Stripe refused a request whose idempotency key was used before with "
+                "different parameters (the change was altered after it was first sent): "
+                f"{_message(exc)}") from None
+        except stripe.StripeError as exc:
+            raise _Refused(f"Stripe refused it: {_message(exc)}") from None
+
+
+# ---------------------------------------------------------------------- pure helpers
+def _message(exc: stripe.StripeError) -> str:
+    error = getattr(exc, "error", None)
+    text = getattr(error, "message", None) or exc.user_message or str(exc)
+    param = getattr(error, "param", None)
+    return f"{text} (parameter {param})" if param else str(text)
+
+
+def _metadata(record: Customer | Invoice) -> dict[str, str]:
+    """The record's own metadata that fits Stripe's limits, and the hub's references."""
+    ours = {META_SOURCE: record.source, META_ID: record.external_id}
+    if isinstance(record, Invoice):
+        ours[META_NUMBER] = record.number
+    out = {k: v[:METADATA_VALUE_LENGTH] for k, v in record.metadata.items()
+           if len(k) <= METADATA_KEY_LENGTH and k not in ours}
+    keep = dict(list(out.items())[:METADATA_KEYS - len(ours)])
+    return {**keep, **{k: v[:METADATA_VALUE_LENGTH] for k, v in ours.items()}}
+
+
+def _lines(inv: Invoice) -> list[dict[str, Any]]:
+    """The invoice's lines as ``add_lines`` parameters, in minor units; tax as a line."""
+    cur = inv.currency
+    out = [_line(line.amount, line.description, line.quantity, line.unit_price, cur)
+           for line in inv.lines]
+    if not inv.lines:
+        subtotal = inv.subtotal if inv.subtotal is not None else Decimal(0)
+        out.append(_line(subtotal, f"Invoice {inv.number}", None, None, cur))
+    if inv.tax:
+        out.append(_line(inv.tax, "Tax", None, None, cur))
+    return out
+
+
+def _line(amount: Decimal, description: str, quantity: Decimal | None,
+          unit_price: Decimal | None, currency: str) -> dict[str, Any]:
+    """One line: a whole quantity at a unit price when they make the amount exactly,
+    else the amount alone (Stripe then shows a quantity of 1)."""
+    minor = to_minor_units(amount, currency)
+    if (quantity is not None and unit_price is not None and quantity > 1
+            and quantity == quantity.to_integral_value()):
+        unit = unit_price.scaleb(currency_exponent(currency))
+        if unit >= 0 and unit * quantity == minor:
+            return {"quantity": int(quantity), "description": description or "Item",
+                    "price_data": {"currency": currency.lower(),
+                                   "unit_amount_decimal": _plain(unit),
+                                   "product_data": {"name": description or "Item"}}}
+    line: dict[str, Any] = {"amount": minor}
+    if description:
+        line["description"] = description
+    return line
+
+
+def _plain(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text if "." not in text else text.rstrip("0").rstrip(".")
+
+
+def _line_shape(line: Obj) -> tuple[int, str]:
+    """What a Stripe line says that the hub sets: amount and description."""
+    return int(line["amount"]), str(line.get("description") or "")
+
+
+def _wanted_shape(line: Mapping[str, Any]) -> tuple[int, str]:
+    if "amount" in line:
+        return int(line["amount"]), str(line.get("description") or "")
+    amount = Decimal(line["price_data"]["unit_amount_decimal"]) * int(line["quantity"])
+    return int(amount), str(line.get("description") or "")
+
+
+def _day(stamp: Any) -> date | None:
+    if isinstance(stamp, bool) or not isinstance(stamp, int):
+        return None
+    return datetime.fromtimestamp(stamp, UTC).date()
+
+
+def _money(minor: int, currency: str) -> str:
+    return f"{from_minor_units(minor, currency):,} {currency}"
