@@ -22,6 +22,7 @@ from hub.cli.export_cmd import export
 from hub.cli.init_cmd import init
 from hub.cli.payouts_cmd import payouts
 from hub.cli.plugins_cmd import plugins
+from hub.cli.push_cmd import app as push_app
 from hub.cli.quarantine_cmd import app as quarantine_app
 from hub.cli.reconcile_cmd import findings_app, link, reconcile, unlink
 from hub.cli.report_cmd import apply_payment, metrics, report
@@ -71,6 +72,7 @@ app.command("apply-payment")(apply_payment)
 app.command()(report)
 app.command()(metrics)
 app.command()(payouts)
+app.add_typer(push_app, name="push")
 
 
 def _report(exc: HubError) -> int:
