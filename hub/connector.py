@@ -262,8 +262,9 @@ class WebhookReceipt:
 class ReplayGuard(Protocol):
     """Remembers the webhook deliveries already accepted.
 
-    The hub's webhook endpoint keeps them in the store; tests use
-    :class:`hub.webhooks.MemoryReplayGuard`.
+    The hub's webhook endpoint keeps them in the store
+    (:class:`hub.store.deliveries.DeliveryIntake`, atomic under concurrent
+    copies of one delivery); tests use :class:`hub.webhooks.MemoryReplayGuard`.
     """
 
     def first_time(self, delivery_id: str) -> bool:

@@ -3,8 +3,9 @@
 A connector's :meth:`~hub.connector.Connector.verify_webhook` checks the
 signature and the signed time itself (each system signs differently) and asks
 a :class:`~hub.connector.ReplayGuard` whether a delivery is new. The hub's
-webhook endpoint gives it a guard kept in the store; :class:`MemoryReplayGuard`
-is the one for tests and for a single process.
+webhook endpoint gives it a guard kept in the store
+(:class:`hub.store.deliveries.DeliveryIntake`); :class:`MemoryReplayGuard` is
+the one for tests and for a single process.
 """
 
 from __future__ import annotations

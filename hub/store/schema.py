@@ -167,3 +167,23 @@ audit_log = sa.Table(
     sa.Column("subject", sa.String(500)),
     sa.Column("details", sa.Text, nullable=False, server_default="{}"),
 )
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("connector", sa.String(200), nullable=False),
+    sa.Column("delivery_id", sa.String(255), nullable=False),
+    sa.Column("received_at", TS, nullable=False),
+    sa.Column("hints", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("next_attempt_at", TS),
+    sa.Column("processed_at", TS),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="SET NULL")),
+    sa.UniqueConstraint("connector", "delivery_id"),
+    sa.Index("ix_webhook_deliveries_status_received", "status", "received_at"),
+)
+"""Webhook deliveries taken in: each (connector, delivery id) once, with what it said
+changed, until the sync it asked for has run. Never the body, headers or signature."""
