@@ -27,6 +27,7 @@ from hub.connector import ConnectorContext, ConnectorSpec
 from hub.errors import ConfigError
 from hub.outbox.settings import PushSettings
 from hub.reconcile.settings import ReconcileSettings
+from hub.web.settings import WebSettings
 
 DEFAULT_CONFIG_NAME = "billing-hub.toml"
 
@@ -69,6 +70,7 @@ class HubConfig(BaseModel):
     connectors: dict[str, ConnectorSection] = Field(default_factory=dict)
     reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
     push: PushSettings = Field(default_factory=PushSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     _file: Path | None = PrivateAttr(default=None)
 

@@ -80,11 +80,15 @@ def test_init_writes_a_config_that_loads(tmp_path: Path, monkeypatch: pytest.Mon
     opened = "\n".join(line.removeprefix("# ") for line in block.splitlines())
     (tmp_path / "with-stripe.toml").write_text(text.replace(block, opened))
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_init_example_key")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_init_example_secret")
     with_stripe = load_config(tmp_path / "with-stripe.toml")
     connector = build_connector(with_stripe, load_plugins(), "stripe")  # validates the section
     assert list(connector.entities()) == ["customer", "invoice", "payment", "refund",
                                           "credit_note", "payout"]
+    assert "webhook" in type(connector).implements()
     connector.close()
+    assert (config.web.host, config.web.port, config.web.process_webhooks) == (
+        "127.0.0.1", 8000, True)
     code, _, err = cli(capsys, "init")
     assert code == exits.USAGE and "already exists" in err and "--force" in err
     assert cli(capsys, "init", "--force")[0] == exits.OK

@@ -27,9 +27,11 @@ from hub.cli.quarantine_cmd import app as quarantine_app
 from hub.cli.reconcile_cmd import findings_app, link, reconcile, unlink
 from hub.cli.report_cmd import apply_payment, metrics, report
 from hub.cli.scaffold_cmd import app as plugin_app
+from hub.cli.serve_cmd import serve
 from hub.cli.session import CONFIG_ENV, CliState, default_config_path
 from hub.cli.status_cmd import status
 from hub.cli.sync_cmd import sync
+from hub.cli.webhooks_cmd import app as webhooks_app
 from hub.errors import ConfigError, HubError, PluginError
 from hub.secrets import redact
 
@@ -72,6 +74,8 @@ app.command("apply-payment")(apply_payment)
 app.command()(report)
 app.command()(metrics)
 app.command()(payouts)
+app.command()(serve)
+app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(push_app, name="push")
 
 

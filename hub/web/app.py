@@ -1,0 +1,201 @@
+"""The hub's HTTP service, an ASGI app (Starlette): for now, the webhook endpoint.
+
+``POST /webhooks/{instance}`` receives the deliveries of the connector
+configured as ``[connectors.<instance>]``:
+
+- an instance that is not configured, disabled, or cannot receive webhooks
+  is ``404`` with nothing more said (the same as any unknown path);
+- a body over ``[web] max_body_bytes`` is ``413``, unread;
+- the connector verifies the delivery (signature, signed time within its
+  tolerance, then the body) with the store-backed replay guard; a delivery
+  that fails is ``400`` with the reason in a few words, never a secret, and
+  nothing is recorded;
+- a delivery already taken in is ``200`` with ``"duplicate": true``, so the
+  sender stops retrying, and nothing more happens;
+- a new one is recorded with its hints in one transaction, answered ``200``
+  at once, and synced afterwards by the background worker
+  (:mod:`hub.web.worker`): one incremental sync per connector for a burst.
+
+``GET /healthz`` answers ``{"status": "ok"}`` for a load balancer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hub.config import HubConfig
+from hub.connector import Connector, WebhookDelivery
+from hub.errors import WebhookSignatureError
+from hub.plugins import PluginRegistry
+from hub.secrets import redact
+from hub.store.clock import utcnow
+from hub.sync.engine import build_connector
+from hub.sync.webhooks import WebhookProcessor, take_in
+from hub.web.settings import WebSettings
+from hub.web.worker import WebhookWorker
+
+log = logging.getLogger(__name__)
+
+MAX_REASON = 200
+"""Characters of a refusal's reason sent back to the sender."""
+
+
+@dataclass(slots=True)
+class WebState:
+    """What the app's handlers share: settings, store, receiving connectors, worker."""
+
+    settings: WebSettings
+    engine: Engine
+    receivers: dict[str, Connector] = field(default_factory=dict)
+    worker: WebhookWorker | None = None
+
+    def close(self) -> None:
+        """Stop the worker and close the connectors."""
+        if self.worker is not None:
+            self.worker.stop()
+        for connector in self.receivers.values():
+            connector.close()
+
+
+def webhook_receivers(config: HubConfig, registry: PluginRegistry) -> dict[str, Connector]:
+    """The enabled connector instances that receive webhooks, built once, by name.
+
+    An instance whose config is wrong fails here, when the server starts,
+    rather than on the first delivery.
+    """
+    built: dict[str, Connector] = {}
+    try:
+        for name, section in config.connectors.items():
+            if not section.enabled:
+                continue
+            spec = registry.connector_spec(section.type)
+            if not any(e.webhook for e in spec.entities):
+                continue
+            connector = build_connector(config, registry, name)
+            if "webhook" in type(connector).implements():
+                built[name] = connector
+            else:
+                connector.close()
+    except BaseException:
+        for connector in built.values():
+            connector.close()
+        raise
+    return built
+
+
+def _not_found() -> JSONResponse:
+    return JSONResponse({"error": "not found"}, status_code=404)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return _not_found()
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code,
+                        headers=exc.headers)
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The raw body, or ``None`` when it is larger than ``limit`` bytes (read no further)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _reason(exc: WebhookSignatureError) -> str:
+    """The first line of a refusal (the hint is for the hub's operator, not the sender)."""
+    return redact(str(exc).split("\n", 1)[0])[:MAX_REASON]
+
+
+async def receive_webhook(request: Request) -> Response:
+    """``POST /webhooks/{instance}``: verify, record once, answer at once."""
+    received_at = utcnow()
+    state: WebState = request.app.state.hub
+    instance = request.path_params["instance"]
+    connector = state.receivers.get(instance)
+    if connector is None:
+        return _not_found()
+    body = await _read_body(request, state.settings.max_body_bytes)
+    if body is None:
+        log.warning("webhook delivery to %s refused: larger than %d bytes", instance,
+                    state.settings.max_body_bytes)
+        return JSONResponse({"error": "the delivery is too large"}, status_code=413)
+    delivery = WebhookDelivery(dict(request.headers), body, received_at)
+    try:
+        receipt = await run_in_threadpool(take_in, state.engine, connector, delivery)
+    except WebhookSignatureError as exc:
+        reason = _reason(exc)
+        log.warning("webhook delivery to %s refused: %s", instance, reason)
+        return JSONResponse({"error": "rejected", "reason": reason}, status_code=400)
+    except Exception:
+        log.exception("a webhook delivery to %s could not be recorded", instance)
+        return JSONResponse({"error": "the delivery could not be recorded; send it again"},
+                            status_code=500)
+    if receipt.duplicate:
+        log.info("webhook delivery %s to %s: a duplicate, answered", receipt.delivery_id,
+                 instance)
+        return JSONResponse({"received": True, "duplicate": True})
+    log.info("webhook delivery %s to %s: %d change(s) recorded", receipt.delivery_id, instance,
+             len(receipt.hints))
+    if state.worker is not None and receipt.hints:
+        state.worker.kick()
+    return JSONResponse({"received": True, "duplicate": False, "changes": len(receipt.hints)})
+
+
+async def health(request: Request) -> Response:
+    """``GET /healthz``: the server is up."""
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(config: HubConfig, registry: PluginRegistry, engine: Engine, *,
+               process_webhooks: bool | None = None) -> Starlette:
+    """The ASGI app over a migrated store.
+
+    ``process_webhooks`` (default: ``[web] process_webhooks``) runs the
+    background worker that syncs what deliveries report; without it they are
+    only recorded, for ``billing-hub webhooks process``. The caller keeps
+    ownership of ``engine``.
+    """
+    settings = config.web
+    state = WebState(settings, engine, webhook_receivers(config, registry))
+    run_worker = settings.process_webhooks if process_webhooks is None else process_webhooks
+    if run_worker:
+        processor = WebhookProcessor(engine, registry, config)
+        state.worker = WebhookWorker(processor.process, debounce=settings.debounce_seconds,
+                                     max_wait=settings.max_wait_seconds,
+                                     poll=settings.poll_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if state.worker is not None:
+            state.worker.start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(state.close)
+
+    app = Starlette(
+        routes=[Route("/webhooks/{instance}", receive_webhook, methods=["POST"]),
+                Route("/healthz", health, methods=["GET"])],
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+    app.state.hub = state
+    return app

@@ -1,0 +1,46 @@
+"""The ``[web]`` section of the config: the hub's HTTP service (``billing-hub serve``).
+
+::
+
+    [web]
+    host = "127.0.0.1"                 # behind a reverse proxy that terminates TLS
+    port = 8000
+    max_body_bytes = 1048576           # larger webhook deliveries are refused (413)
+    process_webhooks = true            # sync what deliveries report, inside the server
+    debounce_seconds = 2               # wait this long for more deliveries before a sync
+    max_wait_seconds = 30              # ... but never longer than this after the first
+    poll_seconds = 60                  # look for due retries (and other processes' deliveries)
+    retry_seconds = 30                 # first wait after a failed sync; doubles, at most 1 h
+    keep_days = 30                     # processed deliveries are remembered this long
+
+Kept apart from :mod:`hub.web.app` so that loading the config never imports
+the web framework.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WebSettings(BaseModel):
+    """How ``billing-hub serve`` listens and how it turns webhook deliveries into syncs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    """The address to listen on; ``0.0.0.0`` for every interface."""
+    port: int = Field(8000, ge=1, le=65_535)
+    max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1_048_576)
+    """The largest webhook body accepted; a larger one is answered 413 unread."""
+    process_webhooks: bool = True
+    """Run the syncs deliveries ask for in the server (else: ``billing-hub webhooks process``)."""
+    debounce_seconds: float = Field(2.0, ge=0, le=600)
+    """Quiet time after a delivery before its sync starts, so a burst makes one sync."""
+    max_wait_seconds: float = Field(30.0, ge=0, le=3600)
+    """The longest a delivery waits for its sync while more keep arriving."""
+    poll_seconds: float = Field(60.0, gt=0, le=86_400)
+    """How often the server looks for deliveries due again after a failed sync."""
+    retry_seconds: float = Field(30.0, gt=0, le=3600)
+    """The wait after a failed sync; it doubles with each failure, up to an hour."""
+    keep_days: int = Field(30, ge=1, le=3650)
+    """How long a processed delivery is remembered (its id, so a copy is a duplicate)."""
