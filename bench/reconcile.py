@@ -392,6 +392,7 @@ def main() -> None:
             snapshot = load(conn)
         loaded = time.perf_counter() - started
         found = find(snapshot, settings)
+        del snapshot  # as the reconciler does before it merges
         with engine.begin() as conn:
             merged = lifecycle.merge(conn, found, utcnow())
         elapsed = time.perf_counter() - started
@@ -399,6 +400,7 @@ def main() -> None:
     with engine.connect() as conn:
         snapshot = load(conn)
     again_found = find(snapshot, settings)
+    del snapshot
     with engine.begin() as conn:
         again = lifecycle.merge(conn, again_found, utcnow())
     rerun = time.perf_counter() - started

@@ -1,5 +1,5 @@
-"""Small pieces the reconciler leans on: number keys, the multimap, close pairs,
-and the bounded subset search."""
+"""Small pieces the reconciler leans on: number keys, compact columns and tables,
+the hash index, close pairs, and the bounded subset search."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from hub.reconcile.columns import PooledColumn, StrColumn
+from hub.reconcile.hashindex import HashIndex
 from hub.reconcile.matching import _subset_sum
-from hub.reconcile.multimap import MultiMap
 from hub.reconcile.pairs import close_pairs
 from hub.reconcile.runner import find
 from hub.reconcile.settings import ReconcileSettings
-from hub.reconcile.snapshot import InvoiceRow, PaymentRow, Snapshot
+from hub.reconcile.snapshot import Application, InvoiceRow, PaymentRow, Snapshot
 from hub.reconcile.text import candidate_numbers, money, name_key, number_key
 
 
@@ -33,16 +34,6 @@ def test_names_and_money() -> None:
     assert money(-99, "EUR") == "-€0.99"
 
 
-def test_multimap_makes_lists_only_for_repeated_keys() -> None:
-    m: MultiMap[str, int] = MultiMap()
-    m.add("a", 1)
-    m.add("b", 2)
-    m.add("b", 3)
-    assert m.get("a") == (1,) and list(m.get("b")) == [2, 3] and m.get("c") == ()
-    assert dict((k, list(v)) for k, v in m.items()) == {"a": [1], "b": [2, 3]}
-    assert "a" in m and len(m) == 2
-
-
 @dataclass(frozen=True)
 class Clash:
     """A key whose hash always collides, to prove the real key decides."""
@@ -51,6 +42,45 @@ class Clash:
 
     def __hash__(self) -> int:
         return 7
+
+
+def test_columns_give_back_what_they_were_given() -> None:
+    texts = StrColumn()
+    texts.extend(["INV-1", None, "", "Zürich ✓"])
+    texts.append("last")
+    assert [texts[i] for i in range(len(texts))] == ["INV-1", None, "", "Zürich ✓", "last"]
+    assert [texts.is_empty(i) for i in range(5)] == [False, True, True, False, False]
+    names: PooledColumn[str | None] = PooledColumn()
+    names.extend([f"n{i % 300}" for i in range(600)] + [None])  # codes widen past a byte
+    assert [names[i] for i in (0, 299, 300, 600)] == ["n0", "n299", "n0", None]
+    assert names[0] is names[300] and len(names.values) == 301
+    assert names.code_of("n5") == 5 and names.code_of("nope") is None
+
+
+def test_tables_give_back_the_rows() -> None:
+    inv = InvoiceRow(7, "books", "INV-7", None, "Acme", "C1", "USD", 1000, 400, "open",
+                     date(2026, 1, 1), None, {"stripe_id": "in_1"})
+    pay = PaymentRow(8, "bank", "P1", None, None, None, "JPY", 500, 100, None, None,
+                     "for INV-7", [Application(None, "INV-7", 300), Application("in_1", None,
+                                                                                   100, 7)])
+    bare = PaymentRow(9, "bank", "P2", "P2", "Acme", None, "USD", 5, 5, "succeeded",
+                      date(2026, 1, 2), "")
+    snapshot = Snapshot([inv], [pay, bare])
+    assert list(snapshot.invoices) == [inv]
+    assert list(snapshot.payments) == [pay, bare]
+    snapshot.payments.add_queued(1, Application("INV-7", "INV-7", 2, 7))
+    assert snapshot.payments[1].unapplied == 3
+    assert snapshot.payments[1].applications == [Application("INV-7", "INV-7", 2, 7)]
+
+
+def test_hash_index_checks_the_real_key() -> None:
+    words = ["a", "b", "a", "c"]
+    index = HashIndex(((Clash(w), i) for i, w in enumerate(words)),
+                      lambda i, key: Clash(words[i]) == key)
+    assert index.get(Clash("a")) == [0, 2]  # every entry shares one hash
+    assert index.get(Clash("c")) == [3] and index.get(Clash("z")) == []
+    plain = HashIndex(((w, i) for i, w in enumerate(words)), lambda i, key: words[i] == key)
+    assert plain.get("a") == [0, 2] and plain.get("b") == [1] and len(plain) == 4
 
 
 def test_close_pairs_check_the_real_key_and_the_window() -> None:

@@ -16,8 +16,9 @@ links a person made are stored.
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,10 +26,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hub.errors import HubError
-from hub.reconcile.multimap import MultiMap
+from hub.reconcile.hashindex import HashIndex
+from hub.reconcile.rows import InvoiceRow
 from hub.reconcile.settings import PairSettings, ReconcileSettings
-from hub.reconcile.snapshot import InvoiceRow
-from hub.reconcile.text import number_key
+from hub.reconcile.tables import InvoiceTable
+from hub.reconcile.text import number_keyer
 from hub.store import audit
 from hub.store.schema import links, records
 
@@ -39,9 +41,38 @@ REJECTED = "rejected"
 
 @dataclass(slots=True)
 class Link:
+    """Two linked invoices, as rows (built only for the pairs a rule reports on)."""
+
     left: InvoiceRow
     right: InvoiceRow
     method: str  # manual | reference | number
+
+
+METHODS = ("manual", "reference", "number")
+
+
+class Links:
+    """The links of one pair of systems, as invoice table positions, in the order made."""
+
+    __slots__ = ("left", "method", "right")
+
+    def __init__(self) -> None:
+        self.left = array("I")
+        self.right = array("I")
+        self.method = array("B")
+        """Index into :data:`METHODS`."""
+
+    def add(self, left: int, right: int, method: str) -> None:
+        self.left.append(left)
+        self.right.append(right)
+        self.method.append(METHODS.index(method))
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+    def __iter__(self) -> Iterator[tuple[int, int, str]]:
+        for left, right, method in zip(self.left, self.right, self.method, strict=True):
+            yield left, right, METHODS[method]
 
 
 @dataclass(slots=True)
@@ -70,33 +101,32 @@ def pairs_of(settings: ReconcileSettings, sources: Sequence[str]) -> list[PairSe
             for i, a in enumerate(sources) for b in sources[i + 1:]]
 
 
-def link_pair(left: Iterable[InvoiceRow], right: Iterable[InvoiceRow], pair: PairSettings,
-              manual: ManualLinks) -> list[Link]:
-    """Link the invoices of ``pair.left`` to those of ``pair.right``."""
+def link_pair(invoices: InvoiceTable, left: Sequence[int], right: Sequence[int],
+              pair: PairSettings, manual: ManualLinks) -> Links:
+    """Link the invoices of ``pair.left`` (rows ``left``) to those of ``pair.right``."""
     prefixes = pair.number_prefixes
-    rights = list(right)
-    lefts = list(left)
+    keyer = number_keyer(tuple(prefixes))
+    ids, refs, numbers = invoices.ids, invoices.refs, invoices.number
     manual_right: dict[int, list[int]] = defaultdict(list)
     for a, b in manual.linked:
         manual_right[a].append(b)
         manual_right[b].append(a)
-    # Indexes are built only as far as some invoice can use them: at a million
-    # invoices, each full index costs more than a hundred megabytes.
-    by_id = {r.id: r for r in rights if r.id in manual_right}
-    any_refs = any(inv.refs for inv in lefts)
-    by_ext = {r.external_id: r for r in rights} if any_refs else {}
-    by_number: MultiMap[str, InvoiceRow] = MultiMap()
-    by_ref: MultiMap[str, InvoiceRow] = MultiMap()
-    for r in rights:
-        key = number_key(r.number, prefixes)
-        if key:
-            by_number.add(key, r)
-        for value in r.refs.values():
-            by_ref.add(value, r)
+    # Indexes are built only as far as some invoice can use them, and hold row
+    # positions in 8 bytes each: at a million invoices, a dict would cost more
+    # than a hundred megabytes.
+    by_id = {ids[r]: r for r in right if ids[r] in manual_right}
+    any_refs = any(r in refs for r in left)
+    by_ext = HashIndex(((invoices.external_id.text(r), r) for r in right),
+                       lambda r, k: invoices.external_id.text(r) == k) if any_refs else None
+    by_number = HashIndex(
+        ((k, r) for r in right if (k := keyer(numbers[r]))),
+        lambda r, k: keyer(numbers[r]) == k)
+    by_ref = HashIndex(((value, r) for r in right if r in refs for value in refs[r].values()),
+                       lambda r, k: k in refs[r].values())
 
-    taken: set[int] = set()
-    done: set[int] = set()
-    out: list[Link] = []
+    taken = bytearray(len(invoices))
+    done = bytearray(len(invoices))
+    out = Links()
     passes = ["number"]
     if any_refs or len(by_ref):
         passes.insert(0, "reference")
@@ -104,44 +134,45 @@ def link_pair(left: Iterable[InvoiceRow], right: Iterable[InvoiceRow], pair: Pai
         passes.insert(0, "manual")
     # Strongest evidence first, so a weak match never steals a strong one.
     for method in passes:
-        for inv in lefts:
-            if inv.id in done:
+        for inv in left:
+            if done[inv]:
                 continue
-            found = _candidate(inv, method, prefixes, by_id, by_ext, by_number, by_ref,
-                               manual_right)
-            for other in found:
-                if other.id in taken or (manual.rejected and manual.has(
-                        inv.id, other.id, manual.rejected)):
+            if method == "manual":
+                found = [by_id[b] for b in manual_right.get(ids[inv], ()) if b in by_id]
+            elif method == "reference":
+                found = _by_reference(invoices, inv, keyer, by_ext, by_number, by_ref)
+            else:
+                key = keyer(numbers[inv])
+                found = by_number.get(key) if key else []
+                if len(found) != 1:
                     continue
-                out.append(Link(inv, other, method))
-                taken.add(other.id)
-                done.add(inv.id)
+            for other in found:
+                if taken[other] or (manual.rejected and manual.has(
+                        ids[inv], ids[other], manual.rejected)):
+                    continue
+                out.add(inv, other, method)
+                taken[other] = done[inv] = 1
                 break
     return out
 
 
-def _candidate(inv: InvoiceRow, method: str, prefixes: Sequence[str],
-               by_id: dict[int, InvoiceRow], by_ext: dict[str, InvoiceRow],
-               by_number: MultiMap[str, InvoiceRow], by_ref: MultiMap[str, InvoiceRow],
-               manual_right: dict[int, list[int]]) -> Sequence[InvoiceRow]:
-    if method == "manual":
-        return [by_id[b] for b in manual_right.get(inv.id, ()) if b in by_id]
-    if method == "reference":
-        found: list[InvoiceRow] = []
-        for value in inv.refs.values():
-            if value in by_ext:
-                found.append(by_ext[value])
-            key = number_key(value, prefixes)
-            same = by_number.get(key) if key else ()
-            if len(same) == 1:
-                found.extend(same)
-        found.extend(by_ref.get(inv.external_id))
-        if inv.number:
-            found.extend(by_ref.get(inv.number))
-        return found
-    key = number_key(inv.number, prefixes)
-    candidates = by_number.get(key) if key else ()
-    return candidates if len(candidates) == 1 else ()
+def _by_reference(invoices: InvoiceTable, inv: int, keyer: Callable[[str | None], str | None],
+                  by_ext: HashIndex | None, by_number: HashIndex, by_ref: HashIndex
+                  ) -> list[int]:
+    """Right rows that a reference of ``inv`` names, or whose references name ``inv``."""
+    found: list[int] = []
+    for value in invoices.refs.get(inv, {}).values():
+        if by_ext is not None:
+            found.extend(by_ext.get(value)[-1:])
+        key = keyer(value)
+        same = by_number.get(key) if key else []
+        if len(same) == 1:
+            found.extend(same)
+    found.extend(by_ref.get(invoices.external_id.text(inv)))
+    number = invoices.number[inv]
+    if number:
+        found.extend(by_ref.get(number))
+    return found
 
 
 def resolve_record(conn: Connection, text: str) -> tuple[int, str]:

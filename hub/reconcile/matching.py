@@ -19,8 +19,9 @@ Plugins add rules through the ``hub_match_rules`` hook.
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -30,10 +31,11 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from hub.money import currency_exponent
-from hub.reconcile.multimap import MultiMap
+from hub.reconcile.hashindex import HashIndex
+from hub.reconcile.rows import InvoiceRow, PaymentRow
 from hub.reconcile.settings import MatchSettings
-from hub.reconcile.snapshot import InvoiceRow, PaymentRow
-from hub.reconcile.text import candidate_numbers, human_list, money, name_key, number_key
+from hub.reconcile.tables import InvoiceTable
+from hub.reconcile.text import candidate_numbers, human_list, money, name_key, number_keyer
 
 
 @dataclass(slots=True)
@@ -62,6 +64,35 @@ MatchRule = Callable[[PaymentRow, "OpenInvoices"], Iterable[Suggestion]]
 """A plugin's rule: given a payment and the open invoices, yield suggestions."""
 
 
+class ByCustomer:
+    """Open invoices by customer key (``r:REF`` or ``n:NAME KEY``), the oldest due first.
+
+    Holds table positions; ``get(key)`` builds the invoices' rows.
+    """
+
+    __slots__ = ("_groups", "_invoices")
+
+    def __init__(self, invoices: InvoiceTable, groups: dict[str, array[int]]) -> None:
+        self._invoices = invoices
+        self._groups = groups
+
+    def get(self, key: str, default: Sequence[InvoiceRow] = ()) -> Sequence[InvoiceRow]:
+        rows = self._groups.get(key)
+        return default if rows is None else self._invoices.rows_of(rows)
+
+    def positions(self, key: str) -> Sequence[int]:
+        return self._groups.get(key, ())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._groups
+
+    def __len__(self) -> int:
+        return len(self._groups)
+
+    def keys(self) -> Iterator[str]:
+        return iter(self._groups)
+
+
 @dataclass
 class OpenInvoices:
     """The open invoices, indexed the ways the rules look them up."""
@@ -69,38 +100,51 @@ class OpenInvoices:
     settings: MatchSettings
     fuzzy_threshold: int
     prefixes: Sequence[str]
+    invoices: InvoiceTable
+    numbers: HashIndex
+    """Every invoice (its row) by number key, shared with the other rules (built once per run)."""
+    by_customer: ByCustomer
+    names: dict[str, str] = field(default_factory=dict)  # customer key -> name as written
     pair_tolerances: dict[tuple[str, str], tuple[Decimal, Decimal]] = field(
         default_factory=dict)
     """(payment system, invoice system) -> (percent, fixed amount)."""
-    numbers: MultiMap[str, InvoiceRow] = field(default_factory=MultiMap)
-    """Every invoice by number key, shared with the other rules (built once per run)."""
-    by_customer: dict[str, list[InvoiceRow]] = field(default_factory=lambda: defaultdict(list))
-    names: dict[str, str] = field(default_factory=dict)  # customer key -> name as written
     _fuzzy_cache: dict[str, tuple[str, float] | None] = field(default_factory=dict)
     _sorted_names: dict[str, str] | None = None
     _sorted_keys: list[str] = field(default_factory=list)
     _sorted_values: list[str] = field(default_factory=list)
 
     @classmethod
-    def build(cls, invoices: Iterable[InvoiceRow], settings: MatchSettings,
+    def build(cls, invoices: InvoiceTable, settings: MatchSettings,
               fuzzy_threshold: int, prefixes: Sequence[str],
-              numbers: MultiMap[str, InvoiceRow] | None = None) -> OpenInvoices:
-        out = cls(settings, fuzzy_threshold, prefixes)
-        out.numbers = numbers if numbers is not None else number_index(invoices, prefixes)
-        for inv in invoices:
-            if not is_open(inv):
+              numbers: HashIndex | None = None) -> OpenInvoices:
+        numbers = numbers if numbers is not None else number_index(invoices, prefixes)
+        groups: dict[str, list[int]] = defaultdict(list)
+        names: dict[str, str] = {}
+        keys_of: dict[tuple[int, int], list[str]] = {}
+        customer, ref = invoices.customer, invoices.customer_ref
+        for row in range(len(invoices)):
+            if not _open_row(invoices, row):
                 continue
-            for ckey in _customer_keys(inv.customer, inv.customer_ref):
-                out.by_customer[ckey].append(inv)
+            pair = (customer.codes[row], ref.codes[row])
+            keys = keys_of.get(pair)
+            if keys is None:
+                keys = keys_of[pair] = _customer_keys(customer[row], ref[row])
+            for ckey in keys:
+                groups[ckey].append(row)
                 if ckey.startswith("n:"):
-                    out.names.setdefault(ckey, inv.customer or "")
-        for rows in out.by_customer.values():
-            rows.sort(key=lambda i: (i.due_date or i.issue_date or _FAR, i.id))
-        return out
+                    names.setdefault(ckey, customer[row] or "")
+        due, issued, ids = invoices.due_date, invoices.issue_date, invoices.ids
+        ordered = {}
+        for ckey, rows in groups.items():
+            rows.sort(key=lambda row: (due[row] or issued[row] or _FAR, ids[row]))
+            ordered[ckey] = array("I", rows)
+        return cls(settings, fuzzy_threshold, prefixes, invoices, numbers,
+                   ByCustomer(invoices, ordered), names)
 
     def open_by_number(self, key: str) -> list[InvoiceRow]:
         """The open invoices with this number key."""
-        return [inv for inv in self.numbers.get(key) if is_open(inv)]
+        return self.invoices.rows_of(row for row in self.numbers.get(key)
+                                     if _open_row(self.invoices, row))
 
     def tolerance(self, payment: PaymentRow, invoice: InvoiceRow) -> int:
         """How far (in minor units) the payment may be from the invoice's balance."""
@@ -117,22 +161,23 @@ class OpenInvoices:
         "Payment for INV-1042" of $500 next to a QuickBooks INV-1042 with $500
         paid is the ordinary, settled case, not an unapplied payment.
         """
+        invoices = self.invoices
         for key in candidate_numbers(payment.memo, self.prefixes):
-            for inv in self.numbers.get(key):
-                if inv.paid > 0 and inv.currency == payment.currency and (
-                        inv.paid >= payment.unapplied):
-                    return inv
+            for row in self.numbers.get(key):
+                paid = invoices.total[row] - invoices.balance[row]
+                if paid > 0 and invoices.currency[row] == payment.currency and (
+                        paid >= payment.unapplied):
+                    return invoices[row]
         return None
 
     def customer_invoices(self, payment: PaymentRow) -> tuple[list[InvoiceRow], str | None,
                                                                 float]:
         """Open invoices of the payer: (invoices, fuzzy name matched or None, name score)."""
-        found: dict[int, InvoiceRow] = {}
+        found: dict[int, None] = {}
         for ckey in _customer_keys(payment.payer, payment.customer_ref):
-            for inv in self.by_customer.get(ckey, ()):
-                found[inv.id] = inv
+            found.update(dict.fromkeys(self.by_customer.positions(ckey)))
         if found or not payment.payer:
-            return list(found.values()), None, 100.0
+            return self.invoices.rows_of(found), None, 100.0
         close = self._closest_name(name_key(payment.payer))
         if close is None:
             return [], None, 0.0
@@ -171,15 +216,17 @@ def is_open(inv: InvoiceRow) -> bool:
     return inv.balance > 0 and inv.status not in _CLOSED
 
 
-def number_index(invoices: Iterable[InvoiceRow], prefixes: Sequence[str]
-                 ) -> MultiMap[str, InvoiceRow]:
-    """Every invoice by its number key."""
-    index: MultiMap[str, InvoiceRow] = MultiMap()
-    for inv in invoices:
-        key = number_key(inv.number, prefixes)
-        if key:
-            index.add(key, inv)
-    return index
+def _open_row(invoices: InvoiceTable, row: int) -> bool:
+    """:func:`is_open`, read from the table's columns."""
+    return invoices.balance[row] > 0 and invoices.status[row] not in _CLOSED
+
+
+def number_index(invoices: InvoiceTable, prefixes: Sequence[str]) -> HashIndex:
+    """Every invoice (its row) by its number key."""
+    keyer, numbers = number_keyer(tuple(prefixes)), invoices.number
+    return HashIndex(((key, row) for row in range(len(invoices))
+                      if (key := keyer(numbers[row]))),
+                     lambda row, key: keyer(numbers[row]) == key)
 
 
 def _customer_keys(name: str | None, ref: str | None) -> list[str]:

@@ -24,9 +24,10 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from hub.money import from_minor_units
+from hub.reconcile.matching import number_index
 from hub.reconcile.rules_payments import Applications
-from hub.reconcile.snapshot import InvoiceRow, Snapshot
-from hub.reconcile.text import candidate_numbers, number_key
+from hub.reconcile.snapshot import Snapshot
+from hub.reconcile.text import candidate_numbers
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 _LIVE = ("open", "partially_paid", "paid", "uncollectible")
@@ -108,29 +109,28 @@ def _pct(ratio: Decimal) -> Decimal:
 def compute(snapshot: Snapshot, start: date, end: date, open_findings: int,
             prefixes: tuple[str, ...] | list[str] = ()) -> Metrics:
     """The metrics of the period ``[start, end]``."""
-    apps = Applications.build(snapshot.invoices, snapshot.payments, prefixes)
+    invoices, payments = snapshot.invoices, snapshot.payments
+    numbers = number_index(invoices, prefixes)
+    apps = Applications.build(invoices, payments, prefixes, numbers)
     paid_on: dict[int, date] = {}
     paid_before: dict[int, int] = defaultdict(int)
-    for inv_id, pays in apps.paid.items():
-        for p, amount in pays:
-            if p.received:
-                paid_on[inv_id] = max(paid_on.get(inv_id, p.received), p.received)
-                if p.received < start:
-                    paid_before[inv_id] += amount
-    by_number: dict[str, list[InvoiceRow]] = defaultdict(list)
-    for inv in snapshot.invoices:
-        key = number_key(inv.number, prefixes)
-        if key:
-            by_number[key].append(inv)
-    for p in snapshot.payments:  # "Payment for INV-1042": the memo names what it paid
-        if not p.received:
+    for row, prow, amount in apps:
+        received, inv_id = payments.received[prow], invoices.ids[row]
+        if received:
+            paid_on[inv_id] = max(paid_on.get(inv_id, received), received)
+            if received < start:
+                paid_before[inv_id] += amount
+    for prow in range(len(payments)):  # "Payment for INV-1042": the memo names what it paid
+        received = payments.received[prow]
+        if not received or payments.memo.is_empty(prow):
             continue
-        for key in candidate_numbers(p.memo, prefixes):
-            for inv in by_number.get(key, ()):
-                if inv.currency == p.currency and inv.id not in paid_on:
-                    paid_on[inv.id] = p.received
-                    if p.received < start:
-                        paid_before[inv.id] += min(p.amount, inv.total)
+        for key in candidate_numbers(payments.memo.text(prow), prefixes):
+            for row in numbers.get(key):
+                inv_id = invoices.ids[row]
+                if invoices.currency[row] == payments.currency[prow] and inv_id not in paid_on:
+                    paid_on[inv_id] = received
+                    if received < start:
+                        paid_before[inv_id] += min(payments.amount[prow], invoices.total[row])
 
     out: dict[str, CurrencyMetrics] = {}
     days = (end - start).days + 1

@@ -3,17 +3,18 @@ or marked paid with nothing behind it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 from rapidfuzz import fuzz
 
 from hub.money import currency_exponent, from_minor_units
 from hub.reconcile.kinds import Finding, Kind
-from hub.reconcile.linking import Link
+from hub.reconcile.linking import Link, Links
 from hub.reconcile.pairs import close_pairs
+from hub.reconcile.rows import InvoiceRow
 from hub.reconcile.settings import PairSettings
-from hub.reconcile.snapshot import InvoiceRow
+from hub.reconcile.tables import InvoiceTable
 from hub.reconcile.text import money, name_key, number_key
 
 _STATE = {"paid": "paid", "open": "open", "partially_paid": "open", "void": "void",
@@ -103,12 +104,28 @@ def mismatches(link_list: Iterable[Link], pair: PairSettings, fuzzy: int) -> Ite
                 a.customer, details=both)
 
 
-def missing(invoices: Iterable[InvoiceRow], linked: set[int], other: str,
+def differing(invoices: InvoiceTable, links: Links) -> Iterator[Link]:
+    """The linked pairs whose records differ in a field :func:`mismatches` compares."""
+    cols = (invoices.currency.codes, invoices.total, invoices.balance, invoices.status.codes,
+            invoices.due_date.codes, invoices.customer.codes)
+    for a, b, method in links:
+        if any(col[a] != col[b] for col in cols):
+            yield Link(invoices[a], invoices[b], method)
+
+
+def _states(invoices: InvoiceTable) -> list[str]:
+    """The state (paid, open, void ...) of each status code of the table."""
+    return [_STATE.get(status, status) for status in invoices.status.values]
+
+
+def missing(invoices: InvoiceTable, rows: Iterable[int], linked: bytearray, other: str,
             pair: PairSettings) -> Iterator[Finding]:
-    """Invoices of one side of a pair with no counterpart on the other side."""
-    for inv in invoices:
-        if inv.id in linked or _state(inv) in ("void", "draft"):
+    """Invoices of one side of a pair (``rows``) with no counterpart on the other side."""
+    states, codes = _states(invoices), invoices.status.codes
+    for row in rows:
+        if linked[row] or states[codes[row]] in ("void", "draft"):
             continue
+        inv = invoices[row]
         if pair.since and inv.issue_date and inv.issue_date < pair.since:
             continue
         yield Finding(
@@ -121,15 +138,22 @@ def missing(invoices: Iterable[InvoiceRow], linked: set[int], other: str,
             details={"record": f"{inv.source}:{inv.external_id}", "missing_in": other})
 
 
-def duplicates(invoices: Sequence[InvoiceRow], window_days: int) -> Iterator[Finding]:
+def duplicates(invoices: InvoiceTable, window_days: int) -> Iterator[Finding]:
     """Two invoices of one system for the same customer and amount a few days apart."""
-    def same(inv: InvoiceRow) -> tuple[str, str, str, int] | None:
-        if _state(inv) in ("void", "draft") or inv.total <= 0 or not inv.issue_date:
-            return None
-        who = name_key(inv.customer) or (inv.customer_ref or "")
-        return (inv.source, who, inv.currency, inv.total) if who else None
+    states, status = _states(invoices), invoices.status.codes
+    names = [name_key(c) for c in invoices.customer.values]
+    customer, ref = invoices.customer.codes, invoices.customer_ref
+    total, issued = invoices.total, invoices.issue_date
 
-    for first, second in close_pairs(invoices, same, lambda i: i.issue_date, window_days):
+    def same(row: int) -> tuple[int, str, int, int] | None:
+        if states[status[row]] in ("void", "draft") or total[row] <= 0 or not issued[row]:
+            return None
+        who = names[customer[row]] or (ref[row] or "")
+        return (invoices.source.codes[row], who, invoices.currency.codes[row],
+                total[row]) if who else None
+
+    for i, j in close_pairs(range(len(invoices)), same, issued.__getitem__, window_days):
+        first, second = invoices[i], invoices[j]
         cur = first.currency
         assert first.issue_date and second.issue_date
         gap = (second.issue_date - first.issue_date).days
@@ -145,12 +169,14 @@ def duplicates(invoices: Sequence[InvoiceRow], window_days: int) -> Iterator[Fin
                                  f"{second.source}:{second.external_id}"]})
 
 
-def paid_without_payment(invoices: Iterable[InvoiceRow], evidenced: set[int]
-                         ) -> Iterator[Finding]:
-    """Invoices marked paid while no payment, memo or bank credit in the store pays them."""
-    for inv in invoices:
-        if _state(inv) != "paid" or inv.total <= 0 or inv.id in evidenced:
+def paid_without_payment(invoices: InvoiceTable, evidenced: bytearray) -> Iterator[Finding]:
+    """Invoices marked paid while no payment, memo or bank credit in the store pays them
+    (``evidenced``: 1 for each row something pays or names)."""
+    states, status, total = _states(invoices), invoices.status.codes, invoices.total
+    for row in range(len(invoices)):
+        if states[status[row]] != "paid" or total[row] <= 0 or evidenced[row]:
             continue
+        inv = invoices[row]
         yield Finding(
             f"{Kind.PAID_WITHOUT_PAYMENT.value}:{inv.source}:{inv.external_id}",
             Kind.PAID_WITHOUT_PAYMENT, [inv.id],

@@ -3,16 +3,20 @@ invoice asks, or keyed in twice."""
 
 from __future__ import annotations
 
+from array import array
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import date
 
 from hub.money import from_minor_units
+from hub.reconcile.columns import int_column
+from hub.reconcile.hashindex import HashIndex
 from hub.reconcile.kinds import Finding, Kind
 from hub.reconcile.matching import MatchRule, OpenInvoices, number_index, suggest
-from hub.reconcile.multimap import MultiMap
 from hub.reconcile.pairs import close_pairs
-from hub.reconcile.snapshot import InvoiceRow, PaymentRow
-from hub.reconcile.text import candidate_numbers, money, name_key, number_key
+from hub.reconcile.rows import PaymentRow
+from hub.reconcile.tables import InvoiceTable, PaymentTable
+from hub.reconcile.text import candidate_numbers, money, name_key, number_keyer
 
 SETTLED_STATUSES = ("failed", "canceled", "cancelled", "refunded", "pending", "requires_action")
 
@@ -22,62 +26,99 @@ def day(value: date | None) -> str:
 
 
 class Applications:
-    """Which payment pays which invoice, from the payments' own applications."""
+    """Which payment pays which invoice, from the payments' own applications.
+
+    One entry per application that names an invoice of the store in the
+    payment's currency, as table positions, in the order of the payments and
+    of their applications.
+    """
+
+    __slots__ = ("amount", "invoice", "payment")
 
     def __init__(self) -> None:
-        self.paid: MultiMap[int, tuple[PaymentRow, int]] = MultiMap()
+        self.invoice = array("I")
+        self.payment = array("I")
+        self.amount = int_column()
+
+    def __iter__(self) -> Iterator[tuple[int, int, int]]:
+        """(invoice row, payment row, amount in minor units) for each entry."""
+        return zip(self.invoice, self.payment, self.amount, strict=True)
 
     @classmethod
-    def build(cls, invoices: Sequence[InvoiceRow], payments: Sequence[PaymentRow],
-              prefixes: Sequence[str], numbers: MultiMap[str, InvoiceRow] | None = None
-              ) -> Applications:
-        apps = [(p, app) for p in payments for app in p.applications]
+    def build(cls, invoices: InvoiceTable, payments: PaymentTable, prefixes: Sequence[str],
+              numbers: HashIndex | None = None) -> Applications:
         out = cls()
-        if not apps:
+        rows = [row for row in range(len(payments)) if payments.has_applications(row)]
+        if not rows:
             return out
-        by_id = ({i.id: i for i in invoices} if any(a.invoice_id for _, a in apps) else {})
-        by_ext = ({(i.source, i.external_id): i for i in invoices}
-                  if any(a.invoice_ref for _, a in apps) else {})
-        by_number = numbers if numbers is not None else (
-            number_index(invoices, prefixes) if any(a.invoice_number for _, a in apps)
-            else MultiMap())
-        for p, app in apps:
-            target = by_id.get(app.invoice_id) if app.invoice_id else None
-            if target is None and app.invoice_ref:
-                target = by_ext.get((p.source, app.invoice_ref))
-            if target is None and app.invoice_number:
-                same = by_number.get(number_key(app.invoice_number, prefixes) or "")
-                target = _pick(same, p)
-            if target is not None and target.currency == p.currency:
-                out.paid.add(target.id, (p, app.amount))
+        queued = [a for apps in payments.queued.values() for a in apps]
+        by_id: dict[int, int] = {}
+        if any(payments.app_invoice_id) or any(a.invoice_id for a in queued):
+            wanted = set(payments.app_invoice_id) | {a.invoice_id for a in queued}
+            by_id = {invoice_id: row for row, invoice_id in enumerate(invoices.ids)
+                     if invoice_id in wanted}
+        by_ext = None
+        refs = payments.app_ref
+        if any(not refs.is_empty(a) for a in range(len(refs))) or any(
+                a.invoice_ref for a in queued):
+            ext = invoices.external_id
+            by_ext = HashIndex(((ext.text(row), row) for row in range(len(invoices))),
+                               lambda row, key: ext.text(row) == key)
+        by_number = numbers if numbers is not None else number_index(invoices, prefixes)
+        keyer = number_keyer(tuple(prefixes))
+        for prow in rows:
+            source, currency = payments.source[prow], payments.currency[prow]
+            for app in payments.applications(prow):
+                target = by_id.get(app.invoice_id) if app.invoice_id else None
+                if target is None and app.invoice_ref and by_ext is not None:
+                    same_ext = [row for row in by_ext.get(app.invoice_ref)
+                                if invoices.source[row] == source]
+                    target = same_ext[-1] if same_ext else None
+                if target is None and app.invoice_number:
+                    same = by_number.get(keyer(app.invoice_number) or "")
+                    target = _pick(invoices, same, source, currency)
+                if target is not None and invoices.currency[target] == currency:
+                    out.invoice.append(target)
+                    out.payment.append(prow)
+                    out.amount.append(app.amount)
         return out
 
-    def invoice_ids(self) -> set[int]:
-        return set(self.paid.keys())
 
-
-def _pick(same: Sequence[InvoiceRow], p: PaymentRow) -> InvoiceRow | None:
+def _pick(invoices: InvoiceTable, same: Sequence[int], source: str, currency: str
+          ) -> int | None:
     """The invoice a payment names by number: its own system's, else the first in
     source order among those in its currency (the same sale kept in two systems is
     linked, and what evidences one evidences the other)."""
     if not same:
         return None
-    own = [i for i in same if i.source == p.source]
+    own = [row for row in same if invoices.source[row] == source]
     if own:
         return own[0]
-    fitting = sorted((i for i in same if i.currency == p.currency), key=lambda i: i.source)
+    fitting = sorted((row for row in same if invoices.currency[row] == currency),
+                     key=lambda row: invoices.source[row])
     return fitting[0] if fitting else None
+
+
+def _live_codes(payments: PaymentTable) -> list[bool]:
+    """For each status code of the table: can a payment with it still be applied?"""
+    return [(status or "succeeded").lower() not in SETTLED_STATUSES
+            for status in payments.status.values]
 
 
 def _live(p: PaymentRow) -> bool:
     return (p.status or "succeeded").lower() not in SETTLED_STATUSES and p.amount > 0
 
 
-def unapplied(payments: Sequence[PaymentRow], open_invoices: OpenInvoices,
+def unapplied(payments: PaymentTable, open_invoices: OpenInvoices,
               extra_rules: Sequence[MatchRule] = ()) -> Iterator[Finding]:
     """Payments with money not applied to any invoice, each with ranked suggestions."""
-    for p in payments:
-        if not _live(p) or p.unapplied <= 0 or open_invoices.settled_by_memo(p):
+    live, status = _live_codes(payments), payments.status.codes
+    amount, left = payments.amount, payments.unapplied
+    for row in range(len(payments)):
+        if not live[status[row]] or amount[row] <= 0 or left[row] <= 0:
+            continue
+        p = payments[row]
+        if open_invoices.settled_by_memo(p):
             continue
         cur = p.currency
         ideas = suggest(p, open_invoices, extra_rules)
@@ -104,21 +145,26 @@ def unapplied(payments: Sequence[PaymentRow], open_invoices: OpenInvoices,
                      "suggestions": [s.as_dict() for s in ideas]})
 
 
-def overpayments(invoices: Sequence[InvoiceRow], apps: Applications) -> Iterator[Finding]:
+def overpayments(invoices: InvoiceTable, payments: PaymentTable, apps: Applications
+                 ) -> Iterator[Finding]:
     """Invoices whose applied payments add up to more than the invoice."""
-    for inv in invoices:
-        paid = apps.paid.get(inv.id)
-        if not paid:
-            continue
-        total = sum(amount for _, amount in paid)
-        if total <= inv.total:
-            continue
+    applied: dict[int, int] = defaultdict(int)
+    for row, _, amount in apps:
+        applied[row] += amount
+    over = {row for row, total in applied.items() if total > invoices.total[row]}
+    paid: dict[int, list[tuple[PaymentRow, int]]] = defaultdict(list)
+    for row, prow, amount in apps:
+        if row in over:
+            paid[row].append((payments[prow], amount))
+    for row in sorted(over):
+        inv, total = invoices[row], applied[row]
         cur = inv.currency
         excess = total - inv.total
-        names = ", ".join(f"{p.source}:{p.reference or p.external_id}" for p, _ in paid)
+        pays = paid[row]
+        names = ", ".join(f"{p.source}:{p.reference or p.external_id}" for p, _ in pays)
         yield Finding(
             f"{Kind.OVERPAYMENT.value}:{inv.source}:{inv.external_id}", Kind.OVERPAYMENT,
-            [inv.id, *(p.id for p, _ in paid)],
+            [inv.id, *(p.id for p, _ in pays)],
             f"{inv.number or inv.external_id} is for {money(inv.total, cur)}, but payments "
             f"of {money(total, cur)} are applied to it ({names}): {money(excess, cur)} "
             f"too much. Refund {inv.customer or 'the customer'} or keep it as a credit.",
@@ -126,15 +172,22 @@ def overpayments(invoices: Sequence[InvoiceRow], apps: Applications) -> Iterator
             details={"record": f"{inv.source}:{inv.external_id}"})
 
 
-def duplicates(payments: Sequence[PaymentRow], window_days: int) -> Iterator[Finding]:
+def duplicates(payments: PaymentTable, window_days: int) -> Iterator[Finding]:
     """Two payments in one system from the same payer for the same amount, days apart."""
-    def same(p: PaymentRow) -> tuple[str, str, str, int] | None:
-        if not _live(p):
-            return None
-        who = name_key(p.payer) or (p.customer_ref or "")
-        return (p.source, who, p.currency, p.amount) if who else None
+    live, status, amount = _live_codes(payments), payments.status.codes, payments.amount
+    names = [name_key(payer) for payer in payments.payer.values]
+    payer, ref = payments.payer.codes, payments.customer_ref
 
-    for first, second in close_pairs(payments, same, lambda p: p.received, window_days):
+    def same(row: int) -> tuple[int, str, int, int] | None:
+        if not live[status[row]] or amount[row] <= 0:
+            return None
+        who = names[payer[row]] or (ref[row] or "")
+        return (payments.source.codes[row], who, payments.currency.codes[row],
+                amount[row]) if who else None
+
+    for i, j in close_pairs(range(len(payments)), same, payments.received.__getitem__,
+                            window_days):
+        first, second = payments[i], payments[j]
         if first.applications and second.applications and {
             a.invoice_ref or a.invoice_number for a in first.applications} != {
                 a.invoice_ref or a.invoice_number for a in second.applications}:
@@ -155,19 +208,22 @@ def duplicates(payments: Sequence[PaymentRow], window_days: int) -> Iterator[Fin
                                  f"{second.source}:{second.external_id}"]})
 
 
-def payment_evidence(invoices: Sequence[InvoiceRow], payments: Sequence[PaymentRow],
-                     bank_texts: Sequence[str], apps: Applications,
-                     prefixes: Sequence[str]) -> set[int]:
-    """Invoices that some payment, memo or bank credit pays or names."""
+def payment_evidence(invoices: InvoiceTable, payments: PaymentTable,
+                     bank_texts: Sequence[str], apps: Applications, prefixes: Sequence[str],
+                     numbers: HashIndex) -> bytearray:
+    """1 for each invoice row that some payment, memo or bank credit pays or names."""
     mentioned: set[str] = set()
-    for p in payments:
-        if _live(p):
-            mentioned |= candidate_numbers(p.memo, prefixes)
+    live, status, amount, memo = (_live_codes(payments), payments.status.codes,
+                                  payments.amount, payments.memo)
+    for row in range(len(payments)):
+        if live[status[row]] and amount[row] > 0 and not memo.is_empty(row):
+            mentioned |= candidate_numbers(memo.text(row), prefixes)
     for text in bank_texts:
         mentioned |= candidate_numbers(text, prefixes)
-    out = apps.invoice_ids()
-    for inv in invoices:
-        key = number_key(inv.number, prefixes)
-        if key and key in mentioned:
-            out.add(inv.id)
+    out = bytearray(len(invoices))
+    for row in apps.invoice:
+        out[row] = 1
+    for key in mentioned:
+        for row in numbers.get(key):
+            out[row] = 1
     return out

@@ -7,6 +7,7 @@ unchanged data changes no finding.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from hub.reconcile import lifecycle, linking, payouts, rules_invoices, rules_pay
 from hub.reconcile.kinds import Finding
 from hub.reconcile.matching import MatchRule, OpenInvoices, number_index
 from hub.reconcile.settings import ReconcileSettings
-from hub.reconcile.snapshot import InvoiceRow, Snapshot, load
+from hub.reconcile.snapshot import Snapshot, load
 from hub.store import runs
 from hub.store.clock import utcnow
 
@@ -42,45 +43,50 @@ def find(snapshot: Snapshot, settings: ReconcileSettings,
     """Every finding the data shows (pure: no database)."""
     manual = manual or linking.ManualLinks(set(), set())
     prefixes = settings.number_prefixes
-    by_source: dict[str, list[InvoiceRow]] = defaultdict(list)
-    for inv in snapshot.invoices:
-        by_source[inv.source].append(inv)
+    invoices, payments = snapshot.invoices, snapshot.payments
+    by_source: dict[str, array[int]] = defaultdict(lambda: array("I"))
+    for row, code in enumerate(invoices.source.codes):
+        by_source[invoices.source.values[code]].append(row)
     out: list[Finding] = []
-    all_links: list[linking.Link] = []
+    all_links: list[linking.Links] = []
     for pair in linking.pairs_of(settings, sorted(by_source)):
-        pair_links = linking.link_pair(by_source[pair.left], by_source[pair.right], pair,
-                                       manual)
-        all_links.extend(pair_links)
-        out.extend(rules_invoices.mismatches(pair_links, pair, settings.fuzzy_name_threshold))
-        left_linked = {link.left.id for link in pair_links}
-        right_linked = {link.right.id for link in pair_links}
-        if pair.require_counterpart in ("both", "left"):
-            out.extend(rules_invoices.missing(by_source[pair.left], left_linked, pair.right,
-                                              pair))
-        if pair.require_counterpart in ("both", "right"):
-            out.extend(rules_invoices.missing(by_source[pair.right], right_linked, pair.left,
-                                              pair))
-    out.extend(rules_invoices.duplicates(snapshot.invoices, settings.duplicate_window_days))
+        links = linking.link_pair(invoices, by_source[pair.left], by_source[pair.right], pair,
+                                  manual)
+        all_links.append(links)
+        out.extend(rules_invoices.mismatches(rules_invoices.differing(invoices, links), pair,
+                                             settings.fuzzy_name_threshold))
+        for side, other, linked in ((pair.left, pair.right, links.left),
+                                    (pair.right, pair.left, links.right)):
+            if pair.require_counterpart in ("both", "left" if side == pair.left else "right"):
+                flags = bytearray(len(invoices))
+                for row in linked:
+                    flags[row] = 1
+                out.extend(rules_invoices.missing(invoices, by_source[side], flags, other,
+                                                  pair))
+    del by_source
+    out.extend(rules_invoices.duplicates(invoices, settings.duplicate_window_days))
 
-    numbers = number_index(snapshot.invoices, prefixes)
-    apps = rules_payments.Applications.build(snapshot.invoices, snapshot.payments, prefixes,
-                                             numbers)
-    if snapshot.payments or snapshot.bank_credits:
-        evidenced = rules_payments.payment_evidence(snapshot.invoices, snapshot.payments,
-                                                    snapshot.bank_credits, apps, prefixes)
-        for link in all_links:  # what pays one system's copy of a sale pays the other's
-            if link.left.id in evidenced or link.right.id in evidenced:
-                evidenced.add(link.left.id)
-                evidenced.add(link.right.id)
-        out.extend(rules_invoices.paid_without_payment(snapshot.invoices, evidenced))
-    out.extend(rules_payments.overpayments(snapshot.invoices, apps))
-    open_invoices = OpenInvoices.build(snapshot.invoices, settings.matching,
+    numbers = number_index(invoices, prefixes)
+    apps = rules_payments.Applications.build(invoices, payments, prefixes, numbers)
+    if len(payments) or snapshot.bank_credits:
+        evidenced = rules_payments.payment_evidence(invoices, payments, snapshot.bank_credits,
+                                                    apps, prefixes, numbers)
+        for links in all_links:  # what pays one system's copy of a sale pays the other's
+            for left, right in zip(links.left, links.right, strict=True):
+                if evidenced[left] or evidenced[right]:
+                    evidenced[left] = evidenced[right] = 1
+        out.extend(rules_invoices.paid_without_payment(invoices, evidenced))
+    del all_links
+    out.extend(rules_payments.overpayments(invoices, payments, apps))
+    del apps
+    open_invoices = OpenInvoices.build(invoices, settings.matching,
                                        settings.fuzzy_name_threshold, prefixes, numbers)
     open_invoices.pair_tolerances = {
         (m.payments, m.invoices): (m.amount_tolerance_percent, m.amount_tolerance_fixed)
         for m in settings.matching_pairs}
-    out.extend(rules_payments.unapplied(snapshot.payments, open_invoices, extra_rules))
-    out.extend(rules_payments.duplicates(snapshot.payments, settings.duplicate_window_days))
+    out.extend(rules_payments.unapplied(payments, open_invoices, extra_rules))
+    del open_invoices, numbers
+    out.extend(rules_payments.duplicates(payments, settings.duplicate_window_days))
     return out
 
 
@@ -99,6 +105,7 @@ def reconcile(engine: Engine, settings: ReconcileSettings,
         found.extend(payouts.findings(payout_review))
         summary = ReconcileSummary(run_id, len(snapshot.invoices) + len(snapshot.payments),
                                    Counter(f.kind.value for f in found))
+        del snapshot  # the findings say all the merge needs
         with engine.begin() as conn:
             summary.merge = lifecycle.merge(conn, found, utcnow())
         status = runs.SUCCEEDED

@@ -1,16 +1,15 @@
 """The store's invoices, payments and customers, loaded once per reconcile.
 
-The reconciler works on compact rows built from the store's indexed columns
-(integer minor units, dates, numbers, parties); the canonical JSON is parsed
-only where a rule needs more (payment applications and memo, cross-system
-references in metadata), so a million invoices fit in a few hundred MB.
+The reconciler works on compact tables built from the store's indexed columns
+(integer minor units, dates, numbers, parties), read in batches and kept column
+by column (:mod:`hub.reconcile.tables`); the canonical JSON is parsed only
+where a rule needs more (payment applications and memo, cross-system
+references in metadata), so a million invoices fit in about a hundred MB.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,93 +19,39 @@ from sqlalchemy.engine import Connection
 
 from hub.money import to_minor_units
 from hub.reconcile.queued import queued_minor
+from hub.reconcile.rows import Application, CustomerRow, InvoiceRow, PaymentRow
+from hub.reconcile.tables import InvoiceTable, PaymentTable
 from hub.store.schema import records
+
+__all__ = ["Application", "CustomerRow", "InvoiceRow", "InvoiceTable", "PaymentRow",
+           "PaymentTable", "Snapshot", "load"]
 
 BATCH = 20_000
 
 
-@dataclass(slots=True)
-class InvoiceRow:
-    """An invoice as the reconciler sees it; amounts in minor units."""
-
-    id: int
-    source: str
-    external_id: str
-    number: str | None
-    customer: str | None
-    customer_ref: str | None
-    currency: str
-    total: int
-    balance: int
-    status: str
-    issue_date: date | None
-    due_date: date | None
-    refs: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def paid(self) -> int:
-        return self.total - self.balance
-
-
-@dataclass(slots=True)
-class Application:
-    """Part of a payment applied to an invoice named by id or by number."""
-
-    invoice_ref: str | None
-    invoice_number: str | None
-    amount: int
-    invoice_id: int | None = None
-    """The invoice's store id, when a coordinator applied the payment by hand."""
-
-
-@dataclass(slots=True)
-class PaymentRow:
-    """A payment as the reconciler sees it; amounts in minor units."""
-
-    id: int
-    source: str
-    external_id: str
-    reference: str | None
-    payer: str | None
-    customer_ref: str | None
-    currency: str
-    amount: int
-    unapplied: int
-    status: str | None
-    received: date | None
-    memo: str
-    applications: list[Application] = field(default_factory=list)
-    refs: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def applied(self) -> int:
-        return self.amount - self.unapplied
-
-
-@dataclass(slots=True)
-class CustomerRow:
-    id: int
-    source: str
-    external_id: str
-    name: str
-    refs: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
 class Snapshot:
-    """Everything the reconciler reads, grouped by source."""
+    """Everything the reconciler reads: invoices and payments as tables (iterating
+    one yields rows), customers, and the text of every money-in bank line."""
 
-    invoices: list[InvoiceRow] = field(default_factory=list)
-    payments: list[PaymentRow] = field(default_factory=list)
-    customers: list[CustomerRow] = field(default_factory=list)
-    bank_credits: list[str] = field(default_factory=list)
-    """The text of every money-in bank line (description, reference, counterparty)."""
+    __slots__ = ("bank_credits", "customers", "invoices", "payments")
+
+    def __init__(self, invoices: InvoiceTable | Iterable[InvoiceRow] = (),
+                 payments: PaymentTable | Iterable[PaymentRow] = (),
+                 customers: Iterable[CustomerRow] = (), bank_credits: Iterable[str] = ()
+                 ) -> None:
+        self.invoices = (invoices if isinstance(invoices, InvoiceTable)
+                         else InvoiceTable.of(invoices))
+        self.payments = (payments if isinstance(payments, PaymentTable)
+                         else PaymentTable.of(payments))
+        self.customers = list(customers)
+        self.bank_credits = list(bank_credits)
+        """The text of every money-in bank line (description, reference, counterparty)."""
 
     def sources(self, entity: str) -> list[str]:
         if entity == "invoice":
-            return sorted({r.source for r in self.invoices})
+            return sorted(set(self.invoices.source.values))
         if entity == "payment":
-            return sorted({r.source for r in self.payments})
+            return sorted(set(self.payments.source.values))
         return sorted({r.source for r in self.customers})
 
 
@@ -117,12 +62,12 @@ def _metadata(data: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in meta.items()}
 
 
-def _rows(conn: Connection, entity: str, with_data: bool) -> Iterator[Any]:
+def _batches(conn: Connection, entity: str) -> Iterator[Sequence[Any]]:
+    """The live records of an entity, a batch of rows at a time, in id order."""
     cols = [records.c.id, records.c.source, records.c.external_id, records.c.number,
             records.c.party, records.c.customer_ref, records.c.currency, records.c.amount_minor,
-            records.c.open_minor, records.c.status, records.c.doc_date, records.c.due_date]
-    if with_data:
-        cols.append(records.c.data)
+            records.c.open_minor, records.c.status, records.c.doc_date, records.c.due_date,
+            records.c.data]
     last = 0
     while True:
         stmt = (sa.select(*cols)
@@ -132,46 +77,47 @@ def _rows(conn: Connection, entity: str, with_data: bool) -> Iterator[Any]:
         batch = conn.execute(stmt).all()
         if not batch:
             return
-        yield from batch
+        yield batch
         last = batch[-1][0]
 
 
-_NO_REFS: dict[str, str] = {}  # shared by every row without references; never mutated
+def _invoices(conn: Connection) -> InvoiceTable:
+    table = InvoiceTable()
+    for batch in _batches(conn, "invoice"):
+        (ids, sources, exts, numbers, parties, crefs, curs, totals, opens, statuses, issued,
+         due, datas) = zip(*batch, strict=True)
+        refs = {i: r for i, r in enumerate(map(_metadata, datas)) if r}
+        table.extend(ids, sources, exts, numbers, parties, crefs, curs,
+                     [int(t or 0) for t in totals], [int(o or 0) for o in opens],
+                     [s or "open" for s in statuses], issued, due, refs)
+    return table
 
 
-def _invoices(conn: Connection, pool: dict[Any, Any]) -> Iterator[InvoiceRow]:
-    """Invoices, with repeated values (sources, currencies, names, dates) stored once."""
-    one = pool.setdefault
-    for (rid, source, ext, number, party, cref, cur, total, open_, status, issued, due,
-         data) in _rows(conn, "invoice", True):
-        refs = _metadata(data)
-        yield InvoiceRow(rid, one(source, source), ext, ext if number == ext else number,
-                         one(party, party), one(cref, cref), one(cur, cur), int(total or 0),
-                         int(open_ or 0), one(status or "open", status or "open"),
-                         one(issued, issued), one(due, due), refs or _NO_REFS)
-
-
-def _payments(conn: Connection, pool: dict[Any, Any]) -> Iterator[PaymentRow]:
-    one = pool.setdefault
-    for (rid, source, ext, reference, party, cref, cur, amount, open_, status, received, _due,
-         data) in _rows(conn, "payment", True):
-        doc = orjson.loads(data)
-        memo = " ".join(str(doc.get(k) or "") for k in ("memo", "reference")).strip()
-        apps = [
-            Application(a.get("invoice_ref"), a.get("invoice_number"),
-                        to_minor_units(Decimal(a["amount"]), cur))
-            for a in doc.get("applications") or ()
-        ]
-        meta = {str(k): str(v) for k, v in (doc.get("metadata") or {}).items()}
-        yield PaymentRow(rid, one(source, source), ext, ext if reference == ext else reference,
-                         one(party, party), one(cref, cref), one(cur, cur), int(amount or 0),
-                         int(open_ or 0), one(status, status), one(received, received), memo,
-                         apps, meta or _NO_REFS)
+def _payments(conn: Connection) -> PaymentTable:
+    table = PaymentTable()
+    for batch in _batches(conn, "payment"):
+        (ids, sources, exts, references, parties, crefs, curs, amounts, opens, statuses,
+         received, _due, datas) = zip(*batch, strict=True)
+        memos, apps, refs = [], [], {}
+        for i, (data, cur) in enumerate(zip(datas, curs, strict=True)):
+            doc = orjson.loads(data)
+            memos.append(" ".join(str(doc.get(k) or "") for k in ("memo", "reference")).strip())
+            apps.append([Application(a.get("invoice_ref"), a.get("invoice_number"),
+                                     to_minor_units(Decimal(a["amount"]), cur))
+                         for a in doc.get("applications") or ()])
+            meta = {str(k): str(v) for k, v in (doc.get("metadata") or {}).items()}
+            if meta:
+                refs[i] = meta
+        table.extend(ids, sources, exts, references, parties, crefs, curs,
+                     [int(a or 0) for a in amounts], [int(o or 0) for o in opens], statuses,
+                     received, memos, apps, refs)
+    return table
 
 
 def _customers(conn: Connection) -> Iterator[CustomerRow]:
-    for (rid, source, ext, _n, party, *_rest, data) in _rows(conn, "customer", True):
-        yield CustomerRow(rid, source, ext, party or "", _metadata(data))
+    for batch in _batches(conn, "customer"):
+        for (rid, source, ext, _n, party, *_rest, data) in batch:
+            yield CustomerRow(rid, source, ext, party or "", _metadata(data))
 
 
 def _bank_credits(conn: Connection) -> Iterator[str]:
@@ -184,22 +130,27 @@ def _bank_credits(conn: Connection) -> Iterator[str]:
                                                         "counterparty"))
 
 
+def _add_queued(conn: Connection, invoices: InvoiceTable, payments: PaymentTable) -> None:
+    """Count the applications a coordinator queued (``apply-payment``) as made."""
+    queued = queued_minor(conn)
+    if not queued:
+        return
+    wanted = {invoice_id for apps in queued.values() for invoice_id, _ in apps}
+    named = {invoice_id: (invoices.external_id.text(row), invoices.number[row])
+             for row, invoice_id in enumerate(invoices.ids) if invoice_id in wanted}
+    for row, payment_id in enumerate(payments.ids):
+        for invoice_id, amount in queued.get(payment_id, ()):
+            ext, number = named.get(invoice_id, (None, None))
+            payments.add_queued(row, Application(ext, number, amount, invoice_id))
+
+
 def load(conn: Connection) -> Snapshot:
     """Read every live invoice, payment and customer, and the bank's money-in lines.
 
     Applications a coordinator made (``apply-payment``) count as soon as they
     are queued for the ledger.
     """
-    pool: dict[Any, Any] = {}
-    invoices = list(_invoices(conn, pool))
-    payments = list(_payments(conn, pool))
-    del pool
-    queued = queued_minor(conn)
-    if queued:
-        named = {i.id: (i.external_id, i.number) for i in invoices}
-        for p in payments:
-            for invoice_id, amount in queued.get(p.id, ()):
-                ext, number = named.get(invoice_id, (None, None))
-                p.applications.append(Application(ext, number, amount, invoice_id))
-                p.unapplied -= amount
-    return Snapshot(invoices, payments, list(_customers(conn)), list(_bank_credits(conn)))
+    invoices = _invoices(conn)
+    payments = _payments(conn)
+    _add_queued(conn, invoices, payments)
+    return Snapshot(invoices, payments, _customers(conn), _bank_credits(conn))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
 from hub.money import currency_exponent, from_minor_units
@@ -24,17 +24,31 @@ def number_key(number: str | None, prefixes: Sequence[str] = ()) -> str | None:
     ``INV-001042``, ``inv 1042`` and ``#1042`` all become ``1042`` when the
     prefixes say so; leading zeros go too.
     """
-    if not number:
-        return None
-    text = number.strip().upper().replace(" ", "")
-    for prefix in sorted(prefixes, key=len, reverse=True):
-        p = prefix.upper().replace(" ", "")
-        if p and text.startswith(p) and len(text) > len(p):
-            text = text[len(p):]
-            break
-    text = text.lstrip("-_#")
-    stripped = text.lstrip("0")
-    return stripped or text or None
+    return number_keyer(tuple(prefixes))(number)
+
+
+@functools.lru_cache(maxsize=64)
+def number_keyer(prefixes: Sequence[str] = ()) -> Callable[[str | None], str | None]:
+    """:func:`number_key` for these prefixes, prepared once (to call a million times).
+
+    ``prefixes`` must be hashable: a tuple, not a list.
+    """
+    prepared = [p for p in (prefix.upper().replace(" ", "")
+                            for prefix in sorted(prefixes, key=len, reverse=True)) if p]
+
+    def key(number: str | None) -> str | None:
+        if not number:
+            return None
+        text = number.strip().upper().replace(" ", "")
+        for p in prepared:
+            if text.startswith(p) and len(text) > len(p):
+                text = text[len(p):]
+                break
+        text = text.lstrip("-_#")
+        stripped = text.lstrip("0")
+        return stripped or text or None
+
+    return key
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -49,8 +63,9 @@ def name_key(name: str | None) -> str:
 def candidate_numbers(text: str, prefixes: Sequence[str] = ()) -> set[str]:
     """Every token in free text that could be a document number, as number keys."""
     out: set[str] = set()
+    keyer = number_keyer(tuple(prefixes))
     for token in _TOKEN.findall(text or ""):
-        key = number_key(token, prefixes)
+        key = keyer(token)
         if key:
             out.add(key)
     return out
