@@ -215,6 +215,28 @@ def test_rerun_changes_nothing_and_fixed_data_auto_resolves(tmp_path: Path,
         assert ("finding.auto_resolved", f"finding:{fixed.id}") in logged
 
 
+def test_a_finding_that_says_something_new_is_updated_in_place(tmp_path: Path,
+                                                              store_url: str) -> None:
+    _company(tmp_path)
+    with hub(tmp_path, store_url, BODY) as (sync, engine, config):
+        _sync_all(sync)
+        key = "amount_mismatch:books:INV-1002|shop:1002"
+        first = _run(engine, config)[key]
+        with engine.begin() as conn:
+            lifecycle.set_status(conn, first.id, "acknowledged", note=None, actor="ana",
+                                 now=utcnow())
+        (tmp_path / "shop.csv").write_text(SHOP.replace("550.00,550.00", "560.00,560.00"),
+                                           encoding="utf-8")
+        sync.sync("shop")
+        summary = reconcile(engine, config.reconcile)
+        with engine.connect() as conn:
+            after = lifecycle.get(conn, first.id)
+    assert (summary.merge.new, summary.merge.updated, summary.merge.auto_resolved) == (0, 1, 0)
+    assert "$50.00 apart" in first.explanation and "$60.00 apart" in after.explanation
+    assert after.money_at_stake_minor == 6000 and after.status == "acknowledged"
+    assert after.first_seen_at == first.first_seen_at
+
+
 def test_lifecycle_by_hand(tmp_path: Path, store_url: str) -> None:
     _company(tmp_path)
     with hub(tmp_path, store_url, BODY) as (sync, engine, config):

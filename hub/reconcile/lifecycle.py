@@ -10,7 +10,8 @@ re-running the reconciler on unchanged data changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,46 +46,90 @@ class MergeResult:
     auto_resolved: int = 0
 
 
-def _values(f: Finding) -> dict[str, Any]:
+@dataclass(slots=True, frozen=True)
+class FindingValues:
+    """A finding as the store keeps it: its key and its columns, JSON already encoded.
+
+    About a third of the memory of the :class:`Finding` it encodes, so a run
+    can keep a hundred thousand of them until the merge.
+    """
+
+    key: str
+    kind: str
+    severity: str
+    record_ids: str
+    customer: str | None
+    currency: str | None
+    money_at_stake_minor: int | None
+    explanation: str
+    details: str
+
+    def compared(self) -> tuple[Any, ...]:
+        """The columns a later run compares, in :data:`_COMPARED` order."""
+        return (self.kind, self.severity, self.record_ids, self.customer, self.currency,
+                self.money_at_stake_minor, self.explanation, self.details)
+
+
+def encode(f: Finding) -> FindingValues:
+    """The store's columns for a finding."""
     money = None
     if f.money_at_stake is not None and f.currency:
         money = to_minor_units(f.money_at_stake, f.currency)
-    return {
-        "kind": f.kind.value,
-        "severity": str(f.severity),
-        "record_ids": orjson.dumps(sorted(f.record_ids)).decode(),
-        "customer": f.customer,
-        "currency": f.currency,
-        "money_at_stake_minor": money,
-        "explanation": f.explanation,
-        "details": orjson.dumps(f.details, option=orjson.OPT_SORT_KEYS, default=str).decode(),
-    }
+    return FindingValues(
+        f.key, f.kind.value, str(f.severity), orjson.dumps(sorted(f.record_ids)).decode(),
+        f.customer, f.currency, money, f.explanation,
+        orjson.dumps(f.details, option=orjson.OPT_SORT_KEYS, default=str).decode())
 
 
 _COMPARED = ("kind", "severity", "record_ids", "customer", "currency", "money_at_stake_minor",
              "explanation", "details")
+_BATCH = 2_000
 
 
-def merge(conn: Connection, found: Sequence[Finding], now: datetime) -> MergeResult:
+def _digest(values: tuple[Any, ...]) -> bytes:
+    """Equal for equal column values (strings, integers and None)."""
+    return hashlib.blake2b(orjson.dumps(values, default=str), digest_size=16).digest()
+
+
+@dataclass(slots=True)
+class _Existing:
+    id: int
+    status: str
+    kind: str
+    digest: bytes
+
+
+def _existing(conn: Connection) -> dict[str, _Existing]:
+    """Every stored finding by key, with a digest of what it says (not the text itself)."""
+    cols = [findings.c.id, findings.c.key, findings.c.status, *(findings.c[c] for c in _COMPARED)]
+    stmt = sa.select(*cols).execution_options(yield_per=_BATCH)
+    return {row.key: _Existing(row.id, row.status, row.kind, _digest(tuple(row[3:])))
+            for row in conn.execute(stmt)}
+
+
+def merge(conn: Connection, found: Iterable[Finding | FindingValues], now: datetime
+          ) -> MergeResult:
     """Store this run's findings and resolve the ones that no longer hold."""
     result = MergeResult()
-    cols = [findings.c.id, findings.c.key, findings.c.status, *(findings.c[c] for c in _COMPARED)]
-    existing = {row.key: row for row in conn.execute(sa.select(*cols))}
+    existing = _existing(conn)
     seen: set[str] = set()
     inserts: list[dict[str, Any]] = []
-    updates: list[tuple[int, dict[str, Any]]] = []
-    for f in found:
+    for item in found:
+        f = item if isinstance(item, FindingValues) else encode(item)
         if f.key in seen:
             continue
         seen.add(f.key)
-        values = _values(f)
+        values = dict(zip(_COMPARED, f.compared(), strict=True))
         row = existing.get(f.key)
         if row is None:
             inserts.append({**values, "key": f.key, "status": OPEN, "first_seen_at": now,
                             "last_seen_at": now})
             result.new += 1
+            if len(inserts) == _BATCH:
+                conn.execute(findings.insert(), inserts)
+                inserts = []
             continue
-        changed = any(getattr(row, c) != values[c] for c in _COMPARED)
+        changed = _digest(f.compared()) != row.digest
         reopen = row.status == RESOLVED
         if not changed and not reopen:
             result.unchanged += 1
@@ -97,19 +142,17 @@ def merge(conn: Connection, found: Sequence[Finding], now: datetime) -> MergeRes
             result.reopened += 1
         else:
             result.updated += 1
-        updates.append((row.id, update))
+        conn.execute(findings.update().where(findings.c.id == row.id).values(**update))
     if inserts:
         conn.execute(findings.insert(), inserts)
-    for row_id, update in updates:
-        conn.execute(findings.update().where(findings.c.id == row_id).values(**update))
-    gone = [row for key, row in existing.items()
+    gone = [(key, row) for key, row in existing.items()
             if key not in seen and row.status in (OPEN, ACKNOWLEDGED)]
-    for row in gone:
+    for key, row in gone:
         conn.execute(findings.update().where(findings.c.id == row.id).values(
             status=RESOLVED, resolved_at=now, actor=RECONCILER,
             note="resolved automatically: the records agree again"))
         audit.record(conn, "finding.auto_resolved", subject=f"finding:{row.id}",
-                     actor=RECONCILER, details={"key": row.key, "kind": row.kind}, at=now)
+                     actor=RECONCILER, details={"key": key, "kind": row.kind}, at=now)
     result.auto_resolved = len(gone)
     return result
 

@@ -7,9 +7,10 @@ unchanged data changes no finding.
 
 from __future__ import annotations
 
+import itertools
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -41,30 +42,35 @@ def find(snapshot: Snapshot, settings: ReconcileSettings,
          extra_rules: Sequence[MatchRule] = (),
          manual: linking.ManualLinks | None = None) -> list[Finding]:
     """Every finding the data shows (pure: no database)."""
+    return list(find_iter(snapshot, settings, extra_rules, manual))
+
+
+def find_iter(snapshot: Snapshot, settings: ReconcileSettings,
+              extra_rules: Sequence[MatchRule] = (),
+              manual: linking.ManualLinks | None = None) -> Iterator[Finding]:
+    """:func:`find`, one finding at a time, so that a caller need not keep them all."""
     manual = manual or linking.ManualLinks(set(), set())
     prefixes = settings.number_prefixes
     invoices, payments = snapshot.invoices, snapshot.payments
     by_source: dict[str, array[int]] = defaultdict(lambda: array("I"))
     for row, code in enumerate(invoices.source.codes):
         by_source[invoices.source.values[code]].append(row)
-    out: list[Finding] = []
     all_links: list[linking.Links] = []
     for pair in linking.pairs_of(settings, sorted(by_source)):
         links = linking.link_pair(invoices, by_source[pair.left], by_source[pair.right], pair,
                                   manual)
         all_links.append(links)
-        out.extend(rules_invoices.mismatches(rules_invoices.differing(invoices, links), pair,
-                                             settings.fuzzy_name_threshold))
+        yield from rules_invoices.mismatches(rules_invoices.differing(invoices, links), pair,
+                                             settings.fuzzy_name_threshold)
         for side, other, linked in ((pair.left, pair.right, links.left),
                                     (pair.right, pair.left, links.right)):
             if pair.require_counterpart in ("both", "left" if side == pair.left else "right"):
                 flags = bytearray(len(invoices))
                 for row in linked:
                     flags[row] = 1
-                out.extend(rules_invoices.missing(invoices, by_source[side], flags, other,
-                                                  pair))
+                yield from rules_invoices.missing(invoices, by_source[side], flags, other, pair)
     del by_source
-    out.extend(rules_invoices.duplicates(invoices, settings.duplicate_window_days))
+    yield from rules_invoices.duplicates(invoices, settings.duplicate_window_days)
 
     numbers = number_index(invoices, prefixes)
     apps = rules_payments.Applications.build(invoices, payments, prefixes, numbers)
@@ -75,19 +81,18 @@ def find(snapshot: Snapshot, settings: ReconcileSettings,
             for left, right in zip(links.left, links.right, strict=True):
                 if evidenced[left] or evidenced[right]:
                     evidenced[left] = evidenced[right] = 1
-        out.extend(rules_invoices.paid_without_payment(invoices, evidenced))
+        yield from rules_invoices.paid_without_payment(invoices, evidenced)
     del all_links
-    out.extend(rules_payments.overpayments(invoices, payments, apps))
+    yield from rules_payments.overpayments(invoices, payments, apps)
     del apps
     open_invoices = OpenInvoices.build(invoices, settings.matching,
                                        settings.fuzzy_name_threshold, prefixes, numbers)
     open_invoices.pair_tolerances = {
         (m.payments, m.invoices): (m.amount_tolerance_percent, m.amount_tolerance_fixed)
         for m in settings.matching_pairs}
-    out.extend(rules_payments.unapplied(payments, open_invoices, extra_rules))
+    yield from rules_payments.unapplied(payments, open_invoices, extra_rules)
     del open_invoices, numbers
-    out.extend(rules_payments.duplicates(payments, settings.duplicate_window_days))
-    return out
+    yield from rules_payments.duplicates(payments, settings.duplicate_window_days)
 
 
 def reconcile(engine: Engine, settings: ReconcileSettings,
@@ -101,10 +106,10 @@ def reconcile(engine: Engine, settings: ReconcileSettings,
             snapshot = load(conn)
             manual = linking.load_manual(conn)
             payout_review = payouts.load(conn)
-        found = find(snapshot, settings, extra_rules, manual)
-        found.extend(payouts.findings(payout_review))
+        found = [lifecycle.encode(f) for f in itertools.chain(
+            find_iter(snapshot, settings, extra_rules, manual), payouts.findings(payout_review))]
         summary = ReconcileSummary(run_id, len(snapshot.invoices) + len(snapshot.payments),
-                                   Counter(f.kind.value for f in found))
+                                   Counter(f.kind for f in found))
         del snapshot  # the findings say all the merge needs
         with engine.begin() as conn:
             summary.merge = lifecycle.merge(conn, found, utcnow())
