@@ -65,6 +65,13 @@ def _count(config: Path, table: sa.Table, *where: sa.ColumnElement[bool]) -> int
         engine.dispose()
 
 
+def _opened(text: str, first_line: str) -> str:
+    """``text`` with the commented block that starts at ``first_line`` uncommented."""
+    start = text.index(first_line)
+    block = text[start:text.index("\n\n", start)]
+    return text.replace(block, "\n".join(line.removeprefix("# ") for line in block.splitlines()))
+
+
 def test_init_writes_a_config_that_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
@@ -73,12 +80,10 @@ def test_init_writes_a_config_that_loads(tmp_path: Path, monkeypatch: pytest.Mon
     config = load_config(tmp_path / "billing-hub.toml")
     assert config.connectors["books"].type == "csv"
     assert config.store_url() == f"sqlite:///{(tmp_path / 'billing-hub.db').resolve()}"
-    # the commented Stripe section works once uncommented
+    # the commented Stripe section works once uncommented, and the push mirror with it
     text = (tmp_path / "billing-hub.toml").read_text()
-    start = text.index("# [connectors.stripe]")
-    block = text[start:text.index("\n\n", start)]
-    opened = "\n".join(line.removeprefix("# ") for line in block.splitlines())
-    (tmp_path / "with-stripe.toml").write_text(text.replace(block, opened))
+    (tmp_path / "with-stripe.toml").write_text(_opened(_opened(text, "# [connectors.stripe]"),
+                                                       "# [push]"))
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_init_example_key")
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_init_example_secret")
     with_stripe = load_config(tmp_path / "with-stripe.toml")
@@ -87,6 +92,9 @@ def test_init_writes_a_config_that_loads(tmp_path: Path, monkeypatch: pytest.Mon
                                           "credit_note", "payout"]
     assert "webhook" in type(connector).implements()
     connector.close()
+    assert [(m.source, m.target, m.entities, m.mark_paid) for m in with_stripe.push.mirrors
+            ] == [("books", "stripe", ["customer", "invoice"], True)]
+    assert config.push.mirrors == []
     assert (config.web.host, config.web.port, config.web.process_webhooks) == (
         "127.0.0.1", 8000, True)
     code, _, err = cli(capsys, "init")
