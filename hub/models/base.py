@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
@@ -62,8 +63,10 @@ class CanonicalRecord(BaseModel):
         """Refuse a float anywhere in the record (``raw`` aside): 0.1 is not money."""
         if isinstance(data, dict):
             for name, value in data.items():
-                # Inline test first: most values are strings, Decimals and dates.
-                if isinstance(value, _FLOAT_OR_NESTED) and name != "raw":
+                # Exact types first: most values are strings, Decimals and dates.
+                if type(value) not in _PLAIN and isinstance(value, _FLOAT_OR_NESTED) and (
+                    name != "raw"
+                ):
                     _refuse_float(name, value)
         return data
 
@@ -86,6 +89,8 @@ class ExactParts(BaseModel):
 
 
 _FLOAT_OR_NESTED = (float, dict, list)
+_PLAIN = frozenset({str, Decimal, date, datetime, int, bool, type(None)})
+"""Types that are neither a float nor can hold one (exactly these, not subclasses)."""
 
 
 def _refuse_float(path: str, value: Any) -> None:
@@ -118,6 +123,24 @@ def check_precision(model: str, field: str, value: Decimal | None, currency: str
         except CurrencyError as exc:
             raise ValueError(f"{field}: {str(exc).splitlines()[0]}") from None
     check_size(field, value, currency)
+
+
+def all_exact(values: Iterable[Decimal | None], currency: str) -> bool:
+    """Whether :func:`check_precision` would pass each of ``values`` at once, cheaply.
+
+    True: every value is None, or finite, exact at the currency's precision
+    and not huge (the common case: nothing to explain). False: at least one
+    is not, or the currency is unknown; :func:`check_precision` on each, in
+    order, then says which and why.
+    """
+    try:
+        q = quantum(currency)
+        for value in values:
+            if value is not None and not (value.adjusted() < 14 and value.quantize(q) == value):
+                return False
+    except (ArithmeticError, CurrencyError):
+        return False
+    return True
 
 
 def check_size(field: str, value: Decimal | None, currency: str) -> None:
