@@ -1,6 +1,6 @@
 """The validators' fast paths decide exactly what the plain checks decide.
 
-``Invoice._amounts_add_up`` checks all six amounts at once with
+``Invoice._amounts_add_up`` checks all six amounts and the lines at once with
 ``all_exact`` and only goes through ``check_precision`` field by field when
 something is off; ``CanonicalRecord._no_floats`` skips plain values by their
 exact type. Here each is compared with the plain version it replaced (kept

@@ -100,10 +100,12 @@ def _refuse_float(path: str, value: Any) -> None:
         )
     if isinstance(value, dict):
         for key, item in value.items():
-            _refuse_float(f"{path}.{key}", item)
+            if type(item) not in _PLAIN:  # nothing to look into: no path to format
+                _refuse_float(f"{path}.{key}", item)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            _refuse_float(f"{path}[{i}]", item)
+            if type(item) not in _PLAIN:
+                _refuse_float(f"{path}[{i}]", item)
 
 
 def check_precision(model: str, field: str, value: Decimal | None, currency: str) -> None:

@@ -84,14 +84,17 @@ class Invoice(CanonicalRecord):
         cur = self.currency
         tax, paid, credited = self.tax, self.amount_paid, self.credited
         amounts = (self.subtotal, tax, self.total, paid, credited, self.balance)
-        if self.lines or not all_exact(amounts, cur):  # else every check below passes
-            for i, line in enumerate(self.lines):
+        lines = self.lines
+        if not all_exact((*amounts, *(line.amount for line in lines)), cur) or any(
+            line.currency is not None and line.currency != cur for line in lines
+        ):  # something is off: find the first problem and say which, as the plain checks do
+            for i, line in enumerate(lines):
                 check_precision("invoice", f"lines[{i}].amount", line.amount, cur)
                 check_same_currency(f"lines[{i}].currency", line.currency, cur)
             for name, value in zip(_AMOUNTS, amounts, strict=True):
                 check_precision("invoice", name, value, cur)
 
-        lines_sum = sum((line.amount for line in self.lines), Decimal(0)) if self.lines else None
+        lines_sum = sum((line.amount for line in lines), Decimal(0)) if lines else None
         subtotal = self.subtotal
         if subtotal is None:
             if lines_sum is not None:
