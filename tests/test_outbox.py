@@ -4,6 +4,8 @@ given up after the configured tries, a refused key stopping the run with what to
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
@@ -28,9 +30,11 @@ from hub.errors import FatalError, HubError, TransientError
 from hub.models import Customer
 from hub.outbox import OutboxSender, PushSettings, enqueue
 from hub.outbox.rows import list_entries, send_again
+from hub.store import runs as store_runs
 from hub.store.clock import utcnow
 from hub.store.records import prepare, upsert
 from hub.store.schema import audit_log, outbox, records
+from hub.store.schema import runs as run_table
 
 
 class NoSettings(BaseModel):
@@ -189,3 +193,34 @@ def test_changes_the_connector_does_not_push_stay_queued_untouched(
     before = rows(engine)
     assert OutboxSender(engine, Target(tmp_path), ["customer"]).send().done == 0
     assert rows(engine) == before
+
+
+def test_a_send_is_a_run_and_two_at_once_on_one_machine_are_refused(
+    engine: Engine, tmp_path: Path,
+) -> None:
+    queue_all(engine, stored_customers(engine, 2))
+    target = Target(tmp_path)
+    busy = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with engine.begin() as conn:  # another process on this machine is sending
+            other = store_runs.start(conn, "push", "target", utcnow())
+            conn.execute(run_table.update().where(run_table.c.id == other).values(pid=busy.pid))
+        with pytest.raises(store_runs.AlreadyRunning) as exc:
+            OutboxSender(engine, target, ["customer"]).send()
+        assert f"a push send to 'target' is already running (run {other}, pid {busy.pid})" in str(
+            exc.value)
+        assert not target.seen and [r["attempts"] for r in rows(engine)] == [0, 0]
+    finally:
+        busy.kill()
+        busy.wait()
+
+    target.failures = [TransientError("503 Service Unavailable", connector="target")]
+    stopped = OutboxSender(engine, target, ["customer"]).send()  # the dead one is closed first
+    done = OutboxSender(engine, target, ["customer"]).send()
+    assert (stopped.pending, done.created) == (2, 2)
+    with engine.connect() as conn:
+        kinds = [(r.kind, r.status, r.error) for r in store_runs.recent(conn, connector="target")]
+    assert kinds[0] == ("push", "succeeded", None)
+    assert kinds[1][:2] == ("push", "failed") and "503" in str(kinds[1][2])
+    assert kinds[2][:2] == ("push", "interrupted") and "same keys" in str(kinds[2][2])
+    assert "run.interrupted" in actions(engine)

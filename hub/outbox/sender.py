@@ -36,7 +36,7 @@ from hub.outbox.mirror import customer_id
 from hub.outbox.queue import FAILED, PENDING, REJECTED, SENT, SUPERSEDED, record_of, result_of
 from hub.outbox.settings import PushSettings
 from hub.secrets import redact
-from hub.store import audit
+from hub.store import audit, runs
 from hub.store import records as store_records
 from hub.store.clock import as_utc, utcnow
 from hub.store.schema import outbox
@@ -118,7 +118,36 @@ class OutboxSender:
         return self.connector.name
 
     def send(self) -> SendCounts:
-        """Send every pending change for the target; see the module's docstring."""
+        """Send every pending change for the target; see the module's docstring.
+
+        The send is recorded as a run (kind ``push``); while one is under way for
+        the target, another process on this machine gets :class:`AlreadyRunning`
+        instead of sending the same rows at the same time.
+        """
+        with self.engine.begin() as conn:
+            run_id = runs.begin(conn, "push", self.target, self.clock(),
+                                doing=f"a push send to {self.target!r}")
+        status = runs.FAILED
+        error: str | None = "stopped by an unexpected error"
+        try:
+            counts = self._send_all()
+            status, error = (runs.FAILED, counts.stopped) if counts.stopped else (
+                runs.SUCCEEDED, None)
+            return counts
+        except KeyboardInterrupt:
+            status, error = runs.INTERRUPTED, "stopped by the user (Ctrl-C)"
+            raise
+        except HubError as exc:
+            error = str(exc)
+            raise
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {redact(str(exc))}"
+            raise
+        finally:
+            with self.engine.begin() as conn:
+                runs.finish(conn, run_id, status, self.clock(), error)
+
+    def _send_all(self) -> SendCounts:
         counts = SendCounts()
         for entity in self._entities_pending():
             if counts.stopped is not None:

@@ -1,4 +1,11 @@
-"""Runs: every sync (and later reconcile) is recorded with its counts and errors."""
+"""Runs: every sync and push send is recorded with its counts and errors.
+
+A run also keeps two of the same job from overlapping on one machine:
+:func:`begin` refuses to start a run while a live process on this host runs
+one of the same kind for the same connector, and closes runs whose process
+died. (Runs on other machines are not this machine's to judge; workers that
+spread jobs over machines take a lock of their own.)
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,9 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hub.errors import HubError
 from hub.outcomes import EntityCounts, RunSummary
+from hub.store import audit
 from hub.store.clock import as_utc
 from hub.store.schema import runs
 
@@ -19,6 +28,10 @@ RUNNING = "running"
 SUCCEEDED = "succeeded"
 FAILED = "failed"
 INTERRUPTED = "interrupted"
+
+
+class AlreadyRunning(HubError):
+    """Another process on this machine is running the same job for the same connector."""
 
 
 def _pid_alive(pid: int) -> bool:
@@ -57,6 +70,12 @@ def live_run(conn: Connection, kind: str, connector: str) -> tuple[int, int] | N
     return None
 
 
+_AFTER_A_CRASH = {
+    "sync": "the next sync resumed from the last committed page",
+    "push": "the changes it had not recorded went again, with the same keys, at the next send",
+}
+
+
 def close_abandoned(conn: Connection, kind: str, connector: str, now: datetime) -> list[int]:
     """Mark runs whose process died (killed, power cut) as interrupted."""
     host = socket.gethostname()
@@ -72,7 +91,7 @@ def close_abandoned(conn: Connection, kind: str, connector: str, now: datetime) 
                 runs.update().where(runs.c.id == rid).values(
                     status=INTERRUPTED, finished_at=now,
                     error="the process stopped before the run finished (killed or crashed); "
-                          "the next sync resumed from the last committed page",
+                          + _AFTER_A_CRASH.get(kind, "the next run took over"),
                 )
             )
             closed.append(rid)
@@ -118,3 +137,21 @@ def recent(conn: Connection, limit: int = 20, connector: str | None = None) -> l
     if connector:
         stmt = stmt.where(runs.c.connector == connector)
     return [_summary(r) for r in conn.execute(stmt)]
+
+
+def begin(conn: Connection, kind: str, connector: str, now: datetime, *, doing: str) -> int:
+    """Start a run of ``kind`` for ``connector``, unless a live one is under way here.
+
+    ``doing`` names the job for the error (``a sync of 'books'``). Runs left
+    behind by a process that died are closed as interrupted, in the audit log.
+    """
+    other = live_run(conn, kind, connector)
+    if other is not None:
+        raise AlreadyRunning(
+            f"{doing} is already running (run {other[0]}, pid {other[1]})",
+            hint="wait for it to finish; `billing-hub status` shows it",
+        )
+    for rid in close_abandoned(conn, kind, connector, now):
+        audit.record(conn, "run.interrupted", subject=f"run:{rid}", actor="billing-hub",
+                     details={"connector": connector, "kind": kind})
+    return start(conn, kind, connector, now)

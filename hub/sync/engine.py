@@ -23,7 +23,7 @@ from hub.connector import Connector, Page
 from hub.errors import ConfigError, HubError, RecordRejected
 from hub.outcomes import EntityCounts, RunSummary
 from hub.plugins import PluginRegistry, notify
-from hub.store import audit, cursors, quarantine, records, runs
+from hub.store import cursors, quarantine, records, runs
 from hub.store.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-class SyncAlreadyRunning(HubError):
+class SyncAlreadyRunning(runs.AlreadyRunning):
     """Another process is syncing the same connector right now."""
 
 
@@ -194,18 +194,12 @@ class SyncEngine:
         self, instance: str, *, full: bool, entities: Sequence[str] | None
     ) -> RunSummary:
         connector = build_connector(self.config, self.registry, instance)
-        with self.engine.begin() as conn:
-            other = runs.live_run(conn, "sync", instance)
-            if other is not None:
-                raise SyncAlreadyRunning(
-                    f"a sync of {instance!r} is already running (run {other[0]}, pid {other[1]})",
-                    hint="wait for it to finish; `billing-hub status` shows it",
-                )
-            now = utcnow()
-            for rid in runs.close_abandoned(conn, "sync", instance, now):
-                audit.record(conn, "run.interrupted", subject=f"run:{rid}", actor="billing-hub",
-                             details={"connector": instance})
-            run_id = runs.start(conn, "sync", instance, now)
+        try:
+            with self.engine.begin() as conn:
+                run_id = runs.begin(conn, "sync", instance, utcnow(),
+                                    doing=f"a sync of {instance!r}")
+        except runs.AlreadyRunning as exc:
+            raise SyncAlreadyRunning(exc.args[0], hint=exc.hint) from None
         status, error = runs.SUCCEEDED, None
         try:
             for entity in entities or connector.entities():
