@@ -109,6 +109,11 @@ class Page:
     """external_id -> where the record came from (``invoices.csv:12``), for people."""
     progress: tuple[int, int] | None = None
     """(work done, work in all) so far, in any unit (bytes of a file), for progress bars."""
+    deleted: Sequence[str] = ()
+    """Ids of records the source deleted (an incremental pull learns of them). The
+    hub keeps such a record, marked deleted with the time, in the same transaction
+    as the page: the reconciler and exports leave it out, and it comes back to life
+    if the source ever gives it again."""
 
 
 class PushOperation(StrEnum):

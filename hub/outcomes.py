@@ -9,12 +9,14 @@ from typing import Any
 
 @dataclass(slots=True)
 class EntityCounts:
-    """How many records a pull created, updated, left unchanged or quarantined."""
+    """How many records a pull created, updated, left unchanged, quarantined or saw deleted."""
 
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     quarantined: int = 0
+    deleted: int = 0
+    """Records the source deleted, now marked deleted in the store (not counted in ``seen``)."""
 
     @property
     def seen(self) -> int:
@@ -25,13 +27,14 @@ class EntityCounts:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.quarantined += other.quarantined
+        self.deleted += other.deleted
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EntityCounts:
-        names = ("created", "updated", "unchanged", "quarantined")
+        names = ("created", "updated", "unchanged", "quarantined", "deleted")
         return cls(**{k: int(data.get(k, 0)) for k in names})
 
 

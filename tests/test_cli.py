@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from rich.console import Console
 
 from hub.cli import console, exits
 from hub.cli.app import run
 from hub.config import load_config
+from hub.outcomes import EntityCounts, RunSummary
 from hub.plugins import load_plugins
 from hub.store import open_store
+from hub.store.clock import utcnow
 from hub.store.schema import audit_log, quarantine, records, runs
 from hub.sync.engine import build_connector
 from tests.hubkit import write_config
@@ -303,3 +306,19 @@ def test_a_bar_without_a_known_total_shows_no_percentage() -> None:
         column = PercentColumn()
         assert column.render(bars.tasks[unknown]).plain.strip() == ""
         assert column.render(bars.tasks[known]).plain == " 25%"
+
+
+def test_the_counts_table_shows_deletions_only_when_a_run_saw_some() -> None:
+    def shown(*counts: EntityCounts) -> list[str]:
+        summaries = [RunSummary(i + 1, "sync", "stripe", "succeeded", utcnow(),
+                                counts={"customer": c}) for i, c in enumerate(counts)]
+        screen = Console(width=120, record=True)
+        screen.print(console.counts_table(summaries))
+        return screen.export_text().splitlines()
+
+    quiet = shown(EntityCounts(created=3))
+    assert "deleted" not in quiet[1]
+    busy = shown(EntityCounts(unchanged=3), EntityCounts(unchanged=2, deleted=1))
+    assert "deleted" in busy[1]
+    assert [cell.strip() for cell in busy[-2].split("│")[1:-1]] == [
+        "stripe", "customer", "0", "0", "2", "0", "1", "2"]  # new ... quarantined, deleted, run

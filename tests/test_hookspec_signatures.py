@@ -37,7 +37,7 @@ FIELDS: dict[type, tuple[str, ...]] = {
     DemoService: ("instance", "connector_type", "description", "start", "stop"),
     api.ConnectorContext: ("instance", "config", "base_dir"),
     api.ConnectorSpec: ("name", "description", "config_model", "entities", "factory"),
-    api.Page: ("records", "rejected", "cursor", "locations", "progress"),
+    api.Page: ("records", "rejected", "cursor", "locations", "progress", "deleted"),
     api.PushChange: ("operation", "record", "idempotency_key", "target_id", "references"),
     api.PushResult: ("idempotency_key", "status", "external_id", "reason", "record"),
     api.WebhookDelivery: ("headers", "body", "received_at"),
@@ -45,7 +45,8 @@ FIELDS: dict[type, tuple[str, ...]] = {
     api.ChangeHint: ("entity", "external_id", "deleted"),
 }
 """Registration and exchange objects -> their fields, in order (as of billing-hub 0.1;
-PushChange.references and PushResult.record came with the outbox pusher)."""
+PushChange.references and PushResult.record came with the outbox pusher, Page.deleted
+with deletions learnt from webhooks and events)."""
 
 METHODS: dict[str, tuple[str, ...]] = {
     "entities": ("self",),

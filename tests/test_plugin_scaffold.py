@@ -109,8 +109,8 @@ def test_billing_hub_syncs_from_it_into_a_store(plugin: Path, store_url: str,
             with engine.connect() as conn:
                 counts = conn.execute(sa.select(runs.c.counts).order_by(runs.c.id)).scalars()
                 assert [orjson.loads(c)["invoice"] for c in counts] == [
-                    {"created": 12, "updated": 0, "unchanged": 0, "quarantined": 0},
-                    {"created": 0, "updated": 1, "unchanged": 0, "quarantined": 0}]
+                    {"created": 12, "updated": 0, "unchanged": 0, "quarantined": 0, "deleted": 0},
+                    {"created": 0, "updated": 1, "unchanged": 0, "quarantined": 0, "deleted": 0}]
         finally:
             engine.dispose()
     finally:

@@ -19,8 +19,9 @@ from sqlalchemy.engine import Engine
 from hub.config import HubConfig
 from hub.models import CanonicalRecord
 from hub.money import from_minor_units
+from hub.outcomes import EntityCounts
 from hub.plugins import load_plugins
-from hub.store.schema import quarantine, runs
+from hub.store.schema import quarantine, records, runs
 from hub.sync.engine import SyncEngine, build_connector
 from plugins.stripe.api import StripeApi, StripeRefused, StripeUnavailable
 from plugins.stripe.config import StripeConfig
@@ -148,6 +149,32 @@ def test_full_then_incremental_sync_mirrors_the_account(
     assert (late["status"], late["total"], late["amount_paid"], late["balance"]) == (
         "paid", "125.00", "125.00", "0.00")
     assert_mirrors(sim, engine)
+
+
+def test_a_customer_deleted_in_stripe_is_marked_deleted_by_the_next_sync(
+    simulator: tuple[Simulator, SimulatorServer],
+    stripe_hub: tuple[SyncEngine, Engine, HubConfig],
+) -> None:
+    sim, server = simulator
+    sync, engine, _ = stripe_hub
+    assert sync.sync("stripe").status == "succeeded"
+    client = server.client()
+    gone = client.v1.customers.create({"name": "Short Lived Ltd"})
+    assert counts(sync.sync("stripe"), "customer")[0] == 1
+    client.v1.customers.delete(gone.id)
+
+    after = sync.sync("stripe")
+    assert after.counts["customer"].deleted == 1 and counts(after, "customer")[:2] == (0, 0)
+    assert gone.id not in stored(engine, "customer") and gone.id not in expected_ids(
+        sim, "customer")
+    assert_mirrors(sim, engine)
+    with engine.connect() as conn:
+        when, run = conn.execute(sa.select(records.c.deleted_at, records.c.last_run_id).where(
+            records.c.external_id == gone.id)).one()
+    assert when is not None and run == after.run_id  # kept, marked, with the run that saw it
+
+    again = sync.sync("stripe")  # nothing new: nothing marked twice
+    assert again.counts.get("customer", EntityCounts()).deleted == 0
 
 
 def _pull(config: HubConfig, entity: str, cursor: str | None

@@ -23,7 +23,7 @@ from hub.cli.app import run
 from hub.config import HubConfig
 from hub.plugins import load_plugins
 from hub.store.clock import as_utc
-from hub.store.schema import runs, webhook_deliveries
+from hub.store.schema import records, runs, webhook_deliveries
 from hub.sync.webhooks import WebhookProcessor
 from hub.web.app import create_app
 from hub.web.server import ServerThread
@@ -143,6 +143,22 @@ def test_an_invoice_paid_in_stripe_reaches_the_store_through_its_webhook(setup: 
     for row in rows:  # only the event id and the hints are kept: no body, no signature
         assert SECRET not in str(row) and "v1=" not in str(row)
         assert set(row) == {c.name for c in webhook_deliveries.columns}
+
+
+def test_a_customer_deleted_in_stripe_is_marked_deleted_through_its_webhook(
+        setup: Setup) -> None:
+    customer = next(iter(stored(setup.engine, "customer", "stripe")))
+    with setup.serve(process=True) as server:
+        setup.sim.webhooks.add_endpoint(f"{server.url}/webhooks/stripe", secret=SECRET)
+        setup.sim.api("DELETE", f"/v1/customers/{customer}", {})
+        sent = setup.sim.webhooks.deliver_pending()
+        assert [d.status for d in sent] == [200], sent
+        wait_for(lambda: all(r["status"] == "processed" for r in setup.rows()),
+                 "the deliveries' sync")
+    assert customer not in stored(setup.engine, "customer", "stripe")
+    with setup.engine.connect() as conn:
+        assert conn.execute(sa.select(records.c.deleted_at).where(
+            records.c.external_id == customer)).scalar_one() is not None
 
 
 def test_forged_and_stale_deliveries_are_refused_and_not_recorded(setup: Setup) -> None:

@@ -48,16 +48,19 @@ def duration(run: RunSummary) -> str:
 
 
 def counts_table(runs: list[RunSummary]) -> Table:
-    """One row per connector and entity: created, updated, unchanged, quarantined."""
+    """One row per connector and entity: created, updated, unchanged, quarantined (and
+    deleted, when a run saw deletions)."""
+    deletions = any(c.deleted for run in runs for c in run.counts.values())
     table = Table(title_justify="left")
     table.add_column("connector")
     table.add_column("entity")
-    for name in ("new", "updated", "unchanged", "quarantined"):
+    for name in ("new", "updated", "unchanged", "quarantined", *(("deleted",) * deletions)):
         table.add_column(name, justify="right")
     table.add_column("run", justify="right")
     for run in runs:
         for entity, c in run.counts.items():
             q = f"[yellow]{c.quarantined}[/]" if c.quarantined else "0"
+            gone = (str(c.deleted),) if deletions else ()
             table.add_row(run.connector, entity, str(c.created), str(c.updated),
-                          str(c.unchanged), q, str(run.run_id))
+                          str(c.unchanged), q, *gone, str(run.run_id))
     return table

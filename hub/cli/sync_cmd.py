@@ -64,7 +64,8 @@ class ProgressDisplay:
         key = (event.connector, event.entity)
         c = event.counts
         text = f"{c.seen} records ({c.created} new, {c.updated} updated"
-        text += f", {c.quarantined} quarantined)" if c.quarantined else ")"
+        text += f", {c.quarantined} quarantined" if c.quarantined else ""
+        text += f", {c.deleted} deleted)" if c.deleted else ")"
         task = self.tasks.get(key)
         if task is None:
             task = self.bars.add_task("", total=event.total, label=f"{key[0]}/{key[1]}",

@@ -355,6 +355,23 @@ def upsert(
     return UpsertResult(counts, repeated)
 
 
+def mark_deleted(
+    conn: Connection, source: str, entity: str, external_ids: Sequence[str], *,
+    run_id: int | None, now: datetime,
+) -> int:
+    """Mark these records deleted by their source (kept, with the time); returns how many
+    were not marked already. Ids the store never held are ignored."""
+    marked = 0
+    for chunk in _chunks(list(dict.fromkeys(external_ids)), LOOKUP_CHUNK):
+        result = conn.execute(
+            records.update()
+            .where(records.c.source == source, records.c.entity == entity,
+                   records.c.external_id.in_(chunk), records.c.deleted_at.is_(None))
+            .values(deleted_at=now, updated_at=now, last_run_id=run_id))
+        marked += result.rowcount
+    return marked
+
+
 @dataclass(slots=True)
 class StoredRecord:
     """A record as the store holds it, with its canonical JSON still as text."""

@@ -150,6 +150,11 @@ class SyncEngine:
         with self.engine.begin() as conn:
             result = records.upsert(conn, source, entity, prepared, run_id=run_id, now=now)
             counts = result.counts
+            if page.deleted:
+                given = {p.external_id for p in prepared}
+                counts.deleted = records.mark_deleted(
+                    conn, source, entity, [i for i in page.deleted if i not in given],
+                    run_id=run_id, now=now)
             if result.repeated:
                 rejected.extend(_repeats(page, entity, result.repeated))
             if rejected:

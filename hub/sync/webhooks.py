@@ -11,10 +11,9 @@ burst of a hundred events is one sync. Deliveries are marked processed with
 the run that took their change in, or, when the sync fails, keep the error
 and are tried again later (the wait doubles with each failure, up to an hour).
 
-A hint that an object was deleted leads to the same incremental sync. The
-sync engine has no way yet to mark a stored record deleted (a connector's
-page carries records, not deletions), so such a record stays as it was last
-read until that exists.
+A hint that an object was deleted leads to the same incremental sync, in
+which the connector finds the object gone and its page says so
+(``Page.deleted``): the stored record is marked deleted.
 """
 
 from __future__ import annotations

@@ -158,8 +158,14 @@ class StripeConnector(Connector):
                                                               {"payment_intent": intent})
                            if c["id"] not in ids)
         expand = [e.removeprefix("data.") for e in base.get("expand", [])]
-        objects = [obj for obj_id in ids
-                   if (obj := self._reread(resource, obj_id, expand)) is not None]
+        objects: list[Obj] = []
+        gone: list[str] = []  # deleted since: the hub marks them deleted with the last page
+        for obj_id in ids:
+            obj = self._reread(resource, obj_id, expand)
+            if obj is None:
+                gone.append(obj_id)
+            else:
+                objects.append(obj)
         for start in range(0, max(len(objects), 1), CHANGED_PAGE):
             chunk = objects[start:start + CHANGED_PAGE]
             records, rejected = self._map(entity, chunk, full=False)
@@ -167,14 +173,15 @@ class StripeConnector(Connector):
             yield Page(records, rejected,
                        cursor=json.dumps(found.cursor.as_json()) if last else None,
                        locations={r.external_id: f"{resource}/{r.external_id}"
-                                  for r in records})
+                                  for r in records},
+                       deleted=gone if last else ())
 
     def _reread(self, resource: str, obj_id: str, expand: list[str]) -> Obj | None:
         try:
             obj = self.api.retrieve(resource, obj_id, {"expand": expand} if expand else None)
         except stripe.InvalidRequestError as exc:
             if exc.http_status == 404:
-                return None  # deleted since the event: nothing to read
+                return None  # deleted since the event
             raise
         return None if obj.get("deleted") else obj
 
