@@ -275,6 +275,28 @@ def _inv(ext: str, total: str, **extra: object) -> Invoice:
                                    "total": Decimal(total), **extra})
 
 
+def test_a_record_marked_deleted_is_kept_left_out_and_revived_when_given_again(
+        engine: Engine) -> None:
+    now = utcnow()
+    with engine.begin() as conn:
+        rec.upsert(conn, "books", "invoice", [rec.prepare(_inv("1", "10.00")),
+                                              rec.prepare(_inv("2", "20.00"))],
+                   run_id=None, now=now)
+        assert rec.mark_deleted(conn, "books", "invoice", ["1", "1", "never-seen"],
+                                run_id=None, now=now) == 1
+        assert rec.mark_deleted(conn, "books", "invoice", ["1"], run_id=None, now=now) == 0
+        assert rec.mark_deleted(conn, "shop", "invoice", ["2"], run_id=None, now=now) == 0
+    with engine.connect() as conn:
+        assert [s.external_id for s in rec.iter_records(conn, entity="invoice")] == ["2"]
+        assert len(list(rec.iter_records(conn, entity="invoice", include_deleted=True))) == 2
+    with engine.begin() as conn:  # the source gives it again, unchanged: it is back
+        again = rec.upsert(conn, "books", "invoice", [rec.prepare(_inv("1", "10.00"))],
+                           run_id=None, now=now)
+    assert again.counts == EntityCounts(updated=1)
+    with engine.connect() as conn:
+        assert [s.external_id for s in rec.iter_records(conn, entity="invoice")] == ["1", "2"]
+
+
 def test_upsert_counts_new_changed_and_unchanged_records(engine: Engine) -> None:
     now = utcnow()
 
