@@ -282,10 +282,9 @@ def test_a_record_marked_deleted_is_kept_left_out_and_revived_when_given_again(
         rec.upsert(conn, "books", "invoice", [rec.prepare(_inv("1", "10.00")),
                                               rec.prepare(_inv("2", "20.00"))],
                    run_id=None, now=now)
-        assert rec.mark_deleted(conn, "books", "invoice", ["1", "1", "never-seen"],
-                                run_id=None, now=now) == 1
-        assert rec.mark_deleted(conn, "books", "invoice", ["1"], run_id=None, now=now) == 0
-        assert rec.mark_deleted(conn, "shop", "invoice", ["2"], run_id=None, now=now) == 0
+        assert rec.mark_deleted(conn, "books", "invoice", ["1", "1", "never-seen"], now=now) == 1
+        assert rec.mark_deleted(conn, "books", "invoice", ["1"], now=now) == 0
+        assert rec.mark_deleted(conn, "shop", "invoice", ["2"], now=now) == 0
     with engine.connect() as conn:
         assert [s.external_id for s in rec.iter_records(conn, entity="invoice")] == ["2"]
         assert len(list(rec.iter_records(conn, entity="invoice", include_deleted=True))) == 2
@@ -295,6 +294,12 @@ def test_a_record_marked_deleted_is_kept_left_out_and_revived_when_given_again(
     assert again.counts == EntityCounts(updated=1)
     with engine.connect() as conn:
         assert [s.external_id for s in rec.iter_records(conn, entity="invoice")] == ["1", "2"]
+    with engine.begin() as conn:  # deleted and given again within one run: revived, no repeat
+        run = r.start(conn, "sync", "books", now)
+        rec.mark_deleted(conn, "books", "invoice", ["2"], now=now)
+        within = rec.upsert(conn, "books", "invoice", [rec.prepare(_inv("2", "20.00"))],
+                            run_id=run, now=now)
+    assert (within.counts, within.repeated) == (EntityCounts(updated=1), [])
 
 
 def test_upsert_counts_new_changed_and_unchanged_records(engine: Engine) -> None:

@@ -356,18 +356,21 @@ def upsert(
 
 
 def mark_deleted(
-    conn: Connection, source: str, entity: str, external_ids: Sequence[str], *,
-    run_id: int | None, now: datetime,
+    conn: Connection, source: str, entity: str, external_ids: Sequence[str], *, now: datetime,
 ) -> int:
     """Mark these records deleted by their source (kept, with the time); returns how many
-    were not marked already. Ids the store never held are ignored."""
+    were not marked already. Ids the store never held are ignored.
+
+    ``last_run_id`` is left as it was: it means "given by this run", and a record
+    given again later in the same run must be revived, not taken for a repeat.
+    """
     marked = 0
     for chunk in _chunks(list(dict.fromkeys(external_ids)), LOOKUP_CHUNK):
         result = conn.execute(
             records.update()
             .where(records.c.source == source, records.c.entity == entity,
                    records.c.external_id.in_(chunk), records.c.deleted_at.is_(None))
-            .values(deleted_at=now, updated_at=now, last_run_id=run_id))
+            .values(deleted_at=now, updated_at=now))
         marked += result.rowcount
     return marked
 

@@ -153,8 +153,7 @@ class SyncEngine:
             if page.deleted:
                 given = {p.external_id for p in prepared}
                 counts.deleted = records.mark_deleted(
-                    conn, source, entity, [i for i in page.deleted if i not in given],
-                    run_id=run_id, now=now)
+                    conn, source, entity, [i for i in page.deleted if i not in given], now=now)
             if result.repeated:
                 rejected.extend(_repeats(page, entity, result.repeated))
             if rejected:
