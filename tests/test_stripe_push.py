@@ -19,9 +19,11 @@ from hub.connector import Connector, PushChange, PushOperation, PushResult, idem
 from hub.models import CanonicalRecord, Customer, Invoice, InvoiceStatus
 from hub.outbox import MirrorCounts, OutboxSender, PushSettings, SendCounts, queue_mirror
 from hub.plugins import load_plugins
+from hub.reconcile.runner import reconcile
+from hub.reconcile.settings import ReconcileSettings
 from hub.store.clock import utcnow
 from hub.store.records import prepare, upsert
-from hub.store.schema import audit_log, links, outbox, records
+from hub.store.schema import audit_log, findings, links, outbox, records
 from hub.sync.engine import build_connector
 from plugins.stripe.simulator import DEFAULT_API_KEY, Faults, Simulator, SimulatorServer
 from plugins.stripe.simulator import records as sim_records
@@ -194,6 +196,19 @@ def test_queue_then_send_creates_each_object_once_with_exact_amounts_and_links_t
     assert sent == 7
     assert all(r["status"] == "sent" and r["attempts"] == 1 and r["sent_at"] is not None
                for r in rows(engine))
+
+    # the reconciler pairs each copy with its ledger invoice (by the hub id in its
+    # metadata): nothing is missing on either side; what differs is said (INV-2's due
+    # date had passed, so Stripe got 30 days from now)
+    reconcile(engine, ReconcileSettings())
+    with engine.connect() as conn:
+        named = {i: f"{src}:{ext}" for i, src, ext in conn.execute(
+            sa.select(records.c.id, records.c.source, records.c.external_id))}
+        found = {(kind, frozenset(named[i] for i in orjson.loads(ids))) for kind, ids in
+                 conn.execute(sa.select(findings.c.kind, findings.c.record_ids))}
+    assert not {k for k, _ in found} & {"missing_in_other_system", "amount_mismatch",
+                                         "currency_mismatch", "status_mismatch"}, found
+    assert ("due_date_mismatch", frozenset({"books:INV-2", f"stripe:{bhd.id}"})) in found
 
     # again: nothing new to queue, nothing to send, not one request to Stripe
     simulator.reset_request_counts()
