@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hub.cli.app import run
 from hub.config import HubConfig, load_config
 from hub.plugins import load_plugins
 from hub.store import open_store
@@ -59,3 +61,10 @@ def quarantined(engine: Engine) -> list[dict[str, Any]]:
 def counts(summary: Any, entity: str) -> tuple[int, int, int, int]:
     c = summary.counts[entity]
     return (c.created, c.updated, c.unchanged, c.quarantined)
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run ``billing-hub ARGS`` in-process: (exit code, stdout, stderr)."""
+    code = run(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from rich.console import Console
 
 from hub.cli import console, exits
-from hub.cli.app import run
 from hub.config import load_config
 from hub.outcomes import EntityCounts, RunSummary
 from hub.plugins import load_plugins
@@ -19,7 +18,7 @@ from hub.store import open_store
 from hub.store.clock import utcnow
 from hub.store.schema import audit_log, quarantine, records, runs
 from hub.sync.engine import build_connector
-from tests.hubkit import write_config
+from tests.hubkit import cli, write_config
 
 BOOKS = """
 [connectors.books]
@@ -43,12 +42,6 @@ def wide_console() -> Iterator[None]:
     console.out.width = console.err.width = 250
     yield
     console.out.width, console.err.width = saved
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = run(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture

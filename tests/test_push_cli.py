@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from hub.cli import console, exits
-from hub.cli.app import run
 from plugins.stripe.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer
-from tests.hubkit import write_config
+from tests.hubkit import cli, write_config
 
 DUE = (datetime.now(UTC) + timedelta(days=30)).strftime("%m/%d/%Y")
 TODAY = datetime.now(UTC).strftime("%m/%d/%Y")
@@ -79,12 +78,6 @@ def ledger(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch,
     (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
     (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
     return write_config(tmp_path, store_url, BODY.format(url=sim[1].url))
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = run(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_queue_send_and_list_mirror_the_ledger_into_stripe(

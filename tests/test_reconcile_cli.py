@@ -16,7 +16,7 @@ from hub.cli.app import run
 from hub.config import load_config
 from hub.store import open_store
 from hub.store.schema import audit_log, findings, outbox
-from tests.hubkit import write_config
+from tests.hubkit import cli, write_config
 from tests.test_reconcile import BODY, _company
 
 
@@ -35,12 +35,6 @@ def company(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> 
     config = write_config(tmp_path, store_url, BODY)
     assert run(["sync", "--no-progress"]) == exits.OK
     return config
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = run(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def _finding_id(config: Path, key: str) -> int:

@@ -110,6 +110,15 @@ def send(engine: Engine, connector: Connector, **settings: Any) -> SendCounts:
                         PushSettings(**settings)).send()
 
 
+def pushed_ledger(engine: Engine, connector: Connector) -> list[CanonicalRecord]:
+    """The ledger stored, queued and sent to Stripe; its records."""
+    recs = ledger()
+    put(engine, *recs)
+    queue(engine)
+    send(engine, connector)
+    return recs
+
+
 def sim_invoices(sim: Simulator) -> dict[str, sim_records.Invoice]:
     """Stripe's invoices by the hub id in their metadata (each must appear once)."""
     found: dict[str, sim_records.Invoice] = {}
@@ -224,10 +233,7 @@ def test_an_edit_queues_one_update_and_a_finalized_invoice_keeps_its_amounts(
 ) -> None:
     simulator, _ = sim
     engine, connector = stripe_store
-    recs = ledger()
-    put(engine, *recs)
-    queue(engine)
-    send(engine, connector)
+    recs = pushed_ledger(engine, connector)
     before = {k: v.id for k, v in sim_invoices(simulator).items()}
 
     by_id = {r.external_id: r for r in recs}
@@ -269,10 +275,7 @@ def test_an_invoice_paid_in_the_ledger_is_paid_out_of_band_in_stripe_once(
 ) -> None:
     simulator, _ = sim
     engine, connector = stripe_store
-    recs = ledger()
-    put(engine, *recs)
-    queue(engine)
-    send(engine, connector)
+    recs = pushed_ledger(engine, connector)
     jpy = next(r for r in recs if r.external_id == "INV-1")
     paid = jpy.model_copy(update={"amount_paid": Decimal(120000), "balance": Decimal(0),
                                   "status": InvoiceStatus.PAID})

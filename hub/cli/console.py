@@ -54,7 +54,8 @@ def counts_table(runs: list[RunSummary]) -> Table:
     table = Table(title_justify="left")
     table.add_column("connector")
     table.add_column("entity")
-    for name in ("new", "updated", "unchanged", "quarantined", *(("deleted",) * deletions)):
+    names = ["new", "updated", "unchanged", "quarantined"] + (["deleted"] if deletions else [])
+    for name in names:
         table.add_column(name, justify="right")
     table.add_column("run", justify="right")
     for run in runs:

@@ -69,6 +69,10 @@ class FindingValues:
         return (self.kind, self.severity, self.record_ids, self.customer, self.currency,
                 self.money_at_stake_minor, self.explanation, self.details)
 
+    def columns(self) -> dict[str, Any]:
+        """The compared columns by name, for an insert or an update."""
+        return dict(zip(_COMPARED, self.compared(), strict=True))
+
 
 def encode(f: Finding) -> FindingValues:
     """The store's columns for a finding."""
@@ -119,10 +123,9 @@ def merge(conn: Connection, found: Iterable[Finding | FindingValues], now: datet
         if f.key in seen:
             continue
         seen.add(f.key)
-        values = dict(zip(_COMPARED, f.compared(), strict=True))
         row = existing.get(f.key)
         if row is None:
-            inserts.append({**values, "key": f.key, "status": OPEN, "first_seen_at": now,
+            inserts.append({**f.columns(), "key": f.key, "status": OPEN, "first_seen_at": now,
                             "last_seen_at": now})
             result.new += 1
             if len(inserts) == _BATCH:
@@ -134,7 +137,7 @@ def merge(conn: Connection, found: Iterable[Finding | FindingValues], now: datet
         if not changed and not reopen:
             result.unchanged += 1
             continue
-        update = {**values, "last_seen_at": now}
+        update = {**f.columns(), "last_seen_at": now}
         if reopen:
             update.update(status=OPEN, note=None, actor=RECONCILER, resolved_at=None)
             audit.record(conn, "finding.reopened", subject=f"finding:{row.id}",

@@ -139,15 +139,17 @@ def recent(conn: Connection, limit: int = 20, connector: str | None = None) -> l
     return [_summary(r) for r in conn.execute(stmt)]
 
 
-def begin(conn: Connection, kind: str, connector: str, now: datetime, *, doing: str) -> int:
+def begin(conn: Connection, kind: str, connector: str, now: datetime, *, doing: str,
+          busy: type[AlreadyRunning] = AlreadyRunning) -> int:
     """Start a run of ``kind`` for ``connector``, unless a live one is under way here.
 
-    ``doing`` names the job for the error (``a sync of 'books'``). Runs left
-    behind by a process that died are closed as interrupted, in the audit log.
+    ``doing`` names the job for the error ``busy`` raised then (``a sync of
+    'books'``). Runs left behind by a process that died are closed as
+    interrupted, in the audit log.
     """
     other = live_run(conn, kind, connector)
     if other is not None:
-        raise AlreadyRunning(
+        raise busy(
             f"{doing} is already running (run {other[0]}, pid {other[1]})",
             hint="wait for it to finish; `billing-hub status` shows it",
         )

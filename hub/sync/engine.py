@@ -198,12 +198,9 @@ class SyncEngine:
         self, instance: str, *, full: bool, entities: Sequence[str] | None
     ) -> RunSummary:
         connector = build_connector(self.config, self.registry, instance)
-        try:
-            with self.engine.begin() as conn:
-                run_id = runs.begin(conn, "sync", instance, utcnow(),
-                                    doing=f"a sync of {instance!r}")
-        except runs.AlreadyRunning as exc:
-            raise SyncAlreadyRunning(exc.args[0], hint=exc.hint) from None
+        with self.engine.begin() as conn:
+            run_id = runs.begin(conn, "sync", instance, utcnow(), doing=f"a sync of {instance!r}",
+                                busy=SyncAlreadyRunning)
         status, error = runs.SUCCEEDED, None
         try:
             for entity in entities or connector.entities():
