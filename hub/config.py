@@ -23,10 +23,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from hub.connector import ConnectorContext, ConnectorSpec
+from hub.connector import ConnectorContext, ConnectorSpec, CredentialVault
 from hub.errors import ConfigError
 from hub.outbox.settings import PushSettings
 from hub.reconcile.settings import ReconcileSettings
+from hub.secrets import SecretRef
 from hub.web.settings import WebSettings
 
 DEFAULT_CONFIG_NAME = "billing-hub.toml"
@@ -38,6 +39,9 @@ class StoreSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = "sqlite:///billing-hub.db"
+    secret_key: SecretRef | None = None
+    """Seals the credentials connectors keep between runs (rotating OAuth tokens):
+    ``env:NAME`` of a long random value. Needed only by connectors that keep any."""
 
 
 class SyncSettings(BaseModel):
@@ -89,7 +93,8 @@ class HubConfig(BaseModel):
                 return prefix + str((self.base_dir / rest).resolve())
         return url
 
-    def connector_context(self, instance: str, spec: ConnectorSpec) -> ConnectorContext:
+    def connector_context(self, instance: str, spec: ConnectorSpec,
+                          vault: CredentialVault | None = None) -> ConnectorContext:
         """Validate ``[connectors.<instance>]`` with the spec's model."""
         options = self.connectors[instance].options()
         try:
@@ -97,7 +102,8 @@ class HubConfig(BaseModel):
         except ValidationError as exc:
             raise config_error_from(exc, prefix=f"connectors.{instance}", data=options,
                                     file=self._file) from None
-        return ConnectorContext(instance=instance, config=parsed, base_dir=self.base_dir)
+        return ConnectorContext(instance=instance, config=parsed, base_dir=self.base_dir,
+                                vault=vault)
 
 
 def _dotted(

@@ -57,6 +57,23 @@ class EntitySupport:
         return f"{self.entity} ({', '.join(can)})"
 
 
+class CredentialVault(Protocol):
+    """Credentials a connector keeps between runs, encrypted by the hub.
+
+    Some systems rotate what a connector signs in with (QuickBooks Online
+    returns a new refresh token on every refresh and soon refuses the old
+    one): the connector must keep the newest value the moment it gets it.
+    ``put`` commits at once, in its own transaction; ``get`` returns None when
+    nothing was kept under that name. Values are never logged or shown.
+    """
+
+    def get(self, name: str) -> str | None:
+        """The value kept under ``name``, or None."""
+
+    def put(self, name: str, value: str) -> None:
+        """Keep ``value`` under ``name``, replacing what was there."""
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectorContext:
     """Everything a connector factory receives.
@@ -69,6 +86,9 @@ class ConnectorContext:
     instance: str
     config: BaseModel
     base_dir: Path
+    vault: CredentialVault | None = None
+    """Where the connector keeps credentials that change between runs (a rotated
+    refresh token), sealed in the store; None where the hub runs it without a store."""
 
 
 @dataclass(frozen=True, slots=True)

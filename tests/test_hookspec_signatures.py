@@ -35,7 +35,7 @@ only ever added: hub_demo_services came after the first four)."""
 FIELDS: dict[type, tuple[str, ...]] = {
     api.EntitySupport: ("entity", "pull", "push", "incremental", "webhook"),
     DemoService: ("instance", "connector_type", "description", "start", "stop"),
-    api.ConnectorContext: ("instance", "config", "base_dir"),
+    api.ConnectorContext: ("instance", "config", "base_dir", "vault"),
     api.ConnectorSpec: ("name", "description", "config_model", "entities", "factory"),
     api.Page: ("records", "rejected", "cursor", "locations", "progress", "deleted"),
     api.PushChange: ("operation", "record", "idempotency_key", "target_id", "references"),

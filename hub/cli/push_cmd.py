@@ -120,7 +120,7 @@ def send(
             if not entities:
                 raise ConfigError(f"connector {name!r} does not push anything",
                                   hint="`billing-hub plugins` shows what each connector can do")
-            connector = build_connector(hub.config, hub.registry, name)
+            connector = build_connector(hub.config, hub.registry, name, hub.engine)
             try:
                 with SendDisplay(enabled=not no_progress) as display:
                     done[name] = OutboxSender(hub.engine, connector, entities,

@@ -187,3 +187,14 @@ webhook_deliveries = sa.Table(
 )
 """Webhook deliveries taken in: each (connector, delivery id) once, with what it said
 changed, until the sync it asked for has run. Never the body, headers or signature."""
+
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("connector", sa.String(200), primary_key=True),
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("sealed", sa.Text, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+"""Credentials a connector keeps between runs (a rotated OAuth refresh token), sealed
+with the store's secret key (:mod:`hub.store.credentials`); never in clear text."""

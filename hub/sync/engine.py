@@ -25,6 +25,7 @@ from hub.outcomes import EntityCounts, RunSummary
 from hub.plugins import PluginRegistry, notify
 from hub.store import cursors, quarantine, records, runs
 from hub.store.clock import utcnow
+from hub.store.credentials import StoreVault
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,14 @@ class SyncAlreadyRunning(runs.AlreadyRunning):
     """Another process is syncing the same connector right now."""
 
 
-def build_connector(config: HubConfig, registry: PluginRegistry, instance: str) -> Connector:
-    """The working connector object for ``[connectors.<instance>]``."""
+def build_connector(
+    config: HubConfig, registry: PluginRegistry, instance: str, engine: Engine | None = None
+) -> Connector:
+    """The working connector object for ``[connectors.<instance>]``.
+
+    With the store's ``engine``, the connector gets a vault in the store for the
+    credentials it keeps between runs (sealed with ``[store] secret_key``).
+    """
     if instance not in config.connectors:
         known = ", ".join(sorted(config.connectors)) or "none configured"
         raise ConfigError(
@@ -58,7 +65,8 @@ def build_connector(config: HubConfig, registry: PluginRegistry, instance: str) 
         )
     section = config.connectors[instance]
     spec = registry.connector_spec(section.type)
-    return spec.factory(config.connector_context(instance, spec))
+    vault = None if engine is None else StoreVault(engine, instance, config.store.secret_key)
+    return spec.factory(config.connector_context(instance, spec, vault))
 
 
 def _split_duplicates(
@@ -197,7 +205,7 @@ class SyncEngine:
     def _sync(
         self, instance: str, *, full: bool, entities: Sequence[str] | None
     ) -> RunSummary:
-        connector = build_connector(self.config, self.registry, instance)
+        connector = build_connector(self.config, self.registry, instance, self.engine)
         with self.engine.begin() as conn:
             run_id = runs.begin(conn, "sync", instance, utcnow(), doing=f"a sync of {instance!r}",
                                 busy=SyncAlreadyRunning)

@@ -54,7 +54,8 @@ def retry_entries(
             connector = connectors.get(entry.source)
             if connector is None:
                 try:
-                    connector = build_connector(sync.config, sync.registry, entry.source)
+                    connector = build_connector(sync.config, sync.registry, entry.source,
+                                                sync.engine)
                 except HubError as exc:
                     outcomes.append(RetryOutcome(entry.id, False, str(exc)))
                     continue

@@ -160,7 +160,7 @@ class WebhookProcessor:
         if section is not None and not section.enabled:
             raise HubError(f"connector {name!r} is disabled in the config; its webhook "
                            "deliveries wait until it is enabled again")
-        connector = build_connector(self.config, self.registry, name)
+        connector = build_connector(self.config, self.registry, name, self.engine)
         try:
             pulled = list(connector.entities())
         finally:

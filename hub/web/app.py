@@ -68,7 +68,9 @@ class WebState:
             connector.close()
 
 
-def webhook_receivers(config: HubConfig, registry: PluginRegistry) -> dict[str, Connector]:
+def webhook_receivers(
+    config: HubConfig, registry: PluginRegistry, engine: Engine | None = None
+) -> dict[str, Connector]:
     """The enabled connector instances that receive webhooks, built once, by name.
 
     An instance whose config is wrong fails here, when the server starts,
@@ -82,7 +84,7 @@ def webhook_receivers(config: HubConfig, registry: PluginRegistry) -> dict[str, 
             spec = registry.connector_spec(section.type)
             if not any(e.webhook for e in spec.entities):
                 continue
-            connector = build_connector(config, registry, name)
+            connector = build_connector(config, registry, name, engine)
             if "webhook" in type(connector).implements():
                 built[name] = connector
             else:
@@ -174,7 +176,7 @@ def create_app(config: HubConfig, registry: PluginRegistry, engine: Engine, *,
     ownership of ``engine``.
     """
     settings = config.web
-    state = WebState(settings, engine, webhook_receivers(config, registry))
+    state = WebState(settings, engine, webhook_receivers(config, registry, engine))
     run_worker = settings.process_webhooks if process_webhooks is None else process_webhooks
     if run_worker:
         processor = WebhookProcessor(engine, registry, config)

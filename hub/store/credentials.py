@@ -1,0 +1,121 @@
+"""Credentials a connector keeps between runs, sealed so the store never holds them in clear.
+
+QuickBooks Online hands out a new refresh token with every refresh and soon
+refuses the old one: the hub has to keep the newest one, durably, the moment
+it arrives, or a person has to connect the company again. A connector keeps
+such values through the :class:`~hub.connector.CredentialVault` its context
+carries; this is the store's vault.
+
+Each value is sealed with AES-256-GCM under a key derived (HKDF-SHA256) from
+``[store] secret_key``, an ``env:`` reference, with the connector and the
+value's name as associated data: the database holds only ciphertext, and a
+sealed value copied onto another connector's row does not open. A value is
+written in a transaction of its own and committed at once, whatever the sync
+around it does afterwards.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from datetime import datetime
+
+import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+
+from hub.errors import ConfigError, HubError
+from hub.store.clock import utcnow
+from hub.store.schema import credentials
+
+_VERSION = "v1."
+_SALT = b"billing-hub credentials"
+MIN_SECRET_LENGTH = 16
+
+
+class CredentialUnreadable(HubError):
+    """A stored credential does not open with the configured secret key."""
+
+
+def derive_key(secret: str) -> bytes:
+    """The 256-bit sealing key for ``secret`` (the value of ``[store] secret_key``)."""
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"the store's secret key is too short ({len(secret)} characters; at least "
+            f"{MIN_SECRET_LENGTH})", path="store.secret_key",
+            hint="use a long random value, e.g. `python -c 'import secrets; "
+                 "print(secrets.token_urlsafe(32))'`")
+    kdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=b"aes-256-gcm v1")
+    return kdf.derive(secret.encode())
+
+
+def _aad(connector: str, name: str) -> bytes:
+    return f"{connector}\x00{name}".encode()
+
+
+def seal(key: bytes, connector: str, name: str, value: str) -> str:
+    """``value`` encrypted and bound to (connector, name): ``v1.`` and base64 text."""
+    nonce = os.urandom(12)
+    sealed = AESGCM(key).encrypt(nonce, value.encode(), _aad(connector, name))
+    return _VERSION + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def unseal(key: bytes, connector: str, name: str, text: str) -> str:
+    """The value :func:`seal` sealed; :class:`CredentialUnreadable` if it does not open."""
+    try:
+        if not text.startswith(_VERSION):
+            raise ValueError("unknown format")
+        blob = base64.urlsafe_b64decode(text[len(_VERSION):])
+        return AESGCM(key).decrypt(blob[:12], blob[12:], _aad(connector, name)).decode()
+    except (InvalidTag, ValueError) as exc:
+        raise CredentialUnreadable(
+            f"the stored {name!r} of connector {connector!r} does not open with the "
+            "configured secret key",
+            hint="set [store] secret_key to the key it was stored with, or connect the "
+                 "account again (the next value stored replaces it)") from exc
+
+
+class StoreVault:
+    """The :class:`~hub.connector.CredentialVault` of one connector instance, in the store."""
+
+    def __init__(self, engine: Engine, connector: str, secret: SecretStr | None) -> None:
+        self.engine = engine
+        self.connector = connector
+        self._key = derive_key(secret.get_secret_value()) if secret is not None else None
+
+    def _need_key(self) -> bytes:
+        if self._key is None:
+            raise ConfigError(
+                f"connector {self.connector!r} needs to keep a credential between runs "
+                "(a rotating token), and the store has no secret key to seal it with",
+                path="store.secret_key",
+                hint='add `secret_key = "env:BILLING_HUB_SECRET_KEY"` under [store] and set '
+                     "that variable to a long random value")
+        return self._key
+
+    def get(self, name: str) -> str | None:
+        """The value kept under ``name``, or None if there is none."""
+        with self.engine.connect() as conn:
+            text = conn.execute(
+                sa.select(credentials.c.sealed).where(
+                    credentials.c.connector == self.connector, credentials.c.name == name)
+            ).scalar_one_or_none()
+        if text is None:
+            return None
+        return unseal(self._need_key(), self.connector, name, text)
+
+    def put(self, name: str, value: str, *, now: datetime | None = None) -> None:
+        """Keep ``value`` under ``name`` (replacing any older one), committed at once."""
+        sealed = seal(self._need_key(), self.connector, name, value)
+        stamp = now or utcnow()
+        where = (credentials.c.connector == self.connector, credentials.c.name == name)
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                credentials.update().where(*where).values(sealed=sealed, updated_at=stamp))
+            if changed.rowcount == 0:
+                conn.execute(credentials.insert().values(
+                    connector=self.connector, name=name, sealed=sealed, updated_at=stamp))

@@ -1,0 +1,104 @@
+"""The store's vault for credentials connectors keep between runs: sealed, bound, replaced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+
+from hub.config import load_config
+from hub.errors import ConfigError
+from hub.plugins import load_plugins
+from hub.store.credentials import CredentialUnreadable, StoreVault
+from hub.store.schema import credentials
+from hub.sync.engine import build_connector
+
+KEY = SecretStr("a-long-random-secret-key-for-tests")
+TOKEN = "AB11700000000refresh-token-value-xyz"
+
+
+def _rows(engine: Engine) -> list[tuple[str, str, str]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(
+            sa.select(credentials.c.connector, credentials.c.name, credentials.c.sealed))]
+
+
+def test_a_value_is_kept_sealed_and_replaced_by_the_next(engine: Engine) -> None:
+    vault = StoreVault(engine, "books", KEY)
+    assert vault.get("refresh_token") is None
+    vault.put("refresh_token", TOKEN)
+    assert vault.get("refresh_token") == TOKEN
+    [(connector, name, sealed)] = _rows(engine)
+    assert (connector, name) == ("books", "refresh_token")
+    assert TOKEN not in sealed and "refresh-token" not in sealed
+    vault.put("refresh_token", TOKEN + "-rotated")
+    assert vault.get("refresh_token") == TOKEN + "-rotated"
+    assert len(_rows(engine)) == 1
+    # another connector's vault does not see it
+    assert StoreVault(engine, "other", KEY).get("refresh_token") is None
+
+
+def test_sealing_twice_gives_different_text(engine: Engine) -> None:
+    vault = StoreVault(engine, "books", KEY)
+    vault.put("a", TOKEN)
+    first = _rows(engine)[0][2]
+    vault.put("a", TOKEN)
+    assert _rows(engine)[0][2] != first  # a fresh nonce each time
+    assert vault.get("a") == TOKEN
+
+
+def test_a_sealed_value_moved_to_another_connector_does_not_open(engine: Engine) -> None:
+    StoreVault(engine, "books", KEY).put("refresh_token", TOKEN)
+    with engine.begin() as conn:
+        conn.execute(credentials.update().values(connector="thief"))
+    with pytest.raises(CredentialUnreadable) as exc:
+        StoreVault(engine, "thief", KEY).get("refresh_token")
+    assert TOKEN not in str(exc.value)
+
+
+def test_another_key_cannot_read_it_and_says_what_to_do(engine: Engine) -> None:
+    StoreVault(engine, "books", KEY).put("refresh_token", TOKEN)
+    with pytest.raises(CredentialUnreadable) as exc:
+        StoreVault(engine, "books", SecretStr("another-long-secret-key-value")).get(
+            "refresh_token")
+    assert "secret_key" in exc.value.hint and TOKEN not in str(exc.value)
+
+
+def test_without_a_key_nothing_is_kept_in_clear(engine: Engine) -> None:
+    vault = StoreVault(engine, "books", None)
+    assert vault.get("refresh_token") is None  # nothing kept: nothing to open
+    with pytest.raises(ConfigError) as exc:
+        vault.put("refresh_token", TOKEN)
+    assert exc.value.path == "store.secret_key" and "BILLING_HUB_SECRET_KEY" in exc.value.hint
+    assert _rows(engine) == []
+
+
+def test_a_short_key_is_refused() -> None:
+    with pytest.raises(ConfigError, match="too short"):
+        StoreVault(None, "books", SecretStr("short"))  # type: ignore[arg-type]
+
+
+def test_the_config_takes_the_key_from_the_environment_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: Engine
+) -> None:
+    monkeypatch.setenv("BH_TEST_SECRET_KEY", KEY.get_secret_value())
+    path = tmp_path / "billing-hub.toml"
+    path.write_text('[store]\nsecret_key = "env:BH_TEST_SECRET_KEY"\n\n'
+                    '[connectors.bank]\ntype = "csv"\n\n[[connectors.bank.files]]\n'
+                    'path = "bank.csv"\npreset = "bank-signed"\n')
+    config = load_config(path)
+    assert config.store.secret_key is not None
+    connector = build_connector(config, load_plugins(), "bank", engine)
+    vault = connector.context.vault
+    assert isinstance(vault, StoreVault) and vault.connector == "bank"
+    vault.put("x", TOKEN)
+    assert StoreVault(engine, "bank", KEY).get("x") == TOKEN
+    assert build_connector(config, load_plugins(), "bank").context.vault is None
+
+    path.write_text(f'[store]\nsecret_key = "{KEY.get_secret_value()}"\n')
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    assert "env:" in str(exc.value) and KEY.get_secret_value() not in str(exc.value)
