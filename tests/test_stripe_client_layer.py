@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import stripe
 
+from hub.throttle import Throttle
 from plugins.stripe.api import retry_after, retryable
-from plugins.stripe.throttle import Throttle
 
 
 class FakeClock:

@@ -23,8 +23,8 @@ import stripe
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from hub.errors import HubError
+from hub.throttle import Throttle
 from plugins.stripe.config import StripeConfig
-from plugins.stripe.throttle import Throttle
 
 T = TypeVar("T")
 Obj = dict[str, Any]

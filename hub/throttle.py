@@ -1,4 +1,8 @@
-"""A request budget shared by the threads of one connector (a token bucket)."""
+"""A request budget shared by the threads of one connector (a token bucket).
+
+Connectors of rate-limited APIs (Stripe, QuickBooks Online) keep under their
+limits with it rather than spending requests on 429 answers.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +45,6 @@ class Throttle:
             waited += pause
 
     def slow_down(self, seconds: float) -> None:
-        """Stripe said 429 and to wait ``seconds``: no request of ours goes before then."""
+        """The API said 429 and to wait ``seconds``: no request of ours goes before then."""
         with self._lock:
             self._tokens = min(self._tokens, 0.0) - seconds * self.rate
