@@ -312,7 +312,7 @@ def _plugin(*names: str, fails: bool = False, seen: list[str] | None = None
                                  hub_records_pulled=hookimpl(hub_records_pulled))
 
 
-BUILT_IN = {"csv", "stripe"}
+BUILT_IN = {"csv", "quickbooks", "stripe"}
 """The connector types the distribution's own entry points register."""
 
 
@@ -373,8 +373,8 @@ def test_an_unknown_connector_lists_the_ones_there_are() -> None:
     registry = load_plugins(extra=[("xero", _plugin("xero"))])
     with pytest.raises(PluginError) as exc:
         registry.connector_spec("nope")
-    assert "no installed plugin offers connector type 'nope' (installed: csv, stripe, xero)" in (
-        str(exc.value))
+    assert ("no installed plugin offers connector type 'nope' "
+            "(installed: csv, quickbooks, stripe, xero)") in str(exc.value)
     assert exc.value.hint is not None and "install the plugin" in exc.value.hint
 
 

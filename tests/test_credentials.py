@@ -12,7 +12,9 @@ from sqlalchemy.engine import Engine
 from hub.config import load_config
 from hub.errors import ConfigError
 from hub.plugins import load_plugins
+from hub.store import current_revision, head_revision, migrate
 from hub.store.credentials import CredentialUnreadable, StoreVault
+from hub.store.database import downgrade
 from hub.store.schema import credentials
 from hub.sync.engine import build_connector
 
@@ -102,3 +104,14 @@ def test_the_config_takes_the_key_from_the_environment_only(
     with pytest.raises(ConfigError) as exc:
         load_config(path)
     assert "env:" in str(exc.value) and KEY.get_secret_value() not in str(exc.value)
+
+
+def test_migration_0003_adds_and_removes_only_the_credentials_table(engine: Engine) -> None:
+    StoreVault(engine, "books", KEY).put("refresh_token", TOKEN)
+    downgrade(engine, "0002")
+    assert current_revision(engine) == "0002"
+    tables = set(sa.inspect(engine).get_table_names())
+    assert "credentials" not in tables and {"records", "webhook_deliveries"} <= tables
+    migrate(engine)
+    assert current_revision(engine) == head_revision() == "0003"
+    assert _rows(engine) == []

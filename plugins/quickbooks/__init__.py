@@ -1,0 +1,1 @@
+"""QuickBooks Online: the connector (through python-quickbooks) and a local simulator."""

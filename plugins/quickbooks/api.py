@@ -1,0 +1,219 @@
+"""QuickBooks Online through python-quickbooks: sign-in, our retries, our request budget.
+
+python-quickbooks retries nothing and sets no timeout; this layer does both.
+A request is tried again after a 429 (QuickBooks asks for a minute's pause,
+and every later request of the connector waits too), a 5xx or a failed
+connection; a 401 (the hour-long access token ran out) refreshes the tokens
+once and tries again. Every refresh's new refresh token is kept at once
+(:mod:`plugins.quickbooks.tokens`). Amounts are read as ``Decimal``
+(``use_decimal``), never as floats.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+from intuitlib.client import AuthClient
+from intuitlib.exceptions import AuthClientError
+from quickbooks import QuickBooks
+from quickbooks.exceptions import AuthorizationException, QuickbooksException
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from hub.connector import CredentialVault
+from hub.errors import HubError
+from hub.throttle import Throttle
+from plugins.quickbooks.config import QuickBooksConfig
+from plugins.quickbooks.tokens import TokenKeeper
+
+T = TypeVar("T")
+Obj = dict[str, Any]
+
+BACKOFF_FIRST = 0.5
+BACKOFF_MAX = 16.0
+
+
+class QuickBooksUnavailable(HubError):
+    """QuickBooks kept failing a request after every retry."""
+
+
+class QuickBooksRefused(HubError):
+    """QuickBooks refused the request or the sign-in: trying again will not help."""
+
+
+class _Retry(Exception):
+    """A failure worth another try; ``throttled`` when QuickBooks said 429."""
+
+    def __init__(self, why: str, *, throttled: bool = False) -> None:
+        super().__init__(why)
+        self.throttled = throttled
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """Gives every request a timeout (python-quickbooks sets none)."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+class QuickBooksApi:
+    """One QuickBooks Online company, reached through python-quickbooks."""
+
+    def __init__(self, config: QuickBooksConfig, vault: CredentialVault | None, *,
+                 sleep: Callable[[float], None] | None = None) -> None:
+        self.config = config
+        self.tokens = TokenKeeper(config.refresh_token, vault)
+        self.throttle = Throttle(config.requests_per_second,
+                                 burst=max(1, int(config.requests_per_second)))
+        self.per_minute = Throttle(config.requests_per_minute / 60.0,
+                                   burst=config.requests_per_minute)
+        self.requests: Counter[str] = Counter()
+        self.retries: Counter[str] = Counter()
+        self._sleep = sleep or time.sleep
+        self._auth: AuthClient | None = None
+        self._client: QuickBooks | None = None
+        self._status: int | None = None
+
+    # ------------------------------------------------------------------ sign-in
+    def _mount(self, session: requests.Session) -> None:
+        adapter = _TimeoutAdapter(self.config.timeout_seconds)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+
+    def _refresh(self) -> None:
+        """New tokens from QuickBooks; the new refresh token is kept before anything else."""
+        if self._auth is None:
+            c = self.config
+            try:
+                self._auth = AuthClient(c.client_id.get_secret_value(),
+                                        c.client_secret.get_secret_value(), c.redirect_uri,
+                                        c.environment)
+            except (requests.RequestException, KeyError, ValueError) as exc:
+                raise QuickBooksUnavailable(
+                    f"could not reach QuickBooks' sign-in service ({type(exc).__name__})",
+                    hint="check the network, and `environment` in the config") from None
+            self._mount(self._auth)
+        try:
+            self._auth.refresh(refresh_token=self.tokens.current())
+        except AuthClientError as exc:
+            if exc.status_code in (400, 401):
+                raise QuickBooksRefused(
+                    "QuickBooks refused the refresh token (it expired, was revoked, or a "
+                    "newer one replaced it): the company must be connected again",
+                    hint="connect the company again and set the variable that "
+                         "`refresh_token` names to the new refresh token") from None
+            raise _Retry(f"sign-in answered {exc.status_code}") from None
+        except requests.RequestException as exc:
+            raise _Retry(f"sign-in failed ({type(exc).__name__})") from None
+        self.tokens.keep(self._auth.refresh_token)
+        self._client = None
+
+    def _qb(self) -> QuickBooks:
+        if self._client is None:
+            if self._auth is None or self._auth.access_token is None:
+                self._refresh()
+            assert self._auth is not None
+            c = self.config
+            client = QuickBooks(auth_client=self._auth, refresh_token=self._auth.refresh_token,
+                                company_id=c.realm_id, minorversion=c.minorversion,
+                                use_decimal=True)
+            if c.api_url:
+                client.api_url_v3 = client.sandbox_api_url_v3 = c.api_url.rstrip("/")
+            self._mount(client.session)
+            client.session.hooks["response"].append(self._saw)
+            self._client = client
+        return self._client
+
+    def _saw(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._status = response.status_code
+
+    # ------------------------------------------------------------------ calling
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retry) and exc.throttled:
+            wait = self.config.throttled_wait_seconds
+            self.throttle.slow_down(wait)
+            return wait
+        return float(min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (state.attempt_number - 1))
+                     * (0.5 + random.random() / 2))
+
+    def _attempt(self, label: str, request: Callable[[QuickBooks], T], signed_in: list[bool]
+                 ) -> T:
+        client = self._qb()
+        self.throttle.wait()
+        self.per_minute.wait()
+        self.requests[label] += 1
+        self._status = None
+        try:
+            return request(client)
+        except requests.RequestException as exc:
+            raise _Retry(f"connection failed ({type(exc).__name__})") from None
+        except QuickbooksException as exc:
+            status = self._status
+            if status == 401 and isinstance(exc, AuthorizationException) and not signed_in[0]:
+                signed_in[0] = True
+                self._auth.access_token = None  # type: ignore[union-attr]
+                self._refresh()
+                raise _Retry("the access token ran out") from None
+            if status == 429 or getattr(exc, "error_code", None) == 3001:
+                raise _Retry("throttled (429)", throttled=True) from None
+            if status is not None and status >= 500:
+                raise _Retry(f"QuickBooks answered {status}") from None
+            raise QuickBooksRefused(
+                f"QuickBooks refused to {label}: {exc.message} {exc.detail}".strip(),
+                hint="see the message; `billing-hub status` shows the run") from None
+
+    def call(self, label: str, request: Callable[[QuickBooks], T]) -> T:
+        """``request(client)`` within the budget, tried again while it may help."""
+        signed_in = [False]
+
+        def before_sleep(state: RetryCallState) -> None:
+            self.retries[label] += 1
+
+        retrying = Retrying(
+            retry=retry_if_exception(lambda e: isinstance(e, _Retry)),
+            stop=stop_after_attempt(self.config.max_attempts), wait=self._wait,
+            before_sleep=before_sleep, reraise=True, sleep=self._sleep)
+        try:
+            result: T = retrying(self._attempt, label, request, signed_in)
+            return result
+        except _Retry as exc:
+            raise QuickBooksUnavailable(
+                f"QuickBooks did not answer {label} after {self.config.max_attempts} tries "
+                f"({exc})",
+                hint="the next sync resumes from the last page stored; if it keeps "
+                     "happening, lower `requests_per_second`") from None
+
+    @property
+    def total_requests(self) -> int:
+        return sum(self.requests.values())
+
+    # ------------------------------------------------------------------ reading
+    def query(self, statement: str) -> Obj:
+        """The answer to one query statement (``{"QueryResponse": {...}}``)."""
+        result: Obj = self.call("query", lambda qb: qb.query(statement))
+        return result
+
+    def changes(self, entities: list[str], since: str) -> Obj:
+        """Change data capture: what changed (deletions too) since ``since`` (ISO 8601)."""
+        result: Obj = self.call("read changes",
+                                lambda qb: qb.change_data_capture(",".join(entities), since))
+        return result
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        if self._client is not None and self._client.session is not None:
+            self._client.session.close()
+        if self._auth is not None:
+            self._auth.close()

@@ -1,0 +1,24 @@
+"""Registers the QuickBooks Online connector (entry point ``billing_hub.quickbooks``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hub.connector import ConnectorSpec, EntitySupport
+from hub.hookspecs import hookimpl
+from plugins.quickbooks.config import ALL_ENTITIES, QuickBooksConfig
+
+
+@hookimpl
+def hub_connectors() -> Iterator[ConnectorSpec]:
+    """Offer the ``quickbooks`` connector type."""
+    from plugins.quickbooks.connector import QuickBooksConnector
+
+    yield ConnectorSpec(
+        name="quickbooks",
+        description="QuickBooks Online: customers, invoices, payments, credit memos",
+        config_model=QuickBooksConfig,
+        entities=tuple(EntitySupport(entity, pull=True, incremental=True)
+                       for entity in ALL_ENTITIES),
+        factory=QuickBooksConnector,
+    )
