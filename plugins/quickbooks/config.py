@@ -65,6 +65,8 @@ class QuickBooksConfig(BaseModel):
     throttled_wait_seconds: float = Field(60.0, ge=0)
     """How long to wait after a 429 (QuickBooks asks for a minute)."""
     timeout_seconds: float = Field(60.0, gt=0)
+    webhook_verifier_token: SecretRef | None = None
+    """The app's webhook verifier token (developer.intuit.com), for webhook deliveries."""
     cdc_days: int = Field(30, ge=1, le=30)
     """How far back change data capture reaches; an older cursor means a full read."""
 

@@ -17,13 +17,22 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub.connector import Connector, ConnectorContext, Page, explain_invalid
-from hub.errors import RecordRejected
+from hub.connector import (
+    Connector,
+    ConnectorContext,
+    Page,
+    ReplayGuard,
+    WebhookDelivery,
+    WebhookReceipt,
+    explain_invalid,
+)
+from hub.errors import FatalError, RecordRejected
 from hub.models import CanonicalRecord
 from plugins.quickbooks.api import QuickBooksApi
 from plugins.quickbooks.config import ALL_ENTITIES, QBO_NAMES, QuickBooksConfig
 from plugins.quickbooks.mapping import MAPPERS, MappingError
 from plugins.quickbooks.reading import Mark, read_all, read_changes
+from plugins.quickbooks.webhooks import verify
 
 Obj = dict[str, Any]
 MARGIN = timedelta(hours=1)
@@ -47,6 +56,15 @@ class QuickBooksConnector(Connector):
 
     def close(self) -> None:
         self.api.close()
+
+    def verify_webhook(self, delivery: WebhookDelivery, replays: ReplayGuard) -> WebhookReceipt:
+        token = self.config.webhook_verifier_token
+        if token is None:
+            raise FatalError(f"connector {self.name!r} has no webhook_verifier_token",
+                             connector=self.name,
+                             hint='add `webhook_verifier_token = "env:QBO_VERIFIER_TOKEN"`')
+        return verify(delivery, replays, verifier_token=token.get_secret_value(),
+                      realm_id=self.config.realm_id)
 
     # ------------------------------------------------------------------ pulling
     def pull(self, entity: str, cursor: str | None) -> Iterator[Page]:

@@ -18,7 +18,7 @@ def hub_connectors() -> Iterator[ConnectorSpec]:
         name="quickbooks",
         description="QuickBooks Online: customers, invoices, payments, credit memos",
         config_model=QuickBooksConfig,
-        entities=tuple(EntitySupport(entity, pull=True, incremental=True)
+        entities=tuple(EntitySupport(entity, pull=True, incremental=True, webhook=True)
                        for entity in ALL_ENTITIES),
         factory=QuickBooksConnector,
     )
