@@ -5,8 +5,10 @@ a page at a time, each page starting at the last page's newest time (keyset
 paging). Unlike counting positions, this neither skips nor repeats an object
 when others are added, changed or deleted during the read: a changed object
 moves to the end and is read again as the change it is. Objects that share
-the boundary time are told apart by the ids already read at that time; when a
-whole page shares one time, the next page steps on by position within it.
+the boundary time are told apart by the versions (id and ``SyncToken``)
+already read at that time, so an object changed again within the same second
+is still read; when a whole page shares one time, the next page steps on by
+position within it.
 
 A later read asks change data capture (``/cdc``) for what changed since the
 newest time read, deletions included. CDC reaches back 30 days and answers at
@@ -34,6 +36,11 @@ def quoted(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def version(obj: Obj) -> str:
+    """``"<Id>:<SyncToken>"``: one state of one object."""
+    return f"{obj.get('Id')}:{obj.get('SyncToken', '')}"
+
+
 def _time_of(obj: Obj) -> datetime | None:
     try:
         return modified(obj)
@@ -43,7 +50,10 @@ def _time_of(obj: Obj) -> datetime | None:
 
 @dataclass(slots=True)
 class Mark:
-    """Where reading stands: the newest update time read and the ids read at that time.
+    """Where reading stands: the newest update time read and the versions read at that time.
+
+    A version is ``"<Id>:<SyncToken>"``: QuickBooks' times have whole seconds,
+    and the SyncToken tells two changes of one object within a second apart.
 
     ``position`` > 1 only while a full read steps through objects sharing one time.
     """
@@ -63,8 +73,8 @@ class Mark:
         return None if self.since is None else datetime.fromisoformat(self.since)
 
     def is_new(self, obj: Obj) -> bool:
-        """Not an object already read at the boundary time."""
-        if self.since is None or str(obj.get("Id")) not in self.seen:
+        """Not a version already read at the boundary time."""
+        if self.since is None or version(obj) not in self.seen:
             return True
         return _time_of(obj) != self.instant()
 
@@ -77,9 +87,9 @@ class Mark:
                 continue
             current = self.instant()
             if current is None or when > current:
-                self.since, self.seen = str(text), [str(obj.get("Id"))]
-            elif when == current and str(obj.get("Id")) not in self.seen:
-                self.seen.append(str(obj.get("Id")))
+                self.since, self.seen = str(text), [version(obj)]
+            elif when == current and version(obj) not in self.seen:
+                self.seen.append(version(obj))
 
 
 def read_all(api: QuickBooksApi, name: str, mark: Mark, page_size: int
