@@ -93,6 +93,17 @@ def test_init_writes_a_config_that_loads(tmp_path: Path, monkeypatch: pytest.Mon
     assert config.push.mirrors == []
     assert (config.web.host, config.web.port, config.web.process_webhooks) == (
         "127.0.0.1", 8000, True)
+    # ... and so does the QuickBooks one, with the store's secret key it needs
+    (tmp_path / "with-qbo.toml").write_text(
+        _opened(_opened(text, "# [connectors.qbo]"), "# secret_key"))
+    for name in ("QBO_CLIENT_ID", "QBO_CLIENT_SECRET", "QBO_REFRESH_TOKEN"):
+        monkeypatch.setenv(name, f"{name.lower()}-example-value")
+    monkeypatch.setenv("BILLING_HUB_SECRET_KEY", "an-example-store-secret-key")
+    with_qbo = load_config(tmp_path / "with-qbo.toml")
+    assert with_qbo.store.secret_key is not None
+    connector = build_connector(with_qbo, load_plugins(), "qbo")
+    assert list(connector.entities()) == ["customer", "invoice", "payment", "credit_note"]
+    connector.close()
     code, _, err = cli(capsys, "init")
     assert code == exits.USAGE and "already exists" in err and "--force" in err
     assert cli(capsys, "init", "--force")[0] == exits.OK
