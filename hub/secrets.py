@@ -40,6 +40,17 @@ def _resolve(value: object) -> SecretStr:
     return SecretStr(secret)
 
 
+def treat_as_secret(value: str) -> None:
+    """Scrub ``value`` from logs from now on, like the secrets the config names.
+
+    For secrets the hub learns while it runs (an access token, a refresh
+    token QuickBooks just issued): client libraries log requests and token
+    answers at DEBUG level, tokens included.
+    """
+    if len(value) >= 4:
+        _known_secrets.add(value)
+
+
 SecretRef = Annotated[SecretStr, BeforeValidator(_resolve)]
 """A secret given as ``env:NAME`` in the config."""
 

@@ -27,6 +27,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from hub.connector import CredentialVault
 from hub.errors import HubError
+from hub.secrets import treat_as_secret
 from hub.throttle import Throttle
 from plugins.quickbooks.config import QuickBooksConfig
 from plugins.quickbooks.tokens import TokenKeeper
@@ -116,6 +117,9 @@ class QuickBooksApi:
             raise _Retry(f"sign-in answered {exc.status_code}") from None
         except requests.RequestException as exc:
             raise _Retry(f"sign-in failed ({type(exc).__name__})") from None
+        for token in (self._auth.access_token, self._auth.refresh_token):
+            if token:
+                treat_as_secret(token)  # the OAuth libraries log tokens at DEBUG level
         self.tokens.keep(self._auth.refresh_token)
         self._client = None
 

@@ -15,6 +15,7 @@ import hashlib
 from pydantic import SecretStr
 
 from hub.connector import CredentialVault
+from hub.secrets import treat_as_secret
 
 TOKEN = "refresh_token"
 GIVEN = "configured_token_digest"
@@ -40,6 +41,7 @@ class TokenKeeper:
         if self._vault is not None and self._vault.get(GIVEN) == _digest(given):
             kept = self._vault.get(TOKEN)
             if kept:
+                treat_as_secret(kept)
                 return kept
         return given
 
