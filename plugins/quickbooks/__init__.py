@@ -1,0 +1,1 @@
+"""The QuickBooks Online connector and its local simulator."""
