@@ -345,10 +345,10 @@ class QboSimulator:
 
     def _api(self, request: Request, params: dict[str, str], realm: str,
              rest: str) -> Response:
-        config = self._faults.config
-        if config.latency:
-            time.sleep(config.latency)
+        latency = self._faults.config.latency
         fault = self._faults.decide(request.method, request.path)
+        if fault is not None and latency:
+            time.sleep(latency)
         if fault == "server_error":
             raise errors.system_fault()
         if fault == "throttle":
@@ -368,6 +368,8 @@ class QboSimulator:
         if reason is not None:
             return self._throttled(reason)
         try:
+            if latency:  # inside the throttle's window: a slow call holds its place
+                time.sleep(latency)
             minor = params.get("minorversion")
             if minor is not None and not minor.isdigit():
                 raise errors.validation("2010", "Invalid minorversion",
