@@ -26,6 +26,12 @@ from plugins.quickbooks.simulator.faults import Faults
 from plugins.quickbooks.simulator.seed import seed
 from plugins.quickbooks.simulator.server import QboSimulatorServer
 from plugins.quickbooks.simulator.throttle import Limits
+from plugins.quickbooks.simulator.webhooks import (
+    cloudevents,
+    deliver,
+    event_notifications,
+    sign,
+)
 
 __all__ = [
     "DEFAULT_REALM",
@@ -41,5 +47,9 @@ __all__ = [
     "Request",
     "Response",
     "SimClock",
+    "cloudevents",
+    "deliver",
+    "event_notifications",
     "seed",
+    "sign",
 ]
