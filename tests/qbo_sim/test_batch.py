@@ -30,7 +30,7 @@ def test_batch_create_through_python_quickbooks(qb: Any, sim: QboSimulator) -> N
 
 def test_mixed_batch_items_run_in_order_without_seeing_each_other(qb: Any,
                                                                  sim: QboSimulator) -> None:
-    invoice = sim.get("Invoice", "20")
+    invoice = next(i for i in sim.all("Invoice") if i["SyncToken"] != "0")  # paid: updated
     unapplied = next(p for p in sim.all("Payment") if not p["Line"])
     before = len(sim.all("Invoice"))
     body = {"BatchItemRequest": [
@@ -48,8 +48,8 @@ def test_mixed_batch_items_run_in_order_without_seeing_each_other(qb: Any,
     assert [item["bId"] for item in answer] == ["1", "2", "3", "4"]
     assert answer[0]["Invoice"]["TotalAmt"] == 75.0
     assert answer[1]["QueryResponse"] == {"totalCount": before}  # not the one item 1 made
-    if invoice["SyncToken"] != "0":
-        assert answer[2]["Fault"]["Error"][0]["code"] == "5010"
+    assert answer[2]["Fault"]["Error"][0]["code"] == "5010"  # a stale SyncToken, item 3 only
+    assert "PrivateNote" not in sim.get("Invoice", invoice["Id"])
     assert answer[3]["Payment"]["status"] == "Deleted"
     assert len(sim.all("Invoice")) == before + 1
 
