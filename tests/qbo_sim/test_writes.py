@@ -135,3 +135,28 @@ def test_qty_times_price_must_match_amount(sim: QboSimulator) -> None:
             {"DetailType": "SalesItemLineDetail", "Amount": 100,
              "SalesItemLineDetail": {"ItemRef": {"value": "2"}, "Qty": 3, "UnitPrice": 30}}]})
     assert error.value.code == "6070"
+
+
+def test_voiding_a_payment_gives_the_invoices_their_balance_back(qb: Any,
+                                                                 sim: QboSimulator) -> None:
+    payment = next(p for p in sim.all("Payment") if len(p["Line"]) > 1)
+    paid = [line["LinkedTxn"][0]["TxnId"] for line in payment["Line"]]
+    voided = Payment.get(int(payment["Id"]), qb=qb).void(qb=qb)["Payment"]  # update&include=void
+    assert voided["TotalAmt"] == 0 and voided["Line"] == []
+    for invoice_id in paid:
+        invoice = sim.get("Invoice", invoice_id)
+        others = [(p["Id"], line["Amount"]) for p in sim.all("Payment") for line in p["Line"]
+                  if line["LinkedTxn"][0] == {"TxnId": invoice_id, "TxnType": "Invoice"}]
+        assert invoice["Balance"] == invoice["TotalAmt"] - sum(a for _, a in others)
+        assert invoice["LinkedTxn"] == [{"TxnId": p, "TxnType": "Payment"} for p, _ in others]
+        assert payment["Id"] not in {p for p, _ in others}
+    assert any(sim.get("Invoice", i)["Balance"] == sim.get("Invoice", i)["TotalAmt"]
+               for i in paid)
+    assert sim.count_requests("POST", r"/payment$", 200) == 1
+    assert "operation=update" in sim.requests[-1].query
+    assert "include=void" in sim.requests[-1].query
+
+
+def test_times_carry_the_company_offset(sim: QboSimulator) -> None:
+    created = sim.create("Item", {"Name": "Offset check"})
+    assert created["MetaData"]["CreateTime"] == "2026-11-20T10:15:00-08:00"
