@@ -42,6 +42,13 @@ def test_intuits_sample_invoice_maps_exactly() -> None:
     assert (inv.issue_date, inv.due_date) == (date(2015, 7, 24), date(2015, 8, 23))
     assert (inv.total, inv.balance, inv.tax, inv.amount_paid) == (
         Decimal("150.0"), Decimal("150.0"), Decimal(0), Decimal(0))
+    # written at USD's precision whatever QuickBooks' spelling (150.0, 150, 150.00)
+    assert inv.model_dump(mode="json")["total"] == "150.00"
+    for spelling in (150, Decimal("150"), Decimal("150.00")):
+        again = mapping.invoice({**SAMPLE, "TotalAmt": spelling, "Balance": spelling,
+                                 "Line": [{**SAMPLE["Line"][0], "Amount": spelling}]},
+                                "books", "USD")
+        assert again.model_dump_json(exclude={"raw"}) == inv.model_dump_json(exclude={"raw"})
     assert inv.status.value == "open"
     [line] = inv.lines  # the subtotal line only repeats the sum
     assert (line.description, line.item, line.quantity, line.unit_price, line.amount) == (
@@ -50,6 +57,14 @@ def test_intuits_sample_invoice_maps_exactly() -> None:
                                            tzinfo=timezone(timedelta(hours=-7)))
     assert inv.metadata == {"email_status": "NotSet", "bill_email": "Birds@Intuit.com"}
     assert inv.raw["BillAddr"]["Lat"] == "INVALID"  # noise stays in the raw payload only
+
+
+def test_quantities_and_fine_unit_prices_keep_their_value_in_one_spelling() -> None:
+    [line] = mapping.invoice(SAMPLE, "books", "USD").lines
+    assert (str(line.quantity), str(line.unit_price)) == ("1", "150.00")
+    fine = mapping.invoice({**SAMPLE, "Line": [{**SAMPLE["Line"][0], "SalesItemLineDetail": {
+        "Qty": Decimal("1200.0"), "UnitPrice": Decimal("0.1250")}}]}, "books", "USD")
+    assert (str(fine.lines[0].quantity), str(fine.lines[0].unit_price)) == ("1200", "0.125")
 
 
 def _invoice(**changes: Any) -> dict[str, Any]:
@@ -78,7 +93,8 @@ def test_a_voided_invoice_is_void_with_nothing_owed() -> None:
 
 
 def test_totals_that_do_not_add_up_are_refused_with_the_numbers() -> None:
-    with pytest.raises(ValidationError, match=r"150\.0 .*but total is 99"):
+    with pytest.raises(ValidationError,
+                       match=r"subtotal 150\.00 \+ tax 0\.00 = 150\.00 USD, but total is 99\.00"):
         mapping.invoice(_invoice(TotalAmt=Decimal("99.00")), "b", "USD")
 
 
@@ -132,6 +148,6 @@ def test_customer_and_credit_memo() -> None:
                   "SalesItemLineDetail": {"ItemRef": {"name": "Refund"}}}]}, "books", "USD")
     assert (memo.number, memo.currency, memo.total, memo.status) == (
         "CM-9", "EUR", Decimal("30.00"), "issued")
-    assert memo.metadata == {"remaining_credit": "0"}
+    assert memo.metadata == {"remaining_credit": "0.00"}
     with pytest.raises(mapping.MappingError, match="Id: missing"):
         mapping.customer({"DisplayName": "x"}, "books", "USD")

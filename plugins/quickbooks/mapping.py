@@ -20,6 +20,12 @@ What QuickBooks calls things, and what the hub calls them:
   is marked deleted rather than kept with its old amount.
 - ``CreditMemo``: a credit note; ``RemainingCredit`` is kept in the metadata.
 
+Amounts are written at their currency's precision (QuickBooks writes 150.0,
+150 or 150.00 for the same amount; the stored record, and so its hash, does not
+change with the spelling); one with more digits than the currency has is kept
+as sent and refused by the model's precision check. Quantities lose trailing
+zeros; a unit price finer than the currency keeps its own digits.
+
 Everything else QuickBooks sends (addresses, ``domain``, ``sparse``, tax
 lines) stays in the raw payload only.
 """
@@ -32,6 +38,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from hub.models import CanonicalRecord, CreditNote, Customer, Invoice, Payment
+from hub.money import fits_currency, quantize
 
 Obj = Mapping[str, Any]
 ZERO = Decimal(0)
@@ -51,6 +58,25 @@ def money(value: Any, field: str) -> Decimal:
         return Decimal(str(value)) if not isinstance(value, Decimal) else value
     except InvalidOperation:
         raise MappingError(f"{field}: not an amount: {value!r}") from None
+
+
+def amount(value: Any, field: str, currency: str) -> Decimal:
+    """:func:`money` at ``currency``'s precision when it is exact there, else as sent."""
+    found = money(value, field)
+    return quantize(found, currency) if fits_currency(found, currency) else found
+
+
+def plain(value: Decimal) -> Decimal:
+    """A quantity without trailing zeros (5.0 -> 5, 0.1250 -> 0.125), never in exponent form."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def unit_price(value: Any, field: str, currency: str) -> Decimal:
+    """A unit price at the currency's precision, or with its own finer digits (0.125 USD)."""
+    found = money(value, field)
+    return quantize(found, currency) if fits_currency(found, currency) else plain(found)
 
 
 def ref_value(ref: Any) -> str | None:
@@ -93,25 +119,26 @@ def _currency(obj: Obj, home: str) -> str:
     return ref_value(obj.get("CurrencyRef")) or home
 
 
-def _sales_lines(lines: Any) -> list[dict[str, Any]]:
+def _sales_lines(lines: Any, currency: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for i, line in enumerate(lines or []):
         kind = line.get("DetailType")
-        amount = money(line.get("Amount"), f"Line[{i}].Amount")
+        value = amount(line.get("Amount"), f"Line[{i}].Amount", currency)
         if kind == "SalesItemLineDetail":
             detail = line.get("SalesItemLineDetail") or {}
             qty, price = detail.get("Qty"), detail.get("UnitPrice")
             out.append({
                 "description": _text(line.get("Description")) or "",
-                "quantity": None if qty is None else money(qty, f"Line[{i}].Qty"),
-                "unit_price": None if price is None else money(price, f"Line[{i}].UnitPrice"),
-                "amount": amount, "item": ref_name(detail.get("ItemRef")),
+                "quantity": None if qty is None else plain(money(qty, f"Line[{i}].Qty")),
+                "unit_price": None if price is None else unit_price(
+                    price, f"Line[{i}].UnitPrice", currency),
+                "amount": value, "item": ref_name(detail.get("ItemRef")),
             })
         elif kind == "DiscountLineDetail":
             out.append({"description": _text(line.get("Description")) or "Discount",
-                        "amount": -amount})
+                        "amount": -value})
         elif kind == "GroupLineDetail":
-            out.extend(_sales_lines((line.get("GroupLineDetail") or {}).get("Line")))
+            out.extend(_sales_lines((line.get("GroupLineDetail") or {}).get("Line"), currency))
     return out
 
 
@@ -136,13 +163,14 @@ def customer(obj: Obj, source: str, home: str) -> Customer:
 
 def invoice(obj: Obj, source: str, home: str) -> Invoice:
     values = _base(obj, source)
-    total = money(obj.get("TotalAmt"), "TotalAmt")
-    balance = money(obj.get("Balance"), "Balance")
-    tax = money((obj.get("TxnTaxDetail") or {}).get("TotalTax"), "TxnTaxDetail.TotalTax")
+    cur = _currency(obj, home)
+    total = amount(obj.get("TotalAmt"), "TotalAmt", cur)
+    balance = amount(obj.get("Balance"), "Balance", cur)
+    tax = amount((obj.get("TxnTaxDetail") or {}).get("TotalTax"), "TxnTaxDetail.TotalTax", cur)
     if _voided(obj):
         status, lines, tax, balance = "void", [], ZERO, ZERO
     else:
-        lines = _sales_lines(obj.get("Line"))
+        lines = _sales_lines(obj.get("Line"), cur)
         status = ("paid" if balance == 0 and total > 0 else
                   "partially_paid" if 0 < balance < total else "open")
     customer_ref = obj.get("CustomerRef")
@@ -150,7 +178,7 @@ def invoice(obj: Obj, source: str, home: str) -> Invoice:
         number=_text(obj.get("DocNumber")) or str(obj.get("Id")),
         customer_ref=ref_value(customer_ref), customer_name=ref_name(customer_ref),
         issue_date=obj.get("TxnDate"), due_date=obj.get("DueDate") or None,
-        terms=ref_name(obj.get("SalesTermRef")), currency=_currency(obj, home), lines=lines,
+        terms=ref_name(obj.get("SalesTermRef")), currency=cur, lines=lines,
         tax=tax, total=total, amount_paid=max(total - balance, ZERO), balance=balance,
         status=status,
         memo=_text((obj.get("CustomerMemo") or {}).get("value")) or _text(obj.get("PrivateNote")),
@@ -163,13 +191,14 @@ def invoice(obj: Obj, source: str, home: str) -> Invoice:
 
 
 def payment(obj: Obj, source: str, home: str) -> Payment | None:
-    amount = money(obj.get("TotalAmt"), "TotalAmt")
-    if amount == 0:
+    cur = _currency(obj, home)
+    total = amount(obj.get("TotalAmt"), "TotalAmt", cur)
+    if total == 0:
         return None
     applied: list[dict[str, Any]] = []
     credit = ZERO
     for i, line in enumerate(obj.get("Line") or []):
-        line_amount = money(line.get("Amount"), f"Line[{i}].Amount")
+        line_amount = amount(line.get("Amount"), f"Line[{i}].Amount", cur)
         for link in line.get("LinkedTxn") or []:
             if link.get("TxnType") == "Invoice":
                 applied.append({"invoice_ref": str(link.get("TxnId")), "amount": line_amount})
@@ -183,12 +212,12 @@ def payment(obj: Obj, source: str, home: str) -> Payment | None:
     customer_ref = obj.get("CustomerRef")
     values = _base(obj, source)
     values.update(
-        amount=amount, currency=_currency(obj, home), received_date=obj.get("TxnDate"),
+        amount=total, currency=cur, received_date=obj.get("TxnDate"),
         method=ref_name(obj.get("PaymentMethodRef")), reference=_text(obj.get("PaymentRefNum")),
         memo=_text(obj.get("PrivateNote")), payer_name=ref_name(customer_ref),
         customer_ref=ref_value(customer_ref),
         applications=[a for a in applied if a["amount"] > 0],
-        unapplied=money(obj.get("UnappliedAmt"), "UnappliedAmt")
+        unapplied=amount(obj.get("UnappliedAmt"), "UnappliedAmt", cur)
         if "UnappliedAmt" in obj else None,
         metadata={"credit_applied": str(credit)} if credit else {},
     )
@@ -197,14 +226,16 @@ def payment(obj: Obj, source: str, home: str) -> Payment | None:
 
 def credit_note(obj: Obj, source: str, home: str) -> CreditNote:
     values = _base(obj, source)
+    cur = _currency(obj, home)
     values.update(
         number=_text(obj.get("DocNumber")) or str(obj.get("Id")),
         customer_ref=ref_value(obj.get("CustomerRef")), issue_date=obj.get("TxnDate"),
-        currency=_currency(obj, home), total=money(obj.get("TotalAmt"), "TotalAmt"),
-        tax=money((obj.get("TxnTaxDetail") or {}).get("TotalTax"), "TxnTaxDetail.TotalTax"),
-        lines=_sales_lines(obj.get("Line")), status="void" if _voided(obj) else "issued",
+        currency=cur, total=amount(obj.get("TotalAmt"), "TotalAmt", cur),
+        tax=amount((obj.get("TxnTaxDetail") or {}).get("TotalTax"), "TxnTaxDetail.TotalTax", cur),
+        lines=_sales_lines(obj.get("Line"), cur), status="void" if _voided(obj) else "issued",
         memo=_text((obj.get("CustomerMemo") or {}).get("value")) or _text(obj.get("PrivateNote")),
-        metadata={"remaining_credit": str(money(obj.get("RemainingCredit"), "RemainingCredit"))}
+        metadata={"remaining_credit": str(amount(obj.get("RemainingCredit"), "RemainingCredit",
+                                                 cur))}
         if "RemainingCredit" in obj else {},
     )
     return CreditNote.model_validate(values)

@@ -1,0 +1,172 @@
+"""The QuickBooks Online connector against the QuickBooks simulator, through the real SDKs.
+
+python-quickbooks and intuit-oauth talk HTTPS to the simulator, trusting its
+throw-away CA through ``REQUESTS_CA_BUNDLE``: the whole OAuth refresh, the
+query language, CDC and faults are the real clients' traffic.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from hub.errors import HubError
+from hub.secrets import RedactingFilter
+from hub.store.credentials import StoreVault
+from hub.store.schema import credentials
+from hub.sync.engine import SyncEngine
+from plugins.quickbooks import mapping
+from plugins.quickbooks.config import QBO_NAMES
+from plugins.quickbooks.simulator import QboSimulatorServer
+from plugins.quickbooks.simulator.seed import seed
+from tests.hubkit import hub, stored
+
+SECRET_KEY = "quickbooks-test-store-secret-key"
+ENTITIES = ("customer", "invoice", "payment", "credit_note")
+
+
+@pytest.fixture
+def qbo(monkeypatch: pytest.MonkeyPatch) -> Iterator[QboSimulatorServer]:
+    with QboSimulatorServer() as server:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_bundle)
+        monkeypatch.setenv("BH_SECRET", SECRET_KEY)
+        monkeypatch.setenv("QBO_CLIENT_ID", server.client_id)
+        monkeypatch.setenv("QBO_CLIENT_SECRET", server.client_secret)
+        monkeypatch.setenv("QBO_REFRESH_TOKEN", server.connect())
+        seed(server.sim, customers=8, invoices=25, seed=3)
+        yield server
+
+
+def section(server: QboSimulatorServer, **extra: Any) -> str:
+    lines = [
+        "[connectors.books]", 'type = "quickbooks"', f'realm_id = "{server.realm_id}"',
+        'client_id = "env:QBO_CLIENT_ID"', 'client_secret = "env:QBO_CLIENT_SECRET"',
+        'refresh_token = "env:QBO_REFRESH_TOKEN"', f'environment = "{server.discovery_url}"',
+        f'api_url = "{server.api_url}"', "page_size = 7", "throttled_wait_seconds = 0",
+    ]
+    lines += [f"{k} = {v}" for k, v in extra.items()]
+    return "\n".join(lines) + "\n"
+
+
+def config_body(server: QboSimulatorServer, **extra: Any) -> str:
+    return 'secret_key = "env:BH_SECRET"\n\n' + section(server, **extra)
+
+
+def expected(server: QboSimulatorServer, entity: str) -> dict[str, dict[str, Any]]:
+    """external_id -> canonical data of what the simulator holds, as the mapping reads it."""
+    out = {}
+    for obj in server.sim.all(QBO_NAMES[entity]):
+        record = mapping.MAPPERS[entity](obj, "books", "USD")
+        if record is not None:
+            out[record.external_id] = record.model_dump(mode="json", exclude={"raw"})
+    return out
+
+
+def assert_mirrors(server: QboSimulatorServer, engine: Engine) -> None:
+    for entity in ENTITIES:
+        have, want = stored(engine, entity, "books"), expected(server, entity)
+        assert have.keys() == want.keys(), entity
+        for key in have:
+            assert have[key] == want[key], (entity, key)
+
+
+def _hub(tmp_path: Path, store_url: str, server: QboSimulatorServer, **extra: Any) -> Any:
+    """hubkit writes ``[store] url``; the secret key goes right under it."""
+    return hub(tmp_path, store_url, config_body(server, **extra))
+
+
+def test_full_then_incremental_sync_mirrors_the_company(
+        qbo: QboSimulatorServer, tmp_path: Path, store_url: str) -> None:
+    with _hub(tmp_path, store_url, qbo) as (sync, engine, _config):
+        first = sync.sync("books")
+        assert first.status == "succeeded", first.error
+        assert_mirrors(qbo, engine)
+        invoices = len(expected(qbo, "invoice"))
+        assert invoices == 25 and first.counts["invoice"].created == 25
+        assert first.counts["payment"].created == len(expected(qbo, "payment")) > 0
+
+        second = sync.sync("books")
+        for entity in ENTITIES:
+            c = second.counts[entity]
+            assert (c.created, c.updated, c.quarantined) == (0, 0, 0), entity
+
+
+def test_changes_and_deletions_arrive_through_change_data_capture(
+        qbo: QboSimulatorServer, tmp_path: Path, store_url: str) -> None:
+    sim = qbo.sim
+    with _hub(tmp_path, store_url, qbo) as (sync, engine, _config):
+        assert sync.sync("books").status == "succeeded"
+        invoice = sim.all("Invoice")[0]
+        sim.clock.advance(60)
+        sim.update("Invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"],
+                               "sparse": True, "DueDate": "2027-01-31"})
+        gone = sim.create("Customer", {"DisplayName": "Short-lived Ltd"})
+        sim.clock.advance(60)
+        sim.delete("Customer", gone["Id"])
+        again = sync.sync("books")
+        assert again.counts["invoice"].updated == 1
+        assert again.counts["customer"].deleted == 0  # never stored: nothing to mark
+        assert stored(engine, "invoice", "books")[invoice["Id"]]["due_date"] == "2027-01-31"
+        assert_mirrors(qbo, engine)
+
+        # QuickBooks keeps customers (deleting one makes it inactive) but deletes invoices
+        customer = sim.all("Customer")[0]
+        sim.clock.advance(60)
+        sim.delete("Customer", customer["Id"])
+        unpaid = next(i for i in sim.all("Invoice") if not i.get("LinkedTxn"))
+        sim.delete("Invoice", unpaid["Id"])
+        third = sync.sync("books")
+        assert third.counts["invoice"].deleted == 1 and third.counts["customer"].updated == 1
+        assert unpaid["Id"] not in stored(engine, "invoice", "books")
+        assert stored(engine, "customer", "books")[customer["Id"]]["metadata"]["active"] == (
+            "False")
+        assert_mirrors(qbo, engine)
+
+
+def test_the_rotated_refresh_token_is_kept_sealed_and_used_next_time(
+        qbo: QboSimulatorServer, tmp_path: Path, store_url: str) -> None:
+    configured = os.environ["QBO_REFRESH_TOKEN"]
+    with _hub(tmp_path, store_url, qbo) as (sync, engine, config):
+        assert sync.sync("books").status == "succeeded"
+        vault = StoreVault(engine, "books", config.store.secret_key)
+        qbo_token = vault.get("refresh_token")
+        assert qbo_token and qbo_token != configured
+        with engine.connect() as conn:
+            sealed = " ".join(r[0] for r in conn.execute(sa.select(credentials.c.sealed)))
+        assert qbo_token not in sealed and configured not in sealed
+        # the configured token was rotated out: only the kept one still signs in
+        second = SyncEngine(engine, sync.registry, config).sync("books")
+        assert second.status == "succeeded"
+        assert vault.get("refresh_token") not in (None, qbo_token)
+
+
+def test_a_refused_refresh_token_says_to_connect_again_and_never_shows_it(
+        qbo: QboSimulatorServer, tmp_path: Path, store_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QBO_REFRESH_TOKEN", "AB11-not-a-token-the-simulator-gave")
+    with _hub(tmp_path, store_url, qbo) as (sync, _engine, _config), pytest.raises(
+            HubError) as exc:
+        sync.sync("books")
+    assert "connect" in str(exc.value) and "connected again" in str(exc.value)
+    assert "not-a-token" not in str(exc.value) + (exc.value.hint or "")
+
+
+def test_tokens_never_reach_the_logs_even_at_debug_level(
+        qbo: QboSimulatorServer, tmp_path: Path, store_url: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.handler.addFilter(RedactingFilter())
+    configured = os.environ["QBO_REFRESH_TOKEN"]
+    with caplog.at_level(logging.DEBUG), _hub(tmp_path, store_url, qbo) as (sync, engine, config):
+        assert sync.sync("books").status == "succeeded"
+        kept = StoreVault(engine, "books", config.store.secret_key).get("refresh_token")
+    assert kept
+    assert "**********" in caplog.text  # the libraries did log tokens, and they were scrubbed
+    for secret in (configured, kept, os.environ["QBO_CLIENT_SECRET"]):
+        assert secret not in caplog.text
