@@ -7,9 +7,11 @@ query language, CDC and faults are the real clients' traffic.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +21,13 @@ from sqlalchemy.engine import Engine
 
 from hub.errors import HubError
 from hub.secrets import RedactingFilter
+from hub.store import cursors as cursors_module
 from hub.store.credentials import StoreVault
-from hub.store.schema import credentials
-from hub.sync.engine import SyncEngine
+from hub.store.schema import credentials, cursors
+from hub.sync.engine import Progress, SyncEngine
 from plugins.quickbooks import mapping
 from plugins.quickbooks.config import QBO_NAMES
-from plugins.quickbooks.simulator import QboSimulatorServer
+from plugins.quickbooks.simulator import Faults, QboSimulatorServer
 from plugins.quickbooks.simulator.seed import seed
 from tests.hubkit import hub, stored
 
@@ -170,3 +173,66 @@ def test_tokens_never_reach_the_logs_even_at_debug_level(
     assert "**********" in caplog.text  # the libraries did log tokens, and they were scrubbed
     for secret in (configured, kept, os.environ["QBO_CLIENT_SECRET"]):
         assert secret not in caplog.text
+
+
+def test_a_full_read_includes_inactive_customers(
+        qbo: QboSimulatorServer, tmp_path: Path, store_url: str) -> None:
+    customer = qbo.sim.all("Customer")[0]
+    qbo.sim.delete("Customer", customer["Id"])  # QuickBooks makes it inactive
+    assert customer["Id"] not in {c["Id"] for c in qbo.sim.query(
+        "SELECT * FROM Customer MAXRESULTS 1000")["Customer"]}
+    with _hub(tmp_path, store_url, qbo) as (sync, engine, _config):
+        assert sync.sync("books").status == "succeeded"
+        assert stored(engine, "customer", "books")[customer["Id"]]["metadata"]["active"] == (
+            "False")
+        assert_mirrors(qbo, engine)
+
+
+def test_with_one_request_in_five_failing_the_store_still_mirrors_the_company(
+        qbo: QboSimulatorServer, tmp_path: Path, store_url: str) -> None:
+    qbo.sim.faults = Faults(throttle=0.08, server_error=0.08, throttle_xml=0.5, seed=11)
+    with _hub(tmp_path, store_url, qbo, max_attempts=10) as (sync, engine, _config):
+        assert sync.sync("books").status == "succeeded"
+        qbo.sim.clock.advance(60)
+        invoice = qbo.sim.all("Invoice")[2]
+        qbo.sim.update("Invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"],
+                                   "sparse": True, "PrivateNote": "Called, promised Friday"})
+        assert sync.sync("books").counts["invoice"].updated == 1
+        assert_mirrors(qbo, engine)
+    assert qbo.sim.count_requests(status=429) > 0 and qbo.sim.count_requests(status=500) > 0
+
+
+def test_an_access_token_that_runs_out_mid_sync_is_renewed(
+        qbo: QboSimulatorServer, tmp_path: Path, store_url: str) -> None:
+    pages = []
+
+    def an_hour_passes_after_the_first_page(progress: Progress) -> None:
+        pages.append(progress.entity)
+        if len(pages) == 1:
+            qbo.sim.clock.advance(3700)  # past the access token's hour
+
+    with _hub(tmp_path, store_url, qbo) as (sync, engine, config):
+        sync.progress = an_hour_passes_after_the_first_page
+        assert sync.sync("books").status == "succeeded"
+        assert_mirrors(qbo, engine)
+        kept = StoreVault(engine, "books", config.store.secret_key).get("refresh_token")
+    assert len(pages) > 1 and qbo.sim.count_requests(status=401) == 1
+    # the second refresh's token is the one kept: it still signs in
+    assert kept is not None
+    assert qbo.sim.count_requests(path="tokens/bearer") == 2
+
+
+def test_a_cursor_older_than_change_data_capture_reaches_means_a_full_read(
+        qbo: QboSimulatorServer, tmp_path: Path, store_url: str) -> None:
+    with _hub(tmp_path, store_url, qbo) as (sync, engine, _config):
+        assert sync.sync("books").status == "succeeded"
+        with engine.begin() as conn:  # as if the last sync ran 40 days ago
+            for (entity,) in conn.execute(sa.select(cursors.c.entity)).all():
+                state = json.loads(cursors_module.load(conn, "books", entity) or "{}")
+                state["since"] = (datetime.now(UTC) - timedelta(days=40)).isoformat()
+                cursors_module.save(conn, "books", entity, json.dumps(state), run_id=None,
+                                    now=datetime.now(UTC))
+        cdc_before = qbo.sim.count_requests(path="/cdc")
+        again = sync.sync("books")
+        assert qbo.sim.count_requests(path="/cdc") == cdc_before  # CDC was not asked
+        assert again.counts["invoice"].unchanged == 25 and again.counts["invoice"].created == 0

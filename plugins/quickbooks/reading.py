@@ -29,6 +29,9 @@ from plugins.quickbooks.mapping import MappingError, modified
 
 Obj = dict[str, Any]
 CDC_MOST = 1000
+ALL_OF: dict[str, tuple[str, ...]] = {"Customer": ("Active IN (true, false)",)}
+"""Conditions that make a query return every object: QuickBooks leaves inactive
+customers out of a query unless it names ``Active``."""
 
 
 def quoted(text: str) -> str:
@@ -96,8 +99,10 @@ def read_all(api: QuickBooksApi, name: str, mark: Mark, page_size: int
              ) -> Iterator[tuple[list[Obj], Mark, bool]]:
     """(new objects, the mark after them, last page?) of ``name``, oldest update first."""
     while True:
-        where = "" if mark.since is None else (
-            f" WHERE MetaData.LastUpdatedTime >= {quoted(mark.since)}")
+        conditions = list(ALL_OF.get(name, ()))
+        if mark.since is not None:
+            conditions.append(f"MetaData.LastUpdatedTime >= {quoted(mark.since)}")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         answer = api.query(f"SELECT * FROM {name}{where} ORDERBY MetaData.LastUpdatedTime "
                            f"STARTPOSITION {mark.position} MAXRESULTS {page_size}")
         rows: list[Obj] = list((answer.get("QueryResponse") or {}).get(name) or [])
