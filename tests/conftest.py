@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hub.store import open_store
+from plugins.quickbooks.simulator import QboSimulatorServer
+from tests.qbokit import seeded_company
 
 PG_URL = os.environ.get("BILLING_HUB_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -54,3 +56,10 @@ def engine(store_url: str) -> Iterator[Engine]:
         yield eng
     finally:
         eng.dispose()
+
+
+@pytest.fixture
+def qbo(monkeypatch: pytest.MonkeyPatch) -> Iterator[QboSimulatorServer]:
+    """A seeded QuickBooks company (the simulator, over HTTPS) for one test."""
+    with seeded_company(monkeypatch) as server:
+        yield server

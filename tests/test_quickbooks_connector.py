@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,38 +27,10 @@ from hub.sync.engine import Progress, SyncEngine
 from plugins.quickbooks import mapping
 from plugins.quickbooks.config import QBO_NAMES
 from plugins.quickbooks.simulator import Faults, QboSimulatorServer
-from plugins.quickbooks.simulator.seed import seed
 from tests.hubkit import hub, stored
+from tests.qbokit import config_body
 
-SECRET_KEY = "quickbooks-test-store-secret-key"
 ENTITIES = ("customer", "invoice", "payment", "credit_note")
-
-
-@pytest.fixture
-def qbo(monkeypatch: pytest.MonkeyPatch) -> Iterator[QboSimulatorServer]:
-    with QboSimulatorServer() as server:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_bundle)
-        monkeypatch.setenv("BH_SECRET", SECRET_KEY)
-        monkeypatch.setenv("QBO_CLIENT_ID", server.client_id)
-        monkeypatch.setenv("QBO_CLIENT_SECRET", server.client_secret)
-        monkeypatch.setenv("QBO_REFRESH_TOKEN", server.connect())
-        seed(server.sim, customers=8, invoices=25, seed=3)
-        yield server
-
-
-def section(server: QboSimulatorServer, **extra: Any) -> str:
-    lines = [
-        "[connectors.books]", 'type = "quickbooks"', f'realm_id = "{server.realm_id}"',
-        'client_id = "env:QBO_CLIENT_ID"', 'client_secret = "env:QBO_CLIENT_SECRET"',
-        'refresh_token = "env:QBO_REFRESH_TOKEN"', f'environment = "{server.discovery_url}"',
-        f'api_url = "{server.api_url}"', "page_size = 7", "throttled_wait_seconds = 0",
-    ]
-    lines += [f"{k} = {v}" for k, v in extra.items()]
-    return "\n".join(lines) + "\n"
-
-
-def config_body(server: QboSimulatorServer, **extra: Any) -> str:
-    return 'secret_key = "env:BH_SECRET"\n\n' + section(server, **extra)
 
 
 def expected(server: QboSimulatorServer, entity: str) -> dict[str, dict[str, Any]]:
