@@ -6,14 +6,15 @@ QuickBooks would (through the simulator's own create and update), one second
 apart so that pages of three are cut by update time, and changes one object
 per check. Each connector the kit builds signs in with a fresh refresh token,
 as a newly connected company would (the kit runs connectors without a store,
-so without a vault to keep rotated tokens in).
+so without a vault to keep rotated tokens in). Pushed invoices name the
+harness's customer, which the connector finds by its display name.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,7 +23,7 @@ import pytest
 from pydantic import SecretStr
 
 from hub.connector import WebhookDelivery
-from hub.models import CanonicalRecord
+from hub.models import CanonicalRecord, Customer, Invoice
 from hub.testing.contract import ConnectorContract, ConnectorHarness
 from plugins.quickbooks.config import QBO_NAMES
 from plugins.quickbooks.simulator import QboSimulatorServer, cloudevents, sign
@@ -56,7 +57,7 @@ class QuickBooksHarness(ConnectorHarness):
                 "refresh_token": SecretStr(s.connect()), "environment": s.discovery_url,
                 "api_url": s.api_url, "page_size": self.page_size, "max_attempts": 3,
                 "throttled_wait_seconds": 0, "requests_per_second": 10,
-                "webhook_verifier_token": SecretStr(TOKEN)}
+                "webhook_verifier_token": SecretStr(TOKEN), "push_item": "Consulting"}
 
     def seed(self, entity: str, count: int) -> list[str]:
         ids = [self._make(entity, i) for i in range(count)]
@@ -88,7 +89,17 @@ class QuickBooksHarness(ConnectorHarness):
         return target
 
     def new_record(self, entity: str) -> CanonicalRecord:
-        raise NotImplementedError("the QuickBooks connector does not push yet")
+        if entity == "customer":
+            return Customer(source="erp", external_id="CUST-77", name="Bergs Snabbköp",
+                            email="ap@bergs.example", currency="USD")
+        self._a_customer()
+        self._an_item()
+        return Invoice.model_validate({
+            "source": "erp", "external_id": "INV-2024-0077", "number": "INV-2024-0077",
+            "customer_name": "Contract Customer", "currency": "USD",
+            "issue_date": date(2024, 3, 1), "due_date": date(2024, 3, 31),
+            "lines": [{"description": "Consulting, March", "quantity": Decimal(3),
+                       "unit_price": Decimal("120.50"), "amount": Decimal("361.50")}]})
 
     def webhook_delivery(self, entity: str, *, sent_at: datetime) -> WebhookDelivery:
         name = QBO_NAMES[entity]

@@ -30,6 +30,7 @@ from hub.errors import HubError
 from hub.secrets import treat_as_secret
 from hub.throttle import Throttle
 from plugins.quickbooks.config import QuickBooksConfig
+from plugins.quickbooks.jsonwire import dumps
 from plugins.quickbooks.tokens import TokenKeeper
 
 T = TypeVar("T")
@@ -44,7 +45,14 @@ class QuickBooksUnavailable(HubError):
 
 
 class QuickBooksRefused(HubError):
-    """QuickBooks refused the request or the sign-in: trying again will not help."""
+    """QuickBooks refused the request: trying again will not help. ``code`` is its
+    error code (``5010`` a stale SyncToken, ``6240`` a duplicate name ...), when it gave one."""
+
+    code: int | None = None
+
+
+class SignInRefused(QuickBooksRefused):
+    """QuickBooks refused the refresh token: a person must connect the company again."""
 
 
 class _Retry(Exception):
@@ -109,7 +117,7 @@ class QuickBooksApi:
             self._auth.refresh(refresh_token=self.tokens.current())
         except AuthClientError as exc:
             if exc.status_code in (400, 401):
-                raise QuickBooksRefused(
+                raise SignInRefused(
                     "QuickBooks refused the refresh token (it expired, was revoked, or a "
                     "newer one replaced it): the company must be connected again",
                     hint="connect the company again and set the variable that "
@@ -174,9 +182,12 @@ class QuickBooksApi:
                 raise _Retry("throttled (429)", throttled=True) from None
             if status is not None and status >= 500:
                 raise _Retry(f"QuickBooks answered {status}") from None
-            raise QuickBooksRefused(
+            refused = QuickBooksRefused(
                 f"QuickBooks refused to {label}: {exc.message} {exc.detail}".strip(),
-                hint="see the message; `billing-hub status` shows the run") from None
+                hint="see the message; `billing-hub status` shows the run")
+            code = getattr(exc, "error_code", None)
+            refused.code = code if isinstance(code, int) else None
+            raise refused from None
 
     def call(self, label: str, request: Callable[[QuickBooks], T]) -> T:
         """``request(client)`` within the budget, tried again while it may help."""
@@ -214,6 +225,25 @@ class QuickBooksApi:
         result: Obj = self.call("read changes",
                                 lambda qb: qb.change_data_capture(",".join(entities), since))
         return result
+
+    def read(self, name: str, object_id: str) -> Obj:
+        """One object by id (``GET /{entity}/{id}``)."""
+        answer: Obj = self.call(f"read {name} {object_id}",
+                                lambda qb: qb.get_single_object(name, object_id))
+        found: Obj = answer[name]
+        return found
+
+    def write(self, name: str, body: Obj, request_id: str) -> Obj:
+        """Create, or update when ``body`` has an Id and SyncToken, under ``requestid``.
+
+        QuickBooks answers a repeat of ``request_id`` with its first answer, so a
+        write sent again after a lost answer or a crash is not done twice.
+        """
+        text = dumps(body)
+        answer: Obj = self.call(f"write {name}",
+                                lambda qb: qb.create_object(name, text, request_id=request_id))
+        found: Obj = answer[name]
+        return found
 
     def close(self) -> None:
         """Close the HTTP connections."""

@@ -65,6 +65,8 @@ class QuickBooksConfig(BaseModel):
     throttled_wait_seconds: float = Field(60.0, ge=0)
     """How long to wait after a 429 (QuickBooks asks for a minute)."""
     timeout_seconds: float = Field(60.0, gt=0)
+    push_item: str = "Services"
+    """The QuickBooks item (product or service) pushed invoice lines are booked on."""
     webhook_verifier_token: SecretRef | None = None
     """The app's webhook verifier token (developer.intuit.com), for webhook deliveries."""
     cdc_days: int = Field(30, ge=1, le=30)

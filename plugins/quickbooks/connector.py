@@ -21,6 +21,8 @@ from hub.connector import (
     Connector,
     ConnectorContext,
     Page,
+    PushChange,
+    PushResult,
     ReplayGuard,
     WebhookDelivery,
     WebhookReceipt,
@@ -31,6 +33,7 @@ from hub.models import CanonicalRecord
 from plugins.quickbooks.api import QuickBooksApi
 from plugins.quickbooks.config import ALL_ENTITIES, QBO_NAMES, QuickBooksConfig
 from plugins.quickbooks.mapping import MAPPERS, MappingError
+from plugins.quickbooks.push import Pusher
 from plugins.quickbooks.reading import Mark, read_all, read_changes
 from plugins.quickbooks.webhooks import verify
 
@@ -56,6 +59,16 @@ class QuickBooksConnector(Connector):
 
     def close(self) -> None:
         self.api.close()
+
+    def push(self, changes: Sequence[PushChange]) -> list[PushResult]:
+        pusher = Pusher(self.api, self._mapped_answer, self.config.push_item)
+        return pusher.push(changes)
+
+    def _mapped_answer(self, entity: str, obj: Obj) -> CanonicalRecord | None:
+        try:
+            return self._map_one(entity, obj)
+        except RecordRejected:
+            return None  # stored by the next sync, or quarantined there with the reason
 
     def verify_webhook(self, delivery: WebhookDelivery, replays: ReplayGuard) -> WebhookReceipt:
         token = self.config.webhook_verifier_token

@@ -8,6 +8,9 @@ from hub.connector import ConnectorSpec, EntitySupport
 from hub.hookspecs import hookimpl
 from plugins.quickbooks.config import ALL_ENTITIES, QuickBooksConfig
 
+PUSHED = ("customer", "invoice")
+"""The entities the connector writes to QuickBooks."""
+
 
 @hookimpl
 def hub_connectors() -> Iterator[ConnectorSpec]:
@@ -18,7 +21,8 @@ def hub_connectors() -> Iterator[ConnectorSpec]:
         name="quickbooks",
         description="QuickBooks Online: customers, invoices, payments, credit memos",
         config_model=QuickBooksConfig,
-        entities=tuple(EntitySupport(entity, pull=True, incremental=True, webhook=True)
+        entities=tuple(EntitySupport(entity, pull=True, push=entity in PUSHED,
+                                     incremental=True, webhook=True)
                        for entity in ALL_ENTITIES),
         factory=QuickBooksConnector,
     )

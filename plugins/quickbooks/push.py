@@ -1,0 +1,270 @@
+"""Pushing customers and invoices to QuickBooks Online, each write under a ``requestid``.
+
+A change from the hub's outbox carries one idempotency key; each write it
+makes is sent with a ``requestid`` derived from it (``<key>:c`` to create,
+``<key>:u1`` to update, ``<key>:pay`` to record a payment; at most 50
+characters), and QuickBooks answers a repeated requestid with its first
+answer: a change sent again after a lost answer or a crash between
+QuickBooks' answer and the outbox's commit makes nothing twice. Bodies are
+built from the change alone, amounts written from their decimal digits.
+
+- **customer**: create (``DisplayName`` from the name, which QuickBooks
+  requires to be unique: a clash is rejected with QuickBooks' reason; email,
+  phone, currency; the hub's source and id in ``Notes``); update the same
+  fields (read first for the ``SyncToken``; a stale one is read again once).
+- **invoice** create: for the customer the hub linked (``references``), or the
+  one QuickBooks holds under the invoice's customer name; ``DocNumber`` the
+  invoice's number (QuickBooks allows 21 characters), dates, currency, and
+  its lines as ``SalesItemLineDetail`` on the item named by ``push_item``
+  (QuickBooks needs an item on every sales line), a negative line as a
+  discount, the tax as one more line (QuickBooks computes tax from tax codes,
+  which the hub does not know), the hub's source and id in ``PrivateNote``.
+  Update: the same fields and lines, sparse, on the invoice as read.
+- **invoice** mark_paid: a ``Payment`` of the invoice's balance applied to it,
+  noted as recorded by billing-hub; an invoice with nothing owed is unchanged.
+
+QuickBooks' refusals (a validation fault) are ``rejected`` results with its
+reason; 429s, 5xx and dropped connections are retried by
+:class:`QuickBooksApi` and, when they persist, raise :class:`TransientError`;
+a refused sign-in is a :class:`FatalError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from hub.connector import PushChange, PushOperation, PushResult, PushStatus
+from hub.errors import FatalError, TransientError
+from hub.models import CanonicalRecord, Customer, Invoice
+from plugins.quickbooks.api import (
+    Obj,
+    QuickBooksApi,
+    QuickBooksRefused,
+    QuickBooksUnavailable,
+    SignInRefused,
+)
+from plugins.quickbooks.reading import quoted
+
+REQUEST_ID_LIMIT = 50
+DOC_NUMBER_LIMIT = 21
+STALE = 5010
+
+Mapper = Callable[[str, Obj], CanonicalRecord | None]
+"""(entity, QuickBooks object) -> the canonical record, or None."""
+
+
+def request_id(key: str, step: str) -> str:
+    """The ``requestid`` of one write of a change, within QuickBooks' 50 characters."""
+    full = f"{key}:{step}"
+    if len(full) <= REQUEST_ID_LIMIT:
+        return full
+    return "bh-" + hashlib.blake2b(full.encode(), digest_size=20).hexdigest()[:46]
+
+
+class _Refused(Exception):
+    """The change cannot be applied; ``reason`` says why, for a coordinator."""
+
+    def __init__(self, reason: str, external_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.external_id = external_id
+
+
+def _note(record: CanonicalRecord) -> str:
+    return f"billing-hub: {record.source} {record.external_id}"
+
+
+class Pusher:
+    """Applies outbox changes to one QuickBooks company."""
+
+    def __init__(self, api: QuickBooksApi, mapper: Mapper, push_item: str) -> None:
+        self.api = api
+        self.mapper = mapper
+        self.push_item = push_item
+        self._item_id: str | None = None
+
+    def push(self, changes: Sequence[PushChange]) -> list[PushResult]:
+        results: list[PushResult] = []
+        for change in changes:
+            try:
+                results.append(self._apply(change))
+            except _Refused as refused:
+                results.append(PushResult(change.idempotency_key, PushStatus.REJECTED,
+                                          external_id=refused.external_id,
+                                          reason=refused.reason))
+            except SignInRefused as exc:
+                raise FatalError(str(exc).split("\n")[0], hint=exc.hint) from None
+            except QuickBooksRefused as exc:
+                results.append(PushResult(change.idempotency_key, PushStatus.REJECTED,
+                                          external_id=change.target_id,
+                                          reason=str(exc).split("\n")[0]))
+            except QuickBooksUnavailable as exc:
+                raise TransientError(str(exc).split("\n")[0], hint=exc.hint) from None
+        return results
+
+    # ------------------------------------------------------------------ changes
+    def _apply(self, change: PushChange) -> PushResult:
+        record = change.record
+        if change.operation is PushOperation.MARK_PAID:
+            return self._mark_paid(change)
+        name = {"customer": "Customer", "invoice": "Invoice"}.get(record.entity)
+        if name is None:
+            raise _Refused(f"the QuickBooks connector does not push {record.entity} records")
+        body = (self._customer_body(record) if isinstance(record, Customer)
+                else self._invoice_body(change))
+        if change.operation is PushOperation.CREATE:
+            made = self.api.write(name, body, request_id(change.idempotency_key, "c"))
+            return self._result(change, PushStatus.CREATED, made)
+        if change.target_id is None:
+            raise _Refused("an update needs the QuickBooks id of the record")
+        for attempt in (1, 2):  # a stale SyncToken: read again and try once more
+            current = self.api.read(name, change.target_id)
+            if _same(body, current):
+                return self._result(change, PushStatus.UNCHANGED, current)
+            update = {**body, "Id": change.target_id, "SyncToken": current["SyncToken"],
+                      "sparse": True}
+            try:
+                done = self.api.write(name, update,
+                                      request_id(change.idempotency_key, f"u{attempt}"))
+            except QuickBooksRefused as exc:
+                if exc.code == STALE and attempt == 1:
+                    continue
+                raise
+            return self._result(change, PushStatus.UPDATED, done)
+        raise AssertionError("unreachable")
+
+    def _mark_paid(self, change: PushChange) -> PushResult:
+        if change.target_id is None:
+            raise _Refused("marking an invoice paid needs its QuickBooks id")
+        invoice = self.api.read("Invoice", change.target_id)
+        balance = Decimal(str(invoice.get("Balance") or 0))
+        if balance <= 0:
+            return self._result(change, PushStatus.UNCHANGED, invoice)
+        payment: Obj = {
+            "CustomerRef": {"value": invoice["CustomerRef"]["value"]},
+            "TotalAmt": balance,
+            "PrivateNote": f"Paid as recorded in {change.record.source}; "
+                           f"entered by billing-hub ({change.record.external_id})",
+            "Line": [{"Amount": balance,
+                      "LinkedTxn": [{"TxnId": change.target_id, "TxnType": "Invoice"}]}],
+        }
+        if invoice.get("CurrencyRef"):
+            payment["CurrencyRef"] = {"value": invoice["CurrencyRef"]["value"]}
+        self.api.write("Payment", payment, request_id(change.idempotency_key, "pay"))
+        return self._result(change, PushStatus.UPDATED,
+                            self.api.read("Invoice", change.target_id))
+
+    def _result(self, change: PushChange, status: PushStatus, obj: Obj) -> PushResult:
+        return PushResult(change.idempotency_key, status, external_id=str(obj["Id"]),
+                          record=self.mapper(change.record.entity, obj))
+
+    # ------------------------------------------------------------------ bodies
+    def _customer_body(self, record: Customer) -> Obj:
+        body: Obj = {"DisplayName": record.name[:500], "Notes": _note(record)}
+        if record.email:
+            body["PrimaryEmailAddr"] = {"Address": record.email}
+        if record.phone:
+            body["PrimaryPhone"] = {"FreeFormNumber": record.phone}
+        if record.currency:
+            body["CurrencyRef"] = {"value": record.currency}
+        return body
+
+    def _invoice_body(self, change: PushChange) -> Obj:
+        record = change.record
+        assert isinstance(record, Invoice)
+        if len(record.number) > DOC_NUMBER_LIMIT:
+            raise _Refused(f"invoice number {record.number!r} is longer than the "
+                           f"{DOC_NUMBER_LIMIT} characters QuickBooks allows")
+        body: Obj = {
+            "CustomerRef": {"value": self._customer_of(change)},
+            "DocNumber": record.number, "TxnDate": record.issue_date.isoformat(),
+            "CurrencyRef": {"value": record.currency}, "PrivateNote": _note(record),
+            "Line": self._lines(record),
+        }
+        if record.due_date is not None:
+            body["DueDate"] = record.due_date.isoformat()
+        return body
+
+    def _customer_of(self, change: PushChange) -> str:
+        linked = change.references.get("customer")
+        if linked:
+            return linked
+        record = change.record
+        name = record.customer_name if isinstance(record, Invoice) else None
+        if name:
+            found = self.api.query(
+                f"SELECT * FROM Customer WHERE DisplayName = {quoted(name)}")
+            customers = (found.get("QueryResponse") or {}).get("Customer") or []
+            if len(customers) == 1:
+                return str(customers[0]["Id"])
+        raise _Refused(
+            f"QuickBooks has no customer for this invoice ({name or 'no customer name'}): "
+            "push the customer first, or link it (`billing-hub link`)")
+
+    def _item(self) -> str:
+        if self._item_id is None:
+            found = self.api.query(
+                f"SELECT * FROM Item WHERE Name = {quoted(self.push_item)}")
+            items = (found.get("QueryResponse") or {}).get("Item") or []
+            if not items:
+                raise _Refused(f"QuickBooks has no item named {self.push_item!r} for the "
+                               "invoice lines: create it, or set `push_item`")
+            self._item_id = str(items[0]["Id"])
+        return self._item_id
+
+    def _lines(self, record: Invoice) -> list[Obj]:
+        item = self._item()
+        lines: list[Obj] = []
+        for line in record.lines or []:
+            if line.amount < 0:
+                lines.append({"DetailType": "DiscountLineDetail", "Amount": -line.amount,
+                              "Description": line.description or "Discount",
+                              "DiscountLineDetail": {"PercentBased": False}})
+                continue
+            detail: Obj = {"ItemRef": {"value": item}}
+            if (line.quantity is not None and line.unit_price is not None
+                    and line.quantity * line.unit_price == line.amount):
+                detail.update(Qty=line.quantity, UnitPrice=line.unit_price)
+            lines.append({"DetailType": "SalesItemLineDetail", "Amount": line.amount,
+                          "Description": line.description, "SalesItemLineDetail": detail})
+        if not record.lines:  # an invoice known only by its total
+            subtotal = (record.total or Decimal(0)) - record.tax
+            lines.append({"DetailType": "SalesItemLineDetail", "Amount": subtotal,
+                          "Description": f"Invoice {record.number}",
+                          "SalesItemLineDetail": {"ItemRef": {"value": item}}})
+        if record.tax:
+            lines.append({"DetailType": "SalesItemLineDetail", "Amount": record.tax,
+                          "Description": "Tax",
+                          "SalesItemLineDetail": {"ItemRef": {"value": item}}})
+        return lines
+
+
+def _same(body: Obj, current: Obj) -> bool:
+    """Whether QuickBooks' copy already says what ``body`` would write (its own fields)."""
+    for key, value in body.items():
+        if key in ("Line", "Notes", "PrivateNote"):
+            continue
+        if _plain(current.get(key)) != _plain(value):
+            return False
+    if "Line" in body:  # QuickBooks lists discounts after the sales lines, unnamed
+        return _line_set(body["Line"]) == _line_set(current.get("Line") or [])
+    return True
+
+
+def _line_set(lines: Sequence[Obj]) -> list[tuple[str, Decimal, str]]:
+    return sorted(
+        (str(ln.get("DetailType")), Decimal(str(ln.get("Amount") or 0)),
+         "" if ln.get("DetailType") == "DiscountLineDetail" else ln.get("Description") or "")
+        for ln in lines if ln.get("DetailType") in ("SalesItemLineDetail", "DiscountLineDetail"))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k in ("value", "Address",
+                                                               "FreeFormNumber")}
+    if isinstance(value, Decimal | int):
+        return Decimal(value)
+    return value
