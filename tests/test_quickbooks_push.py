@@ -144,3 +144,31 @@ def test_what_quickbooks_refuses_is_rejected_with_its_reason(
     assert "Duplicate" in results[0].reason or "already" in results[0].reason
     assert "21 characters" in results[1].reason
     assert "no customer" in results[2].reason and "Nobody We Know" in results[2].reason
+
+
+def test_an_invoice_edited_in_quickbooks_meanwhile_is_read_again_once(
+        pushing: tuple[QboSimulatorServer, Engine, Connector]) -> None:
+    qbo, engine, connector = pushing
+    put(engine, *ledger())
+    mirror(engine, connector)
+    [invoice] = theirs(qbo, "Invoice", DocNumber="L-1001")
+    reads = []
+    api = connector.api  # type: ignore[attr-defined]
+    read = api.read
+
+    def someone_edits_right_after_our_read(name: str, object_id: str) -> Any:
+        found = read(name, object_id)
+        if not reads:  # a person saves a note between our read and our write
+            qbo.sim.update("Invoice", {"Id": object_id, "SyncToken": found["SyncToken"],
+                                       "sparse": True, "PrivateNote": "Called them"})
+        reads.append(found["SyncToken"])
+        return found
+
+    api.read = someone_edits_right_after_our_read
+    put(engine, *ledger(due_date=TODAY + timedelta(days=60)))
+    assert mirror(engine, connector).updated == 1
+    assert len(reads) == 2 and reads[0] != reads[1]  # read again after QuickBooks said stale
+    [invoice] = theirs(qbo, "Invoice", DocNumber="L-1001")
+    assert invoice["DueDate"] == (TODAY + timedelta(days=60)).isoformat()
+    assert invoice["PrivateNote"] == "Called them"  # their note is theirs: updates leave it
+    assert qbo.sim.count_requests(status=400) == 1  # the one stale write, refused

@@ -19,7 +19,9 @@ built from the change alone, amounts written from their decimal digits.
   (QuickBooks needs an item on every sales line), a negative line as a
   discount, the tax as one more line (QuickBooks computes tax from tax codes,
   which the hub does not know), the hub's source and id in ``PrivateNote``.
-  Update: the same fields and lines, sparse, on the invoice as read.
+  Update: the same fields and lines, sparse, on the invoice as read (the
+  private note and a customer's notes are written on create only: people
+  keep their own notes there).
 - **invoice** mark_paid: a ``Payment`` of the invoice's balance applied to it,
   noted as recorded by billing-hub; an invoice with nothing owed is unchanged.
 
@@ -51,6 +53,8 @@ from plugins.quickbooks.reading import quoted
 REQUEST_ID_LIMIT = 50
 DOC_NUMBER_LIMIT = 21
 STALE = 5010
+OURS_ON_CREATE = ("Notes", "PrivateNote")
+"""Written when the hub creates a record, left alone by updates: people add to them."""
 
 Mapper = Callable[[str, Obj], CanonicalRecord | None]
 """(entity, QuickBooks object) -> the canonical record, or None."""
@@ -124,8 +128,8 @@ class Pusher:
             current = self.api.read(name, change.target_id)
             if _same(body, current):
                 return self._result(change, PushStatus.UNCHANGED, current)
-            update = {**body, "Id": change.target_id, "SyncToken": current["SyncToken"],
-                      "sparse": True}
+            update = {k: v for k, v in body.items() if k not in OURS_ON_CREATE}
+            update.update(Id=change.target_id, SyncToken=current["SyncToken"], sparse=True)
             try:
                 done = self.api.write(name, update,
                                       request_id(change.idempotency_key, f"u{attempt}"))
