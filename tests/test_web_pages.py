@@ -16,7 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from starlette.exceptions import StarletteDeprecationWarning
 
-from hub.config import HubConfig
+from hub.cli import exits
+from hub.config import HubConfig, load_config
+from hub.errors import ConfigError
 from hub.plugins import load_plugins
 from hub.reconcile import lifecycle, reconcile
 from hub.reconcile.kinds import Finding, Kind
@@ -24,7 +26,8 @@ from hub.store.clock import utcnow
 from hub.store.schema import audit_log, findings
 from hub.web.app import create_app
 from hub.web.auth import COOKIE
-from tests.hubkit import hub
+from tests.hubkit import cli, hub
+from tests.test_cli import _opened
 from tests.test_reconcile import BODY, PAYMENTS, _company, _sync_all
 
 with warnings.catch_warnings():  # it prefers httpx2, which we do not install; httpx works
@@ -332,3 +335,23 @@ def test_the_session_cookie_can_be_secure_and_a_new_password_ends_sign_ins(
     with _client(changed, engine) as client:
         client.cookies.set(COOKIE, kept or "")
         assert client.get("/").status_code == 303
+
+
+def test_the_init_template_turns_the_page_on_once_uncommented(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli(capsys, "init")[0] == exits.OK
+    text = (tmp_path / "billing-hub.toml").read_text()
+    assert load_config(tmp_path / "billing-hub.toml").web.coordinator_password is None
+    (tmp_path / "with-page.toml").write_text(_opened(text, "# coordinator_password"))
+    monkeypatch.setenv("BILLING_HUB_WEB_PASSWORD", PASSWORD)
+    monkeypatch.setenv("BILLING_HUB_SESSION_SECRET", "a-session-secret-from-the-template")
+    web = load_config(tmp_path / "with-page.toml").web
+    assert web.coordinator_password is not None and web.session_secret is not None
+    assert (web.secure_cookies, web.session_hours) == (True, 12)
+    monkeypatch.setenv("BILLING_HUB_WEB_PASSWORD", "too short")
+    with pytest.raises(ConfigError) as exc:
+        load_config(tmp_path / "with-page.toml")
+    assert exc.value.path == "web.coordinator_password" and "12 characters" in str(exc.value)
+    assert "too short" not in str(exc.value)
