@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
@@ -19,6 +18,7 @@ from hub.plugins import match_rules
 from hub.reconcile import lifecycle, linking
 from hub.reconcile import reconcile as run_reconcile
 from hub.reconcile.kinds import Kind
+from hub.reconcile.report import most_at_stake_first
 from hub.reconcile.text import money
 from hub.store import audit
 from hub.store.clock import utcnow
@@ -86,11 +86,7 @@ def list_(
         rows = [f for f in rows if f.first_seen_at <= now - timedelta(days=older_than)]
     if min_amount is not None:
         rows = [f for f in rows if _amount(f) >= min_amount]
-    # Amounts in different currencies are not comparable without rates: the currency
-    # with the most findings comes first, and within each currency the most money first.
-    per_currency = Counter(f.currency for f in rows)
-    rows.sort(key=lambda f: (-per_currency[f.currency], f.currency or "", -_amount(f),
-                             f.first_seen_at, f.id))
+    most_at_stake_first(rows)
     if not rows:
         out.print("No findings match. Run `billing-hub reconcile` after a sync.")
         return
@@ -115,7 +111,7 @@ def show(ctx: typer.Context, finding_id: int = typer.Argument(..., metavar="ID")
     with open_hub(state) as hub, hub.engine.connect() as conn:
         f = lifecycle.get(conn, finding_id)
         table = side_by_side(conn, f.record_ids)
-        history = [e for e in audit.recent(conn, limit=500) if e.subject == f"finding:{f.id}"]
+        history = audit.for_subject(conn, f"finding:{f.id}")
     out.print(f"[bold]#{f.id} {f.kind}[/]  severity {f.severity}, {f.status}, "
               f"at stake {_stake(f)}")
     out.print(Text(f.explanation))

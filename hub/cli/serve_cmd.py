@@ -1,4 +1,5 @@
-"""``billing-hub serve``: the hub's HTTP service (webhook endpoint) in the foreground."""
+"""``billing-hub serve``: the hub's HTTP service (webhooks, the coordinator's page) in the
+foreground."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def serve(
         False, "--no-process",
         help="Only record deliveries; sync them with `billing-hub webhooks process`."),
 ) -> None:
-    """Serve the webhook endpoint (POST /webhooks/NAME) until Ctrl-C."""
+    """Serve webhooks (POST /webhooks/NAME) and the coordinator's page until Ctrl-C."""
     from hub.web.app import create_app  # the web framework only for this command
     from hub.web.server import run
 
@@ -40,6 +41,12 @@ def serve(
         else:
             err.print("[yellow]no enabled connector receives webhooks[/] (a Stripe connector "
                       "needs webhook_secret = \"env:NAME\"); every delivery will be answered 404")
+        if app.state.hub.gate is not None:
+            out.print(f"the coordinator's page: {base}/ (sign in with your name and the "
+                      "\\[web] coordinator_password)")
+        else:
+            out.print("the coordinator's page is off: set \\[web] coordinator_password = "
+                      "\"env:NAME\" to turn it on")
         worker = app.state.hub.worker
         out.print("deliveries are synced as they arrive" if worker is not None else
                   "deliveries are only recorded: run `billing-hub webhooks process` to sync them")

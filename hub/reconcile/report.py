@@ -3,7 +3,7 @@ with the AR metrics; written as JSON and CSV here, as HTML in :mod:`report_html`
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -39,20 +39,35 @@ class Report:
 
 
 def stake(f: lifecycle.StoredFinding) -> Decimal | None:
+    """The money at stake in the finding's currency, if it has any."""
     if f.money_at_stake_minor is None or not f.currency:
         return None
     return from_minor_units(f.money_at_stake_minor, f.currency)
 
 
-def build(conn: Connection, *, start: date, end: date, prefixes: list[str],
-          statuses: tuple[str, ...] = (lifecycle.OPEN, lifecycle.ACKNOWLEDGED)) -> Report:
-    """Read the findings and compute the metrics for ``[start, end]``."""
-    found = lifecycle.select(conn, statuses=statuses)
-    by_kind: dict[str, list[lifecycle.StoredFinding]] = defaultdict(list)
+def most_at_stake_first(found: list[lifecycle.StoredFinding]) -> None:
+    """Sort ``found`` for review (in place): the most money at stake first.
+
+    Amounts in different currencies are not comparable without rates: the
+    currency with the most findings comes first, and within each currency the
+    most money first, then the oldest.
+    """
+    per_currency = Counter(f.currency for f in found)
+    found.sort(key=lambda f: (-per_currency[f.currency], f.currency or "",
+                              -(stake(f) or Decimal(0)), f.first_seen_at, f.id))
+
+
+def by_kind(found: list[lifecycle.StoredFinding]) -> list[Group]:
+    """Findings grouped by kind, oldest first in each, with the money at stake per currency.
+
+    The kinds with the most money at stake come first (summed per currency,
+    compared by the largest sum).
+    """
+    grouped: dict[str, list[lifecycle.StoredFinding]] = defaultdict(list)
     for f in found:
-        by_kind[f.kind].append(f)
+        grouped[f.kind].append(f)
     groups = []
-    for kind, items in by_kind.items():
+    for kind, items in grouped.items():
         items.sort(key=lambda f: (f.first_seen_at, f.id))
         totals: dict[str, Decimal] = defaultdict(Decimal)
         for f in items:
@@ -60,10 +75,16 @@ def build(conn: Connection, *, start: date, end: date, prefixes: list[str],
             if amount is not None and f.currency:
                 totals[f.currency] += amount
         groups.append(Group(kind, items, dict(sorted(totals.items()))))
-    # the kinds with the most money at stake first (summed per currency, compared by the max)
     groups.sort(key=lambda g: (-max(g.at_stake.values(), default=Decimal(0)), g.kind))
+    return groups
+
+
+def build(conn: Connection, *, start: date, end: date, prefixes: list[str],
+          statuses: tuple[str, ...] = (lifecycle.OPEN, lifecycle.ACKNOWLEDGED)) -> Report:
+    """Read the findings and compute the metrics for ``[start, end]``."""
+    found = lifecycle.select(conn, statuses=statuses)
     metrics = compute(load(conn), start, end, len(found), prefixes)
-    return Report(utcnow(), groups, metrics)
+    return Report(utcnow(), by_kind(found), metrics)
 
 
 CSV_COLUMNS = ("id", "kind", "severity", "status", "customer", "currency", "money_at_stake",

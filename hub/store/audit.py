@@ -51,9 +51,20 @@ class AuditEntry:
     details: dict[str, Any]
 
 
-def recent(conn: Connection, limit: int = 50) -> list[AuditEntry]:
-    stmt = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+def _entries(conn: Connection, stmt: sa.Select[Any]) -> list[AuditEntry]:
     return [
         AuditEntry(as_utc(r.at) or r.at, r.actor, r.action, r.subject, orjson.loads(r.details))
         for r in conn.execute(stmt)
     ]
+
+
+def recent(conn: Connection, limit: int = 50) -> list[AuditEntry]:
+    """The latest entries, newest first."""
+    return _entries(conn, sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit))
+
+
+def for_subject(conn: Connection, subject: str, limit: int = 500) -> list[AuditEntry]:
+    """The latest entries about ``subject`` (``finding:12``), newest first."""
+    stmt = (sa.select(audit_log).where(audit_log.c.subject == subject)
+            .order_by(audit_log.c.id.desc()).limit(limit))
+    return _entries(conn, stmt)

@@ -17,6 +17,12 @@ configured as ``[connectors.<instance>]``:
   (:mod:`hub.web.worker`): one incremental sync per connector for a burst.
 
 ``GET /healthz`` answers ``{"status": "ok"}`` for a load balancer.
+
+With ``[web] coordinator_password`` set, the app also serves the coordinator's
+page behind a sign-in (:mod:`hub.web.auth`): the overview at ``/``, the
+findings (:mod:`hub.web.findings_page`) and the quarantine
+(:mod:`hub.web.quarantine_page`). Without it those paths are ``404`` like any
+unknown one, and the webhook endpoint works the same either way.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from hub.config import HubConfig
 from hub.connector import Connector, WebhookDelivery
@@ -42,6 +48,7 @@ from hub.secrets import redact
 from hub.store.clock import utcnow
 from hub.sync.engine import build_connector
 from hub.sync.webhooks import WebhookProcessor, take_in
+from hub.web.auth import Gate, derive_key
 from hub.web.settings import WebSettings
 from hub.web.worker import WebhookWorker
 
@@ -59,6 +66,8 @@ class WebState:
     engine: Engine
     receivers: dict[str, Connector] = field(default_factory=dict)
     worker: WebhookWorker | None = None
+    gate: Gate | None = None
+    """Set when the coordinator's page is on."""
 
     def close(self) -> None:
         """Stop the worker and close the connectors."""
@@ -166,6 +175,27 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+def coordinator_gate(config: HubConfig) -> Gate | None:
+    """The sign-in for the coordinator's page, or ``None`` when the page is off."""
+    settings = config.web
+    if settings.coordinator_password is None:
+        return None
+    secret = settings.session_secret or config.store.secret_key
+    if secret is None:
+        log.warning("neither [web] session_secret nor [store] secret_key is set: sign-ins to "
+                    "the coordinator's page end when the server restarts")
+    return Gate(settings.coordinator_password,
+                derive_key(settings.coordinator_password, secret),
+                secure=settings.secure_cookies, session_hours=settings.session_hours)
+
+
+def _page_routes() -> list[BaseRoute]:
+    from hub.web import findings_page, overview_page, quarantine_page, signin_page
+
+    return [*signin_page.routes(), *overview_page.routes(), *findings_page.routes(),
+            *quarantine_page.routes()]
+
+
 def create_app(config: HubConfig, registry: PluginRegistry, engine: Engine, *,
                process_webhooks: bool | None = None) -> Starlette:
     """The ASGI app over a migrated store.
@@ -176,7 +206,8 @@ def create_app(config: HubConfig, registry: PluginRegistry, engine: Engine, *,
     ownership of ``engine``.
     """
     settings = config.web
-    state = WebState(settings, engine, webhook_receivers(config, registry, engine))
+    state = WebState(settings, engine, webhook_receivers(config, registry, engine),
+                     gate=coordinator_gate(config))
     run_worker = settings.process_webhooks if process_webhooks is None else process_webhooks
     if run_worker:
         processor = WebhookProcessor(engine, registry, config)
@@ -193,11 +224,12 @@ def create_app(config: HubConfig, registry: PluginRegistry, engine: Engine, *,
         finally:
             await run_in_threadpool(state.close)
 
-    app = Starlette(
-        routes=[Route("/webhooks/{instance}", receive_webhook, methods=["POST"]),
-                Route("/healthz", health, methods=["GET"])],
-        exception_handlers={HTTPException: _http_error},
-        lifespan=lifespan,
-    )
+    routes: list[BaseRoute] = [Route("/webhooks/{instance}", receive_webhook, methods=["POST"]),
+                               Route("/healthz", health, methods=["GET"])]
+    if state.gate is not None:
+        routes += _page_routes()
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error},
+                    lifespan=lifespan)
     app.state.hub = state
+    app.state.gate = state.gate
     return app

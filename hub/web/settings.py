@@ -12,6 +12,10 @@
     poll_seconds = 60                  # look for due retries (and other processes' deliveries)
     retry_seconds = 30                 # first wait after a failed sync; doubles, at most 1 h
     keep_days = 30                     # processed deliveries are remembered this long
+    coordinator_password = "env:BILLING_HUB_WEB_PASSWORD"   # turns the coordinator's page on
+    session_secret = "env:BILLING_HUB_SESSION_SECRET"       # signs its cookies (optional)
+    secure_cookies = true              # the page is reached over HTTPS (a reverse proxy)
+    session_hours = 12                 # a sign-in lasts this long
 
 Kept apart from :mod:`hub.web.app` so that loading the config never imports
 the web framework.
@@ -19,7 +23,11 @@ the web framework.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from hub.secrets import SecretRef
+
+MIN_PASSWORD_LENGTH = 12
 
 
 class WebSettings(BaseModel):
@@ -44,3 +52,21 @@ class WebSettings(BaseModel):
     """The wait after a failed sync; it doubles with each failure, up to an hour."""
     keep_days: int = Field(30, ge=1, le=3650)
     """How long a processed delivery is remembered (its id, so a copy is a duplicate)."""
+    coordinator_password: SecretRef | None = None
+    """Turns the coordinator's page on: people sign in with their name and this password.
+    Without it the page's routes answer 404 and only webhooks are served."""
+    session_secret: SecretRef | None = None
+    """Signs the page's session cookies; default: derived from ``[store] secret_key``,
+    else a random key per server process (sign-ins then end when the server restarts)."""
+    secure_cookies: bool = False
+    """Mark the session cookie ``Secure`` (sent over HTTPS only): set it when the page is
+    reached through a reverse proxy that terminates TLS."""
+    session_hours: int = Field(12, ge=1, le=24 * 31)
+    """How long a sign-in lasts."""
+
+    @field_validator("coordinator_password")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_PASSWORD_LENGTH:
+            raise ValueError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+        return value
