@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
 import textwrap
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 import sqlalchemy as sa
@@ -68,3 +71,26 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = run(list(args))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; fail after ``timeout`` seconds saying ``what``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def wait_until_serving(server: subprocess.Popen[str], base: str, timeout: float = 60.0) -> None:
+    """Wait until ``billing-hub serve`` (the process ``server``) answers ``base``/healthz."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert server.poll() is None, server.communicate()
+        assert time.monotonic() < deadline, "billing-hub serve did not come up"
+        time.sleep(0.1)

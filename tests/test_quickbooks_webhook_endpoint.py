@@ -3,8 +3,7 @@ delivery is verified and recorded, and its sync brings QuickBooks' change into t
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +15,10 @@ from hub.store.schema import webhook_deliveries
 from hub.web.app import create_app
 from hub.web.server import ServerThread
 from plugins.quickbooks.simulator import QboSimulatorServer, cloudevents, deliver
-from tests.hubkit import hub, stored
+from tests.hubkit import hub, stored, wait_for
 from tests.qbokit import config_body
 
 TOKEN = "endpoint-verifier-token"
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 @pytest.fixture

@@ -9,17 +9,15 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
 from hub.reconcile import lifecycle, reconcile
 from hub.store.schema import audit_log, findings
-from tests.hubkit import hub
+from tests.hubkit import hub, wait_until_serving
 from tests.test_reconcile import BODY, _company, _sync_all
 from tests.test_web_service import CLI, _free_port
 
@@ -61,16 +59,7 @@ def served(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
         env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.communicate()
-            assert time.monotonic() < deadline, "billing-hub serve did not come up"
-            time.sleep(0.1)
+        wait_until_serving(server, base, timeout=30)
         yield base, store_url
     finally:
         server.send_signal(signal.SIGINT)

@@ -19,7 +19,7 @@ from hub.config import load_config
 from hub.errors import ConfigError
 from hub.web.worker import Debouncer, WebhookWorker
 from plugins.stripe.simulator import sign
-from tests.hubkit import write_config
+from tests.hubkit import wait_until_serving, write_config
 
 
 class FakeClock:
@@ -118,16 +118,7 @@ def test_billing_hub_serve_answers_webhooks_until_interrupted(tmp_path: Path) ->
         [sys.executable, "-c", CLI, "--config", str(config), "serve", "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.communicate()
-            assert time.monotonic() < deadline, "billing-hub serve did not come up"
-            time.sleep(0.1)
+        wait_until_serving(server, f"http://127.0.0.1:{port}")
         body = (b'{"id": "evt_serve_1", "object": "event", "type": "customer.created", '
                 b'"created": 1, "data": {"object": {"id": "cus_1", "object": "customer"}}}')
         url = f"http://127.0.0.1:{port}/webhooks/stripe"

@@ -6,7 +6,7 @@ change nothing; a burst of events is one sync."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -36,7 +36,7 @@ from plugins.stripe.simulator import (
     seed_company,
     sign,
 )
-from tests.hubkit import hub, stored
+from tests.hubkit import hub, stored, wait_for
 
 SECRET = "whsec_endpoint_test_secret_0123456789"
 BODY = """
@@ -61,15 +61,6 @@ defaults = {{ currency = "USD" }}
 debounce_seconds = 0.05
 max_body_bytes = 4096
 """
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    """Poll ``condition`` until it holds; fail after ``timeout`` seconds saying ``what``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 @dataclass

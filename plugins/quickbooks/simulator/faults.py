@@ -15,12 +15,11 @@ Faults meet API calls only (``/v3/...``), never the OAuth endpoints.
 
 from __future__ import annotations
 
-import random
 import re
-import threading
-from collections import deque
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
+
+from hub.testing.faultdice import FaultDice
 
 FaultKind = Literal["throttle", "server_error"]
 KINDS: tuple[FaultKind, ...] = ("throttle", "server_error")
@@ -48,22 +47,16 @@ class Faults:
             raise ValueError("latency must be >= 0")
 
 
-@dataclass
-class _Scripted:
-    kind: FaultKind
-    method: str | None
-    path: re.Pattern[str] | None
-
-
 class FaultInjector:
     """Decides, request by request, what goes wrong (thread-safe)."""
 
     def __init__(self, faults: Faults | None = None) -> None:
-        self._lock = threading.Lock()
         self._faults = faults or Faults()
-        self._rng = random.Random(self._faults.seed)
-        self._script: deque[_Scripted] = deque()
-        self.injected: dict[str, int] = dict.fromkeys(KINDS, 0)
+        self._dice = FaultDice(KINDS, self._faults.seed)
+
+    @property
+    def injected(self) -> dict[str, int]:
+        return self._dice.injected
 
     @property
     def config(self) -> Faults:
@@ -71,39 +64,22 @@ class FaultInjector:
 
     @config.setter
     def config(self, faults: Faults) -> None:
-        with self._lock:
-            self._faults = faults
-            self._rng = random.Random(faults.seed)
+        self._faults = faults
+        self._dice.reseed(faults.seed)
 
     def script(self, kind: FaultKind, times: int = 1, *, method: str | None = None,
                path: str | None = None) -> None:
         """The next ``times`` API calls matching ``method``/``path`` (a regex) meet ``kind``."""
-        if kind not in KINDS:
-            raise ValueError(f"unknown fault {kind!r}; one of {', '.join(KINDS)}")
-        compiled = re.compile(path) if path else None
-        with self._lock:
-            self._script.extend(_Scripted(kind, method, compiled) for _ in range(times))
+        self._dice.script(kind, times, method=method, path=path)
 
     def decide(self, method: str, path: str) -> FaultKind | None:
-        with self._lock:
-            for item in self._script:
-                if ((item.method is None or item.method == method)
-                        and (item.path is None or item.path.search(path))):
-                    self._script.remove(item)
-                    self.injected[item.kind] += 1
-                    return item.kind
-            faults = self._faults
-            if faults.path and not re.search(faults.path, path):
-                return None
-            draw = self._rng.random()
-            if draw < faults.throttle:
-                self.injected["throttle"] += 1
-                return "throttle"
-            if draw < faults.throttle + faults.server_error:
-                self.injected["server_error"] += 1
-                return "server_error"
-            return None
+        faults = self._faults
+        eligible = not faults.path or re.search(faults.path, path) is not None
+        kind = self._dice.pick(method, path, {"throttle": faults.throttle,
+                                              "server_error": faults.server_error},
+                               eligible=eligible)
+        return cast(FaultKind | None, kind)
 
     def as_xml(self) -> bool:
-        with self._lock:
-            return self._rng.random() < self._faults.throttle_xml
+        share = self._faults.throttle_xml
+        return self._dice.with_rng(lambda rng: rng.random() < share)

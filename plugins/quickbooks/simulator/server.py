@@ -14,94 +14,15 @@ keep-alive connections, shuts the server down and joins every thread.
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import ssl
 import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from types import TracebackType
-from typing import Any
 
 import trustme
 
-from plugins.quickbooks.simulator.app import DISCOVERY_PATH, QboSimulator, Request
-
-
-class _Server(ThreadingMixIn, HTTPServer):
-    daemon_threads = False
-    block_on_close = True
-    allow_reuse_address = True
-    request_queue_size = 256
-
-    def __init__(self, address: tuple[str, int], simulator: QboSimulator,
-                 context: ssl.SSLContext) -> None:
-        self.simulator = simulator
-        self.context = context
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        """Runs in the connection's own thread: the TLS handshake, then HTTP."""
-        request.settimeout(30)
-        try:
-            tls = self.context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
-            return
-        try:
-            _Handler(tls, client_address, self)
-        finally:
-            with contextlib.suppress(OSError):
-                tls.close()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:  # quiet
-        return
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-    timeout = 60
-    disable_nagle_algorithm = True
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.connections_lock:
-            self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        try:
-            with contextlib.suppress(OSError):
-                super().finish()
-        finally:
-            with self.server.connections_lock:
-                self.server.connections.discard(self.connection)
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        return
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        path, _, query = self.path.partition("?")
-        request = Request(method=self.command, path=path, query=query,
-                          headers={k.lower(): v for k, v in self.headers.items()}, body=body)
-        response = self.server.simulator.handle(request)
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        self.wfile.write(response.body)
+from hub.testing.simserver import SimServer
+from plugins.quickbooks.simulator.app import DISCOVERY_PATH, QboSimulator, Request, Response
 
 
 class QboSimulatorServer:
@@ -110,21 +31,25 @@ class QboSimulatorServer:
     def __init__(self, simulator: QboSimulator | None = None, *, host: str = "127.0.0.1",
                  port: int = 0) -> None:
         self.sim = simulator or QboSimulator()
-        self._address = (host, port)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._host, self._port = host, port
+        self._http: SimServer | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.ca_bundle = ""
 
+    def _respond(self, method: str, path: str, query: str, headers: dict[str, str],
+                 body: bytes) -> Response:
+        return self.sim.handle(Request(method=method, path=path, query=query,
+                                       headers=headers, body=body))
+
     @property
     def port(self) -> int:
-        if self._server is None:
+        if self._http is None:
             raise RuntimeError("the simulator is not running")
-        return int(self._server.server_address[1])
+        return self._http.port
 
     @property
     def base_url(self) -> str:
-        return f"https://{self._address[0]}:{self.port}"
+        return f"https://{self._host}:{self.port}"
 
     @property
     def api_url(self) -> str:
@@ -161,7 +86,7 @@ class QboSimulatorServer:
         return self.sim.connect()
 
     def start(self) -> QboSimulatorServer:
-        if self._server is not None:
+        if self._http is not None:
             return self
         ca = trustme.CA()
         cert = ca.issue_cert("127.0.0.1", "localhost")
@@ -171,26 +96,16 @@ class QboSimulatorServer:
         bundle = Path(self._tmp.name) / "ca.pem"
         ca.cert_pem.write_to_path(str(bundle))
         self.ca_bundle = str(bundle)
-        self._server = _Server(self._address, self.sim, context)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="qbo-simulator", daemon=True)
-        self._thread.start()
+        self._http = SimServer(self._respond, host=self._host, port=self._port, tls=context,
+                               name="qbo-simulator")
+        self._http.start()
         return self
 
     def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
+        if self._http is None:
             return
-        server.shutdown()
-        thread.join()
-        with server.connections_lock:
-            open_connections = list(server.connections)
-        for connection in open_connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-        server.server_close()
-        self._server = self._thread = None
+        self._http.stop()
+        self._http = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

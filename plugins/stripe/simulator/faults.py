@@ -20,12 +20,11 @@ The kinds:
 
 from __future__ import annotations
 
-import random
 import re
-import threading
-from collections import deque
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
+
+from hub.testing.faultdice import FaultDice
 
 FaultKind = Literal["rate_limit", "lock_timeout", "server_error", "drop", "lost_response"]
 KINDS: tuple[FaultKind, ...] = ("rate_limit", "lock_timeout", "server_error", "drop",
@@ -63,23 +62,17 @@ class Faults:
         return value
 
 
-@dataclass
-class _Scripted:
-    kind: FaultKind
-    method: str | None
-    path: re.Pattern[str] | None
-
-
 class FaultInjector:
     """Decides, request by request, what goes wrong (thread-safe)."""
 
     def __init__(self, faults: Faults | None = None) -> None:
-        self._lock = threading.Lock()
         self._faults = faults or Faults()
-        self._rng = random.Random(self._faults.seed)
+        self._dice = FaultDice(KINDS, self._faults.seed)
         self._path = re.compile(self._faults.path) if self._faults.path else None
-        self._script: deque[_Scripted] = deque()
-        self.injected: dict[str, int] = dict.fromkeys(KINDS, 0)
+
+    @property
+    def injected(self) -> dict[str, int]:
+        return self._dice.injected
 
     @property
     def config(self) -> Faults:
@@ -87,45 +80,25 @@ class FaultInjector:
 
     @config.setter
     def config(self, faults: Faults) -> None:
-        with self._lock:
-            self._faults = faults
-            self._rng = random.Random(faults.seed)
-            self._path = re.compile(faults.path) if faults.path else None
+        self._faults = faults
+        self._path = re.compile(faults.path) if faults.path else None
+        self._dice.reseed(faults.seed)
 
     def script(self, kind: FaultKind, times: int = 1, *, method: str | None = None,
                path: str | None = None) -> None:
         """The next ``times`` requests matching ``method``/``path`` (a regex) meet ``kind``."""
-        if kind not in KINDS:
-            raise ValueError(f"unknown fault {kind!r}; one of {', '.join(KINDS)}")
-        compiled = re.compile(path) if path else None
-        with self._lock:
-            for _ in range(times):
-                self._script.append(_Scripted(kind, method, compiled))
+        self._dice.script(kind, times, method=method, path=path)
 
     def clear(self) -> None:
-        with self._lock:
-            self._script.clear()
+        self._dice.clear()
 
     def decide(self, method: str, path: str) -> tuple[float, FaultKind | None]:
         """(seconds of latency, fault or None) for one request."""
-        with self._lock:
-            faults = self._faults
-            delay = faults.latency
-            if faults.latency_jitter:
-                delay += self._rng.uniform(0, faults.latency_jitter)
-            for item in self._script:
-                if ((item.method is None or item.method == method)
-                        and (item.path is None or item.path.search(path))):
-                    self._script.remove(item)
-                    self.injected[item.kind] += 1
-                    return delay, item.kind
-            if method not in faults.methods or (self._path and not self._path.search(path)):
-                return delay, None
-            draw = self._rng.random()
-            for kind in KINDS:
-                share = faults.share(kind)
-                if draw < share:
-                    self.injected[kind] += 1
-                    return delay, kind
-                draw -= share
-            return delay, None
+        faults = self._faults
+        delay = faults.latency
+        if faults.latency_jitter:
+            delay += self._dice.with_rng(lambda rng: rng.uniform(0, faults.latency_jitter))
+        eligible = method in faults.methods and not (self._path and not self._path.search(path))
+        kind = self._dice.pick(method, path, {k: faults.share(k) for k in KINDS},
+                               eligible=eligible)
+        return delay, cast(FaultKind | None, kind)
