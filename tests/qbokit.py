@@ -28,15 +28,16 @@ def seeded_company(monkeypatch: pytest.MonkeyPatch) -> Iterator[QboSimulatorServ
 
 
 def section(server: QboSimulatorServer, **extra: Any) -> str:
-    """``[connectors.books]`` of type quickbooks, pointed at ``server``."""
-    lines = [
-        "[connectors.books]", 'type = "quickbooks"', f'realm_id = "{server.realm_id}"',
-        'client_id = "env:QBO_CLIENT_ID"', 'client_secret = "env:QBO_CLIENT_SECRET"',
-        'refresh_token = "env:QBO_REFRESH_TOKEN"', f'environment = "{server.discovery_url}"',
-        f'api_url = "{server.api_url}"', "page_size = 7", "throttled_wait_seconds = 0",
-    ]
-    lines += [f"{k} = {v}" for k, v in extra.items()]
-    return "\n".join(lines) + "\n"
+    """``[connectors.books]`` of type quickbooks, pointed at ``server``; ``extra`` are TOML
+    values (written as given) added or replacing the defaults."""
+    values: dict[str, Any] = {
+        "type": '"quickbooks"', "realm_id": f'"{server.realm_id}"',
+        "client_id": '"env:QBO_CLIENT_ID"', "client_secret": '"env:QBO_CLIENT_SECRET"',
+        "refresh_token": '"env:QBO_REFRESH_TOKEN"', "environment": f'"{server.discovery_url}"',
+        "api_url": f'"{server.api_url}"', "page_size": 7, "throttled_wait_seconds": 0,
+    }
+    values.update(extra)
+    return "[connectors.books]\n" + "".join(f"{k} = {v}\n" for k, v in values.items())
 
 
 def config_body(server: QboSimulatorServer, **extra: Any) -> str:

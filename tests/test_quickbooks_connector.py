@@ -207,3 +207,17 @@ def test_a_cursor_older_than_change_data_capture_reaches_means_a_full_read(
         again = sync.sync("books")
         assert qbo.sim.count_requests(path="/cdc") == cdc_before  # CDC was not asked
         assert again.counts["invoice"].unchanged == 25 and again.counts["invoice"].created == 0
+
+
+def test_a_burst_past_what_change_data_capture_answers_is_read_by_query(
+        qbo: QboSimulatorServer, tmp_path: Path, store_url: str) -> None:
+    with _hub(tmp_path, store_url, qbo, page_size=500) as (sync, engine, _config):
+        assert sync.sync("books").status == "succeeded"
+        qbo.sim.clock.advance(60)
+        for i in range(1000):  # CDC answers at most 1000 objects an entity
+            qbo.sim.create("Customer", {"DisplayName": f"Imported customer {i:04d}"})
+        queries = qbo.sim.count_requests(path="/query")
+        again = sync.sync("books")
+        assert again.counts["customer"].created == 1000
+        assert qbo.sim.count_requests(path="/query") - queries >= 2  # read by query pages
+        assert_mirrors(qbo, engine)
