@@ -230,21 +230,30 @@ class _Handler:
         self.received.append(envelope)
         if self.drop_after_data > 0:  # accepted, but the answer never reaches the client
             self.drop_after_data -= 1
-            session.transport.close() if hasattr(session, "transport") else None
             server.transport.close()
-            return "250 2.0.0 queued"
         return "250 2.0.0 queued"
 
 
 class SmtpCapture:
     """aiosmtpd on 127.0.0.1:``port``; ``messages`` is every message it accepted."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, login: tuple[str, str] | None = None) -> None:
         from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        def check(server: Any, session: Any, envelope: Any, mechanism: str,
+                  data: Any) -> AuthResult:
+            ok = (login is not None and isinstance(data, LoginPassword)
+                  and (data.login.decode(), data.password.decode()) == login)
+            return AuthResult(success=ok, handled=False)  # False: answer 535 itself
 
         self.handler = _Handler()
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        # AUTH over plain TCP, on 127.0.0.1 only (aiosmtpd warns about it).
+        extra: dict[str, Any] = ({"authenticator": check, "auth_require_tls": False,
+                                  "auth_required": True} if login else {})
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
+                                     **extra)
 
     def start(self) -> SmtpCapture:
         self.controller.start()

@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
+from email import message_from_bytes
+from email.message import Message
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hub.cli import exits
-from hub.collect.plan import CANCELLED, QUEUED, message_id_for, plan, queue, reminder_key
+from hub.collect.plan import (
+    CANCELLED,
+    QUEUED,
+    SENT,
+    UNCONFIRMED,
+    message_id_for,
+    plan,
+    queue,
+    reminder_key,
+)
+from hub.collect.sender import ReminderSender
 from hub.collect.settings import CollectionSettings, render
 from hub.config import load_config
+from hub.mailer import Mailer
 from hub.models import CanonicalRecord, Customer, Invoice
+from hub.plugins import load_plugins
 from hub.store import records as store_records
 from hub.store.clock import utcnow
 from hub.store.schema import reminders
+from hub.sync.engine import build_connector
 from tests.hubkit import cli, write_config
+from tests.mailkit import SmtpCapture
 
 TODAY = "2026-12-31"
 
@@ -31,7 +49,13 @@ files = []
 [connectors.mail]
 type = "email"
 imap = { host = "127.0.0.1", port = 1, tls = "none", username = "ar", password = "env:X" }
-smtp = { host = "127.0.0.1", port = SMTP_PORT, tls = "none", retry_wait_seconds = 0 }
+
+[connectors.mail.smtp]
+host = "127.0.0.1"
+port = SMTP_PORT
+tls = "none"
+timeout_seconds = 10
+retry_wait_seconds = 0
 
 [collections]
 source = "books"
@@ -136,13 +160,13 @@ def test_collect_dry_run_shows_the_reminders_and_queues_nothing(
 def test_collect_twice_queues_nothing_new(books: Engine, store_url: str, tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     path = config(tmp_path, store_url)
-    code, out, _ = cli(capsys, "--config", str(path), "collect", "--today", TODAY)
+    code, out, _ = cli(capsys, "--config", str(path), "collect", "--no-send", "--today", TODAY)
     assert code == exits.NEEDS_PERSON  # Initech has no address: a person must add one
     assert "3 reminder(s) queued" in out and "1 skipped" in out
     first = rows(books)
     assert sorted((r["invoice_number"], r["stage_days"], r["status"]) for r in first) == [
         ("INV-1", 7, QUEUED), ("INV-2", 30, QUEUED), ("INV-8", 7, QUEUED)]
-    code, out, _ = cli(capsys, "--config", str(path), "collect", "--today", TODAY)
+    code, out, _ = cli(capsys, "--config", str(path), "collect", "--no-send", "--today", TODAY)
     assert "0 reminder(s) queued" in out
     assert rows(books) == first
 
@@ -200,3 +224,190 @@ def test_collect_needs_a_collections_section(store_url: str, tmp_path: Path,
     assert load_config(bad).collections is not None
     code, _, err = cli(capsys, "--config", str(bad), "collect")
     assert code == exits.USAGE and "collections.mailer" in err
+
+
+# ---------------------------------------------------------------------- sending
+@pytest.fixture
+def smtp() -> Iterator[SmtpCapture]:
+    server = SmtpCapture().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def headers(server: SmtpCapture) -> list[Message]:
+    return [message_from_bytes(e.content) for e in server.messages]
+
+
+def run_collect(capsys: pytest.CaptureFixture[str], path: Path, *extra: str
+                ) -> tuple[int, str, str]:
+    return cli(capsys, "--config", str(path), "collect", "--today", TODAY, *extra)
+
+
+def test_collect_sends_each_reminder_once_with_a_stable_message_id(
+        books: Engine, smtp: SmtpCapture, store_url: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = config(tmp_path, store_url, smtp.port)
+    code, out, err = run_collect(capsys, path)
+    assert code == exits.NEEDS_PERSON, err  # Initech has no address
+    assert "3 sent" in out
+    got = {m["Message-ID"]: m for m in headers(smtp)}
+    key = reminder_key("books", "id-INV-1", 7)
+    first = got[f"<{key}@northwind.example>"]
+    assert first["To"] == "ap@acme.example"
+    assert first["From"] == '"Northwind Supplies, Accounts Receivable" <ar@northwind.example>'
+    assert first["Reply-To"] == "collections@northwind.example"
+    assert first["Subject"] == "Friendly reminder: invoice INV-1 is overdue"
+    assert first["Auto-Submitted"] == "auto-generated"
+    assert "USD 1,250.00" in first.get_payload(decode=True).decode()
+    assert {r["status"] for r in rows(books)} == {SENT}
+    assert smtp.messages[0].mail_from == "ar@northwind.example"
+
+    code, out, _ = run_collect(capsys, path)  # again: nothing queued, nothing sent
+    assert "0 reminder(s) queued" in out and len(smtp.messages) == 3
+
+
+def test_a_451_is_retried_and_the_reminder_goes_once(
+        books: Engine, smtp: SmtpCapture, store_url: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    smtp.handler.refuse_next = 2
+    path = config(tmp_path, store_url, smtp.port)
+    run_collect(capsys, path)
+    ids = [m["Message-ID"] for m in headers(smtp)]
+    assert len(ids) == 3 and len(set(ids)) == 3
+    assert {r["message_id"] for r in rows(books)} == set(ids)
+    assert all(r["status"] == SENT and r["attempts"] == 1 for r in rows(books))
+
+
+def test_a_server_that_keeps_refusing_leaves_the_reminders_queued(
+        books: Engine, smtp: SmtpCapture, store_url: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    smtp.handler.refuse_next = 100
+    path = config(tmp_path, store_url, smtp.port)
+    code, _, err = run_collect(capsys, path)
+    assert code == exits.FAILED and "did not take the message" in err and "451" in err
+    assert [r["status"] for r in rows(books)] == [QUEUED] * 3 and smtp.messages == []
+    smtp.handler.refuse_next = 0
+    code, out, _ = run_collect(capsys, path)
+    assert "3 sent" in out and len(smtp.messages) == 3
+
+
+def test_a_5xx_refusal_is_failed_for_a_person_and_the_rest_go(
+        books: Engine, smtp: SmtpCapture, store_url: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    smtp.handler.refuse_next, smtp.handler.refuse_with = 1, "550 5.1.1 No such user"
+    code, out, _ = run_collect(capsys, config(tmp_path, store_url, smtp.port))
+    assert code == exits.NEEDS_PERSON and "1 refused" in out
+    failed = [r for r in rows(books) if r["status"] == "failed"]
+    assert len(failed) == 1 and "550 5.1.1 No such user" in failed[0]["last_error"]
+    assert len(smtp.messages) == 2
+
+
+def test_an_invoice_paid_after_queueing_is_cancelled_not_reminded(
+        books: Engine, smtp: SmtpCapture, store_url: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = config(tmp_path, store_url, smtp.port)
+    run_collect(capsys, path, "--no-send")
+    put(books, invoice("INV-1", "2026-12-20", paid="1250.00", status="paid"))
+    _, out, _ = run_collect(capsys, path)
+    assert "1 cancelled" in out
+    assert "ap@acme.example" not in {e.rcpt_tos[0] for e in smtp.messages}
+    status = {r["invoice_number"]: (r["status"], r["last_error"]) for r in rows(books)}
+    assert status["INV-1"] == (CANCELLED, "invoice INV-1 is paid now, with nothing left to "
+                                          "remind of")
+
+
+def test_stage_escalation_sends_the_firm_reminder_after_the_friendly_one(
+        books: Engine, smtp: SmtpCapture, store_url: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = config(tmp_path, store_url, smtp.port)
+    run_collect(capsys, path)
+    cli(capsys, "--config", str(path), "collect", "--today", "2027-01-25")
+    subjects = [m["Subject"] for m in headers(smtp) if "INV-1," in m["Subject"] + ","
+                or "INV-1 " in m["Subject"]]
+    assert subjects == ["Friendly reminder: invoice INV-1 is overdue",
+                        "Second reminder: invoice INV-1, USD 1,250.00 overdue"]
+    cli(capsys, "--config", str(path), "collect", "--today", "2027-03-01")
+    assert len([m for m in headers(smtp) if "invoice INV-1 " in m["Subject"] + " "
+                or "INV-1," in m["Subject"]]) == 2  # no third stage is configured
+
+
+def test_killed_after_the_server_accepted_is_never_sent_again_by_itself(
+        books: Engine, smtp: SmtpCapture, store_url: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = config(tmp_path, store_url, smtp.port)
+    run_collect(capsys, path, "--no-send")
+    hub_config = load_config(path)
+    assert hub_config.collections is not None
+    mailer = build_connector(hub_config, load_plugins(), "mail")
+
+    def killed(_rid: int) -> None:
+        raise KeyboardInterrupt  # the process dies between the SMTP answer and the commit
+
+    with pytest.raises(KeyboardInterrupt):
+        ReminderSender(books, cast(Mailer, mailer), hub_config.collections,
+                       after_handover=killed).send()
+    mailer.close()
+    assert len(smtp.messages) == 1 and rows(books)[0]["status"] == "sending"
+
+    code, out, _ = run_collect(capsys, path)
+    assert "1 unconfirmed" in out and code == exits.NEEDS_PERSON
+    assert len(smtp.messages) == 3  # the two others went; the first was not sent again
+    first = rows(books)[0]
+    assert first["status"] == UNCONFIRMED and first["message_id"] in first["last_error"]
+    run_collect(capsys, path)
+    assert len(smtp.messages) == 3
+
+    code, out, _ = cli(capsys, "--config", str(path), "reminders", "resend", str(first["id"]))
+    assert code == exits.OK
+    run_collect(capsys, path)  # a person said it did not arrive: it goes, same Message-ID
+    assert [m["Message-ID"] for m in headers(smtp)].count(first["message_id"]) == 2
+    code, _, err = cli(capsys, "--config", str(path), "reminders", "confirm", str(first["id"]))
+    assert code != exits.OK and "is sent" in err
+
+
+def test_a_connection_lost_after_the_data_is_unconfirmed_not_resent(
+        books: Engine, smtp: SmtpCapture, store_url: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    smtp.handler.drop_after_data = 1
+    path = config(tmp_path, store_url, smtp.port)
+    code, out, err = run_collect(capsys, path)
+    assert code == exits.FAILED and "may have been accepted" in err
+    assert [r["status"] for r in rows(books)] == [UNCONFIRMED, QUEUED, QUEUED]
+    code, out, _ = run_collect(capsys, path)
+    assert len(smtp.messages) == 3  # the first once (it did arrive), the others once
+    assert [r["status"] for r in rows(books)] == [UNCONFIRMED, SENT, SENT]
+    rid = str(rows(books)[0]["id"])
+    assert cli(capsys, "--config", str(path), "reminders", "confirm", rid)[0] == exits.OK
+    assert rows(books)[0]["status"] == SENT
+    code, out, _ = cli(capsys, "--config", str(path), "reminders", "list")
+    assert "INV-1" in out
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_the_smtp_password_never_shows_in_errors_or_logs(
+        books: Engine, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    server = SmtpCapture(login=("ar@northwind.example", "Right-Smtp-Pass-77")).start()
+    try:
+        text = COLLECTIONS.replace(
+            "retry_wait_seconds = 0\n",
+            'retry_wait_seconds = 0\nusername = "ar@northwind.example"\n'
+            'password = "env:SMTP_PASSWORD"\n')
+        path = config(tmp_path, store_url, server.port, text=text)
+        wrong = "Wrong-Smtp-Pass-99"
+        monkeypatch.setenv("SMTP_PASSWORD", wrong)
+        caplog.set_level(logging.DEBUG)
+        code, out, err = cli(capsys, "-vv", "--config", str(path), "collect", "--today", TODAY)
+        said = " ".join(err.split())
+        assert code == exits.FAILED and "refused the login of 'ar@northwind.example'" in said
+        assert wrong not in out + err + caplog.text
+        assert {r["status"] for r in rows(books)} == {QUEUED}  # nothing went: queued still
+
+        monkeypatch.setenv("SMTP_PASSWORD", "Right-Smtp-Pass-77")
+        code, out, err = run_collect(capsys, path)
+        assert "3 sent" in out and len(server.messages) == 3
+        assert "Right-Smtp-Pass-77" not in out + err + caplog.text
+    finally:
+        server.stop()

@@ -31,7 +31,8 @@ from typing import Any, cast
 import orjson
 
 from hub.connector import Connector, ConnectorContext, Page
-from hub.errors import RecordRejected
+from hub.errors import FatalError, RecordRejected
+from hub.mailer import OutgoingMail
 from hub.models import CanonicalRecord, Payment
 from plugins.email.config import EmailConfig
 from plugins.email.imap import Folder, open_folder
@@ -42,6 +43,7 @@ from plugins.email.remittance import (
     read_message,
     to_payment,
 )
+from plugins.email.smtp import SmtpMailer
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,7 @@ class EmailConnector(Connector):
         if not isinstance(context.config, EmailConfig):
             raise TypeError("EmailConnector needs an EmailConfig")
         self.config: EmailConfig = context.config
+        self._mailer: SmtpMailer | None = None
 
     def entities(self) -> Sequence[str]:
         return [ENTITY]
@@ -197,3 +200,23 @@ class EmailConnector(Connector):
         raise RecordRejected("only an excerpt of this message was kept (it was too large); "
                              "read it in a mail program and key the payment in by hand",
                              raw=dict(raw), location=location, entity=ENTITY)
+
+    # ------------------------------------------------------------------ send
+    def send_mail(self, mail: OutgoingMail) -> str:
+        """Hand ``mail`` to the ``smtp`` server (:class:`hub.mailer.Mailer`); its answer.
+
+        See :mod:`plugins.email.smtp` for what is retried and what is not.
+        """
+        if self.config.smtp is None:
+            raise FatalError(f"connector {self.name!r} has no smtp section, so it cannot send "
+                             "reminders", connector=self.name,
+                             hint=f"add [connectors.{self.name}.smtp] with the server's host, "
+                                  "port, tls, username and password")
+        if self._mailer is None:
+            self._mailer = SmtpMailer(self.config.smtp, self.name)
+        return self._mailer.send_mail(mail)
+
+    def close(self) -> None:
+        if self._mailer is not None:
+            self._mailer.close()
+            self._mailer = None
