@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
+from hub.collect.settings import CollectionSettings
 from hub.connector import ConnectorContext, ConnectorSpec, CredentialVault
 from hub.errors import ConfigError
 from hub.outbox.settings import PushSettings
@@ -75,6 +76,8 @@ class HubConfig(BaseModel):
     reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    collections: CollectionSettings | None = None
+    """Payment reminders for overdue invoices (``billing-hub collect``); none by default."""
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     _file: Path | None = PrivateAttr(default=None)
 

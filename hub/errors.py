@@ -13,6 +13,8 @@ next. Secrets never appear in a message (``hub.secrets`` redacts them).
     └── ConnectorError         a connector could not do its work
         ├── TransientError     worth retrying (timeouts, 429, 5xx)
         ├── FatalError         retrying will not help (bad credentials, 4xx)
+        ├── MessageRefused     a mail server refused one message for good (5xx)
+        ├── DeliveryUnknown    a message was handed over, the answer never came
         └── WebhookSignatureError  a webhook delivery failed verification
 """
 
@@ -97,6 +99,17 @@ class TransientError(ConnectorError):
 
 class FatalError(ConnectorError):
     """A failure that retrying cannot fix (bad credentials, a rejected request)."""
+
+
+class MessageRefused(ConnectorError):
+    """A mail server refused one message for good (a 5xx answer: no such mailbox,
+    policy). Other messages may still go; this one needs a person."""
+
+
+class DeliveryUnknown(ConnectorError):
+    """A message was handed to a mail server and the connection failed before it said
+    whether it accepted it. SMTP has no idempotency: sending it again may deliver it
+    twice, so a person decides."""
 
 
 class WebhookSignatureError(ConnectorError):

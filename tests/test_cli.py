@@ -12,6 +12,7 @@ from rich.console import Console
 
 from hub.cli import console, exits
 from hub.config import load_config
+from hub.mailer import Mailer
 from hub.outcomes import EntityCounts, RunSummary
 from hub.plugins import load_plugins
 from hub.store import open_store
@@ -326,3 +327,22 @@ def test_the_counts_table_shows_deletions_only_when_a_run_saw_some() -> None:
     assert "deleted" in busy[1]
     assert [cell.strip() for cell in busy[-2].split("│")[1:-1]] == [
         "stripe", "customer", "0", "0", "2", "0", "1", "2"]  # new ... quarantined, deleted, run
+
+
+def test_the_commented_email_and_collections_blocks_load(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli(capsys, "init")[0] == exits.OK
+    text = (tmp_path / "billing-hub.toml").read_text()
+    (tmp_path / "with-mail.toml").write_text(
+        _opened(_opened(text, "# [connectors.mail]"), "# [collections]"))
+    monkeypatch.setenv("MAIL_PASSWORD", "an-example-mail-password")
+    config = load_config(tmp_path / "with-mail.toml")
+    connector = build_connector(config, load_plugins(), "mail")  # validates the section
+    assert list(connector.entities()) == ["payment"]
+    assert isinstance(connector, Mailer)
+    connector.close()
+    assert config.collections is not None
+    assert (config.collections.source, config.collections.mailer) == ("books", "mail")
+    assert [s.days_overdue for s in config.collections.stages] == [7, 30]

@@ -29,7 +29,7 @@ from hub.store.schema import metadata, records, runs
 from tests.conftest import PG_URL
 
 TABLES = {"records", "links", "cursors", "quarantine", "outbox", "findings", "runs",
-          "audit_log", "webhook_deliveries", "credentials"}
+          "audit_log", "webhook_deliveries", "credentials", "reminders"}
 
 
 def _diffs(engine: Engine) -> list[object]:

@@ -16,6 +16,7 @@ from rich.text import Text
 from typer.exceptions import TyperException
 
 from hub.cli import exits
+from hub.cli.collect_cmd import collect, reminders_app
 from hub.cli.console import err, setup_logging
 from hub.cli.demo_cmd import demo
 from hub.cli.export_cmd import export
@@ -77,6 +78,8 @@ app.command()(payouts)
 app.command()(serve)
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(push_app, name="push")
+app.command()(collect)
+app.add_typer(reminders_app, name="reminders")
 
 
 def _report(exc: HubError) -> int:

@@ -198,3 +198,34 @@ credentials = sa.Table(
 )
 """Credentials a connector keeps between runs (a rotated OAuth refresh token), sealed
 with the store's secret key (:mod:`hub.store.credentials`); never in clear text."""
+
+reminders = sa.Table(
+    "reminders",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(64), nullable=False, unique=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("invoice_external_id", sa.String(500), nullable=False),
+    sa.Column("invoice_id", sa.Integer, sa.ForeignKey("records.id", ondelete="SET NULL")),
+    sa.Column("invoice_number", sa.String(200), nullable=False),
+    sa.Column("stage_days", sa.Integer, nullable=False),
+    sa.Column("template", sa.String(100), nullable=False),
+    sa.Column("mailer", sa.String(200), nullable=False),
+    sa.Column("to_address", sa.String(500), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("message_id", sa.String(300), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="queued"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("server_reply", sa.Text),
+    sa.Column("queued_at", TS, nullable=False),
+    sa.Column("sending_at", TS),
+    sa.Column("sent_at", TS),
+    sa.Index("ix_reminders_invoice", "source", "invoice_external_id"),
+    sa.Index("ix_reminders_status", "status"),
+)
+"""Payment reminders (``billing-hub collect``): one per invoice and collection stage, under
+a deterministic key. ``sending`` is committed before the SMTP server is asked and ``sent``
+after it accepted; a row left ``sending`` by a process that died is ``unconfirmed`` and
+waits for a person (:mod:`hub.collect.sender`)."""

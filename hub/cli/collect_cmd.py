@@ -1,0 +1,191 @@
+"""``billing-hub collect``: payment reminders for overdue invoices ([collections])."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+import typer
+from rich.table import Table
+
+from hub.cli import exits
+from hub.cli.console import err, out, when
+from hub.cli.session import CliState, Hub, open_hub
+from hub.collect.plan import FAILED, QUEUED, SENT, UNCONFIRMED, Planned, money, plan, queue
+from hub.collect.sender import ReminderCounts, ReminderSender
+from hub.collect.settings import CollectionSettings
+from hub.errors import ConfigError, HubError
+from hub.mailer import Mailer
+from hub.store import audit
+from hub.store.clock import utcnow
+from hub.store.schema import reminders
+from hub.sync.engine import build_connector
+
+
+def collection_settings(hub: Hub) -> CollectionSettings:
+    """``[collections]``, checked against the connectors it names."""
+    settings = hub.config.collections
+    if settings is None:
+        raise ConfigError("no [collections] section in the config: nothing says which "
+                          "invoices to remind, when, or how",
+                          hint="see the commented [collections] block of `billing-hub init`")
+    for field, name in (("source", settings.source), ("mailer", settings.mailer)):
+        if name not in hub.config.connectors:
+            known = ", ".join(sorted(hub.config.connectors)) or "none configured"
+            raise ConfigError(f"no connector named {name!r} in the config (known: {known})",
+                              path=f"collections.{field}")
+    return settings
+
+
+def _table(planned: list[Planned], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for col in ("invoice", "customer", "to", "due", "days", "balance", "stage", "subject"):
+        table.add_column(col, justify="right" if col in ("days", "balance") else "left",
+                         overflow="fold")
+    for p in planned:
+        table.add_row(p.invoice_number, p.customer_name, p.to_address or "[red]none[/]",
+                      p.due_date.isoformat(), str(p.days_overdue), money(p.balance, p.currency),
+                      f"{p.stage.days_overdue}d {p.stage.template}", p.subject)
+    return table
+
+
+def _skipped(planned: list[Planned]) -> None:
+    for p in planned:
+        if p.skipped:
+            out.print(f"[yellow]skipped[/] {p.invoice_number}: {p.skipped}")
+
+
+def collect(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run",
+                                 help="Show what would be queued and sent; change nothing."),
+    no_send: bool = typer.Option(False, "--no-send",
+                                 help="Queue the reminders due; send them at a later run."),
+    today: datetime | None = typer.Option(None, "--today", formats=["%Y-%m-%d"],
+                                          help="Count days overdue up to this day "
+                                               "(default: today)."),
+) -> None:
+    """Queue one reminder per overdue invoice and stage ([collections]), each only once,
+    then send what is queued over the mailer's SMTP server."""
+    state: CliState = ctx.obj
+    day: date = today.date() if today else datetime.now().astimezone().date()
+    with open_hub(state) as hub:
+        settings = collection_settings(hub)
+        with hub.engine.begin() as conn:
+            planned = plan(conn, settings, day)
+            counts = None if dry_run else queue(conn, planned, mailer=settings.mailer,
+                                                now=utcnow())
+            waiting = int(conn.execute(sa.select(sa.func.count()).select_from(reminders).where(
+                reminders.c.status == QUEUED, reminders.c.mailer == settings.mailer))
+                .scalar_one())
+        sent: ReminderCounts | None = None
+        if not dry_run and not no_send and waiting:
+            sent = _send(hub, settings)
+    if dry_run:
+        if planned:
+            out.print(_table(planned, f"reminders due on {day} (dry run: nothing queued or "
+                                      "sent)"))
+            _skipped(planned)
+        else:
+            out.print(f"No new reminder is due on {day}.")
+        if waiting:
+            out.print(f"{waiting} reminder(s) queued earlier would be sent as well "
+                      "(`billing-hub reminders list --status queued`).")
+        raise typer.Exit(exits.OK)
+    assert counts is not None
+    if counts.queued:
+        out.print(_table([p for p in planned if not p.skipped], f"queued on {day}"))
+    _skipped(planned)
+    out.print(f"{counts.queued} reminder(s) queued"
+              + (f", {counts.cancelled} earlier one(s) replaced" if counts.cancelled else "")
+              + (f"; {counts.skipped} skipped (no e-mail address)" if counts.skipped else "")
+              + ".")
+    code = exits.NEEDS_PERSON if counts.skipped else exits.OK
+    if sent is not None:
+        out.print(f"{sent.sent} sent, {sent.failed} refused by the server, {sent.cancelled} "
+                  f"cancelled (paid meanwhile), {sent.unconfirmed} unconfirmed, {sent.waiting} "
+                  "still queued.")
+        if sent.failed or sent.unconfirmed:
+            code = exits.NEEDS_PERSON
+            out.print("See `billing-hub reminders list --status failed` and "
+                      "`--status unconfirmed`: they wait for a person.")
+        if sent.stopped:
+            err.print(f"[red]Sending stopped:[/] {sent.stopped}")
+            code = exits.FAILED
+    elif no_send and waiting:
+        out.print(f"{waiting} reminder(s) wait to be sent (`billing-hub collect`).")
+    raise typer.Exit(code)
+
+
+def _send(hub: Hub, settings: CollectionSettings) -> ReminderCounts:
+    connector = build_connector(hub.config, hub.registry, settings.mailer, hub.engine)
+    try:
+        if not isinstance(connector, Mailer):
+            raise ConfigError(f"connector {settings.mailer!r} cannot send mail (it is a "
+                              f"{hub.config.connectors[settings.mailer].type!r} connector)",
+                              path="collections.mailer",
+                              hint="name an email connector with an smtp section")
+        return ReminderSender(hub.engine, connector, settings).send()
+    finally:
+        connector.close()
+
+
+reminders_app = typer.Typer(help="Payment reminders: what was sent, what waits for a person.",
+                            no_args_is_help=True)
+STATUSES = (QUEUED, "sending", SENT, UNCONFIRMED, FAILED, "cancelled")
+
+
+@reminders_app.command("list")
+def list_reminders(
+    ctx: typer.Context,
+    status: str | None = typer.Option(None, "--status", help=", ".join(STATUSES)),
+    limit: int = typer.Option(50, "--limit", min=1),
+) -> None:
+    """The latest reminders, with their status and why they wait."""
+    state: CliState = ctx.obj
+    if status is not None and status not in STATUSES:
+        raise ConfigError(f"unknown status {status!r} (one of: {', '.join(STATUSES)})")
+    with open_hub(state) as hub, hub.engine.connect() as conn:
+        stmt = sa.select(reminders).order_by(reminders.c.id.desc()).limit(limit)
+        if status is not None:
+            stmt = stmt.where(reminders.c.status == status)
+        found = conn.execute(stmt).all()
+    table = Table(title="reminders", title_justify="left")
+    for col in ("id", "invoice", "stage", "to", "status", "sent", "message-id", "note"):
+        table.add_column(col, overflow="fold")
+    for r in found:
+        table.add_row(str(r.id), r.invoice_number, f"{r.stage_days}d {r.template}",
+                      r.to_address, r.status, when(r.sent_at), r.message_id,
+                      r.last_error or r.server_reply or "")
+    out.print(table)
+
+
+def _decide(ctx: typer.Context, rid: int, allowed: tuple[str, ...], status: str,
+            action: str) -> None:
+    state: CliState = ctx.obj
+    with open_hub(state) as hub, hub.engine.begin() as conn:
+        row = conn.execute(sa.select(reminders.c.status).where(reminders.c.id == rid)).first()
+        if row is None:
+            raise HubError(f"no reminder {rid}")
+        if row.status not in allowed:
+            raise HubError(f"reminder {rid} is {row.status}; only {' or '.join(allowed)} ones "
+                           "can be changed so")
+        values: dict[str, object] = {"status": status, "last_error": None}
+        if status == SENT:
+            values["sent_at"] = utcnow()
+            values["server_reply"] = "confirmed by a person"
+        conn.execute(reminders.update().where(reminders.c.id == rid).values(**values))
+        audit.record(conn, action, subject=f"reminder:{rid}", details={"was": row.status})
+    out.print(f"Reminder {rid} is {status} now.")
+
+
+@reminders_app.command()
+def confirm(ctx: typer.Context, rid: int = typer.Argument(..., metavar="ID")) -> None:
+    """Record that an unconfirmed reminder did arrive (found in the Sent folder or log)."""
+    _decide(ctx, rid, (UNCONFIRMED,), SENT, "reminder.confirmed")
+
+
+@reminders_app.command()
+def resend(ctx: typer.Context, rid: int = typer.Argument(..., metavar="ID")) -> None:
+    """Queue an unconfirmed or refused reminder again (it goes at the next `collect`)."""
+    _decide(ctx, rid, (UNCONFIRMED, FAILED), QUEUED, "reminder.resend")

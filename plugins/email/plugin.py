@@ -1,0 +1,23 @@
+"""Registers the email connector (entry point ``billing_hub.email``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hub.connector import ConnectorSpec, EntitySupport
+from hub.hookspecs import hookimpl
+from plugins.email.config import EmailConfig
+
+
+@hookimpl
+def hub_connectors() -> Iterator[ConnectorSpec]:
+    """Offer the ``email`` connector type."""
+    from plugins.email.connector import EmailConnector
+
+    yield ConnectorSpec(
+        name="email",
+        description="E-mail: payments from remittance advice (IMAP), reminders out (SMTP)",
+        config_model=EmailConfig,
+        entities=(EntitySupport("payment", pull=True, incremental=True),),
+        factory=EmailConnector,
+    )
