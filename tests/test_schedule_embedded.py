@@ -22,7 +22,7 @@ from hub.schedule.settings import ScheduleSettings
 from hub.store import open_store
 from hub.store.schema import runs
 from tests.hubkit import cli, wait_for, write_config
-from tests.test_cli import BOOKS, GOOD
+from tests.test_cli import BOOKS, GOOD, wide_console  # noqa: F401 (a fixture)
 
 
 def _at(text: str) -> datetime:
@@ -226,3 +226,16 @@ def test_the_job_runner_runs_the_hub_s_own_commands(
         engine.dispose()
     assert worth_retrying(TransientError("429")) and worth_retrying(AlreadyRunning("busy"))
     assert worth_retrying(ConnectionRefusedError()) and not worth_retrying(KeyError("bug"))
+
+
+@pytest.mark.usefixtures("wide_console")
+def test_workers_on_a_sqlite_store_say_what_to_do_instead(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "sqlite:///x.db", BOOKS)
+    for args in (["worker"], ["jobs", "list"], ["jobs", "defer", "sync", "books"]):
+        code, _, err = cli(capsys, *args)
+        assert code == exits.USAGE, args
+        assert "needs a PostgreSQL store; this one is sqlite" in err
+        assert "billing-hub run-schedule" in err and "postgresql+psycopg://" in err

@@ -106,5 +106,8 @@ def run_schedule(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``run-schedule`` to the ``billing-hub`` command."""
+    """Add ``run-schedule``, ``worker`` and ``jobs`` to the ``billing-hub`` command."""
+    from hub.cli import worker_cmd  # it imports this module
+
     app.command("run-schedule")(run_schedule)
+    worker_cmd.register(app)

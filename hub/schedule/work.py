@@ -18,7 +18,8 @@ from hub.outbox import OutboxSender
 from hub.plugins import PluginRegistry, match_rules
 from hub.reconcile import reconcile
 from hub.secrets import redact
-from hub.store import runs
+from hub.store import deliveries, runs
+from hub.store.clock import utcnow
 from hub.sync.engine import SyncEngine, build_connector
 from hub.sync.webhooks import WebhookProcessor
 
@@ -96,8 +97,16 @@ class JobRunner:
                 f"unchanged, {counts.rejected} rejected, {counts.failed} failed, "
                 f"{counts.pending} still queued")
 
-    def webhooks(self) -> str:
-        outcome = WebhookProcessor(self.engine, self.registry, self.config).process()
+    def waiting_webhooks(self) -> list[str]:
+        """The connectors with webhook deliveries whose sync is due."""
+        with self.engine.connect() as conn:
+            due = deliveries.due(conn, utcnow())
+        return list(dict.fromkeys(d.connector for d in due))
+
+    def webhooks(self, connector: str | None = None) -> str:
+        """The syncs that webhook deliveries (to ``connector``, default all) ask for."""
+        outcome = WebhookProcessor(self.engine, self.registry, self.config).process(
+            [connector] if connector else None)
         if not outcome.results:
             return "no delivery waits for a sync"
         parts = []
