@@ -398,3 +398,50 @@ def test_billing_hub_worker_runs_queued_jobs_and_stops_on_sigterm(
     assert "No [schedule] jobs" in text
     assert "sync of books done: run 1: 2 records (2 new" in text
     assert "stopping after the job in hand" in text and "worker w1 stopped." in text
+
+
+def test_webhook_syncs_run_per_connector_under_its_sync_lock(make: Any) -> None:
+    from hub.connector import ChangeHint, WebhookReceipt
+    from hub.store import deliveries
+    from hub.store.clock import utcnow
+
+    setup = make("""
+        [connectors.hooked]
+        type = "probe"
+    """)
+    with setup.runner.engine.begin() as conn:
+        intake = deliveries.DeliveryIntake(conn, "hooked", utcnow())
+        assert intake.record(WebhookReceipt("evt_1", (ChangeHint("invoice", "in_1"),)))
+    app = setup.app()
+    with app.open():
+        dispatcher = defer(app, "webhooks")
+    _run_until_idle(app)
+    with app.open():
+        jobs = {j.id: j for j in app.job_manager.list_jobs()}
+    assert jobs[dispatcher].status == "succeeded"
+    (synced,) = [j for j in jobs.values() if j.task_name == "billing_hub.webhook_sync"]
+    assert (synced.lock, synced.queueing_lock, synced.task_kwargs, synced.status) == (
+        "sync:hooked", "webhooks:hooked", {"connector": "hooked"}, "succeeded")
+    assert [r[:2] for r in _runs(setup)] == [("hooked", "succeeded")]
+    with setup.runner.engine.connect() as conn:
+        assert deliveries.due(conn, utcnow()) == []
+    assert [e.what for e in setup.events if e.kind == "done"] == [
+        "webhooks", "sync of hooked (webhooks)"]
+
+
+def test_the_job_of_a_worker_that_died_is_queued_again(make: Any) -> None:
+    setup = make()
+    app = setup.app()
+    with app.open():
+        job_id = defer(app, "sync", "books")
+    with setup.runner.engine.begin() as conn:  # a worker took it, then its machine went away
+        gone = conn.execute(sa.text(
+            "INSERT INTO procrastinate_workers (last_heartbeat) "
+            "VALUES (now() - interval '5 minutes') RETURNING id")).scalar_one()
+        conn.execute(sa.text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w "
+                             "WHERE id = :id"), {"w": gone, "id": job_id})
+    with app.open():
+        defer(app, "billing_hub.requeue_stalled")
+    _run_until_idle(app)
+    assert _status(app, job_id)[0] == "succeeded"
+    assert [r[:2] for r in _runs(setup)] == [("books", "succeeded")]

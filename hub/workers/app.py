@@ -24,12 +24,14 @@ an hour); every failed try is written to the audit log (``job.failed``), which
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from procrastinate import App, JobContext, PsycopgConnector, RetryDecision
+from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy
 
@@ -154,12 +156,19 @@ def build_app(runner: JobRunner, url: sa.URL, *,
 
     @app.task(name=WEBHOOKS, pass_context=True, retry=retry)
     def webhooks(context: JobContext, timestamp: int | None = None) -> None:
+        queued = []
         for name in runner.waiting_webhooks():
-            defer(app, WEBHOOK_SYNC, name)
+            with contextlib.suppress(AlreadyEnqueued):  # one waits already: it will do
+                defer(app, WEBHOOK_SYNC, name)
+                queued.append(name)
+        assert context.job.id is not None
+        report(JobEvent("done", context.job.id, "webhooks", context.job.attempts + 1,
+                        f"queued the syncs of {', '.join(queued)}" if queued
+                        else "no delivery waits for a sync"))
 
     @app.periodic(cron="* * * * *", periodic_id="stalled")
     @app.task(name=REQUEUE_STALLED, pass_context=True, queueing_lock="requeue_stalled")
-    async def requeue_stalled(context: JobContext, timestamp: int) -> None:
+    async def requeue_stalled(context: JobContext, timestamp: int | None = None) -> None:
         manager = context.app.job_manager
         for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER):
             await manager.retry_job(job)
