@@ -21,13 +21,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from hub.collect.settings import CollectionSettings
 from hub.connector import ConnectorContext, ConnectorSpec, CredentialVault
 from hub.errors import ConfigError
 from hub.outbox.settings import PushSettings
 from hub.reconcile.settings import ReconcileSettings
+from hub.schedule.settings import ScheduleSettings
 from hub.secrets import SecretRef
 from hub.web.settings import WebSettings
 
@@ -78,8 +79,14 @@ class HubConfig(BaseModel):
     web: WebSettings = Field(default_factory=WebSettings)
     collections: CollectionSettings | None = None
     """Payment reminders for overdue invoices (``billing-hub collect``); none by default."""
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     _file: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _schedule_names_connectors(self) -> HubConfig:
+        self.schedule.check_connectors(set(self.connectors))  # a ConfigError with its path
+        return self
 
     @property
     def config_file(self) -> Path | None:

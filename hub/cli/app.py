@@ -28,6 +28,7 @@ from hub.cli.quarantine_cmd import app as quarantine_app
 from hub.cli.reconcile_cmd import findings_app, link, reconcile, unlink
 from hub.cli.report_cmd import apply_payment, metrics, report
 from hub.cli.scaffold_cmd import app as plugin_app
+from hub.cli.schedule_cmd import register as register_schedule
 from hub.cli.serve_cmd import serve
 from hub.cli.session import CONFIG_ENV, CliState, default_config_path
 from hub.cli.status_cmd import status
@@ -80,6 +81,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(push_app, name="push")
 app.command()(collect)
 app.add_typer(reminders_app, name="reminders")
+register_schedule(app)  # run-schedule, worker, jobs
 
 
 def _report(exc: HubError) -> int:

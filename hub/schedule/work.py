@@ -1,0 +1,117 @@
+"""What a scheduled job does: the hub's own commands, called as functions.
+
+The embedded scheduler and the procrastinate workers both run jobs through
+:class:`JobRunner`, so a sync on a schedule is the same sync as
+``billing-hub sync NAME``, recorded as a run the same way.
+:func:`worth_retrying` says which failures may pass by themselves.
+"""
+
+from __future__ import annotations
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from hub.config import HubConfig
+from hub.errors import ConfigError, HubError, StoreError, TransientError
+from hub.outbox import OutboxSender
+from hub.plugins import PluginRegistry, match_rules
+from hub.reconcile import reconcile
+from hub.secrets import redact
+from hub.store import deliveries, runs
+from hub.store.clock import utcnow
+from hub.sync.engine import SyncEngine, build_connector
+from hub.sync.webhooks import WebhookProcessor
+
+PASSING = (TransientError, runs.AlreadyRunning, StoreError, sa.exc.OperationalError,
+           sa.exc.InterfaceError, OSError, httpx.TransportError)
+"""Failures that may go away by themselves: the service throttling or down, the
+database unreachable, a sync of the same connector started by hand on this
+machine. Anything else (configuration, credentials, a rejected request, a bug)
+fails the job at once: trying again would fail the same way."""
+
+
+def worth_retrying(exc: BaseException) -> bool:
+    return isinstance(exc, PASSING)
+
+
+def error_text(exc: BaseException) -> str:
+    """The error as a person reads it, never with a secret in it."""
+    return redact(str(exc) if isinstance(exc, HubError) else f"{type(exc).__name__}: {exc}")
+
+
+class JobRunner:
+    """Runs one scheduled task against a store and returns a one-line account of it."""
+
+    def __init__(self, engine: Engine, registry: PluginRegistry, config: HubConfig) -> None:
+        self.engine = engine
+        self.registry = registry
+        self.config = config
+
+    def run(self, task: str, argument: str | None = None) -> str:
+        if task == "sync":
+            assert argument is not None
+            return self.sync(argument)
+        if task == "push":
+            assert argument is not None
+            return self.push(argument)
+        if task == "reconcile":
+            return self.reconcile()
+        if task == "webhooks":
+            return self.webhooks()
+        raise ConfigError(f"unknown task {task!r}",
+                          hint="one of: sync, reconcile, push, webhooks")
+
+    def sync(self, connector: str) -> str:
+        summary = SyncEngine(self.engine, self.registry, self.config).sync(connector)
+        c = summary.total
+        text = (f"run {summary.run_id}: {c.seen} records ({c.created} new, {c.updated} updated, "
+                f"{c.unchanged} unchanged")
+        text += f", {c.quarantined} quarantined" if c.quarantined else ""
+        text += f", {c.deleted} deleted)" if c.deleted else ")"
+        return text
+
+    def reconcile(self) -> str:
+        summary = reconcile(self.engine, self.config.reconcile, match_rules(self.registry))
+        m = summary.merge
+        return (f"run {summary.run_id}: {summary.found} finding(s) hold ({m.new} new, "
+                f"{m.reopened} reopened, {m.auto_resolved} resolved)")
+
+    def push(self, target: str) -> str:
+        if target not in self.config.connectors:
+            build_connector(self.config, self.registry, target)  # the ConfigError naming it
+        spec = self.registry.connector_spec(self.config.connectors[target].type)
+        entities = [e.entity for e in spec.entities if e.push]
+        if not entities:
+            raise ConfigError(f"connector {target!r} does not push anything",
+                              hint="`billing-hub plugins` shows what each connector can do")
+        connector = build_connector(self.config, self.registry, target, self.engine)
+        try:
+            counts = OutboxSender(self.engine, connector, entities, self.config.push).send()
+        finally:
+            connector.close()
+        if counts.stopped:
+            raise TransientError(f"pushing to {target} stopped: {counts.stopped}; "
+                                 f"{counts.pending} change(s) stay queued", connector=target)
+        return (f"{counts.created} created, {counts.updated} updated, {counts.unchanged} "
+                f"unchanged, {counts.rejected} rejected, {counts.failed} failed, "
+                f"{counts.pending} still queued")
+
+    def waiting_webhooks(self) -> list[str]:
+        """The connectors with webhook deliveries whose sync is due."""
+        with self.engine.connect() as conn:
+            due = deliveries.due(conn, utcnow())
+        return list(dict.fromkeys(d.connector for d in due))
+
+    def webhooks(self, connector: str | None = None) -> str:
+        """The syncs that webhook deliveries (to ``connector``, default all) ask for."""
+        outcome = WebhookProcessor(self.engine, self.registry, self.config).process(
+            [connector] if connector else None)
+        if not outcome.results:
+            return "no delivery waits for a sync"
+        parts = []
+        for r in outcome.results:
+            what = f"run {r.run.run_id}" if r.run else "nothing to pull"
+            parts.append(f"{r.connector}: {r.deliveries} deliveries, "
+                         + (what if r.ok else f"failed ({r.error}), tried again later"))
+        return "; ".join(parts)
