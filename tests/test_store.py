@@ -6,6 +6,8 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +21,7 @@ from sqlalchemy.engine import Engine
 from hub.errors import RecordRejected, StoreError
 from hub.models import Invoice
 from hub.outcomes import EntityCounts
+from hub.secrets import treat_as_secret
 from hub.store import audit, current_revision, cursors, head_revision, migrate, open_store
 from hub.store import quarantine as q
 from hub.store import records as rec
@@ -235,6 +238,47 @@ def test_runs_keep_their_times_exactly_and_in_utc(engine: Engine) -> None:
     assert run.started_at == started and run.started_at.utcoffset() == timedelta(0)
     assert run.finished_at == started + timedelta(minutes=3)
     assert (run.status, run.error, run.kind, run.connector) == ("failed", "boom", "sync", "books")
+
+
+def _ended(engine: Engine, body: Callable[[r.Outcome], None],
+           ) -> tuple[str, str | None, type[BaseException] | None]:
+    """How a run under ``recorded`` was recorded, and what its block raised."""
+    with engine.begin() as conn:
+        rid = r.start(conn, "push", "books", utcnow())
+    raised: type[BaseException] | None = None
+    try:
+        with r.recorded(engine, rid, utcnow) as outcome:
+            body(outcome)
+    except BaseException as exc:
+        raised = type(exc)
+    with engine.connect() as conn:
+        run = r.get(conn, rid)
+    assert run is not None and run.finished_at is not None
+    return run.status, run.error, raised
+
+
+def test_a_recorded_run_ends_the_way_its_block_did(engine: Engine) -> None:
+    secret = f"sk_test_{uuid.uuid4().hex}"
+    treat_as_secret(secret)
+
+    def crash(_: r.Outcome) -> None:
+        raise ValueError(f"bad answer for key {secret}")
+
+    def stopped(_: r.Outcome) -> None:
+        raise KeyboardInterrupt
+
+    def refused(_: r.Outcome) -> None:
+        raise StoreError("the store is read-only", hint="ask for write access")
+
+    assert _ended(engine, lambda o: None) == ("succeeded", None, None)
+    assert _ended(engine, lambda o: o.fail("3 refused")) == ("failed", "3 refused", None)
+    assert _ended(engine, crash) == (
+        "failed", "ValueError: bad answer for key **********", ValueError)
+    assert _ended(engine, stopped) == (
+        "interrupted", "stopped by the user (Ctrl-C)", KeyboardInterrupt)
+    status, error, raised = _ended(engine, refused)
+    assert (status, raised) == ("failed", StoreError)
+    assert error is not None and error.startswith("the store is read-only")
 
 
 def test_a_run_whose_process_is_alive_is_left_alone(engine: Engine) -> None:

@@ -54,7 +54,6 @@ from hub.collect.settings import CollectionSettings
 from hub.errors import (
     DeliveryUnknown,
     FatalError,
-    HubError,
     MessageRefused,
     TransientError,
 )
@@ -107,22 +106,11 @@ class ReminderSender:
                                 doing=f"sending reminders through {self.settings.mailer!r}",
                                 busy=ReminderRunBusy)
             counts.unconfirmed += self._unconfirm_abandoned(conn)
-        status = runs.FAILED
-        error: str | None = "stopped by an unexpected error"
-        try:
+        with runs.recorded(self.engine, run_id, self.clock) as outcome:
             self._send_all(counts)
-            status, error = (runs.FAILED, counts.stopped) if counts.stopped else (
-                runs.SUCCEEDED, None)
+            if counts.stopped:
+                outcome.fail(counts.stopped)
             return counts
-        except KeyboardInterrupt:
-            status, error = runs.INTERRUPTED, "stopped by the user (Ctrl-C)"
-            raise
-        except HubError as exc:
-            error = str(exc)
-            raise
-        finally:
-            with self.engine.begin() as conn:
-                runs.finish(conn, run_id, status, self.clock(), error)
 
     def _unconfirm_abandoned(self, conn: sa.Connection) -> int:
         """Rows left ``sending`` by a run that died: nobody knows whether they went."""

@@ -127,25 +127,11 @@ class OutboxSender:
         with self.engine.begin() as conn:
             run_id = runs.begin(conn, "push", self.target, self.clock(),
                                 doing=f"a push send to {self.target!r}")
-        status = runs.FAILED
-        error: str | None = "stopped by an unexpected error"
-        try:
+        with runs.recorded(self.engine, run_id, self.clock) as outcome:
             counts = self._send_all()
-            status, error = (runs.FAILED, counts.stopped) if counts.stopped else (
-                runs.SUCCEEDED, None)
+            if counts.stopped:
+                outcome.fail(counts.stopped)
             return counts
-        except KeyboardInterrupt:
-            status, error = runs.INTERRUPTED, "stopped by the user (Ctrl-C)"
-            raise
-        except HubError as exc:
-            error = str(exc)
-            raise
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {redact(str(exc))}"
-            raise
-        finally:
-            with self.engine.begin() as conn:
-                runs.finish(conn, run_id, status, self.clock(), error)
 
     def _send_all(self) -> SendCounts:
         counts = SendCounts()

@@ -100,8 +100,7 @@ def reconcile(engine: Engine, settings: ReconcileSettings,
     """Run the reconciler over the store and record the run."""
     with engine.begin() as conn:
         run_id = runs.start(conn, "reconcile", "*", utcnow())
-    status, error = runs.FAILED, None
-    try:
+    with runs.recorded(engine, run_id, utcnow):
         with engine.connect() as conn:
             snapshot = load(conn)
             manual = linking.load_manual(conn)
@@ -113,11 +112,4 @@ def reconcile(engine: Engine, settings: ReconcileSettings,
         del snapshot  # the findings say all the merge needs
         with engine.begin() as conn:
             summary.merge = lifecycle.merge(conn, found, utcnow())
-        status = runs.SUCCEEDED
         return summary
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        with engine.begin() as conn:
-            runs.finish(conn, run_id, status, utcnow(), error)

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from hub.errors import HubError
 from hub.outcomes import EntityCounts, RunSummary
+from hub.secrets import redact
 from hub.store import audit
 from hub.store.clock import as_utc
 from hub.store.schema import runs
@@ -157,3 +161,46 @@ def begin(conn: Connection, kind: str, connector: str, now: datetime, *, doing: 
         audit.record(conn, "run.interrupted", subject=f"run:{rid}", actor="billing-hub",
                      details={"connector": connector, "kind": kind})
     return start(conn, kind, connector, now)
+
+
+@dataclass
+class Outcome:
+    """How a run under :func:`recorded` ends: succeeded unless told or raised otherwise."""
+
+    status: str = SUCCEEDED
+    error: str | None = None
+
+    def fail(self, error: str) -> None:
+        """End the run as failed with ``error`` although nothing was raised."""
+        self.status, self.error = FAILED, error
+
+
+def failure_text(exc: BaseException) -> str:
+    """What a run records of the error that stopped it (secrets replaced)."""
+    if isinstance(exc, HubError):
+        return redact(str(exc))
+    return f"{type(exc).__name__}: {redact(str(exc))}"
+
+
+@contextmanager
+def recorded(engine: Engine, run_id: int,
+             clock: Callable[[], datetime]) -> Iterator[Outcome]:
+    """Finish run ``run_id`` when the block ends, however it ends.
+
+    The block may call :meth:`Outcome.fail`; an exception is recorded
+    (Ctrl-C as interrupted, anything else as failed with its text) and raised
+    on. The finish is committed on its own, so it stands even when the block's
+    own transaction was rolled back.
+    """
+    outcome = Outcome()
+    try:
+        yield outcome
+    except KeyboardInterrupt:
+        outcome.status, outcome.error = INTERRUPTED, "stopped by the user (Ctrl-C)"
+        raise
+    except Exception as exc:
+        outcome.fail(failure_text(exc))
+        raise
+    finally:
+        with engine.begin() as conn:
+            finish(conn, run_id, outcome.status, clock(), outcome.error)

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from hub.config import HubConfig
 from hub.connector import Connector, Page
-from hub.errors import ConfigError, HubError, RecordRejected
+from hub.errors import ConfigError, RecordRejected
 from hub.outcomes import EntityCounts, RunSummary
 from hub.plugins import PluginRegistry, notify
 from hub.store import cursors, quarantine, records, runs
@@ -209,23 +209,15 @@ class SyncEngine:
         with self.engine.begin() as conn:
             run_id = runs.begin(conn, "sync", instance, utcnow(), doing=f"a sync of {instance!r}",
                                 busy=SyncAlreadyRunning)
-        status, error = runs.SUCCEEDED, None
         try:
-            for entity in entities or connector.entities():
-                self._pull_entity(connector, entity, run_id, full=full)
-        except KeyboardInterrupt:
-            status, error = runs.INTERRUPTED, "stopped by the user (Ctrl-C)"
-            raise
-        except HubError as exc:
-            status, error = runs.FAILED, str(exc)
-            raise
-        except Exception as exc:
-            status, error = runs.FAILED, f"{type(exc).__name__}: {exc}"
-            raise
+            with runs.recorded(self.engine, run_id, utcnow):
+                try:
+                    for entity in entities or connector.entities():
+                        self._pull_entity(connector, entity, run_id, full=full)
+                finally:
+                    connector.close()
         finally:
-            connector.close()
-            with self.engine.begin() as conn:
-                runs.finish(conn, run_id, status, utcnow(), error)
+            with self.engine.connect() as conn:
                 summary = runs.get(conn, run_id)
             assert summary is not None
             notify(self.registry, "hub_sync_finished", summary=summary)
