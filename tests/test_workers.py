@@ -13,7 +13,6 @@ import contextlib
 import threading
 import time
 import types
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,7 +33,7 @@ from hub.schedule import cron
 from hub.schedule.work import JobRunner
 from hub.store import open_store
 from hub.store.schema import runs
-from tests.conftest import PG_URL, _with_search_path
+from tests.conftest import PG_URL, fresh_pg_schema
 from tests.hubkit import cli, wait_for, write_config
 from tests.test_cli import BOOKS, GOOD, wide_console  # noqa: F401 (a fixture)
 
@@ -98,16 +97,8 @@ def _probe_plugin() -> object:
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    schema = f"bh_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        yield _with_search_path(PG_URL, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_pg_schema() as url:
+        yield url
 
 
 @dataclass
