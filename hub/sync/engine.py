@@ -206,9 +206,13 @@ class SyncEngine:
         self, instance: str, *, full: bool, entities: Sequence[str] | None
     ) -> RunSummary:
         connector = build_connector(self.config, self.registry, instance, self.engine)
-        with self.engine.begin() as conn:
-            run_id = runs.begin(conn, "sync", instance, utcnow(), doing=f"a sync of {instance!r}",
-                                busy=SyncAlreadyRunning)
+        try:
+            with self.engine.begin() as conn:
+                run_id = runs.begin(conn, "sync", instance, utcnow(),
+                                    doing=f"a sync of {instance!r}", busy=SyncAlreadyRunning)
+        except BaseException:
+            connector.close()  # no run to close it in
+            raise
         try:
             with runs.recorded(self.engine, run_id, utcnow):
                 try:
