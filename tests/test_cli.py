@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import typer
 from rich.console import Console
 
 from hub.cli import console, exits
+from hub.cli.app import app
 from hub.config import load_config
 from hub.mailer import Mailer
 from hub.outcomes import EntityCounts, RunSummary
@@ -346,3 +350,30 @@ def test_the_commented_email_and_collections_blocks_load(
     assert config.collections is not None
     assert (config.collections.source, config.collections.mailer) == ("books", "mail")
     assert [s.days_overdue for s in config.collections.stages] == [7, 30]
+
+
+def _all_commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every command under ``group`` (typer carries its own click: walked by duck typing)."""
+    for name, command in group.commands.items():
+        yield (*path, name), command
+        if hasattr(command, "commands"):
+            yield from _all_commands(command, (*path, name))
+
+
+def test_every_help_shows_the_config_sections_it_names(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Rich markup would take "[schedule]" for a style tag and drop it from the help.
+    monkeypatch.setenv("COLUMNS", "400")
+    checked = 0
+    for path, command in _all_commands(typer.main.get_command(app)):
+        sources = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
+        named = {m for text in sources for m in re.findall(r"\[([a-z_.]+)\]", text)}
+        if not named:
+            continue
+        code, out, _ = cli(capsys, *path, "--help")
+        assert code == exits.OK, path
+        for section in named:
+            assert f"[{section}]" in out, f"`billing-hub {' '.join(path)} --help` lost [{section}]"
+        checked += 1
+    assert checked >= 3  # collect, run-schedule and worker name their sections

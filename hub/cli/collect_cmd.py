@@ -65,7 +65,7 @@ def collect(
                                           help="Count days overdue up to this day "
                                                "(default: today)."),
 ) -> None:
-    """Queue one reminder per overdue invoice and stage ([collections]), each only once,
+    """Queue one reminder per overdue invoice and stage (\\[collections]), each only once,
     then send what is queued over the mailer's SMTP server."""
     state: CliState = ctx.obj
     day: date = today.date() if today else datetime.now().astimezone().date()

@@ -84,7 +84,7 @@ def run_schedule(
     now: bool = typer.Option(False, "--now",
                              help="Run every job once at the start, then keep the schedule."),
 ) -> None:
-    """Run the [schedule] in this process, one job at a time, until Ctrl-C (any store)."""
+    """Run the \\[schedule] in this process, one job at a time, until Ctrl-C (any store)."""
     state: CliState = ctx.obj
     with open_hub(state) as hub:
         settings = hub.config.schedule

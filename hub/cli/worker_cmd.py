@@ -72,7 +72,7 @@ def worker(
     name: str | None = typer.Option(None, "--name", help="This worker's name in the logs "
                                     "(default: the host name and process id)."),
 ) -> None:
-    """Run jobs from the queue and the [schedule] until SIGINT/SIGTERM (PostgreSQL store)."""
+    """Run jobs from the queue and the \\[schedule] until SIGINT/SIGTERM (PostgreSQL store)."""
     from hub.workers.database import ensure_schema
 
     state: CliState = ctx.obj
