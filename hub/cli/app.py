@@ -17,7 +17,7 @@ from typer.exceptions import TyperException
 
 from hub.cli import exits
 from hub.cli.collect_cmd import collect, reminders_app
-from hub.cli.console import err, setup_logging
+from hub.cli.console import err, setup_logging, styled
 from hub.cli.demo_cmd import demo
 from hub.cli.export_cmd import export
 from hub.cli.init_cmd import init
@@ -107,7 +107,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             err.print(exc.format_message(), markup=False)
         return int(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        err.print("[yellow]stopped.[/] Synced pages are kept; the next run resumes from there.")
+        err.print(styled("[yellow]stopped.[/] Synced pages are kept; the next run resumes "
+                         "from there."))
         return exits.INTERRUPTED
     return result if isinstance(result, int) else exits.OK
 

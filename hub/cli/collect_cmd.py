@@ -7,6 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from hub.cli import exits
 from hub.cli.console import err, out, when
@@ -43,7 +44,7 @@ def _table(planned: list[Planned], title: str) -> Table:
         table.add_column(col, justify="right" if col in ("days", "balance") else "left",
                          overflow="fold")
     for p in planned:
-        table.add_row(p.invoice_number, p.customer_name, p.to_address or "[red]none[/]",
+        table.add_row(p.invoice_number, p.customer_name, p.to_address or Text("none", style="red"),
                       p.due_date.isoformat(), str(p.days_overdue), money(p.balance, p.currency),
                       f"{p.stage.days_overdue}d {p.stage.template}", p.subject)
     return table
@@ -52,7 +53,7 @@ def _table(planned: list[Planned], title: str) -> Table:
 def _skipped(planned: list[Planned]) -> None:
     for p in planned:
         if p.skipped:
-            out.print(f"[yellow]skipped[/] {p.invoice_number}: {p.skipped}")
+            out.print(Text.assemble(("skipped", "yellow"), f" {p.invoice_number}: {p.skipped}"))
 
 
 def collect(
@@ -110,7 +111,7 @@ def collect(
             out.print("See `billing-hub reminders list --status failed` and "
                       "`--status unconfirmed`: they wait for a person.")
         if sent.stopped:
-            err.print(f"[red]Sending stopped:[/] {sent.stopped}")
+            err.print(Text.assemble(("Sending stopped:", "red"), f" {sent.stopped}"))
             code = exits.FAILED
     elif no_send and waiting:
         out.print(f"{waiting} reminder(s) wait to be sent (`billing-hub collect`).")

@@ -8,12 +8,20 @@ from datetime import datetime
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
+from rich.text import Text
 
 from hub.outcomes import RunSummary
 from hub.secrets import RedactingFilter
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Markup off: what is printed is mostly data (names, reasons, raw rows) that may hold
+# "[...]"; styles are asked for explicitly, with styled() or Text.
+out = Console(highlight=False, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
+
+
+def styled(markup: str) -> Text:
+    """Rich markup written in the code, never data (``"[yellow]stopped.[/] ..."``)."""
+    return Text.from_markup(markup)
 
 
 def setup_logging(verbose: int) -> None:
@@ -60,7 +68,7 @@ def counts_table(runs: list[RunSummary]) -> Table:
     table.add_column("run", justify="right")
     for run in runs:
         for entity, c in run.counts.items():
-            q = f"[yellow]{c.quarantined}[/]" if c.quarantined else "0"
+            q = Text(str(c.quarantined), style="yellow") if c.quarantined else "0"
             gone = (str(c.deleted),) if deletions else ()
             table.add_row(run.connector, entity, str(c.created), str(c.updated),
                           str(c.unchanged), q, *gone, str(run.run_id))

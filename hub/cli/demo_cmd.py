@@ -8,10 +8,11 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
 from hub import demo as demo_data
 from hub.cli import exits
-from hub.cli.console import out
+from hub.cli.console import out, styled
 from hub.cli.session import CliState, Hub, open_hub
 from hub.cli.sync_cmd import print_outcome, run_syncs
 from hub.config import ConnectorSection
@@ -28,7 +29,7 @@ def tell_findings(hub: Hub, config_path: Path) -> None:
         waiting = quarantine.list_entries(conn, limit=20)
         open_findings = lifecycle.select(conn)
     out.print()
-    out.print("[bold]What billing-hub found[/]")
+    out.print(styled("[bold]What billing-hub found[/]"))
     out.print(f"  open invoices:    {seen.open_invoices}, owed {money_text(seen.open_balance)}")
     out.print(f"  overdue today:    {seen.overdue_invoices}, "
               f"{money_text(seen.overdue_balance)}")
@@ -36,13 +37,13 @@ def tell_findings(hub: Hub, config_path: Path) -> None:
     out.print(f"  bank:             in {money_text(seen.bank_in)}, "
               f"out {money_text(seen.bank_out)}")
     if waiting:
-        out.print(f"  [yellow]quarantined:      {len(waiting)} row(s) need a person[/]")
+        out.print(styled(f"  [yellow]quarantined:      {len(waiting)} row(s) need a person[/]"))
         for entry in waiting:
             out.print(f"    #{entry.id} {entry.location}: {entry.reason.splitlines()[0]}",
                       markup=False)
     if open_findings:
-        out.print(f"  [yellow]findings:         {len(open_findings)} need a person[/] "
-                  f"({summary.merge.new} new this run)")
+        out.print(styled(f"  [yellow]findings:         {len(open_findings)} need a person[/] "
+                         f"({summary.merge.new} new this run)"))
         kinds = Counter(f.kind for f in open_findings)
         out.print("    by kind: " + ", ".join(f"{n} {kind}" for kind, n in kinds.most_common()),
                   markup=False)
@@ -80,8 +81,8 @@ def demo(
             running.callback(service.stop)
             hub.config.connectors[service.instance] = ConnectorSection(
                 type=service.connector_type, **options)
-            out.print(f"Connector [bold]{service.instance}[/] reads {service.description}, "
-                      "running while the demo syncs.")
+            out.print(Text.assemble("Connector ", (service.instance, "bold"),
+                                    f" reads {service.description}, running while the demo syncs."))
         outcome = run_syncs(hub, [], show_progress=not no_progress)
         running.close()
         print_outcome(outcome, hints=False)

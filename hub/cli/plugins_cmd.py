@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 
-from hub.cli.console import out
+from hub.cli.console import out, styled
 from hub.plugins import load_plugins
 
 
@@ -18,7 +19,7 @@ def plugins() -> None:
         version = info.version or "-"
         label = info.name if not info.distribution else f"{info.name} ({info.distribution})"
         if info.broken:
-            table.add_row(label, version, "-", "-", f"[red]broken: {info.error}[/]")
+            table.add_row(label, version, "-", "-", Text(f"broken: {info.error}", style="red"))
             continue
         if not info.connectors:
             table.add_row(label, version, "-", "-", "ok")
@@ -26,9 +27,10 @@ def plugins() -> None:
             entities = "\n".join(e.describe() for e in spec.entities)
             table.add_row(label if i == 0 else "", version if i == 0 else "",
                           f"{spec.name}: {spec.description}", entities,
-                          "[green]ok[/]")
+                          Text("ok", style="green"))
     out.print(table)
     broken = [p for p in registry.plugins if p.broken]
     if broken:
-        out.print(f"[yellow]{len(broken)} plugin(s) failed to load;[/] the others work. "
-                  "Reinstall or fix the broken one; a config that uses it will refuse to run.")
+        out.print(styled(f"[yellow]{len(broken)} plugin(s) failed to load;[/] the others work. "
+                         "Reinstall or fix the broken one; a config that uses it will refuse "
+                         "to run."))

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hub.cli import exits
-from hub.cli.console import err, out, when
+from hub.cli.console import err, out, styled, when
 from hub.cli.push_progress import SendDisplay
 from hub.cli.session import CliState, Hub, open_hub
 from hub.errors import ConfigError, HubError
@@ -93,8 +93,8 @@ def queue(
     total = sum(c.queued for c in results)
     seen = sum(c.queued + c.unchanged + c.waiting + c.skipped for c in results)
     if not seen:
-        out.print("[yellow]No records of the source in the store.[/] Sync it first "
-                  f"(`billing-hub sync {mirrors[0].source}`).")
+        out.print(Text.assemble(("No records of the source in the store.", "yellow"),
+                                f" Sync it first (`billing-hub sync {mirrors[0].source}`)."))
     elif total:
         out.print(f"{total} change(s) queued. Send them with `billing-hub push send`.")
     else:
@@ -139,8 +139,8 @@ def _report(done: dict[str, SendCounts]) -> int:
         table.add_column(col, justify="left" if col == "to" else "right")
     for name, c in done.items():
         table.add_row(name, str(c.created), str(c.updated), str(c.unchanged),
-                      f"[red]{c.rejected}[/]" if c.rejected else "0",
-                      f"[red]{c.failed}[/]" if c.failed else "0", str(c.pending))
+                      Text(str(c.rejected), style="red") if c.rejected else "0",
+                      Text(str(c.failed), style="red") if c.failed else "0", str(c.pending))
     out.print(table)
     code = exits.OK
     for name, c in done.items():
@@ -150,9 +150,9 @@ def _report(done: dict[str, SendCounts]) -> int:
                       "the next `billing-hub push send`.")
             code = exits.FAILED
     if any(c.rejected or c.failed for c in done.values()) and code == exits.OK:
-        out.print("[yellow]Some changes need a person:[/] `billing-hub push list --status "
-                  "rejected --status failed` shows why; fix the record and queue again, or "
-                  "`billing-hub push retry ID`.")
+        out.print(styled("[yellow]Some changes need a person:[/] `billing-hub push list "
+                         "--status rejected --status failed` shows why; fix the record and "
+                         "queue again, or `billing-hub push retry ID`."))
         code = exits.NEEDS_PERSON
     return code
 

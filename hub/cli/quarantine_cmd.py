@@ -6,6 +6,7 @@ import orjson
 import typer
 from rich.json import JSON
 from rich.table import Table
+from rich.text import Text
 
 from hub.cli import exits
 from hub.cli.console import out, when
@@ -53,7 +54,8 @@ def show(ctx: typer.Context, entry_id: int = typer.Argument(..., metavar="ID")) 
     if entry is None:
         raise HubError(f"no quarantine entry {entry_id}",
                        hint="`billing-hub quarantine list` shows the open ones")
-    out.print(f"[bold]#{entry.id}[/]  {entry.source} / {entry.entity}  [{entry.status}]")
+    out.print(Text.assemble((f"#{entry.id}", "bold"),
+                            f"  {entry.source} / {entry.entity}  [{entry.status}]"))
     out.print(f"from:    {entry.location or '-'}")
     if entry.external_id:
         out.print(f"id:      {entry.external_id}")
@@ -88,8 +90,8 @@ def retry(
         out.print("Nothing in quarantine.")
         return
     for o in outcomes:
-        mark = "[green]fixed[/]" if o.ok else "[yellow]still failing[/]"
-        out.print(f"#{o.entry_id}: {mark} - {o.message}")
+        mark = ("fixed", "green") if o.ok else ("still failing", "yellow")
+        out.print(Text.assemble(f"#{o.entry_id}: ", mark, f" - {o.message}"))
     failing = sum(not o.ok for o in outcomes)
     out.print(f"{len(outcomes) - failing} fixed, {failing} still in quarantine.")
     raise typer.Exit(exits.QUARANTINED if failing else exits.OK)

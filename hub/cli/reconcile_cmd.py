@@ -112,8 +112,8 @@ def show(ctx: typer.Context, finding_id: int = typer.Argument(..., metavar="ID")
         f = lifecycle.get(conn, finding_id)
         table = side_by_side(conn, f.record_ids)
         history = audit.for_subject(conn, f"finding:{f.id}")
-    out.print(f"[bold]#{f.id} {f.kind}[/]  severity {f.severity}, {f.status}, "
-              f"at stake {_stake(f)}")
+    out.print(Text.assemble((f"#{f.id} {f.kind}", "bold"),
+                            f"  severity {f.severity}, {f.status}, at stake {_stake(f)}"))
     out.print(Text(f.explanation))
     out.print(table)
     for i, s in enumerate(f.details.get("suggestions", []), 1):

@@ -68,7 +68,8 @@ def stop_gently(stop: Callable[[], None], doing: str) -> Iterator[None]:
         if asked and signum == signal.SIGINT:
             raise KeyboardInterrupt
         asked = True
-        err.print(f"[yellow]stopping[/] after {doing} (Ctrl-C again to stop at once)")
+        err.print(Text.assemble(("stopping", "yellow"),
+                                f" after {doing} (Ctrl-C again to stop at once)"))
         stop()
 
     before = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}

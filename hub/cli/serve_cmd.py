@@ -7,7 +7,7 @@ import contextlib
 
 import typer
 
-from hub.cli.console import err, out
+from hub.cli.console import err, out, styled
 from hub.cli.session import CliState, open_hub
 
 
@@ -39,13 +39,14 @@ def serve(
             for name in names:
                 out.print(f"  webhooks for {name}: POST {base}/webhooks/{name}")
         else:
-            err.print("[yellow]no enabled connector receives webhooks[/] (a Stripe connector "
-                      "needs webhook_secret = \"env:NAME\"); every delivery will be answered 404")
+            err.print(styled("[yellow]no enabled connector receives webhooks[/] (a Stripe "
+                             "connector needs webhook_secret = \"env:NAME\"); every delivery "
+                             "will be answered 404"))
         if app.state.hub.gate is not None:
             out.print(f"the coordinator's page: {base}/ (sign in with your name and the "
-                      "\\[web] coordinator_password)")
+                      "[web] coordinator_password)")
         else:
-            out.print("the coordinator's page is off: set \\[web] coordinator_password = "
+            out.print("the coordinator's page is off: set [web] coordinator_password = "
                       "\"env:NAME\" to turn it on")
         worker = app.state.hub.worker
         out.print("deliveries are synced as they arrive" if worker is not None else

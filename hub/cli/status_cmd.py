@@ -32,15 +32,16 @@ def status(
             held = count_by_entity(conn)
             waiting = count_open(conn)
             latest = recent(conn, runs, connector)
-    note = "" if revision == head_revision() else " [red](not at the newest migration)[/]"
-    out.print(f"store: {url}  schema {revision}{note}")
+    note = "" if revision == head_revision() else " (not at the newest migration)"
+    out.print(Text.assemble(f"store: {url}  schema {revision}", (note, "red")))
 
     table = Table(title="records", title_justify="left")
     for col in ("source", "entity", "records", "quarantined"):
         table.add_column(col, justify="right" if col in ("records", "quarantined") else "left")
     for key in sorted(set(held) | set(waiting)):
         q = waiting.get(key, 0)
-        table.add_row(key[0], key[1], str(held.get(key, 0)), f"[yellow]{q}[/]" if q else "0")
+        table.add_row(key[0], key[1], str(held.get(key, 0)),
+                      Text(str(q), style="yellow") if q else "0")
     if held or waiting:
         out.print(table)
     else:
@@ -58,9 +59,9 @@ def status(
         style = STATUS_STYLE.get(run.status, "")
         c = run.total
         runs_table.add_row(
-            str(run.run_id), run.kind, run.connector, f"[{style}]{run.status}[/]",
+            str(run.run_id), run.kind, run.connector, Text(run.status, style=style),
             when(run.started_at), duration(run), str(c.created), str(c.updated),
-            str(c.unchanged), f"[yellow]{c.quarantined}[/]" if c.quarantined else "0",
+            str(c.unchanged), Text(str(c.quarantined), style="yellow") if c.quarantined else "0",
             Text(run.error.splitlines()[0]) if run.error else "",
         )
     out.print(runs_table)

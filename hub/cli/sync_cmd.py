@@ -19,7 +19,7 @@ from rich.progress import (
 from rich.text import Text
 
 from hub.cli import exits
-from hub.cli.console import counts_table, err, out
+from hub.cli.console import counts_table, err, out, styled
 from hub.cli.session import CliState, Hub, open_hub
 from hub.errors import ConfigError, HubError, PluginError
 from hub.outcomes import RunSummary
@@ -137,9 +137,9 @@ def print_outcome(outcome: SyncOutcome, *, hints: bool = True) -> None:
     if outcome.summaries:
         out.print(counts_table(outcome.summaries))
     if outcome.quarantined and hints:
-        out.print(f"[yellow]{outcome.quarantined} record(s) quarantined.[/] "
-                  "See them with `billing-hub quarantine list`. Fixed the source file? Sync "
-                  "again. Fixed the mapping? `billing-hub quarantine retry --all`.")
+        out.print(styled(f"[yellow]{outcome.quarantined} record(s) quarantined.[/] "
+                         "See them with `billing-hub quarantine list`. Fixed the source file? "
+                         "Sync again. Fixed the mapping? `billing-hub quarantine retry --all`."))
 
 
 def sync(

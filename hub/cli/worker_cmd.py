@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from hub.cli.console import err, out
+from hub.cli.console import err, out, styled
 from hub.cli.schedule_cmd import plan_table, utc
 from hub.cli.session import CliState, Hub, open_hub
 from hub.errors import ConfigError
@@ -84,7 +84,7 @@ def worker(
         if jobs:
             out.print(plan_table(describe_plan(jobs, utcnow())))
         else:
-            out.print("No \\[schedule] jobs: this worker runs the jobs queued with "
+            out.print("No [schedule] jobs: this worker runs the jobs queued with "
                       "`billing-hub jobs defer`.")
         label = name or f"{socket.gethostname()}-{os.getpid()}"
         out.print(f"worker {label}: waiting for jobs (Ctrl-C or SIGTERM stops it after the job "
@@ -103,12 +103,13 @@ async def _work(app: App, label: str) -> None:
         def stop() -> None:
             nonlocal asked
             if asked:
-                err.print("[yellow]still finishing the job in hand[/]: it stops at the end of "
-                          "it. (Killed instead, its job is queued again by another worker "
-                          "after a minute, and the sync resumes from its last page.)")
+                err.print(styled("[yellow]still finishing the job in hand[/]: it stops at the "
+                                 "end of it. (Killed instead, its job is queued again by "
+                                 "another worker after a minute, and the sync resumes from "
+                                 "its last page.)"))
                 return
             asked = True
-            err.print("[yellow]stopping[/] after the job in hand (if any)...")
+            err.print(styled("[yellow]stopping[/] after the job in hand (if any)..."))
             task.cancel()  # procrastinate: stop fetching, let running jobs finish
 
         for sig in (signal.SIGINT, signal.SIGTERM):
