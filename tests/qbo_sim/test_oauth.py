@@ -110,3 +110,19 @@ def test_api_without_bearer_is_401(server: QboSimulatorServer) -> None:
     answer = requests.get(f"{server.api_url}/company/{server.realm_id}/invoice/1", timeout=10)
     assert answer.status_code == 401
     assert answer.json()["Fault"]["type"] == "AuthenticationFault"
+
+
+def test_a_connection_ends_five_years_after_the_consent(server: QboSimulatorServer,
+                                                        sim: QboSimulator) -> None:
+    auth = auth_client(server)
+    auth.refresh(refresh_token=server.connect())
+    day = 24 * 3600
+    for _ in range(19):  # refreshed every 96 days: each refresh token is used in time
+        sim.clock.advance(96 * day)
+        auth.refresh()
+    # 1824 days after the consent: one day of the grant's 5 years is left
+    assert auth.x_refresh_token_expires_in == 5 * 365 * day - 1824 * day
+    sim.clock.advance(day)
+    with pytest.raises(AuthClientError) as ended:
+        auth.refresh()
+    assert ended.value.response.json() == {"error": "invalid_grant"}

@@ -160,3 +160,20 @@ def test_voiding_a_payment_gives_the_invoices_their_balance_back(qb: Any,
 def test_times_carry_the_company_offset(sim: QboSimulator) -> None:
     created = sim.create("Item", {"Name": "Offset check"})
     assert created["MetaData"]["CreateTime"] == "2026-11-20T10:15:00-08:00"
+
+
+def test_customer_balance_follows_a_voided_or_deleted_invoice(sim: QboSimulator) -> None:
+    customer = sim.create("Customer", {"DisplayName": "Balance Watcher"})
+
+    def invoice(amount: int) -> dict[str, Any]:
+        return sim.create("Invoice", {"CustomerRef": {"value": customer["Id"]}, "Line": [
+            {"DetailType": "SalesItemLineDetail", "Amount": amount,
+             "SalesItemLineDetail": {"ItemRef": {"value": "2"}}}]})
+
+    voided, deleted = invoice(100), invoice(40)
+    assert sim.get("Customer", customer["Id"])["Balance"] == Decimal("140.00")
+    sim.void("Invoice", voided["Id"])
+    assert sim.get("Customer", customer["Id"])["Balance"] == Decimal("40.00")
+    sim.delete("Invoice", deleted["Id"])
+    after = sim.get("Customer", customer["Id"])
+    assert after["Balance"] == after["BalanceWithJobs"] == 0

@@ -158,8 +158,7 @@ class Company:
             "domain": "QBO", "status": "Deleted", "Id": object_id,
             "MetaData": {"LastUpdatedTime": now}}
         self._record(entity, object_id, "Delete", now)
-        if entity == "Payment":
-            self._apply_payments(now)
+        self._apply_payments(now)  # invoices' balances and customers' balances follow
         return {"domain": "QBO", "status": "Deleted", "Id": object_id}
 
     def void(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -195,8 +194,7 @@ class Company:
         obj["MetaData"] = {**current["MetaData"], "LastUpdatedTime": now}
         self.objects[entity][object_id] = obj
         self._record(entity, object_id, "Void", now)
-        if entity == "Payment":
-            self._apply_payments(now)
+        self._apply_payments(now)  # invoices' balances and customers' balances follow
         return copy.deepcopy(obj)
 
     # -- change data capture -----------------------------------------------------------

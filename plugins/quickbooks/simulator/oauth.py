@@ -5,6 +5,9 @@
 - a refresh token lives 100 days from its issue, and **every refresh rotates
   it**: the one used is retired and stops working ``refresh_token_grace``
   seconds later (0: at once), answering ``invalid_grant``;
+- however often it is refreshed, a connection (grant) ends 5 years after the
+  consent: refresh tokens never outlive it (``x_refresh_token_expires_in``
+  counts down to it), and then the company must be connected again;
 - revoking any token of a grant revokes the whole grant (all its tokens).
 
 Times follow the simulator's clock, so ``clock.advance(3601)`` expires an
@@ -18,6 +21,8 @@ from dataclasses import dataclass
 
 CODE_LIFETIME = 300
 REFRESH_TOKEN_LIFETIME = 100 * 24 * 3600
+GRANT_LIFETIME = 5 * 365 * 24 * 3600
+"""Intuit's hard maximum life of a connection, counted from the consent."""
 
 
 class OAuthError(Exception):
@@ -34,6 +39,7 @@ class OAuthError(Exception):
 class _Grant:
     realm_id: str
     client_id: str
+    ends_at: float
     revoked: bool = False
 
 
@@ -108,7 +114,7 @@ class OAuthServer:
         if redirect_uri != held.redirect_uri:
             raise OAuthError(400, "invalid_grant", "redirect_uri does not match")
         held.used = True
-        return self._issue(_Grant(held.realm_id, held.client_id), now)
+        return self._issue(_Grant(held.realm_id, held.client_id, now + GRANT_LIFETIME), now)
 
     def refresh(self, refresh_token: str, now: float) -> TokenSet:
         held = self._refresh.get(refresh_token)
@@ -141,5 +147,6 @@ class OAuthServer:
         refresh = "RT1-" + secrets.token_urlsafe(36)
         lifetime = int(self.access_token_lifetime)
         self._access[access] = _AccessToken(grant, now + lifetime)
-        self._refresh[refresh] = _RefreshToken(grant, now + REFRESH_TOKEN_LIFETIME)
-        return TokenSet(access, refresh, lifetime, REFRESH_TOKEN_LIFETIME)
+        refresh_ends = min(now + REFRESH_TOKEN_LIFETIME, grant.ends_at)
+        self._refresh[refresh] = _RefreshToken(grant, refresh_ends)
+        return TokenSet(access, refresh, lifetime, int(refresh_ends - now))
