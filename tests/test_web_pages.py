@@ -4,6 +4,7 @@ the quarantine, and the page turned off."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import warnings
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -135,6 +137,37 @@ def test_every_page_needs_a_sign_in_and_a_wrong_password_is_refused(
     page = client.get(f"/findings/{fid}")
     assert page.status_code == 200 and "Signed in as <strong>Ana Lopez</strong>" in page.text
     assert "default-src 'none'" in page.headers["content-security-policy"]
+
+
+def test_guesses_sent_at_once_are_tried_one_at_a_time(
+        company: tuple[HubConfig, Engine]) -> None:
+    app = create_app(company[0], load_plugins(), company[1], process_webhooks=False)
+    gate = app.state.gate
+    gate.failed_delay, gate.queue_seconds = 0.3, 1.85
+
+    async def attack() -> list[tuple[int, float]]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://hub") as web:
+            token = _csrf((await web.get("/signin")).text)
+            started = time.monotonic()
+
+            async def attempt(password: str) -> tuple[int, float]:
+                r = await web.post("/signin", data={"csrf": token, "name": "Eve",
+                                                    "password": password})
+                return r.status_code, time.monotonic() - started
+
+            tries = [asyncio.create_task(attempt(f"guess number {i}")) for i in range(6)]
+            for password in (PASSWORD, "one guess too many"):
+                await asyncio.sleep(0.05)
+                tries.append(asyncio.create_task(attempt(password)))
+            return await asyncio.gather(*tries)
+
+    *wrong, right, refused = asyncio.run(attack())
+    assert [status for status, _ in wrong] == [401] * 6
+    assert sorted(t for _, t in wrong)[-1] >= 6 * 0.3  # one after the other, not at once
+    # the right password queued behind six wrong ones: its answer did not come sooner
+    assert right[0] == 303 and right[1] >= 6 * 0.3
+    assert refused[0] == 429  # more than queue_seconds of tries waiting: not even tried
 
 
 def test_a_forged_or_foreign_cookie_and_an_outside_next_are_refused(
