@@ -303,6 +303,9 @@ def test_the_list_is_paged(engine: Engine, store_url: str) -> None:
         kept = client.get("/findings?page=2&kind=due_date_mismatch&customer=customer").text
         assert "page=3" in kept and "kind=due_date_mismatch" in kept and "customer=customer" in kept
         assert "101-120 of 120" in client.get("/findings?page=99").text
+        for odd in ("0", "-2", "x", "\u00b2", "\u0663", "9" * 5000):  # superscript 2, Arabic 3
+            r = client.get("/findings", params={"page": odd})
+            assert r.status_code == 200 and "1-50 of 120" in r.text, odd
 
 
 def test_values_from_the_sources_are_escaped(client: TestClient) -> None:
