@@ -9,8 +9,11 @@ import re
 import time
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -28,6 +31,7 @@ from hub.store.clock import utcnow
 from hub.store.schema import audit_log, findings
 from hub.web.app import create_app
 from hub.web.auth import COOKIE
+from hub.web.html import when
 from tests.hubkit import cli, hub
 from tests.test_cli import _opened
 from tests.test_reconcile import BODY, PAYMENTS, _company, _sync_all
@@ -306,6 +310,30 @@ def test_the_list_is_paged(engine: Engine, store_url: str) -> None:
         for odd in ("0", "-2", "x", "\u00b2", "\u0663", "9" * 5000):  # superscript 2, Arabic 3
             r = client.get("/findings", params={"page": odd})
             assert r.status_code == 200 and "1-50 of 120" in r.text, odd
+
+
+def test_times_are_shown_in_utc_whatever_zone_the_database_answers_in(
+        engine: Engine, store_url: str) -> None:
+    assert when(datetime(2026, 3, 20, 10, 5, tzinfo=ZoneInfo("America/New_York"))) == (
+        "2026-03-20 14:05 UTC")
+    seen = datetime(2026, 3, 20, 14, 5, tzinfo=UTC)
+    with engine.begin() as conn:
+        lifecycle.merge(conn, [Finding("due:1", Kind.DUE_DATE_MISMATCH, [], "invoice 1 is late",
+                                       currency="USD", money_at_stake=Decimal("5.00"))], seen)
+        fid = conn.execute(sa.select(findings.c.id)).scalar_one()
+    # a PostgreSQL server whose TimeZone is not UTC answers in its own zone
+    local_url = (store_url.replace("options=", "options=" + quote("-ctimezone=America/New_York "),
+                                   1) if store_url.startswith("postgresql") else store_url)
+    local = sa.create_engine(local_url)
+    config = HubConfig.model_validate({"store": {"url": store_url}, "web": {
+        "coordinator_password": "env:BH_TEST_WEB_PASSWORD"}})
+    try:
+        with _client(config, local) as client:
+            sign_in(client)
+            page = client.get(f"/findings/{fid}").text
+    finally:
+        local.dispose()
+    assert "2026-03-20 14:05 UTC" in page and "10:05" not in page
 
 
 def test_values_from_the_sources_are_escaped(client: TestClient) -> None:
