@@ -5,11 +5,12 @@ the quarantine, and the page turned off."""
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import time
 import warnings
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
@@ -25,7 +26,7 @@ from hub.cli import exits
 from hub.config import HubConfig, load_config
 from hub.errors import ConfigError
 from hub.plugins import load_plugins
-from hub.reconcile import lifecycle, reconcile
+from hub.reconcile import lifecycle, reconcile, report
 from hub.reconcile.kinds import Finding, Kind
 from hub.store.clock import utcnow
 from hub.store.schema import audit_log, findings
@@ -314,9 +315,9 @@ def test_the_list_is_paged(engine: Engine, store_url: str) -> None:
 
 def test_times_are_shown_in_utc_whatever_zone_the_database_answers_in(
         engine: Engine, store_url: str) -> None:
-    assert when(datetime(2026, 3, 20, 10, 5, tzinfo=ZoneInfo("America/New_York"))) == (
-        "2026-03-20 14:05 UTC")
-    seen = datetime(2026, 3, 20, 14, 5, tzinfo=UTC)
+    assert when(datetime(2026, 3, 20, 22, 30, tzinfo=ZoneInfo("America/New_York"))) == (
+        "2026-03-21 02:30 UTC")
+    seen = datetime(2026, 3, 21, 2, 30, tzinfo=UTC)  # 22:30 the day before in New York
     with engine.begin() as conn:
         lifecycle.merge(conn, [Finding("due:1", Kind.DUE_DATE_MISMATCH, [], "invoice 1 is late",
                                        currency="USD", money_at_stake=Decimal("5.00"))], seen)
@@ -331,9 +332,15 @@ def test_times_are_shown_in_utc_whatever_zone_the_database_answers_in(
         with _client(config, local) as client:
             sign_in(client)
             page = client.get(f"/findings/{fid}").text
+        with local.connect() as conn:
+            found = report.build(conn, start=date(2026, 3, 1), end=date(2026, 3, 31),
+                                 prefixes=[])
     finally:
         local.dispose()
-    assert "2026-03-20 14:05 UTC" in page and "10:05" not in page
+    assert "2026-03-21 02:30 UTC" in page and "22:30" not in page
+    out = io.StringIO()
+    report.write_report_csv(found, out)
+    assert ",2026-03-21,2026-03-21," in out.getvalue()  # first and last seen, UTC days
 
 
 def test_values_from_the_sources_are_escaped(client: TestClient) -> None:
