@@ -355,9 +355,11 @@ def test_values_from_the_sources_are_escaped(client: TestClient) -> None:
     assert EVIL not in page and escaped in page
     quarantined = client.get("/quarantine").text
     assert "P9" in quarantined and "1 row(s)" in quarantined
+    assert "`billing-hub quarantine retry --all`" in quarantined  # a command that runs
     qid = re.search(r'href="/quarantine/(\d+)"', quarantined)
     assert qid
     raw = client.get(f"/quarantine/{qid.group(1)}").text
+    assert f"`billing-hub quarantine retry {qid.group(1)}`" in raw
     assert "<img src=x" not in raw and "&lt;img src=x onerror=alert(2)&gt;" in raw
     assert "twelve" in raw
     assert client.get("/quarantine/999999").status_code == 404
