@@ -4,13 +4,19 @@ the quarantine, and the page turned off."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import re
 import time
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -20,12 +26,13 @@ from hub.cli import exits
 from hub.config import HubConfig, load_config
 from hub.errors import ConfigError
 from hub.plugins import load_plugins
-from hub.reconcile import lifecycle, reconcile
+from hub.reconcile import lifecycle, reconcile, report
 from hub.reconcile.kinds import Finding, Kind
 from hub.store.clock import utcnow
 from hub.store.schema import audit_log, findings
 from hub.web.app import create_app
 from hub.web.auth import COOKIE
+from hub.web.html import when
 from tests.hubkit import cli, hub
 from tests.test_cli import _opened
 from tests.test_reconcile import BODY, PAYMENTS, _company, _sync_all
@@ -135,6 +142,37 @@ def test_every_page_needs_a_sign_in_and_a_wrong_password_is_refused(
     page = client.get(f"/findings/{fid}")
     assert page.status_code == 200 and "Signed in as <strong>Ana Lopez</strong>" in page.text
     assert "default-src 'none'" in page.headers["content-security-policy"]
+
+
+def test_guesses_sent_at_once_are_tried_one_at_a_time(
+        company: tuple[HubConfig, Engine]) -> None:
+    app = create_app(company[0], load_plugins(), company[1], process_webhooks=False)
+    gate = app.state.gate
+    gate.failed_delay, gate.queue_seconds = 0.3, 1.85
+
+    async def attack() -> list[tuple[int, float]]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://hub") as web:
+            token = _csrf((await web.get("/signin")).text)
+            started = time.monotonic()
+
+            async def attempt(password: str) -> tuple[int, float]:
+                r = await web.post("/signin", data={"csrf": token, "name": "Eve",
+                                                    "password": password})
+                return r.status_code, time.monotonic() - started
+
+            tries = [asyncio.create_task(attempt(f"guess number {i}")) for i in range(6)]
+            for password in (PASSWORD, "one guess too many"):
+                await asyncio.sleep(0.05)
+                tries.append(asyncio.create_task(attempt(password)))
+            return await asyncio.gather(*tries)
+
+    *wrong, right, refused = asyncio.run(attack())
+    assert [status for status, _ in wrong] == [401] * 6
+    assert sorted(t for _, t in wrong)[-1] >= 6 * 0.3  # one after the other, not at once
+    # the right password queued behind six wrong ones: its answer did not come sooner
+    assert right[0] == 303 and right[1] >= 6 * 0.3
+    assert refused[0] == 429  # more than queue_seconds of tries waiting: not even tried
 
 
 def test_a_forged_or_foreign_cookie_and_an_outside_next_are_refused(
@@ -270,6 +308,39 @@ def test_the_list_is_paged(engine: Engine, store_url: str) -> None:
         kept = client.get("/findings?page=2&kind=due_date_mismatch&customer=customer").text
         assert "page=3" in kept and "kind=due_date_mismatch" in kept and "customer=customer" in kept
         assert "101-120 of 120" in client.get("/findings?page=99").text
+        for odd in ("0", "-2", "x", "\u00b2", "\u0663", "9" * 5000):  # superscript 2, Arabic 3
+            r = client.get("/findings", params={"page": odd})
+            assert r.status_code == 200 and "1-50 of 120" in r.text, odd
+
+
+def test_times_are_shown_in_utc_whatever_zone_the_database_answers_in(
+        engine: Engine, store_url: str) -> None:
+    assert when(datetime(2026, 3, 20, 22, 30, tzinfo=ZoneInfo("America/New_York"))) == (
+        "2026-03-21 02:30 UTC")
+    seen = datetime(2026, 3, 21, 2, 30, tzinfo=UTC)  # 22:30 the day before in New York
+    with engine.begin() as conn:
+        lifecycle.merge(conn, [Finding("due:1", Kind.DUE_DATE_MISMATCH, [], "invoice 1 is late",
+                                       currency="USD", money_at_stake=Decimal("5.00"))], seen)
+        fid = conn.execute(sa.select(findings.c.id)).scalar_one()
+    # a PostgreSQL server whose TimeZone is not UTC answers in its own zone
+    local_url = (store_url.replace("options=", "options=" + quote("-ctimezone=America/New_York "),
+                                   1) if store_url.startswith("postgresql") else store_url)
+    local = sa.create_engine(local_url)
+    config = HubConfig.model_validate({"store": {"url": store_url}, "web": {
+        "coordinator_password": "env:BH_TEST_WEB_PASSWORD"}})
+    try:
+        with _client(config, local) as client:
+            sign_in(client)
+            page = client.get(f"/findings/{fid}").text
+        with local.connect() as conn:
+            found = report.build(conn, start=date(2026, 3, 1), end=date(2026, 3, 31),
+                                 prefixes=[])
+    finally:
+        local.dispose()
+    assert "2026-03-21 02:30 UTC" in page and "22:30" not in page
+    out = io.StringIO()
+    report.write_report_csv(found, out)
+    assert ",2026-03-21,2026-03-21," in out.getvalue()  # first and last seen, UTC days
 
 
 def test_values_from_the_sources_are_escaped(client: TestClient) -> None:
@@ -284,9 +355,11 @@ def test_values_from_the_sources_are_escaped(client: TestClient) -> None:
     assert EVIL not in page and escaped in page
     quarantined = client.get("/quarantine").text
     assert "P9" in quarantined and "1 row(s)" in quarantined
+    assert "`billing-hub quarantine retry --all`" in quarantined  # a command that runs
     qid = re.search(r'href="/quarantine/(\d+)"', quarantined)
     assert qid
     raw = client.get(f"/quarantine/{qid.group(1)}").text
+    assert f"`billing-hub quarantine retry {qid.group(1)}`" in raw
     assert "<img src=x" not in raw and "&lt;img src=x onerror=alert(2)&gt;" in raw
     assert "twelve" in raw
     assert client.get("/quarantine/999999").status_code == 404

@@ -9,12 +9,15 @@ the password, so changing the password ends every sign-in.
 
 Every form carries the session's CSRF token in a hidden field, compared in
 constant time on each POST, the sign-in form included (its token lives in a
-session without a name). A failed sign-in waits a second before the answer.
-Passwords and keys are never logged nor echoed.
+session without a name). Passwords are tried one at a time, a second apart,
+however many are sent at once: a wrong one is answered a second after it was
+tried, and a sign-in that would wait more than ten seconds for its turn is
+refused untried. Passwords and keys are never logged nor echoed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -37,7 +40,9 @@ SIGN_IN_MINUTES = 60
 MAX_FORM_BYTES = 64 * 1024
 MAX_NAME = 64
 FAILED_SIGN_IN_DELAY = 1.0
-"""Seconds a wrong password waits before its answer: guessing stays slow."""
+"""Seconds between two passwords tried, and before a wrong one's answer: guessing stays slow."""
+SIGN_IN_QUEUE_SECONDS = 10.0
+"""The longest a sign-in waits for its turn; past it the answer is 429, the password untried."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -74,11 +79,31 @@ class Gate:
         self.secure = secure
         self.session_seconds = session_hours * 3600
         self.failed_delay = failed_delay
+        self.queue_seconds = SIGN_IN_QUEUE_SECONDS
+        self._next_turn = 0.0
 
     def password_ok(self, given: str) -> bool:
         """Whether ``given`` is the password (compared in constant time, as digests)."""
         digest = hashlib.sha256(given.encode("utf-8", "surrogatepass")).digest()
         return hmac.compare_digest(digest, self._password_digest)
+
+    async def try_password(self, given: str) -> bool | None:
+        """Whether ``given`` is the password, tried in turn: ``None`` when too many wait.
+
+        Each try takes the next turn, ``failed_delay`` after the one before, so
+        guesses sent in parallel are tried one after the other and the right
+        one is not answered before the wrong ones queued ahead of it.
+        """
+        now = time.monotonic()
+        turn = max(now, self._next_turn)
+        if turn - now > self.queue_seconds:
+            return None
+        self._next_turn = turn + self.failed_delay
+        await asyncio.sleep(turn - now)
+        if self.password_ok(given):
+            return True
+        await asyncio.sleep(self.failed_delay)
+        return False
 
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())

@@ -11,6 +11,7 @@ signed-in person as the actor.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -97,7 +98,7 @@ class ListQuery:
         number = params.get("page", "1")
         return cls(statuses or list(DEFAULT_STATUSES), kind,
                    params.get("customer", "").strip()[:200],
-                   int(number) if number.isdigit() and 0 < int(number) < 1_000_000 else 1)
+                   int(number) if re.fullmatch(r"[1-9][0-9]{0,5}", number) else 1)
 
     def link(self, page: int) -> str:
         """This query on another page."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 from urllib.parse import urlencode
 
@@ -111,8 +111,8 @@ def join(*parts: Child) -> Safe:
 
 
 def when(moment: datetime | None) -> str:
-    """``2026-03-20 14:05 UTC``, or ``-``."""
-    return "-" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
+    """``2026-03-20 14:05 UTC``, or ``-`` (PostgreSQL answers in its session's zone)."""
+    return "-" if moment is None else f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def stake_text(minor: int | None, currency: str | None) -> str:

@@ -41,7 +41,7 @@ async def list_page(request: Request, session: Session) -> Response:
         body.append(el("p", f"{total} row(s) could not be imported"
                        + (f"; the first {len(entries)} are shown" if total > len(entries)
                           else "") + ". Fix the source or the mapping, then "
-                       "`billing-hub quarantine retry`."))
+                       "`billing-hub quarantine retry --all`."))
         rows = [[el("a", f"#{e.id}", href=f"/quarantine/{e.id}"), e.source, e.entity,
                  e.external_id or "-", e.location or "-", e.reason, when(e.first_seen_at),
                  when(e.last_seen_at), str(e.times_seen)] for e in entries]
@@ -76,6 +76,8 @@ async def detail_page(request: Request, session: Session) -> Response:
         el("p", el("a", "The quarantine", href="/quarantine")),
         el("h1", f"Quarantined row #{e.id}"),
         el("p", e.reason, class_="error"),
+        el("p", f"Fix the source or the mapping, then `billing-hub quarantine retry {e.id}`.")
+        if e.status == quarantine.OPEN else None,
         el("dl", [[el("dt", k), el("dd", v)] for k, v in facts]),
         el("h2", "What was wrong"),
         el("pre", orjson.dumps(e.details, option=orjson.OPT_INDENT_2, default=str).decode())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from starlette.concurrency import run_in_threadpool
@@ -70,10 +69,16 @@ async def sign_in(request: Request) -> Response:
     if name is None:
         return _form(session, next_path, error="Type your name (at most 64 characters): it is "
                      "recorded with what you do.", status_code=400)
-    if not gate.password_ok(form.get("password", "")):
+    right = await gate.try_password(form.get("password", ""))
+    if right is None:
+        log.warning("a sign-in to the coordinator's page as %r was refused untried: too many "
+                    "sign-ins wait for their turn (someone may be guessing the password)", name)
+        return message_page("Too many sign-ins", "Too many sign-ins are being tried at once. "
+                            "Wait a minute, then sign in again.", 429,
+                            link=("/signin", "Sign in"))
+    if not right:
         log.warning("failed sign-in to the coordinator's page as %r from %s", name,
                     request.client.host if request.client else "?")
-        await asyncio.sleep(gate.failed_delay)
         return _form(session, next_path, name=name, error="Wrong name or password.",
                      status_code=401)
     engine = request.app.state.hub.engine
