@@ -7,6 +7,7 @@ query language, CDC and faults are the real clients' traffic.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -16,9 +17,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from intuitlib.client import AuthClient
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
-from hub.errors import HubError
+from hub.errors import ConfigError, HubError
 from hub.secrets import RedactingFilter
 from hub.store import cursors as cursors_module
 from hub.store.credentials import StoreVault
@@ -27,8 +30,9 @@ from hub.sync.engine import Progress, SyncEngine
 from plugins.quickbooks import mapping
 from plugins.quickbooks.config import QBO_NAMES
 from plugins.quickbooks.simulator import Faults, QboSimulatorServer
+from plugins.quickbooks.tokens import TokenKeeper
 from tests.hubkit import hub, stored
-from tests.qbokit import config_body
+from tests.qbokit import config_body, section
 
 ENTITIES = ("customer", "invoice", "payment", "credit_note")
 
@@ -49,6 +53,12 @@ def assert_mirrors(server: QboSimulatorServer, engine: Engine) -> None:
         assert have.keys() == want.keys(), entity
         for key in have:
             assert have[key] == want[key], (entity, key)
+
+
+def kept_token(engine: Engine, config: Any) -> str:
+    """The refresh token the next sync signs in with (the vault's newest, for the configured)."""
+    vault = StoreVault(engine, "books", config.store.secret_key)
+    return TokenKeeper(SecretStr(os.environ["QBO_REFRESH_TOKEN"]), vault).current()
 
 
 def _hub(tmp_path: Path, store_url: str, server: QboSimulatorServer, **extra: Any) -> Any:
@@ -109,8 +119,7 @@ def test_the_rotated_refresh_token_is_kept_sealed_and_used_next_time(
     configured = os.environ["QBO_REFRESH_TOKEN"]
     with _hub(tmp_path, store_url, qbo) as (sync, engine, config):
         assert sync.sync("books").status == "succeeded"
-        vault = StoreVault(engine, "books", config.store.secret_key)
-        qbo_token = vault.get("refresh_token")
+        qbo_token = kept_token(engine, config)
         assert qbo_token and qbo_token != configured
         with engine.connect() as conn:
             sealed = " ".join(r[0] for r in conn.execute(sa.select(credentials.c.sealed)))
@@ -118,7 +127,7 @@ def test_the_rotated_refresh_token_is_kept_sealed_and_used_next_time(
         # the configured token was rotated out: only the kept one still signs in
         second = SyncEngine(engine, sync.registry, config).sync("books")
         assert second.status == "succeeded"
-        assert vault.get("refresh_token") not in (None, qbo_token)
+        assert kept_token(engine, config) not in (configured, qbo_token)
 
 
 def test_a_refused_refresh_token_says_to_connect_again_and_never_shows_it(
@@ -139,8 +148,8 @@ def test_tokens_never_reach_the_logs_even_at_debug_level(
     configured = os.environ["QBO_REFRESH_TOKEN"]
     with caplog.at_level(logging.DEBUG), _hub(tmp_path, store_url, qbo) as (sync, engine, config):
         assert sync.sync("books").status == "succeeded"
-        kept = StoreVault(engine, "books", config.store.secret_key).get("refresh_token")
-    assert kept
+        kept = kept_token(engine, config)
+    assert kept != configured
     assert "**********" in caplog.text  # the libraries did log tokens, and they were scrubbed
     for secret in (configured, kept, os.environ["QBO_CLIENT_SECRET"]):
         assert secret not in caplog.text
@@ -186,10 +195,10 @@ def test_an_access_token_that_runs_out_mid_sync_is_renewed(
         sync.progress = an_hour_passes_after_the_first_page
         assert sync.sync("books").status == "succeeded"
         assert_mirrors(qbo, engine)
-        kept = StoreVault(engine, "books", config.store.secret_key).get("refresh_token")
+        kept = kept_token(engine, config)
     assert len(pages) > 1 and qbo.sim.count_requests(status=401) == 1
-    # the second refresh's token is the one kept: it still signs in
-    assert kept is not None
+    # the second refresh's token is the one kept
+    assert kept != os.environ["QBO_REFRESH_TOKEN"]
     assert qbo.sim.count_requests(path="tokens/bearer") == 2
 
 
@@ -221,3 +230,76 @@ def test_a_burst_past_what_change_data_capture_answers_is_read_by_query(
         assert again.counts["customer"].created == 1000
         assert qbo.sim.count_requests(path="/query") - queries >= 2  # read by query pages
         assert_mirrors(qbo, engine)
+
+
+class _Died(BaseException):
+    """The process stopped (killed) at this point."""
+
+
+def test_a_process_that_dies_right_after_keeping_the_rotated_token_loses_nothing(
+        qbo: QboSimulatorServer, tmp_path: Path, store_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    refreshed = []
+    real_refresh, real_put = AuthClient.refresh, StoreVault.put
+
+    def refresh(self: AuthClient, *args: Any, **kwargs: Any) -> None:
+        real_refresh(self, *args, **kwargs)
+        refreshed.append(True)
+
+    def put(self: StoreVault, name: str, value: str, **kwargs: Any) -> None:
+        real_put(self, name, value, **kwargs)
+        if refreshed:  # the first write after the refresh is done: the process is killed
+            raise _Died
+
+    monkeypatch.setattr(AuthClient, "refresh", refresh)
+    monkeypatch.setattr(StoreVault, "put", put)
+    with _hub(tmp_path, store_url, qbo) as (sync, _engine, _config), pytest.raises(_Died):
+        sync.sync("books")
+    monkeypatch.setattr(StoreVault, "put", real_put)
+    with _hub(tmp_path, store_url, qbo) as (sync, engine, _config):
+        assert sync.sync("books").status == "succeeded"
+        assert_mirrors(qbo, engine)
+
+
+def test_a_store_without_a_secret_key_is_refused_before_the_token_is_used(
+        qbo: QboSimulatorServer, tmp_path: Path, store_url: str) -> None:
+    with hub(tmp_path, store_url, section(qbo)) as (sync, _engine, _config), pytest.raises(
+            ConfigError) as exc:
+        sync.sync("books")
+    assert exc.value.path == "store.secret_key"
+    assert qbo.sim.count_requests(path="tokens/bearer") == 0
+    # with the key added, the configured token (never used) still signs in
+    with _hub(tmp_path, store_url, qbo) as (sync, engine, _config):
+        assert sync.sync("books").status == "succeeded"
+        assert_mirrors(qbo, engine)
+
+
+class _DictVault:
+    """A vault in memory."""
+
+    def __init__(self, **values: str) -> None:
+        self.values = dict(values)
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    def put(self, name: str, value: str) -> None:
+        self.values[name] = value
+
+
+def test_a_kept_token_serves_only_the_configured_token_it_descends_from() -> None:
+    vault = _DictVault()
+    first = TokenKeeper(SecretStr("RT-configured-1"), vault)
+    assert first.current() == "RT-configured-1"
+    first.keep("RT-rotated-1")
+    assert TokenKeeper(SecretStr("RT-configured-1"), vault).current() == "RT-rotated-1"
+    # connected again: the new configured token, then its own rotation
+    second = TokenKeeper(SecretStr("RT-configured-2"), vault)
+    assert second.current() == "RT-configured-2"
+    second.keep("RT-rotated-2")
+    assert TokenKeeper(SecretStr("RT-configured-2"), vault).current() == "RT-rotated-2"
+    # a token kept by an earlier version (bare, its digest beside it) is still used
+    legacy = _DictVault(refresh_token="RT-kept-bare", configured_token_digest=hashlib.sha256(
+        b"RT-configured-1").hexdigest())
+    assert TokenKeeper(SecretStr("RT-configured-1"), legacy).current() == "RT-kept-bare"
+    assert TokenKeeper(SecretStr("RT-configured-2"), legacy).current() == "RT-configured-2"
