@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import sqlalchemy as sa
 from intuitlib.client import AuthClient
 from pydantic import SecretStr
@@ -303,3 +304,30 @@ def test_a_kept_token_serves_only_the_configured_token_it_descends_from() -> Non
         b"RT-configured-1").hexdigest())
     assert TokenKeeper(SecretStr("RT-configured-1"), legacy).current() == "RT-kept-bare"
     assert TokenKeeper(SecretStr("RT-configured-2"), legacy).current() == "RT-configured-2"
+
+
+def test_a_sign_in_that_fails_once_after_the_access_token_ran_out_is_tried_again(
+        qbo: QboSimulatorServer, tmp_path: Path, store_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    real_refresh = AuthClient.refresh
+    calls = []
+
+    def refresh(self: AuthClient, *args: Any, **kwargs: Any) -> None:
+        calls.append(True)
+        if len(calls) == 2:  # the sign-in after the 401 meets a dropped connection
+            raise requests.ConnectionError("connection reset")
+        real_refresh(self, *args, **kwargs)
+
+    monkeypatch.setattr(AuthClient, "refresh", refresh)
+    pages = []
+
+    def an_hour_passes_after_the_first_page(progress: Progress) -> None:
+        pages.append(progress.entity)
+        if len(pages) == 1:
+            qbo.sim.clock.advance(3700)
+
+    with _hub(tmp_path, store_url, qbo) as (sync, engine, _config):
+        sync.progress = an_hour_passes_after_the_first_page
+        assert sync.sync("books").status == "succeeded"
+        assert_mirrors(qbo, engine)
+    assert len(calls) == 3
