@@ -28,6 +28,7 @@ from hub.store import cursors as cursors_module
 from hub.store.credentials import StoreVault
 from hub.store.schema import credentials, cursors
 from hub.sync.engine import Progress, SyncEngine
+from plugins.quickbooks import connector as connector_module
 from plugins.quickbooks import mapping
 from plugins.quickbooks.config import QBO_NAMES
 from plugins.quickbooks.simulator import Faults, QboSimulatorServer
@@ -331,3 +332,30 @@ def test_a_sign_in_that_fails_once_after_the_access_token_ran_out_is_tried_again
         assert sync.sync("books").status == "succeeded"
         assert_mirrors(qbo, engine)
     assert len(calls) == 3
+
+
+def test_an_entity_quiet_for_weeks_keeps_reading_changes_and_deletions(
+        qbo: QboSimulatorServer, tmp_path: Path, store_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = qbo.sim.clock
+
+    class SimulatedNow(datetime):
+        """The hub's clock kept with the simulator's, which the test moves on by days."""
+
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return clock.now().astimezone(tz)
+
+    monkeypatch.setattr(connector_module, "datetime", SimulatedNow)
+    with _hub(tmp_path, store_url, qbo) as (sync, engine, _config):
+        assert sync.sync("books").status == "succeeded"
+        for _week in range(5):  # nothing changes for five weeks; a sync a week finds nothing
+            clock.advance(7 * 86400)
+            assert sync.sync("books").status == "succeeded"
+        unpaid = next(i for i in qbo.sim.all("Invoice") if not i.get("LinkedTxn"))
+        qbo.sim.delete("Invoice", unpaid["Id"])
+        cdc_before = qbo.sim.count_requests(path="/cdc")
+        third = sync.sync("books")
+        assert qbo.sim.count_requests(path="/cdc") - cdc_before == len(ENTITIES)
+        assert third.counts["invoice"].deleted == 1  # a full read could not have told
+        assert_mirrors(qbo, engine)
