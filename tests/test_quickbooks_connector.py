@@ -30,11 +30,12 @@ from hub.store.schema import credentials, cursors
 from hub.sync.engine import Progress, SyncEngine
 from plugins.quickbooks import connector as connector_module
 from plugins.quickbooks import mapping
-from plugins.quickbooks.config import QBO_NAMES
+from plugins.quickbooks.api import QuickBooksApi
+from plugins.quickbooks.config import QBO_NAMES, QuickBooksConfig
 from plugins.quickbooks.simulator import Faults, QboSimulatorServer
 from plugins.quickbooks.tokens import TokenKeeper
 from tests.hubkit import hub, stored
-from tests.qbokit import config_body, section
+from tests.qbokit import SECRET_KEY, config_body, section
 
 ENTITIES = ("customer", "invoice", "payment", "credit_note")
 
@@ -359,3 +360,22 @@ def test_an_entity_quiet_for_weeks_keeps_reading_changes_and_deletions(
         assert qbo.sim.count_requests(path="/cdc") - cdc_before == len(ENTITIES)
         assert third.counts["invoice"].deleted == 1  # a full read could not have told
         assert_mirrors(qbo, engine)
+
+
+def test_a_process_signs_in_again_with_the_token_another_process_kept_meanwhile(
+        qbo: QboSimulatorServer, engine: Engine) -> None:
+    config = QuickBooksConfig.model_validate({
+        "realm_id": qbo.realm_id, "client_id": SecretStr(qbo.client_id),
+        "client_secret": SecretStr(qbo.client_secret),
+        "refresh_token": SecretStr(os.environ["QBO_REFRESH_TOKEN"]),
+        "environment": qbo.discovery_url, "api_url": qbo.api_url})
+    vault = StoreVault(engine, "books", SecretStr(SECRET_KEY))
+    syncing, pushing = QuickBooksApi(config, vault), QuickBooksApi(config, vault)
+    try:
+        syncing.query("SELECT * FROM Customer")  # signs in: the configured token rotates
+        pushing.query("SELECT * FROM Customer")  # signs in with the kept one: it rotates again
+        qbo.sim.clock.advance(3700)  # the long sync's access token runs out
+        assert "Customer" in syncing.query("SELECT * FROM Customer")["QueryResponse"]
+    finally:
+        syncing.close()
+        pushing.close()

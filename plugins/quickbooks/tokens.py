@@ -40,12 +40,11 @@ class TokenKeeper:
         self._latest: str | None = None
 
     def current(self) -> str:
-        """The token to refresh with now."""
-        if self._latest is not None:
-            return self._latest
+        """The token to refresh with now: the newest kept, by this process or another
+        one of the same connector (a push while a sync runs) that refreshed since."""
         given = self._configured.get_secret_value()
         if self._vault is None:
-            return given
+            return self._latest or given
         stored = self._vault.get(TOKEN)
         if stored is None:  # fails here, without a key to seal with, before any refresh
             self._vault.put(TOKEN, "")
@@ -54,7 +53,7 @@ class TokenKeeper:
         if kept:
             treat_as_secret(kept)
             return kept
-        return given
+        return self._latest or given
 
     def _kept(self, stored: str, digest: str) -> str | None:
         """The token in ``stored`` if it descends from the configured token (``digest``)."""
