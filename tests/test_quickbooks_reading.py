@@ -34,3 +34,13 @@ def test_query_literals_escape_the_backslash_before_the_quote() -> None:
     assert quoted("Amy's") == "'Amy\\'s'"
     assert quoted("ends with \\") == "'ends with \\\\'"
     assert quoted("\\'") == "'\\\\\\''"
+
+
+def test_a_complete_answer_settles_a_quiet_mark_a_day_before_its_time() -> None:
+    mark = Mark("2026-10-01T12:00:00-07:00", ["9:3"], 4)
+    mark.settle("2026-11-20T10:15:30.858-08:00")
+    assert (mark.since, mark.seen, mark.position) == ("2026-11-19T10:15:30-08:00", [], 1)
+    recent = Mark("2026-11-20T10:00:00-08:00", ["9:3"])
+    for answered in ("2026-11-20T10:15:30-08:00", None, "not a time", "2026-12-01T00:00:00"):
+        recent.settle(answered)  # within the day, absent, unreadable, without an offset
+    assert (recent.since, recent.seen) == ("2026-11-20T10:00:00-08:00", ["9:3"])

@@ -174,9 +174,10 @@ class QuickBooksApi:
         except QuickbooksException as exc:
             status = self._status
             if status == 401 and isinstance(exc, AuthorizationException) and not signed_in[0]:
-                signed_in[0] = True
                 self._auth.access_token = None  # type: ignore[union-attr]
+                self._client = None  # a refresh that fails here is made again by the next try
                 self._refresh()
+                signed_in[0] = True
                 raise _Retry("the access token ran out") from None
             if status == 429 or getattr(exc, "error_code", None) == 3001:
                 raise _Retry("throttled (429)", throttled=True) from None

@@ -14,14 +14,17 @@ A later read asks change data capture (``/cdc``) for what changed since the
 newest time read, deletions included. CDC reaches back 30 days and answers at
 most 1000 objects per entity: an older cursor means a full read, and a full
 answer means the changes are read again by query (deletions past the first
-1000 of such a burst are not reported).
+1000 of such a burst are not reported). After a complete answer (or the last
+page of a full read) the mark moves up to a day before QuickBooks' time of
+answering even when nothing changed, so an entity left alone for weeks keeps
+being read through CDC, deletions included, instead of falling out of its 30 days.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from plugins.quickbooks.api import QuickBooksApi
@@ -29,6 +32,8 @@ from plugins.quickbooks.mapping import MappingError, modified
 
 Obj = dict[str, Any]
 CDC_MOST = 1000
+SETTLED = timedelta(days=1)
+"""How long before QuickBooks' time of answering a change is surely in the answer."""
 ALL_OF: dict[str, tuple[str, ...]] = {"Customer": ("Active IN (true, false)",)}
 """Conditions that make a query return every object: QuickBooks leaves inactive
 customers out of a query unless it names ``Active``."""
@@ -81,6 +86,17 @@ class Mark:
             return True
         return _time_of(obj) != self.instant()
 
+    def settle(self, answered: Any) -> None:
+        """Move up to :data:`SETTLED` before ``answered``, the ``time`` of a complete answer."""
+        try:
+            now = datetime.fromisoformat(str(answered))
+        except ValueError:
+            return
+        current = self.instant()
+        settled = (now - SETTLED).replace(microsecond=0)
+        if now.tzinfo is not None and (current is None or settled > current):
+            self.since, self.seen, self.position = settled.isoformat(), [], 1
+
     def advance(self, objects: Sequence[Obj]) -> None:
         """Move past ``objects`` (read in update order): the newest time and its ids."""
         for obj in objects:
@@ -113,6 +129,8 @@ def read_all(api: QuickBooksApi, name: str, mark: Mark, page_size: int
         last = len(rows) < page_size
         if not last and after.since == before:
             after.position = mark.position + len(rows)  # a whole page at one time: step on
+        if last:
+            after.settle(answer.get("time"))
         yield fresh, after, last
         if last:
             return
@@ -141,4 +159,7 @@ def read_changes(api: QuickBooksApi, name: str, mark: Mark) -> Changes:
     changed = [o for o in objects if o.get("status") != "Deleted" and mark.is_new(o)]
     after = Mark(mark.since, list(mark.seen))
     after.advance(objects)
-    return Changes(changed, deleted, after, len(objects) < CDC_MOST)
+    complete = len(objects) < CDC_MOST
+    if complete:
+        after.settle(answer.get("time"))
+    return Changes(changed, deleted, after, complete)

@@ -3,14 +3,19 @@
 QuickBooks Online answers every refresh with a new refresh token and soon
 stops accepting the one before: the newest must be kept the moment it
 arrives (in the connector's vault, sealed in the store). The token in the
-config is where it starts: it is used while the vault holds none, and again
-whenever it changes (a person connected the company again), which the vault
-notices by the digest of the configured token it recorded.
+config is where it starts: it is used while the vault holds none for it, and
+again whenever it changes (a person connected the company again). The vault
+keeps the newest token together with the digest of the configured token it
+descends from, in one value written in one go: a process killed right after
+that write still finds the token, and a token kept for an earlier connection
+is never taken for the current one. A vault that cannot keep anything says
+so before the configured token is first used, not after QuickBooks retired it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 
 from pydantic import SecretStr
 
@@ -19,6 +24,7 @@ from hub.secrets import treat_as_secret
 
 TOKEN = "refresh_token"
 GIVEN = "configured_token_digest"
+"""Where earlier versions kept the digest beside the bare token (read, no longer written)."""
 
 
 def _digest(token: str) -> str:
@@ -34,20 +40,36 @@ class TokenKeeper:
         self._latest: str | None = None
 
     def current(self) -> str:
-        """The token to refresh with now."""
-        if self._latest is not None:
-            return self._latest
+        """The token to refresh with now: the newest kept, by this process or another
+        one of the same connector (a push while a sync runs) that refreshed since."""
         given = self._configured.get_secret_value()
-        if self._vault is not None and self._vault.get(GIVEN) == _digest(given):
-            kept = self._vault.get(TOKEN)
-            if kept:
-                treat_as_secret(kept)
-                return kept
-        return given
+        if self._vault is None:
+            return self._latest or given
+        stored = self._vault.get(TOKEN)
+        if stored is None:  # fails here, without a key to seal with, before any refresh
+            self._vault.put(TOKEN, "")
+            return given
+        kept = self._kept(stored, _digest(given))
+        if kept:
+            treat_as_secret(kept)
+            return kept
+        return self._latest or given
+
+    def _kept(self, stored: str, digest: str) -> str | None:
+        """The token in ``stored`` if it descends from the configured token (``digest``)."""
+        try:
+            pair = json.loads(stored)
+        except ValueError:
+            pair = None
+        if isinstance(pair, dict):
+            token = pair.get("token")
+            return str(token) if pair.get("for") == digest and token else None
+        assert self._vault is not None  # kept by an earlier version: the bare token
+        return stored if stored and self._vault.get(GIVEN) == digest else None
 
     def keep(self, token: str) -> None:
         """QuickBooks handed out ``token``: from now on it is the one (stored at once)."""
         self._latest = token
         if self._vault is not None:
-            self._vault.put(TOKEN, token)
-            self._vault.put(GIVEN, _digest(self._configured.get_secret_value()))
+            pair = {"for": _digest(self._configured.get_secret_value()), "token": token}
+            self._vault.put(TOKEN, json.dumps(pair))
