@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -9,14 +10,16 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
+from hub.cli import exits
 from hub.config import load_config
 from hub.errors import ConfigError
 from hub.plugins import load_plugins
-from hub.store import current_revision, head_revision, migrate
+from hub.store import audit, current_revision, head_revision, migrate
 from hub.store.credentials import CredentialUnreadable, StoreVault
 from hub.store.database import downgrade
 from hub.store.schema import credentials
 from hub.sync.engine import build_connector
+from tests.hubkit import cli, write_config
 
 KEY = SecretStr("a-long-random-secret-key-for-tests")
 TOKEN = "AB11700000000refresh-token-value-xyz"
@@ -115,3 +118,39 @@ def test_migration_0003_adds_and_removes_only_the_credentials_table(engine: Engi
     migrate(engine)
     assert current_revision(engine) == head_revision()
     assert _rows(engine) == []
+
+
+def test_a_store_whose_key_changed_is_started_over_with_credentials_forget(
+    engine: Engine, store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = write_config(tmp_path, store_url, "")
+    StoreVault(engine, "books", KEY).put("refresh_token", TOKEN)
+    StoreVault(engine, "books", KEY).put("realm", "9130")
+    StoreVault(engine, "bank", KEY).put("refresh_token", "bank-" + TOKEN)
+    other_key = StoreVault(engine, "books", SecretStr("another-long-secret-key-value"))
+    with pytest.raises(CredentialUnreadable) as exc:
+        other_key.get("refresh_token")
+    assert "`billing-hub credentials forget books`" in exc.value.hint
+
+    code, out, _ = cli(capsys, "--config", str(config), "credentials", "list")
+    assert code == exits.OK and TOKEN not in out
+    cells = [[c.strip() for c in line.split("│")[1:3]] for line in out.splitlines()
+             if "refresh_token" in line or "realm" in line]
+    assert cells == [["bank", "refresh_token"], ["books", "realm"], ["books", "refresh_token"]]
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    code, out, _ = cli(capsys, "--config", str(config), "credentials", "forget", "books")
+    assert code == exits.FAILED and "Nothing forgotten." in out
+    assert len(_rows(engine)) == 3
+
+    code, out, _ = cli(capsys, "--config", str(config), "credentials", "forget", "books", "--yes")
+    assert code == exits.OK and "Forgot realm, refresh_token of 'books'" in out
+    assert [r[:2] for r in _rows(engine)] == [("bank", "refresh_token")]
+    assert other_key.get("refresh_token") is None  # signs in from the config again
+    with engine.connect() as conn:
+        entry = audit.recent(conn, limit=1)[0]
+    assert (entry.action, entry.subject) == ("credentials.forgotten", "connector:books")
+    assert entry.details == {"names": ["realm", "refresh_token"]}
+    code, out, _ = cli(capsys, "--config", str(config), "credentials", "forget", "books")
+    assert code == exits.OK and "keeps nothing" in out

@@ -18,6 +18,7 @@ from typer.exceptions import TyperException
 from hub.cli import exits
 from hub.cli.collect_cmd import collect, reminders_app
 from hub.cli.console import err, setup_logging, styled
+from hub.cli.credentials_cmd import app as credentials_app
 from hub.cli.demo_cmd import demo
 from hub.cli.export_cmd import export
 from hub.cli.init_cmd import init
@@ -81,6 +82,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(push_app, name="push")
 app.command()(collect)
 app.add_typer(reminders_app, name="reminders")
+app.add_typer(credentials_app, name="credentials")
 register_schedule(app)  # run-schedule, worker, jobs
 
 

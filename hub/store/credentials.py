@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import os
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -29,7 +30,8 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from hub.errors import ConfigError, HubError
-from hub.store.clock import utcnow
+from hub.store import audit
+from hub.store.clock import as_utc, utcnow
 from hub.store.schema import credentials
 
 _VERSION = "v1."
@@ -75,8 +77,9 @@ def unseal(key: bytes, connector: str, name: str, text: str) -> str:
         raise CredentialUnreadable(
             f"the stored {name!r} of connector {connector!r} does not open with the "
             "configured secret key",
-            hint="set [store] secret_key to the key it was stored with, or connect the "
-                 "account again (the next value stored replaces it)") from exc
+            hint="set [store] secret_key to the key it was stored with; or, to start over, "
+                 f"`billing-hub credentials forget {connector}` and connect the account "
+                 "again") from exc
 
 
 class StoreVault:
@@ -119,3 +122,40 @@ class StoreVault:
             if changed.rowcount == 0:
                 conn.execute(credentials.insert().values(
                     connector=self.connector, name=name, sealed=sealed, updated_at=stamp))
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What is kept for a connector, without its value."""
+
+    connector: str
+    name: str
+    updated_at: datetime
+
+
+def kept(engine: Engine, connector: str | None = None) -> list[Kept]:
+    """The credentials kept in the store (names and times only), by connector and name."""
+    stmt = sa.select(credentials.c.connector, credentials.c.name, credentials.c.updated_at)
+    if connector is not None:
+        stmt = stmt.where(credentials.c.connector == connector)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt.order_by(credentials.c.connector, credentials.c.name)).all()
+    return [Kept(c, n, as_utc(at) or at) for c, n, at in rows]
+
+
+def forget(engine: Engine, connector: str, *, actor: str) -> list[str]:
+    """Delete every credential kept for ``connector``; the names deleted, in the audit log.
+
+    The way out when the values no longer open (the secret key was lost or
+    changed) or the account is to be connected afresh: the connector then signs
+    in with what its config gives, as on its first run.
+    """
+    where = credentials.c.connector == connector
+    with engine.begin() as conn:
+        names = list(conn.execute(
+            sa.select(credentials.c.name).where(where).order_by(credentials.c.name)).scalars())
+        if names:
+            conn.execute(credentials.delete().where(where))
+            audit.record(conn, "credentials.forgotten", subject=f"connector:{connector}",
+                         actor=actor, details={"names": names})
+    return names
