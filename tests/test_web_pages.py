@@ -281,6 +281,8 @@ def test_the_list_filters_and_sorts_like_the_cli(client: TestClient) -> None:
     assert "Nobody Ltd" in only and "<td>status mismatch</td>" not in only
     assert "Nobody Ltd" not in client.get("/findings?customer=acme").text
     assert "Acme Corp" in client.get("/findings?customer=ACME").text
+    for wildcard in ("%25", "_", "A%25p"):  # a % or _ in the filter is a character, not "any"
+        assert "No findings match" in client.get(f"/findings?customer={wildcard}").text
     assert client.get("/findings?kind=nonsense").status_code == 400
     assert client.get("/findings?status=gone").status_code == 400
     assert "No findings match" in client.get("/findings?status=ignored").text

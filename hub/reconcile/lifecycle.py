@@ -215,7 +215,7 @@ def select(
     if kinds:
         stmt = stmt.where(findings.c.kind.in_(list(kinds)))
     if customer:
-        stmt = stmt.where(findings.c.customer.ilike(f"%{customer}%"))
+        stmt = stmt.where(findings.c.customer.icontains(customer, autoescape=True))
     return [_stored(r) for r in conn.execute(stmt)]
 
 
