@@ -436,3 +436,30 @@ def test_the_job_of_a_worker_that_died_is_queued_again(make: Any) -> None:
     _run_until_idle(app)
     assert _status(app, job_id)[0] == "succeeded"
     assert [r[:2] for r in _runs(setup)] == [("books", "succeeded")]
+
+
+def test_a_dead_worker_s_job_queued_again_meanwhile_frees_the_lock(make: Any) -> None:
+    """The tick after the worker died queued the same sync (the queueing lock was free
+    while the first ran): the stalled job cannot be queued again beside it, so it is
+    failed with the reason and the waiting one syncs; the lock is not held forever."""
+    setup = make()
+    app = setup.app()
+    with app.open():
+        stalled = defer(app, "sync", "books")
+    with setup.runner.engine.begin() as conn:
+        gone = conn.execute(sa.text(
+            "INSERT INTO procrastinate_workers (last_heartbeat) "
+            "VALUES (now() - interval '5 minutes') RETURNING id")).scalar_one()
+        conn.execute(sa.text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w "
+                             "WHERE id = :id"), {"w": gone, "id": stalled})
+    with app.open():
+        waiting = defer(app, "sync", "books")
+        requeue = defer(app, "billing_hub.requeue_stalled")
+    _run_until_idle(app)
+    assert _status(app, requeue)[0] == "succeeded"
+    assert _status(app, stalled)[0] == "failed"
+    assert _status(app, waiting)[0] == "succeeded"
+    assert [r[:2] for r in _runs(setup)] == [("books", "succeeded")]
+    listed = {j.id: j for j in latest_jobs(setup.runner.engine)}
+    assert listed[stalled].error == ("its worker stopped during it; the same job, queued since, "
+                                     "does its work")

@@ -11,7 +11,8 @@ Tasks (names kept stable: queued jobs refer to them):
   runs beside a scheduled sync of the same connector either;
 - ``billing_hub.requeue_stalled()``, every minute: a job whose worker stopped
   sending heartbeats (killed, machine gone) is queued again, which frees its
-  connector's lock.
+  connector's lock; if the same job was queued meanwhile (its queueing lock),
+  the stalled one is marked failed instead and the queued one does the work.
 
 A lock keeps a second job with the same lock from starting while one runs
 (on any worker); a queueing lock refuses a second *waiting* job, so a
@@ -24,6 +25,7 @@ an hour); every failed try is written to the audit log (``job.failed``), which
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,8 +33,8 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from procrastinate import App, JobContext, PsycopgConnector, RetryDecision
-from procrastinate.exceptions import AlreadyEnqueued
-from procrastinate.jobs import Job
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Job, Status
 from procrastinate.retry import BaseRetryStrategy
 
 from hub.schedule.settings import ScheduledJob, ScheduleSettings
@@ -171,12 +173,25 @@ def build_app(runner: JobRunner, url: sa.URL, *,
     async def requeue_stalled(context: JobContext, timestamp: int | None = None) -> None:
         manager = context.app.job_manager
         for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER):
-            await manager.retry_job(job)
+            try:
+                await manager.retry_job(job)
+            except UniqueViolation:  # its queueing lock: the same job was queued since
+                await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+                await asyncio.to_thread(_record_replaced, runner, job)
 
     tasks = {"sync": sync, "reconcile": reconcile, "push": push_send, "webhooks": webhooks}
     for job in runner.config.schedule.jobs:
         register(app, tasks[job.task], job)
     return app
+
+
+def _record_replaced(runner: JobRunner, job: Job) -> None:
+    """``jobs list``'s reason for a stalled job given up for the same one queued since."""
+    with runner.engine.begin() as conn:
+        audit.record(conn, "job.failed", subject=f"job:{job.id}", actor="billing-hub worker",
+                     details={"job": describe_job(job), "attempt": job.attempts + 1,
+                              "error": "its worker stopped during it; the same job, queued "
+                                       "since, does its work", "retry_in_seconds": None})
 
 
 def register(app: App, task: object, job: ScheduledJob) -> None:
