@@ -30,12 +30,14 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from procrastinate import App, JobContext, PsycopgConnector, RetryDecision
 from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
 from procrastinate.jobs import Job, Status
 from procrastinate.retry import BaseRetryStrategy
+from procrastinate.worker import Worker
 
 from hub.schedule.settings import ScheduledJob, ScheduleSettings
 from hub.schedule.work import JobRunner, error_text, worth_retrying
@@ -56,6 +58,7 @@ TASK_OF = {"sync": SYNC, "reconcile": RECONCILE, "push": PUSH, "webhooks": WEBHO
 MAX_RETRY_WAIT = 3600.0
 STALLED_AFTER = 60.0
 """Seconds without a heartbeat (sent every 10 s) before a worker's job is queued again."""
+HEARTBEAT = 10.0
 
 
 def locks(task: str, argument: str | None) -> tuple[str, str]:
@@ -192,6 +195,29 @@ def _record_replaced(runner: JobRunner, job: Job) -> None:
                      details={"job": describe_job(job), "attempt": job.attempts + 1,
                               "error": "its worker stopped during it; the same job, queued "
                                        "since, does its work", "retry_in_seconds": None})
+
+
+async def work(app: App, name: str, stopping: asyncio.Event, **options: Any) -> None:
+    """Run a worker of the open ``app`` until ``stopping`` is set, then let it finish
+    the jobs in hand (``options``: procrastinate's worker options).
+
+    procrastinate stops a worker's heartbeats as soon as it is asked to stop, while
+    the job in hand runs on; ``requeue_stalled`` would then queue that job again
+    after :data:`STALLED_AFTER` and another worker would run it beside this one
+    (two syncs of one connector). The heartbeats go on here until the worker ends.
+    """
+    beat = float(options.setdefault("update_heartbeat_interval", HEARTBEAT))
+    worker = Worker(app=app, name=name, install_signal_handlers=False, **options)
+    running = asyncio.create_task(worker.run())  # type: ignore[no-untyped-call]
+    asked = asyncio.create_task(stopping.wait())
+    await asyncio.wait({running, asked}, return_when=asyncio.FIRST_COMPLETED)
+    asked.cancel()
+    running.cancel()  # procrastinate: stop fetching, let the jobs in hand finish
+    while not (await asyncio.wait({running}, timeout=beat))[0]:
+        if worker.worker_id is not None:
+            await app.job_manager.update_heartbeat(worker.worker_id)
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
 
 
 def register(app: App, task: object, job: ScheduledJob) -> None:
