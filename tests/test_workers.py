@@ -340,6 +340,9 @@ def test_the_schedule_becomes_periodic_jobs_due_at_the_right_times(make: Any) ->
     assert queued == [("billing_hub.reconcile", "reconcile"),
                       ("billing_hub.requeue_stalled", None),
                       ("billing_hub.sync", "sync:books")]
+    # the worker's own deferrer would queue the real clock's last tick too (within
+    # procrastinate's 10 minutes), a second sync whenever the first has started
+    app.periodic_registry.periodic_tasks.clear()
     _run_until_idle(app)
     assert [r[:2] for r in _runs(setup)] == [("books", "succeeded")]
 
