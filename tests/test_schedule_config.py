@@ -104,6 +104,8 @@ def test_a_schedule_loads(tmp_path: Path) -> None:
     ('connector = "books"\ncron = "*/15 * * *"', "schedule.jobs[0].cron", "has 4"),
     ('connector = "books"\ncron = "61 * * * *"', "schedule.jobs[0].cron",
      "not a valid cron expression"),
+    ('connector = "books"\ncron = "0 0 30 2 *"', "schedule.jobs[0].cron", "never fires"),
+    ('connector = "books"\ncron = "0 0 31 4,6 *"', "schedule.jobs[0].cron", "never fires"),
     ('connector = "books"\nevery = "7m"', "schedule.jobs[0].every", "divide the hour"),
     ('connector = "books"\nevery = "1h"\ncron = "0 * * * *"', "schedule.jobs[0]", "not both"),
     ('connector = "books"', "schedule.jobs[0]", "either every"),

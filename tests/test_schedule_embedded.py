@@ -53,7 +53,7 @@ def _schedule(jobs: list[dict[str, str]], **settings: object) -> ScheduleSetting
 
 
 def _run(settings: ScheduleSettings, clock: FakeClock, took: dict[str, int] | None = None,
-         fails: dict[str, list[Exception]] | None = None,
+         fails: dict[str, list[Exception]] | None = None, at_once: bool = False,
          ) -> tuple[list[tuple[str, str, str]], list[Event]]:
     """Run until the clock's end: (job, start, end) of each run, HH:MM, and the events."""
     ran: list[tuple[str, str, str]] = []
@@ -72,7 +72,7 @@ def _run(settings: ScheduleSettings, clock: FakeClock, took: dict[str, int] | No
     scheduler = EmbeddedScheduler(settings, perform, now=clock.now, wait=clock.wait,
                                   report=events.append)
     clock.scheduler = scheduler
-    assert scheduler.run() == len(ran)
+    assert scheduler.run(at_once=at_once) == len(ran)
     return ran, events
 
 
@@ -128,6 +128,22 @@ def test_a_passing_failure_is_retried_with_a_doubling_wait_a_config_error_is_not
         ("sync:stripe", _at("2026-03-02T07:01:00"))]
     assert failed[0].text == "[stripe] 503 from the service"
     assert failed[1].text == "connectors.books.x: unknown setting"
+
+
+def test_now_runs_each_job_once_first_and_retries_a_passing_failure_as_it_says() -> None:
+    settings = _schedule([{"connector": "stripe", "every": "1h"},
+                          {"task": "reconcile", "cron": "0 6 * * *"}],
+                         retries=1, retry_wait_seconds=60)
+    down = [TransientError("503 from the service", connector="stripe")]
+    ran, events = _run(settings, FakeClock("2026-03-02T05:30:00", "2026-03-02T06:10:00"),
+                       took={"reconcile": 5}, fails={"sync:stripe": down}, at_once=True)
+    assert ran == [("sync:stripe", "05:30", "05:30"),  # --now: each once, in config order
+                   ("reconcile", "05:30", "05:35"),
+                   ("sync:stripe", "05:35", "05:35"),  # the retry its failure announced
+                   ("sync:stripe", "06:00", "06:00"),  # then the schedule
+                   ("reconcile", "06:00", "06:05")]
+    (failed,) = [e for e in events if e.kind == "failed"]
+    assert failed.retry_at == _at("2026-03-02T05:31:00")
 
 
 def test_stop_during_a_job_lets_it_finish_and_runs_nothing_more() -> None:

@@ -13,7 +13,7 @@ import contextlib
 import threading
 import time
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,7 +48,7 @@ if PG_URL:
     from procrastinate.exceptions import AlreadyEnqueued
     from procrastinate.periodic import PeriodicDeferrer, PeriodicRegistry
 
-    from hub.workers.app import JobEvent, build_app, defer
+    from hub.workers.app import JobEvent, build_app, defer, work
     from hub.workers.database import ensure_schema, has_schema
     from hub.workers.listing import latest_jobs
 
@@ -137,29 +137,32 @@ def _run_until_idle(app: App) -> None:
 
 
 @contextlib.contextmanager
-def worker_thread(app: App, name: str) -> Iterator[None]:
+def worker_thread(app: App, name: str, **options: Any) -> Iterator[Callable[[], None]]:
     """A worker that waits for jobs, in its own thread and event loop, stopped on exit
-    (the way SIGTERM stops `billing-hub worker`: after the job in hand)."""
+    or by the function it yields (the way SIGTERM stops `billing-hub worker`: after
+    the job in hand)."""
     ready = threading.Event()
     held: dict[str, Any] = {}
 
     async def main() -> None:
         async with app.open_async():
             held["loop"] = asyncio.get_running_loop()
-            held["task"] = asyncio.create_task(app.run_worker_async(
-                name=name, install_signal_handlers=False, listen_notify=False,
-                fetch_job_polling_interval=0.05))
+            held["stopping"] = asyncio.Event()
             ready.set()
-            with contextlib.suppress(asyncio.CancelledError):
-                await held["task"]
+            await work(app, name, held["stopping"], listen_notify=False,
+                       fetch_job_polling_interval=0.05, **options)
+
+    def stop() -> None:
+        held["loop"].call_soon_threadsafe(held["stopping"].set)
 
     thread = threading.Thread(target=lambda: asyncio.run(main()), name=name)
     thread.start()
     assert ready.wait(30)
     try:
-        yield
+        yield stop
     finally:
-        held["loop"].call_soon_threadsafe(held["task"].cancel)
+        if thread.is_alive():
+            stop()
         thread.join(60)
         assert not thread.is_alive()
 
@@ -337,6 +340,9 @@ def test_the_schedule_becomes_periodic_jobs_due_at_the_right_times(make: Any) ->
     assert queued == [("billing_hub.reconcile", "reconcile"),
                       ("billing_hub.requeue_stalled", None),
                       ("billing_hub.sync", "sync:books")]
+    # the worker's own deferrer would queue the real clock's last tick too (within
+    # procrastinate's 10 minutes), a second sync whenever the first has started
+    app.periodic_registry.periodic_tasks.clear()
     _run_until_idle(app)
     assert [r[:2] for r in _runs(setup)] == [("books", "succeeded")]
 
@@ -436,3 +442,57 @@ def test_the_job_of_a_worker_that_died_is_queued_again(make: Any) -> None:
     _run_until_idle(app)
     assert _status(app, job_id)[0] == "succeeded"
     assert [r[:2] for r in _runs(setup)] == [("books", "succeeded")]
+
+
+def test_a_dead_worker_s_job_queued_again_meanwhile_frees_the_lock(make: Any) -> None:
+    """The tick after the worker died queued the same sync (the queueing lock was free
+    while the first ran): the stalled job cannot be queued again beside it, so it is
+    failed with the reason and the waiting one syncs; the lock is not held forever."""
+    setup = make()
+    app = setup.app()
+    with app.open():
+        stalled = defer(app, "sync", "books")
+    with setup.runner.engine.begin() as conn:
+        gone = conn.execute(sa.text(
+            "INSERT INTO procrastinate_workers (last_heartbeat) "
+            "VALUES (now() - interval '5 minutes') RETURNING id")).scalar_one()
+        conn.execute(sa.text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w "
+                             "WHERE id = :id"), {"w": gone, "id": stalled})
+    with app.open():
+        waiting = defer(app, "sync", "books")
+        requeue = defer(app, "billing_hub.requeue_stalled")
+    _run_until_idle(app)
+    assert _status(app, requeue)[0] == "succeeded"
+    assert _status(app, stalled)[0] == "failed"
+    assert _status(app, waiting)[0] == "succeeded"
+    assert [r[:2] for r in _runs(setup)] == [("books", "succeeded")]
+    listed = {j.id: j for j in latest_jobs(setup.runner.engine)}
+    assert listed[stalled].error == ("its worker stopped during it; the same job, queued since, "
+                                     "does its work")
+
+
+def test_a_stopping_worker_keeps_its_heartbeat_until_the_job_in_hand_is_done(
+        make: Any) -> None:
+    """procrastinate stops the heartbeats when a worker is asked to stop; a long sync
+    finishing then would look stalled and be queued again beside itself."""
+    setup = make("""
+        [connectors.slow]
+        type = "probe"
+        seconds = 3
+    """)
+    app, other = setup.app(), setup.app()
+    with app.open():
+        job_id = defer(app, "sync", "slow")
+
+    async def stalled() -> list[int | None]:
+        async with other.open_async():
+            return [j.id for j in await other.job_manager.get_stalled_jobs(
+                seconds_since_heartbeat=1)]
+
+    with worker_thread(app, "worker-a", update_heartbeat_interval=0.2) as stop:
+        wait_for(lambda: any(e.kind == "started" for e in setup.events), "the sync to start")
+        stop()  # SIGTERM: finish the job in hand
+        time.sleep(2)  # more than a second since procrastinate's last heartbeat
+        assert asyncio.run(stalled()) == []
+        assert not any(e.kind == "done" for e in setup.events)  # still running
+    assert _status(app, job_id) == ("succeeded", 1)

@@ -97,12 +97,7 @@ def run_schedule(
         out.print("Running in this process, one job at a time; Ctrl-C stops after the job "
                   "in hand.")
         with stop_gently(scheduler.stop, "the job in hand"):
-            if now:
-                for job in settings.jobs:
-                    if scheduler.stopping:
-                        break
-                    scheduler.run_once(job)
-            scheduler.run()
+            scheduler.run(at_once=now)
     out.print("billing-hub run-schedule stopped.")
 
 

@@ -94,29 +94,25 @@ def worker(
 
 
 async def _work(app: App, label: str) -> None:
-    loop = asyncio.get_running_loop()
-    async with app.open_async():
-        task = asyncio.create_task(app.run_worker_async(
-            name=label, install_signal_handlers=False, delete_jobs="successful"))
-        asked = False
+    from hub.workers.app import work
 
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    async with app.open_async():
         def stop() -> None:
-            nonlocal asked
-            if asked:
+            if stopping.is_set():
                 err.print(styled("[yellow]still finishing the job in hand[/]: it stops at the "
                                  "end of it. (Killed instead, its job is queued again by "
                                  "another worker after a minute, and the sync resumes from "
                                  "its last page.)"))
                 return
-            asked = True
             err.print(styled("[yellow]stopping[/] after the job in hand (if any)..."))
-            task.cancel()  # procrastinate: stop fetching, let running jobs finish
+            stopping.set()
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop)
         try:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await work(app, label, stopping, delete_jobs="successful")
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 _EVERY = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d)\s*$")
 
@@ -26,6 +26,11 @@ def check(expression: str) -> str:
     text = " ".join(fields)
     if not croniter.is_valid(text):
         raise ValueError("not a valid cron expression (e.g. \"*/15 * * * *\", \"0 6 * * 1-5\")")
+    try:
+        croniter(text, datetime(2000, 1, 1, tzinfo=UTC)).get_next(datetime)
+    except CroniterBadDateError:
+        raise ValueError("this expression never fires: no month has that day "
+                         "(e.g. \"30 2\" is February 30)") from None
     return text
 
 

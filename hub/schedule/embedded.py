@@ -1,7 +1,8 @@
 """The schedule run in the hub's own process: ``billing-hub run-schedule``.
 
 One job at a time, in the order they fall due. Each job's first run is at its
-first scheduled time after the start (as cron does; nothing runs at once).
+first scheduled time after the start (as cron does; nothing runs at once,
+unless ``--now`` asks for one run of each first).
 A job whose time came while another ran runs once when that one is done, not
 once per missed tick, and its next time is counted from when it finished. A
 job that failed for a passing reason (:func:`~hub.schedule.work.worth_retrying`)
@@ -75,10 +76,14 @@ class EmbeddedScheduler:
     def stopping(self) -> bool:
         return self._stopping.is_set()
 
-    def run(self) -> int:
-        """Run jobs as they fall due until stopped; returns how many ran."""
+    def run(self, *, at_once: bool = False) -> int:
+        """Run jobs as they fall due until stopped; returns how many ran.
+
+        ``at_once`` (``run-schedule --now``): every job is due at the start, so
+        each runs once first, in config order, retried like any other run."""
         start = self.now()
-        slots = [_Slot(job, cron.next_after(job.schedule, start)) for job in self.settings.jobs]
+        slots = [_Slot(job, start if at_once else cron.next_after(job.schedule, start))
+                 for job in self.settings.jobs]
         if not slots:
             return 0
         ran = 0
@@ -95,10 +100,6 @@ class EmbeddedScheduler:
             self._run(slot)
             ran += 1
         return ran
-
-    def run_once(self, job: ScheduledJob) -> None:
-        """Run ``job`` now, outside its schedule (``run-schedule --now``)."""
-        self._run(_Slot(job, self.now()))
 
     def _run(self, slot: _Slot) -> None:
         job = slot.job

@@ -11,7 +11,8 @@ Tasks (names kept stable: queued jobs refer to them):
   runs beside a scheduled sync of the same connector either;
 - ``billing_hub.requeue_stalled()``, every minute: a job whose worker stopped
   sending heartbeats (killed, machine gone) is queued again, which frees its
-  connector's lock.
+  connector's lock; if the same job was queued meanwhile (its queueing lock),
+  the stalled one is marked failed instead and the queued one does the work.
 
 A lock keeps a second job with the same lock from starting while one runs
 (on any worker); a queueing lock refuses a second *waiting* job, so a
@@ -24,16 +25,19 @@ an hour); every failed try is written to the audit log (``job.failed``), which
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from procrastinate import App, JobContext, PsycopgConnector, RetryDecision
-from procrastinate.exceptions import AlreadyEnqueued
-from procrastinate.jobs import Job
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Job, Status
 from procrastinate.retry import BaseRetryStrategy
+from procrastinate.worker import Worker
 
 from hub.schedule.settings import ScheduledJob, ScheduleSettings
 from hub.schedule.work import JobRunner, error_text, worth_retrying
@@ -54,6 +58,7 @@ TASK_OF = {"sync": SYNC, "reconcile": RECONCILE, "push": PUSH, "webhooks": WEBHO
 MAX_RETRY_WAIT = 3600.0
 STALLED_AFTER = 60.0
 """Seconds without a heartbeat (sent every 10 s) before a worker's job is queued again."""
+HEARTBEAT = 10.0
 
 
 def locks(task: str, argument: str | None) -> tuple[str, str]:
@@ -171,12 +176,48 @@ def build_app(runner: JobRunner, url: sa.URL, *,
     async def requeue_stalled(context: JobContext, timestamp: int | None = None) -> None:
         manager = context.app.job_manager
         for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER):
-            await manager.retry_job(job)
+            try:
+                await manager.retry_job(job)
+            except UniqueViolation:  # its queueing lock: the same job was queued since
+                await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+                await asyncio.to_thread(_record_replaced, runner, job)
 
     tasks = {"sync": sync, "reconcile": reconcile, "push": push_send, "webhooks": webhooks}
     for job in runner.config.schedule.jobs:
         register(app, tasks[job.task], job)
     return app
+
+
+def _record_replaced(runner: JobRunner, job: Job) -> None:
+    """``jobs list``'s reason for a stalled job given up for the same one queued since."""
+    with runner.engine.begin() as conn:
+        audit.record(conn, "job.failed", subject=f"job:{job.id}", actor="billing-hub worker",
+                     details={"job": describe_job(job), "attempt": job.attempts + 1,
+                              "error": "its worker stopped during it; the same job, queued "
+                                       "since, does its work", "retry_in_seconds": None})
+
+
+async def work(app: App, name: str, stopping: asyncio.Event, **options: Any) -> None:
+    """Run a worker of the open ``app`` until ``stopping`` is set, then let it finish
+    the jobs in hand (``options``: procrastinate's worker options).
+
+    procrastinate stops a worker's heartbeats as soon as it is asked to stop, while
+    the job in hand runs on; ``requeue_stalled`` would then queue that job again
+    after :data:`STALLED_AFTER` and another worker would run it beside this one
+    (two syncs of one connector). The heartbeats go on here until the worker ends.
+    """
+    beat = float(options.setdefault("update_heartbeat_interval", HEARTBEAT))
+    worker = Worker(app=app, name=name, install_signal_handlers=False, **options)
+    running = asyncio.create_task(worker.run())  # type: ignore[no-untyped-call]
+    asked = asyncio.create_task(stopping.wait())
+    await asyncio.wait({running, asked}, return_when=asyncio.FIRST_COMPLETED)
+    asked.cancel()
+    running.cancel()  # procrastinate: stop fetching, let the jobs in hand finish
+    while not (await asyncio.wait({running}, timeout=beat))[0]:
+        if worker.worker_id is not None:
+            await app.job_manager.update_heartbeat(worker.worker_id)
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
 
 
 def register(app: App, task: object, job: ScheduledJob) -> None:
