@@ -170,6 +170,9 @@ def _broken(kind: str) -> bytes:
         return (head + 'Content-Type: text/plain; charset="utf-8"\r\n'
                 "Content-Transfer-Encoding: 8bit\r\n\r\n").encode() + (
             "Wir zahlten EUR 10,00 für Rechnung 1.\r\n".encode("latin-1"))
+    if kind == "punycode":  # a text codec that raises UnicodeError, not UnicodeDecodeError
+        return (head + 'Content-Type: text/plain; charset="punycode"\r\n\r\n'
+                "We paid USD 10.00 for invoice 1.\r\n").encode()
     raise AssertionError(kind)
 
 
@@ -201,6 +204,19 @@ def test_mail_that_is_not_a_payment_is_quarantined_with_its_source(
         again = sync.sync("mail")  # nothing new: nothing quarantined twice
         assert counts(again, "payment") == (0, 0, 0, 0)
         assert len(quarantined(engine)) == 5
+
+
+def test_a_charset_whose_codec_fails_otherwise_is_quarantined_and_the_run_goes_on(
+        dovecot: Dovecot, tmp_path: Path, store_url: str) -> None:
+    dovecot.append(_broken("punycode"))
+    dovecot.append(WORDINGS["plain"])
+    with hub(tmp_path, store_url, body(dovecot)) as (sync, engine, _config):
+        summary = sync.sync("mail")
+        assert summary.status == "succeeded", summary.error
+        assert counts(summary, "payment") == (1, 0, 0, 1)
+        row = quarantined(engine)[0]
+        assert row["external_id"] == "punycode@acme.example"
+        assert "not valid punycode" in row["reason"] and "invoice 1." in row["raw"]
 
 
 def test_a_message_too_large_is_quarantined_with_its_headers_only(

@@ -226,6 +226,9 @@ def _decode(part: Message) -> str:
         raise Unreadable(f"a text part is not valid {charset} (byte {data[exc.start]:#04x} at "
                          f"position {exc.start}); the sender's mail program mislabelled "
                          "it") from None
+    except UnicodeError as exc:  # codecs such as punycode raise the base class
+        raise Unreadable(f"a text part is not valid {charset} ({exc}); the sender's mail "
+                         "program mislabelled it") from None
     # Note: the parser already undid base64 / quoted-printable transfer encodings.
 
 
