@@ -173,6 +173,15 @@ def _broken(kind: str) -> bytes:
     if kind == "punycode":  # a text codec that raises UnicodeError, not UnicodeDecodeError
         return (head + 'Content-Type: text/plain; charset="punycode"\r\n\r\n'
                 "We paid USD 10.00 for invoice 1.\r\n").encode()
+    if kind == "nul-charset":  # RFC 2231 lets a parameter carry a NUL, which no codec name has
+        return (head + "Content-Type: text/plain; charset*=us-ascii''utf%008\r\n\r\n"
+                "We paid USD 10.00 for invoice 1.\r\n").encode()
+    if kind == "empty-id":  # Message-ID: <>, which the e-mail package's own parser trips on
+        return (head.replace(f"<{kind}@acme.example>", "<>")
+                + "\r\nWe paid USD 10.00 for invoice 1 on 2026-11-20.\r\n").encode()
+    if kind == "zero-line":  # an invoice listed with nothing paid against it
+        return (head + "\r\nInvoice      Amount\r\nINV-1003     USD 0.00\r\n"
+                "INV-1004     USD 750.25\r\nTotal        USD 750.25\r\n").encode()
     raise AssertionError(kind)
 
 
@@ -217,6 +226,24 @@ def test_a_charset_whose_codec_fails_otherwise_is_quarantined_and_the_run_goes_o
         row = quarantined(engine)[0]
         assert row["external_id"] == "punycode@acme.example"
         assert "not valid punycode" in row["reason"] and "invoice 1." in row["raw"]
+
+
+def test_hostile_headers_and_tables_are_read_or_quarantined_and_the_run_goes_on(
+        dovecot: Dovecot, tmp_path: Path, store_url: str) -> None:
+    for kind in ("nul-charset", "empty-id", "zero-line"):
+        dovecot.append(_broken(kind))
+    dovecot.append(WORDINGS["plain"])
+    with hub(tmp_path, store_url, body(dovecot)) as (sync, engine, _config):
+        summary = sync.sync("mail")
+        assert summary.status == "succeeded", summary.error
+        assert counts(summary, "payment") == (2, 0, 0, 2)
+        got = stored(engine, "payment", "mail")
+        assert got["plain@acme.example"]["amount"] == "1250.00"
+        empty_id = next(p for k, p in got.items() if k.startswith("sha256:"))  # no usable id
+        assert (empty_id["amount"], empty_id["received_date"]) == ("10.00", "2026-11-20")
+        reasons = {r["external_id"]: r["reason"] for r in quarantined(engine)}
+        assert "unknown charset 'utf\\x008'" in reasons["nul-charset@acme.example"]
+        assert "applied amount must be positive" in reasons["zero-line@acme.example"]
 
 
 def test_a_message_too_large_is_quarantined_with_its_headers_only(

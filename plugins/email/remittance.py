@@ -112,7 +112,8 @@ def external_id_of(source: bytes) -> str:
 
 
 def _message_id(msg: Message) -> str | None:
-    value = msg.get("Message-ID")
+    # The header as it came: the default policy's parser raises on some broken ids (<>).
+    value = next((v for k, v in msg.raw_items() if k.lower() == "message-id"), None)
     if value is None:
         return None
     text = re.sub(r"\s+", "", str(value)).strip("<>")
@@ -214,9 +215,6 @@ def _decode(part: Message) -> str:
     charset = part.get_content_charset() or "us-ascii"
     try:
         return data.decode(charset)
-    except LookupError:
-        raise Unreadable(f"a text part declares the unknown charset {charset!r}; ask the "
-                         "sender to resend it as UTF-8, or read it by hand") from None
     except UnicodeDecodeError as exc:
         if charset in ("us-ascii", "ascii"):  # undeclared 8-bit text: UTF-8 is the norm
             try:
@@ -229,6 +227,9 @@ def _decode(part: Message) -> str:
     except UnicodeError as exc:  # codecs such as punycode raise the base class
         raise Unreadable(f"a text part is not valid {charset} ({exc}); the sender's mail "
                          "program mislabelled it") from None
+    except (LookupError, ValueError):  # ValueError: a name no codec can have (a NUL in it)
+        raise Unreadable(f"a text part declares the unknown charset {charset!r}; ask the "
+                         "sender to resend it as UTF-8, or read it by hand") from None
     # Note: the parser already undid base64 / quoted-printable transfer encodings.
 
 
@@ -347,12 +348,6 @@ def to_payment(facts: MailFacts, rules: ParsingRules, *, source: str,
     amount = _payment_amount(text, mentions, values, per_invoice)
     if amount <= 0:
         raise Unreadable(f"the amount {amount} {currency} is not a payment")
-    applications: list[PaymentApplication] = []
-    if numbers and len(per_invoice) == len(numbers) and sum(per_invoice.values()) <= amount:
-        applications = [PaymentApplication(invoice_number=n, amount=per_invoice[n])
-                        for n in numbers]
-    elif len(numbers) == 1:
-        applications = [PaymentApplication(invoice_number=numbers[0], amount=amount)]
     received = _payment_date(text, rules) or _header_date(facts.date)
     if received is None:
         raise Unreadable("no payment date found in the text, and the message has no Date "
@@ -366,7 +361,7 @@ def to_payment(facts: MailFacts, rules: ParsingRules, *, source: str,
             source=source, external_id=external_id, amount=amount, currency=currency,
             received_date=received, method=_method(text), reference=_reference(text, rules),
             memo=" | ".join(memo_parts)[:1000] or None, payer_name=payer or None,
-            applications=applications,
+            applications=_applications(numbers, per_invoice, amount),
             metadata={"sender": facts.sender, **({"invoices": ",".join(numbers)}
                                                  if numbers else {})},
             raw={**facts.as_raw(), "id": external_id})
@@ -376,6 +371,16 @@ def to_payment(facts: MailFacts, rules: ParsingRules, *, source: str,
     except ValueError as exc:
         why = str(exc)
         raise Unreadable(f"the payment read from the message is not valid: {why}") from None
+
+
+def _applications(numbers: list[str], per_invoice: dict[str, Decimal],
+                  amount: Decimal) -> list[PaymentApplication]:
+    """Amounts per invoice when every invoice has one, else the whole amount to a lone one."""
+    if numbers and len(per_invoice) == len(numbers) and sum(per_invoice.values()) <= amount:
+        return [PaymentApplication(invoice_number=n, amount=per_invoice[n]) for n in numbers]
+    if len(numbers) == 1:
+        return [PaymentApplication(invoice_number=numbers[0], amount=amount)]
+    return []
 
 
 def _first_per_currency(mentions: Iterable[_Money]) -> list[_Money]:
