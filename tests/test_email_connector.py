@@ -246,6 +246,24 @@ def test_hostile_headers_and_tables_are_read_or_quarantined_and_the_run_goes_on(
         assert "applied amount must be positive" in reasons["zero-line@acme.example"]
 
 
+def test_a_lone_separator_is_a_thousands_group_only_where_it_can_be_one(
+        dovecot: Dovecot, tmp_path: Path, store_url: str) -> None:
+    for key, text in {"grouped": "USD 1,250", "decimals": "KWD 1250.500",
+                      "too-fine": "USD 1250.123", "either": "KWD 1.250"}.items():
+        dovecot.append(remittance(f"We paid {text} for invoice 1001 on 2026-11-20.",
+                                  message_id=f"<{key}@acme.example>"))
+    with hub(tmp_path, store_url, body(dovecot)) as (sync, engine, _config):
+        assert counts(sync.sync("mail"), "payment") == (2, 0, 0, 2)
+        got = {k: (p["amount"], p["currency"]) for k, p in stored(engine, "payment",
+                                                                  "mail").items()}
+        assert got == {"grouped@acme.example": ("1250.00", "USD"),
+                       "decimals@acme.example": ("1250.500", "KWD")}  # not 1,250,500
+        reasons = {r["external_id"]: r["reason"] for r in quarantined(engine)}
+        assert "more decimal places than USD allows" in reasons["too-fine@acme.example"]
+        assert "may be a thousand or one with KWD's 3 decimals" in reasons["either@acme.example"]
+        assert "set parsing.decimal" in reasons["either@acme.example"]
+
+
 def test_a_message_too_large_is_quarantined_with_its_headers_only(
         dovecot: Dovecot, tmp_path: Path, store_url: str) -> None:
     dovecot.append(remittance("We paid USD 10.00 for invoice 3.\n" + "x" * 5000,

@@ -45,7 +45,7 @@ from pydantic import ValidationError
 from hub.connector import explain_invalid
 from hub.errors import CurrencyError
 from hub.models import Payment, PaymentApplication
-from hub.money import is_currency, normalize_currency, quantize
+from hub.money import currency_exponent, is_currency, normalize_currency, quantize
 from plugins.email.config import ParsingRules
 
 MAX_TEXT_CHARS = 20_000
@@ -317,6 +317,8 @@ class _Money:
     currency: str | None
     start: int
     text: str
+    ambiguous: bool = False
+    """Written ``1.250`` or ``1,250`` under ``decimal = "auto"`` (see :func:`_grouped`)."""
 
 
 def to_payment(facts: MailFacts, rules: ParsingRules, *, source: str,
@@ -338,6 +340,11 @@ def to_payment(facts: MailFacts, rules: ParsingRules, *, source: str,
     if currency is None:
         raise Unreadable(f"the amount {mentions[0].text} has no currency; set "
                          "parsing.default_currency to read such mail")
+    unsure = [m.text for m in mentions if m.ambiguous]
+    if unsure and currency_exponent(currency) >= 3:
+        raise Unreadable(f"the amount {unsure[0]} may be a thousand or one with {currency}'s "
+                         f"{currency_exponent(currency)} decimals; set parsing.decimal to '.' "
+                         "or ',' for this mailbox, or key the payment in by hand")
     try:
         values = [quantize(m.value, currency) for m in mentions]
     except CurrencyError as exc:
@@ -397,7 +404,8 @@ def _money_mentions(text: str, rules: ParsingRules) -> Iterator[_Money]:
             cur = _currency_of(groups.get("currency"), rules)
             value = _number(groups["amount"] or "", rules)
             if value is not None:
-                yield _Money(value, cur, match.start(), match.group(0).strip())
+                yield _Money(value, cur, match.start(), match.group(0).strip(),
+                             _grouped(groups["amount"] or "", rules))
         return
     found = False
     for match in _MONEY.finditer(text):
@@ -409,12 +417,14 @@ def _money_mentions(text: str, rules: ParsingRules) -> Iterator[_Money]:
         if value is None:
             continue
         found = True
-        yield _Money(value, _currency_of(token, rules), match.start(), match.group(0).strip())
+        yield _Money(value, _currency_of(token, rules), match.start(), match.group(0).strip(),
+                     _grouped(number, rules))
     if not found and rules.default_currency:
         for match in _BARE_AMOUNT.finditer(text):
             value = _number(match.group("n"), rules)
             if value is not None:
-                yield _Money(value, None, match.start("n"), match.group("n"))
+                yield _Money(value, None, match.start("n"), match.group("n"),
+                             _grouped(match.group("n"), rules))
 
 
 def _currency_of(token: str | None, rules: ParsingRules) -> str | None:
@@ -450,8 +460,8 @@ def _number(text: str, rules: ParsingRules) -> Decimal | None:
         elif last_comma >= 0 or last_dot >= 0:
             sep = "," if last_comma >= 0 else "."
             head, _, tail = s.rpartition(sep)
-            if s.count(sep) == 1 and len(tail) != 3:
-                s = head.replace(sep, "") + "." + tail
+            if s.count(sep) == 1 and not _grouped(s, rules):
+                s = head + "." + tail
             else:  # 1,250 / 1.250.000: groups of thousands
                 s = s.replace(sep, "")
     try:
@@ -459,6 +469,12 @@ def _number(text: str, rules: ParsingRules) -> Decimal | None:
     except InvalidOperation:
         return None
     return value if value.is_finite() else None
+
+
+def _grouped(text: str, rules: ParsingRules) -> bool:
+    """``1,250`` or ``12.500``: one separator, one to three digits before it and three after,
+    read as a thousands group under ``decimal = "auto"`` (``1250.500`` is not one)."""
+    return rules.decimal == "auto" and re.fullmatch(r"\d{1,3}[.,]\d{3}", text.strip()) is not None
 
 
 def _invoice_numbers(text: str, rules: ParsingRules) -> list[str]:
