@@ -6,12 +6,13 @@ engine pulls it into the store (SQLite, and PostgreSQL when configured).
 
 from __future__ import annotations
 
+import imaplib
 import logging
 from collections.abc import Iterator
 from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pydantic import ValidationError
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 from hub.errors import HubError
 from hub.secrets import RedactingFilter
 from plugins.email.config import EmailConfig
+from plugins.email.imap import Folder
 from tests.hubkit import counts, hub, quarantined, stored
 from tests.mailkit import FOLDER, PASSWORD, Dovecot, needs_dovecot, remittance
 
@@ -262,6 +264,21 @@ def test_a_lone_separator_is_a_thousands_group_only_where_it_can_be_one(
         assert "more decimal places than USD allows" in reasons["too-fine@acme.example"]
         assert "may be a thousand or one with KWD's 3 decimals" in reasons["either@acme.example"]
         assert "set parsing.decimal" in reasons["either@acme.example"]
+
+
+class _UidLast:
+    """An IMAP client whose server names the UID after the message's literal, as RFC 3501
+    allows (imaplib then gives the literal's tuple and a separate ``b' UID 7)'``)."""
+
+    def uid(self, command: str, *args: str) -> tuple[str, list[Any]]:
+        assert command == "FETCH"
+        return "OK", [(b"1 (BODY[] {5}", b"hello"), b" UID 7)",
+                      (b"2 (UID 8 BODY[] {5}", b"world"), b")"]
+
+
+def test_a_fetch_answer_with_the_uid_after_the_message_loses_nothing() -> None:
+    folder = Folder(cast(imaplib.IMAP4, _UidLast()), FOLDER, 1, "mail")
+    assert folder.fetch([7, 8]) == {7: b"hello", 8: b"world"}
 
 
 def test_a_message_too_large_is_quarantined_with_its_headers_only(
