@@ -21,6 +21,7 @@ from hub.errors import HubError
 from hub.secrets import RedactingFilter
 from plugins.email.config import EmailConfig
 from plugins.email.imap import Folder
+from plugins.email.remittance import MailFacts, read_message
 from tests.hubkit import counts, hub, quarantined, stored
 from tests.mailkit import FOLDER, PASSWORD, Dovecot, needs_dovecot, remittance
 
@@ -246,6 +247,30 @@ def test_hostile_headers_and_tables_are_read_or_quarantined_and_the_run_goes_on(
         reasons = {r["external_id"]: r["reason"] for r in quarantined(engine)}
         assert "unknown charset 'utf\\x008'" in reasons["nul-charset@acme.example"]
         assert "applied amount must be positive" in reasons["zero-line@acme.example"]
+
+
+def test_a_message_the_reader_trips_on_is_quarantined_and_the_run_goes_on(
+        dovecot: Dovecot, tmp_path: Path, store_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import plugins.email.connector as connector
+
+    def read(source: bytes) -> MailFacts:
+        if b"<trips@acme.example>" in source:
+            raise IndexError("list index out of range")  # as the e-mail package's parser does
+        return read_message(source)
+
+    monkeypatch.setattr(connector, "read_message", read)
+    dovecot.append(remittance("We paid USD 10.00 on 2026-11-20.",
+                              message_id="<trips@acme.example>"))
+    dovecot.append(WORDINGS["plain"])
+    with hub(tmp_path, store_url, body(dovecot)) as (sync, engine, _config):
+        summary = sync.sync("mail")
+        assert summary.status == "succeeded", summary.error
+        assert counts(summary, "payment") == (1, 0, 0, 1)
+        row = quarantined(engine)[0]
+        assert row["external_id"] == "trips@acme.example"
+        assert "could not be read (IndexError: list index out of range)" in row["reason"]
+        assert "USD 10.00" in row["raw"]
 
 
 def test_a_lone_separator_is_a_thousands_group_only_where_it_can_be_one(
