@@ -304,6 +304,20 @@ def test_a_5xx_refusal_is_failed_for_a_person_and_the_rest_go(
     assert len(smtp.messages) == 2
 
 
+def test_a_non_ascii_address_is_failed_for_a_person_and_the_rest_go(
+        books: Engine, smtp: SmtpCapture, store_url: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    put(books, Customer(source="books", external_id="C2", name="Globex",
+                        email="zahlung@bücher.example"))  # INV-2 and INV-8, sent first
+    code, out, err = run_collect(capsys, config(tmp_path, store_url, smtp.port))
+    assert code == exits.NEEDS_PERSON, err
+    assert "1 sent, 2 refused" in out
+    assert [e.rcpt_tos for e in smtp.messages] == [["ap@acme.example"]]
+    failed = [r for r in rows(books) if r["status"] == "failed"]
+    assert sorted(r["invoice_number"] for r in failed) == ["INV-2", "INV-8"]
+    assert all("is not ASCII" in r["last_error"] for r in failed)
+
+
 def test_an_invoice_paid_after_queueing_is_cancelled_not_reminded(
         books: Engine, smtp: SmtpCapture, store_url: str, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,12 +6,13 @@ engine pulls it into the store (SQLite, and PostgreSQL when configured).
 
 from __future__ import annotations
 
+import imaplib
 import logging
 from collections.abc import Iterator
 from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pydantic import ValidationError
@@ -19,6 +20,8 @@ from pydantic import ValidationError
 from hub.errors import HubError
 from hub.secrets import RedactingFilter
 from plugins.email.config import EmailConfig
+from plugins.email.imap import Folder
+from plugins.email.remittance import MailFacts, read_message
 from tests.hubkit import counts, hub, quarantined, stored
 from tests.mailkit import FOLDER, PASSWORD, Dovecot, needs_dovecot, remittance
 
@@ -170,6 +173,18 @@ def _broken(kind: str) -> bytes:
         return (head + 'Content-Type: text/plain; charset="utf-8"\r\n'
                 "Content-Transfer-Encoding: 8bit\r\n\r\n").encode() + (
             "Wir zahlten EUR 10,00 für Rechnung 1.\r\n".encode("latin-1"))
+    if kind == "punycode":  # a text codec that raises UnicodeError, not UnicodeDecodeError
+        return (head + 'Content-Type: text/plain; charset="punycode"\r\n\r\n'
+                "We paid USD 10.00 for invoice 1.\r\n").encode()
+    if kind == "nul-charset":  # RFC 2231 lets a parameter carry a NUL, which no codec name has
+        return (head + "Content-Type: text/plain; charset*=us-ascii''utf%008\r\n\r\n"
+                "We paid USD 10.00 for invoice 1.\r\n").encode()
+    if kind == "empty-id":  # Message-ID: <>, which the e-mail package's own parser trips on
+        return (head.replace(f"<{kind}@acme.example>", "<>")
+                + "\r\nWe paid USD 10.00 for invoice 1 on 2026-11-20.\r\n").encode()
+    if kind == "zero-line":  # an invoice listed with nothing paid against it
+        return (head + "\r\nInvoice      Amount\r\nINV-1003     USD 0.00\r\n"
+                "INV-1004     USD 750.25\r\nTotal        USD 750.25\r\n").encode()
     raise AssertionError(kind)
 
 
@@ -201,6 +216,94 @@ def test_mail_that_is_not_a_payment_is_quarantined_with_its_source(
         again = sync.sync("mail")  # nothing new: nothing quarantined twice
         assert counts(again, "payment") == (0, 0, 0, 0)
         assert len(quarantined(engine)) == 5
+
+
+def test_a_charset_whose_codec_fails_otherwise_is_quarantined_and_the_run_goes_on(
+        dovecot: Dovecot, tmp_path: Path, store_url: str) -> None:
+    dovecot.append(_broken("punycode"))
+    dovecot.append(WORDINGS["plain"])
+    with hub(tmp_path, store_url, body(dovecot)) as (sync, engine, _config):
+        summary = sync.sync("mail")
+        assert summary.status == "succeeded", summary.error
+        assert counts(summary, "payment") == (1, 0, 0, 1)
+        row = quarantined(engine)[0]
+        assert row["external_id"] == "punycode@acme.example"
+        assert "not valid punycode" in row["reason"] and "invoice 1." in row["raw"]
+
+
+def test_hostile_headers_and_tables_are_read_or_quarantined_and_the_run_goes_on(
+        dovecot: Dovecot, tmp_path: Path, store_url: str) -> None:
+    for kind in ("nul-charset", "empty-id", "zero-line"):
+        dovecot.append(_broken(kind))
+    dovecot.append(WORDINGS["plain"])
+    with hub(tmp_path, store_url, body(dovecot)) as (sync, engine, _config):
+        summary = sync.sync("mail")
+        assert summary.status == "succeeded", summary.error
+        assert counts(summary, "payment") == (2, 0, 0, 2)
+        got = stored(engine, "payment", "mail")
+        assert got["plain@acme.example"]["amount"] == "1250.00"
+        empty_id = next(p for k, p in got.items() if k.startswith("sha256:"))  # no usable id
+        assert (empty_id["amount"], empty_id["received_date"]) == ("10.00", "2026-11-20")
+        reasons = {r["external_id"]: r["reason"] for r in quarantined(engine)}
+        assert "unknown charset 'utf\\x008'" in reasons["nul-charset@acme.example"]
+        assert "applied amount must be positive" in reasons["zero-line@acme.example"]
+
+
+def test_a_message_the_reader_trips_on_is_quarantined_and_the_run_goes_on(
+        dovecot: Dovecot, tmp_path: Path, store_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import plugins.email.connector as connector
+
+    def read(source: bytes) -> MailFacts:
+        if b"<trips@acme.example>" in source:
+            raise IndexError("list index out of range")  # as the e-mail package's parser does
+        return read_message(source)
+
+    monkeypatch.setattr(connector, "read_message", read)
+    dovecot.append(remittance("We paid USD 10.00 on 2026-11-20.",
+                              message_id="<trips@acme.example>"))
+    dovecot.append(WORDINGS["plain"])
+    with hub(tmp_path, store_url, body(dovecot)) as (sync, engine, _config):
+        summary = sync.sync("mail")
+        assert summary.status == "succeeded", summary.error
+        assert counts(summary, "payment") == (1, 0, 0, 1)
+        row = quarantined(engine)[0]
+        assert row["external_id"] == "trips@acme.example"
+        assert "could not be read (IndexError: list index out of range)" in row["reason"]
+        assert "USD 10.00" in row["raw"]
+
+
+def test_a_lone_separator_is_a_thousands_group_only_where_it_can_be_one(
+        dovecot: Dovecot, tmp_path: Path, store_url: str) -> None:
+    for key, text in {"grouped": "USD 1,250", "decimals": "KWD 1250.500",
+                      "too-fine": "USD 1250.123", "either": "KWD 1.250"}.items():
+        dovecot.append(remittance(f"We paid {text} for invoice 1001 on 2026-11-20.",
+                                  message_id=f"<{key}@acme.example>"))
+    with hub(tmp_path, store_url, body(dovecot)) as (sync, engine, _config):
+        assert counts(sync.sync("mail"), "payment") == (2, 0, 0, 2)
+        got = {k: (p["amount"], p["currency"]) for k, p in stored(engine, "payment",
+                                                                  "mail").items()}
+        assert got == {"grouped@acme.example": ("1250.00", "USD"),
+                       "decimals@acme.example": ("1250.500", "KWD")}  # not 1,250,500
+        reasons = {r["external_id"]: r["reason"] for r in quarantined(engine)}
+        assert "more decimal places than USD allows" in reasons["too-fine@acme.example"]
+        assert "may be a thousand or one with KWD's 3 decimals" in reasons["either@acme.example"]
+        assert "set parsing.decimal" in reasons["either@acme.example"]
+
+
+class _UidLast:
+    """An IMAP client whose server names the UID after the message's literal, as RFC 3501
+    allows (imaplib then gives the literal's tuple and a separate ``b' UID 7)'``)."""
+
+    def uid(self, command: str, *args: str) -> tuple[str, list[Any]]:
+        assert command == "FETCH"
+        return "OK", [(b"1 (BODY[] {5}", b"hello"), b" UID 7)",
+                      (b"2 (UID 8 BODY[] {5}", b"world"), b")"]
+
+
+def test_a_fetch_answer_with_the_uid_after_the_message_loses_nothing() -> None:
+    folder = Folder(cast(imaplib.IMAP4, _UidLast()), FOLDER, 1, "mail")
+    assert folder.fetch([7, 8]) == {7: b"hello", 8: b"world"}
 
 
 def test_a_message_too_large_is_quarantined_with_its_headers_only(

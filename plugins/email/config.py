@@ -117,7 +117,9 @@ class ParsingRules(BaseModel):
     """How to read 03/04/2026 (ISO dates and month names are never ambiguous)."""
     decimal: Literal["auto", ".", ","] = "auto"
     """``auto``: in 1.250,00 and 1,250.00 the last separator is the decimal one; a
-    lone separator followed by three digits (1,250) groups thousands."""
+    lone separator after one to three digits and followed by three (1,250) groups
+    thousands, except in a currency with three decimals (KWD 1.250), where such mail
+    is quarantined; 1250.500 is a decimal number."""
     default_currency: CurrencyCode | None = None
     """For amounts written without a currency or with ``$`` alone; else such mail is
     quarantined."""

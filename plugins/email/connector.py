@@ -162,6 +162,15 @@ class EmailConnector(Connector):
                     exc.reason, raw=quarantine_raw(source), location=location, entity=ENTITY,
                     external_id=external_id_of(source)))
                 continue
+            except Exception as exc:  # the e-mail package trips on some mail: it is data
+                log.warning("[%s] %s: reading the message failed", self.name, location,
+                            exc_info=True)
+                rejected.append(RecordRejected(
+                    f"the message could not be read ({type(exc).__name__}: {exc}); read it in "
+                    "a mail program, and report the error if the message looks sound",
+                    raw=quarantine_raw(source), location=location, entity=ENTITY,
+                    external_id=external_id_of(source)))
+                continue
             by_id[payment.external_id] = payment  # a later copy of a message wins
             locations[payment.external_id] = location
         return Page(records=list(by_id.values()), rejected=rejected,

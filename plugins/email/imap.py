@@ -72,9 +72,12 @@ class Folder:
         typ, data = self.client.uid("FETCH", _set(uids), f"(UID {part})")
         self._ok(typ, data, "fetch messages")
         found: dict[int, bytes] = {}
-        for item in data:
+        for i, item in enumerate(data):
             if isinstance(item, tuple) and len(item) == 2:
-                uid = _UID.search(item[0])
+                # The server may name the UID after the literal: ``(BODY[] {n} ... UID 7)``.
+                after = data[i + 1] if i + 1 < len(data) else b""
+                uid = _UID.search(item[0]) or (
+                    _UID.search(after) if isinstance(after, bytes) else None)
                 if uid:
                     found[int(uid.group(1))] = bytes(item[1])
         return found

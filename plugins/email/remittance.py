@@ -45,7 +45,7 @@ from pydantic import ValidationError
 from hub.connector import explain_invalid
 from hub.errors import CurrencyError
 from hub.models import Payment, PaymentApplication
-from hub.money import is_currency, normalize_currency, quantize
+from hub.money import currency_exponent, is_currency, normalize_currency, quantize
 from plugins.email.config import ParsingRules
 
 MAX_TEXT_CHARS = 20_000
@@ -112,7 +112,8 @@ def external_id_of(source: bytes) -> str:
 
 
 def _message_id(msg: Message) -> str | None:
-    value = msg.get("Message-ID")
+    # The header as it came: the default policy's parser raises on some broken ids (<>).
+    value = next((v for k, v in msg.raw_items() if k.lower() == "message-id"), None)
     if value is None:
         return None
     text = re.sub(r"\s+", "", str(value)).strip("<>")
@@ -214,9 +215,6 @@ def _decode(part: Message) -> str:
     charset = part.get_content_charset() or "us-ascii"
     try:
         return data.decode(charset)
-    except LookupError:
-        raise Unreadable(f"a text part declares the unknown charset {charset!r}; ask the "
-                         "sender to resend it as UTF-8, or read it by hand") from None
     except UnicodeDecodeError as exc:
         if charset in ("us-ascii", "ascii"):  # undeclared 8-bit text: UTF-8 is the norm
             try:
@@ -226,6 +224,12 @@ def _decode(part: Message) -> str:
         raise Unreadable(f"a text part is not valid {charset} (byte {data[exc.start]:#04x} at "
                          f"position {exc.start}); the sender's mail program mislabelled "
                          "it") from None
+    except UnicodeError as exc:  # codecs such as punycode raise the base class
+        raise Unreadable(f"a text part is not valid {charset} ({exc}); the sender's mail "
+                         "program mislabelled it") from None
+    except (LookupError, ValueError):  # ValueError: a name no codec can have (a NUL in it)
+        raise Unreadable(f"a text part declares the unknown charset {charset!r}; ask the "
+                         "sender to resend it as UTF-8, or read it by hand") from None
     # Note: the parser already undid base64 / quoted-printable transfer encodings.
 
 
@@ -313,6 +317,8 @@ class _Money:
     currency: str | None
     start: int
     text: str
+    ambiguous: bool = False
+    """Written ``1.250`` or ``1,250`` under ``decimal = "auto"`` (see :func:`_grouped`)."""
 
 
 def to_payment(facts: MailFacts, rules: ParsingRules, *, source: str,
@@ -334,6 +340,11 @@ def to_payment(facts: MailFacts, rules: ParsingRules, *, source: str,
     if currency is None:
         raise Unreadable(f"the amount {mentions[0].text} has no currency; set "
                          "parsing.default_currency to read such mail")
+    unsure = [m.text for m in mentions if m.ambiguous]
+    if unsure and currency_exponent(currency) >= 3:
+        raise Unreadable(f"the amount {unsure[0]} may be a thousand or one with {currency}'s "
+                         f"{currency_exponent(currency)} decimals; set parsing.decimal to '.' "
+                         "or ',' for this mailbox, or key the payment in by hand")
     try:
         values = [quantize(m.value, currency) for m in mentions]
     except CurrencyError as exc:
@@ -344,12 +355,6 @@ def to_payment(facts: MailFacts, rules: ParsingRules, *, source: str,
     amount = _payment_amount(text, mentions, values, per_invoice)
     if amount <= 0:
         raise Unreadable(f"the amount {amount} {currency} is not a payment")
-    applications: list[PaymentApplication] = []
-    if numbers and len(per_invoice) == len(numbers) and sum(per_invoice.values()) <= amount:
-        applications = [PaymentApplication(invoice_number=n, amount=per_invoice[n])
-                        for n in numbers]
-    elif len(numbers) == 1:
-        applications = [PaymentApplication(invoice_number=numbers[0], amount=amount)]
     received = _payment_date(text, rules) or _header_date(facts.date)
     if received is None:
         raise Unreadable("no payment date found in the text, and the message has no Date "
@@ -363,7 +368,7 @@ def to_payment(facts: MailFacts, rules: ParsingRules, *, source: str,
             source=source, external_id=external_id, amount=amount, currency=currency,
             received_date=received, method=_method(text), reference=_reference(text, rules),
             memo=" | ".join(memo_parts)[:1000] or None, payer_name=payer or None,
-            applications=applications,
+            applications=_applications(numbers, per_invoice, amount),
             metadata={"sender": facts.sender, **({"invoices": ",".join(numbers)}
                                                  if numbers else {})},
             raw={**facts.as_raw(), "id": external_id})
@@ -373,6 +378,16 @@ def to_payment(facts: MailFacts, rules: ParsingRules, *, source: str,
     except ValueError as exc:
         why = str(exc)
         raise Unreadable(f"the payment read from the message is not valid: {why}") from None
+
+
+def _applications(numbers: list[str], per_invoice: dict[str, Decimal],
+                  amount: Decimal) -> list[PaymentApplication]:
+    """Amounts per invoice when every invoice has one, else the whole amount to a lone one."""
+    if numbers and len(per_invoice) == len(numbers) and sum(per_invoice.values()) <= amount:
+        return [PaymentApplication(invoice_number=n, amount=per_invoice[n]) for n in numbers]
+    if len(numbers) == 1:
+        return [PaymentApplication(invoice_number=numbers[0], amount=amount)]
+    return []
 
 
 def _first_per_currency(mentions: Iterable[_Money]) -> list[_Money]:
@@ -389,7 +404,8 @@ def _money_mentions(text: str, rules: ParsingRules) -> Iterator[_Money]:
             cur = _currency_of(groups.get("currency"), rules)
             value = _number(groups["amount"] or "", rules)
             if value is not None:
-                yield _Money(value, cur, match.start(), match.group(0).strip())
+                yield _Money(value, cur, match.start(), match.group(0).strip(),
+                             _grouped(groups["amount"] or "", rules))
         return
     found = False
     for match in _MONEY.finditer(text):
@@ -401,12 +417,14 @@ def _money_mentions(text: str, rules: ParsingRules) -> Iterator[_Money]:
         if value is None:
             continue
         found = True
-        yield _Money(value, _currency_of(token, rules), match.start(), match.group(0).strip())
+        yield _Money(value, _currency_of(token, rules), match.start(), match.group(0).strip(),
+                     _grouped(number, rules))
     if not found and rules.default_currency:
         for match in _BARE_AMOUNT.finditer(text):
             value = _number(match.group("n"), rules)
             if value is not None:
-                yield _Money(value, None, match.start("n"), match.group("n"))
+                yield _Money(value, None, match.start("n"), match.group("n"),
+                             _grouped(match.group("n"), rules))
 
 
 def _currency_of(token: str | None, rules: ParsingRules) -> str | None:
@@ -442,8 +460,8 @@ def _number(text: str, rules: ParsingRules) -> Decimal | None:
         elif last_comma >= 0 or last_dot >= 0:
             sep = "," if last_comma >= 0 else "."
             head, _, tail = s.rpartition(sep)
-            if s.count(sep) == 1 and len(tail) != 3:
-                s = head.replace(sep, "") + "." + tail
+            if s.count(sep) == 1 and not _grouped(s, rules):
+                s = head + "." + tail
             else:  # 1,250 / 1.250.000: groups of thousands
                 s = s.replace(sep, "")
     try:
@@ -451,6 +469,12 @@ def _number(text: str, rules: ParsingRules) -> Decimal | None:
     except InvalidOperation:
         return None
     return value if value.is_finite() else None
+
+
+def _grouped(text: str, rules: ParsingRules) -> bool:
+    """``1,250`` or ``12.500``: one separator, one to three digits before it and three after,
+    read as a thousands group under ``decimal = "auto"`` (``1250.500`` is not one)."""
+    return rules.decimal == "auto" and re.fullmatch(r"\d{1,3}[.,]\d{3}", text.strip()) is not None
 
 
 def _invoice_numbers(text: str, rules: ParsingRules) -> list[str]:

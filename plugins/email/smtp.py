@@ -106,6 +106,13 @@ class SmtpMailer:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _try(self, mail: OutgoingMail) -> str:
+        for what, address in (("sender", mail.from_address), ("recipient", mail.to)):
+            if not address.isascii():  # smtplib speaks ASCII only (no SMTPUTF8)
+                raise MessageRefused(
+                    f"the {what} address {address!r} of the reminder to {mail.to} is not "
+                    "ASCII, and this mailer cannot send to internationalised addresses: "
+                    "give the customer an ASCII address, or write to them by hand",
+                    connector=self.connector)
         client = self._connection()
         try:
             code, text = client.mail(mail.from_address)
