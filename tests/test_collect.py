@@ -32,6 +32,7 @@ from hub.config import load_config
 from hub.mailer import Mailer
 from hub.models import CanonicalRecord, Customer, Invoice
 from hub.plugins import load_plugins
+from hub.store import audit
 from hub.store import records as store_records
 from hub.store.clock import utcnow
 from hub.store.schema import reminders
@@ -316,6 +317,24 @@ def test_a_non_ascii_address_is_failed_for_a_person_and_the_rest_go(
     failed = [r for r in rows(books) if r["status"] == "failed"]
     assert sorted(r["invoice_number"] for r in failed) == ["INV-2", "INV-8"]
     assert all("is not ASCII" in r["last_error"] for r in failed)
+
+    path = config(tmp_path, store_url, smtp.port)
+    rid = str(failed[0]["id"])
+    code, _, err = cli(capsys, "--config", str(path), "reminders", "resend", rid,
+                       "--to", "pay@globex.example\r\nBcc: all@x.example")
+    assert code == exits.USAGE and "not an e-mail address" in err
+    code, out, _ = cli(capsys, "--config", str(path), "reminders", "resend", rid,
+                       "--to", " zahlung@buecher.example ")
+    assert code == exits.OK and "sends it to zahlung@buecher.example" in " ".join(out.split())
+    run_collect(capsys, path)
+    assert smtp.messages[-1].rcpt_tos == ["zahlung@buecher.example"]
+    assert [r["status"] for r in rows(books) if r["invoice_number"] in ("INV-2", "INV-8")
+            ] == ["sent", "failed"]
+    with books.connect() as conn:
+        entry = audit.recent(conn, limit=5)
+    resent = [e for e in entry if e.action == "reminder.resend"]
+    assert resent[0].details["to"] == {"was": "zahlung@bücher.example",
+                                       "now": "zahlung@buecher.example"}
 
 
 def test_an_invoice_paid_after_queueing_is_cancelled_not_reminded(

@@ -14,7 +14,7 @@ from hub.cli.console import err, out, when
 from hub.cli.session import CliState, Hub, open_hub
 from hub.collect.plan import FAILED, QUEUED, SENT, UNCONFIRMED, Planned, money, plan, queue
 from hub.collect.sender import ReminderCounts, ReminderSender
-from hub.collect.settings import CollectionSettings
+from hub.collect.settings import CollectionSettings, checked_address
 from hub.errors import ConfigError, HubError
 from hub.mailer import Mailer
 from hub.store import audit
@@ -162,22 +162,31 @@ def list_reminders(
 
 
 def _decide(ctx: typer.Context, rid: int, allowed: tuple[str, ...], status: str,
-            action: str) -> None:
+            action: str, to: str | None = None) -> None:
     state: CliState = ctx.obj
     with open_hub(state) as hub, hub.engine.begin() as conn:
-        row = conn.execute(sa.select(reminders.c.status).where(reminders.c.id == rid)).first()
+        row = conn.execute(sa.select(reminders.c.status, reminders.c.to_address)
+                           .where(reminders.c.id == rid)).first()
         if row is None:
             raise HubError(f"no reminder {rid}")
         if row.status not in allowed:
             raise HubError(f"reminder {rid} is {row.status}; only {' or '.join(allowed)} ones "
                            "can be changed so")
         values: dict[str, object] = {"status": status, "last_error": None}
+        details: dict[str, object] = {"was": row.status}
         if status == SENT:
             values["sent_at"] = utcnow()
             values["server_reply"] = "confirmed by a person"
+        if to is not None and to != row.to_address:
+            values["to_address"] = to
+            details["to"] = {"was": row.to_address, "now": to}
         conn.execute(reminders.update().where(reminders.c.id == rid).values(**values))
-        audit.record(conn, action, subject=f"reminder:{rid}", details={"was": row.status})
-    out.print(f"Reminder {rid} is {status} now.")
+        audit.record(conn, action, subject=f"reminder:{rid}", details=details)
+    if status == QUEUED:
+        out.print(f"Reminder {rid} is queued again; the next `billing-hub collect` sends it to "
+                  f"{to or row.to_address}.")
+    else:
+        out.print(f"Reminder {rid} is {status} now.")
 
 
 @reminders_app.command()
@@ -187,6 +196,16 @@ def confirm(ctx: typer.Context, rid: int = typer.Argument(..., metavar="ID")) ->
 
 
 @reminders_app.command()
-def resend(ctx: typer.Context, rid: int = typer.Argument(..., metavar="ID")) -> None:
+def resend(
+    ctx: typer.Context, rid: int = typer.Argument(..., metavar="ID"),
+    to: str | None = typer.Option(
+        None, "--to", metavar="ADDRESS",
+        help="Send it to this address instead (the server refused the old one)."),
+) -> None:
     """Queue an unconfirmed or refused reminder again (it goes at the next `collect`)."""
-    _decide(ctx, rid, (UNCONFIRMED, FAILED), QUEUED, "reminder.resend")
+    if to is not None:
+        try:
+            to = checked_address(to)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--to") from None
+    _decide(ctx, rid, (UNCONFIRMED, FAILED), QUEUED, "reminder.resend", to)

@@ -99,13 +99,16 @@ class Stage(BaseModel):
     template: str = Field(min_length=1)
 
 
-def _address(value: str | None) -> str | None:
-    if value is None:
-        return None
+def checked_address(value: str) -> str:
+    """``value`` stripped, or a ValueError if it is not one plain address."""
     value = value.strip()
     if not _ADDRESS.match(value):
         raise ValueError(f"{value!r} is not an e-mail address (name@example.com)")
     return value
+
+
+def _address(value: str | None) -> str | None:
+    return None if value is None else checked_address(value)
 
 
 class CollectionSettings(BaseModel):
