@@ -382,18 +382,19 @@ def test_every_help_shows_the_config_sections_it_names(
 def test_data_with_brackets_is_printed_as_it_is(tmp_path: Path, store_url: str,
                                                 capsys: pytest.CaptureFixture[str],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    # Rich would read "[EU]" or "[bold]" in a customer's data as markup and drop it.
+    # Rich would read "[EU]" or "[bold]" in a customer's data as markup and drop it, and
+    # ":rocket:" as an emoji code.
     monkeypatch.chdir(tmp_path)
     (tmp_path / "invoices.csv").write_text(
-        GOOD + "INV-3,Initech [EU],[bold]2026-03-01,7.00\n", encoding="utf-8")
+        GOOD + "INV-3,Initech [EU],[bold]2026-03-01:rocket:,7.00\n", encoding="utf-8")
     write_config(tmp_path, store_url, BOOKS)
     assert cli(capsys, "sync", "--no-progress")[0] == exits.QUARANTINED
     code, out, _ = cli(capsys, "quarantine", "list")
-    assert code == exits.OK and "[bold]2026-03-01" in out
+    assert code == exits.OK and "[bold]2026-03-01:rocket:" in out
     code, out, _ = cli(capsys, "quarantine", "show", "1")
     assert code == exits.OK
     assert "[open]" in out.splitlines()[0]
-    assert "reason:  " in out and "[bold]2026-03-01" in out.split("raw:")[0]
+    assert "reason:  " in out and "[bold]2026-03-01:rocket:" in out.split("raw:")[0]
     assert '"Customer": "Initech [EU]"' in out
 
 

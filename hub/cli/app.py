@@ -106,7 +106,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         if callable(show):
             show()
         else:
-            err.print(exc.format_message(), markup=False)
+            err.print(exc.format_message())
         return int(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         err.print(styled("[yellow]stopped.[/] Synced pages are kept; the next run resumes "

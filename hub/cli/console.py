@@ -13,10 +13,10 @@ from rich.text import Text
 from hub.outcomes import RunSummary
 from hub.secrets import RedactingFilter
 
-# Markup off: what is printed is mostly data (names, reasons, raw rows) that may hold
-# "[...]"; styles are asked for explicitly, with styled() or Text.
-out = Console(highlight=False, markup=False)
-err = Console(stderr=True, highlight=False, markup=False)
+# Markup and emoji codes off: what is printed is mostly data (names, reasons, raw rows)
+# that may hold "[...]" or ":smile:"; styles are asked for explicitly, with styled() or Text.
+out = Console(highlight=False, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 
 def styled(markup: str) -> Text:

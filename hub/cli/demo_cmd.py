@@ -39,17 +39,15 @@ def tell_findings(hub: Hub, config_path: Path) -> None:
     if waiting:
         out.print(styled(f"  [yellow]quarantined:      {len(waiting)} row(s) need a person[/]"))
         for entry in waiting:
-            out.print(f"    #{entry.id} {entry.location}: {entry.reason.splitlines()[0]}",
-                      markup=False)
+            out.print(f"    #{entry.id} {entry.location}: {entry.reason.splitlines()[0]}")
     if open_findings:
         out.print(styled(f"  [yellow]findings:         {len(open_findings)} need a person[/] "
                          f"({summary.merge.new} new this run)"))
         kinds = Counter(f.kind for f in open_findings)
-        out.print("    by kind: " + ", ".join(f"{n} {kind}" for kind, n in kinds.most_common()),
-                  markup=False)
+        out.print("    by kind: " + ", ".join(f"{n} {kind}" for kind, n in kinds.most_common()))
         open_findings.sort(key=lambda f: -(f.money_at_stake_minor or 0))
         for f in open_findings[:6]:
-            out.print(f"    #{f.id} {f.kind}: {f.explanation}", markup=False)
+            out.print(f"    #{f.id} {f.kind}: {f.explanation}")
     cfg = f"--config {config_path}"
     out.print()
     out.print("Next:")

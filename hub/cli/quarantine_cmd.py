@@ -70,7 +70,7 @@ def show(ctx: typer.Context, entry_id: int = typer.Argument(..., metavar="ID")) 
     if isinstance(raw, dict | list):
         out.print(JSON(orjson.dumps(raw).decode()))
     else:
-        out.print(str(raw), markup=False)
+        out.print(str(raw))
 
 
 @app.command()

@@ -31,11 +31,11 @@ def new(
     files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     out.print(f"Wrote the {name!r} connector plugin in {root}/ ({len(files)} files):")
     for file in files:
-        out.print(f"  {file}", markup=False)
+        out.print(f"  {file}")
     out.print(
         "Next:\n"
         f"  cd {root}\n"
         "  pip install -e .         # into billing-hub's environment\n"
         f"  billing-hub plugins      # lists {name}\n"
         "  pytest                   # the connector contract, against the fake API\n"
-        "The guide: docs/connectors.md in billing-hub.", markup=False)
+        "The guide: docs/connectors.md in billing-hub.")
