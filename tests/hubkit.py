@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -94,3 +97,23 @@ def wait_until_serving(server: subprocess.Popen[str], base: str, timeout: float 
         assert server.poll() is None, server.communicate()
         assert time.monotonic() < deadline, "billing-hub serve did not come up"
         time.sleep(0.1)
+
+
+@contextmanager
+def cli_process(*args: str, cwd: Path) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """``billing-hub ARGS`` in a child process, and the lines it printed so far (stdout and
+    stderr together); killed if it still runs when the block ends."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from hub.cli.app import main; main()", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
+        env={**os.environ, "COLUMNS": "200"})
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True)
+    reader.start()
+    try:
+        yield proc, lines
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        reader.join(timeout=10)

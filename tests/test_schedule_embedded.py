@@ -3,11 +3,7 @@ injected clock (a day of schedule in no time), and for real in a subprocess."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +17,7 @@ from hub.schedule.embedded import EmbeddedScheduler, Event
 from hub.schedule.settings import ScheduleSettings
 from hub.store import open_store
 from hub.store.schema import runs
-from tests.hubkit import cli, wait_for, write_config
+from tests.hubkit import cli, cli_process, wait_for, write_config
 from tests.test_cli import BOOKS, GOOD, wide_console  # noqa: F401 (a fixture)
 
 
@@ -183,24 +179,12 @@ def test_run_schedule_syncs_records_the_run_and_stops_on_ctrl_c(tmp_path: Path) 
         connector = "books"
         cron = "0 0 1 1 *"
     """)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from hub.cli.app import main; main()", "--config", str(config),
-         "run-schedule", "--now"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-        env={**os.environ, "COLUMNS": "200"})
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True)
-    reader.start()
-    try:
+    with cli_process("--config", str(config), "run-schedule", "--now",
+                     cwd=tmp_path) as (proc, lines):
         wait_for(lambda: any("next: sync of books at" in line for line in lines),
                  "run-schedule to sync once and wait", timeout=60)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == exits.OK
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    reader.join(timeout=10)
     text = "".join(lines)
     assert "sync of books done: run 1: 2 records (2 new, 0 updated, 0 unchanged)" in text
     assert f"next: sync of books at {datetime.now(UTC).year + 1}-01-01 00:00:00 UTC" in text

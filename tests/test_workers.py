@@ -34,7 +34,7 @@ from hub.schedule.work import JobRunner
 from hub.store import open_store
 from hub.store.schema import runs
 from tests.conftest import PG_URL, fresh_pg_schema
-from tests.hubkit import cli, wait_for, write_config
+from tests.hubkit import cli, cli_process, wait_for, write_config
 from tests.test_cli import BOOKS, GOOD, wide_console  # noqa: F401 (a fixture)
 
 pytestmark = [
@@ -365,20 +365,10 @@ def test_jobs_list_shows_queued_and_done(make: Any, capsys: pytest.CaptureFixtur
 @pytest.mark.slow
 def test_billing_hub_worker_runs_queued_jobs_and_stops_on_sigterm(
         make: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import os
     import signal
-    import subprocess
-    import sys
 
     make()  # the config, the store and the queue's tables
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from hub.cli.app import main; main()", "worker",
-         "--name", "w1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        cwd=tmp_path, env={**os.environ, "COLUMNS": "200"})
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True)
-    reader.start()
-    try:
+    with cli_process("worker", "--name", "w1", cwd=tmp_path) as (proc, lines):
         wait_for(lambda: any("worker w1: waiting for jobs" in line for line in lines),
                  "the worker to start")
         assert cli(capsys, "jobs", "defer", "sync", "books")[0] == exits.OK
@@ -386,11 +376,6 @@ def test_billing_hub_worker_runs_queued_jobs_and_stops_on_sigterm(
                  "the worker to sync books")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == exits.OK
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    reader.join(timeout=10)
     text = "".join(lines)
     assert "No [schedule] jobs" in text
     assert "sync of books done: run 1: 2 records (2 new" in text
