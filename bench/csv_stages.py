@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from hub.config import load_config
-from hub.connector import Page
+from hub.contract.connector import Page
 from hub.plugins import load_plugins
 from hub.store import open_store
 from hub.store import records as store_records

@@ -1,0 +1,190 @@
+"""billing-hub's public face: everything a plugin may import, and nothing else.
+
+A connector plugin, a rule plugin or any other extension imports from here
+only (``from hub import ConnectorSpec, Invoice, hookimpl``), plus the
+connector contract test kit from :mod:`hub.testing` in its tests. Everything
+else under ``hub`` is the hub's own and may change in any release; CI checks
+that the built-in plugins keep to this list (import-linter contracts in
+pyproject.toml). ``docs/connectors.md`` documents each name.
+
+The names are loaded when first used, so ``import hub`` costs nearly nothing
+and a command that needs no model never builds one.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hub.connectors.replay import MemoryReplayGuard, body_digest
+    from hub.connectors.throttle import Throttle
+    from hub.contract.connector import (
+        ChangeHint,
+        Connector,
+        ConnectorContext,
+        ConnectorSpec,
+        CredentialVault,
+        EntitySupport,
+        Page,
+        PushChange,
+        PushOperation,
+        PushResult,
+        PushStatus,
+        ReplayGuard,
+        WebhookDelivery,
+        WebhookReceipt,
+        explain_invalid,
+        idempotency_key,
+    )
+    from hub.contract.demo import DemoService
+    from hub.contract.hookspecs import hookimpl
+    from hub.contract.mail import Mailer, OutgoingMail
+    from hub.contract.outcomes import EntityCounts, RunSummary
+    from hub.errors import (
+        ConfigError,
+        ConnectorError,
+        CurrencyError,
+        DeliveryUnknown,
+        FatalError,
+        HubError,
+        MessageRefused,
+        PluginError,
+        RecordRejected,
+        StoreError,
+        TransientError,
+        WebhookSignatureError,
+    )
+    from hub.models import (
+        ENTITY_MODELS,
+        BankTransaction,
+        CanonicalRecord,
+        CreditNote,
+        CurrencyCode,
+        Customer,
+        Invoice,
+        InvoiceLine,
+        InvoiceStatus,
+        Payment,
+        PaymentApplication,
+        Payout,
+        PayoutTransaction,
+        Refund,
+    )
+    from hub.models.money import (
+        currency_exponent,
+        fits_currency,
+        from_minor_units,
+        is_currency,
+        normalize_currency,
+        quantize,
+        to_minor_units,
+    )
+    from hub.secrets import SecretRef, redact, treat_as_secret
+
+_FROM: dict[str, tuple[str, ...]] = {
+    "hub.contract.hookspecs": ("hookimpl",),
+    "hub.contract.connector": (
+        "Connector", "ConnectorContext", "ConnectorSpec", "CredentialVault", "EntitySupport",
+        "Page", "PushChange", "PushOperation", "PushResult", "PushStatus", "ChangeHint",
+        "ReplayGuard", "WebhookDelivery", "WebhookReceipt", "explain_invalid", "idempotency_key",
+    ),
+    "hub.contract.demo": ("DemoService",),
+    "hub.contract.mail": ("Mailer", "OutgoingMail"),
+    "hub.contract.outcomes": ("EntityCounts", "RunSummary"),
+    "hub.models": (
+        "ENTITY_MODELS", "BankTransaction", "CanonicalRecord", "CreditNote", "CurrencyCode",
+        "Customer", "Invoice", "InvoiceLine", "InvoiceStatus", "Payment", "PaymentApplication",
+        "Payout", "PayoutTransaction", "Refund",
+    ),
+    "hub.models.money": (
+        "currency_exponent", "fits_currency", "from_minor_units", "is_currency",
+        "normalize_currency", "quantize", "to_minor_units",
+    ),
+    "hub.errors": (
+        "HubError", "ConfigError", "PluginError", "StoreError", "CurrencyError", "RecordRejected",
+        "ConnectorError", "TransientError", "FatalError", "MessageRefused", "DeliveryUnknown",
+        "WebhookSignatureError",
+    ),
+    "hub.secrets": ("SecretRef", "redact", "treat_as_secret"),
+    "hub.connectors.throttle": ("Throttle",),
+    "hub.connectors.replay": ("MemoryReplayGuard", "body_digest"),
+}
+_WHERE = {name: module for module, names in _FROM.items() for name in names}
+
+__all__ = [
+    "ENTITY_MODELS",
+    "BankTransaction",
+    "CanonicalRecord",
+    "ChangeHint",
+    "ConfigError",
+    "Connector",
+    "ConnectorContext",
+    "ConnectorError",
+    "ConnectorSpec",
+    "CredentialVault",
+    "CreditNote",
+    "CurrencyCode",
+    "CurrencyError",
+    "Customer",
+    "DeliveryUnknown",
+    "DemoService",
+    "EntityCounts",
+    "EntitySupport",
+    "FatalError",
+    "HubError",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "Mailer",
+    "MemoryReplayGuard",
+    "MessageRefused",
+    "OutgoingMail",
+    "Page",
+    "Payment",
+    "PaymentApplication",
+    "Payout",
+    "PayoutTransaction",
+    "PluginError",
+    "PushChange",
+    "PushOperation",
+    "PushResult",
+    "PushStatus",
+    "RecordRejected",
+    "Refund",
+    "ReplayGuard",
+    "RunSummary",
+    "SecretRef",
+    "StoreError",
+    "Throttle",
+    "TransientError",
+    "WebhookDelivery",
+    "WebhookReceipt",
+    "WebhookSignatureError",
+    "body_digest",
+    "currency_exponent",
+    "explain_invalid",
+    "fits_currency",
+    "from_minor_units",
+    "hookimpl",
+    "idempotency_key",
+    "is_currency",
+    "normalize_currency",
+    "quantize",
+    "redact",
+    "to_minor_units",
+    "treat_as_secret",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hub' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return [*globals(), *__all__]

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from hub.collect.settings import CollectionSettings
-from hub.connector import ConnectorContext, ConnectorSpec, CredentialVault
+from hub.contract.connector import ConnectorContext, ConnectorSpec, CredentialVault
 from hub.errors import ConfigError
 from hub.outbox.settings import PushSettings
 from hub.reconcile.settings import ReconcileSettings

@@ -17,9 +17,9 @@ from typing import Any, cast
 
 import pluggy
 
-from hub import hookspecs
-from hub.connector import ConnectorSpec
-from hub.demo.services import DemoService
+from hub.contract import hookspecs
+from hub.contract.connector import ConnectorSpec
+from hub.contract.demo import DemoService
 from hub.errors import PluginError
 
 log = logging.getLogger(__name__)

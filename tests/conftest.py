@@ -3,47 +3,21 @@ when BILLING_HUB_TEST_DATABASE_URL is set (one schema per test, dropped after)."
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hub.cli import console
 from hub.store import open_store
 from plugins.quickbooks.simulator import QboSimulatorServer
-from tests.qbokit import seeded_company
-
-PG_URL = os.environ.get("BILLING_HUB_TEST_DATABASE_URL", "").strip()
-BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+from tests.support.qbo import seeded_company
+from tests.support.stores import BACKENDS, fresh_pg_schema
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: a test that runs real subprocesses or big files")
-
-
-def _with_search_path(url: str, schema: str) -> str:
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
-
-
-@contextmanager
-def fresh_pg_schema() -> Iterator[str]:
-    """A URL into a new, empty schema of the test PostgreSQL, dropped afterwards."""
-    schema = f"bh_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        yield _with_search_path(PG_URL, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -71,3 +45,12 @@ def qbo(monkeypatch: pytest.MonkeyPatch) -> Iterator[QboSimulatorServer]:
     """A seeded QuickBooks company (the simulator, over HTTPS) for one test."""
     with seeded_company(monkeypatch) as server:
         yield server
+
+
+@pytest.fixture
+def wide_console() -> Iterator[None]:
+    """The CLI's consoles as wide as any table, so what a test reads is never wrapped."""
+    saved = console.out.width, console.err.width
+    console.out.width = console.err.width = 250
+    yield
+    console.out.width, console.err.width = saved

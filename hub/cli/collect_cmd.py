@@ -15,8 +15,8 @@ from hub.cli.session import CliState, Hub, open_hub
 from hub.collect.plan import FAILED, QUEUED, SENT, UNCONFIRMED, Planned, money, plan, queue
 from hub.collect.sender import ReminderCounts, ReminderSender
 from hub.collect.settings import CollectionSettings, checked_address
+from hub.contract.mail import Mailer
 from hub.errors import ConfigError, HubError
-from hub.mailer import Mailer
 from hub.store import audit
 from hub.store.clock import utcnow
 from hub.store.schema import reminders

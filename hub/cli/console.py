@@ -10,7 +10,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 from rich.text import Text
 
-from hub.outcomes import RunSummary
+from hub.contract.outcomes import RunSummary
 from hub.secrets import RedactingFilter
 
 # Markup and emoji codes off: what is printed is mostly data (names, reasons, raw rows)

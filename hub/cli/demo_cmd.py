@@ -16,9 +16,9 @@ from hub.cli.console import out, styled
 from hub.cli.session import CliState, Hub, open_hub
 from hub.cli.sync_cmd import print_outcome, run_syncs
 from hub.config import ConnectorSection
-from hub.overview import money_text, overview
 from hub.plugins import demo_services, match_rules
 from hub.reconcile import lifecycle, reconcile
+from hub.reports.overview import money_text, overview
 from hub.store import quarantine
 
 

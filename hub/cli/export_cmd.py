@@ -9,7 +9,7 @@ import typer
 
 from hub.cli.console import err
 from hub.cli.session import CliState, open_hub
-from hub.export import export_records, export_to_path
+from hub.reports.export import export_records, export_to_path
 
 
 def export(

@@ -13,13 +13,13 @@ from hub.cli.console import out, when
 from hub.cli.session import CliState, open_hub
 from hub.cli.side_by_side import side_by_side
 from hub.errors import HubError
-from hub.money import from_minor_units
+from hub.models.money import from_minor_units
 from hub.plugins import match_rules
 from hub.reconcile import lifecycle, linking
 from hub.reconcile import reconcile as run_reconcile
 from hub.reconcile.kinds import Kind
-from hub.reconcile.report import most_at_stake_first
 from hub.reconcile.text import money
+from hub.reports.report import most_at_stake_first
 from hub.store import audit
 from hub.store.clock import utcnow
 

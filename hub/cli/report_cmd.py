@@ -16,10 +16,10 @@ from rich.text import Text
 from hub.cli.console import err, out
 from hub.cli.session import CliState, open_hub
 from hub.errors import HubError
-from hub.reconcile import report as rpt
 from hub.reconcile.applying import apply_payment as queue_application
-from hub.reconcile.metrics import BUCKETS, Metrics
-from hub.reconcile.report_html import render
+from hub.reports import report as rpt
+from hub.reports.metrics import BUCKETS, Metrics
+from hub.reports.report_html import render
 from hub.store import audit
 from hub.store.clock import utcnow
 

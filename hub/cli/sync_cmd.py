@@ -21,8 +21,8 @@ from rich.text import Text
 from hub.cli import exits
 from hub.cli.console import counts_table, err, out, styled
 from hub.cli.session import CliState, Hub, open_hub
+from hub.contract.outcomes import RunSummary
 from hub.errors import ConfigError, HubError, PluginError
-from hub.outcomes import RunSummary
 from hub.secrets import redact
 from hub.sync.engine import Progress as SyncProgress
 from hub.sync.engine import SyncEngine

@@ -1,4 +1,4 @@
-"""Sending queued reminders through a :class:`~hub.mailer.Mailer`, each at most once.
+"""Sending queued reminders through a :class:`~hub.contract.mail.Mailer`, each at most once.
 
 SMTP has no idempotency key: a server that accepted a message and is asked
 again delivers it again. So, per reminder, in this order:
@@ -51,13 +51,13 @@ from hub.collect.plan import (
     UNCONFIRMED,
 )
 from hub.collect.settings import CollectionSettings
+from hub.contract.mail import Mailer, OutgoingMail
 from hub.errors import (
     DeliveryUnknown,
     FatalError,
     MessageRefused,
     TransientError,
 )
-from hub.mailer import Mailer, OutgoingMail
 from hub.secrets import redact
 from hub.store import audit, runs
 from hub.store.clock import utcnow

@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from hub.errors import CurrencyError
-from hub.money import (
+from hub.models.money import (
     MAX_MINOR_UNITS,
     fits_currency,
     from_minor_units,

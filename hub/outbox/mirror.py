@@ -32,7 +32,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hub.connector import PushOperation
+from hub.contract.connector import PushOperation
 from hub.outbox.links import targets_of
 from hub.outbox.queue import PENDING, SENT, enqueue, record_of, supersede
 from hub.store import audit

@@ -3,7 +3,7 @@
 Whatever causes a change (a mirror rule, a coordinator's click) calls
 :func:`enqueue` with its own connection, so the change is queued if and only
 if the cause is committed. The row carries the deterministic key of
-:func:`hub.connector.idempotency_key`: queueing the same change again finds
+:func:`hub.contract.connector.idempotency_key`: queueing the same change again finds
 the key taken and adds nothing.
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from hub.connector import PushOperation, idempotency_key
+from hub.contract.connector import PushOperation, idempotency_key
 from hub.models import ENTITY_MODELS, CanonicalRecord
 from hub.store.schema import outbox
 

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.engine import Connection, Engine
 
-from hub.connector import Connector, PushChange, PushOperation, PushResult, PushStatus
+from hub.contract.connector import Connector, PushChange, PushOperation, PushResult, PushStatus
 from hub.errors import FatalError, HubError, PluginError, TransientError
 from hub.outbox.links import link_pushed, stored_id, targets_of
 from hub.outbox.mirror import customer_id

@@ -3,7 +3,7 @@
 QuickBooks Online hands out a new refresh token with every refresh and soon
 refuses the old one: the hub has to keep the newest one, durably, the moment
 it arrives, or a person has to connect the company again. A connector keeps
-such values through the :class:`~hub.connector.CredentialVault` its context
+such values through the :class:`~hub.contract.connector.CredentialVault` its context
 carries; this is the store's vault.
 
 Each value is sealed with AES-256-GCM under a key derived (HKDF-SHA256) from
@@ -83,7 +83,7 @@ def unseal(key: bytes, connector: str, name: str, text: str) -> str:
 
 
 class StoreVault:
-    """The :class:`~hub.connector.CredentialVault` of one connector instance, in the store."""
+    """The :class:`~hub.contract.connector.CredentialVault` of one connector, in the store."""
 
     def __init__(self, engine: Engine, connector: str, secret: SecretStr | None) -> None:
         self.engine = engine

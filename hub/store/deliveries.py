@@ -6,7 +6,7 @@ deleted or not), never its body, headers or signature: what is stored about
 a change always comes from the system's API, not from a webhook.
 
 :class:`DeliveryIntake` is the store-backed
-:class:`~hub.connector.ReplayGuard`: bound to one transaction, it takes a
+:class:`~hub.contract.connector.ReplayGuard`: bound to one transaction, it takes a
 delivery in with an insert that the unique constraint lets only one of two
 concurrent copies make (``INSERT ... ON CONFLICT DO NOTHING`` on both SQLite
 and PostgreSQL; the second copy waits for the first's transaction and then
@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from hub.connector import ChangeHint, WebhookReceipt
+from hub.contract.connector import ChangeHint, WebhookReceipt
 from hub.store.clock import as_utc
 from hub.store.schema import webhook_deliveries as table
 

@@ -19,6 +19,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hub.contract.outcomes import EntityCounts
 from hub.models import (
     BankTransaction,
     CanonicalRecord,
@@ -29,8 +30,7 @@ from hub.models import (
     Payout,
     Refund,
 )
-from hub.money import to_minor_units
-from hub.outcomes import EntityCounts
+from hub.models.money import to_minor_units
 from hub.store.schema import records
 
 LOOKUP_CHUNK = 500

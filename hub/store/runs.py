@@ -21,8 +21,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from hub.contract.outcomes import EntityCounts, RunSummary
 from hub.errors import HubError
-from hub.outcomes import EntityCounts, RunSummary
 from hub.secrets import redact
 from hub.store import audit
 from hub.store.clock import as_utc

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from hub.config import HubConfig
-from hub.connector import Connector, Page
+from hub.contract.connector import Connector, Page
+from hub.contract.outcomes import EntityCounts, RunSummary
 from hub.errors import ConfigError, RecordRejected
-from hub.outcomes import EntityCounts, RunSummary
 from hub.plugins import PluginRegistry, notify
 from hub.store import cursors, quarantine, records, runs
 from hub.store.clock import utcnow

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hub.connector import Connector, Page
+from hub.contract.connector import Connector, Page
 from hub.errors import HubError, RecordRejected
 from hub.store import audit, quarantine, runs
 from hub.store.clock import utcnow

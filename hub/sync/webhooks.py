@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from hub.config import HubConfig
-from hub.connector import Connector, WebhookDelivery, WebhookReceipt
+from hub.contract.connector import Connector, WebhookDelivery, WebhookReceipt
+from hub.contract.outcomes import RunSummary
 from hub.errors import HubError
-from hub.outcomes import RunSummary
 from hub.plugins import PluginRegistry
 from hub.secrets import redact
 from hub.store import deliveries

@@ -1,19 +1,68 @@
 """The connector contract test kit: the checks every connector passes.
 
-- :mod:`hub.testing.harness`: :class:`ConnectorHarness`, what a connector's
-  author writes to run a fake of the remote system for the kit;
-- :mod:`hub.testing.checks`: :class:`ContractKit` and its checks, usable
-  without pytest;
-- :mod:`hub.testing.contract`: :class:`~hub.testing.contract.ConnectorContract`,
-  the checks as pytest tests, one line in a connector's suite;
+This is the second public face for plugin authors (the first is :mod:`hub`):
+a plugin's tests import from here, ``from hub.testing import ConnectorContract,
+ConnectorHarness``, and a plugin's simulator of its remote system may use
+:class:`SimServer` and :class:`FaultDice`.
+
+- :class:`ConnectorHarness`: what a connector's author writes to run a fake of
+  the remote system for the kit (:mod:`hub.testing.harness`);
+- :class:`ContractKit` and its checks, usable without pytest
+  (:mod:`hub.testing.checks`);
+- :class:`ConnectorContract`: the checks as pytest tests, one line in a
+  connector's suite (:mod:`hub.testing.contract`; it needs pytest);
 - :mod:`hub.testing.plugin`: the pytest plugin billing-hub installs (a marker
-  and an end-of-run summary).
+  and an end-of-run summary);
+- :class:`SimServer` and :class:`FaultDice`: a threaded HTTP server and seeded
+  fault injection, for a simulator of the remote system.
+
+Names are loaded when first used: a simulator that only needs
+:class:`SimServer` does not import pytest or the checks.
 
 docs/connectors.md walks through writing a harness.
 """
 
-from hub.testing.checks import CheckSkipped, ContractKit, ContractViolation
-from hub.testing.harness import ConnectorHarness, HarnessMissing
+from __future__ import annotations
 
-__all__ = ["CheckSkipped", "ConnectorHarness", "ContractKit", "ContractViolation",
-           "HarnessMissing"]
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hub.testing.checks import CheckSkipped, ContractKit, ContractViolation
+    from hub.testing.contract import ConnectorContract
+    from hub.testing.faultdice import FaultDice
+    from hub.testing.harness import ConnectorHarness, HarnessMissing
+    from hub.testing.simserver import SimServer
+
+_FROM: dict[str, tuple[str, ...]] = {
+    "hub.testing.checks": ("CheckSkipped", "ContractKit", "ContractViolation"),
+    "hub.testing.contract": ("ConnectorContract",),
+    "hub.testing.faultdice": ("FaultDice",),
+    "hub.testing.harness": ("ConnectorHarness", "HarnessMissing"),
+    "hub.testing.simserver": ("SimServer",),
+}
+_WHERE = {name: module for module, names in _FROM.items() for name in names}
+
+__all__ = [
+    "CheckSkipped",
+    "ConnectorContract",
+    "ConnectorHarness",
+    "ContractKit",
+    "ContractViolation",
+    "FaultDice",
+    "HarnessMissing",
+    "SimServer",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hub.testing' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return [*globals(), *__all__]

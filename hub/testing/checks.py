@@ -25,7 +25,8 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from hub.connector import (
+from hub.connectors.replay import MemoryReplayGuard
+from hub.contract.connector import (
     ChangeHint,
     Connector,
     ConnectorContext,
@@ -44,7 +45,6 @@ from hub.errors import RecordRejected, WebhookSignatureError
 from hub.models import ENTITY_MODELS, CanonicalRecord
 from hub.plugins import ENTRY_POINT_GROUP, PluginInfo, PluginRegistry, load_plugins
 from hub.testing.harness import ConnectorHarness
-from hub.webhooks import MemoryReplayGuard
 
 INSTANCE = "contract"
 """The instance name the kit gives the connector: every record's ``source``."""
@@ -83,7 +83,7 @@ def _dump(record: CanonicalRecord) -> dict[str, Any]:
 _UNREADABLE = (
     (re.compile(r"Traceback \(most recent call last\)"), "it holds a traceback"),
     (re.compile(r"errors\.pydantic\.dev"), "it is pydantic's raw error text; "
-     "use hub.connector.explain_invalid(exc)"),
+     "use hub.contract.connector.explain_invalid(exc)"),
     (re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>"), "it shows an object's repr"),
     (re.compile(r"^\s*[A-Za-z_.]*(Error|Exception)\s*$"), "it is only an exception's name"),
 )
@@ -218,7 +218,7 @@ class ContractKit:
         if not isinstance(built, Connector):
             raise ContractViolation(
                 f"the factory of {spec.name!r} returned {type(built).__name__}, "
-                "not a hub.connector.Connector")
+                "not a hub.contract.connector.Connector")
         self._connectors.append(built)
         return built
 
@@ -229,7 +229,7 @@ class ContractKit:
         for page in connector.pull(entity, cursor):
             if not isinstance(page, Page):
                 raise ContractViolation(
-                    f"pull({entity!r}) yielded {type(page).__name__}, not hub.connector.Page")
+                    f"pull({entity!r}) yielded {type(page).__name__}, not hub.Page")
             if page.cursor is not None and not isinstance(page.cursor, str):
                 raise ContractViolation(
                     f"a page's cursor is {type(page.cursor).__name__}; cursors are strings "
@@ -270,7 +270,7 @@ class ContractKit:
                     if impl.plugin_name == info.name:
                         raise ContractViolation(
                             f"plugin {info.name!r} implements {name!r}, which is not a "
-                            "billing-hub hook (misspelt? see hub/hookspecs.py)")
+                            "billing-hub hook (misspelt? see hub/contract/hookspecs.py)")
         spec = self.spec()
         if not spec.description.strip():
             raise ContractViolation(f"connector {spec.name!r} has an empty description")
@@ -609,7 +609,7 @@ class ContractKit:
         delivery = self.harness.webhook_delivery(entity, sent_at=sent_at)
         if not isinstance(delivery, WebhookDelivery):
             raise ContractViolation(
-                "harness.webhook_delivery must return a hub.connector.WebhookDelivery")
+                "harness.webhook_delivery must return a hub.contract.connector.WebhookDelivery")
         return delivery
 
     def _verify(self, connector: Connector, delivery: WebhookDelivery,

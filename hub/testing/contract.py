@@ -2,7 +2,7 @@
 
 ::
 
-    from hub.testing.contract import ConnectorContract
+    from hub.testing import ConnectorContract
 
     class TestAcmeContract(ConnectorContract):
         harness = AcmeHarness          # your ConnectorHarness subclass

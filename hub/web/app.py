@@ -41,7 +41,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hub.config import HubConfig
-from hub.connector import Connector, WebhookDelivery
+from hub.contract.connector import Connector, WebhookDelivery
 from hub.errors import WebhookSignatureError
 from hub.plugins import PluginRegistry
 from hub.secrets import redact

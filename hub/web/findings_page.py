@@ -26,7 +26,7 @@ from hub.errors import HubError
 from hub.reconcile import lifecycle
 from hub.reconcile.compare import Comparison, compare
 from hub.reconcile.kinds import Kind
-from hub.reconcile.report import most_at_stake_first
+from hub.reports.report import most_at_stake_first
 from hub.store import audit
 from hub.store.clock import utcnow
 from hub.web.auth import Session

@@ -1,8 +1,8 @@
 """``GET /``: what needs a person today, at a glance.
 
 Open findings by kind with the money at stake per currency (grouped as the
-report groups them, :func:`hub.reconcile.report.by_kind`), receivables
-(:func:`hub.overview.overview`), the open quarantine and the latest runs.
+report groups them, :func:`hub.reports.report.by_kind`), receivables
+(:func:`hub.reports.overview.overview`), the open quarantine and the latest runs.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.money import to_minor_units
-from hub.outcomes import RunSummary
-from hub.overview import Overview, money_text, overview
+from hub.contract.outcomes import RunSummary
+from hub.models.money import to_minor_units
 from hub.reconcile import lifecycle
-from hub.reconcile.report import Group, by_kind
 from hub.reconcile.text import money
+from hub.reports.overview import Overview, money_text, overview
+from hub.reports.report import Group, by_kind
 from hub.store import quarantine, runs
 from hub.store.clock import utcnow
 from hub.web.auth import Session

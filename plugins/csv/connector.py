@@ -15,9 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hub.connector import Connector, ConnectorContext, Page
-from hub.errors import FatalError, RecordRejected
-from hub.models import CanonicalRecord
+from hub import CanonicalRecord, Connector, ConnectorContext, FatalError, Page, RecordRejected
 from plugins.csv.config import CsvConfig, FileMapping
 from plugins.csv.mapping import RowError, RowMapper, merge_preset, raw_rows
 from plugins.csv.reader import inspect_file, open_rows, sniff_delimiter

@@ -18,8 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub.errors import FatalError
-from hub.models import ENTITY_MODELS, CanonicalRecord, InvoiceStatus
+from hub import ENTITY_MODELS, CanonicalRecord, FatalError, InvoiceStatus
 from plugins.csv.config import FileMapping
 from plugins.csv.parsing import date_parser, number_parser
 from plugins.csv.presets import PRESETS

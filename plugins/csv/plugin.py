@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from hub.connector import ConnectorSpec, EntitySupport
-from hub.hookspecs import hookimpl
+from hub import ConnectorSpec, EntitySupport, hookimpl
 from plugins.csv.config import CsvConfig
 
 

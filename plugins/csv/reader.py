@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from hub.errors import FatalError
+from hub import FatalError
 
 CHUNK = 1 << 20
 SAMPLE = 64 * 1024

@@ -38,8 +38,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from hub.models.base import CurrencyCode
-from hub.secrets import SecretRef
+from hub import CurrencyCode, SecretRef
 
 TlsMode = Literal["ssl", "starttls", "none"]
 _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})

@@ -30,10 +30,16 @@ from typing import Any, cast
 
 import orjson
 
-from hub.connector import Connector, ConnectorContext, Page
-from hub.errors import FatalError, RecordRejected
-from hub.mailer import OutgoingMail
-from hub.models import CanonicalRecord, Payment
+from hub import (
+    CanonicalRecord,
+    Connector,
+    ConnectorContext,
+    FatalError,
+    OutgoingMail,
+    Page,
+    Payment,
+    RecordRejected,
+)
 from plugins.email.config import EmailConfig
 from plugins.email.imap import Folder, open_folder
 from plugins.email.remittance import (
@@ -212,7 +218,7 @@ class EmailConnector(Connector):
 
     # ------------------------------------------------------------------ send
     def send_mail(self, mail: OutgoingMail) -> str:
-        """Hand ``mail`` to the ``smtp`` server (:class:`hub.mailer.Mailer`); its answer.
+        """Hand ``mail`` to the ``smtp`` server (:class:`hub.contract.mail.Mailer`); its answer.
 
         See :mod:`plugins.email.smtp` for what is retried and what is not.
         """

@@ -16,8 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
-from hub.errors import FatalError, TransientError
-from hub.secrets import redact
+from hub import FatalError, TransientError, redact
 from plugins.email.config import ImapSettings
 
 _UID = re.compile(rb"\bUID (\d+)")

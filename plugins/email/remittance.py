@@ -42,10 +42,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub.connector import explain_invalid
-from hub.errors import CurrencyError
-from hub.models import Payment, PaymentApplication
-from hub.money import currency_exponent, is_currency, normalize_currency, quantize
+from hub import (
+    CurrencyError,
+    Payment,
+    PaymentApplication,
+    currency_exponent,
+    explain_invalid,
+    is_currency,
+    normalize_currency,
+    quantize,
+)
 from plugins.email.config import ParsingRules
 
 MAX_TEXT_CHARS = 20_000

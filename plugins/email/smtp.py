@@ -32,9 +32,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from hub.errors import DeliveryUnknown, FatalError, MessageRefused, TransientError
-from hub.mailer import OutgoingMail
-from hub.secrets import redact
+from hub import DeliveryUnknown, FatalError, MessageRefused, OutgoingMail, TransientError, redact
 from plugins.email.config import SmtpSettings
 
 log = logging.getLogger(__name__)

@@ -25,10 +25,7 @@ from quickbooks.exceptions import AuthorizationException, QuickbooksException
 from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from hub.connector import CredentialVault
-from hub.errors import HubError
-from hub.secrets import treat_as_secret
-from hub.throttle import Throttle
+from hub import CredentialVault, HubError, Throttle, treat_as_secret
 from plugins.quickbooks.config import QuickBooksConfig
 from plugins.quickbooks.jsonwire import dumps
 from plugins.quickbooks.tokens import TokenKeeper

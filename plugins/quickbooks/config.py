@@ -24,7 +24,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hub.secrets import SecretRef
+from hub import SecretRef
 
 Entity = Literal["customer", "invoice", "payment", "credit_note"]
 ALL_ENTITIES: tuple[Entity, ...] = ("customer", "invoice", "payment", "credit_note")

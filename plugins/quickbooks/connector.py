@@ -17,19 +17,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub.connector import (
+from hub import (
+    CanonicalRecord,
     Connector,
     ConnectorContext,
+    FatalError,
     Page,
     PushChange,
     PushResult,
+    RecordRejected,
     ReplayGuard,
     WebhookDelivery,
     WebhookReceipt,
     explain_invalid,
 )
-from hub.errors import FatalError, RecordRejected
-from hub.models import CanonicalRecord
 from plugins.quickbooks.api import QuickBooksApi
 from plugins.quickbooks.config import ALL_ENTITIES, QBO_NAMES, QuickBooksConfig
 from plugins.quickbooks.mapping import MAPPERS, MappingError

@@ -37,8 +37,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from hub.models import CanonicalRecord, CreditNote, Customer, Invoice, Payment
-from hub.money import fits_currency, quantize
+from hub import CanonicalRecord, CreditNote, Customer, Invoice, Payment, fits_currency, quantize
 
 Obj = Mapping[str, Any]
 ZERO = Decimal(0)

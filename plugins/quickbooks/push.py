@@ -38,9 +38,17 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from hub.connector import PushChange, PushOperation, PushResult, PushStatus
-from hub.errors import FatalError, TransientError
-from hub.models import CanonicalRecord, Customer, Invoice
+from hub import (
+    CanonicalRecord,
+    Customer,
+    FatalError,
+    Invoice,
+    PushChange,
+    PushOperation,
+    PushResult,
+    PushStatus,
+    TransientError,
+)
 from plugins.quickbooks.api import (
     Obj,
     QuickBooksApi,

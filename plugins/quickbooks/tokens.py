@@ -19,8 +19,7 @@ import json
 
 from pydantic import SecretStr
 
-from hub.connector import CredentialVault
-from hub.secrets import treat_as_secret
+from hub import CredentialVault, treat_as_secret
 
 TOKEN = "refresh_token"
 GIVEN = "configured_token_digest"

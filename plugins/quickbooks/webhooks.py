@@ -21,9 +21,14 @@ from typing import Any
 
 import orjson
 
-from hub.connector import ChangeHint, ReplayGuard, WebhookDelivery, WebhookReceipt
-from hub.errors import WebhookSignatureError
-from hub.webhooks import body_digest
+from hub import (
+    ChangeHint,
+    ReplayGuard,
+    WebhookDelivery,
+    WebhookReceipt,
+    WebhookSignatureError,
+    body_digest,
+)
 from plugins.quickbooks.config import QBO_NAMES
 
 ENTITY_OF_NAME = {name.lower(): entity for entity, name in QBO_NAMES.items()}

@@ -22,8 +22,7 @@ import orjson
 import stripe
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from hub.errors import HubError
-from hub.throttle import Throttle
+from hub import HubError, Throttle
 from plugins.stripe.config import StripeConfig
 
 T = TypeVar("T")

@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.secrets import SecretRef
+from hub import SecretRef
 
 Entity = Literal["customer", "invoice", "payment", "refund", "credit_note", "payout"]
 ALL_ENTITIES: tuple[Entity, ...] = (

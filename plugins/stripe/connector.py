@@ -18,18 +18,19 @@ from typing import Any
 
 import stripe
 
-from hub.connector import (
+from hub import (
+    CanonicalRecord,
     Connector,
     ConnectorContext,
     Page,
     PushChange,
     PushResult,
+    RecordRejected,
     ReplayGuard,
     WebhookDelivery,
     WebhookReceipt,
+    WebhookSignatureError,
 )
-from hub.errors import RecordRejected, WebhookSignatureError
-from hub.models import CanonicalRecord
 from plugins.stripe import mapping, slices, webhooks
 from plugins.stripe.api import Obj, StripeApi
 from plugins.stripe.config import StripeConfig

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from hub.demo.services import DemoService
+from hub import DemoService
 from plugins.stripe.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer
 from plugins.stripe.simulator import payouts as sim_payouts
 

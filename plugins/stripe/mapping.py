@@ -21,18 +21,21 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub.errors import CurrencyError, RecordRejected
-from hub.models import (
+from hub import (
     CanonicalRecord,
     CreditNote,
+    CurrencyError,
     Customer,
     Invoice,
     InvoiceStatus,
     Payment,
     Payout,
+    RecordRejected,
     Refund,
+    currency_exponent,
+    from_minor_units,
+    normalize_currency,
 )
-from hub.money import currency_exponent, from_minor_units, normalize_currency
 
 Obj = Mapping[str, Any]
 

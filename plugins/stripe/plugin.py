@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from hub.connector import ConnectorSpec, EntitySupport
-from hub.demo.services import DemoService
-from hub.hookspecs import hookimpl
+from hub import ConnectorSpec, DemoService, EntitySupport, hookimpl
 from plugins.stripe.config import ALL_ENTITIES, StripeConfig
 
 PUSHED = ("customer", "invoice")

@@ -45,10 +45,21 @@ from typing import Any, TypeVar
 
 import stripe
 
-from hub.connector import PushChange, PushOperation, PushResult, PushStatus
-from hub.errors import FatalError, TransientError
-from hub.models import CanonicalRecord, Customer, Invoice, InvoiceStatus
-from hub.money import currency_exponent, from_minor_units, to_minor_units
+from hub import (
+    CanonicalRecord,
+    Customer,
+    FatalError,
+    Invoice,
+    InvoiceStatus,
+    PushChange,
+    PushOperation,
+    PushResult,
+    PushStatus,
+    TransientError,
+    currency_exponent,
+    from_minor_units,
+    to_minor_units,
+)
 from plugins.stripe.api import Obj, StripeApi, StripeRefused, StripeUnavailable
 
 KEY_LIMIT = 255

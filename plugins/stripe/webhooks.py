@@ -17,8 +17,7 @@ from typing import Any
 import orjson
 import stripe
 
-from hub.connector import ChangeHint, ReplayGuard, WebhookDelivery, WebhookReceipt
-from hub.errors import WebhookSignatureError
+from hub import ChangeHint, ReplayGuard, WebhookDelivery, WebhookReceipt, WebhookSignatureError
 from plugins.stripe.events import EVENT_TYPES
 
 ENTITY_OF_EVENT: dict[str, str] = {

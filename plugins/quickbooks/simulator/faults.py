@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from hub.testing.faultdice import FaultDice
+from hub.testing import FaultDice
 
 FaultKind = Literal["throttle", "server_error"]
 KINDS: tuple[FaultKind, ...] = ("throttle", "server_error")

@@ -21,7 +21,7 @@ from types import TracebackType
 
 import trustme
 
-from hub.testing.simserver import SimServer
+from hub.testing import SimServer
 from plugins.quickbooks.simulator.app import DISCOVERY_PATH, QboSimulator, Request, Response
 
 

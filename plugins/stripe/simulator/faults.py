@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
-from hub.testing.faultdice import FaultDice
+from hub.testing import FaultDice
 
 FaultKind = Literal["rate_limit", "lock_timeout", "server_error", "drop", "lost_response"]
 KINDS: tuple[FaultKind, ...] = ("rate_limit", "lock_timeout", "server_error", "drop",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
-from hub.testing.simserver import SimServer
+from hub.testing import SimServer
 from plugins.stripe.simulator.app import Request, Response, Simulator
 
 DEFAULT_API_KEY = "sk_test_billinghub_simulator"

@@ -1,0 +1,141 @@
+"""The mismatch report: findings grouped by kind, money at stake, oldest first,
+with the AR metrics; written as JSON and CSV here, as HTML in :mod:`report_html`."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO, Any
+
+import orjson
+from sqlalchemy.engine import Connection
+
+from hub.models.money import from_minor_units
+from hub.reconcile import lifecycle
+from hub.reconcile.snapshot import load
+from hub.reports.export import write_csv
+from hub.reports.metrics import BUCKETS, Metrics, compute
+from hub.store.clock import utcnow
+
+
+@dataclass(slots=True)
+class Group:
+    kind: str
+    findings: list[lifecycle.StoredFinding]
+    at_stake: dict[str, Decimal]
+
+
+@dataclass(slots=True)
+class Report:
+    generated_at: datetime
+    groups: list[Group]
+    metrics: Metrics
+
+    @property
+    def count(self) -> int:
+        return sum(len(g.findings) for g in self.groups)
+
+
+def stake(f: lifecycle.StoredFinding) -> Decimal | None:
+    """The money at stake in the finding's currency, if it has any."""
+    if f.money_at_stake_minor is None or not f.currency:
+        return None
+    return from_minor_units(f.money_at_stake_minor, f.currency)
+
+
+def most_at_stake_first(found: list[lifecycle.StoredFinding]) -> None:
+    """Sort ``found`` for review (in place): the most money at stake first.
+
+    Amounts in different currencies are not comparable without rates: the
+    currency with the most findings comes first, and within each currency the
+    most money first, then the oldest.
+    """
+    per_currency = Counter(f.currency for f in found)
+    found.sort(key=lambda f: (-per_currency[f.currency], f.currency or "",
+                              -(stake(f) or Decimal(0)), f.first_seen_at, f.id))
+
+
+def by_kind(found: list[lifecycle.StoredFinding]) -> list[Group]:
+    """Findings grouped by kind, oldest first in each, with the money at stake per currency.
+
+    The kinds with the most money at stake come first (summed per currency,
+    compared by the largest sum).
+    """
+    grouped: dict[str, list[lifecycle.StoredFinding]] = defaultdict(list)
+    for f in found:
+        grouped[f.kind].append(f)
+    groups = []
+    for kind, items in grouped.items():
+        items.sort(key=lambda f: (f.first_seen_at, f.id))
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        for f in items:
+            amount = stake(f)
+            if amount is not None and f.currency:
+                totals[f.currency] += amount
+        groups.append(Group(kind, items, dict(sorted(totals.items()))))
+    groups.sort(key=lambda g: (-max(g.at_stake.values(), default=Decimal(0)), g.kind))
+    return groups
+
+
+def build(conn: Connection, *, start: date, end: date, prefixes: list[str],
+          statuses: tuple[str, ...] = (lifecycle.OPEN, lifecycle.ACKNOWLEDGED)) -> Report:
+    """Read the findings and compute the metrics for ``[start, end]``."""
+    found = lifecycle.select(conn, statuses=statuses)
+    metrics = compute(load(conn), start, end, len(found), prefixes)
+    return Report(utcnow(), by_kind(found), metrics)
+
+
+CSV_COLUMNS = ("id", "kind", "severity", "status", "customer", "currency", "money_at_stake",
+               "first_seen", "last_seen", "explanation", "record_ids", "note")
+
+
+def write_report_csv(report: Report, out: IO[str]) -> int:
+    """One row per finding; amounts stay numbers, text cells are formula-safe."""
+    rows = ([f.id, f.kind, f.severity, f.status, f.customer, f.currency, stake(f),
+             f.first_seen_at.date(), f.last_seen_at.date(), f.explanation,
+             " ".join(str(i) for i in f.record_ids), f.note]
+            for g in report.groups for f in g.findings)
+    return write_csv(out, CSV_COLUMNS, rows)
+
+
+def as_json(report: Report) -> bytes:
+    m = report.metrics
+    data: dict[str, Any] = {
+        "generated_at": report.generated_at.isoformat(),
+        "period": {"start": m.start.isoformat(), "end": m.end.isoformat()},
+        "findings": [
+            {"id": f.id, "key": f.key, "kind": f.kind, "severity": f.severity,
+             "status": f.status, "customer": f.customer, "currency": f.currency,
+             "money_at_stake": str(stake(f)) if stake(f) is not None else None,
+             "explanation": f.explanation, "record_ids": f.record_ids,
+             "first_seen_at": f.first_seen_at.isoformat(), "details": f.details,
+             "note": f.note}
+            for g in report.groups for f in g.findings],
+        "at_stake_by_kind": {g.kind: {c: str(v) for c, v in g.at_stake.items()}
+                             for g in report.groups},
+        "metrics": metrics_json(m),
+    }
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str)
+
+
+def _s(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def metrics_json(m: Metrics) -> dict[str, Any]:
+    return {
+        "discrepancy_rate_per_100": _s(m.discrepancy_rate),
+        "records": m.records,
+        "open_findings": m.open_findings,
+        "by_currency": {
+            cur: {"dso_days": _s(c.dso), "cei_percent": _s(c.cei),
+                  "overdue_share_percent": _s(c.overdue_share),
+                  "average_days_to_pay": _s(c.average_days_to_pay),
+                  "invoiced": str(c.invoiced), "receivables": str(c.receivables_end),
+                  "aging": {b: str(c.aging[b]) for b in BUCKETS},
+                  "aging_by_customer": {who: {b: str(v[b]) for b in BUCKETS}
+                                        for who, v in sorted(c.aging_by_customer.items())}}
+            for cur, c in m.by_currency.items()},
+    }

@@ -1,0 +1,69 @@
+"""The email connector against the connector contract (hub.testing).
+
+The fake system is a real one: a Dovecot IMAP server of the check's own
+(tests/support/mail.py), whose folder the harness fills over IMAP. A "change" is
+what a mail program does when a person corrects a message in the folder: the
+old copy is expunged and the corrected one appended with the same Message-ID
+(a new, higher UID), which an incremental pull must pick up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from hub.testing import ConnectorContract, ConnectorHarness
+from tests.support.mail import FOLDER, PASSWORD, USER, Dovecot, needs_dovecot, remittance
+
+pytestmark = needs_dovecot
+
+
+def _advice(i: int, amount: str) -> Any:
+    return remittance(f"We paid invoice {2000 + i}: USD {amount}, wire ref W{i:05}, on "
+                      f"2026-11-{i % 28 + 1:02}.", message_id=f"<pay-{i}@contract.example>")
+
+
+class EmailHarness(ConnectorHarness):
+    """A Dovecot mailbox with one folder of remittance advice."""
+
+    connector_type = "email"
+    plugin_name = "email"
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir)
+        self.server = Dovecot().start()
+        self.server.create()
+        self.uids: dict[str, int] = {}
+
+    def config(self) -> Mapping[str, Any]:
+        return {"imap": {"host": "127.0.0.1", "port": self.server.port, "tls": "none",
+                         "username": USER, "password": SecretStr(PASSWORD),
+                         "folder": FOLDER, "page_size": self.page_size}}
+
+    def seed(self, entity: str, count: int) -> list[str]:
+        ids = []
+        for i in range(count):
+            external = f"pay-{i}@contract.example"
+            self.uids[external] = self.server.append(_advice(i, f"{100 + i}.00"))
+            ids.append(external)
+        return ids
+
+    def add_malformed(self, entity: str) -> None:
+        self.server.append(remittance("We will pay invoice 2999 next week.",
+                                      message_id="<no-amount@contract.example>"))
+
+    def change(self, entity: str) -> str:
+        external = next(iter(self.uids))
+        self.server.expunge(self.uids[external])
+        self.uids[external] = self.server.append(_advice(0, "999.99"))
+        return external
+
+    def close(self) -> None:
+        self.server.stop()
+
+
+class TestEmailContract(ConnectorContract):
+    harness = EmailHarness
