@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from hub.config import load_config  # noqa: E402
 from hub.plugins import load_plugins  # noqa: E402
+from hub.runtime import Hub  # noqa: E402
 from hub.store import open_store  # noqa: E402
 from hub.sync.engine import SyncEngine  # noqa: E402
 
@@ -151,7 +152,7 @@ def main() -> int:
         reads = [csv_read_seconds(data) for _ in range(2)]
         config = load_config(work / "billing-hub.toml")
         engine = open_store(config.store_url())
-        sync = SyncEngine(engine, load_plugins(), config)
+        sync = SyncEngine(Hub(config, load_plugins(), engine))
         rss_before = psutil.Process().memory_info().rss
         profiler = cProfile.Profile() if args.profile else None
         print("importing ...", flush=True)

@@ -23,15 +23,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hub.config import load_config
 from hub.contract.connector import Page
 from hub.plugins import load_plugins
+from hub.runtime import Hub
 from hub.store import open_store
 from hub.store import records as store_records
 from hub.store.clock import utcnow
-from hub.sync.engine import build_connector, collector_on_new_objects_only
+from hub.sync.engine import collector_on_new_objects_only
 
 
 @dataclass
@@ -68,7 +70,8 @@ def _timed(stages: Stages, name: str, work: Callable[[], Any]) -> Any:
 def measure(work: Path) -> Stages:
     """Run the stages over ``work``/invoices.csv with the benchmark's config, into stages.db."""
     config = load_config(work / "billing-hub.toml")
-    connector = build_connector(config, load_plugins(), "books")
+    connector = Hub(config, load_plugins(), sa.create_engine("sqlite://")).connector(
+        "books", vault=False)
     store_path = work / "stages.db"
     store_path.unlink(missing_ok=True)
     engine = open_store(f"sqlite:///{store_path}")

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from hub.config import load_config  # noqa: E402
 from hub.plugins import load_plugins  # noqa: E402
+from hub.runtime import Hub  # noqa: E402
 from hub.store import open_store  # noqa: E402
 from hub.sync.engine import SyncEngine  # noqa: E402
 from plugins.stripe.config import StripeConfig  # noqa: E402
@@ -112,7 +113,7 @@ def main() -> int:
         (work / "billing-hub.toml").write_text(CONFIG.format(url=url, rate=args.rate))
         config = load_config(work / "billing-hub.toml")
         engine = open_store(config.store_url())
-        sync = SyncEngine(engine, load_plugins(), config)
+        sync = SyncEngine(Hub(config, load_plugins(), engine))
         stripe_config = config.connectors["stripe"]
         concurrency = StripeConfig.model_fields["concurrency"].default
         print(f"full sync (concurrency {concurrency}) ...", flush=True)

@@ -11,31 +11,25 @@ from rich.text import Text
 
 from hub.cli import exits
 from hub.cli.console import err, out, when
-from hub.cli.session import CliState, Hub, open_hub
+from hub.cli.session import CliState, open_hub
 from hub.collect.plan import FAILED, QUEUED, SENT, UNCONFIRMED, Planned, money, plan, queue
 from hub.collect.sender import ReminderCounts, ReminderSender
 from hub.collect.settings import CollectionSettings, checked_address
 from hub.contract.mail import Mailer
 from hub.errors import ConfigError, HubError
+from hub.runtime import Hub
 from hub.store import audit
 from hub.store.clock import utcnow
 from hub.store.schema import reminders
-from hub.sync.engine import build_connector
 
 
 def collection_settings(hub: Hub) -> CollectionSettings:
     """``[collections]``, checked against the connectors it names."""
-    settings = hub.config.collections
-    if settings is None:
+    if not hub.config.has_table("collections"):
         raise ConfigError("no [collections] section in the config: nothing says which "
                           "invoices to remind, when, or how",
                           hint="see the commented [collections] block of `billing-hub init`")
-    for field, name in (("source", settings.source), ("mailer", settings.mailer)):
-        if name not in hub.config.connectors:
-            known = ", ".join(sorted(hub.config.connectors)) or "none configured"
-            raise ConfigError(f"no connector named {name!r} in the config (known: {known})",
-                              path=f"collections.{field}")
-    return settings
+    return hub.settings(CollectionSettings)
 
 
 def _table(planned: list[Planned], title: str) -> Table:
@@ -119,7 +113,7 @@ def collect(
 
 
 def _send(hub: Hub, settings: CollectionSettings) -> ReminderCounts:
-    connector = build_connector(hub.config, hub.registry, settings.mailer, hub.engine)
+    connector = hub.connector(settings.mailer)
     try:
         if not isinstance(connector, Mailer):
             raise ConfigError(f"connector {settings.mailer!r} cannot send mail (it is a "

@@ -11,15 +11,16 @@ from rich.text import Text
 from hub.cli import exits
 from hub.cli.console import err, out, styled, when
 from hub.cli.push_progress import SendDisplay
-from hub.cli.session import CliState, Hub, open_hub
+from hub.cli.session import CliState, open_hub
 from hub.errors import ConfigError, HubError
 from hub.outbox import MirrorSettings, OutboxSender, SendCounts, queue_mirror
 from hub.outbox.queue import FAILED, PENDING, REJECTED, SENT, SUPERSEDED, pending_count
 from hub.outbox.rows import list_entries, send_again
+from hub.outbox.settings import PushSettings
+from hub.runtime import Hub
 from hub.secrets import redact
 from hub.store import audit
 from hub.store.clock import utcnow
-from hub.sync.engine import build_connector
 
 app = typer.Typer(help="Mirror records into another system through the outbox: queue the "
                        "changes, send them, see what waits.", no_args_is_help=True)
@@ -46,7 +47,7 @@ def _mirrors(hub: Hub, to: str | None, source: str | None, entities: list[str] |
             "from": source, "to": to, "entities": entities or ["customer", "invoice"],
             "mark_paid": mark_paid, "since": since.date() if since else None})]
     else:
-        chosen = [m for m in hub.config.push.mirrors]
+        chosen = [m for m in hub.settings(PushSettings).mirrors]
     if not chosen:
         raise ConfigError("nothing to mirror: no --to/--from given and no [[push.mirrors]] in "
                           "the config", hint="billing-hub push queue --to stripe --from books")
@@ -120,11 +121,11 @@ def send(
             if not entities:
                 raise ConfigError(f"connector {name!r} does not push anything",
                                   hint="`billing-hub plugins` shows what each connector can do")
-            connector = build_connector(hub.config, hub.registry, name, hub.engine)
+            connector = hub.connector(name)
             try:
                 with SendDisplay(enabled=not no_progress) as display:
                     done[name] = OutboxSender(hub.engine, connector, entities,
-                                              hub.config.push, progress=display).send()
+                                              hub.settings(PushSettings), progress=display).send()
             finally:
                 connector.close()
     if not done:

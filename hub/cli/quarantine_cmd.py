@@ -84,7 +84,7 @@ def retry(
         raise typer.BadParameter("give entry ids, or --all")
     state: CliState = ctx.obj
     with open_hub(state) as hub:
-        sync = SyncEngine(hub.engine, hub.registry, hub.config)
+        sync = SyncEngine(hub)
         outcomes = retry_entries(sync, None if all_ else entry_ids)
     if not outcomes:
         out.print("Nothing in quarantine.")

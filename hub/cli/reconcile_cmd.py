@@ -18,6 +18,7 @@ from hub.plugins import match_rules
 from hub.reconcile import lifecycle, linking
 from hub.reconcile import reconcile as run_reconcile
 from hub.reconcile.kinds import Kind
+from hub.reconcile.settings import ReconcileSettings
 from hub.reconcile.text import money
 from hub.reports.report import most_at_stake_first
 from hub.store import audit
@@ -31,7 +32,8 @@ def reconcile(ctx: typer.Context) -> None:
     """Compare the systems in the store and update the findings."""
     state: CliState = ctx.obj
     with open_hub(state) as hub:
-        summary = run_reconcile(hub.engine, hub.config.reconcile, match_rules(hub.registry))
+        summary = run_reconcile(hub.engine, hub.settings(ReconcileSettings),
+                                match_rules(hub.registry))
     m = summary.merge
     out.print(f"Reconciled {summary.records:,} invoices and payments (run {summary.run_id}): "
               f"{summary.found} finding(s) hold: {m.new} new, {m.reopened} reopened, "

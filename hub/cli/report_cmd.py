@@ -17,6 +17,7 @@ from hub.cli.console import err, out
 from hub.cli.session import CliState, open_hub
 from hub.errors import HubError
 from hub.reconcile.applying import apply_payment as queue_application
+from hub.reconcile.settings import ReconcileSettings
 from hub.reports import report as rpt
 from hub.reports.metrics import BUCKETS, Metrics
 from hub.reports.report_html import render
@@ -56,7 +57,7 @@ def report(
     start, end = _period(since, until)
     with open_hub(state) as hub, hub.engine.connect() as conn:
         data = rpt.build(conn, start=start, end=end,
-                         prefixes=hub.config.reconcile.number_prefixes)
+                         prefixes=hub.settings(ReconcileSettings).number_prefixes)
     if fmt is Format.table:
         _print_table(data)
         return
@@ -120,7 +121,7 @@ def metrics(
     start, end = _period(since, until)
     with open_hub(state) as hub, hub.engine.connect() as conn:
         data = rpt.build(conn, start=start, end=end,
-                         prefixes=hub.config.reconcile.number_prefixes)
+                         prefixes=hub.settings(ReconcileSettings).number_prefixes)
     if as_json:
         sys.stdout.write(orjson.dumps(rpt.metrics_json(data.metrics),
                                       option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -21,6 +21,7 @@ from hub.cli.console import err, out
 from hub.cli.session import CliState, open_hub
 from hub.errors import ConfigError
 from hub.schedule.embedded import EmbeddedScheduler, Event, describe_plan
+from hub.schedule.settings import ScheduleSettings
 from hub.schedule.work import JobRunner
 
 
@@ -88,10 +89,10 @@ def run_schedule(
     """Run the \\[schedule] in this process, one job at a time, until Ctrl-C (any store)."""
     state: CliState = ctx.obj
     with open_hub(state) as hub:
-        settings = hub.config.schedule
+        settings = hub.settings(ScheduleSettings)
         if not settings.jobs:
             raise no_jobs(hub.config.config_file or state.config_path)
-        runner = JobRunner(hub.engine, hub.registry, hub.config)
+        runner = JobRunner(hub)
         scheduler = EmbeddedScheduler(settings, runner.run, report=show)
         out.print(plan_table(describe_plan(settings.jobs, scheduler.now())))
         out.print("Running in this process, one job at a time; Ctrl-C stops after the job "

@@ -9,6 +9,7 @@ import typer
 
 from hub.cli.console import err, out, styled
 from hub.cli.session import CliState, open_hub
+from hub.web.settings import WebSettings
 
 
 def serve(
@@ -27,10 +28,10 @@ def serve(
 
     state: CliState = ctx.obj
     with open_hub(state) as hub:
-        settings = hub.config.web
+        settings = hub.settings(WebSettings)
         bind_host = host or settings.host
         bind_port = port or settings.port
-        app = create_app(hub.config, hub.registry, hub.engine,
+        app = create_app(hub,
                          process_webhooks=False if no_process else None)
         base = f"http://{bind_host}:{bind_port}"
         names = sorted(app.state.hub.receivers)

@@ -8,11 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
-
-from hub.config import DEFAULT_CONFIG_NAME, HubConfig, load_config
-from hub.plugins import PluginRegistry, load_plugins
-from hub.store import open_store
+from hub.config import DEFAULT_CONFIG_NAME
+from hub.runtime import Hub
 
 CONFIG_ENV = "BILLING_HUB_CONFIG"
 
@@ -28,21 +25,8 @@ def default_config_path() -> Path:
     return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME)
 
 
-@dataclass(slots=True)
-class Hub:
-    """A loaded config, the plugin registry and an engine on the migrated store."""
-
-    config: HubConfig
-    registry: PluginRegistry
-    engine: Engine
-
-
 @contextmanager
 def open_hub(state: CliState) -> Iterator[Hub]:
-    config = load_config(state.config_path)
-    registry = load_plugins()
-    engine = open_store(config.store_url())
-    try:
-        yield Hub(config, registry, engine)
-    finally:
-        engine.dispose()
+    """The hub of the config the command was given (``--config``)."""
+    with Hub.open(state.config_path) as hub:
+        yield hub

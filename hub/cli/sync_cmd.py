@@ -20,9 +20,10 @@ from rich.text import Text
 
 from hub.cli import exits
 from hub.cli.console import counts_table, err, out, styled
-from hub.cli.session import CliState, Hub, open_hub
+from hub.cli.session import CliState, open_hub
 from hub.contract.outcomes import RunSummary
 from hub.errors import ConfigError, HubError, PluginError
+from hub.runtime import Hub
 from hub.secrets import redact
 from hub.sync.engine import Progress as SyncProgress
 from hub.sync.engine import SyncEngine
@@ -116,7 +117,7 @@ def run_syncs(
     outcome = SyncOutcome()
     for name in chosen_connectors(hub, names):
         with ProgressDisplay(show_progress) as display:
-            engine = SyncEngine(hub.engine, hub.registry, hub.config, progress=display)
+            engine = SyncEngine(hub, progress=display)
             try:
                 summary = engine.sync(name, full=full, entities=entities)
             except (ConfigError, PluginError) as exc:

@@ -71,7 +71,7 @@ def process(
     """Run the incremental syncs that recorded deliveries ask for (for cron)."""
     state: CliState = ctx.obj
     with open_hub(state) as hub:
-        outcome = WebhookProcessor(hub.engine, hub.registry, hub.config).process(
+        outcome = WebhookProcessor(hub).process(
             connectors or None)
     if not outcome.results:
         out.print("No webhook delivery waits for a sync.")

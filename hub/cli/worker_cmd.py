@@ -21,10 +21,11 @@ from rich.text import Text
 
 from hub.cli.console import err, out, styled
 from hub.cli.schedule_cmd import plan_table, utc
-from hub.cli.session import CliState, Hub, open_hub
+from hub.cli.session import CliState, open_hub
 from hub.errors import ConfigError
+from hub.runtime import Hub
 from hub.schedule.embedded import describe_plan
-from hub.schedule.settings import describe
+from hub.schedule.settings import ScheduleSettings, describe
 from hub.schedule.work import JobRunner
 from hub.store.clock import utcnow
 
@@ -48,7 +49,7 @@ def _queue_app(hub: Hub, doing: str) -> App:
     except ImportError as exc:
         raise ConfigError(f"{doing} needs procrastinate, which is not installed ({exc.name})",
                           hint='pip install "billing-hub[postgres]"') from None
-    return build_app(JobRunner(hub.engine, hub.registry, hub.config), hub.engine.url,
+    return build_app(JobRunner(hub), hub.engine.url,
                      report=show_job)
 
 
@@ -80,7 +81,7 @@ def worker(
         app = _queue_app(hub, "billing-hub worker")
         if ensure_schema(hub.engine):
             out.print("Created the job queue's tables in the store's database.")
-        jobs = hub.config.schedule.jobs
+        jobs = hub.settings(ScheduleSettings).jobs
         if jobs:
             out.print(plan_table(describe_plan(jobs, utcnow())))
         else:

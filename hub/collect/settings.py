@@ -30,6 +30,9 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hub.config import HubConfig, Section
+from hub.errors import ConfigError
+
 PLACEHOLDERS: dict[str, str] = {
     "customer_name": "the customer's name",
     "invoice_number": "the invoice's number",
@@ -111,10 +114,10 @@ def _address(value: str | None) -> str | None:
     return None if value is None else checked_address(value)
 
 
-class CollectionSettings(BaseModel):
+class CollectionSettings(Section):
     """Which invoices get reminders, when, from whom and in which words."""
 
-    model_config = ConfigDict(extra="forbid")
+    table = "collections"
 
     source: str = Field(min_length=1)
     """The connector whose invoices are reminded (the ledger: ``books``)."""
@@ -127,6 +130,14 @@ class CollectionSettings(BaseModel):
     stages: list[Stage] = Field(min_length=1)
     templates: dict[str, Template] = Field(default_factory=dict)
     """Templates by name; the built-in ``friendly``, ``firm`` and ``final`` unless replaced."""
+
+    def check(self, config: HubConfig) -> None:
+        """The source and the mailer are connectors of the file."""
+        for field, name in (("source", self.source), ("mailer", self.mailer)):
+            if name not in config.connectors:
+                known = ", ".join(sorted(config.connectors)) or "none configured"
+                raise ConfigError(f"no connector named {name!r} in the config (known: {known})",
+                                  path=f"collections.{field}")
 
     @field_validator("from_address")
     @classmethod

@@ -27,6 +27,8 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.config import Section
+
 
 class MirrorSettings(BaseModel):
     """Records of one system that are kept, created and updated, in another."""
@@ -40,10 +42,10 @@ class MirrorSettings(BaseModel):
     since: date | None = None
 
 
-class PushSettings(BaseModel):
+class PushSettings(Section):
     """How the outbox sends changes."""
 
-    model_config = ConfigDict(extra="forbid")
+    table = "push"
 
     batch_size: int = Field(default=25, ge=1, le=500)
     max_attempts: int = Field(default=8, ge=1, le=100)

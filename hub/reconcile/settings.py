@@ -33,6 +33,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.config import Section
+
 
 class PairSettings(BaseModel):
     """Two systems whose invoices should match one to one."""
@@ -77,10 +79,10 @@ class MatchPairSettings(BaseModel):
     amount_tolerance_fixed: Decimal = Field(default=Decimal(0), ge=0)
 
 
-class ReconcileSettings(BaseModel):
+class ReconcileSettings(Section):
     """Everything the reconciler can be told."""
 
-    model_config = ConfigDict(extra="forbid")
+    table = "reconcile"
 
     pairs: list[PairSettings] = Field(default_factory=list)
     matching_pairs: list[MatchPairSettings] = Field(default_factory=list)

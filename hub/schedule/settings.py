@@ -33,6 +33,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hub.config import HubConfig, Section
 from hub.errors import ConfigError
 from hub.schedule import cron
 
@@ -113,10 +114,10 @@ def describe(task: str, argument: str | None) -> str:
     return task
 
 
-class ScheduleSettings(BaseModel):
+class ScheduleSettings(Section):
     """The jobs that run on their own, and how failed ones are tried again."""
 
-    model_config = ConfigDict(extra="forbid")
+    table = "schedule"
 
     jobs: list[ScheduledJob] = Field(default_factory=list)
     retries: int = Field(default=4, ge=0, le=50)
@@ -134,6 +135,10 @@ class ScheduleSettings(BaseModel):
                 raise ValueError(f"jobs[{i}] repeats jobs[{first}] ({job.describe()}, "
                                  f"{job.when}): remove one")
         return self
+
+    def check(self, config: HubConfig) -> None:
+        """Every job's connector is one of the file's ``[connectors]``."""
+        self.check_connectors(set(config.connectors))
 
     def check_connectors(self, known: set[str]) -> None:
         """ConfigError naming the job whose connector is not in ``[connectors]``."""

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import httpx
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
-from hub.config import HubConfig
 from hub.errors import ConfigError, HubError, StoreError, TransientError
 from hub.outbox import OutboxSender
-from hub.plugins import PluginRegistry, match_rules
+from hub.outbox.settings import PushSettings
+from hub.plugins import match_rules
 from hub.reconcile import reconcile
+from hub.reconcile.settings import ReconcileSettings
+from hub.runtime import Hub
 from hub.secrets import redact
 from hub.store import deliveries, runs
 from hub.store.clock import utcnow
-from hub.sync.engine import SyncEngine, build_connector
+from hub.sync.engine import SyncEngine
 from hub.sync.webhooks import WebhookProcessor
 
 PASSING = (TransientError, runs.AlreadyRunning, StoreError, sa.exc.OperationalError,
@@ -43,10 +44,9 @@ def error_text(exc: BaseException) -> str:
 class JobRunner:
     """Runs one scheduled task against a store and returns a one-line account of it."""
 
-    def __init__(self, engine: Engine, registry: PluginRegistry, config: HubConfig) -> None:
-        self.engine = engine
-        self.registry = registry
-        self.config = config
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.engine = hub.engine
 
     def run(self, task: str, argument: str | None = None) -> str:
         if task == "sync":
@@ -63,7 +63,7 @@ class JobRunner:
                           hint="one of: sync, reconcile, push, webhooks")
 
     def sync(self, connector: str) -> str:
-        summary = SyncEngine(self.engine, self.registry, self.config).sync(connector)
+        summary = SyncEngine(self.hub).sync(connector)
         c = summary.total
         text = (f"run {summary.run_id}: {c.seen} records ({c.created} new, {c.updated} updated, "
                 f"{c.unchanged} unchanged")
@@ -72,22 +72,22 @@ class JobRunner:
         return text
 
     def reconcile(self) -> str:
-        summary = reconcile(self.engine, self.config.reconcile, match_rules(self.registry))
+        summary = reconcile(self.engine, self.hub.settings(ReconcileSettings),
+                            match_rules(self.hub.registry))
         m = summary.merge
         return (f"run {summary.run_id}: {summary.found} finding(s) hold ({m.new} new, "
                 f"{m.reopened} reopened, {m.auto_resolved} resolved)")
 
     def push(self, target: str) -> str:
-        if target not in self.config.connectors:
-            build_connector(self.config, self.registry, target)  # the ConfigError naming it
-        spec = self.registry.connector_spec(self.config.connectors[target].type)
+        spec = self.hub.connector_spec(target)  # a ConfigError naming an unknown one
         entities = [e.entity for e in spec.entities if e.push]
         if not entities:
             raise ConfigError(f"connector {target!r} does not push anything",
                               hint="`billing-hub plugins` shows what each connector can do")
-        connector = build_connector(self.config, self.registry, target, self.engine)
+        connector = self.hub.connector(target)
         try:
-            counts = OutboxSender(self.engine, connector, entities, self.config.push).send()
+            counts = OutboxSender(self.engine, connector, entities,
+                                  self.hub.settings(PushSettings)).send()
         finally:
             connector.close()
         if counts.stopped:
@@ -105,7 +105,7 @@ class JobRunner:
 
     def webhooks(self, connector: str | None = None) -> str:
         """The syncs that webhook deliveries (to ``connector``, default all) ask for."""
-        outcome = WebhookProcessor(self.engine, self.registry, self.config).process(
+        outcome = WebhookProcessor(self.hub).process(
             [connector] if connector else None)
         if not outcome.results:
             return "no delivery waits for a sync"

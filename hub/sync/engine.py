@@ -16,16 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
-from hub.config import HubConfig
 from hub.contract.connector import Connector, Page
 from hub.contract.outcomes import EntityCounts, RunSummary
-from hub.errors import ConfigError, RecordRejected
-from hub.plugins import PluginRegistry, notify
+from hub.errors import RecordRejected
+from hub.runtime import Hub
 from hub.store import cursors, quarantine, records, runs
 from hub.store.clock import utcnow
-from hub.store.credentials import StoreVault
 
 log = logging.getLogger(__name__)
 
@@ -46,27 +44,6 @@ ProgressCallback = Callable[[Progress], None]
 
 class SyncAlreadyRunning(runs.AlreadyRunning):
     """Another process is syncing the same connector right now."""
-
-
-def build_connector(
-    config: HubConfig, registry: PluginRegistry, instance: str, engine: Engine | None = None
-) -> Connector:
-    """The working connector object for ``[connectors.<instance>]``.
-
-    With the store's ``engine``, the connector gets a vault in the store for the
-    credentials it keeps between runs (sealed with ``[store] secret_key``).
-    """
-    if instance not in config.connectors:
-        known = ", ".join(sorted(config.connectors)) or "none configured"
-        raise ConfigError(
-            f"no connector named {instance!r} in the config (known: {known})",
-            path=f"connectors.{instance}",
-            hint="check the name, or add a [connectors.NAME] section (see `billing-hub init`)",
-        )
-    section = config.connectors[instance]
-    spec = registry.connector_spec(section.type)
-    vault = None if engine is None else StoreVault(engine, instance, config.store.secret_key)
-    return spec.factory(config.connector_context(instance, spec, vault))
 
 
 def _split_duplicates(
@@ -133,19 +110,11 @@ def collector_on_new_objects_only() -> Iterator[None]:
 
 
 class SyncEngine:
-    """Runs syncs of configured connectors into one store."""
+    """Runs syncs of the hub's configured connectors into its store."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        registry: PluginRegistry,
-        config: HubConfig,
-        *,
-        progress: ProgressCallback | None = None,
-    ) -> None:
-        self.engine = engine
-        self.registry = registry
-        self.config = config
+    def __init__(self, hub: Hub, *, progress: ProgressCallback | None = None) -> None:
+        self.hub = hub
+        self.engine = hub.engine
         self.progress = progress
         self._created_since_analyze = 0
         self._analyze_after = 2000
@@ -205,7 +174,7 @@ class SyncEngine:
     def _sync(
         self, instance: str, *, full: bool, entities: Sequence[str] | None
     ) -> RunSummary:
-        connector = build_connector(self.config, self.registry, instance, self.engine)
+        connector = self.hub.connector(instance)
         try:
             with self.engine.begin() as conn:
                 run_id = runs.begin(conn, "sync", instance, utcnow(),
@@ -224,7 +193,7 @@ class SyncEngine:
             with self.engine.connect() as conn:
                 summary = runs.get(conn, run_id)
             assert summary is not None
-            notify(self.registry, "hub_sync_finished", summary=summary)
+            self.hub.notify("hub_sync_finished", summary=summary)
         return summary
 
     def _pull_entity(self, connector: Connector, entity: str, run_id: int, *, full: bool) -> None:
@@ -235,8 +204,7 @@ class SyncEngine:
         for page in connector.pull(entity, cursor):
             counts = self.commit_page(source, entity, page, run_id)
             total.add(counts)
-            notify(self.registry, "hub_records_pulled", source=source, entity=entity,
-                   counts=counts)
+            self.hub.notify("hub_records_pulled", source=source, entity=entity, counts=counts)
             if self.progress is not None:
                 done, size = page_progress(page)
                 self.progress(Progress(source, entity, total, done, size))

@@ -16,7 +16,7 @@ from hub.contract.connector import Connector, Page
 from hub.errors import HubError, RecordRejected
 from hub.store import audit, quarantine, runs
 from hub.store.clock import utcnow
-from hub.sync.engine import SyncEngine, build_connector
+from hub.sync.engine import SyncEngine
 
 
 @dataclass(slots=True)
@@ -54,8 +54,7 @@ def retry_entries(
             connector = connectors.get(entry.source)
             if connector is None:
                 try:
-                    connector = build_connector(sync.config, sync.registry, entry.source,
-                                                sync.engine)
+                    connector = sync.hub.connector(entry.source)
                 except HubError as exc:
                     outcomes.append(RetryOutcome(entry.id, False, str(exc)))
                     continue

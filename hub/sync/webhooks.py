@@ -25,15 +25,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from hub.config import HubConfig
 from hub.contract.connector import Connector, WebhookDelivery, WebhookReceipt
 from hub.contract.outcomes import RunSummary
 from hub.errors import HubError
-from hub.plugins import PluginRegistry
+from hub.runtime import Hub
 from hub.secrets import redact
 from hub.store import deliveries
 from hub.store.clock import utcnow
-from hub.sync.engine import SyncEngine, build_connector
+from hub.sync.engine import SyncEngine
+from hub.sync.settings import WebhookSyncSettings
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +96,13 @@ class WebhookProcessor:
     a processed delivery is remembered (see :func:`hub.store.deliveries.prune`).
     """
 
-    def __init__(self, engine: Engine, registry: PluginRegistry, config: HubConfig, *,
-                 retry_seconds: float | None = None, keep_days: int | None = None) -> None:
-        self.engine = engine
-        self.registry = registry
-        self.config = config
-        self.retry_seconds = config.web.retry_seconds if retry_seconds is None else retry_seconds
-        self.keep_days = config.web.keep_days if keep_days is None else keep_days
+    def __init__(self, hub: Hub, *, retry_seconds: float | None = None,
+                 keep_days: int | None = None) -> None:
+        self.hub = hub
+        self.engine = hub.engine
+        web = hub.settings(WebhookSyncSettings)
+        self.retry_seconds = web.retry_seconds if retry_seconds is None else retry_seconds
+        self.keep_days = web.keep_days if keep_days is None else keep_days
 
     def process(self, connectors: Sequence[str] | None = None, *,
                 now: datetime | None = None) -> ProcessOutcome:
@@ -129,8 +129,7 @@ class WebhookProcessor:
             entities = self._entities(name, named)
             result.entities = entities
             if entities:
-                result.run = SyncEngine(self.engine, self.registry, self.config).sync(
-                    name, entities=entities)
+                result.run = SyncEngine(self.hub).sync(name, entities=entities)
         except Exception as exc:
             text = str(exc) if isinstance(exc, HubError) else f"{type(exc).__name__}: {exc}"
             result.error = redact(text)
@@ -156,11 +155,11 @@ class WebhookProcessor:
         A connector that is not configured (any more) or disabled is an error,
         so its deliveries wait, with the reason, until it is back.
         """
-        section = self.config.connectors.get(name)
+        section = self.hub.config.connectors.get(name)
         if section is not None and not section.enabled:
             raise HubError(f"connector {name!r} is disabled in the config; its webhook "
                            "deliveries wait until it is enabled again")
-        connector = build_connector(self.config, self.registry, name, self.engine)
+        connector = self.hub.connector(name)
         try:
             pulled = list(connector.entities())
         finally:

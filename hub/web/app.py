@@ -40,13 +40,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from hub.config import HubConfig
 from hub.contract.connector import Connector, WebhookDelivery
 from hub.errors import WebhookSignatureError
-from hub.plugins import PluginRegistry
+from hub.runtime import Hub
 from hub.secrets import redact
 from hub.store.clock import utcnow
-from hub.sync.engine import build_connector
 from hub.sync.webhooks import WebhookProcessor, take_in
 from hub.web.auth import Gate, derive_key
 from hub.web.settings import WebSettings
@@ -77,9 +75,7 @@ class WebState:
             connector.close()
 
 
-def webhook_receivers(
-    config: HubConfig, registry: PluginRegistry, engine: Engine | None = None
-) -> dict[str, Connector]:
+def webhook_receivers(hub: Hub) -> dict[str, Connector]:
     """The enabled connector instances that receive webhooks, built once, by name.
 
     An instance whose config is wrong fails here, when the server starts,
@@ -87,13 +83,13 @@ def webhook_receivers(
     """
     built: dict[str, Connector] = {}
     try:
-        for name, section in config.connectors.items():
+        for name, section in hub.config.connectors.items():
             if not section.enabled:
                 continue
-            spec = registry.connector_spec(section.type)
+            spec = hub.registry.connector_spec(section.type)
             if not any(e.webhook for e in spec.entities):
                 continue
-            connector = build_connector(config, registry, name, engine)
+            connector = hub.connector(name)
             if "webhook" in type(connector).implements():
                 built[name] = connector
             else:
@@ -175,12 +171,12 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def coordinator_gate(config: HubConfig) -> Gate | None:
+def coordinator_gate(hub: Hub) -> Gate | None:
     """The sign-in for the coordinator's page, or ``None`` when the page is off."""
-    settings = config.web
+    settings = hub.settings(WebSettings)
     if settings.coordinator_password is None:
         return None
-    secret = settings.session_secret or config.store.secret_key
+    secret = settings.session_secret or hub.config.store.secret_key
     if secret is None:
         log.warning("neither [web] session_secret nor [store] secret_key is set: sign-ins to "
                     "the coordinator's page end when the server restarts")
@@ -196,21 +192,19 @@ def _page_routes() -> list[BaseRoute]:
             *quarantine_page.routes()]
 
 
-def create_app(config: HubConfig, registry: PluginRegistry, engine: Engine, *,
-               process_webhooks: bool | None = None) -> Starlette:
-    """The ASGI app over a migrated store.
+def create_app(hub: Hub, *, process_webhooks: bool | None = None) -> Starlette:
+    """The ASGI app over the hub's store.
 
     ``process_webhooks`` (default: ``[web] process_webhooks``) runs the
     background worker that syncs what deliveries report; without it they are
     only recorded, for ``billing-hub webhooks process``. The caller keeps
-    ownership of ``engine``.
+    ownership of the hub's engine.
     """
-    settings = config.web
-    state = WebState(settings, engine, webhook_receivers(config, registry, engine),
-                     gate=coordinator_gate(config))
+    settings = hub.settings(WebSettings)
+    state = WebState(settings, hub.engine, webhook_receivers(hub), gate=coordinator_gate(hub))
     run_worker = settings.process_webhooks if process_webhooks is None else process_webhooks
     if run_worker:
-        processor = WebhookProcessor(engine, registry, config)
+        processor = WebhookProcessor(hub)
         state.worker = WebhookWorker(processor.process, debounce=settings.debounce_seconds,
                                      max_wait=settings.max_wait_seconds,
                                      poll=settings.poll_seconds)

@@ -23,15 +23,20 @@ the web framework.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from hub.secrets import SecretRef
+from hub.sync.settings import WebhookSyncSettings
 
 MIN_PASSWORD_LENGTH = 12
 
 
-class WebSettings(BaseModel):
-    """How ``billing-hub serve`` listens and how it turns webhook deliveries into syncs."""
+class WebSettings(WebhookSyncSettings):
+    """How ``billing-hub serve`` listens and how it turns webhook deliveries into syncs.
+
+    The whole ``[web]`` table: its retry settings come from
+    :class:`~hub.sync.settings.WebhookSyncSettings`, which the syncs read alone.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -48,10 +53,6 @@ class WebSettings(BaseModel):
     """The longest a delivery waits for its sync while more keep arriving."""
     poll_seconds: float = Field(60.0, gt=0, le=86_400)
     """How often the server looks for deliveries due again after a failed sync."""
-    retry_seconds: float = Field(30.0, gt=0, le=3600)
-    """The wait after a failed sync; it doubles with each failure, up to an hour."""
-    keep_days: int = Field(30, ge=1, le=3650)
-    """How long a processed delivery is remembered (its id, so a copy is a duplicate)."""
     coordinator_password: SecretRef | None = None
     """Turns the coordinator's page on: people sign in with their name and this password.
     Without it the page's routes answer 404 and only webhooks are served."""

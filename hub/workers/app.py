@@ -120,9 +120,10 @@ class PassingRetry(BaseRetryStrategy):
 def build_app(runner: JobRunner, url: sa.URL, *,
               report: Callable[[JobEvent], None] = lambda event: None) -> App:
     """A procrastinate app on the store at ``url`` whose tasks run through ``runner``,
-    with ``runner.config``'s schedule registered as periodic jobs."""
+    with the hub's ``[schedule]`` registered as periodic jobs."""
     app = App(connector=PsycopgConnector(conninfo=conninfo(url), min_size=1, max_size=4))
-    retry = PassingRetry(runner.config.schedule)
+    schedule = runner.hub.settings(ScheduleSettings)
+    retry = PassingRetry(schedule)
 
     def perform(context: JobContext, task: str, argument: str | None) -> None:
         job = context.job
@@ -183,7 +184,7 @@ def build_app(runner: JobRunner, url: sa.URL, *,
                 await asyncio.to_thread(_record_replaced, runner, job)
 
     tasks = {"sync": sync, "reconcile": reconcile, "push": push_send, "webhooks": webhooks}
-    for job in runner.config.schedule.jobs:
+    for job in schedule.jobs:
         register(app, tasks[job.task], job)
     return app
 

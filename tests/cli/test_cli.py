@@ -15,15 +15,17 @@ from rich.console import Console
 
 from hub.cli import console, exits
 from hub.cli.app import app
+from hub.collect.settings import CollectionSettings
 from hub.config import load_config
 from hub.contract.mail import Mailer
 from hub.contract.outcomes import EntityCounts, RunSummary
+from hub.outbox.settings import PushSettings
 from hub.plugins import load_plugins
 from hub.store import open_store
 from hub.store.clock import utcnow
 from hub.store.schema import audit_log, quarantine, records, runs
-from hub.sync.engine import build_connector
-from tests.support.hub import cli, opened, write_config
+from hub.web.settings import WebSettings
+from tests.support.hub import cli, connector_of, opened, write_config
 from tests.support.invoices import BOOKS, GOOD
 
 ONE_BAD = GOOD + "INV-3,Initech,2026-03-32,7.00\n"
@@ -61,15 +63,17 @@ def test_init_writes_a_config_that_loads(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_init_example_key")
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_init_example_secret")
     with_stripe = load_config(tmp_path / "with-stripe.toml")
-    connector = build_connector(with_stripe, load_plugins(), "stripe")  # validates the section
+    connector = connector_of(with_stripe, "stripe")  # validates the section
     assert list(connector.entities()) == ["customer", "invoice", "payment", "refund",
                                           "credit_note", "payout"]
     assert "webhook" in type(connector).implements()
     connector.close()
-    assert [(m.source, m.target, m.entities, m.mark_paid) for m in with_stripe.push.mirrors
+    mirrors = PushSettings.of(with_stripe).mirrors
+    assert [(m.source, m.target, m.entities, m.mark_paid) for m in mirrors
             ] == [("books", "stripe", ["customer", "invoice"], True)]
-    assert config.push.mirrors == []
-    assert (config.web.host, config.web.port, config.web.process_webhooks) == (
+    assert PushSettings.of(config).mirrors == []
+    web = WebSettings.of(config)
+    assert (web.host, web.port, web.process_webhooks) == (
         "127.0.0.1", 8000, True)
     # ... and so does the QuickBooks one, with the store's secret key it needs
     (tmp_path / "with-qbo.toml").write_text(
@@ -79,7 +83,7 @@ def test_init_writes_a_config_that_loads(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("BILLING_HUB_SECRET_KEY", "an-example-store-secret-key")
     with_qbo = load_config(tmp_path / "with-qbo.toml")
     assert with_qbo.store.secret_key is not None
-    connector = build_connector(with_qbo, load_plugins(), "qbo")
+    connector = connector_of(with_qbo, "qbo", registry=load_plugins())
     assert list(connector.entities()) == ["customer", "invoice", "payment", "credit_note"]
     connector.close()
     code, _, err = cli(capsys, "init")
@@ -316,13 +320,14 @@ def test_the_commented_email_and_collections_blocks_load(
         opened(opened(text, "# [connectors.mail]"), "# [collections]"))
     monkeypatch.setenv("MAIL_PASSWORD", "an-example-mail-password")
     config = load_config(tmp_path / "with-mail.toml")
-    connector = build_connector(config, load_plugins(), "mail")  # validates the section
+    connector = connector_of(config, "mail")  # validates the section
     assert list(connector.entities()) == ["payment"]
     assert isinstance(connector, Mailer)
     connector.close()
-    assert config.collections is not None
-    assert (config.collections.source, config.collections.mailer) == ("books", "mail")
-    assert [s.days_overdue for s in config.collections.stages] == [7, 30]
+    assert config.has_table("collections")
+    collections = CollectionSettings.of(config)
+    assert (collections.source, collections.mailer) == ("books", "mail")
+    assert [s.days_overdue for s in collections.stages] == [7, 30]
 
 
 def _all_commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:

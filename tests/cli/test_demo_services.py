@@ -12,7 +12,7 @@ from hub.contract.demo import DemoService
 from hub.contract.hookspecs import hookimpl
 from hub.plugins import demo_services, load_plugins
 from hub.reconcile import lifecycle, reconcile
-from hub.reconcile.settings import PairSettings
+from hub.reconcile.settings import PairSettings, ReconcileSettings
 from tests.support.hub import hub
 
 BODY = """
@@ -85,9 +85,10 @@ def test_a_pair_flags_missing_invoices_only_in_the_direction_asked(
     with hub(tmp_path, store_url, BODY) as (sync, engine, config):
         sync.sync("books")
         sync.sync("shop")
-        config.reconcile.pairs = [PairSettings(left="shop", right="books",
-                                               require_counterpart=direction)]  # type: ignore[arg-type]
-        reconcile(engine, config.reconcile)
+        settings = ReconcileSettings.of(config)
+        settings.pairs = [PairSettings(left="shop", right="books",
+                                       require_counterpart=direction)]  # type: ignore[arg-type]
+        reconcile(engine, settings)
         with engine.connect() as conn:
             found = {f"{f.details['record'].split(':')[0]}:{f.explanation.split()[2]}"
                      for f in lifecycle.select(conn) if f.kind == "missing_in_other_system"}

@@ -36,8 +36,7 @@ from hub.store import audit
 from hub.store import records as store_records
 from hub.store.clock import utcnow
 from hub.store.schema import reminders
-from hub.sync.engine import build_connector
-from tests.support.hub import cli, write_config
+from tests.support.hub import cli, connector_of, write_config
 from tests.support.mail import SmtpCapture
 
 TODAY = "2026-12-31"
@@ -222,7 +221,7 @@ def test_collect_needs_a_collections_section(store_url: str, tmp_path: Path,
     assert code == exits.USAGE and "no [collections] section" in err
     bad = config(tmp_path, store_url, text=COLLECTIONS.replace('mailer = "mail"',
                                                                'mailer = "post"'))
-    assert load_config(bad).collections is not None
+    assert load_config(bad).has_table("collections")
     code, _, err = cli(capsys, "--config", str(bad), "collect")
     assert code == exits.USAGE and "collections.mailer" in err
 
@@ -372,14 +371,14 @@ def test_killed_after_the_server_accepted_is_never_sent_again_by_itself(
     path = config(tmp_path, store_url, smtp.port)
     run_collect(capsys, path, "--no-send")
     hub_config = load_config(path)
-    assert hub_config.collections is not None
-    mailer = build_connector(hub_config, load_plugins(), "mail")
+    assert hub_config.has_table("collections")
+    mailer = connector_of(hub_config, "mail", registry=load_plugins())
 
     def killed(_rid: int) -> None:
         raise KeyboardInterrupt  # the process dies between the SMTP answer and the commit
 
     with pytest.raises(KeyboardInterrupt):
-        ReminderSender(books, cast(Mailer, mailer), hub_config.collections,
+        ReminderSender(books, cast(Mailer, mailer), CollectionSettings.of(hub_config),
                        after_handover=killed).send()
     mailer.close()
     assert len(smtp.messages) == 1 and rows(books)[0]["status"] == "sending"

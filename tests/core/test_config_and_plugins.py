@@ -22,10 +22,12 @@ from hub.contract.hookspecs import HubSpec, hookimpl
 from hub.contract.outcomes import EntityCounts
 from hub.errors import ConfigError, PluginError
 from hub.plugins import ENTRY_POINT_GROUP, load_plugins, notify
+from hub.reconcile.settings import ReconcileSettings
+from hub.runtime import Hub
 from hub.secrets import RedactingFilter, SecretRef, redact
-from hub.sync.engine import SyncEngine, build_connector
+from hub.sync.engine import SyncEngine
 from plugins.csv.connector import CsvConnector
-from tests.support.hub import stored
+from tests.support.hub import connector_of, stored
 
 BANK = """
 [connectors.bank]
@@ -70,7 +72,7 @@ def test_connector_sections_are_validated_by_their_plugin(tmp_path: Path) -> Non
     config = load_config(path)
     assert config.config_file == path.resolve()
     with pytest.raises(ConfigError) as exc:
-        build_connector(config, load_plugins(), "bank")
+        connector_of(config, "bank", registry=load_plugins())
     assert exc.value.path == "connectors.bank.page_size"
     assert "greater than or equal to 1, got 0" in str(exc.value)
     assert exc.value.file == str(path.resolve()) and str(path.resolve()) in str(exc.value)
@@ -78,7 +80,7 @@ def test_connector_sections_are_validated_by_their_plugin(tmp_path: Path) -> Non
     path = _config(tmp_path, BANK.format(page_size=10).replace(
         'entity = "bank_transaction"', 'entity = "bank_transaction"\nencoding = "ebcdic"'))
     with pytest.raises(ConfigError) as exc:
-        build_connector(load_config(path), load_plugins(), "bank")
+        connector_of(load_config(path), "bank", registry=load_plugins())
     assert exc.value.path == "connectors.bank.files[0].encoding"
     assert "'ebcdic'" in str(exc.value)
 
@@ -89,12 +91,12 @@ def test_paths_are_the_file_s_own_words(tmp_path: Path) -> None:
     path = _config(tmp_path, BANK.format(page_size=10).replace(
         'description = "Text" }', 'description = "Text", reference = 7 }'))
     with pytest.raises(ConfigError) as exc:
-        build_connector(load_config(path), load_plugins(), "bank")
+        connector_of(load_config(path), "bank", registry=load_plugins())
     assert exc.value.path == "connectors.bank.files[0].columns.reference"
     assert "got 7" in str(exc.value) and "more problem" not in str(exc.value)
     path = _config(tmp_path, '[[reconcile.pairs]]\nright = "bank"\nsince = "last week"\n')
     with pytest.raises(ConfigError) as exc:
-        load_config(path)
+        ReconcileSettings.of(load_config(path))
     assert exc.value.path == "reconcile.pairs[0].left"  # a missing key is named
     assert "(and 1 more problem)" in str(exc.value)
 
@@ -102,11 +104,11 @@ def test_paths_are_the_file_s_own_words(tmp_path: Path) -> None:
 def test_fractions_in_the_file_are_read_exactly(tmp_path: Path) -> None:
     path = _config(tmp_path, "[reconcile.matching]\n"
                              "amount_tolerance_percent = 2.00000000000000000001\n")
-    tolerance = load_config(path).reconcile.matching.amount_tolerance_percent
+    tolerance = ReconcileSettings.of(load_config(path)).matching.amount_tolerance_percent
     assert tolerance == Decimal("2.00000000000000000001")  # a float would make it 2.0
     path = _config(tmp_path, "[reconcile.matching]\namount_tolerance_percent = 50.5\n")
     with pytest.raises(ConfigError, match=re.escape("less than or equal to 50, got 50.5")) as exc:
-        load_config(path)
+        ReconcileSettings.of(load_config(path))
     assert exc.value.path == "reconcile.matching.amount_tolerance_percent"
 
 
@@ -224,7 +226,7 @@ def test_a_clear_text_secret_in_the_config_file_is_refused_and_not_echoed(
     path = _config(tmp_path, f'[connectors.pay]\ntype = "vault"\napi_key = {typed}\n')
     registry = load_plugins(extra=[("vault", _secret_plugin())])
     with pytest.raises(ConfigError) as exc:
-        build_connector(load_config(path), registry, "pay")
+        connector_of(load_config(path), "pay", registry=registry)
     assert exc.value.path == "connectors.pay.api_key"
     assert "env:VARIABLE_NAME" in str(exc.value)
     assert typed.strip('"') not in str(exc.value)
@@ -288,7 +290,7 @@ def test_a_plugin_that_fails_to_import_is_shown_and_csv_still_syncs(
     (tmp_path / "bank.csv").write_text(BANK_CSV, encoding="utf-8")
     config = load_config(_config(tmp_path, f'[store]\nurl = "{store_url}"\n'
                                            + BANK.format(page_size=10)))
-    summary = SyncEngine(engine, registry, config).sync("bank")
+    summary = SyncEngine(Hub(config, registry, engine)).sync("bank")
     assert summary.status == "succeeded"
     assert summary.counts["bank_transaction"] == EntityCounts(created=2)
     amounts = sorted(Decimal(r["amount"]) for r in stored(engine, "bank_transaction").values())

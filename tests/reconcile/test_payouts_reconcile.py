@@ -17,6 +17,7 @@ from hub.contract.connector import Page
 from hub.models import Payout
 from hub.reconcile import payouts
 from hub.reconcile.runner import reconcile
+from hub.reconcile.settings import ReconcileSettings
 from hub.store.schema import audit_log, findings
 from tests.support.hub import hub
 
@@ -91,7 +92,7 @@ def test_each_payout_finds_its_deposit_and_a_missing_one_is_flagged(
         assert payouts.breakdown(by_id["po_A"].payout) == (
             "payments $2,000.00 - fees $58.60 - refunds $50.00 + other $15.20")
 
-        reconcile(engine, config.reconcile)
+        reconcile(engine, ReconcileSettings.of(config))
         found = _open(engine)
         assert set(found) == {"payout_without_deposit:stripe:po_C",
                               "payout_deposit_mismatch:stripe:po_B"}
@@ -101,7 +102,7 @@ def test_each_payout_finds_its_deposit_and_a_missing_one_is_flagged(
         assert "the bank lines run to 31 March 2026" in text
         assert "$10.00 less than the payout" in found["payout_deposit_mismatch:stripe:po_B"][1]
 
-        reconcile(engine, config.reconcile)  # nothing changed: nothing new
+        reconcile(engine, ReconcileSettings.of(config))  # nothing changed: nothing new
         assert _open(engine) == found
 
         assert run(["payouts"]) == exits.OK
@@ -116,7 +117,7 @@ def test_each_payout_finds_its_deposit_and_a_missing_one_is_flagged(
         (tmp_path / "bank.csv").write_text(
             HEADER + "".join(LINES) + "2026-03-13,STRIPE PAYOUT,250.00,1656.60\n")
         sync.sync("bank")
-        reconcile(engine, config.reconcile)
+        reconcile(engine, ReconcileSettings.of(config))
         found = _open(engine)
         assert found["payout_without_deposit:stripe:po_C"][0] == "resolved"
         assert found["payout_deposit_mismatch:stripe:po_B"][0] == "open"

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from hub.config import HubConfig
 from hub.reconcile import lifecycle, linking, reconcile
+from hub.reconcile.settings import ReconcileSettings
 from hub.store.clock import utcnow
 from hub.store.schema import audit_log, findings
 from tests.support.company import BODY, SHOP, sync_all, write_company
@@ -18,7 +19,7 @@ from tests.support.hub import hub
 
 
 def _run(engine: Engine, config: HubConfig) -> dict[str, lifecycle.StoredFinding]:
-    reconcile(engine, config.reconcile)
+    reconcile(engine, ReconcileSettings.of(config))
     with engine.connect() as conn:
         return {f.key: f for f in lifecycle.select(conn, statuses=lifecycle.STATUSES)
                 if f.status != "resolved" or f.actor != "billing-hub"}
@@ -102,7 +103,7 @@ def test_rerun_changes_nothing_and_fixed_data_auto_resolves(tmp_path: Path,
         first = _run(engine, config)
         with engine.connect() as conn:
             before = [tuple(r) for r in conn.execute(sa.select(findings).order_by(findings.c.id))]
-        summary = reconcile(engine, config.reconcile)
+        summary = reconcile(engine, ReconcileSettings.of(config))
         assert (summary.merge.new, summary.merge.updated, summary.merge.auto_resolved) == (
             0, 0, 0)
         with engine.connect() as conn:
@@ -112,7 +113,7 @@ def test_rerun_changes_nothing_and_fixed_data_auto_resolves(tmp_path: Path,
         (tmp_path / "shop.csv").write_text(SHOP.replace("550.00,550.00", "500.00,500.00"),
                                            encoding="utf-8")
         sync.sync("shop")
-        summary = reconcile(engine, config.reconcile)
+        summary = reconcile(engine, ReconcileSettings.of(config))
         assert summary.merge.auto_resolved == 1
         with engine.connect() as conn:
             fixed = lifecycle.get(conn, first["amount_mismatch:books:INV-1002|shop:1002"].id)
@@ -134,7 +135,7 @@ def test_a_finding_that_says_something_new_is_updated_in_place(tmp_path: Path,
         (tmp_path / "shop.csv").write_text(SHOP.replace("550.00,550.00", "560.00,560.00"),
                                            encoding="utf-8")
         sync.sync("shop")
-        summary = reconcile(engine, config.reconcile)
+        summary = reconcile(engine, ReconcileSettings.of(config))
         with engine.connect() as conn:
             after = lifecycle.get(conn, first.id)
     assert (summary.merge.new, summary.merge.updated, summary.merge.auto_resolved) == (0, 1, 0)
@@ -208,7 +209,7 @@ def test_plugins_add_match_rules_through_the_hook(tmp_path: Path, store_url: str
     write_company(tmp_path)
     with hub(tmp_path, store_url, BODY) as (sync, engine, config):
         sync_all(sync)
-        reconcile(engine, config.reconcile, rules)
+        reconcile(engine, ReconcileSettings.of(config), rules)
         with engine.connect() as conn:
             found = {f.key: f for f in lifecycle.select(conn)}
     top = found["unapplied_payment:bank:P6"].details["suggestions"][0]

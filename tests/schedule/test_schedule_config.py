@@ -12,6 +12,7 @@ from hub.cli import exits
 from hub.config import load_config
 from hub.errors import ConfigError
 from hub.schedule import cron
+from hub.schedule.settings import ScheduleSettings
 from tests.support.hub import cli, opened, write_config
 
 BOOKS = """
@@ -84,15 +85,17 @@ def test_a_schedule_loads(tmp_path: Path) -> None:
         task = "webhooks"
         every = "5m"
     """))
-    jobs = config.schedule.jobs
+    jobs = ScheduleSettings.of(config).jobs
     assert [(j.key, j.schedule, j.describe()) for j in jobs] == [
         ("sync:books", "*/15 * * * *", "sync of books"),
         ("reconcile", "0 6 * * 1-5", "reconcile"),
         ("push:books", "0 */2 * * *", "push to books"),
         ("webhooks", "*/5 * * * *", "webhooks"),
     ]
-    assert config.schedule.retries == 2 and config.schedule.retry_wait_seconds == 60
-    assert load_config(write_config(tmp_path, "sqlite:///x.db", BOOKS)).schedule.jobs == []
+    schedule = ScheduleSettings.of(config)
+    assert schedule.retries == 2 and schedule.retry_wait_seconds == 60
+    bare = load_config(write_config(tmp_path, "sqlite:///x.db", BOOKS))
+    assert ScheduleSettings.of(bare).jobs == []
 
 
 @pytest.mark.parametrize(("jobs", "path", "says"), [
@@ -119,7 +122,7 @@ def test_a_schedule_loads(tmp_path: Path) -> None:
 def test_a_bad_job_names_its_path(tmp_path: Path, jobs: str, path: str, says: str) -> None:
     file = write_config(tmp_path, "sqlite:///x.db", BOOKS + "[[schedule.jobs]]\n" + jobs + "\n")
     with pytest.raises(ConfigError) as caught:
-        load_config(file)
+        ScheduleSettings.of(load_config(file))
     assert caught.value.path == path
     assert says in str(caught.value)
 
@@ -130,7 +133,7 @@ def test_the_cli_reports_a_bad_schedule_as_a_config_error(
     monkeypatch.chdir(tmp_path)
     write_config(tmp_path, "sqlite:///x.db", BOOKS + '[[schedule.jobs]]\nconnector = "bnak"\n'
                  'every = "1h"\n')
-    code, _, err = cli(capsys, "status")
+    code, _, err = cli(capsys, "run-schedule")
     assert code == exits.USAGE
     assert "config error: schedule.jobs[0].connector: no connector named 'bnak'" in err
 
@@ -141,12 +144,13 @@ def test_the_init_template_s_schedule_loads_once_uncommented(
     monkeypatch.chdir(tmp_path)
     assert cli(capsys, "init")[0] == exits.OK
     text = (tmp_path / "billing-hub.toml").read_text()
-    assert load_config(tmp_path / "billing-hub.toml").schedule.jobs == []
+    assert ScheduleSettings.of(load_config(tmp_path / "billing-hub.toml")).jobs == []
     (tmp_path / "scheduled.toml").write_text(opened(text, "# [schedule]"))
     config = load_config(tmp_path / "scheduled.toml")
-    assert [(j.describe(), j.schedule) for j in config.schedule.jobs] == [
+    assert [(j.describe(), j.schedule) for j in ScheduleSettings.of(config).jobs] == [
         ("sync of books", "*/15 * * * *"), ("reconcile", "0 6 * * 1-5")]
-    assert (config.schedule.retries, config.schedule.retry_wait_seconds) == (4, 60)
+    schedule = ScheduleSettings.of(config)
+    assert (schedule.retries, schedule.retry_wait_seconds) == (4, 60)
     # the push and webhooks jobs, with the Stripe connector they need
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_init_example_key")
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_init_example_secret")
@@ -154,5 +158,5 @@ def test_the_init_template_s_schedule_loads_once_uncommented(
                    '# [[schedule.jobs]]\n# task = "push"')
     (tmp_path / "all.toml").write_text(more)
     config = load_config(tmp_path / "all.toml")
-    assert [j.describe() for j in config.schedule.jobs] == [
+    assert [j.describe() for j in ScheduleSettings.of(config).jobs] == [
         "sync of books", "reconcile", "push to stripe", "webhooks"]

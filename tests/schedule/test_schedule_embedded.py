@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from hub.cli import exits
 from hub.config import load_config
 from hub.errors import ConfigError, TransientError
+from hub.runtime import Hub
 from hub.schedule.embedded import EmbeddedScheduler, Event
 from hub.schedule.settings import ScheduleSettings
 from hub.store import open_store
@@ -211,7 +212,7 @@ def test_the_job_runner_runs_the_hub_s_own_commands(
     config = load_config(write_config(tmp_path, store_url, BOOKS))
     engine = open_store(config.store_url())
     try:
-        runner = JobRunner(engine, load_plugins(), config)
+        runner = JobRunner(Hub(config, load_plugins(), engine))
         assert runner.run("sync", "books") == (
             "run 1: 2 records (2 new, 0 updated, 0 unchanged)")
         assert runner.run("reconcile").startswith("run 2: ")

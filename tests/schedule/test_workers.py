@@ -29,7 +29,9 @@ from hub.contract.connector import Connector, ConnectorSpec, EntitySupport, Page
 from hub.contract.hookspecs import hookimpl
 from hub.errors import ConfigError, TransientError
 from hub.plugins import load_plugins
+from hub.runtime import Hub
 from hub.schedule import cron
+from hub.schedule.settings import ScheduleSettings
 from hub.schedule.work import JobRunner
 from hub.store import open_store
 from hub.store.schema import runs
@@ -125,7 +127,7 @@ def make(tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
         engines.append(engine)
         registry = load_plugins(extra=[("probe", _probe_plugin())])
         ensure_schema(engine)
-        return Setup(config, JobRunner(engine, registry, config), [])
+        return Setup(config, JobRunner(Hub(config, registry, engine)), [])
 
     yield setup
     for engine in engines:
@@ -318,7 +320,7 @@ def test_the_schedule_becomes_periodic_jobs_due_at_the_right_times(make: Any) ->
     ours.periodic_tasks = {k: p for k, p in app.periodic_registry.periodic_tasks.items()
                            if k[1] != "stalled"}
     assert PeriodicDeferrer(registry=ours).get_next_tick(at=at.timestamp()) == 400  # 06:00:00
-    for job in setup.config.schedule.jobs:
+    for job in ScheduleSettings.of(setup.config).jobs:
         p = periodic[f"{job.key}@{job.schedule}"]
         theirs = p.croniter.get_next(float, start_time=at.timestamp())
         assert theirs == cron.next_after(job.schedule, at).timestamp()

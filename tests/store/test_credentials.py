@@ -14,12 +14,12 @@ from hub.cli import exits
 from hub.config import load_config
 from hub.errors import ConfigError
 from hub.plugins import load_plugins
+from hub.runtime import Hub
 from hub.store import audit, current_revision, head_revision, migrate
 from hub.store.credentials import CredentialUnreadable, StoreVault
 from hub.store.database import downgrade
 from hub.store.schema import credentials
-from hub.sync.engine import build_connector
-from tests.support.hub import cli, write_config
+from tests.support.hub import cli, connector_of, write_config
 
 KEY = SecretStr("a-long-random-secret-key-for-tests")
 TOKEN = "AB11700000000refresh-token-value-xyz"
@@ -96,12 +96,12 @@ def test_the_config_takes_the_key_from_the_environment_only(
                     'path = "bank.csv"\npreset = "bank-signed"\n')
     config = load_config(path)
     assert config.store.secret_key is not None
-    connector = build_connector(config, load_plugins(), "bank", engine)
+    connector = Hub(config, load_plugins(), engine).connector("bank")
     vault = connector.context.vault
     assert isinstance(vault, StoreVault) and vault.connector == "bank"
     vault.put("x", TOKEN)
     assert StoreVault(engine, "bank", KEY).get("x") == TOKEN
-    assert build_connector(config, load_plugins(), "bank").context.vault is None
+    assert connector_of(config, "bank", registry=load_plugins()).context.vault is None
 
     path.write_text(f'[store]\nsecret_key = "{KEY.get_secret_value()}"\n')
     with pytest.raises(ConfigError) as exc:

@@ -22,7 +22,9 @@ from sqlalchemy.engine import Engine
 
 from hub.cli.app import run
 from hub.config import HubConfig, load_config
-from hub.plugins import load_plugins
+from hub.contract.connector import Connector
+from hub.plugins import PluginRegistry, load_plugins
+from hub.runtime import Hub
 from hub.store import open_store
 from hub.store.schema import quarantine, records
 from hub.sync.engine import SyncEngine
@@ -36,13 +38,21 @@ def write_config(folder: Path, store_url: str, body: str) -> Path:
     return path
 
 
+def connector_of(config: HubConfig, name: str, *,
+                 registry: PluginRegistry | None = None) -> Connector:
+    """``[connectors.NAME]`` of ``config`` built as the hub builds it, without a store (so
+    without a vault for credentials)."""
+    detached = Hub(config, registry or load_plugins(), sa.create_engine("sqlite://"))
+    return detached.connector(name, vault=False)
+
+
 @contextmanager
 def hub(folder: Path, store_url: str, body: str) -> Iterator[tuple[SyncEngine, Engine, HubConfig]]:
     """A sync engine over a fresh config in ``folder``; disposes the engine afterwards."""
     config = load_config(write_config(folder, store_url, body))
     engine = open_store(config.store_url())
     try:
-        yield SyncEngine(engine, load_plugins(), config), engine, config
+        yield SyncEngine(Hub(config, load_plugins(), engine)), engine, config
     finally:
         engine.dispose()
 

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 
 from hub.config import load_config
 from hub.plugins import load_plugins
+from hub.runtime import Hub
 from hub.store import open_store
 from hub.store.schema import cursors, quarantine, records, runs
 from hub.sync.engine import SyncEngine
@@ -175,7 +176,7 @@ def test_killed_sync_resumes_to_the_same_store(tmp_path: Path, store_url: str) -
         assert stored_before is not None and 0 < stored_before < ROWS
 
         # 3. The next sync closes the killed run and resumes from the saved cursor.
-        summary = SyncEngine(engine, load_plugins(), config).sync("books")
+        summary = SyncEngine(Hub(config, load_plugins(), engine)).sync("books")
         with engine.connect() as conn:
             history = conn.execute(sa.select(runs.c.id, runs.c.status, runs.c.finished_at,
                                              runs.c.error).order_by(runs.c.id)).all()
@@ -194,7 +195,7 @@ def test_killed_sync_resumes_to_the_same_store(tmp_path: Path, store_url: str) -
         ref_config = load_config(write_config(ref_dir, ref_url, BODY))
         ref_engine = open_store(ref_config.store_url())
         try:
-            SyncEngine(ref_engine, load_plugins(), ref_config).sync("books")
+            SyncEngine(Hub(ref_config, load_plugins(), ref_engine)).sync("books")
         finally:
             ref_engine.dispose()
         expected = _contents(ref_url)

@@ -18,6 +18,7 @@ from hub.config import load_config
 from hub.contract.connector import Connector, ConnectorSpec, EntitySupport, Page
 from hub.contract.hookspecs import hookimpl
 from hub.plugins import load_plugins
+from hub.runtime import Hub
 from hub.store import runs
 from hub.store.clock import utcnow
 from hub.store.schema import runs as run_table
@@ -65,7 +66,7 @@ def sync_engine(engine: Engine, store_url: str, tmp_path: Path) -> SyncEngine:
         type = "counting"
         fail = true
     """))
-    return SyncEngine(engine, load_plugins(extra=[("counting", _plugin())]), config)
+    return SyncEngine(Hub(config, load_plugins(extra=[("counting", _plugin())]), engine))
 
 
 def _all_runs(engine: Engine) -> list[tuple[str, str, str | None]]:

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from hub.plugins import load_plugins
+from hub.runtime import Hub
 from hub.store.schema import webhook_deliveries
 from hub.web.app import create_app
 from hub.web.server import ServerThread
@@ -46,7 +47,7 @@ def test_a_change_in_quickbooks_reaches_the_store_through_its_webhook(
     qbo.sim.update("Invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"],
                                "sparse": True, "DueDate": "2027-02-28"})
     payload = cloudevents(qbo.sim.changes()[-1:], qbo.realm_id)
-    app = create_app(config, load_plugins(), engine, process_webhooks=True)
+    app = create_app(Hub(config, load_plugins(), engine), process_webhooks=True)
     with ServerThread(app) as server:
         url = f"{server.url}/webhooks/books"
         first = deliver(url, payload, TOKEN)

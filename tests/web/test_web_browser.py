@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from hub.reconcile import lifecycle, reconcile
+from hub.reconcile.settings import ReconcileSettings
 from hub.store.schema import audit_log, findings
 from tests.support.company import BODY, sync_all, write_company
 from tests.support.hub import CLI, free_port, hub, wait_until_serving
@@ -49,7 +50,7 @@ def served(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("BH_BROWSER_SESSION_SECRET", "a-session-secret-for-the-browser-test")
     with hub(tmp_path, store_url, BODY + WEB) as (sync, engine, config):
         sync_all(sync)
-        reconcile(engine, config.reconcile)
+        reconcile(engine, ReconcileSettings.of(config))
     env = dict(os.environ)
     port = free_port()
     server = subprocess.Popen(

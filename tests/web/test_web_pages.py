@@ -28,12 +28,15 @@ from hub.errors import ConfigError
 from hub.plugins import load_plugins
 from hub.reconcile import lifecycle, reconcile
 from hub.reconcile.kinds import Finding, Kind
+from hub.reconcile.settings import ReconcileSettings
 from hub.reports import report
+from hub.runtime import Hub
 from hub.store.clock import utcnow
 from hub.store.schema import audit_log, findings
 from hub.web.app import create_app
 from hub.web.auth import COOKIE
 from hub.web.html import when
+from hub.web.settings import WebSettings
 from tests.support.company import BODY, PAYMENTS, sync_all, write_company
 from tests.support.hub import cli, hub, opened
 
@@ -66,12 +69,12 @@ def company(tmp_path: Path, store_url: str) -> Iterator[tuple[HubConfig, Engine]
     (tmp_path / "payments.csv").write_text(PAYMENTS + EXTRA_PAYMENTS, encoding="utf-8")
     with hub(tmp_path, store_url, BODY + WEB) as (sync, engine, config):
         sync_all(sync)
-        reconcile(engine, config.reconcile)
+        reconcile(engine, ReconcileSettings.of(config))
         yield config, engine
 
 
 def _client(config: HubConfig, engine: Engine) -> TestClient:
-    app = create_app(config, load_plugins(), engine, process_webhooks=False)
+    app = create_app(Hub(config, load_plugins(), engine), process_webhooks=False)
     app.state.gate.failed_delay = 0.2
     return TestClient(app, follow_redirects=False)
 
@@ -146,7 +149,7 @@ def test_every_page_needs_a_sign_in_and_a_wrong_password_is_refused(
 
 def test_guesses_sent_at_once_are_tried_one_at_a_time(
         company: tuple[HubConfig, Engine]) -> None:
-    app = create_app(company[0], load_plugins(), company[1], process_webhooks=False)
+    app = create_app(Hub(company[0], load_plugins(), company[1]), process_webhooks=False)
     gate = app.state.gate
     gate.failed_delay, gate.queue_seconds = 0.3, 1.85
 
@@ -381,7 +384,7 @@ def test_the_overview_counts_findings_and_money_per_currency(client: TestClient)
 def test_without_a_password_the_page_is_off_and_webhooks_still_answer(
         engine: Engine, store_url: str) -> None:
     config = HubConfig.model_validate({"store": {"url": store_url}})
-    app = create_app(config, load_plugins(), engine, process_webhooks=False)
+    app = create_app(Hub(config, load_plugins(), engine), process_webhooks=False)
     with TestClient(app, follow_redirects=False) as client:
         for path in ("/", "/signin", "/findings", "/quarantine"):
             assert client.get(path).status_code == 404
@@ -393,8 +396,7 @@ def test_without_a_password_the_page_is_off_and_webhooks_still_answer(
 def test_the_session_cookie_can_be_secure_and_a_new_password_ends_sign_ins(
         company: tuple[HubConfig, Engine], monkeypatch: pytest.MonkeyPatch) -> None:
     config, engine = company
-    secure = config.model_copy(update={"web": config.web.model_copy(
-        update={"secure_cookies": True})})
+    secure = config.with_table("web", {**config.tables.get("web", {}), "secure_cookies": True})
     with _client(secure, engine) as client:
         r = client.get("/signin")
         assert "secure" in r.headers["set-cookie"].lower()
@@ -418,15 +420,15 @@ def test_the_init_template_turns_the_page_on_once_uncommented(
     monkeypatch.chdir(tmp_path)
     assert cli(capsys, "init")[0] == exits.OK
     text = (tmp_path / "billing-hub.toml").read_text()
-    assert load_config(tmp_path / "billing-hub.toml").web.coordinator_password is None
+    assert WebSettings.of(load_config(tmp_path / "billing-hub.toml")).coordinator_password is None
     (tmp_path / "with-page.toml").write_text(opened(text, "# coordinator_password"))
     monkeypatch.setenv("BILLING_HUB_WEB_PASSWORD", PASSWORD)
     monkeypatch.setenv("BILLING_HUB_SESSION_SECRET", "a-session-secret-from-the-template")
-    web = load_config(tmp_path / "with-page.toml").web
+    web = WebSettings.of(load_config(tmp_path / "with-page.toml"))
     assert web.coordinator_password is not None and web.session_secret is not None
     assert (web.secure_cookies, web.session_hours) == (True, 12)
     monkeypatch.setenv("BILLING_HUB_WEB_PASSWORD", "too short")
     with pytest.raises(ConfigError) as exc:
-        load_config(tmp_path / "with-page.toml")
+        WebSettings.of(load_config(tmp_path / "with-page.toml"))
     assert exc.value.path == "web.coordinator_password" and "12 characters" in str(exc.value)
     assert "too short" not in str(exc.value)

@@ -16,6 +16,7 @@ import pytest
 
 from hub.config import load_config
 from hub.errors import ConfigError
+from hub.web.settings import WebSettings
 from hub.web.worker import Debouncer, WebhookWorker
 from plugins.stripe.simulator import sign
 from tests.support.hub import CLI, free_port, wait_until_serving, write_config
@@ -85,7 +86,7 @@ def test_the_worker_runs_once_at_start_then_after_each_burst_and_stops_cleanly()
 def test_bad_web_settings_name_their_path(tmp_path: Path, section: str, path: str) -> None:
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 's.db'}", section)
     with pytest.raises(ConfigError) as exc:
-        load_config(config)
+        WebSettings.of(load_config(config))
     assert exc.value.path == path
 
 

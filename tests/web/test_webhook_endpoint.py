@@ -22,6 +22,7 @@ from hub.cli import console
 from hub.cli.app import run
 from hub.config import HubConfig
 from hub.plugins import load_plugins
+from hub.runtime import Hub
 from hub.store.clock import as_utc
 from hub.store.schema import records, runs, webhook_deliveries
 from hub.sync.webhooks import WebhookProcessor
@@ -71,7 +72,7 @@ class Setup:
     tmp_path: Path
 
     def serve(self, *, process: bool) -> ServerThread:
-        app = create_app(self.config, load_plugins(), self.engine, process_webhooks=process)
+        app = create_app(Hub(self.config, load_plugins(), self.engine), process_webhooks=process)
         return ServerThread(app)
 
     def rows(self) -> list[dict[str, Any]]:
@@ -214,7 +215,7 @@ def test_a_burst_of_a_hundred_events_is_one_sync(setup: Setup) -> None:
         assert len(sent) == 100 and all(d.status == 200 for d in sent)
     rows = setup.rows()
     assert len(rows) == 100 and {r["status"] for r in rows} == {"pending"}
-    outcome = WebhookProcessor(setup.engine, load_plugins(), setup.config).process()
+    outcome = WebhookProcessor(Hub(setup.config, load_plugins(), setup.engine)).process()
     (result,) = outcome.results
     assert (result.connector, result.deliveries, result.entities) == ("stripe", 100,
                                                                       ["customer"])
@@ -223,7 +224,7 @@ def test_a_burst_of_a_hundred_events_is_one_sync(setup: Setup) -> None:
     assert {(r["status"], r["run_id"]) for r in setup.rows()} == {
         ("processed", result.run.run_id)}
     assert [r for r in setup.sync_runs() if r not in before] == [result.run.run_id]
-    assert WebhookProcessor(setup.engine, load_plugins(), setup.config).process().results == []
+    assert WebhookProcessor(Hub(setup.config, load_plugins(), setup.engine)).process().results == []
 
 
 def test_unknown_instances_get_a_bare_404_and_big_bodies_413(setup: Setup) -> None:
@@ -247,7 +248,7 @@ def test_a_failed_sync_keeps_its_deliveries_and_is_tried_again(
         setup.sim.webhooks.add_endpoint(f"{server.url}/webhooks/stripe", secret=SECRET)
         assert setup.sim.webhooks.deliver(event["id"])[0].status == 200
     setup.sim.faults = Faults(server_error=1.0)  # Stripe answers nothing but 500s for now
-    failing = WebhookProcessor(setup.engine, load_plugins(), setup.config, retry_seconds=30)
+    failing = WebhookProcessor(Hub(setup.config, load_plugins(), setup.engine), retry_seconds=30)
     (result,) = failing.process().results
     assert result.error is not None and DEFAULT_API_KEY not in result.error
     (row,) = setup.rows()
@@ -297,7 +298,7 @@ def test_what_is_stored_comes_from_stripe_not_from_the_delivery(setup: Setup) ->
         answer = httpx.post(f"{server.url}/webhooks/stripe", content=claim, headers={
             "Stripe-Signature": sign(claim, SECRET, int(time.time()))})
     assert answer.json() == {"received": True, "duplicate": False, "changes": 1}
-    (result,) = WebhookProcessor(setup.engine, load_plugins(), setup.config).process().results
+    (result,) = WebhookProcessor(Hub(setup.config, load_plugins(), setup.engine)).process().results
     assert result.entities == ["invoice"] and result.run is not None
     counts = result.run.counts["invoice"]
     assert (counts.created, counts.updated) == (0, 0)

@@ -9,7 +9,7 @@ import pytest
 
 from hub.errors import FatalError
 from plugins.csv.parsing import date_parser, number_parser
-from tests.support.hub import counts, hub, quarantined, stored
+from tests.support.hub import connector_of, counts, hub, quarantined, stored
 
 INVOICES = """\
 [connectors.books]
@@ -328,8 +328,7 @@ def test_resume_from_every_saved_cursor(tmp_path: Path, store_url: str) -> None:
     _invoices(tmp_path, rows)
     body = INVOICES.replace('type = "csv"', 'type = "csv"\npage_size = 4')
     with hub(tmp_path, store_url, body) as (sync, _engine, config):
-        from hub.sync.engine import build_connector
-        connector = build_connector(config, sync.registry, "books")
+        connector = connector_of(config, "books", registry=sync.hub.registry)
         pages = list(connector.pull("invoice", None))
         every = {r.external_id for p in pages for r in p.records}
         assert len(every) == 23 and sum(len(p.rejected) for p in pages) == 1

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from hub.errors import ConfigError, HubError
+from hub.runtime import Hub
 from hub.secrets import RedactingFilter
 from hub.store import cursors as cursors_module
 from hub.store.credentials import StoreVault
@@ -128,7 +129,7 @@ def test_the_rotated_refresh_token_is_kept_sealed_and_used_next_time(
             sealed = " ".join(r[0] for r in conn.execute(sa.select(credentials.c.sealed)))
         assert qbo_token not in sealed and configured not in sealed
         # the configured token was rotated out: only the kept one still signs in
-        second = SyncEngine(engine, sync.registry, config).sync("books")
+        second = SyncEngine(Hub(config, sync.hub.registry, engine)).sync("books")
         assert second.status == "succeeded"
         assert kept_token(engine, config) not in (configured, qbo_token)
 

@@ -17,9 +17,9 @@ from hub.contract.connector import Connector, PushChange, PushOperation, PushSta
 from hub.models import CanonicalRecord, Customer, Invoice
 from hub.outbox import OutboxSender, PushSettings, queue_mirror
 from hub.plugins import load_plugins
+from hub.runtime import Hub
 from hub.store.clock import utcnow
 from hub.store.records import prepare, upsert
-from hub.sync.engine import build_connector
 from plugins.quickbooks.simulator import QboSimulatorServer
 from tests.support.hub import hub
 from tests.support.qbo import config_body
@@ -34,7 +34,7 @@ def pushing(qbo: QboSimulatorServer, tmp_path: Path, store_url: str
             _sync, engine, config):
         if not any(i["Name"] == "Services" for i in qbo.sim.all("Item")):
             qbo.sim.create("Item", {"Name": "Services", "Type": "Service"})
-        connector = build_connector(config, load_plugins(), "books", engine)
+        connector = Hub(config, load_plugins(), engine).connector("books")
         try:
             yield qbo, engine, connector
         finally:

@@ -22,7 +22,7 @@ from hub.models import CanonicalRecord
 from hub.models.money import from_minor_units
 from hub.plugins import load_plugins
 from hub.store.schema import quarantine, records, runs
-from hub.sync.engine import SyncEngine, build_connector
+from hub.sync.engine import SyncEngine
 from plugins.stripe.api import StripeApi, StripeRefused, StripeUnavailable
 from plugins.stripe.config import StripeConfig
 from plugins.stripe.simulator import (
@@ -33,7 +33,7 @@ from plugins.stripe.simulator import (
     SimulatorServer,
     seed_company,
 )
-from tests.support.hub import counts, hub, stored
+from tests.support.hub import connector_of, counts, hub, stored
 
 ENTITIES = ("customer", "invoice", "payment", "refund", "credit_note", "payout")
 RESOURCE = {"customer": "customers", "invoice": "invoices", "payment": "charges",
@@ -179,7 +179,7 @@ def test_a_customer_deleted_in_stripe_is_marked_deleted_by_the_next_sync(
 
 def _pull(config: HubConfig, entity: str, cursor: str | None
           ) -> list[tuple[list[CanonicalRecord], str | None]]:
-    connector = build_connector(config, load_plugins(), "stripe")
+    connector = connector_of(config, "stripe", registry=load_plugins())
     return [(list(p.records), p.cursor) for p in connector.pull(entity, cursor)]
 
 
@@ -207,7 +207,7 @@ def test_a_pull_resumed_from_any_saved_cursor_ends_with_the_same_records(
         final = json.loads(pages[-1][1] or "{}")
         assert final["mode"] == "events"
         # progress: objects read against the history's estimated size, exact at the end
-        connector = build_connector(config, load_plugins(), "stripe")
+        connector = connector_of(config, "stripe", registry=load_plugins())
         shown = [p.progress for p in connector.pull("invoice", None)]
         assert all(p is not None and 0 < p[0] <= p[1] for p in shown)
         assert shown[-1] == (len(everyone), len(everyone))

@@ -24,10 +24,9 @@ from hub.reconcile.settings import ReconcileSettings
 from hub.store.clock import utcnow
 from hub.store.records import prepare, upsert
 from hub.store.schema import audit_log, findings, links, outbox, records
-from hub.sync.engine import build_connector
 from plugins.stripe.simulator import DEFAULT_API_KEY, Faults, Simulator, SimulatorServer
 from plugins.stripe.simulator import records as sim_records
-from tests.support.hub import hub, stored
+from tests.support.hub import connector_of, hub, stored
 
 BODY = """
 [connectors.stripe]
@@ -54,7 +53,7 @@ def stripe_store(sim: tuple[Simulator, SimulatorServer], tmp_path: Path, store_u
                  monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Engine, Connector]]:
     monkeypatch.setenv("BH_TEST_STRIPE_KEY", DEFAULT_API_KEY)
     with hub(tmp_path, store_url, BODY.format(url=sim[1].url, attempts=6)) as (_, engine, cfg):
-        connector = build_connector(cfg, load_plugins(), "stripe")
+        connector = connector_of(cfg, "stripe", registry=load_plugins())
         try:
             yield engine, connector
         finally:
@@ -365,7 +364,7 @@ def test_with_requests_failing_and_answers_lost_a_push_run_creates_no_duplicate(
                                   lost_response=0.05, retry_after=0, seed=17)
         runs = 0
         while rows(engine, outbox.c.status == "pending") and runs < 40:
-            connector = build_connector(cfg, load_plugins(), "stripe")  # a fresh process, say
+            connector = connector_of(cfg, "stripe", registry=load_plugins())  # a fresh process, say
             try:
                 send(engine, connector, batch_size=8, max_attempts=50)
             finally:
@@ -378,7 +377,7 @@ def test_with_requests_failing_and_answers_lost_a_push_run_creates_no_duplicate(
         put(engine, *paid_later)
         assert queue(engine).mark_paid == len(paid_later)
         while rows(engine, outbox.c.status == "pending") and runs < 80:
-            connector = build_connector(cfg, load_plugins(), "stripe")
+            connector = connector_of(cfg, "stripe", registry=load_plugins())
             try:
                 send(engine, connector, batch_size=8, max_attempts=50)
             finally:

@@ -13,10 +13,9 @@ from hub.connectors.replay import MemoryReplayGuard
 from hub.contract.connector import ChangeHint, WebhookDelivery
 from hub.errors import WebhookSignatureError
 from hub.plugins import load_plugins
-from hub.sync.engine import build_connector
 from plugins.stripe.connector import StripeConnector
 from plugins.stripe.simulator import DEFAULT_API_KEY, Simulator, sign
-from tests.support.hub import hub
+from tests.support.hub import connector_of, hub
 
 SECRET = "whsec_test_endpoint_secret"
 NOW = datetime(2027, 1, 15, 9, 30, tzinfo=UTC)
@@ -48,7 +47,7 @@ def connector(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("BH_TEST_STRIPE_KEY", DEFAULT_API_KEY)
     monkeypatch.setenv("BH_TEST_STRIPE_WHSEC", SECRET)
     with hub(tmp_path, store_url, BODY) as (_, _, config):
-        built = build_connector(config, load_plugins(), "stripe")
+        built = connector_of(config, "stripe", registry=load_plugins())
         assert isinstance(built, StripeConnector)
         yield built
         built.close()
@@ -122,7 +121,7 @@ def test_without_a_webhook_secret_nothing_is_accepted(
     monkeypatch.setenv("BH_TEST_STRIPE_KEY", DEFAULT_API_KEY)
     body = BODY.replace('webhook_secret = "env:BH_TEST_STRIPE_WHSEC"\n', "")
     with hub(tmp_path, store_url, body) as (_, _, config):
-        connector = build_connector(config, load_plugins(), "stripe")
+        connector = connector_of(config, "stripe", registry=load_plugins())
         paid = _event(sim, "invoice.paid")
         with pytest.raises(WebhookSignatureError, match="no webhook_secret") as exc:
             connector.verify_webhook(_delivery(sim, paid["id"]), MemoryReplayGuard())
