@@ -87,7 +87,7 @@ class Hub:
     def connector(self, instance: str, *, vault: bool = True) -> Connector:
         """The working connector object for ``[connectors.<instance>]``; close it after use."""
         spec = self.connector_spec(instance)
-        return spec.factory(self.connector_context(instance, spec, vault=vault))
+        return spec.build(self.connector_context(instance, spec, vault=vault))
 
     def notify(self, hook_name: str, **kwargs: object) -> None:
         """Tell the plugins' observer hook ``hook_name``; one failing plugin stops no other."""

@@ -10,33 +10,74 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import typer
+import typer.main
 from rich.text import Text
 from typer.exceptions import TyperException
 
 from hub.cli import exits
-from hub.cli.collect_cmd import collect, reminders_app
 from hub.cli.console import err, setup_logging, styled
-from hub.cli.credentials_cmd import app as credentials_app
-from hub.cli.demo_cmd import demo
-from hub.cli.export_cmd import export
-from hub.cli.init_cmd import init
-from hub.cli.payouts_cmd import payouts
-from hub.cli.plugins_cmd import plugins
-from hub.cli.push_cmd import app as push_app
-from hub.cli.quarantine_cmd import app as quarantine_app
-from hub.cli.reconcile_cmd import findings_app, link, reconcile, unlink
-from hub.cli.report_cmd import apply_payment, metrics, report
-from hub.cli.scaffold_cmd import app as plugin_app
-from hub.cli.schedule_cmd import register as register_schedule
-from hub.cli.serve_cmd import serve
-from hub.cli.session import CONFIG_ENV, CliState, default_config_path
-from hub.cli.status_cmd import status
-from hub.cli.sync_cmd import sync
-from hub.cli.webhooks_cmd import app as webhooks_app
+from hub.cli.lazy import LazyCommand
+from hub.cli.state import CONFIG_ENV, CliState, default_config_path
 from hub.errors import ConfigError, HubError, PluginError
 from hub.secrets import redact
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    # name: (module:attribute, the summary `billing-hub --help` shows)
+    "init": ("hub.cli.init_cmd:init", "Write a commented billing-hub.toml to start from."),
+    "sync": ("hub.cli.sync_cmd:sync", "Pull records from connectors into the store."),
+    "status": ("hub.cli.status_cmd:status",
+               "Show the store, its records, open quarantine and recent runs."),
+    "plugins": ("hub.cli.plugins_cmd:plugins",
+                "List installed plugins with their version and what they offer."),
+    "export": ("hub.cli.export_cmd:export", "Write the store's records of one entity as CSV "
+               "that is safe to open in a spreadsheet."),
+    "demo": ("hub.cli.demo_cmd:demo", "Import a sample company's QuickBooks, Stripe and bank "
+             "data into a local store."),
+    "reconcile": ("hub.cli.reconcile_cmd:reconcile",
+                  "Compare the systems in the store and update the findings."),
+    "link": ("hub.cli.reconcile_cmd:link",
+             "Say that two records in different systems are the same thing."),
+    "unlink": ("hub.cli.reconcile_cmd:unlink",
+               "Say that two records are not the same thing, whatever their numbers say."),
+    "apply-payment": ("hub.cli.report_cmd:apply_payment", "Apply a payment to an invoice and "
+                      "queue the change for the invoice's system."),
+    "report": ("hub.cli.report_cmd:report",
+               "The mismatch report with the AR metrics, as a table, HTML, CSV or JSON."),
+    "metrics": ("hub.cli.report_cmd:metrics", "DSO, aging, overdue share, days to pay, "
+                "discrepancy rate and CEI, per currency."),
+    "payouts": ("hub.cli.payouts_cmd:payouts", "Payouts with their payments, fees and "
+                "refunds, and the bank deposit each became."),
+    "serve": ("hub.cli.serve_cmd:serve", "Serve webhooks (POST /webhooks/NAME) and the "
+              "coordinator's page until Ctrl-C."),
+    "collect": ("hub.cli.collect_cmd:collect", "Queue one reminder per overdue invoice and "
+                "stage (\\[collections]), each only once,\nthen send what is queued over the "
+                "mailer's SMTP server."),
+    "run-schedule": ("hub.cli.schedule_cmd:run_schedule", "Run the \\[schedule] in this "
+                     "process, one job at a time, until Ctrl-C (any store)."),
+    "worker": ("hub.cli.worker_cmd:worker", "Run jobs from the queue and the \\[schedule] "
+               "until SIGINT/SIGTERM (PostgreSQL store)."),
+    "plugin": ("hub.cli.scaffold_cmd:app", "Write new plugins."),
+    "quarantine": ("hub.cli.quarantine_cmd:app", "Records that could not be imported, with "
+                   "their raw content and reason."),
+    "findings": ("hub.cli.reconcile_cmd:findings_app",
+                 "Review findings: list, show, acknowledge, resolve, ignore."),
+    "webhooks": ("hub.cli.webhooks_cmd:app",
+                 "Webhook deliveries received by `billing-hub serve`, and their syncs."),
+    "push": ("hub.cli.push_cmd:app", "Mirror records into another system through the "
+             "outbox: queue the changes, send them, see what waits."),
+    "reminders": ("hub.cli.collect_cmd:reminders_app",
+                  "Payment reminders: what was sent, what waits for a person."),
+    "credentials": ("hub.cli.credentials_cmd:app", "Credentials connectors keep between runs "
+                    "(rotated OAuth tokens), sealed in the store: see them, or forget them to "
+                    "start over."),
+    "jobs": ("hub.cli.worker_cmd:jobs_app", "The job queue of the workers (PostgreSQL "
+             "store): queue a job, see what waits, runs and failed."),
+}
+"""Every command, in the order ``--help`` lists them. Only the one that runs is imported;
+tests/cli/test_cli.py checks that each summary is the command's own first help line."""
 
 app = typer.Typer(
     name="billing-hub",
@@ -61,29 +102,12 @@ def options(
     ctx.obj = CliState(config_path=config or default_config_path())
 
 
-app.command()(init)
-app.command()(sync)
-app.command()(status)
-app.command()(plugins)
-app.add_typer(plugin_app, name="plugin")
-app.command()(export)
-app.command()(demo)
-app.add_typer(quarantine_app, name="quarantine")
-app.command()(reconcile)
-app.add_typer(findings_app, name="findings")
-app.command()(link)
-app.command()(unlink)
-app.command("apply-payment")(apply_payment)
-app.command()(report)
-app.command()(metrics)
-app.command()(payouts)
-app.command()(serve)
-app.add_typer(webhooks_app, name="webhooks")
-app.add_typer(push_app, name="push")
-app.command()(collect)
-app.add_typer(reminders_app, name="reminders")
-app.add_typer(credentials_app, name="credentials")
-register_schedule(app)  # run-schedule, worker, jobs
+def command_line() -> Any:
+    """The ``billing-hub`` command: the options above and every command of the table."""
+    group = typer.main.get_command(app)
+    for name, (target, summary) in COMMANDS.items():
+        group.add_command(LazyCommand(name, target, summary), name)  # type: ignore[attr-defined]
+    return group
 
 
 def _report(exc: HubError) -> int:
@@ -96,7 +120,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (for tests and ``main``)."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        result = app(args=args, prog_name="billing-hub", standalone_mode=False)
+        result = command_line().main(args=args, prog_name="billing-hub", standalone_mode=False)
     except HubError as exc:
         return _report(exc)
     except typer.Exit as exc:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from hub.cli.console import out
-from hub.cli.session import CliState
+from hub.cli.state import CliState
 from hub.errors import ConfigError
 
 

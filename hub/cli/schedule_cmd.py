@@ -2,7 +2,7 @@
 
 The embedded way, for any store (SQLite included). On PostgreSQL the same
 schedule can run on workers instead (``billing-hub worker``, see
-:mod:`hub.cli.worker_cmd`). :func:`register` adds both to the app.
+:mod:`hub.cli.worker_cmd`); both show the plan with :mod:`hub.cli.schedule_view`.
 """
 
 from __future__ import annotations
@@ -10,14 +10,13 @@ from __future__ import annotations
 import contextlib
 import signal
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from types import FrameType
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from hub.cli.console import err, out
+from hub.cli.schedule_view import plan_table, utc
 from hub.cli.session import CliState, open_hub
 from hub.errors import ConfigError
 from hub.schedule.embedded import EmbeddedScheduler, Event, describe_plan
@@ -25,23 +24,10 @@ from hub.schedule.settings import ScheduleSettings
 from hub.schedule.work import JobRunner
 
 
-def utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def no_jobs(file: object) -> ConfigError:
     return ConfigError("no jobs in [schedule]", path="schedule.jobs",
                        hint=f"add [[schedule.jobs]] to {file} (`billing-hub init` writes an "
                             "example), or run `billing-hub sync` from cron")
-
-
-def plan_table(rows: list[tuple[str, str, datetime]]) -> Table:
-    table = Table(title="schedule (times in UTC)", title_justify="left")
-    for col in ("job", "when", "next run"):
-        table.add_column(col)
-    for what, when, first in rows:
-        table.add_row(what, when, utc(first))
-    return table
 
 
 def show(event: Event) -> None:
@@ -100,11 +86,3 @@ def run_schedule(
         with stop_gently(scheduler.stop, "the job in hand"):
             scheduler.run(at_once=now)
     out.print("billing-hub run-schedule stopped.")
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``run-schedule``, ``worker`` and ``jobs`` to the ``billing-hub`` command."""
-    from hub.cli import worker_cmd  # it imports this module
-
-    app.command("run-schedule")(run_schedule)
-    worker_cmd.register(app)

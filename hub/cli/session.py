@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
-from hub.config import DEFAULT_CONFIG_NAME
+from hub.cli.state import CliState
 from hub.runtime import Hub
 
-CONFIG_ENV = "BILLING_HUB_CONFIG"
-
-
-@dataclass(slots=True)
-class CliState:
-    """Options given before the command (``billing-hub --config x.toml sync``)."""
-
-    config_path: Path
-
-
-def default_config_path() -> Path:
-    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME)
+__all__ = ["CliState", "open_hub"]
 
 
 @contextmanager

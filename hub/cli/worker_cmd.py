@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hub.cli.console import err, out, styled
-from hub.cli.schedule_cmd import plan_table, utc
+from hub.cli.schedule_view import plan_table, utc
 from hub.cli.session import CliState, open_hub
 from hub.errors import ConfigError
 from hub.runtime import Hub
@@ -205,9 +205,3 @@ def list_(
         table.add_row(str(row.id), row.what, Text(shown, style=style), str(row.attempts),
                       utc(row.when) if row.when else "-", Text(row.error or ""))
     out.print(table)
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(worker)
-    app.add_typer(jobs_app, name="jobs")
-

@@ -29,13 +29,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from importlib import import_module
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from hub.errors import RecordRejected
-from hub.models import CanonicalRecord
+from hub.errors import PluginError, RecordRejected
+
+if TYPE_CHECKING:  # the models are loaded by the connectors that make records
+    from hub.models import CanonicalRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +100,38 @@ class ConnectorSpec:
 
     ``name`` is what a config's ``type = "..."`` refers to. ``config_model``
     validates the connector's TOML section. ``factory`` builds the working
-    object for one configured instance.
+    object for one configured instance: the :class:`Connector` subclass (or
+    any callable taking a :class:`ConnectorContext`), or its import path,
+    ``"acme_billing.connector:AcmeConnector"``. A path is imported only when
+    a connector of this type is built, so ``billing-hub plugins`` and every
+    command that does not use the connector never load its SDK.
     """
 
     name: str
     description: str
     config_model: type[BaseModel]
     entities: tuple[EntitySupport, ...]
-    factory: Callable[[ConnectorContext], Connector]
+    factory: Callable[[ConnectorContext], Connector] | str
+
+    def load_factory(self) -> Callable[[ConnectorContext], Connector]:
+        """The factory itself, imported first when it was given by its path."""
+        if not isinstance(self.factory, str):
+            return self.factory
+        module, _, attribute = self.factory.partition(":")
+        try:
+            found: Callable[[ConnectorContext], Connector] = getattr(import_module(module),
+                                                                      attribute)
+        except (ImportError, AttributeError) as exc:
+            raise PluginError(
+                f"connector type {self.name!r}: cannot load its factory {self.factory!r} "
+                f"({type(exc).__name__}: {exc})",
+                hint="reinstall the plugin that offers it; `billing-hub plugins` lists them",
+            ) from None
+        return found
+
+    def build(self, context: ConnectorContext) -> Connector:
+        """The working connector for one configured instance."""
+        return self.load_factory()(context)
 
     def supports(self, entity: str) -> EntitySupport | None:
         for support in self.entities:

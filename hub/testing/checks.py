@@ -214,7 +214,7 @@ class ContractKit:
                 f"{exc}") from None
         context = ConnectorContext(instance=INSTANCE, config=config,
                                    base_dir=self.harness.workdir)
-        built = spec.factory(context)
+        built = spec.build(context)
         if not isinstance(built, Connector):
             raise ContractViolation(
                 f"the factory of {spec.name!r} returned {type(built).__name__}, "

@@ -11,8 +11,6 @@ from plugins.csv.config import CsvConfig
 @hookimpl
 def hub_connectors() -> Iterator[ConnectorSpec]:
     """Offer the ``csv`` connector type."""
-    from plugins.csv.connector import CsvConnector
-
     yield ConnectorSpec(
         name="csv",
         description="CSV exports: invoice lists, payment exports, bank statements",
@@ -21,5 +19,5 @@ def hub_connectors() -> Iterator[ConnectorSpec]:
             EntitySupport(entity, pull=True, incremental=False)
             for entity in ("customer", "invoice", "payment", "bank_transaction")
         ),
-        factory=CsvConnector,
+        factory="plugins.csv.connector:CsvConnector",
     )

@@ -11,12 +11,10 @@ from plugins.email.config import EmailConfig
 @hookimpl
 def hub_connectors() -> Iterator[ConnectorSpec]:
     """Offer the ``email`` connector type."""
-    from plugins.email.connector import EmailConnector
-
     yield ConnectorSpec(
         name="email",
         description="E-mail: payments from remittance advice (IMAP), reminders out (SMTP)",
         config_model=EmailConfig,
         entities=(EntitySupport("payment", pull=True, incremental=True),),
-        factory=EmailConnector,
+        factory="plugins.email.connector:EmailConnector",
     )

@@ -14,8 +14,6 @@ PUSHED = ("customer", "invoice")
 @hookimpl
 def hub_connectors() -> Iterator[ConnectorSpec]:
     """Offer the ``quickbooks`` connector type."""
-    from plugins.quickbooks.connector import QuickBooksConnector
-
     yield ConnectorSpec(
         name="quickbooks",
         description="QuickBooks Online: customers, invoices, payments, credit memos",
@@ -23,5 +21,5 @@ def hub_connectors() -> Iterator[ConnectorSpec]:
         entities=tuple(EntitySupport(entity, pull=True, push=entity in PUSHED,
                                      incremental=True, webhook=True)
                        for entity in ALL_ENTITIES),
-        factory=QuickBooksConnector,
+        factory="plugins.quickbooks.connector:QuickBooksConnector",
     )

@@ -14,8 +14,6 @@ PUSHED = ("customer", "invoice")
 @hookimpl
 def hub_connectors() -> Iterator[ConnectorSpec]:
     """Offer the ``stripe`` connector type."""
-    from plugins.stripe.connector import StripeConnector
-
     yield ConnectorSpec(
         name="stripe",
         description="Stripe: customers, invoices, charges, refunds, credit notes, payouts",
@@ -23,7 +21,7 @@ def hub_connectors() -> Iterator[ConnectorSpec]:
         entities=tuple(EntitySupport(entity, pull=True, push=entity in PUSHED,
                                      incremental=True, webhook=True)
                        for entity in ALL_ENTITIES),
-        factory=StripeConnector,
+        factory="plugins.stripe.connector:StripeConnector",
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,11 +12,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import typer
 from rich.console import Console
 
 from hub.cli import console, exits
-from hub.cli.app import app
+from hub.cli.app import COMMANDS, command_line
+from hub.cli.lazy import LazyCommand
 from hub.collect.settings import CollectionSettings
 from hub.config import load_config
 from hub.contract.mail import Mailer
@@ -332,7 +334,8 @@ def test_the_commented_email_and_collections_blocks_load(
 
 def _all_commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
     """Every command under ``group`` (typer carries its own click: walked by duck typing)."""
-    for name, command in group.commands.items():
+    for name, listed in group.commands.items():
+        command = listed.load() if isinstance(listed, LazyCommand) else listed
         yield (*path, name), command
         if hasattr(command, "commands"):
             yield from _all_commands(command, (*path, name))
@@ -344,7 +347,7 @@ def test_every_help_shows_the_config_sections_it_names(
     # Rich markup would take "[schedule]" for a style tag and drop it from the help.
     monkeypatch.setenv("COLUMNS", "400")
     checked = 0
-    for path, command in _all_commands(typer.main.get_command(app)):
+    for path, command in _all_commands(command_line()):
         sources = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
         named = {m for text in sources for m in re.findall(r"\[([a-z_.]+)\]", text)}
         if not named:
@@ -381,3 +384,23 @@ def test_init_names_the_sections_to_edit(tmp_path: Path, capsys: pytest.CaptureF
     monkeypatch.chdir(tmp_path)
     code, out, _ = cli(capsys, "init")
     assert code == exits.OK and "Edit the [connectors] sections" in out
+
+
+def test_the_command_table_gives_each_command_s_own_summary() -> None:
+    listed = command_line().commands
+    assert len(listed) == len(COMMANDS) >= 25
+    for name, command in listed.items():
+        real = command.load()
+        own = (real.short_help or real.help or "").strip().split("\n\n")[0]
+        assert " ".join(command.short_help.split()) == " ".join(own.split()), name
+
+
+def test_starting_the_cli_imports_only_the_command_that_runs() -> None:
+    heavy = ("sqlalchemy", "alembic", "hub.reconcile", "hub.web", "hub.store", "stripe",
+             "quickbooks", "starlette")
+    probe = ("import sys; from hub.cli.app import run; code = run(sys.argv[1:]); "
+             f"print('LOADED:' + ' '.join(m for m in {heavy!r} if m in sys.modules))")
+    for args in (["--help"], ["plugins"], ["init", "--help"]):
+        shown = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
+                               text=True, check=True).stdout
+        assert shown.rstrip().endswith("LOADED:"), (args, shown[-200:])

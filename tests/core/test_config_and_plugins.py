@@ -253,7 +253,7 @@ def test_the_csv_plugin_comes_through_the_entry_point() -> None:
     assert info.distribution == "billing-hub" and info.version and not info.broken
     assert info.module == "plugins.csv.plugin"
     spec = registry.connector_spec("csv")
-    assert spec.factory is CsvConnector
+    assert spec.load_factory() is CsvConnector
     assert {e.entity for e in spec.entities} == {"customer", "invoice", "payment",
                                                   "bank_transaction"}
     # from this module's point of view the plugin is only reachable through the registry
@@ -368,7 +368,7 @@ def test_plugins_that_answer_nonsense_offer_nothing() -> None:
     assert errors["twice"] == "connector 'dup' is offered twice by this plugin"
     assert errors["csv"] == "another plugin is already loaded under the name 'csv'"
     assert set(registry.connector_specs()) == BUILT_IN
-    assert registry.connector_spec("csv").factory is CsvConnector  # the real one kept
+    assert registry.connector_spec("csv").load_factory() is CsvConnector  # the real one kept
 
 
 def test_an_unknown_connector_lists_the_ones_there_are() -> None:
