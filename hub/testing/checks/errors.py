@@ -12,13 +12,21 @@ from __future__ import annotations
 
 __all__ = ["CheckSkipped", "ContractViolation"]
 
+# A failed check shows as hub.testing.checks.ContractViolation, as it did before the
+# checks became a package; both names are importable from there.
+_PUBLIC_MODULE = "hub.testing.checks"
+
 
 class ContractViolation(AssertionError):
     """The connector breaks the contract; the message says how and what to change."""
 
+    __module__ = _PUBLIC_MODULE
+
 
 class CheckSkipped(Exception):
     """The check does not apply to this connector; ``reason`` says why."""
+
+    __module__ = _PUBLIC_MODULE
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
