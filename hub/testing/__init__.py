@@ -7,8 +7,8 @@ ConnectorHarness``, and a plugin's simulator of its remote system may use
 
 - :class:`ConnectorHarness`: what a connector's author writes to run a fake of
   the remote system for the kit (:mod:`hub.testing.harness`);
-- :class:`ContractKit` and its checks, usable without pytest
-  (:mod:`hub.testing.checks`);
+- the checks, one small class each, and :class:`ContractKit`, which runs them
+  without pytest (:mod:`hub.testing.checks`);
 - :class:`ConnectorContract`: the checks as pytest tests, one line in a
   connector's suite (:mod:`hub.testing.contract`; it needs pytest);
 - :mod:`hub.testing.plugin`: the pytest plugin billing-hub installs (a marker

@@ -7,8 +7,9 @@
     class TestAcmeContract(ConnectorContract):
         harness = AcmeHarness          # your ConnectorHarness subclass
 
-Every check of :mod:`hub.testing.checks` becomes a test of that class, the
-per-entity ones once per entity (``test_full_pull_returns_every_record_once[invoice]``).
+Every check of :mod:`hub.testing.checks` (:data:`~hub.testing.checks.CHECK_CLASSES`)
+becomes a test of that class named by the check's ``test``, the entity checks
+once per entity (``test_full_pull_returns_every_record_once[invoice]``).
 A check whose capability the connector does not declare is reported as
 skipped with the reason; the ``billing_hub`` pytest plugin (installed with
 billing-hub) sums the contract up at the end of the run.
@@ -22,7 +23,16 @@ from typing import ClassVar
 
 import pytest
 
-from hub.testing.checks import CheckSkipped, ContractKit, ContractViolation
+from hub.testing.checks import (
+    CHECK_CLASSES,
+    Check,
+    CheckContext,
+    CheckSkipped,
+    ConnectorCheck,
+    ContractKit,
+    ContractViolation,
+    EntityCheck,
+)
 from hub.testing.harness import ConnectorHarness
 
 __all__ = ["ConnectorContract", "ConnectorHarness", "ContractViolation"]
@@ -34,13 +44,20 @@ _entities_cache: dict[type[ConnectorHarness], list[str]] = {}
 def _entities(harness: type[ConnectorHarness], workdir: Path) -> list[str]:
     """The entities to parametrise with, read once per harness at collection."""
     if harness not in _entities_cache:
-        kit = ContractKit(harness, workdir)
+        context = CheckContext(harness, workdir)
         try:
-            _entities_cache[harness] = kit.entities()
+            _entities_cache[harness] = context.entities()
         except ContractViolation:
             # Reported by test_registers_through_the_entry_point; the entity tests fail too.
             _entities_cache[harness] = [_NOT_FOUND]
     return _entities_cache[harness]
+
+
+def _run(kit: ContractKit, check: type[Check], entity: str | None = None) -> None:
+    try:
+        kit.run(check, entity)
+    except CheckSkipped as skipped:
+        pytest.skip(skipped.reason)
 
 
 class ConnectorContract:
@@ -65,47 +82,36 @@ class ConnectorContract:
         finally:
             contract.close()
 
-    @staticmethod
-    def _run(check: Callable[[], None]) -> None:
-        try:
-            check()
-        except CheckSkipped as skipped:
-            pytest.skip(skipped.reason)
 
-    def test_registers_through_the_entry_point(self, kit: ContractKit) -> None:
-        self._run(kit.check_registration)
+def _connector_test(check: type[ConnectorCheck]) -> Callable[[ConnectorContract, ContractKit],
+                                                             None]:
+    def test(self: ConnectorContract, kit: ContractKit) -> None:
+        _run(kit, check)
 
-    def test_declares_its_capabilities_truthfully(self, kit: ContractKit) -> None:
-        self._run(kit.check_capabilities)
+    return test
 
-    def test_full_pull_returns_every_record_once(self, kit: ContractKit, entity: str) -> None:
-        self._run(lambda: kit.check_full_pull(entity))
 
-    def test_records_are_canonical(self, kit: ContractKit, entity: str) -> None:
-        self._run(lambda: kit.check_canonical(entity))
+def _entity_test(check: type[EntityCheck]) -> Callable[[ConnectorContract, ContractKit, str],
+                                                       None]:
+    def test(self: ConnectorContract, kit: ContractKit, entity: str) -> None:
+        _run(kit, check, entity)
 
-    def test_pull_resumes_from_every_cursor(self, kit: ContractKit, entity: str) -> None:
-        self._run(lambda: kit.check_resume(entity))
+    return test
 
-    def test_incremental_pull_returns_the_change(self, kit: ContractKit, entity: str) -> None:
-        self._run(lambda: kit.check_incremental(entity))
 
-    def test_malformed_payload_is_rejected_readably(self, kit: ContractKit, entity: str) -> None:
-        self._run(lambda: kit.check_malformed(entity))
+def _add_tests(contract: type[ConnectorContract]) -> None:
+    """One test method of ``contract`` per check, named by the check, in the checks' order."""
+    for check in CHECK_CLASSES:
+        if issubclass(check, EntityCheck):
+            test: Callable[..., None] = _entity_test(check)
+        elif issubclass(check, ConnectorCheck):
+            test = _connector_test(check)
+        else:
+            raise TypeError(f"{check.__name__} is neither a ConnectorCheck nor an EntityCheck")
+        test.__name__ = check.test
+        test.__qualname__ = f"{contract.__name__}.{check.test}"
+        test.__doc__ = check.__doc__
+        setattr(contract, check.test, test)
 
-    def test_stored_payload_maps_again(self, kit: ContractKit, entity: str) -> None:
-        self._run(lambda: kit.check_reread(entity))
 
-    def test_push_twice_with_one_key_creates_one_record(
-        self, kit: ContractKit, entity: str
-    ) -> None:
-        self._run(lambda: kit.check_push_idempotent(entity))
-
-    def test_webhook_rejects_a_bad_signature(self, kit: ContractKit, entity: str) -> None:
-        self._run(lambda: kit.check_webhook_signature(entity))
-
-    def test_webhook_rejects_a_replay(self, kit: ContractKit, entity: str) -> None:
-        self._run(lambda: kit.check_webhook_replay(entity))
-
-    def test_webhook_rejects_a_stale_delivery(self, kit: ContractKit, entity: str) -> None:
-        self._run(lambda: kit.check_webhook_stale(entity))
+_add_tests(ConnectorContract)

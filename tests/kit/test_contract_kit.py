@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from pydantic import BaseModel, ValidationError
@@ -39,7 +39,13 @@ from hub.errors import RecordRejected, WebhookSignatureError
 from hub.models import CanonicalRecord, Customer
 from hub.plugins import load_plugins
 from hub.testing import CheckSkipped, ConnectorHarness, ContractKit, ContractViolation
-from hub.testing.checks import CHECKS, unreadable
+from hub.testing.checks import (
+    CHECKS,
+    CapabilitiesCheck,
+    EntityCheck,
+    FullPullCheck,
+    unreadable,
+)
 
 SECRET = b"whsec_kit"
 
@@ -330,3 +336,52 @@ def test_the_built_in_csv_connector_registers_through_the_entry_point(tmp_path: 
     assert kit.plugin().distribution == "billing-hub"
     assert kit.entities() == ["customer", "invoice", "payment", "bank_transaction"]
 
+
+
+def test_run_takes_the_check_class_as_its_check_method_does(make_kit: Any) -> None:
+    make_kit().run(FullPullCheck, "customer")
+    make_kit().run(CapabilitiesCheck)
+    with pytest.raises(ContractViolation, match="more than once"):
+        make_kit("overlap").run(FullPullCheck, "customer")
+
+
+def test_run_skips_an_entity_check_before_it_runs_for_an_undeclared_capability(
+    make_kit: Any,
+) -> None:
+    class Watched(EntityCheck):
+        """Records that it ran."""
+
+        name = "watched"
+        test = "test_watched"
+        requires = "push"
+        ran: ClassVar[list[str]] = []
+
+        def run(self, entity: str) -> None:
+            self.ran.append(entity)
+
+    kit = make_kit(support=EntitySupport("customer"), connector=PushlessConnector)
+    with pytest.raises(CheckSkipped, match=r"memory does not declare push for this entity "
+                                           r"\(EntitySupport\.push=False\)"):
+        kit.run(Watched, "customer")
+    assert Watched.ran == []
+    make_kit().run(Watched, "customer")
+    assert Watched.ran == ["customer"]
+
+
+def test_run_needs_an_entity_for_an_entity_check_and_none_for_a_connector_check(
+    make_kit: Any,
+) -> None:
+    with pytest.raises(TypeError, match="per entity"):
+        make_kit().run(FullPullCheck)
+    with pytest.raises(TypeError, match="whole connector"):
+        make_kit().run(CapabilitiesCheck, "customer")
+
+
+def test_a_harness_whose_system_signs_no_time_skips_the_stale_delivery_check(
+    make_kit: Any,
+) -> None:
+    kit = make_kit("no_tolerance")
+    kit.harness_class = type("Unsigned", (kit.harness_class,), {"signed_timestamps": False})
+    with pytest.raises(CheckSkipped, match=r"memory's deliveries sign no timestamp "
+                                           r"\(signed_timestamps=False\)"):
+        kit.check_webhook_stale("customer")
