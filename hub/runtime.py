@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
 
 from hub.config import ConnectorSection, HubConfig, Section, config_error_from, load_config
@@ -25,6 +25,16 @@ from hub.store import open_store
 from hub.store.credentials import StoreVault
 
 S = TypeVar("S", bound=Section)
+
+
+def connector_options(config: HubConfig, instance: str, spec: ConnectorSpec) -> BaseModel:
+    """``[connectors.<instance>]``'s own options, validated by the spec's config model."""
+    options = config.connectors[instance].options()
+    try:
+        return spec.config_model.model_validate(options)
+    except ValidationError as exc:
+        raise config_error_from(exc, prefix=f"connectors.{instance}", data=options,
+                                file=config.config_file) from None
 
 
 @dataclass(slots=True)
@@ -74,12 +84,8 @@ class Hub:
         """``[connectors.<instance>]`` validated by the spec's model, with a vault in the
         store for the credentials the connector keeps between runs (unless ``vault`` is
         false: a connector built to be looked at, not run)."""
-        options = self.connector_section(instance).options()
-        try:
-            parsed = spec.config_model.model_validate(options)
-        except ValidationError as exc:
-            raise config_error_from(exc, prefix=f"connectors.{instance}", data=options,
-                                    file=self.config.config_file) from None
+        self.connector_section(instance)  # a ConfigError naming an unknown one
+        parsed = connector_options(self.config, instance, spec)
         kept = StoreVault(self.engine, instance, self.config.store.secret_key) if vault else None
         return ConnectorContext(instance=instance, config=parsed, base_dir=self.config.base_dir,
                                 vault=kept)

@@ -73,6 +73,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "credentials": ("hub.cli.credentials_cmd:app", "Credentials connectors keep between runs "
                     "(rotated OAuth tokens), sealed in the store: see them, or forget them to "
                     "start over."),
+    "config": ("hub.cli.config_cmd:app",
+               "The config file: check every table and connector at once."),
     "jobs": ("hub.cli.worker_cmd:jobs_app", "The job queue of the workers (PostgreSQL "
              "store): queue a job, see what waits, runs and failed."),
 }
