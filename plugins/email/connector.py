@@ -42,13 +42,8 @@ from hub import (
 )
 from plugins.email.config import EmailConfig
 from plugins.email.imap import Folder, open_folder
-from plugins.email.remittance import (
-    MailFacts,
-    Unreadable,
-    external_id_of,
-    read_message,
-    to_payment,
-)
+from plugins.email.message import MailFacts, Unreadable, external_id_of, read_message
+from plugins.email.remittance import to_payment
 from plugins.email.smtp import SmtpMailer
 
 log = logging.getLogger(__name__)

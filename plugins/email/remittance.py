@@ -2,11 +2,9 @@
 
 Two steps, so that a stored payment can be read again without its mail:
 
-1. :func:`read_message` turns the RFC 822 source into :class:`MailFacts`:
-   the few headers that matter and the text of the message (plain-text parts
-   first, HTML stripped to text otherwise, forwarded messages included),
-   strictly decoded: a part whose bytes do not fit its declared charset, an
-   unknown charset or a broken MIME structure is :class:`Unreadable`.
+1. :func:`plugins.email.message.read_message` turns the RFC 822 source into
+   :class:`~plugins.email.message.MailFacts`: the few headers that matter and
+   the text of the message.
 2. :func:`to_payment` finds in that text the amount and currency, the
    payment date, the reference and the invoices paid, with the configured
    :class:`~plugins.email.config.ParsingRules` first and common English
@@ -25,20 +23,12 @@ suggests the match (it reads invoice numbers in memos). Amounts per invoice
 
 from __future__ import annotations
 
-import hashlib
-import html
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from email import errors as mail_errors
-from email import policy
-from email.message import EmailMessage, Message
-from email.parser import BytesParser
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
-from html.parser import HTMLParser
-from typing import Any
+from email.utils import parseaddr, parsedate_to_datetime
 
 from pydantic import ValidationError
 
@@ -52,269 +42,9 @@ from hub import (
     normalize_currency,
     quantize,
 )
+from plugins.email import wording
 from plugins.email.config import ParsingRules
-
-MAX_TEXT_CHARS = 20_000
-"""Text read from one message (remittance wording is short; the rest is quoted mail,
-signatures and disclaimers). The same text is kept in the payment's raw payload."""
-
-
-class Unreadable(Exception):
-    """A message that cannot be read as a payment; ``reason`` says why, for a person."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class MailFacts:
-    """What the connector keeps of one message: its payment's ``raw`` payload."""
-
-    message_id: str | None
-    sender: str
-    sender_name: str
-    subject: str
-    date: str
-    text: str
-
-    def as_raw(self) -> dict[str, Any]:
-        return {"message_id": self.message_id, "from": self.sender,
-                "from_name": self.sender_name, "subject": self.subject, "date": self.date,
-                "text": self.text}
-
-    @classmethod
-    def from_raw(cls, raw: dict[str, Any]) -> MailFacts:
-        try:
-            return cls(message_id=raw.get("message_id"), sender=str(raw["from"]),
-                       sender_name=str(raw.get("from_name") or ""),
-                       subject=str(raw.get("subject") or ""), date=str(raw.get("date") or ""),
-                       text=str(raw["text"]))
-        except KeyError as exc:
-            raise Unreadable(f"the stored message has no {exc.args[0]!r}") from None
-
-
-# ---------------------------------------------------------------------- MIME
-_BROKEN_MIME = (
-    mail_errors.NoBoundaryInMultipartDefect,
-    mail_errors.StartBoundaryNotFoundDefect,
-    mail_errors.MultipartInvariantViolationDefect,
-    mail_errors.InvalidBase64CharactersDefect,
-    mail_errors.InvalidBase64PaddingDefect,
-    mail_errors.InvalidBase64LengthDefect,
-)
-
-
-def message_digest(source: bytes) -> str:
-    """A stable id for a message without a Message-ID: a digest of its source."""
-    return "sha256:" + hashlib.sha256(source).hexdigest()[:40]
-
-
-def external_id_of(source: bytes) -> str:
-    """The id a message's payment is stored under: its Message-ID, else a digest."""
-    parsed = BytesParser(policy=policy.compat32).parsebytes(source, headersonly=True)
-    found = _message_id(parsed)
-    return found or message_digest(source)
-
-
-def _message_id(msg: Message) -> str | None:
-    # The header as it came: the default policy's parser raises on some broken ids (<>).
-    value = next((v for k, v in msg.raw_items() if k.lower() == "message-id"), None)
-    if value is None:
-        return None
-    text = re.sub(r"\s+", "", str(value)).strip("<>")
-    return text[:400] or None
-
-
-def read_message(source: bytes) -> MailFacts:
-    """The headers and text of one RFC 822 message; :class:`Unreadable` if it cannot be read."""
-    try:
-        msg = BytesParser(policy=policy.default).parsebytes(source)
-    except Exception as exc:  # the parser is lenient; anything it raises is a broken message
-        raise Unreadable(f"the message cannot be parsed as e-mail: {exc}") from None
-    assert isinstance(msg, EmailMessage)
-    for part in msg.walk():
-        bad = [d for d in part.defects if isinstance(d, _BROKEN_MIME)]
-        if bad:
-            raise Unreadable(f"the message's MIME structure is broken ({_defect_words(bad[0])}); "
-                             "ask the sender for a new copy or read it by hand")
-    sender_name, sender = _address(msg, "From")
-    if not sender:
-        raise Unreadable("the message has no From address")
-    text = _text_of(msg)
-    if not text.strip():
-        raise Unreadable("the message has no text to read a payment from (no text or HTML "
-                         "part)")
-    return MailFacts(message_id=_message_id(msg), sender=sender, sender_name=sender_name,
-                     subject=_header(msg, "Subject"), date=_header(msg, "Date"),
-                     text=text[:MAX_TEXT_CHARS])
-
-
-def _defect_words(defect: Exception) -> str:
-    name = type(defect).__name__.removesuffix("Defect")
-    return re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
-
-
-def _header(msg: Message, name: str) -> str:
-    try:
-        value = msg.get(name)
-    except Exception:  # an undecodable encoded word: keep what can be kept
-        value = None
-    return " ".join(str(value).split()) if value is not None else ""
-
-
-def _address(msg: Message, name: str) -> tuple[str, str]:
-    raw = _header(msg, name)
-    found = getaddresses([raw]) if raw else []
-    display, addr = found[0] if found else ("", "")
-    return display.strip(), addr.strip().lower()
-
-
-def _text_of(msg: EmailMessage) -> str:
-    """Plain text of every text part (HTML as text where a part has no plain version)."""
-    chunks: list[str] = []
-    for part in _text_parts(msg):
-        content = _decode(part)
-        if part.get_content_subtype() == "html":
-            content = _html_to_text(content)
-        chunks.append(content)
-    return "\n\n".join(chunks).replace("\r\n", "\n").replace("\u00a0", " ")
-
-
-def _text_parts(msg: Message) -> Iterator[Message]:
-    """The readable parts, depth first; of an alternative, the plain one."""
-    if msg.get_content_type() == "message/rfc822":  # a forwarded message, attached
-        inner = msg.get_payload()
-        for item in inner if isinstance(inner, list) else [inner]:
-            if isinstance(item, Message):
-                yield from _forwarded_header(item)
-                yield from _text_parts(item)
-        return
-    if msg.is_multipart():
-        subtype = msg.get_content_subtype()
-        parts = [p for p in msg.get_payload() if isinstance(p, Message)]
-        if subtype == "alternative":
-            plain = [p for p in parts if p.get_content_type() == "text/plain"]
-            chosen = plain[:1] or parts[-1:]
-            for part in chosen:
-                yield from _text_parts(part)
-            return
-        for part in parts:
-            yield from _text_parts(part)
-        return
-    if (msg.get_content_maintype() == "text" and msg.get_content_subtype() in ("plain", "html")
-            and msg.get_content_disposition() != "attachment"):
-        yield msg
-
-
-def _forwarded_header(inner: Message) -> Iterator[Message]:
-    """The attached message's From and Subject, as a text part (forward detection reads it)."""
-    note = EmailMessage()
-    note.set_content(f"---------- Forwarded message ----------\nFrom: {_header(inner, 'From')}\n"
-                     f"Subject: {_header(inner, 'Subject')}\n")
-    yield note
-
-
-def _decode(part: Message) -> str:
-    payload = part.get_payload(decode=True)
-    data = payload if isinstance(payload, bytes) else b""
-    charset = part.get_content_charset() or "us-ascii"
-    try:
-        return data.decode(charset)
-    except UnicodeDecodeError as exc:
-        if charset in ("us-ascii", "ascii"):  # undeclared 8-bit text: UTF-8 is the norm
-            try:
-                return data.decode("utf-8")
-            except UnicodeDecodeError:
-                pass
-        raise Unreadable(f"a text part is not valid {charset} (byte {data[exc.start]:#04x} at "
-                         f"position {exc.start}); the sender's mail program mislabelled "
-                         "it") from None
-    except UnicodeError as exc:  # codecs such as punycode raise the base class
-        raise Unreadable(f"a text part is not valid {charset} ({exc}); the sender's mail "
-                         "program mislabelled it") from None
-    except (LookupError, ValueError):  # ValueError: a name no codec can have (a NUL in it)
-        raise Unreadable(f"a text part declares the unknown charset {charset!r}; ask the "
-                         "sender to resend it as UTF-8, or read it by hand") from None
-    # Note: the parser already undid base64 / quoted-printable transfer encodings.
-
-
-class _TextOfHtml(HTMLParser):
-    _BLOCK = frozenset({"p", "div", "br", "tr", "li", "h1", "h2", "h3", "table", "td", "th"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
-            self._skip += 1
-        elif tag in self._BLOCK:
-            self.out.append("\n" if tag != "td" and tag != "th" else "  ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.out.append(data)
-
-
-def _html_to_text(markup: str) -> str:
-    parser = _TextOfHtml()
-    parser.feed(markup)
-    parser.close()
-    return html.unescape("".join(parser.out))
-
-
-# ---------------------------------------------------------------------- wording
-_SYMBOLS = {"€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "US$": "USD", "CA$": "CAD",
-            "C$": "CAD", "A$": "AUD", "CHF": "CHF"}
-_NUMBER = r"\d{1,3}(?:[.,'\u202f]\d{3})+(?:[.,]\d{1,3})?|\d+(?:[.,]\d{1,3})?"
-_CUR = r"US\$|CA\$|C\$|A\$|[$€£¥₹]|\b[A-Z]{3}\b"
-_MONEY = re.compile(
-    rf"(?:(?P<c1>{_CUR})\s?(?P<n1>{_NUMBER})(?![\d])|(?<![\w.,/\-:])(?P<n2>{_NUMBER})\s?(?P<c2>{_CUR}))")
-_TOTAL_WORDS = re.compile(
-    r"(?i:\b(?:total|sum|amount(?:\s+(?:paid|remitted|of))?|payment\s+(?:of|amount)|"
-    r"remitted|transfer(?:red)?\s+of|we\s+(?:have\s+)?(?:paid|sent|remitted)|paid)\b)"
-    r"[^\n\d$€£¥₹]{0,25}$")
-_BARE_AMOUNT = re.compile(
-    r"(?i:\b(?:total|amount(?:\s+paid)?|payment\s+(?:of|amount)|sum)\b)\s*[:=]?\s*"
-    rf"(?P<n>{_NUMBER})(?![\d.,])")
-_LINE_AMOUNT = re.compile(r"(?<![\w.,])(?P<n>\d{1,3}(?:[.,']\d{3})*[.,]\d{2})(?![\d.,])")
-_INVOICE_WORDS = (r"(?i:\b(?:invoices?|inv\.?|bills?|rechnung(?:en)?|factures?|facturas?)"
-                  r"(?:\s+(?:no\.?|nos\.?|numbers?|nr\.?))?)"
-                  r"\s*[:#]?\s*")
-_PREFIXED_INVOICE = re.compile(r"(?<![\w-])(?P<n>(?i:inv)[-#/]?\d[\dA-Za-z\-/]*)(?![\w-])")
-"""An invoice number that says it is one (INV-1001), wherever it stands (a table's row)."""
-_LIST_SEP = r"\s*(?:,|;|&|\+|/|(?i:\band\b))\s*"
-_REFERENCE = re.compile(
-    r"(?i:\b(?:ref(?:erence|erenz)?|trn|utr|confirmation|trace|transaction\s+id|check|cheque)\b"
-    r"\.?(?:\s*(?:no\.?|number|id|#|nr\.?))?\s*[:#]?\s*)"
-    r"(?P<reference>(?=[A-Za-z\-/]*\d)[A-Za-z0-9][A-Za-z0-9\-/]{3,})")
-_METHODS = (("wire", r"\b(?:wire|swift)\b"), ("ach", r"\b(?:ach|direct deposit)\b"),
-            ("check", r"\b(?:check|cheque)\b"), ("sepa", r"\bsepa\b"),
-            ("bank_transfer", r"\b(?:bank transfer|transfer)\b"))
-_MONTHS = {m: i for i, names in enumerate(
-    (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
-     ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
-     ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
-     ("dec", "december")), start=1) for m in names}
-_MONTH = r"(?P<mon>(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|" \
-         r"aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?))\.?"
-_DATES = (
-    re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b"),
-    re.compile(r"\b(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<y>\d{4})\b"),
-    re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+(?P<y>\d{{4}})\b"),
-    re.compile(rf"\b{_MONTH}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b"),
-)
-_DATE_WORDS = re.compile(
-    r"(?i:\b(?:paid|sent|initiated|made|executed|remitted|value|payment|transfer)"
-    r"(?:\s+(?:on|date|dated))?|\bon|\bdated|\bdate)\s*:?\s*$")
-_FORWARDED = re.compile(r"(?im)^(?:-{2,}\s*forwarded message\s*-{2,}|begin forwarded message:)")
-_FORWARDED_FROM = re.compile(r"(?im)^\s*>?\s*from:\s*(?P<from>.+)$")
+from plugins.email.message import MailFacts, Unreadable
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,7 +144,7 @@ def _money_mentions(text: str, rules: ParsingRules) -> Iterator[_Money]:
                              _grouped(groups["amount"] or "", rules))
         return
     found = False
-    for match in _MONEY.finditer(text):
+    for match in wording.MONEY.finditer(text):
         token = match.group("c1") or match.group("c2") or ""
         number = match.group("n1") or match.group("n2") or ""
         if re.fullmatch(r"[A-Z]{3}", token) and not is_currency(token):
@@ -426,7 +156,7 @@ def _money_mentions(text: str, rules: ParsingRules) -> Iterator[_Money]:
         yield _Money(value, _currency_of(token, rules), match.start(), match.group(0).strip(),
                      _grouped(number, rules))
     if not found and rules.default_currency:
-        for match in _BARE_AMOUNT.finditer(text):
+        for match in wording.BARE_AMOUNT.finditer(text):
             value = _number(match.group("n"), rules)
             if value is not None:
                 yield _Money(value, None, match.start("n"), match.group("n"),
@@ -439,8 +169,8 @@ def _currency_of(token: str | None, rules: ParsingRules) -> str | None:
     token = token.strip()
     if token == "$":
         return rules.dollar_currency
-    if token in _SYMBOLS:
-        return _SYMBOLS[token]
+    if token in wording.SYMBOLS:
+        return wording.SYMBOLS[token]
     try:
         return normalize_currency(token)
     except CurrencyError:
@@ -488,9 +218,10 @@ def _invoice_numbers(text: str, rules: ParsingRules) -> list[str]:
     if rules.invoices_pattern:
         lists = [m.group("invoices") for m in re.finditer(rules.invoices_pattern, text)]
     else:
-        pattern = re.compile(rf"{_INVOICE_WORDS}(?P<invoices>{token}(?:{_LIST_SEP}{token})*)")
+        listed = rf"(?P<invoices>{token}(?:{wording.LIST_SEP}{token})*)"
+        pattern = re.compile(wording.INVOICE_WORDS + listed)
         lists = [m.group("invoices") for m in pattern.finditer(text)]
-    lists += [m.group("n") for m in _PREFIXED_INVOICE.finditer(text)]
+    lists += [m.group("n") for m in wording.PREFIXED_INVOICE.finditer(text)]
     numbers: list[str] = []
     for found in lists:
         for item in re.finditer(token, found):
@@ -513,7 +244,8 @@ def _amounts_per_invoice(text: str, numbers: list[str], rules: ParsingRules,
         money = list(_money_mentions(line, rules))
         if not money:
             rest = re.sub(rf"(?<![\w-]){re.escape(named[0])}(?![\w-])", " ", line)
-            money = [_Money(v, None, m.start(), m.group(0)) for m in _LINE_AMOUNT.finditer(rest)
+            money = [_Money(v, None, m.start(), m.group(0))
+                     for m in wording.LINE_AMOUNT.finditer(rest)
                      if (v := _number(m.group("n"), rules)) is not None]
         if len(money) == 1:
             try:
@@ -529,7 +261,7 @@ def _payment_amount(text: str, mentions: list[_Money], values: list[Decimal],
     if len(distinct) == 1:
         return distinct[0]
     marked = {v for m, v in zip(mentions, values, strict=True)
-              if _TOTAL_WORDS.search(text[max(0, m.start - 40):m.start])}
+              if wording.TOTAL_WORDS.search(text[max(0, m.start - 40):m.start])}
     if len(marked) == 1:
         return marked.pop()
     if per_invoice and sum(per_invoice.values()) in distinct:
@@ -549,7 +281,7 @@ def _payment_date(text: str, rules: ParsingRules) -> date | None:
             parsed = _date_in(match.group("date"), rules)
             if parsed is not None:
                 candidates.append((True, match.start(), parsed))
-    for pattern in _DATES:
+    for pattern in wording.DATES:
         for match in pattern.finditer(text):
             parsed = _date_of(match, rules)
             if parsed is None:
@@ -558,7 +290,7 @@ def _payment_date(text: str, rules: ParsingRules) -> date | None:
             before = text[max(line_start, match.start() - 30):match.start()]
             if re.match(r"(?i)\s*>?\s*(?:date|sent):", text[line_start:match.start()]):
                 continue  # a forwarded or quoted message's Date: header line
-            candidates.append((bool(_DATE_WORDS.search(before)), match.start(), parsed))
+            candidates.append((bool(wording.DATE_WORDS.search(before)), match.start(), parsed))
     if not candidates:
         return None
     marked = [c for c in candidates if c[0]]
@@ -567,7 +299,7 @@ def _payment_date(text: str, rules: ParsingRules) -> date | None:
 
 
 def _date_in(text: str, rules: ParsingRules) -> date | None:
-    for pattern in _DATES:
+    for pattern in wording.DATES:
         match = pattern.search(text)
         if match:
             return _date_of(match, rules)
@@ -579,7 +311,7 @@ def _date_of(match: re.Match[str], rules: ParsingRules) -> date | None:
     try:
         year = int(groups["y"])
         if groups.get("mon"):
-            month = _MONTHS[groups["mon"].lower().rstrip(".")]
+            month = wording.MONTHS[groups["mon"].lower().rstrip(".")]
             day = int(groups["d"])
         elif groups.get("a"):
             a, b = int(groups["a"]), int(groups["b"])
@@ -606,7 +338,7 @@ def _header_date(value: str) -> date | None:
 
 
 def _reference(text: str, rules: ParsingRules) -> str | None:
-    pattern = re.compile(rules.reference_pattern) if rules.reference_pattern else _REFERENCE
+    pattern = re.compile(rules.reference_pattern) if rules.reference_pattern else wording.REFERENCE
     for match in pattern.finditer(text):
         value = match.group("reference").strip()
         if value:
@@ -615,7 +347,7 @@ def _reference(text: str, rules: ParsingRules) -> str | None:
 
 
 def _method(text: str) -> str | None:
-    for name, pattern in _METHODS:
+    for name, pattern in wording.METHODS:
         if re.search(pattern, text, re.IGNORECASE):
             return name
     return None
@@ -623,9 +355,9 @@ def _method(text: str) -> str | None:
 
 def _payer(facts: MailFacts) -> str:
     """Who paid: the forwarded message's sender in a forward, else the message's sender."""
-    marker = _FORWARDED.search(facts.text)
+    marker = wording.FORWARDED.search(facts.text)
     if marker or re.match(r"(?i)\s*(?:fwd?|fw):", facts.subject):
-        found = _FORWARDED_FROM.search(facts.text, marker.end() if marker else 0)
+        found = wording.FORWARDED_FROM.search(facts.text, marker.end() if marker else 0)
         if found:
             name, addr = parseaddr(found.group("from"))
             return (name or addr).strip()

@@ -21,7 +21,7 @@ from hub.errors import HubError
 from hub.secrets import RedactingFilter
 from plugins.email.config import EmailConfig
 from plugins.email.imap import Folder
-from plugins.email.remittance import MailFacts, read_message
+from plugins.email.message import MailFacts, read_message
 from tests.support.hub import counts, hub, quarantined, stored
 from tests.support.mail import FOLDER, PASSWORD, Dovecot, needs_dovecot, remittance
 
