@@ -25,7 +25,13 @@ from typing import Any
 
 
 class HubError(Exception):
-    """Base class of every error billing-hub raises deliberately."""
+    """Base class of every error billing-hub raises deliberately.
+
+    ``message`` is what went wrong, ``hint`` (or ``None``) what to do about it;
+    ``str(exc)`` is both, the hint on a line of its own. Code that wants the
+    message alone (a one-line reason to store, a reply to a stranger) reads
+    ``message``, never the first line of ``str(exc)``.
+    """
 
     hint: str | None = None
 
@@ -33,6 +39,11 @@ class HubError(Exception):
         super().__init__(message)
         if hint is not None:
             self.hint = hint
+
+    @property
+    def message(self) -> str:
+        """The message without the hint (with the prefix a subclass gives it, if any)."""
+        return str(self.args[0]) if self.args else ""
 
     def __str__(self) -> str:
         text = super().__str__()
