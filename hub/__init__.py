@@ -17,6 +17,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hub.connectors.calls import ApiCaller, Backoff, Classifier, GaveUp, Retry
+    from hub.connectors.paging import ApiPage, paginate
     from hub.connectors.replay import MemoryReplayGuard, body_digest
     from hub.connectors.throttle import Throttle
     from hub.contract.connector import (
@@ -108,15 +110,21 @@ _FROM: dict[str, tuple[str, ...]] = {
     ),
     "hub.secrets": ("SecretRef", "redact", "treat_as_secret"),
     "hub.connectors.throttle": ("Throttle",),
+    "hub.connectors.calls": ("ApiCaller", "Backoff", "Classifier", "GaveUp", "Retry"),
+    "hub.connectors.paging": ("ApiPage", "paginate"),
     "hub.connectors.replay": ("MemoryReplayGuard", "body_digest"),
 }
 _WHERE = {name: module for module, names in _FROM.items() for name in names}
 
 __all__ = [
     "ENTITY_MODELS",
+    "ApiCaller",
+    "ApiPage",
+    "Backoff",
     "BankTransaction",
     "CanonicalRecord",
     "ChangeHint",
+    "Classifier",
     "ConfigError",
     "Connector",
     "ConnectorContext",
@@ -132,6 +140,7 @@ __all__ = [
     "EntityCounts",
     "EntitySupport",
     "FatalError",
+    "GaveUp",
     "HubError",
     "Invoice",
     "InvoiceLine",
@@ -153,6 +162,7 @@ __all__ = [
     "RecordRejected",
     "Refund",
     "ReplayGuard",
+    "Retry",
     "RunSummary",
     "SecretRef",
     "StoreError",
@@ -170,6 +180,7 @@ __all__ = [
     "idempotency_key",
     "is_currency",
     "normalize_currency",
+    "paginate",
     "quantize",
     "redact",
     "to_minor_units",
