@@ -93,11 +93,11 @@ class QuickBooksConnector(Connector):
 
     def _everything(self, entity: str, mark: Mark) -> Iterator[Page]:
         name = QBO_NAMES[entity]
-        for objects, after, last in read_all(self.api, name, mark, self.config.page_size):
-            records, rejected, gone = self._map(entity, objects)
-            mode = "changes" if last else "full"
+        for page in read_all(self.api, name, mark, self.config.page_size):
+            records, rejected, gone = self._map(entity, page.items)
+            mode = "full" if page.more else "changes"
             yield Page(records=records, rejected=rejected, deleted=gone,
-                       cursor=json.dumps({**after.as_dict(), "mode": mode}),
+                       cursor=json.dumps({**page.after.as_dict(), "mode": mode}),
                        locations={r.external_id: f"{name} {r.external_id}" for r in records})
 
     def _changes(self, entity: str, mark: Mark) -> Iterator[Page]:
