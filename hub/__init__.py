@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         explain_invalid,
         idempotency_key,
     )
+    from hub.contract.cursor import Cursor
     from hub.contract.demo import DemoService
     from hub.contract.hookspecs import hookimpl
     from hub.contract.mail import Mailer, OutgoingMail
@@ -91,6 +92,7 @@ _FROM: dict[str, tuple[str, ...]] = {
         "Page", "PushChange", "PushOperation", "PushResult", "PushStatus", "ChangeHint",
         "ReplayGuard", "WebhookDelivery", "WebhookReceipt", "explain_invalid", "idempotency_key",
     ),
+    "hub.contract.cursor": ("Cursor",),
     "hub.contract.demo": ("DemoService",),
     "hub.contract.mail": ("Mailer", "OutgoingMail"),
     "hub.contract.outcomes": ("EntityCounts", "RunSummary"),
@@ -134,6 +136,7 @@ __all__ = [
     "CreditNote",
     "CurrencyCode",
     "CurrencyError",
+    "Cursor",
     "Customer",
     "DeliveryUnknown",
     "DemoService",

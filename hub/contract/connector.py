@@ -34,6 +34,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from hub.contract.cursor import Cursor
 from hub.errors import RecordRejected
 from hub.models import CanonicalRecord
 
@@ -113,13 +114,16 @@ class ConnectorSpec:
         return None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Page:
     """One page of a pull: records, rejects and the cursor after it.
 
     The sync engine stores the records, quarantines the rejects and saves
     ``cursor`` in one transaction, so a crash loses at most the page in flight.
-    ``cursor`` is opaque to the hub: a string only the connector reads back.
+    The cursor is opaque to the hub: text only the connector reads back. Give
+    it as a :class:`~hub.contract.cursor.Cursor` (the page keeps its
+    :meth:`~hub.contract.cursor.Cursor.dump`, made at once, so a later change
+    to the model does not move a page already handed out) or as a string.
     """
 
     records: Sequence[CanonicalRecord]
@@ -134,6 +138,17 @@ class Page:
     hub keeps such a record, marked deleted with the time, in the same transaction
     as the page: the reconciler and exports leave it out, and it comes back to life
     if the source ever gives it again."""
+
+    def __init__(self, records: Sequence[CanonicalRecord],
+                 rejected: Sequence[RecordRejected] = (), cursor: str | Cursor | None = None,
+                 locations: Mapping[str, str] | None = None,
+                 progress: tuple[int, int] | None = None, deleted: Sequence[str] = ()) -> None:
+        self.records = records
+        self.rejected = rejected
+        self.cursor = cursor.dump() if isinstance(cursor, Cursor) else cursor
+        self.locations = {} if locations is None else locations
+        self.progress = progress
+        self.deleted = deleted
 
 
 class PushOperation(StrEnum):
@@ -338,7 +353,10 @@ class Connector(ABC):
     def pull(self, entity: str, cursor: str | None) -> Iterator[Page]:
         """Yield pages of ``entity`` after ``cursor`` (``None``: from the start).
 
-        Each page's cursor must let a later call resume right after that page.
+        ``cursor`` is the text the hub saved from a page: read it with your
+        :class:`~hub.contract.cursor.Cursor` model's ``load``, which answers
+        ``None`` for a cursor it cannot read. Each page's cursor must let a
+        later call resume right after that page.
         A record that cannot be mapped is yielded in ``Page.rejected`` with its
         raw content; it never stops the pull.
         """
