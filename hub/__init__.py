@@ -28,7 +28,6 @@ if TYPE_CHECKING:
         ConnectorSpec,
         CredentialVault,
         EntitySupport,
-        Page,
         PushChange,
         PushOperation,
         PushResult,
@@ -44,6 +43,7 @@ if TYPE_CHECKING:
     from hub.contract.hookspecs import hookimpl
     from hub.contract.mail import Mailer, OutgoingMail
     from hub.contract.outcomes import EntityCounts, RunSummary
+    from hub.contract.page import Page
     from hub.errors import (
         ConfigError,
         ConnectorError,
@@ -89,10 +89,11 @@ _FROM: dict[str, tuple[str, ...]] = {
     "hub.contract.hookspecs": ("hookimpl",),
     "hub.contract.connector": (
         "Connector", "ConnectorContext", "ConnectorSpec", "CredentialVault", "EntitySupport",
-        "Page", "PushChange", "PushOperation", "PushResult", "PushStatus", "ChangeHint",
+        "PushChange", "PushOperation", "PushResult", "PushStatus", "ChangeHint",
         "ReplayGuard", "WebhookDelivery", "WebhookReceipt", "explain_invalid", "idempotency_key",
     ),
     "hub.contract.cursor": ("Cursor",),
+    "hub.contract.page": ("Page",),
     "hub.contract.demo": ("DemoService",),
     "hub.contract.mail": ("Mailer", "OutgoingMail"),
     "hub.contract.outcomes": ("EntityCounts", "RunSummary"),

@@ -1,7 +1,7 @@
 """Where a pull got to, declared as a model: the cursor every connector stores the same way.
 
 A connector declares its cursor as a subclass of :class:`Cursor` with the
-fields it needs, hands one to each :class:`~hub.contract.connector.Page`,
+fields it needs, hands one to each :class:`~hub.contract.page.Page`,
 and reads the saved one back at the start of :meth:`Connector.pull
 <hub.contract.connector.Connector.pull>`::
 
