@@ -112,6 +112,8 @@ def refusal(exc: BaseException, label: str) -> StripeRefused | None:
 
 
 def _gave_up(out: GaveUp) -> ConnectorError:
+    """:class:`StripeUnavailable`; a refused key stays :class:`StripeRefused` even when
+    Stripe had said to try it again (``Stripe-Should-Retry: true``)."""
     return refusal(out.error, out.label) or StripeUnavailable(out.label, out.tries, out.reason)
 
 
