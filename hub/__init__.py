@@ -17,6 +17,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hub.connectors.calls import ApiCaller, Backoff, Classifier, GaveUp, Retry
+    from hub.connectors.paging import ApiPage, paginate
     from hub.connectors.replay import MemoryReplayGuard, body_digest
     from hub.connectors.throttle import Throttle
     from hub.contract.connector import (
@@ -26,7 +28,6 @@ if TYPE_CHECKING:
         ConnectorSpec,
         CredentialVault,
         EntitySupport,
-        Page,
         PushChange,
         PushOperation,
         PushResult,
@@ -37,10 +38,12 @@ if TYPE_CHECKING:
         explain_invalid,
         idempotency_key,
     )
+    from hub.contract.cursor import Cursor
     from hub.contract.demo import DemoService
     from hub.contract.hookspecs import hookimpl
     from hub.contract.mail import Mailer, OutgoingMail
     from hub.contract.outcomes import EntityCounts, RunSummary
+    from hub.contract.page import Page
     from hub.errors import (
         ConfigError,
         ConnectorError,
@@ -86,9 +89,11 @@ _FROM: dict[str, tuple[str, ...]] = {
     "hub.contract.hookspecs": ("hookimpl",),
     "hub.contract.connector": (
         "Connector", "ConnectorContext", "ConnectorSpec", "CredentialVault", "EntitySupport",
-        "Page", "PushChange", "PushOperation", "PushResult", "PushStatus", "ChangeHint",
+        "PushChange", "PushOperation", "PushResult", "PushStatus", "ChangeHint",
         "ReplayGuard", "WebhookDelivery", "WebhookReceipt", "explain_invalid", "idempotency_key",
     ),
+    "hub.contract.cursor": ("Cursor",),
+    "hub.contract.page": ("Page",),
     "hub.contract.demo": ("DemoService",),
     "hub.contract.mail": ("Mailer", "OutgoingMail"),
     "hub.contract.outcomes": ("EntityCounts", "RunSummary"),
@@ -108,15 +113,21 @@ _FROM: dict[str, tuple[str, ...]] = {
     ),
     "hub.secrets": ("SecretRef", "redact", "treat_as_secret"),
     "hub.connectors.throttle": ("Throttle",),
+    "hub.connectors.calls": ("ApiCaller", "Backoff", "Classifier", "GaveUp", "Retry"),
+    "hub.connectors.paging": ("ApiPage", "paginate"),
     "hub.connectors.replay": ("MemoryReplayGuard", "body_digest"),
 }
 _WHERE = {name: module for module, names in _FROM.items() for name in names}
 
 __all__ = [
     "ENTITY_MODELS",
+    "ApiCaller",
+    "ApiPage",
+    "Backoff",
     "BankTransaction",
     "CanonicalRecord",
     "ChangeHint",
+    "Classifier",
     "ConfigError",
     "Connector",
     "ConnectorContext",
@@ -126,12 +137,14 @@ __all__ = [
     "CreditNote",
     "CurrencyCode",
     "CurrencyError",
+    "Cursor",
     "Customer",
     "DeliveryUnknown",
     "DemoService",
     "EntityCounts",
     "EntitySupport",
     "FatalError",
+    "GaveUp",
     "HubError",
     "Invoice",
     "InvoiceLine",
@@ -153,6 +166,7 @@ __all__ = [
     "RecordRejected",
     "Refund",
     "ReplayGuard",
+    "Retry",
     "RunSummary",
     "SecretRef",
     "StoreError",
@@ -170,6 +184,7 @@ __all__ = [
     "idempotency_key",
     "is_currency",
     "normalize_currency",
+    "paginate",
     "quantize",
     "redact",
     "to_minor_units",

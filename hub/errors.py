@@ -2,7 +2,8 @@
 
 Catch ``HubError`` to catch them all. Each message is written for the person
 running the hub: it says what went wrong and, where there is one, what to do
-next. Secrets never appear in a message (``hub.secrets`` redacts them).
+next (``hint``); ``message`` is the text without the hint. Secrets never
+appear in a message (``hub.secrets`` redacts them).
 
     HubError
     ├── ConfigError            the TOML file or a value in it is wrong
@@ -12,10 +13,22 @@ next. Secrets never appear in a message (``hub.secrets`` redacts them).
     ├── RecordRejected         one record failed validation (quarantined)
     └── ConnectorError         a connector could not do its work
         ├── TransientError     worth retrying (timeouts, 429, 5xx)
+        │     StripeUnavailable, QuickBooksUnavailable (the tries ran out)
         ├── FatalError         retrying will not help (bad credentials, 4xx)
+        │     StripeRefused, QuickBooksRefused > SignInRefused
         ├── MessageRefused     a mail server refused one message for good (5xx)
         ├── DeliveryUnknown    a message was handed over, the answer never came
         └── WebhookSignatureError  a webhook delivery failed verification
+
+The hub acts on these by type, never by reading the text: the outbox keeps
+the changes queued after a ``TransientError`` and stops its run on a
+``FatalError``; the scheduler tries a failed job again before its next time
+only after a ``TransientError`` (or an unreachable store); the CLI shows a
+``HubError`` as its message and hint, anything else as a bug. A connector's own
+errors subclass ``TransientError`` or ``FatalError`` (the plugins' classes
+above live in ``plugins/stripe/api.py`` and ``plugins/quickbooks/api.py``),
+so they are acted on the same way; :class:`hub.ApiCaller` raises the
+connector's ``TransientError`` when a request's tries run out.
 """
 
 from __future__ import annotations
@@ -25,7 +38,13 @@ from typing import Any
 
 
 class HubError(Exception):
-    """Base class of every error billing-hub raises deliberately."""
+    """Base class of every error billing-hub raises deliberately.
+
+    ``message`` is what went wrong, ``hint`` (or ``None``) what to do about it;
+    ``str(exc)`` is both, the hint on a line of its own. Code that wants the
+    message alone (a one-line reason to store, a reply to a stranger) reads
+    ``message``, never the first line of ``str(exc)``.
+    """
 
     hint: str | None = None
 
@@ -33,6 +52,11 @@ class HubError(Exception):
         super().__init__(message)
         if hint is not None:
             self.hint = hint
+
+    @property
+    def message(self) -> str:
+        """The message without the hint (with the prefix a subclass gives it, if any)."""
+        return str(self.args[0]) if self.args else ""
 
     def __str__(self) -> str:
         text = super().__str__()

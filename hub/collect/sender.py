@@ -55,6 +55,7 @@ from hub.contract.mail import Mailer, OutgoingMail
 from hub.errors import (
     DeliveryUnknown,
     FatalError,
+    HubError,
     MessageRefused,
     TransientError,
 )
@@ -222,5 +223,6 @@ class ReminderSender:
                      at=self.clock(), details={"reason": reason})
 
 
-def _first_line(exc: BaseException) -> str:
-    return redact(str(exc).splitlines()[0])[:500]
+def _first_line(exc: HubError) -> str:
+    """The error's message (its hint left out), fit for ``last_error``."""
+    return redact(exc.message)[:500]

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from hub.contract.page import Page as Page  # defined here before; still importable from here
 from hub.errors import PluginError, RecordRejected
 
 if TYPE_CHECKING:  # the models are loaded by the connectors that make records
@@ -138,29 +139,6 @@ class ConnectorSpec:
             if support.entity == entity:
                 return support
         return None
-
-
-@dataclass(slots=True)
-class Page:
-    """One page of a pull: records, rejects and the cursor after it.
-
-    The sync engine stores the records, quarantines the rejects and saves
-    ``cursor`` in one transaction, so a crash loses at most the page in flight.
-    ``cursor`` is opaque to the hub: a string only the connector reads back.
-    """
-
-    records: Sequence[CanonicalRecord]
-    rejected: Sequence[RecordRejected] = ()
-    cursor: str | None = None
-    locations: Mapping[str, str] = field(default_factory=dict)
-    """external_id -> where the record came from (``invoices.csv:12``), for people."""
-    progress: tuple[int, int] | None = None
-    """(work done, work in all) so far, in any unit (bytes of a file), for progress bars."""
-    deleted: Sequence[str] = ()
-    """Ids of records the source deleted (an incremental pull learns of them). The
-    hub keeps such a record, marked deleted with the time, in the same transaction
-    as the page: the reconciler and exports leave it out, and it comes back to life
-    if the source ever gives it again."""
 
 
 class PushOperation(StrEnum):
@@ -365,7 +343,10 @@ class Connector(ABC):
     def pull(self, entity: str, cursor: str | None) -> Iterator[Page]:
         """Yield pages of ``entity`` after ``cursor`` (``None``: from the start).
 
-        Each page's cursor must let a later call resume right after that page.
+        ``cursor`` is the text the hub saved from a page: read it with your
+        :class:`~hub.contract.cursor.Cursor` model's ``load``, which answers
+        ``None`` for a cursor it cannot read. Each page's cursor must let a
+        later call resume right after that page.
         A record that cannot be mapped is yielded in ``Page.rejected`` with its
         raw content; it never stops the pull.
         """

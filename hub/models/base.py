@@ -25,7 +25,7 @@ def _currency(value: str) -> str:
     try:
         return normalize_currency(value)
     except CurrencyError as exc:
-        raise ValueError(str(exc).split("\n")[0]) from None
+        raise ValueError(exc.message) from None
 
 
 CurrencyCode = Annotated[str, AfterValidator(_currency)]
@@ -123,7 +123,7 @@ def check_precision(model: str, field: str, value: Decimal | None, currency: str
         try:
             quantize(value, currency)
         except CurrencyError as exc:
-            raise ValueError(f"{field}: {str(exc).splitlines()[0]}") from None
+            raise ValueError(f"{field}: {exc.message}") from None
     check_size(field, value, currency)
 
 

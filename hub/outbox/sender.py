@@ -317,7 +317,7 @@ class OutboxSender:
                                   "outbox_id": row.id, "reason": reason})
 
     def _transient(self, rows: Sequence[_Row], exc: TransientError, counts: SendCounts) -> None:
-        text = redact(str(exc).splitlines()[0])
+        text = redact(exc.message)
         now = self.clock()
         with self.engine.begin() as conn:
             for row in rows:
@@ -334,4 +334,4 @@ class OutboxSender:
     def _note_error(self, rows: Sequence[_Row], exc: HubError) -> None:
         with self.engine.begin() as conn:
             conn.execute(outbox.update().where(outbox.c.id.in_([r.id for r in rows]))
-                         .values(last_error=redact(str(exc).splitlines()[0])))
+                         .values(last_error=redact(exc.message)))

@@ -127,8 +127,8 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 
 
 def _reason(exc: WebhookSignatureError) -> str:
-    """The first line of a refusal (the hint is for the hub's operator, not the sender)."""
-    return redact(str(exc).split("\n", 1)[0])[:MAX_REASON]
+    """A refusal's message without its hint (that is for the hub's operator, not the sender)."""
+    return redact(exc.message)[:MAX_REASON]
 
 
 async def receive_webhook(request: Request) -> Response:

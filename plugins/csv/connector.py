@@ -1,22 +1,22 @@
 """The CSV connector: pulls customers, invoices, payments and bank lines from files.
 
-Each configured file is streamed in pages. The cursor after a page records,
-per file, the file's fingerprint and how many data rows are done, so an
-interrupted pull of an unchanged file resumes where it stopped; a finished
-or changed file is read again from the top (unchanged rows cost a hash
-comparison and nothing else).
+Each configured file is streamed in pages. The cursor after a page
+(:class:`~plugins.csv.cursor.CsvCursor`) records, per file, the file's
+fingerprint and how many data rows are done, so an interrupted pull of an
+unchanged file resumes where it stopped; a finished or changed file is read
+again from the top (unchanged rows cost a hash comparison and nothing else).
 """
 
 from __future__ import annotations
 
 import glob
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from hub import CanonicalRecord, Connector, ConnectorContext, FatalError, Page, RecordRejected
 from plugins.csv.config import CsvConfig, FileMapping
+from plugins.csv.cursor import CsvCursor, FileMark
 from plugins.csv.mapping import RowError, RowMapper, merge_preset, raw_rows
 from plugins.csv.reader import inspect_file, open_rows, sniff_delimiter
 
@@ -61,19 +61,18 @@ class CsvConnector(Connector):
 
     # ----------------------------------------------------------------- pulling
     def pull(self, entity: str, cursor: str | None) -> Iterator[Page]:
-        state: dict[str, Any] = json.loads(cursor) if cursor else {"files": {}}
-        files_state: dict[str, Any] = state.setdefault("files", {})
+        saved = CsvCursor.load(cursor) or CsvCursor(files={})
         for mapping, path, key in self.files_for(entity):
-            yield from self._pull_file(mapping, path, key, files_state)
+            yield from self._pull_file(mapping, path, key, saved)
 
     def _pull_file(
-        self, mapping: FileMapping, path: Path, key: str, files_state: dict[str, Any]
+        self, mapping: FileMapping, path: Path, key: str, saved: CsvCursor
     ) -> Iterator[Page]:
         facts = inspect_file(path, mapping.encoding, self.name)
-        prior = files_state.get(key)
+        prior = saved.files.get(key)
         resume = 0
-        if prior and prior.get("fp") == facts.fingerprint and not prior.get("done"):
-            resume = int(prior.get("rows", 0))
+        if prior is not None and prior.fp == facts.fingerprint and not prior.done:
+            resume = prior.rows
         delimiter = mapping.delimiter
         if delimiter in (None, "auto"):
             delimiter = sniff_delimiter(path, facts.encoding, mapping.skip_rows)
@@ -84,7 +83,7 @@ class CsvConnector(Connector):
             mapper = RowMapper.compile(mapping, stream.header, source=self.name,
                                        file_label=path.name, connector=self.name)
             pager = _FilePager(self, mapper, path, key, facts.fingerprint, facts.size,
-                               files_state, resume)
+                               saved, resume)
             try:
                 yield from pager.run(stream)
             except UnicodeDecodeError as exc:  # the pre-pass makes this rare
@@ -121,7 +120,7 @@ class _FilePager:
     """Streams one file into pages, grouping invoice lines and catching repeated ids."""
 
     def __init__(self, connector: CsvConnector, mapper: RowMapper, path: Path, key: str,
-                 fingerprint: str, size: int, files_state: dict[str, Any], resume: int) -> None:
+                 fingerprint: str, size: int, cursor: CsvCursor, resume: int) -> None:
         self.c = connector
         self.m = mapper
         self.path = path
@@ -129,7 +128,7 @@ class _FilePager:
         self.key = key
         self.fp = fingerprint
         self.size = size
-        self.files_state = files_state
+        self.cursor = cursor
         self.resume = resume
         self.page_size = connector.config.page_size
         self.derived_counts: dict[int, int] = {}
@@ -145,9 +144,8 @@ class _FilePager:
                                             entity=self.m.entity, external_id=external_id))
 
     def _page(self, rows_done: int, done: bool, position: int) -> Page:
-        self.files_state[self.key] = {"fp": self.fp, "rows": rows_done, "done": done}
-        page = Page(records=self.records, rejected=self.rejected,
-                    cursor=json.dumps({"files": self.files_state}, sort_keys=True),
+        self.cursor.files[self.key] = FileMark(fp=self.fp, rows=rows_done, done=done)
+        page = Page(records=self.records, rejected=self.rejected, cursor=self.cursor,
                     locations=self.locations, progress=(position, self.size))
         self.records, self.rejected, self.locations = [], [], {}
         return page

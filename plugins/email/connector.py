@@ -28,8 +28,6 @@ from email.policy import compat32
 from email.utils import getaddresses
 from typing import Any, cast
 
-import orjson
-
 from hub import (
     CanonicalRecord,
     Connector,
@@ -41,6 +39,7 @@ from hub import (
     RecordRejected,
 )
 from plugins.email.config import EmailConfig
+from plugins.email.cursor import FolderCursor
 from plugins.email.imap import Folder, open_folder
 from plugins.email.message import MailFacts, Unreadable, external_id_of, read_message
 from plugins.email.remittance import to_payment
@@ -52,23 +51,6 @@ ENTITY = "payment"
 QUARANTINE_FULL_BYTES = 256 * 1024
 """Sources up to this size are quarantined whole; larger ones as an excerpt and a digest."""
 EXCERPT_BYTES = 64 * 1024
-
-
-def make_cursor(uidvalidity: int, uid: int) -> str:
-    return orjson.dumps({"uidvalidity": uidvalidity, "uid": uid}).decode()
-
-
-def read_cursor(cursor: str | None) -> tuple[int, int] | None:
-    """(uidvalidity, last uid) of a cursor, or None for none or one not ours."""
-    if not cursor:
-        return None
-    try:
-        data = orjson.loads(cursor)
-        return int(data["uidvalidity"]), int(data["uid"])
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        log.warning("email cursor %r is not one this connector wrote: reading the folder again",
-                    cursor[:80])
-        return None
 
 
 def quarantine_raw(source: bytes) -> dict[str, Any]:
@@ -110,18 +92,19 @@ class EmailConnector(Connector):
             raise ValueError(f"the email connector reads payments, not {entity!r}")
         imap = self.config.imap
         with open_folder(imap, self.name, writable=imap.mark_seen) as folder:
-            known = read_cursor(cursor)
+            known = FolderCursor.load(cursor)
             last = 0
             if known is not None:
-                if known[0] == folder.uidvalidity:
-                    last = known[1]
+                if known.uidvalidity == folder.uidvalidity:
+                    last = known.uid
                 else:
                     log.warning("[%s] folder %r has a new UIDVALIDITY (%s, was %s): its "
                                 "messages were renumbered, reading it all again", self.name,
-                                imap.folder, folder.uidvalidity, known[0])
+                                imap.folder, folder.uidvalidity, known.uidvalidity)
             uids = folder.uids_after(last)
             if not uids:
-                yield Page(records=[], cursor=make_cursor(folder.uidvalidity, last))
+                yield Page(records=[], cursor=FolderCursor(uidvalidity=folder.uidvalidity,
+                                                           uid=last))
                 return
             for start in range(0, len(uids), imap.page_size):
                 chunk = uids[start:start + imap.page_size]
@@ -175,7 +158,8 @@ class EmailConnector(Connector):
             by_id[payment.external_id] = payment  # a later copy of a message wins
             locations[payment.external_id] = location
         return Page(records=list(by_id.values()), rejected=rejected,
-                    cursor=make_cursor(folder.uidvalidity, uids[-1]), locations=locations)
+                    cursor=FolderCursor(uidvalidity=folder.uidvalidity, uid=uids[-1]),
+                    locations=locations)
 
     def _trusted(self, source: bytes) -> bool:
         trusted = [t.strip().lower() for t in self.config.imap.trusted_senders if t.strip()]

@@ -84,7 +84,7 @@ def to_payment(facts: MailFacts, rules: ParsingRules, *, source: str,
     try:
         values = [quantize(m.value, currency) for m in mentions]
     except CurrencyError as exc:
-        raise Unreadable(f"an amount does not fit {currency}: {str(exc).splitlines()[0]}") \
+        raise Unreadable(f"an amount does not fit {currency}: {exc.message}") \
             from None
     numbers = _invoice_numbers(text, rules)
     per_invoice = _amounts_per_invoice(text, numbers, rules, currency)

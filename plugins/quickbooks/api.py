@@ -1,6 +1,8 @@
 """QuickBooks Online through python-quickbooks: sign-in, our retries, our request budget.
 
-python-quickbooks retries nothing and sets no timeout; this layer does both.
+python-quickbooks retries nothing and sets no timeout; this layer does both,
+the retries through the hub's :class:`~hub.ApiCaller` (two budgets: per second
+and per minute) as :meth:`QuickBooksApi._classify` reads QuickBooks' answers.
 A request is tried again after a 429 (QuickBooks asks for a minute's pause,
 and every later request of the connector waits too), a 5xx or a failed
 connection; a 401 (the hour-long access token ran out) refreshes the tokens
@@ -11,9 +13,6 @@ once and tries again. Every refresh's new refresh token is kept at once
 
 from __future__ import annotations
 
-import random
-import time
-from collections import Counter
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -23,9 +22,18 @@ from intuitlib.exceptions import AuthClientError
 from quickbooks import QuickBooks
 from quickbooks.exceptions import AuthorizationException, QuickbooksException
 from requests.adapters import HTTPAdapter
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from hub import CredentialVault, HubError, Throttle, treat_as_secret
+from hub import (
+    ApiCaller,
+    Backoff,
+    CredentialVault,
+    FatalError,
+    GaveUp,
+    Retry,
+    Throttle,
+    TransientError,
+    treat_as_secret,
+)
 from plugins.quickbooks.config import QuickBooksConfig
 from plugins.quickbooks.jsonwire import dumps
 from plugins.quickbooks.tokens import TokenKeeper
@@ -33,15 +41,15 @@ from plugins.quickbooks.tokens import TokenKeeper
 T = TypeVar("T")
 Obj = dict[str, Any]
 
-BACKOFF_FIRST = 0.5
-BACKOFF_MAX = 16.0
+BACKOFF = Backoff(first=0.5, most=16.0)
 
 
-class QuickBooksUnavailable(HubError):
-    """QuickBooks kept failing a request after every retry."""
+class QuickBooksUnavailable(TransientError):
+    """QuickBooks kept failing a request after every retry, or its sign-in service
+    could not be reached."""
 
 
-class QuickBooksRefused(HubError):
+class QuickBooksRefused(FatalError):
     """QuickBooks refused the request: trying again will not help. ``code`` is its
     error code (``5010`` a stale SyncToken, ``6240`` a duplicate name ...), when it gave one."""
 
@@ -52,12 +60,12 @@ class SignInRefused(QuickBooksRefused):
     """QuickBooks refused the refresh token: a person must connect the company again."""
 
 
-class _Retry(Exception):
-    """A failure worth another try; ``throttled`` when QuickBooks said 429."""
+class _SignInFailed(Exception):
+    """The sign-in service failed in a way another try may mend (a 5xx, no connection)."""
 
-    def __init__(self, why: str, *, throttled: bool = False) -> None:
-        super().__init__(why)
-        self.throttled = throttled
+
+class _TokenRenewed(Exception):
+    """The access token ran out and was renewed: the request goes again."""
 
 
 class _TimeoutAdapter(HTTPAdapter):
@@ -84,9 +92,11 @@ class QuickBooksApi:
                                  burst=max(1, int(config.requests_per_second)))
         self.per_minute = Throttle(config.requests_per_minute / 60.0,
                                    burst=config.requests_per_minute)
-        self.requests: Counter[str] = Counter()
-        self.retries: Counter[str] = Counter()
-        self._sleep = sleep or time.sleep
+        self.caller = ApiCaller(self._classify, max_attempts=config.max_attempts,
+                                backoff=BACKOFF, budgets=[self.throttle, self.per_minute],
+                                gave_up=self._gave_up, before=self._qb, sleep=sleep)
+        self.requests = self.caller.requests
+        self.retries = self.caller.retries
         self._auth: AuthClient | None = None
         self._client: QuickBooks | None = None
         self._status: int | None = None
@@ -119,9 +129,9 @@ class QuickBooksApi:
                     "newer one replaced it): the company must be connected again",
                     hint="connect the company again and set the variable that "
                          "`refresh_token` names to the new refresh token") from None
-            raise _Retry(f"sign-in answered {exc.status_code}") from None
+            raise _SignInFailed(f"sign-in answered {exc.status_code}") from None
         except requests.RequestException as exc:
-            raise _Retry(f"sign-in failed ({type(exc).__name__})") from None
+            raise _SignInFailed(f"sign-in failed ({type(exc).__name__})") from None
         for token in (self._auth.access_token, self._auth.refresh_token):
             if token:
                 treat_as_secret(token)  # the OAuth libraries log tokens at DEBUG level
@@ -148,69 +158,67 @@ class QuickBooksApi:
         self._status = response.status_code
 
     # ------------------------------------------------------------------ calling
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Retry) and exc.throttled:
-            wait = self.config.throttled_wait_seconds
-            self.throttle.slow_down(wait)
-            return wait
-        return float(min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (state.attempt_number - 1))
-                     * (0.5 + random.random() / 2))
+    def _classify(self, exc: BaseException) -> Retry | None:
+        """QuickBooks' failures for the :class:`~hub.ApiCaller`: a 429 (or fault 3001) waits
+        ``throttled_wait_seconds``; a 5xx, a failed connection or sign-in, a renewed token
+        go again after the backoff; anything else is QuickBooks' answer."""
+        if isinstance(exc, requests.RequestException):
+            return Retry(f"connection failed ({type(exc).__name__})")
+        if isinstance(exc, _SignInFailed):
+            return Retry(str(exc))
+        if isinstance(exc, _TokenRenewed):
+            return Retry("the access token ran out")
+        if isinstance(exc, QuickbooksException):
+            status = self._status  # of the answer that failed: set by the response hook
+            if status == 429 or getattr(exc, "error_code", None) == 3001:
+                return Retry("throttled (429)", after=self.config.throttled_wait_seconds)
+            if status is not None and status >= 500:
+                return Retry(f"QuickBooks answered {status}")
+        return None
 
-    def _attempt(self, label: str, request: Callable[[QuickBooks], T], signed_in: list[bool]
-                 ) -> T:
-        client = self._qb()
-        self.throttle.wait()
-        self.per_minute.wait()
-        self.requests[label] += 1
-        self._status = None
-        try:
-            return request(client)
-        except requests.RequestException as exc:
-            raise _Retry(f"connection failed ({type(exc).__name__})") from None
-        except QuickbooksException as exc:
-            status = self._status
-            if status == 401 and isinstance(exc, AuthorizationException) and not signed_in[0]:
+    def _gave_up(self, out: GaveUp) -> QuickBooksUnavailable:
+        return QuickBooksUnavailable(
+            f"QuickBooks did not answer {out.label} after {out.tries} tries ({out.reason})",
+            hint="the next sync resumes from the last page stored; if it keeps "
+                 "happening, lower `requests_per_second`")
+
+    def call(self, label: str, request: Callable[[QuickBooks], T]) -> T:
+        """``request(client)`` within the budgets, tried again while it may help.
+
+        A 401 (the hour-long access token ran out) renews the tokens once per
+        call. What QuickBooks refuses for good raises :class:`QuickBooksRefused`
+        with its code; what kept failing, :class:`QuickBooksUnavailable`.
+        """
+        renewed = False
+
+        def send() -> T:
+            nonlocal renewed
+            client = self._qb()
+            self._status = None
+            try:
+                return request(client)
+            except AuthorizationException:
+                if self._status != 401 or renewed:
+                    raise
                 self._auth.access_token = None  # type: ignore[union-attr]
                 self._client = None  # a refresh that fails here is made again by the next try
                 self._refresh()
-                signed_in[0] = True
-                raise _Retry("the access token ran out") from None
-            if status == 429 or getattr(exc, "error_code", None) == 3001:
-                raise _Retry("throttled (429)", throttled=True) from None
-            if status is not None and status >= 500:
-                raise _Retry(f"QuickBooks answered {status}") from None
+                renewed = True
+                raise _TokenRenewed from None
+
+        try:
+            return self.caller.call(label, send)
+        except QuickbooksException as exc:
+            code = getattr(exc, "error_code", None)
             refused = QuickBooksRefused(
                 f"QuickBooks refused to {label}: {exc.message} {exc.detail}".strip(),
                 hint="see the message; `billing-hub status` shows the run")
-            code = getattr(exc, "error_code", None)
             refused.code = code if isinstance(code, int) else None
             raise refused from None
 
-    def call(self, label: str, request: Callable[[QuickBooks], T]) -> T:
-        """``request(client)`` within the budget, tried again while it may help."""
-        signed_in = [False]
-
-        def before_sleep(state: RetryCallState) -> None:
-            self.retries[label] += 1
-
-        retrying = Retrying(
-            retry=retry_if_exception(lambda e: isinstance(e, _Retry)),
-            stop=stop_after_attempt(self.config.max_attempts), wait=self._wait,
-            before_sleep=before_sleep, reraise=True, sleep=self._sleep)
-        try:
-            result: T = retrying(self._attempt, label, request, signed_in)
-            return result
-        except _Retry as exc:
-            raise QuickBooksUnavailable(
-                f"QuickBooks did not answer {label} after {self.config.max_attempts} tries "
-                f"({exc})",
-                hint="the next sync resumes from the last page stored; if it keeps "
-                     "happening, lower `requests_per_second`") from None
-
     @property
     def total_requests(self) -> int:
-        return sum(self.requests.values())
+        return self.caller.total_requests
 
     # ------------------------------------------------------------------ reading
     def query(self, statement: str) -> Obj:

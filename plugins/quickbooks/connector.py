@@ -10,7 +10,6 @@ with QuickBooks' JSON and the reason; the rest of the page is stored.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,6 +32,7 @@ from hub import (
 )
 from plugins.quickbooks.api import QuickBooksApi
 from plugins.quickbooks.config import ALL_ENTITIES, QBO_NAMES, QuickBooksConfig
+from plugins.quickbooks.cursor import QuickBooksCursor
 from plugins.quickbooks.mapping import MAPPERS, MappingError
 from plugins.quickbooks.push import Pusher
 from plugins.quickbooks.reading import Mark, read_all, read_changes
@@ -82,22 +82,22 @@ class QuickBooksConnector(Connector):
 
     # ------------------------------------------------------------------ pulling
     def pull(self, entity: str, cursor: str | None) -> Iterator[Page]:
-        state: dict[str, Any] = json.loads(cursor) if cursor else {}
-        mark = Mark.from_dict(state) if state else Mark()
+        saved = QuickBooksCursor.load(cursor)
+        mark = saved.mark() if saved is not None else Mark()
+        mode = saved.mode if saved is not None else None
         reach = datetime.now(UTC) - timedelta(days=self.config.cdc_days) + MARGIN
-        if state.get("mode") == "changes" and mark.since is not None and (
-                mark.instant() or reach) > reach:
+        if mode == "changes" and mark.since is not None and (mark.instant() or reach) > reach:
             yield from self._changes(entity, mark)
         else:
-            yield from self._everything(entity, mark if state.get("mode") == "full" else Mark())
+            yield from self._everything(entity, mark if mode == "full" else Mark())
 
     def _everything(self, entity: str, mark: Mark) -> Iterator[Page]:
         name = QBO_NAMES[entity]
-        for objects, after, last in read_all(self.api, name, mark, self.config.page_size):
-            records, rejected, gone = self._map(entity, objects)
-            mode = "changes" if last else "full"
+        for page in read_all(self.api, name, mark, self.config.page_size):
+            records, rejected, gone = self._map(entity, page.items)
             yield Page(records=records, rejected=rejected, deleted=gone,
-                       cursor=json.dumps({**after.as_dict(), "mode": mode}),
+                       cursor=QuickBooksCursor.at(page.after,
+                                                  "full" if page.more else "changes"),
                        locations={r.external_id: f"{name} {r.external_id}" for r in records})
 
     def _changes(self, entity: str, mark: Mark) -> Iterator[Page]:
@@ -105,12 +105,12 @@ class QuickBooksConnector(Connector):
         found = read_changes(self.api, name, mark)
         if not found.complete:  # a burst of 1000 or more: read the changes by query instead
             yield Page(records=[], deleted=found.deleted,
-                       cursor=json.dumps({**mark.as_dict(), "mode": "full"}))
+                       cursor=QuickBooksCursor.at(mark, "full"))
             yield from self._everything(entity, Mark(mark.since, list(mark.seen)))
             return
         records, rejected, gone = self._map(entity, found.changed)
         yield Page(records=records, rejected=rejected, deleted=[*found.deleted, *gone],
-                   cursor=json.dumps({**found.mark.as_dict(), "mode": "changes"}),
+                   cursor=QuickBooksCursor.at(found.mark, "changes"),
                    locations={r.external_id: f"{name} {r.external_id}" for r in records})
 
     # ------------------------------------------------------------------ mapping

@@ -25,10 +25,11 @@ built from the change alone, amounts written from their decimal digits.
 - **invoice** mark_paid: a ``Payment`` of the invoice's balance applied to it,
   noted as recorded by billing-hub; an invoice with nothing owed is unchanged.
 
-QuickBooks' refusals (a validation fault) are ``rejected`` results with its
-reason; 429s, 5xx and dropped connections are retried by
-:class:`QuickBooksApi` and, when they persist, raise :class:`TransientError`;
-a refused sign-in is a :class:`FatalError`.
+QuickBooks' refusals (a validation fault, :class:`QuickBooksRefused`) are
+``rejected`` results with its reason; 429s, 5xx and dropped connections are
+retried by :class:`QuickBooksApi` and, when they persist, raise
+:class:`QuickBooksUnavailable`, a ``TransientError``; a refused sign-in is
+:class:`SignInRefused`, a ``FatalError``. Both go on to the outbox as they are.
 """
 
 from __future__ import annotations
@@ -41,21 +42,13 @@ from typing import Any
 from hub import (
     CanonicalRecord,
     Customer,
-    FatalError,
     Invoice,
     PushChange,
     PushOperation,
     PushResult,
     PushStatus,
-    TransientError,
 )
-from plugins.quickbooks.api import (
-    Obj,
-    QuickBooksApi,
-    QuickBooksRefused,
-    QuickBooksUnavailable,
-    SignInRefused,
-)
+from plugins.quickbooks.api import Obj, QuickBooksApi, QuickBooksRefused, SignInRefused
 from plugins.quickbooks.reading import quoted
 
 REQUEST_ID_LIMIT = 50
@@ -107,15 +100,12 @@ class Pusher:
                 results.append(PushResult(change.idempotency_key, PushStatus.REJECTED,
                                           external_id=refused.external_id,
                                           reason=refused.reason))
-            except SignInRefused as exc:
-                raise FatalError(str(exc).split("\n")[0], hint=exc.hint) from None
+            except SignInRefused:
+                raise  # a FatalError: no change can go until a person connects the company
             except QuickBooksRefused as exc:
                 results.append(PushResult(change.idempotency_key, PushStatus.REJECTED,
-                                          external_id=change.target_id,
-                                          reason=str(exc).split("\n")[0]))
-            except QuickBooksUnavailable as exc:
-                raise TransientError(str(exc).split("\n")[0], hint=exc.hint) from None
-        return results
+                                          external_id=change.target_id, reason=exc.message))
+        return results  # QuickBooksUnavailable, a TransientError, goes on to the outbox
 
     # ------------------------------------------------------------------ changes
     def _apply(self, change: PushChange) -> PushResult:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from hub import ApiPage, paginate
 from plugins.quickbooks.api import QuickBooksApi
 from plugins.quickbooks.mapping import MappingError, modified
 
@@ -112,29 +113,31 @@ class Mark:
 
 
 def read_all(api: QuickBooksApi, name: str, mark: Mark, page_size: int
-             ) -> Iterator[tuple[list[Obj], Mark, bool]]:
-    """(new objects, the mark after them, last page?) of ``name``, oldest update first."""
-    while True:
-        conditions = list(ALL_OF.get(name, ()))
-        if mark.since is not None:
-            conditions.append(f"MetaData.LastUpdatedTime >= {quoted(mark.since)}")
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        answer = api.query(f"SELECT * FROM {name}{where} ORDERBY MetaData.LastUpdatedTime "
-                           f"STARTPOSITION {mark.position} MAXRESULTS {page_size}")
-        rows: list[Obj] = list((answer.get("QueryResponse") or {}).get(name) or [])
-        fresh = [r for r in rows if mark.is_new(r)]
-        before = mark.since
-        after = Mark(mark.since, list(mark.seen), 1)
-        after.advance(rows)
-        last = len(rows) < page_size
-        if not last and after.since == before:
-            after.position = mark.position + len(rows)  # a whole page at one time: step on
-        if last:
-            after.settle(answer.get("time"))
-        yield fresh, after, last
-        if last:
-            return
-        mark = after
+             ) -> Iterator[ApiPage[Obj, Mark]]:
+    """Pages of ``name``, oldest update first: the new objects, the mark after them and
+    whether more follow (the mark of the last page settled, see :meth:`Mark.settle`)."""
+    return paginate(lambda at: _page_after(api, name, at, page_size), mark)
+
+
+def _page_after(api: QuickBooksApi, name: str, mark: Mark, page_size: int
+                ) -> ApiPage[Obj, Mark]:
+    """One query page of ``name`` from ``mark`` on."""
+    conditions = list(ALL_OF.get(name, ()))
+    if mark.since is not None:
+        conditions.append(f"MetaData.LastUpdatedTime >= {quoted(mark.since)}")
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    answer = api.query(f"SELECT * FROM {name}{where} ORDERBY MetaData.LastUpdatedTime "
+                       f"STARTPOSITION {mark.position} MAXRESULTS {page_size}")
+    rows: list[Obj] = list((answer.get("QueryResponse") or {}).get(name) or [])
+    fresh = [r for r in rows if mark.is_new(r)]
+    after = Mark(mark.since, list(mark.seen), 1)
+    after.advance(rows)
+    last = len(rows) < page_size
+    if not last and after.since == mark.since:
+        after.position = mark.position + len(rows)  # a whole page at one time: step on
+    if last:
+        after.settle(answer.get("time"))
+    return ApiPage(fresh, after, more=not last)
 
 
 @dataclass(slots=True)

@@ -1,7 +1,8 @@
 """The Stripe SDK as the connector uses it: our retries, our request budget, a request count.
 
 The SDK is told not to retry (``max_network_retries=0``): it would not retry a
-plain 429 and ignores ``Retry-After``, so one layer, this one, owns retries.
+plain 429 and ignores ``Retry-After``, so one layer owns retries: the hub's
+:class:`~hub.ApiCaller`, told by :func:`classify` what Stripe's answers mean.
 A request is tried again after a 429 (waiting what ``Retry-After`` says, and
 slowing every thread of the connector down), a 5xx, a 409 (the same
 idempotency key still in flight) or a dropped connection, unless Stripe says
@@ -11,32 +12,49 @@ retried write is replayed by Stripe, never done twice.
 
 from __future__ import annotations
 
-import random
-import threading
-import time
-from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import orjson
 import stripe
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from hub import HubError, Throttle
+from hub import (
+    ApiCaller,
+    ApiPage,
+    Backoff,
+    ConnectorError,
+    FatalError,
+    GaveUp,
+    Retry,
+    Throttle,
+    TransientError,
+    paginate,
+)
 from plugins.stripe.config import StripeConfig
 
 T = TypeVar("T")
 Obj = dict[str, Any]
 
-BACKOFF_FIRST = 0.25
-BACKOFF_MAX = 8.0
+BACKOFF = Backoff(first=0.25, most=8.0)
+RESUME_HINT = ("the next sync resumes from the last page stored; if it keeps happening, "
+               "lower `concurrency` or `requests_per_second`")
 
 
-class StripeUnavailable(HubError):
-    """Stripe kept failing a request after every retry."""
+class StripeUnavailable(TransientError):
+    """Stripe kept failing a request after every retry (throttled, 5xx, no connection).
+
+    ``label`` is what was asked (``list invoices``), ``tries`` how often, and
+    ``reason`` the last failure as the SDK put it (it may run over lines).
+    """
+
+    def __init__(self, label: str, tries: int, reason: str, *, connector: str | None = None,
+                 hint: str | None = RESUME_HINT) -> None:
+        self.label, self.tries, self.reason = label, tries, reason
+        super().__init__(f"Stripe did not answer {label} after {tries} tries ({reason})",
+                         connector=connector, hint=hint)
 
 
-class StripeRefused(HubError):
+class StripeRefused(FatalError):
     """Stripe refused the key: not a key it knows, or one not allowed to read this."""
 
 
@@ -70,6 +88,35 @@ def retry_after(exc: BaseException) -> float | None:
         return None
 
 
+def classify(exc: BaseException) -> Retry | None:
+    """Stripe's failures for :class:`~hub.ApiCaller`: try again when :func:`retryable`
+    says so, after ``Retry-After`` when Stripe gave one."""
+    if not isinstance(exc, stripe.StripeError) or not retryable(exc):
+        return None
+    return Retry(f"{type(exc).__name__}: {exc.user_message or exc}", after=retry_after(exc))
+
+
+def refusal(exc: BaseException, label: str) -> StripeRefused | None:
+    """A refused key as the person running the hub reads it, or None for other failures."""
+    if isinstance(exc, stripe.AuthenticationError):
+        return StripeRefused(
+            f"Stripe refused the API key while trying to {label}",
+            hint="set the environment variable that `api_key` names to a secret key "
+                 "(sk_...) or restricted key (rk_...) of this account")
+    if isinstance(exc, stripe.PermissionError):
+        return StripeRefused(
+            f"the API key may not {label}",
+            hint="give the restricted key read access to it, or leave the entity out "
+                 "of `entities`")
+    return None
+
+
+def _gave_up(out: GaveUp) -> ConnectorError:
+    """:class:`StripeUnavailable`; a refused key stays :class:`StripeRefused` even when
+    Stripe had said to try it again (``Stripe-Should-Retry: true``)."""
+    return refusal(out.error, out.label) or StripeUnavailable(out.label, out.tries, out.reason)
+
+
 class StripeApi:
     """One Stripe account, reached through the official SDK."""
 
@@ -85,62 +132,23 @@ class StripeApi:
         )
         self.throttle = Throttle(config.rate(), burst=config.concurrency)
         self.max_attempts = config.max_attempts
-        self.requests: Counter[str] = Counter()
-        self.retries: Counter[str] = Counter()
-        self._lock = threading.Lock()
-        self._sleep = sleep
+        self.caller = ApiCaller(classify, max_attempts=config.max_attempts, backoff=BACKOFF,
+                                budgets=[self.throttle], gave_up=_gave_up, sleep=sleep)
+        self.requests = self.caller.requests
+        self.retries = self.caller.retries
         self._fast_json = fast_json
 
     # ------------------------------------------------------------------ calling
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        told = retry_after(exc) if exc is not None else None
-        if told is not None:
-            self.throttle.slow_down(told)
-            return told
-        backoff = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (state.attempt_number - 1))
-        return float(backoff * (0.5 + random.random() / 2))
-
     def call(self, label: str, request: Callable[[], T]) -> T:
-        """``request()`` within the budget, tried again while Stripe says it may be."""
-        def attempt() -> T:
-            self.throttle.wait()
-            with self._lock:
-                self.requests[label] += 1
-            return request()
+        """``request()`` within the budget, tried again while Stripe says it may be.
 
-        def before_sleep(state: RetryCallState) -> None:
-            with self._lock:
-                self.retries[label] += 1
-
-        retrying = Retrying(
-            retry=retry_if_exception(retryable), stop=stop_after_attempt(self.max_attempts),
-            wait=self._wait, before_sleep=before_sleep, reraise=True,
-            sleep=self._sleep or time.sleep,
-        )
+        A refused key raises :class:`StripeRefused`, a request that kept failing
+        :class:`StripeUnavailable`; any other refusal is the SDK's own error.
+        """
         try:
-            return retrying(attempt)
-        except stripe.AuthenticationError:
-            raise StripeRefused(
-                f"Stripe refused the API key while trying to {label}",
-                hint="set the environment variable that `api_key` names to a secret key "
-                     "(sk_...) or restricted key (rk_...) of this account",
-            ) from None
-        except stripe.PermissionError:
-            raise StripeRefused(
-                f"the API key may not {label}",
-                hint="give the restricted key read access to it, or leave the entity out "
-                     "of `entities`",
-            ) from None
-        except stripe.StripeError as exc:
-            if not retryable(exc):
-                raise
-            raise StripeUnavailable(
-                f"Stripe did not answer {label} after {self.max_attempts} tries "
-                f"({type(exc).__name__}: {exc.user_message or exc})",
-                hint="the next sync resumes from the last page stored; if it keeps "
-                     "happening, lower `concurrency` or `requests_per_second`",
-            ) from None
+            return self.caller.call(label, request)
+        except (stripe.AuthenticationError, stripe.PermissionError) as exc:
+            raise refusal(exc, label) or exc from None
 
     def close(self) -> None:
         """Close the HTTP connections."""
@@ -148,7 +156,7 @@ class StripeApi:
 
     @property
     def total_requests(self) -> int:
-        return sum(self.requests.values())
+        return self.caller.total_requests
 
     # ------------------------------------------------------------------ reading
     def get(self, label: str, path: str, params: Mapping[str, Any] | None = None) -> Obj:
@@ -215,12 +223,13 @@ class StripeApi:
         return data
 
     def _all(self, label: str, path: str, params: Mapping[str, Any]) -> list[Obj]:
-        out: list[Obj] = []
+        """Every object of a list, page after page (``starting_after`` the last id read)."""
         query = {**params, "limit": 100}
-        while True:
-            page = self.get(label, path, query)
+
+        def fetch(after: str | None) -> ApiPage[Obj, str | None]:
+            page = self.get(label, path, {**query, "starting_after": after} if after else query)
             data = list(page["data"])
-            out.extend(data)
-            if not page.get("has_more") or not data:
-                return out
-            query["starting_after"] = data[-1]["id"]
+            return ApiPage(data, str(data[-1]["id"]) if data else after,
+                           more=bool(page.get("has_more")) and bool(data))
+
+        return [obj for page in paginate(fetch, None) for obj in page.items]

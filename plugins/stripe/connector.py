@@ -10,7 +10,6 @@ and fall back to a full read when the cursor is older than Stripe keeps events.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from hub import (
 from plugins.stripe import mapping, slices, webhooks
 from plugins.stripe.api import Obj, StripeApi
 from plugins.stripe.config import StripeConfig
+from plugins.stripe.cursor import StripeCursor
 from plugins.stripe.events import EventCursor, unique_ids
 from plugins.stripe.events import read as read_events
 from plugins.stripe.push import StripePusher
@@ -93,21 +93,24 @@ class StripeConnector(Connector):
 
     # ------------------------------------------------------------------ pulling
     def pull(self, entity: str, cursor: str | None) -> Iterator[Page]:
-        state: dict[str, Any] | None = json.loads(cursor) if cursor else None
-        if state is not None and state.get("mode") == "events":
-            since = int(state["since"])
+        saved = StripeCursor.load(cursor)
+        if saved is not None and saved.mode == "events":
+            assert saved.since is not None
             kept = self.config.events_retention_days * 86_400 - RETENTION_SAFETY
-            if time.time() - since < kept:
-                yield from self._changes(entity, EventCursor(since, list(state.get("seen", []))))
+            if time.time() - saved.since < kept:
+                yield from self._changes(entity, EventCursor(saved.since, list(saved.seen)))
                 return
-            state = None  # Stripe no longer has the events we would need: read everything
-        yield from self._everything(entity, state)
+            saved = None  # Stripe no longer has the events we would need: read everything
+        yield from self._everything(entity, saved)
 
-    def _everything(self, entity: str, state: dict[str, Any] | None) -> Iterator[Page]:
+    def _everything(self, entity: str, saved: StripeCursor | None) -> Iterator[Page]:
         resource, _, base = RESOURCES[entity]
-        anchor, seen = ((int(state["anchor"]), list(state.get("seen", []))) if state
-                        else self._newest_event())
-        resume = slices.decode(state["slices"]) if state else None
+        if saved is not None:
+            assert saved.anchor is not None
+            anchor, seen = saved.anchor, list(saved.seen)
+        else:
+            anchor, seen = self._newest_event()
+        resume = saved.read_slices() if saved else None
         since = (int(datetime(self.config.since.year, self.config.since.month,
                               self.config.since.day, tzinfo=UTC).timestamp())
                  if self.config.since else None)
@@ -121,16 +124,13 @@ class StripeConnector(Connector):
             finished = all(s.done for s in part.slices)
             if len(batch) < self.config.page_size and not finished:
                 continue  # a few of Stripe's pages make one page (one transaction) of ours
-            if finished:
-                after: dict[str, Any] = EventCursor(anchor, seen).as_json()
-            else:
-                after = {"mode": "full", "anchor": anchor, "seen": seen,
-                         "slices": slices.encode(part.slices)}
+            after = (StripeCursor.events(anchor, seen) if finished
+                     else StripeCursor.full(anchor, seen, part.slices))
             records, rejected = self._map(entity, batch, full=True)
             batch = []
             total = (read if finished else
                      max(read, part.estimate) if part.estimate is not None else None)
-            yield Page(records, rejected, cursor=json.dumps(after),
+            yield Page(records, rejected, cursor=after,
                        locations={r.external_id: f"{resource}/{r.external_id}" for r in records},
                        progress=(read, total) if total else None)
 
@@ -172,7 +172,8 @@ class StripeConnector(Connector):
             records, rejected = self._map(entity, chunk, full=False)
             last = start + CHANGED_PAGE >= len(objects)
             yield Page(records, rejected,
-                       cursor=json.dumps(found.cursor.as_json()) if last else None,
+                       cursor=StripeCursor.events(found.cursor.since, found.cursor.seen)
+                       if last else None,
                        locations={r.external_id: f"{resource}/{r.external_id}"
                                   for r in records},
                        deleted=gone if last else ())

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from plugins.stripe.api import Obj, StripeApi
 
@@ -43,9 +42,6 @@ class EventCursor:
 
     since: int
     seen: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"mode": "events", "since": self.since, "seen": self.seen}
 
 
 @dataclass(slots=True)

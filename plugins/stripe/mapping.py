@@ -326,7 +326,7 @@ def mapped(
     except ValidationError as exc:
         reason = "; ".join(_readable(err) for err in exc.errors())
     except CurrencyError as exc:
-        reason = str(exc).splitlines()[0]
+        reason = exc.message
     return RecordRejected(reason, raw=dict(obj), location=where, entity=entity,
                           external_id=object_id)
 

@@ -29,13 +29,15 @@ step sent again is the same request.
 Stripe's refusals (``invalid_request_error``, a card error, an
 ``idempotency_error``) are ``rejected`` results with Stripe's reason; 429s,
 5xx and dropped connections are retried by :class:`StripeApi` and, when
-they persist, raise :class:`TransientError` so the outbox sends the change
-again later with the same key; a refused API key is a :class:`FatalError`.
+they persist, raise :class:`StripeUnavailable` (a ``TransientError``) so the
+outbox sends the change again later with the same key; a refused API key is
+:class:`StripeRefused` (a ``FatalError``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,14 +50,12 @@ import stripe
 from hub import (
     CanonicalRecord,
     Customer,
-    FatalError,
     Invoice,
     InvoiceStatus,
     PushChange,
     PushOperation,
     PushResult,
     PushStatus,
-    TransientError,
     currency_exponent,
     from_minor_units,
     to_minor_units,
@@ -72,6 +72,8 @@ METADATA_KEYS, METADATA_KEY_LENGTH, METADATA_VALUE_LENGTH = 50, 40, 500
 NOON = 12 * 3600
 """A due day is sent as noon UTC, so that it reads as the same day in every timezone."""
 FINALIZED = ("open", "paid", "uncollectible", "void")
+QUEUED_HINT = ("the change stays queued and goes again, with the same idempotency keys, at "
+               "the next `billing-hub push send`")
 
 T = TypeVar("T")
 Mapper = Callable[[str, Obj], CanonicalRecord | None]
@@ -356,17 +358,19 @@ class StripePusher:
         return self._call(lambda: self.api.post(label, path, params, idempotency_key=key))
 
     def _call(self, request: Callable[[], T]) -> T:
-        """``request()``, Stripe's failures as the outbox understands them."""
+        """``request()``; Stripe's refusals of the change as :class:`_Refused`.
+
+        :class:`StripeUnavailable` and :class:`StripeRefused` go on as they are
+        (a :class:`TransientError` and a :class:`FatalError`), naming this
+        connector; the first on one line, saying that the change stays queued.
+        """
         try:
             return request()
         except StripeUnavailable as exc:
-            raise TransientError(" ".join(str(exc.args[0]).split()), connector=self.connector,
-                                 hint="the change stays queued and goes again, with the same "
-                                      "idempotency keys, at the next `billing-hub push send`"
-                                 ) from None
+            raise StripeUnavailable(_one_line(exc.label), exc.tries, _one_line(exc.reason),
+                                    connector=self.connector, hint=QUEUED_HINT) from None
         except StripeRefused as exc:
-            raise FatalError(" ".join(str(exc.args[0]).split()), connector=self.connector,
-                             hint=exc.hint) from None
+            raise StripeRefused(exc.message, connector=self.connector, hint=exc.hint) from None
         except stripe.IdempotencyError as exc:
             raise _Refused(
                 "Stripe refused a request whose idempotency key was used before with "
@@ -377,6 +381,11 @@ class StripePusher:
 
 
 # ---------------------------------------------------------------------- pure helpers
+def _one_line(text: str) -> str:
+    """``text`` with each run of white space (the SDK wraps its messages) as one space."""
+    return re.sub(r"\s+", " ", text)
+
+
 def _message(exc: stripe.StripeError) -> str:
     error = getattr(exc, "error", None)
     text = getattr(error, "message", None) or exc.user_message or str(exc)

@@ -17,7 +17,7 @@ reads exactly what the interrupted one had not stored yet.
 from __future__ import annotations
 
 import concurrent.futures as cf
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -158,9 +158,13 @@ def read(api: StripeApi, resource: str, base: Mapping[str, Any], *, workers: int
                 future.cancel()
 
 
-def encode(slices: list[Slice]) -> list[list[Any]]:
-    return [[s.gte, s.lt, s.after, s.done] for s in slices]
+SliceRow = tuple[int | None, int | None, str | None, bool]
+"""A slice as a cursor keeps it: ``[gte, lt, after, done]``."""
 
 
-def decode(rows: list[list[Any]]) -> list[Slice]:
+def encode(slices: Sequence[Slice]) -> list[SliceRow]:
+    return [(s.gte, s.lt, s.after, s.done) for s in slices]
+
+
+def decode(rows: Sequence[SliceRow]) -> list[Slice]:
     return [Slice(gte, lt, after, bool(done)) for gte, lt, after, done in rows]

@@ -65,7 +65,7 @@ def test_every_check_is_a_documented_class_with_its_own_name_and_kit_method() ->
 
 def _guide_section() -> str:
     text = (ROOT / "docs" / "connectors.md").read_text(encoding="utf-8")
-    return text[text.index("## 8. The contract test kit"):text.index("## 9.")]
+    return text[text.index("## 9. The contract test kit"):text.index("## 10.")]
 
 
 def test_the_guide_lists_every_check_with_its_class_module_and_capability() -> None:

@@ -163,8 +163,8 @@ class CheckContext:
                     f"pull({entity!r}) yielded {type(page).__name__}, not hub.Page")
             if page.cursor is not None and not isinstance(page.cursor, str):
                 raise ContractViolation(
-                    f"a page's cursor is {type(page.cursor).__name__}; cursors are strings "
-                    "(json.dumps your state)")
+                    f"a page's cursor is {type(page.cursor).__name__}; give Page a hub.Cursor "
+                    "(it keeps the cursor's JSON) or a string")
             pages.append(page)
             if len(pages) > MAX_PAGES:
                 raise ContractViolation(
