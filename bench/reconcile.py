@@ -37,7 +37,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hub.models.money import from_minor_units  # noqa: E402
+from hub.money import from_minor_units  # noqa: E402
 from hub.reconcile import lifecycle  # noqa: E402
 from hub.reconcile.runner import find_iter  # noqa: E402
 from hub.reconcile.settings import ReconcileSettings  # noqa: E402

@@ -63,7 +63,6 @@ if TYPE_CHECKING:
         BankTransaction,
         CanonicalRecord,
         CreditNote,
-        CurrencyCode,
         Customer,
         Invoice,
         InvoiceLine,
@@ -74,7 +73,8 @@ if TYPE_CHECKING:
         PayoutTransaction,
         Refund,
     )
-    from hub.models.money import (
+    from hub.money import (
+        CurrencyCode,
         currency_exponent,
         fits_currency,
         from_minor_units,
@@ -98,12 +98,12 @@ _FROM: dict[str, tuple[str, ...]] = {
     "hub.contract.mail": ("Mailer", "OutgoingMail"),
     "hub.contract.outcomes": ("EntityCounts", "RunSummary"),
     "hub.models": (
-        "ENTITY_MODELS", "BankTransaction", "CanonicalRecord", "CreditNote", "CurrencyCode",
+        "ENTITY_MODELS", "BankTransaction", "CanonicalRecord", "CreditNote",
         "Customer", "Invoice", "InvoiceLine", "InvoiceStatus", "Payment", "PaymentApplication",
         "Payout", "PayoutTransaction", "Refund",
     ),
-    "hub.models.money": (
-        "currency_exponent", "fits_currency", "from_minor_units", "is_currency",
+    "hub.money": (
+        "CurrencyCode", "currency_exponent", "fits_currency", "from_minor_units", "is_currency",
         "normalize_currency", "quantize", "to_minor_units",
     ),
     "hub.errors": (

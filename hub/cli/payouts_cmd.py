@@ -10,7 +10,7 @@ from rich.table import Table
 
 from hub.cli.console import out
 from hub.cli.session import CliState, open_hub
-from hub.models.money import to_minor_units
+from hub.money import to_minor_units
 from hub.reconcile import payouts as payout_review
 from hub.reconcile.text import money
 

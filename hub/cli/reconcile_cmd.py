@@ -13,7 +13,7 @@ from hub.cli.console import out, when
 from hub.cli.session import CliState, open_hub
 from hub.cli.side_by_side import side_by_side
 from hub.errors import HubError
-from hub.models.money import from_minor_units
+from hub.money import from_minor_units
 from hub.plugins import match_rules
 from hub.reconcile import lifecycle, linking
 from hub.reconcile import reconcile as run_reconcile

@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection
 
 from hub.collect.settings import CollectionSettings, Stage, render
 from hub.models import Invoice, InvoiceStatus
-from hub.models.money import currency_exponent
+from hub.money import currency_exponent
 from hub.store.schema import records, reminders
 
 QUEUED, SENDING, SENT, UNCONFIRMED, FAILED, CANCELLED = (

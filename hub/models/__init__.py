@@ -7,13 +7,14 @@ hooks) to its model class.
 from __future__ import annotations
 
 from hub.models.bank import BankTransaction
-from hub.models.base import CanonicalRecord, CurrencyCode
+from hub.models.base import CanonicalRecord
 from hub.models.credit_note import CreditNote
 from hub.models.customer import Customer
 from hub.models.invoice import Invoice, InvoiceLine, InvoiceStatus
 from hub.models.payment import Payment, PaymentApplication
 from hub.models.payout import Payout, PayoutTransaction
 from hub.models.refund import Refund
+from hub.money import CurrencyCode
 
 ENTITY_MODELS: dict[str, type[CanonicalRecord]] = {
     model.entity: model

@@ -8,7 +8,8 @@ from typing import ClassVar
 
 from pydantic import model_validator
 
-from hub.models.base import CanonicalRecord, CurrencyCode, check_precision
+from hub.models.base import CanonicalRecord, check_precision
+from hub.money import CurrencyCode
 
 
 class BankTransaction(CanonicalRecord):

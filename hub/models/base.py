@@ -7,29 +7,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.errors import CurrencyError
-from hub.models.money import (
+from hub.money import (
     MAX_MINOR_UNITS,
     fits_currency,
     from_minor_units,
-    normalize_currency,
     quantize,
     quantum,
     to_minor_units,
 )
-
-
-def _currency(value: str) -> str:
-    try:
-        return normalize_currency(value)
-    except CurrencyError as exc:
-        raise ValueError(exc.message) from None
-
-
-CurrencyCode = Annotated[str, AfterValidator(_currency)]
-"""An ISO 4217 code; any case on input, upper case once validated."""
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 

@@ -10,12 +10,12 @@ from pydantic import Field, model_validator
 
 from hub.models.base import (
     CanonicalRecord,
-    CurrencyCode,
     NonEmpty,
     check_precision,
     check_same_currency,
 )
 from hub.models.invoice import InvoiceLine
+from hub.money import CurrencyCode
 
 
 class CreditNote(CanonicalRecord):

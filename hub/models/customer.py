@@ -6,7 +6,8 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from hub.models.base import CanonicalRecord, CurrencyCode, NonEmpty
+from hub.models.base import CanonicalRecord, NonEmpty
+from hub.money import CurrencyCode
 
 
 class Customer(CanonicalRecord):

@@ -11,7 +11,6 @@ from pydantic import ConfigDict, Field, model_validator
 
 from hub.models.base import (
     CanonicalRecord,
-    CurrencyCode,
     ExactParts,
     NonEmpty,
     all_exact,
@@ -19,6 +18,7 @@ from hub.models.base import (
     check_same_currency,
     check_size,
 )
+from hub.money import CurrencyCode
 
 
 class InvoiceStatus(StrEnum):

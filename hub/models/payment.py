@@ -10,11 +10,11 @@ from pydantic import ConfigDict, Field, model_validator
 
 from hub.models.base import (
     CanonicalRecord,
-    CurrencyCode,
     ExactParts,
     check_precision,
     check_same_currency,
 )
+from hub.money import CurrencyCode
 
 
 class PaymentApplication(ExactParts):

@@ -8,7 +8,8 @@ from typing import ClassVar
 
 from pydantic import ConfigDict, Field, model_validator
 
-from hub.models.base import CanonicalRecord, CurrencyCode, ExactParts, check_precision
+from hub.models.base import CanonicalRecord, ExactParts, check_precision
+from hub.money import CurrencyCode
 
 
 class PayoutTransaction(ExactParts):

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hub.errors import HubError
-from hub.models.money import from_minor_units, to_minor_units
+from hub.money import from_minor_units, to_minor_units
 from hub.reconcile.linking import resolve_record
 from hub.reconcile.queued import ENTITY, queued_minor
 from hub.reconcile.text import money

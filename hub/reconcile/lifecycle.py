@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hub.errors import HubError
-from hub.models.money import to_minor_units
+from hub.money import to_minor_units
 from hub.reconcile.kinds import Finding
 from hub.store import audit
 from hub.store.clock import as_utc

@@ -30,7 +30,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from hub.models.money import currency_exponent
+from hub.money import currency_exponent
 from hub.reconcile.hashindex import HashIndex
 from hub.reconcile.rows import InvoiceRow, PaymentRow
 from hub.reconcile.settings import MatchSettings

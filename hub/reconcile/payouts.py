@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hub.models import Payout
-from hub.models.money import to_minor_units
+from hub.money import to_minor_units
 from hub.reconcile.kinds import Finding, Kind
 from hub.reconcile.rules_payments import day
 from hub.reconcile.text import money

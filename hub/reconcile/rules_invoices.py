@@ -8,7 +8,7 @@ from datetime import date
 
 from rapidfuzz import fuzz
 
-from hub.models.money import currency_exponent, from_minor_units
+from hub.money import currency_exponent, from_minor_units
 from hub.reconcile.kinds import Finding, Kind
 from hub.reconcile.linking import Link, Links
 from hub.reconcile.pairs import close_pairs

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import date
 
-from hub.models.money import from_minor_units
+from hub.money import from_minor_units
 from hub.reconcile.columns import int_column
 from hub.reconcile.hashindex import HashIndex
 from hub.reconcile.kinds import Finding, Kind

@@ -17,7 +17,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hub.models.money import to_minor_units
+from hub.money import to_minor_units
 from hub.reconcile.queued import queued_minor
 from hub.reconcile.rows import Application, CustomerRow, InvoiceRow, PaymentRow
 from hub.reconcile.tables import InvoiceTable, PaymentTable

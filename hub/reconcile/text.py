@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
-from hub.models.money import currency_exponent, from_minor_units
+from hub.money import currency_exponent, from_minor_units
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$",
             "CHF": "CHF ", "INR": "₹"}

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from hub.models.money import from_minor_units
+from hub.money import from_minor_units
 from hub.reconcile.matching import number_index
 from hub.reconcile.rules_payments import Applications
 from hub.reconcile.snapshot import Snapshot

@@ -13,7 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hub.models.money import from_minor_units
+from hub.money import from_minor_units
 from hub.store.schema import records
 
 CurrencyTotals = dict[str, Decimal]

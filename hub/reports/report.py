@@ -12,7 +12,7 @@ from typing import IO, Any
 import orjson
 from sqlalchemy.engine import Connection
 
-from hub.models.money import from_minor_units
+from hub.money import from_minor_units
 from hub.reconcile import lifecycle
 from hub.reconcile.snapshot import load
 from hub.reports.export import write_csv

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from html import escape
 
-from hub.models.money import currency_exponent
+from hub.money import currency_exponent
 from hub.reports.metrics import BUCKETS
 from hub.reports.report import Report, stake
 

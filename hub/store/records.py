@@ -30,7 +30,7 @@ from hub.models import (
     Payout,
     Refund,
 )
-from hub.models.money import to_minor_units
+from hub.money import to_minor_units
 from hub.store.schema import records
 
 LOOKUP_CHUNK = 500

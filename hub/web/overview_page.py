@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hub.contract.outcomes import RunSummary
-from hub.models.money import to_minor_units
+from hub.money import to_minor_units
 from hub.reconcile import lifecycle
 from hub.reconcile.text import money
 from hub.reports.overview import Overview, money_text, overview

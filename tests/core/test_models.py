@@ -24,7 +24,7 @@ from hub.models import (
     Payment,
     PaymentApplication,
 )
-from hub.models.money import MAX_MINOR_UNITS, from_minor_units, to_minor_units
+from hub.money import MAX_MINOR_UNITS, from_minor_units, to_minor_units
 
 BASE = {"source": "books", "external_id": "1"}
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from iso4217 import Currency as IsoCurrency
 
 from hub.errors import CurrencyError
-from hub.models.money import (
+from hub.money import (
     Money,
     currency_exponent,
     fits_currency,

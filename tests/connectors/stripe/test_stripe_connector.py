@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from hub.config import HubConfig
 from hub.contract.outcomes import EntityCounts
 from hub.models import CanonicalRecord
-from hub.models.money import from_minor_units
+from hub.money import from_minor_units
 from hub.plugins import load_plugins
 from hub.store.schema import quarantine, records, runs
 from hub.sync.engine import SyncEngine

@@ -22,9 +22,10 @@ from decimal import (
     InvalidOperation,
     Overflow,
 )
-from typing import Any
+from typing import Annotated, Any
 
 from iso4217 import Currency as _IsoCurrency
+from pydantic import AfterValidator
 
 from hub.errors import CurrencyError
 
@@ -279,3 +280,14 @@ class Money:
         if text.startswith("-") and not text.strip("-0.,"):
             text = text[1:]  # -0.00 (or -0.001 shown at cents) is shown as 0.00
         return f"{text} {self.currency}"
+
+
+def _checked_currency(value: str) -> str:
+    try:
+        return normalize_currency(value)
+    except CurrencyError as exc:
+        raise ValueError(exc.message) from None
+
+
+CurrencyCode = Annotated[str, AfterValidator(_checked_currency)]
+"""An ISO 4217 code, for pydantic models: any case on input, upper case once validated."""
