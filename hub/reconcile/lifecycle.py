@@ -6,6 +6,8 @@ so) and is updated only if what it says changed; one that was resolved but
 is found again is reopened. An open or acknowledged finding whose condition no
 longer holds is resolved automatically. Every change of status is audited, so
 re-running the reconciler on unchanged data changes nothing.
+
+The rows themselves are read and written by :mod:`hub.store.findings`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The store's invoices, payments and customers, loaded once per reconcile.
 
 The reconciler works on compact tables built from the store's indexed columns
-(integer minor units, dates, numbers, parties), read in batches and kept column
-by column (:mod:`hub.reconcile.tables`); the canonical JSON is parsed only
+(integer minor units, dates, numbers, parties), read in batches
+(:mod:`hub.store.reading`) and kept column by column
+(:mod:`hub.reconcile.tables`); the canonical JSON is parsed only
 where a rule needs more (payment applications and memo, cross-system
 references in metadata), so a million invoices fit in about a hundred MB.
 """
