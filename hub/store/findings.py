@@ -123,11 +123,13 @@ def found_again(conn: Connection, finding_id: int, values: FindingValues, *, now
 
 def set_status(conn: Connection, finding_id: int, status: str, *, note: str | None,
                actor: str, resolved_at: datetime | None) -> None:
+    """Put a finding in ``status``, by ``actor``, with ``note`` and the time resolved."""
     conn.execute(findings.update().where(findings.c.id == finding_id).values(
         status=status, note=note, actor=actor, resolved_at=resolved_at))
 
 
 def get(conn: Connection, finding_id: int) -> StoredFinding | None:
+    """The finding with this id, or None."""
     row = conn.execute(sa.select(findings).where(findings.c.id == finding_id)).first()
     return None if row is None else _stored(row)
 

@@ -51,6 +51,7 @@ class Shown:
 
 
 def by_id(conn: Connection, record_id: int) -> Named | None:
+    """The record with this store id (deleted or not), or None."""
     row = conn.execute(sa.select(_c.id, _c.source, _c.external_id)
                        .where(_c.id == record_id)).first()
     return None if row is None else Named(int(row[0]), str(row[1]), str(row[2]))

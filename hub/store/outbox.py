@@ -72,6 +72,7 @@ def add(conn: Connection, *, target: str, entity: str, operation: str, record_id
 
 
 def key_taken(conn: Connection, key: str) -> bool:
+    """Whether a change with this idempotency key is in the outbox (in any state)."""
     found = conn.execute(sa.select(outbox.c.id).where(outbox.c.idempotency_key == key)).first()
     return found is not None
 

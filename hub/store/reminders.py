@@ -122,6 +122,7 @@ def next_queued(conn: Connection, mailer: str, after: int) -> Reminder | None:
 
 
 def get(conn: Connection, reminder_id: int) -> Reminder | None:
+    """The reminder with this id, or None."""
     row = conn.execute(sa.select(reminders).where(reminders.c.id == reminder_id)).first()
     return None if row is None else _reminder(row)
 
