@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.engine import Engine
 
 from hub.config import ConnectorSection, HubConfig, Section, config_error_from, load_config
 from hub.contract.connector import Connector, ConnectorContext, ConnectorSpec
 from hub.errors import ConfigError
 from hub.plugins import PluginRegistry, load_plugins, notify
-from hub.store import open_store
+from hub.store import Engine, open_store
 from hub.store.credentials import StoreVault
 
 S = TypeVar("S", bound=Section)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import sqlalchemy as sa
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -19,8 +18,8 @@ from hub.contract.mail import Mailer
 from hub.errors import ConfigError, HubError
 from hub.runtime import Hub
 from hub.store import audit
+from hub.store import reminders as store_reminders
 from hub.store.clock import utcnow
-from hub.store.schema import reminders
 
 
 def collection_settings(hub: Hub) -> CollectionSettings:
@@ -70,9 +69,7 @@ def collect(
             planned = plan(conn, settings, day)
             counts = None if dry_run else queue(conn, planned, mailer=settings.mailer,
                                                 now=utcnow())
-            waiting = int(conn.execute(sa.select(sa.func.count()).select_from(reminders).where(
-                reminders.c.status == QUEUED, reminders.c.mailer == settings.mailer))
-                .scalar_one())
+            waiting = store_reminders.count(conn, settings.mailer, QUEUED)
         sent: ReminderCounts | None = None
         if not dry_run and not no_send and waiting:
             sent = _send(hub, settings)
@@ -141,10 +138,7 @@ def list_reminders(
     if status is not None and status not in STATUSES:
         raise ConfigError(f"unknown status {status!r} (one of: {', '.join(STATUSES)})")
     with open_hub(state) as hub, hub.engine.connect() as conn:
-        stmt = sa.select(reminders).order_by(reminders.c.id.desc()).limit(limit)
-        if status is not None:
-            stmt = stmt.where(reminders.c.status == status)
-        found = conn.execute(stmt).all()
+        found = store_reminders.latest(conn, limit=limit, status=status)
     table = Table(title="reminders", title_justify="left")
     for col in ("id", "invoice", "stage", "to", "status", "sent", "message-id", "note"):
         table.add_column(col, overflow="fold")
@@ -159,22 +153,20 @@ def _decide(ctx: typer.Context, rid: int, allowed: tuple[str, ...], status: str,
             action: str, to: str | None = None) -> None:
     state: CliState = ctx.obj
     with open_hub(state) as hub, hub.engine.begin() as conn:
-        row = conn.execute(sa.select(reminders.c.status, reminders.c.to_address)
-                           .where(reminders.c.id == rid)).first()
+        row = store_reminders.get(conn, rid)
         if row is None:
             raise HubError(f"no reminder {rid}")
         if row.status not in allowed:
             raise HubError(f"reminder {rid} is {row.status}; only {' or '.join(allowed)} ones "
                            "can be changed so")
-        values: dict[str, object] = {"status": status, "last_error": None}
         details: dict[str, object] = {"was": row.status}
-        if status == SENT:
-            values["sent_at"] = utcnow()
-            values["server_reply"] = "confirmed by a person"
-        if to is not None and to != row.to_address:
-            values["to_address"] = to
+        confirmed = status == SENT
+        changed_to = to if to is not None and to != row.to_address else None
+        if changed_to is not None:
             details["to"] = {"was": row.to_address, "now": to}
-        conn.execute(reminders.update().where(reminders.c.id == rid).values(**values))
+        store_reminders.decided(conn, rid, status, sent_at=utcnow() if confirmed else None,
+                                server_reply="confirmed by a person" if confirmed else None,
+                                to_address=changed_to)
         audit.record(conn, action, subject=f"reminder:{rid}", details=details)
     if status == QUEUED:
         out.print(f"Reminder {rid} is queued again; the next `billing-hub collect` sends it to "

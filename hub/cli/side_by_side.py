@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.engine import Connection
 
 from hub.reconcile.compare import compare
+from hub.store import Connection
 
 
 def side_by_side(conn: Connection, record_ids: Sequence[int]) -> Table:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from hub.cli.console import duration, out, when
 from hub.cli.session import CliState, open_hub
-from hub.store import current_revision, head_revision
+from hub.store import current_revision, head_revision, shown_url
 from hub.store.quarantine import count_open
 from hub.store.records import count_by_entity
 from hub.store.runs import recent
@@ -26,7 +25,7 @@ def status(
     """Show the store, its records, open quarantine and recent runs."""
     state: CliState = ctx.obj
     with open_hub(state) as hub:
-        url = sa.engine.make_url(hub.config.store_url()).render_as_string(hide_password=True)
+        url = shown_url(hub.config.store_url())
         revision = current_revision(hub.engine)
         with hub.engine.connect() as conn:
             held = count_by_entity(conn)

@@ -25,21 +25,19 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
 from pydantic import ValidationError
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 
 from hub.collect.settings import CollectionSettings, Stage, render
 from hub.models import Invoice, InvoiceStatus
 from hub.money import currency_exponent
-from hub.store.schema import records, reminders
+from hub.store import Connection, reading
+from hub.store import reminders as store_reminders
+from hub.store.reminders import CANCELLED, FAILED, QUEUED, SENDING, SENT, UNCONFIRMED
 
-QUEUED, SENDING, SENT, UNCONFIRMED, FAILED, CANCELLED = (
-    "queued", "sending", "sent", "unconfirmed", "failed", "cancelled")
-"""A reminder's states. ``sending``: handed to the mailer by a run still at work, or by
-one that died (the next run makes it ``unconfirmed``). ``unconfirmed``: nobody knows
-whether the server accepted it; a person decides (``billing-hub reminders``)."""
+__all__ = ["CANCELLED", "FAILED", "QUEUED", "REMINDABLE", "SENDING", "SENT", "UNCONFIRMED",
+           "Planned", "QueueCounts", "message_id_for", "money", "plan", "queue",
+           "reminder_key"]
+
 REMINDABLE = (InvoiceStatus.OPEN.value, InvoiceStatus.PARTIALLY_PAID.value)
 
 
@@ -89,28 +87,24 @@ class Planned:
 def plan(conn: Connection, settings: CollectionSettings, today: date) -> list[Planned]:
     """The reminders due today (and, marked ``skipped``, the ones that cannot go)."""
     first = settings.stages[0].days_overdue
-    stmt = (sa.select(records.c.id, records.c.external_id, records.c.data)
-            .where(records.c.source == settings.source, records.c.entity == "invoice",
-                   records.c.deleted_at.is_(None), records.c.status.in_(REMINDABLE),
-                   records.c.open_minor > 0, records.c.due_date.is_not(None),
-                   records.c.due_date <= today - timedelta(days=first))
-            .order_by(records.c.due_date, records.c.id))
-    candidates = conn.execute(stmt).all()
-    reached = _stages_queued(conn, settings.source, [r.external_id for r in candidates])
+    candidates = reading.overdue_invoices(conn, settings.source, statuses=REMINDABLE,
+                                          due_by=today - timedelta(days=first))
+    reached = store_reminders.latest_stages(conn, settings.source,
+                                            [ext for _, ext, _ in candidates])
     emails = _Emails(conn, settings.source)
     out: list[Planned] = []
-    for row in candidates:
+    for record_id, external_id, data in candidates:
         try:
-            invoice = Invoice.model_validate_json(row.data)
+            invoice = Invoice.model_validate_json(data)
         except ValidationError:  # the store only holds valid records; be safe anyway
             continue
         if invoice.due_date is None or invoice.balance is None or invoice.balance <= 0:
             continue
         days = (today - invoice.due_date).days
         stage = settings.stage_for(days)
-        if stage is None or reached.get(row.external_id, -1) >= stage.days_overdue:
+        if stage is None or reached.get(external_id, -1) >= stage.days_overdue:
             continue
-        out.append(_planned(settings, row.id, invoice, days, stage, emails.of(invoice)))
+        out.append(_planned(settings, record_id, invoice, days, stage, emails.of(invoice)))
     return out
 
 
@@ -139,19 +133,6 @@ def _planned(settings: CollectionSettings, record_id: int, invoice: Invoice, day
                                 f"record nor on invoice {invoice.number})")
 
 
-def _stages_queued(conn: Connection, source: str, external_ids: list[str]) -> dict[str, int]:
-    """invoice external id -> the latest stage (days) reminded or waiting to be."""
-    found: dict[str, int] = {}
-    for start in range(0, len(external_ids), 500):
-        chunk = external_ids[start:start + 500]
-        stmt = (sa.select(reminders.c.invoice_external_id, sa.func.max(reminders.c.stage_days))
-                .where(reminders.c.source == source, reminders.c.status != CANCELLED,
-                       reminders.c.invoice_external_id.in_(chunk))
-                .group_by(reminders.c.invoice_external_id))
-        found.update({ext: int(days) for ext, days in conn.execute(stmt)})
-    return found
-
-
 class _Emails:
     """Customer e-mail addresses of one source, by reference and by unique name."""
 
@@ -160,10 +141,7 @@ class _Emails:
     def __init__(self, conn: Connection, source: str) -> None:
         self.by_ref: dict[str, str] = {}
         by_name: dict[str, set[str]] = {}
-        stmt = sa.select(records.c.external_id, records.c.data).where(
-            records.c.source == source, records.c.entity == "customer",
-            records.c.deleted_at.is_(None))
-        for ext, data in conn.execute(stmt):
+        for ext, data in reading.contents(conn, source, "customer"):
             customer: dict[str, Any] = orjson.loads(data)
             email = _first_address(customer.get("email"))
             if email:
@@ -208,31 +186,21 @@ def queue(conn: Connection, planned: Iterable[Planned], *, mailer: str,
           now: datetime) -> QueueCounts:
     """Queue each planned reminder once (in the caller's transaction)."""
     counts = QueueCounts()
-    insert: Any = (postgresql.insert(reminders) if conn.dialect.name == "postgresql"
-                   else sqlite.insert(reminders))
     for p in planned:
         if p.skipped or p.to_address is None:
             counts.skipped += 1
             continue
-        made = conn.execute(insert.values(
-            key=p.key, source=p.source, invoice_external_id=p.invoice_external_id,
+        made = store_reminders.add_once(
+            conn, key=p.key, source=p.source, invoice_external_id=p.invoice_external_id,
             invoice_id=p.invoice_id, invoice_number=p.invoice_number,
             stage_days=p.stage.days_overdue, template=p.stage.template, mailer=mailer,
             to_address=p.to_address, subject=p.subject, body=p.body, message_id=p.message_id,
-            status=QUEUED, attempts=0, queued_at=now,
-        ).on_conflict_do_nothing(index_elements=["key"]).returning(reminders.c.id)).first()
-        if made is None:
+            now=now)
+        if not made:
             counts.already += 1
             continue
         counts.queued += 1
-        result = conn.execute(
-            reminders.update()
-            .where(reminders.c.source == p.source,
-                   reminders.c.invoice_external_id == p.invoice_external_id,
-                   reminders.c.stage_days < p.stage.days_overdue,
-                   reminders.c.status == QUEUED)
-            .values(status=CANCELLED,
-                    last_error=f"replaced before it was sent by the {p.stage.days_overdue}-day "
-                               "reminder"))
-        counts.cancelled += result.rowcount or 0
+        counts.cancelled += store_reminders.cancel_earlier(
+            conn, p.source, p.invoice_external_id, p.stage.days_overdue,
+            f"replaced before it was sent by the {p.stage.days_overdue}-day reminder")
     return counts

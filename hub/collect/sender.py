@@ -36,10 +36,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from hub.collect.plan import (
     CANCELLED,
@@ -47,7 +43,6 @@ from hub.collect.plan import (
     QUEUED,
     REMINDABLE,
     SENDING,
-    SENT,
     UNCONFIRMED,
 )
 from hub.collect.settings import CollectionSettings
@@ -60,9 +55,10 @@ from hub.errors import (
     TransientError,
 )
 from hub.secrets import redact
-from hub.store import audit, runs
+from hub.store import Connection, Engine, audit, lookups, runs
+from hub.store import reminders as store_reminders
 from hub.store.clock import utcnow
-from hub.store.schema import records, reminders
+from hub.store.reminders import Reminder
 
 log = logging.getLogger(__name__)
 
@@ -113,17 +109,16 @@ class ReminderSender:
                 outcome.fail(counts.stopped)
             return counts
 
-    def _unconfirm_abandoned(self, conn: sa.Connection) -> int:
+    def _unconfirm_abandoned(self, conn: Connection) -> int:
         """Rows left ``sending`` by a run that died: nobody knows whether they went."""
-        stuck = conn.execute(sa.select(reminders.c.id, reminders.c.message_id).where(
-            reminders.c.status == SENDING, reminders.c.mailer == self.settings.mailer)).all()
+        stuck = store_reminders.in_status(conn, self.settings.mailer, SENDING)
         for rid, message_id in stuck:
-            conn.execute(reminders.update().where(reminders.c.id == rid).values(
-                status=UNCONFIRMED,
-                last_error="a run stopped while the server was being asked; it may have been "
-                           f"sent. Look for Message-ID {message_id} in the Sent folder or the "
-                           "server's log, then `billing-hub reminders confirm "
-                           f"{rid}` or `billing-hub reminders resend {rid}`"))
+            store_reminders.set_status(
+                conn, rid, UNCONFIRMED,
+                "a run stopped while the server was being asked; it may have been "
+                f"sent. Look for Message-ID {message_id} in the Sent folder or the "
+                "server's log, then `billing-hub reminders confirm "
+                f"{rid}` or `billing-hub reminders resend {rid}`")
             audit.record(conn, "reminder.unconfirmed", subject=f"reminder:{rid}",
                          actor=self.actor, at=self.clock(), details={"message_id": message_id})
         return len(stuck)
@@ -132,39 +127,29 @@ class ReminderSender:
         after = 0
         while counts.stopped is None:
             with self.engine.connect() as conn:
-                row = conn.execute(
-                    sa.select(reminders).where(
-                        reminders.c.status == QUEUED, reminders.c.mailer == self.settings.mailer,
-                        reminders.c.id > after).order_by(reminders.c.id).limit(1)).first()
+                row = store_reminders.next_queued(conn, self.settings.mailer, after)
             if row is None:
                 break
             after = row.id
-            self._send_one(row._mapping, counts)
+            self._send_one(row, counts)
         with self.engine.connect() as conn:
-            counts.waiting = int(conn.execute(
-                sa.select(sa.func.count()).select_from(reminders).where(
-                    reminders.c.status == QUEUED,
-                    reminders.c.mailer == self.settings.mailer)).scalar_one())
+            counts.waiting = store_reminders.count(conn, self.settings.mailer, QUEUED)
 
-    def _send_one(self, row: Any, counts: ReminderCounts) -> None:
-        rid = row["id"]
+    def _send_one(self, row: Reminder, counts: ReminderCounts) -> None:
+        rid = row.id
         with self.engine.begin() as conn:
             why_not = self._no_longer_due(conn, row)
             if why_not:
                 self._finish(conn, rid, CANCELLED, why_not, "reminder.cancelled")
                 counts.cancelled += 1
                 return
-            taken = conn.execute(reminders.update().where(
-                reminders.c.id == rid, reminders.c.status == QUEUED).values(
-                status=SENDING, attempts=reminders.c.attempts + 1, sending_at=self.clock(),
-                last_error=None))
-            if not taken.rowcount:  # changed meanwhile (a person cancelled it)
-                return
-        mail = OutgoingMail(message_id=row["message_id"],
+            if not store_reminders.take(conn, rid, self.clock()):
+                return  # changed meanwhile (a person cancelled it)
+        mail = OutgoingMail(message_id=row.message_id,
                             from_address=self.settings.from_address,
                             from_name=self.settings.from_name, reply_to=self.settings.reply_to,
-                            to=row["to_address"], subject=row["subject"], body=row["body"],
-                            headers={"X-Billing-Hub-Reminder": row["key"]})
+                            to=row.to_address, subject=row.subject, body=row.body,
+                            headers={"X-Billing-Hub-Reminder": row.key})
         try:
             reply = self.mailer.send_mail(mail)
         except MessageRefused as exc:
@@ -182,8 +167,7 @@ class ReminderSender:
             return
         except (TransientError, FatalError) as exc:  # certainly not taken: queued again
             with self.engine.begin() as conn:
-                conn.execute(reminders.update().where(reminders.c.id == rid).values(
-                    status=QUEUED, last_error=_first_line(exc)))
+                store_reminders.set_status(conn, rid, QUEUED, _first_line(exc))
             if isinstance(exc, FatalError):
                 raise
             counts.stopped = _first_line(exc)
@@ -193,32 +177,27 @@ class ReminderSender:
         if self.after_handover is not None:
             self.after_handover(rid)
         with self.engine.begin() as conn:
-            conn.execute(reminders.update().where(reminders.c.id == rid).values(
-                status=SENT, sent_at=self.clock(), server_reply=reply[:500]))
+            store_reminders.mark_sent(conn, rid, at=self.clock(), reply=reply[:500])
             audit.record(conn, "reminder.sent", subject=f"reminder:{rid}", actor=self.actor,
                          at=self.clock(), details={
-                             "invoice": f"{row['source']}:{row['invoice_number']}",
-                             "stage_days": row["stage_days"], "to": row["to_address"],
-                             "message_id": row["message_id"], "reply": reply[:200]})
+                             "invoice": f"{row.source}:{row.invoice_number}",
+                             "stage_days": row.stage_days, "to": row.to_address,
+                             "message_id": row.message_id, "reply": reply[:200]})
         counts.sent += 1
 
-    def _no_longer_due(self, conn: sa.Connection, row: Any) -> str | None:
-        found = conn.execute(sa.select(records.c.status, records.c.open_minor,
-                                       records.c.deleted_at).where(
-            records.c.source == row["source"], records.c.entity == "invoice",
-            records.c.external_id == row["invoice_external_id"])).first()
+    def _no_longer_due(self, conn: Connection, row: Reminder) -> str | None:
+        found = lookups.standing_of(conn, row.source, "invoice", row.invoice_external_id)
         if found is None or found.deleted_at is not None:
-            return f"invoice {row['invoice_number']} is no longer in {row['source']}"
+            return f"invoice {row.invoice_number} is no longer in {row.source}"
         if found.status not in REMINDABLE or not found.open_minor or found.open_minor <= 0:
             state = str(found.status or "closed").replace("_", " ")
-            return (f"invoice {row['invoice_number']} is {state} now, with nothing left to "
+            return (f"invoice {row.invoice_number} is {state} now, with nothing left to "
                     "remind of")
         return None
 
-    def _finish(self, conn: sa.Connection, rid: int, status: str, reason: str,
+    def _finish(self, conn: Connection, rid: int, status: str, reason: str,
                 action: str) -> None:
-        conn.execute(reminders.update().where(reminders.c.id == rid).values(
-            status=status, last_error=reason))
+        store_reminders.set_status(conn, rid, status, reason)
         audit.record(conn, action, subject=f"reminder:{rid}", actor=self.actor,
                      at=self.clock(), details={"reason": reason})
 

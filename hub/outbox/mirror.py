@@ -29,15 +29,13 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from hub.contract.connector import PushOperation
 from hub.outbox.links import targets_of
 from hub.outbox.queue import PENDING, SENT, enqueue, record_of, supersede
-from hub.store import audit
+from hub.store import Connection, audit, lookups, reading
+from hub.store import outbox as store_outbox
 from hub.store.records import StoredRecord, iter_records
-from hub.store.schema import outbox, records
 
 NOT_OWED = ("void", "uncollectible")
 UNPAID_COPY = ("draft", "open", "partially_paid", "uncollectible")
@@ -95,13 +93,10 @@ class _Mirror:
 
     def load_history(self, entity: str) -> None:
         found: dict[int, list[_Sent]] = defaultdict(list)
-        stmt = (sa.select(outbox.c.id, outbox.c.record_id, outbox.c.operation, outbox.c.status,
-                          outbox.c.attempts, outbox.c.payload, outbox.c.idempotency_key)
-                .where(outbox.c.target == self.target, outbox.c.entity == entity,
-                       outbox.c.record_id.is_not(None))
-                .order_by(outbox.c.id))
-        for row_id, rid, op, status, attempts, payload, key in self.conn.execute(stmt):
-            found[int(rid)].append(_Sent(row_id, op, status, attempts, payload, key))
+        for row in store_outbox.history(self.conn, self.target, entity):
+            assert row.record_id is not None
+            found[row.record_id].append(_Sent(row.id, row.operation, row.status, row.attempts,
+                                              row.payload, row.idempotency_key))
         self.history.update(found)
 
     def create(self, stored: StoredRecord) -> str:
@@ -170,7 +165,7 @@ def queue_mirror(conn: Connection, *, source: str, target: str, entity: str,
     mirror.load_history(entity)
     stored = list(iter_records(conn, source=source, entity=entity))
     copies = targets_of(conn, [s.id for s in stored], target)
-    copy_status = _statuses(conn, target, entity) if entity == "invoice" else {}
+    copy_status = reading.statuses(conn, target, entity) if entity == "invoice" else {}
     customers = _Customers(conn, mirror) if entity == "invoice" else None
     for rec in stored:
         data = orjson.loads(rec.data)
@@ -198,12 +193,6 @@ def queue_mirror(conn: Connection, *, source: str, target: str, entity: str,
                                       "mark_paid": counts.mark_paid,
                                       "customers": counts.customers})
     return counts
-
-
-def _statuses(conn: Connection, source: str, entity: str) -> dict[str, str]:
-    stmt = sa.select(records.c.external_id, records.c.status).where(
-        records.c.source == source, records.c.entity == entity, records.c.deleted_at.is_(None))
-    return {str(ext): str(status) for ext, status in conn.execute(stmt)}
 
 
 class _Customers:
@@ -243,15 +232,11 @@ def customer_of(invoice: dict[str, Any], by_ref: dict[str, StoredRecord],
 def customer_id(conn: Connection, source: str, invoice: dict[str, Any]) -> int | None:
     """:func:`customer_of` for one invoice, by query: the store's id of its customer."""
     ref, name = invoice.get("customer_ref"), invoice.get("customer_name")
-    base = sa.select(records.c.id).where(records.c.source == source,
-                                         records.c.entity == "customer",
-                                         records.c.deleted_at.is_(None))
     if ref:
-        found = conn.execute(base.where(records.c.external_id == ref)).scalar()
+        found = lookups.customer_by_ref(conn, source, ref)
         if found is not None:
-            return int(found)
+            return found
     if not name:
         return None
-    named = conn.execute(base.where(sa.func.lower(records.c.party) == str(name).lower())
-                         .limit(2)).scalars().all()
-    return int(named[0]) if len(named) == 1 else None
+    named = lookups.customers_named(conn, source, str(name), limit=2)
+    return named[0] if len(named) == 1 else None

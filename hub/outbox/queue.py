@@ -14,17 +14,15 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 
 from hub.contract.connector import PushOperation, idempotency_key
 from hub.models import ENTITY_MODELS, CanonicalRecord
-from hub.store.schema import outbox
+from hub.store import Connection
+from hub.store import outbox as store_outbox
+from hub.store.outbox import FAILED, PENDING, REJECTED, SENT, SUPERSEDED
 
-PENDING, SENT, REJECTED, FAILED, SUPERSEDED = "pending", "sent", "rejected", "failed", "superseded"
-"""The states of an outbox row. ``superseded``: replaced, before it was ever sent, by a
-newer change of the same record."""
+__all__ = ["FAILED", "PENDING", "REJECTED", "SENT", "SUPERSEDED", "Queued", "enqueue",
+           "pending_count", "record_of", "result_of", "supersede"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +41,11 @@ def enqueue(conn: Connection, *, target: str, operation: PushOperation, record: 
     key does not cover it, and the target needs only the canonical content).
     """
     key = idempotency_key(target, operation.value, record)
-    values = {"target": target, "entity": record.entity, "operation": operation.value,
-              "record_id": record_id, "payload": record.model_dump_json(exclude={"raw"}),
-              "idempotency_key": key, "status": PENDING, "attempts": 0, "created_at": now}
-    insert: Any = (postgresql.insert(outbox) if conn.dialect.name == "postgresql"
-                   else sqlite.insert(outbox))
-    made = conn.execute(insert.values(**values).on_conflict_do_nothing(
-        index_elements=["idempotency_key"]).returning(outbox.c.id)).first()
-    return Queued(key, made is not None)
+    new = store_outbox.add_once(conn, target=target, entity=record.entity,
+                                operation=operation.value, record_id=record_id,
+                                payload=record.model_dump_json(exclude={"raw"}), key=key,
+                                now=now)
+    return Queued(key, new)
 
 
 def record_of(entity: str, payload: str) -> CanonicalRecord:
@@ -60,11 +55,7 @@ def record_of(entity: str, payload: str) -> CanonicalRecord:
 
 def supersede(conn: Connection, row_ids: list[int], by: str) -> None:
     """Retire rows never sent, replaced by the change with key ``by``."""
-    if row_ids:
-        conn.execute(outbox.update().where(outbox.c.id.in_(row_ids), outbox.c.attempts == 0,
-                                           outbox.c.status == PENDING)
-                     .values(status=SUPERSEDED,
-                             last_error=f"replaced before it was sent by the newer change {by}"))
+    store_outbox.supersede(conn, row_ids, f"replaced before it was sent by the newer change {by}")
 
 
 def result_of(text: str | None) -> dict[str, Any]:
@@ -77,7 +68,4 @@ def result_of(text: str | None) -> dict[str, Any]:
 
 def pending_count(conn: Connection, target: str | None = None) -> int:
     """Changes still waiting to be sent (to ``target``, or anywhere)."""
-    stmt = sa.select(sa.func.count()).select_from(outbox).where(outbox.c.status == PENDING)
-    if target is not None:
-        stmt = stmt.where(outbox.c.target == target)
-    return int(conn.execute(stmt).scalar_one())
+    return store_outbox.count_pending(conn, target=target)

@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from hub.outbox.queue import FAILED, PENDING, REJECTED, result_of
-from hub.store import audit
+from hub.store import Connection, audit
+from hub.store import outbox as store_outbox
 from hub.store.clock import as_utc
-from hub.store.schema import outbox
 
 
 @dataclass(slots=True)
@@ -52,23 +50,16 @@ def list_entries(conn: Connection, *, target: str | None = None,
                  statuses: Sequence[str] = (PENDING, FAILED), limit: int = 100
                  ) -> list[OutboxEntry]:
     """Rows in ``statuses`` (optionally for one target), oldest first."""
-    stmt = (sa.select(outbox.c.id, outbox.c.target, outbox.c.entity, outbox.c.operation,
-                      outbox.c.status, outbox.c.attempts, outbox.c.payload, outbox.c.last_error,
-                      outbox.c.created_at, outbox.c.result)
-            .where(outbox.c.status.in_(list(statuses))).order_by(outbox.c.id).limit(limit))
-    if target is not None:
-        stmt = stmt.where(outbox.c.target == target)
     return [OutboxEntry(r.id, r.target, r.entity, r.operation, r.status, r.attempts,
                         _label(r.entity, r.payload), r.last_error,
                         as_utc(r.created_at) or r.created_at,
                         result_of(r.result).get("external_id"))
-            for r in conn.execute(stmt)]
+            for r in store_outbox.listed(conn, statuses=statuses, target=target, limit=limit)]
 
 
 def counts_by_status(conn: Connection) -> dict[str, int]:
     """Rows per status, every target together."""
-    stmt = sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status)
-    return {str(s): int(n) for s, n in conn.execute(stmt)}
+    return store_outbox.counts_by_status(conn)
 
 
 def send_again(conn: Connection, ids: Sequence[int] | None, *, actor: str,
@@ -79,16 +70,10 @@ def send_again(conn: Connection, ids: Sequence[int] | None, *, actor: str,
     did the first time (a rejection stays a rejection unless what caused it
     changed, such as a customer now pushed), one that forgot it does it again.
     """
-    stmt = sa.select(outbox.c.id, outbox.c.result).where(
-        outbox.c.status.in_((FAILED, REJECTED)))
-    if ids is not None:
-        stmt = stmt.where(outbox.c.id.in_(list(ids)))
-    found = list(conn.execute(stmt))
+    found = store_outbox.in_statuses(conn, (FAILED, REJECTED), ids)
     for row_id, result in found:
         kept = {k: v for k, v in result_of(result).items() if k == "external_id" and v}
-        conn.execute(outbox.update().where(outbox.c.id == row_id).values(
-            status=PENDING, attempts=0, last_error=None,
-            result=orjson.dumps(kept).decode() if kept else None))
+        store_outbox.requeue(conn, row_id, orjson.dumps(kept).decode() if kept else None)
     if found:
         audit.record(conn, "push.retried", subject=", ".join(str(r[0]) for r in found),
                      actor=actor, at=now)

@@ -25,21 +25,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
 from pydantic import ValidationError
-from sqlalchemy.engine import Connection, Engine
 
 from hub.contract.connector import Connector, PushChange, PushOperation, PushResult, PushStatus
 from hub.errors import FatalError, HubError, PluginError, TransientError
 from hub.outbox.links import link_pushed, stored_id, targets_of
 from hub.outbox.mirror import customer_id
-from hub.outbox.queue import FAILED, PENDING, REJECTED, SENT, SUPERSEDED, record_of, result_of
+from hub.outbox.queue import FAILED, REJECTED, SENT, SUPERSEDED, record_of, result_of
 from hub.outbox.settings import PushSettings
 from hub.secrets import redact
-from hub.store import audit, runs
+from hub.store import Connection, Engine, audit, runs
+from hub.store import outbox as store_outbox
 from hub.store import records as store_records
 from hub.store.clock import as_utc, utcnow
-from hub.store.schema import outbox
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +137,8 @@ class OutboxSender:
             if counts.stopped is not None:
                 break
             with self.engine.connect() as conn:
-                total = int(conn.execute(sa.select(sa.func.count()).select_from(outbox).where(
-                    *self._pending(entity))).scalar_one())
+                total = store_outbox.count_pending(conn, target=self.target, entities=[entity],
+                                                   operations=OPERATIONS)
             done, after, mine = 0, 0, SendCounts()
             try:
                 while mine.stopped is None:
@@ -155,23 +153,14 @@ class OutboxSender:
             finally:
                 counts.add(mine)
         with self.engine.connect() as conn:
-            counts.pending = int(conn.execute(sa.select(sa.func.count()).select_from(outbox)
-                                              .where(outbox.c.target == self.target,
-                                                     outbox.c.status == PENDING,
-                                                     outbox.c.entity.in_(list(self.entities))))
-                                 .scalar_one())
+            counts.pending = store_outbox.count_pending(conn, target=self.target,
+                                                        entities=self.entities)
         return counts
 
     # ------------------------------------------------------------------ selecting
-    def _pending(self, entity: str) -> list[sa.ColumnElement[bool]]:
-        return [outbox.c.target == self.target, outbox.c.entity == entity,
-                outbox.c.status == PENDING, outbox.c.operation.in_(OPERATIONS)]
-
     def _entities_pending(self) -> list[str]:
         with self.engine.connect() as conn:
-            found = {e for (e,) in conn.execute(
-                sa.select(outbox.c.entity).distinct().where(outbox.c.target == self.target,
-                                                             outbox.c.status == PENDING))}
+            found = store_outbox.pending_entities(conn, self.target)
         wanted = [e for e in found if e in self.entities]
         return sorted(wanted, key=lambda e: (ENTITY_ORDER.index(e) if e in ENTITY_ORDER
                                              else len(ENTITY_ORDER), e))
@@ -180,14 +169,12 @@ class OutboxSender:
         """Up to ``batch_size`` rows after ``after``, never two of one record in a batch
         (the second may need the first one's answer)."""
         with self.engine.connect() as conn:
-            stmt = (sa.select(outbox.c.id, outbox.c.entity, outbox.c.operation,
-                              outbox.c.record_id, outbox.c.payload, outbox.c.idempotency_key,
-                              outbox.c.attempts, outbox.c.result, outbox.c.created_at)
-                    .where(*self._pending(entity), outbox.c.id > after)
-                    .order_by(outbox.c.id).limit(self.settings.batch_size))
+            found = store_outbox.next_pending(conn, target=self.target, entity=entity,
+                                              operations=OPERATIONS, after=after,
+                                              limit=self.settings.batch_size)
             rows: list[_Row] = []
             seen: set[int] = set()
-            for r in conn.execute(stmt):
+            for r in found:
                 if r.record_id is not None and r.record_id in seen:
                     break
                 if r.record_id is not None:
@@ -213,8 +200,8 @@ class OutboxSender:
                 first = row.result.get("first_sent_at") or now.isoformat()
                 row.result = {**row.result, "first_sent_at": first}
                 row.attempts += 1
-                conn.execute(outbox.update().where(outbox.c.id == row.id).values(
-                    attempts=row.attempts, result=orjson.dumps(row.result).decode()))
+                store_outbox.count_attempt(conn, row.id, row.attempts,
+                                           orjson.dumps(row.result).decode())
         if not ready:
             return
         changes = [r.change for r in ready if r.change is not None]
@@ -285,9 +272,9 @@ class OutboxSender:
         status = REJECTED if result.status is PushStatus.REJECTED else SENT
         row.result = {**row.result, "status": result.status.value,
                       "external_id": result.external_id, "reason": result.reason or None}
-        conn.execute(outbox.update().where(outbox.c.id == row.id).values(
-            status=status, sent_at=now, result=orjson.dumps(row.result).decode(),
-            last_error=result.reason or None))
+        store_outbox.answered(conn, row.id, status=status, sent_at=now,
+                              result=orjson.dumps(row.result).decode(),
+                              last_error=result.reason or None)
         copy_id = None
         if result.record is not None and result.external_id:
             prepared = store_records.prepare(result.record)
@@ -308,8 +295,7 @@ class OutboxSender:
 
     def _finish(self, conn: Connection, row: _Row, status: str, reason: str,
                 now: datetime) -> None:
-        conn.execute(outbox.update().where(outbox.c.id == row.id).values(
-            status=status, last_error=reason))
+        store_outbox.finish(conn, row.id, status, reason)
         if status == FAILED:
             audit.record(conn, "push.failed", subject=row.source_label or f"outbox {row.id}",
                          actor=self.actor, at=now,
@@ -326,12 +312,11 @@ class OutboxSender:
                                  f"gave up after {row.attempts} tries; the last: {text}", now)
                     counts.failed += 1
                 else:
-                    conn.execute(outbox.update().where(outbox.c.id == row.id)
-                                 .values(last_error=text))
+                    store_outbox.note_error(conn, [row.id], text)
         counts.stopped = text
         log.info("push to %s stopped: %s", self.target, text)
 
     def _note_error(self, rows: Sequence[_Row], exc: HubError) -> None:
         with self.engine.begin() as conn:
-            conn.execute(outbox.update().where(outbox.c.id.in_([r.id for r in rows]))
-                         .values(last_error=redact(exc.message)))
+            store_outbox.note_error(conn, [r.id for r in rows],
+                                    redact(exc.message))

@@ -16,16 +16,14 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from hub.errors import HubError
 from hub.money import from_minor_units, to_minor_units
 from hub.reconcile.linking import resolve_record
 from hub.reconcile.queued import ENTITY, queued_minor
 from hub.reconcile.text import money
-from hub.store import audit
-from hub.store.schema import outbox, records
+from hub.store import Connection, audit, lookups
+from hub.store import outbox as store_outbox
 
 OPERATION = "apply"
 
@@ -42,8 +40,7 @@ class Applied:
 
 def _record(conn: Connection, text: str, entity: str) -> tuple[int, str, dict[str, Any], Any]:
     rid, label = resolve_record(conn, text)
-    row = conn.execute(sa.select(records.c.entity, records.c.data, records.c.open_minor,
-                                 records.c.currency).where(records.c.id == rid)).one()
+    row = lookups.standing(conn, rid)
     if row.entity != entity:
         raise HubError(f"{label} is a {row.entity}, not a {entity}")
     return rid, label, orjson.loads(row.data), row
@@ -73,16 +70,15 @@ def apply_payment(conn: Connection, payment: str, invoice: str, amount: Decimal 
                        hint="pass --amount up to the balance; apply the rest elsewhere")
     key_source = f"{plabel}|{ilabel}|{want}|{cur}".encode()
     key = "bh-apply-" + hashlib.blake2b(key_source, digest_size=12).hexdigest()
-    exists = conn.execute(sa.select(outbox.c.id).where(outbox.c.idempotency_key == key)).first()
+    exists = store_outbox.key_taken(conn, key)
     payload = {"payment": plabel, "invoice": ilabel, "payment_id": pid, "invoice_id": iid,
                "invoice_number": idata.get("number"), "amount_minor": want, "currency": cur,
                "amount": str(from_minor_units(want, cur))}
-    if exists is None:
-        conn.execute(outbox.insert().values(
-            target=ilabel.split(":", 1)[0], entity=ENTITY, operation=OPERATION,
-            record_id=iid, payload=orjson.dumps(payload).decode(), idempotency_key=key,
-            status="pending", attempts=0, created_at=now))
+    if not exists:
+        store_outbox.add(conn, target=ilabel.split(":", 1)[0], entity=ENTITY,
+                         operation=OPERATION, record_id=iid,
+                         payload=orjson.dumps(payload).decode(), key=key, now=now)
         audit.record(conn, "payment.applied", subject=f"{plabel} {ilabel}", actor=actor,
                      details={"amount": payload["amount"], "currency": cur,
                               "idempotency_key": key}, at=now)
-    return Applied(plabel, ilabel, from_minor_units(want, cur), cur, key, exists is None)
+    return Applied(plabel, ilabel, from_minor_units(want, cur), cur, key, not exists)

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
-from hub.store.schema import records
+from hub.store import Connection, lookups
 
 FIELDS = {
     "invoice": ("number", "customer_name", "currency", "total", "amount_paid", "balance",
@@ -42,10 +40,7 @@ def _text(value: Any) -> str:
 
 def compare(conn: Connection, record_ids: Sequence[int]) -> Comparison:
     """Fetch the records and line up their fields."""
-    rows = list(conn.execute(
-        sa.select(records.c.id, records.c.source, records.c.entity, records.c.external_id,
-                  records.c.data, records.c.location).where(
-            records.c.id.in_(list(record_ids)))))
+    rows = lookups.shown(conn, record_ids)
     order = {rid: i for i, rid in enumerate(record_ids)}
     rows.sort(key=lambda r: order.get(r.id, 0))
     labels = [f"{r.source}:{r.external_id}" for r in rows]

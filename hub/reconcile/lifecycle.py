@@ -6,6 +6,8 @@ so) and is updated only if what it says changed; one that was resolved but
 is found again is reopened. An open or acknowledged finding whose condition no
 longer holds is resolved automatically. Every change of status is audited, so
 re-running the reconciler on unchanged data changes nothing.
+
+The rows themselves are read and written by :mod:`hub.store.findings`.
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from hub.errors import HubError
 from hub.money import to_minor_units
 from hub.reconcile.kinds import Finding
-from hub.store import audit
-from hub.store.clock import as_utc
-from hub.store.schema import findings
+from hub.store import Connection, audit
+from hub.store import findings as store_findings
+from hub.store.findings import FindingValues, StoredFinding
+
+__all__ = ["ACKNOWLEDGED", "IGNORED", "OPEN", "RECONCILER", "RESOLVED", "STATUSES",
+           "FindingValues", "MergeResult", "StoredFinding", "encode", "get", "merge", "select",
+           "set_status"]
 
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"
@@ -46,34 +50,6 @@ class MergeResult:
     auto_resolved: int = 0
 
 
-@dataclass(slots=True, frozen=True)
-class FindingValues:
-    """A finding as the store keeps it: its key and its columns, JSON already encoded.
-
-    About a third of the memory of the :class:`Finding` it encodes, so a run
-    can keep a hundred thousand of them until the merge.
-    """
-
-    key: str
-    kind: str
-    severity: str
-    record_ids: str
-    customer: str | None
-    currency: str | None
-    money_at_stake_minor: int | None
-    explanation: str
-    details: str
-
-    def compared(self) -> tuple[Any, ...]:
-        """The columns a later run compares, in :data:`_COMPARED` order."""
-        return (self.kind, self.severity, self.record_ids, self.customer, self.currency,
-                self.money_at_stake_minor, self.explanation, self.details)
-
-    def columns(self) -> dict[str, Any]:
-        """The compared columns by name, for an insert or an update."""
-        return dict(zip(_COMPARED, self.compared(), strict=True))
-
-
 def encode(f: Finding) -> FindingValues:
     """The store's columns for a finding."""
     money = None
@@ -85,8 +61,6 @@ def encode(f: Finding) -> FindingValues:
         orjson.dumps(f.details, option=orjson.OPT_SORT_KEYS, default=str).decode())
 
 
-_COMPARED = ("kind", "severity", "record_ids", "customer", "currency", "money_at_stake_minor",
-             "explanation", "details")
 _BATCH = 2_000
 
 
@@ -105,10 +79,8 @@ class _Existing:
 
 def _existing(conn: Connection) -> dict[str, _Existing]:
     """Every stored finding by key, with a digest of what it says (not the text itself)."""
-    cols = [findings.c.id, findings.c.key, findings.c.status, *(findings.c[c] for c in _COMPARED)]
-    stmt = sa.select(*cols).execution_options(yield_per=_BATCH)
-    return {row.key: _Existing(row.id, row.status, row.kind, _digest(tuple(row[3:])))
-            for row in conn.execute(stmt)}
+    return {key: _Existing(fid, status, compared[0], _digest(compared))
+            for fid, key, status, compared in store_findings.stored_states(conn, batch=_BATCH)}
 
 
 def merge(conn: Connection, found: Iterable[Finding | FindingValues], now: datetime
@@ -117,7 +89,7 @@ def merge(conn: Connection, found: Iterable[Finding | FindingValues], now: datet
     result = MergeResult()
     existing = _existing(conn)
     seen: set[str] = set()
-    inserts: list[dict[str, Any]] = []
+    inserts: list[FindingValues] = []
     for item in found:
         f = item if isinstance(item, FindingValues) else encode(item)
         if f.key in seen:
@@ -125,11 +97,10 @@ def merge(conn: Connection, found: Iterable[Finding | FindingValues], now: datet
         seen.add(f.key)
         row = existing.get(f.key)
         if row is None:
-            inserts.append({**f.columns(), "key": f.key, "status": OPEN, "first_seen_at": now,
-                            "last_seen_at": now})
+            inserts.append(f)
             result.new += 1
             if len(inserts) == _BATCH:
-                conn.execute(findings.insert(), inserts)
+                store_findings.insert(conn, inserts, status=OPEN, now=now)
                 inserts = []
             continue
         changed = _digest(f.compared()) != row.digest
@@ -137,71 +108,32 @@ def merge(conn: Connection, found: Iterable[Finding | FindingValues], now: datet
         if not changed and not reopen:
             result.unchanged += 1
             continue
-        update = {**f.columns(), "last_seen_at": now}
         if reopen:
-            update.update(status=OPEN, note=None, actor=RECONCILER, resolved_at=None)
             audit.record(conn, "finding.reopened", subject=f"finding:{row.id}",
                          actor=RECONCILER, details={"key": f.key, "why": "found again"}, at=now)
             result.reopened += 1
         else:
             result.updated += 1
-        conn.execute(findings.update().where(findings.c.id == row.id).values(**update))
-    if inserts:
-        conn.execute(findings.insert(), inserts)
+        store_findings.found_again(conn, row.id, f, now=now,
+                                   reopen_as=(OPEN, RECONCILER) if reopen else None)
+    store_findings.insert(conn, inserts, status=OPEN, now=now)
     gone = [(key, row) for key, row in existing.items()
             if key not in seen and row.status in (OPEN, ACKNOWLEDGED)]
     for key, row in gone:
-        conn.execute(findings.update().where(findings.c.id == row.id).values(
-            status=RESOLVED, resolved_at=now, actor=RECONCILER,
-            note="resolved automatically: the records agree again"))
+        store_findings.set_status(conn, row.id, RESOLVED, actor=RECONCILER, resolved_at=now,
+                                  note="resolved automatically: the records agree again")
         audit.record(conn, "finding.auto_resolved", subject=f"finding:{row.id}",
                      actor=RECONCILER, details={"key": key, "kind": row.kind}, at=now)
     result.auto_resolved = len(gone)
     return result
 
 
-@dataclass(slots=True)
-class StoredFinding:
-    """A finding as the store keeps it."""
-
-    id: int
-    key: str
-    kind: str
-    severity: str
-    status: str
-    record_ids: list[int]
-    customer: str | None
-    currency: str | None
-    money_at_stake_minor: int | None
-    explanation: str
-    details: dict[str, Any]
-    note: str | None
-    actor: str | None
-    first_seen_at: datetime
-    last_seen_at: datetime
-    resolved_at: datetime | None
-
-
-def _stored(row: Any) -> StoredFinding:
-    m = row._mapping
-    return StoredFinding(
-        id=m["id"], key=m["key"], kind=m["kind"], severity=m["severity"], status=m["status"],
-        record_ids=orjson.loads(m["record_ids"]), customer=m["customer"],
-        currency=m["currency"], money_at_stake_minor=m["money_at_stake_minor"],
-        explanation=m["explanation"], details=orjson.loads(m["details"] or "{}"),
-        note=m["note"], actor=m["actor"],
-        first_seen_at=as_utc(m["first_seen_at"]) or m["first_seen_at"],
-        last_seen_at=as_utc(m["last_seen_at"]) or m["last_seen_at"],
-        resolved_at=as_utc(m["resolved_at"]),
-    )
-
-
 def get(conn: Connection, finding_id: int) -> StoredFinding:
-    row = conn.execute(sa.select(findings).where(findings.c.id == finding_id)).first()
-    if row is None:
+    found = store_findings.get(conn, finding_id)
+    if found is None:
         raise HubError(f"no finding {finding_id}",
                        hint="`billing-hub findings list` shows the open ones with their ids")
-    return _stored(row)
+    return found
 
 
 def select(
@@ -209,14 +141,7 @@ def select(
     kinds: Sequence[str] = (), customer: str | None = None,
 ) -> list[StoredFinding]:
     """Findings filtered in the database; the caller sorts and filters on money and age."""
-    stmt = sa.select(findings)
-    if statuses:
-        stmt = stmt.where(findings.c.status.in_(list(statuses)))
-    if kinds:
-        stmt = stmt.where(findings.c.kind.in_(list(kinds)))
-    if customer:
-        stmt = stmt.where(findings.c.customer.icontains(customer, autoescape=True))
-    return [_stored(r) for r in conn.execute(stmt)]
+    return store_findings.select(conn, statuses=statuses, kinds=kinds, customer=customer)
 
 
 def set_status(conn: Connection, finding_id: int, status: str, *, note: str | None,
@@ -227,9 +152,8 @@ def set_status(conn: Connection, finding_id: int, status: str, *, note: str | No
     current = get(conn, finding_id)
     if status == IGNORED and not note:
         raise HubError("say why the finding is ignored", hint='add --note "why"')
-    conn.execute(findings.update().where(findings.c.id == finding_id).values(
-        status=status, note=note, actor=actor,
-        resolved_at=now if status in (RESOLVED, IGNORED) else None))
+    store_findings.set_status(conn, finding_id, status, note=note, actor=actor,
+                              resolved_at=now if status in (RESOLVED, IGNORED) else None)
     audit.record(conn, f"finding.{status}", subject=f"finding:{finding_id}", actor=actor,
                  details={"from": current.status, "note": note, "key": current.key}, at=now)
     return get(conn, finding_id)

@@ -22,21 +22,18 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from hub.errors import HubError
 from hub.reconcile.hashindex import HashIndex
 from hub.reconcile.rows import InvoiceRow
 from hub.reconcile.settings import PairSettings, ReconcileSettings
 from hub.reconcile.tables import InvoiceTable
 from hub.reconcile.text import number_keyer
-from hub.store import audit
-from hub.store.schema import links, records
+from hub.store import Connection, audit, lookups
+from hub.store import links as store_links
+from hub.store.links import LINKED, MANUAL, REJECTED
 
-MANUAL = "manual"
-LINKED = "linked"
-REJECTED = "rejected"
+__all__ = ["LINKED", "MANUAL", "METHODS", "REJECTED", "Link", "Links", "ManualLinks",
+           "link_pair", "load_manual", "pairs_of", "resolve_record", "set_manual"]
 
 
 @dataclass(slots=True)
@@ -86,9 +83,7 @@ class ManualLinks:
 
 def load_manual(conn: Connection) -> ManualLinks:
     out = ManualLinks(set(), set())
-    stmt = sa.select(links.c.left_id, links.c.right_id, links.c.state).where(
-        links.c.method == MANUAL)
-    for left, right, state in conn.execute(stmt):
+    for left, right, state in store_links.manual(conn):
         (out.linked if state == LINKED else out.rejected).add((left, right))
     return out
 
@@ -178,20 +173,17 @@ def _by_reference(invoices: InvoiceTable, inv: int, keyer: Callable[[str | None]
 def resolve_record(conn: Connection, text: str) -> tuple[int, str]:
     """A record named as ``SOURCE:EXTERNAL_ID`` or by its store id -> (id, label)."""
     if text.isdigit():
-        row = conn.execute(sa.select(records.c.id, records.c.source, records.c.external_id)
-                           .where(records.c.id == int(text))).first()
+        row = lookups.by_id(conn, int(text))
     else:
         source, sep, ext = text.partition(":")
         if not sep:
             raise HubError(f"cannot tell which record {text!r} is",
                            hint="name it as SOURCE:EXTERNAL_ID (books:INV-1042) or by its id")
-        row = conn.execute(sa.select(records.c.id, records.c.source, records.c.external_id)
-                           .where(records.c.source == source, records.c.external_id == ext)
-                           ).first()
+        row = lookups.by_external_id(conn, source, ext)
     if row is None:
         raise HubError(f"no record {text!r} in the store",
                        hint="`billing-hub export invoice` lists the records with their ids")
-    return int(row[0]), f"{row[1]}:{row[2]}"
+    return row.id, f"{row.source}:{row.external_id}"
 
 
 def set_manual(conn: Connection, left: str, right: str, state: str, *, actor: str,
@@ -201,11 +193,7 @@ def set_manual(conn: Connection, left: str, right: str, state: str, *, actor: st
     b, b_label = resolve_record(conn, right)
     if a == b:
         raise HubError("a record cannot be linked to itself")
-    conn.execute(links.delete().where(sa.or_(
-        sa.and_(links.c.left_id == a, links.c.right_id == b),
-        sa.and_(links.c.left_id == b, links.c.right_id == a))))
-    conn.execute(links.insert().values(left_id=a, right_id=b, method=MANUAL, state=state,
-                                       created_at=now, created_by=actor))
+    store_links.set_manual(conn, a, b, state, actor=actor, now=now)
     audit.record(conn, "link." + ("made" if state == LINKED else "refused"),
                  subject=f"{a_label} {b_label}", actor=actor, at=now)
     return a_label, b_label

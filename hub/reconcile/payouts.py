@@ -22,15 +22,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from hub.models import Payout
 from hub.money import to_minor_units
 from hub.reconcile.kinds import Finding, Kind
 from hub.reconcile.rules_payments import day
 from hub.reconcile.text import money
-from hub.store.schema import records
+from hub.store import Connection, reading
 
 EARLY_DAYS = 2
 """A bank may book a deposit this many days before the payout's expected arrival."""
@@ -79,15 +77,9 @@ class PayoutReview:
 
 def load(conn: Connection) -> PayoutReview:
     """Read payouts and the deposits that could match them, then match them."""
-    payouts: list[tuple[int, Payout]] = []
-    stmt = sa.select(records.c.id, records.c.data).where(
-        records.c.entity == "payout", records.c.deleted_at.is_(None)).order_by(records.c.id)
-    for record_id, data in conn.execute(stmt):
-        payouts.append((record_id, Payout.model_validate_json(data)))
-    bank_until = {cur: last for cur, last in conn.execute(
-        sa.select(records.c.currency, sa.func.max(records.c.doc_date))
-        .where(records.c.entity == "bank_transaction", records.c.deleted_at.is_(None))
-        .group_by(records.c.currency)) if cur and last}
+    payouts = [(record_id, Payout.model_validate_json(data))
+               for record_id, data in reading.payouts(conn)]
+    bank_until = reading.bank_lines_until(conn)
     if not payouts:
         return PayoutReview([], bank_until)
     currencies = sorted({p.currency for _, p in payouts})
@@ -99,12 +91,8 @@ def load(conn: Connection) -> PayoutReview:
 
 def _deposits(conn: Connection, currencies: Sequence[str], first: date, last: date
               ) -> Iterable[Deposit]:
-    c = records.c
-    stmt = (sa.select(c.id, c.source, c.external_id, c.currency, c.data, c.doc_date)
-            .where(c.entity == "bank_transaction", c.deleted_at.is_(None), c.amount_minor > 0,
-                   c.currency.in_(currencies), c.doc_date >= first, c.doc_date <= last)
-            .order_by(c.id))
-    for record_id, source, ext, currency, data, booked in conn.execute(stmt):
+    for record_id, source, ext, currency, data, booked in reading.deposits(conn, currencies,
+                                                                          first, last):
         values = orjson.loads(data)
         text = " ".join(str(values.get(k) or "") for k in ("description", "reference",
                                                              "counterparty"))

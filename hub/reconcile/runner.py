@@ -13,14 +13,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy.engine import Engine
-
 from hub.reconcile import lifecycle, linking, payouts, rules_invoices, rules_payments
 from hub.reconcile.kinds import Finding
 from hub.reconcile.matching import MatchRule, OpenInvoices, number_index
 from hub.reconcile.settings import ReconcileSettings
 from hub.reconcile.snapshot import Snapshot, load
-from hub.store import runs
+from hub.store import Engine, runs
 from hub.store.clock import utcnow
 
 

@@ -1,32 +1,28 @@
 """The store's invoices, payments and customers, loaded once per reconcile.
 
 The reconciler works on compact tables built from the store's indexed columns
-(integer minor units, dates, numbers, parties), read in batches and kept column
-by column (:mod:`hub.reconcile.tables`); the canonical JSON is parsed only
+(integer minor units, dates, numbers, parties), read in batches
+(:mod:`hub.store.reading`) and kept column by column
+(:mod:`hub.reconcile.tables`); the canonical JSON is parsed only
 where a rule needs more (payment applications and memo, cross-system
 references in metadata), so a million invoices fit in about a hundred MB.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Any
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from hub.money import to_minor_units
 from hub.reconcile.queued import queued_minor
 from hub.reconcile.rows import Application, CustomerRow, InvoiceRow, PaymentRow
 from hub.reconcile.tables import InvoiceTable, PaymentTable
-from hub.store.schema import records
+from hub.store import Connection, reading
 
 __all__ = ["Application", "CustomerRow", "InvoiceRow", "InvoiceTable", "PaymentRow",
            "PaymentTable", "Snapshot", "load"]
-
-BATCH = 20_000
 
 
 class Snapshot:
@@ -62,28 +58,9 @@ def _metadata(data: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in meta.items()}
 
 
-def _batches(conn: Connection, entity: str) -> Iterator[Sequence[Any]]:
-    """The live records of an entity, a batch of rows at a time, in id order."""
-    cols = [records.c.id, records.c.source, records.c.external_id, records.c.number,
-            records.c.party, records.c.customer_ref, records.c.currency, records.c.amount_minor,
-            records.c.open_minor, records.c.status, records.c.doc_date, records.c.due_date,
-            records.c.data]
-    last = 0
-    while True:
-        stmt = (sa.select(*cols)
-                .where(records.c.entity == entity, records.c.deleted_at.is_(None),
-                       records.c.id > last)
-                .order_by(records.c.id).limit(BATCH))
-        batch = conn.execute(stmt).all()
-        if not batch:
-            return
-        yield batch
-        last = batch[-1][0]
-
-
 def _invoices(conn: Connection) -> InvoiceTable:
     table = InvoiceTable()
-    for batch in _batches(conn, "invoice"):
+    for batch in reading.batches(conn, "invoice"):
         (ids, sources, exts, numbers, parties, crefs, curs, totals, opens, statuses, issued,
          due, datas) = zip(*batch, strict=True)
         refs = {i: r for i, r in enumerate(map(_metadata, datas)) if r}
@@ -95,7 +72,7 @@ def _invoices(conn: Connection) -> InvoiceTable:
 
 def _payments(conn: Connection) -> PaymentTable:
     table = PaymentTable()
-    for batch in _batches(conn, "payment"):
+    for batch in reading.batches(conn, "payment"):
         (ids, sources, exts, references, parties, crefs, curs, amounts, opens, statuses,
          received, _due, datas) = zip(*batch, strict=True)
         memos, apps, refs = [], [], {}
@@ -115,16 +92,13 @@ def _payments(conn: Connection) -> PaymentTable:
 
 
 def _customers(conn: Connection) -> Iterator[CustomerRow]:
-    for batch in _batches(conn, "customer"):
+    for batch in reading.batches(conn, "customer"):
         for (rid, source, ext, _n, party, *_rest, data) in batch:
             yield CustomerRow(rid, source, ext, party or "", _metadata(data))
 
 
 def _bank_credits(conn: Connection) -> Iterator[str]:
-    stmt = sa.select(records.c.data).where(
-        records.c.entity == "bank_transaction", records.c.deleted_at.is_(None),
-        records.c.amount_minor > 0)
-    for (data,) in conn.execute(stmt):
+    for data in reading.bank_credits(conn):
         doc = orjson.loads(data)
         yield " ".join(str(doc.get(k) or "") for k in ("description", "reference",
                                                         "counterparty"))

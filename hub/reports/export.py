@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-from sqlalchemy.engine import Connection
 
 from hub.errors import HubError
 from hub.models import ENTITY_MODELS
+from hub.store import Connection
 from hub.store.records import iter_records
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -10,13 +10,13 @@ from decimal import Decimal
 from typing import IO, Any
 
 import orjson
-from sqlalchemy.engine import Connection
 
 from hub.money import from_minor_units
 from hub.reconcile import lifecycle
 from hub.reconcile.snapshot import load
 from hub.reports.export import write_csv
 from hub.reports.metrics import BUCKETS, Metrics, compute
+from hub.store import Connection
 from hub.store.clock import utcnow
 
 

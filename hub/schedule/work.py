@@ -9,7 +9,6 @@ The embedded scheduler and the procrastinate workers both run jobs through
 from __future__ import annotations
 
 import httpx
-import sqlalchemy as sa
 
 from hub.errors import ConfigError, HubError, StoreError, TransientError
 from hub.outbox import OutboxSender
@@ -19,13 +18,13 @@ from hub.reconcile import reconcile
 from hub.reconcile.settings import ReconcileSettings
 from hub.runtime import Hub
 from hub.secrets import redact
-from hub.store import deliveries, runs
+from hub.store import TRANSIENT_ERRORS, deliveries, runs
 from hub.store.clock import utcnow
 from hub.sync.engine import SyncEngine
 from hub.sync.webhooks import WebhookProcessor
 
-PASSING = (TransientError, runs.AlreadyRunning, StoreError, sa.exc.OperationalError,
-           sa.exc.InterfaceError, OSError, httpx.TransportError)
+PASSING = (TransientError, runs.AlreadyRunning, StoreError, *TRANSIENT_ERRORS, OSError,
+           httpx.TransportError)
 """Failures that may go away by themselves: the service throttling or down, the
 database unreachable, a sync of the same connector started by hand on this
 machine. Anything else (configuration, credentials, a rejected request, a bug)

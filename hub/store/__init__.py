@@ -1,11 +1,24 @@
 """The store: every record, link, cursor, quarantined row, outbox message,
-finding, run and audit entry, in SQLite by default or PostgreSQL."""
+finding, run and audit entry, in SQLite by default or PostgreSQL.
+
+The store owns all SQL: the rest of the hub calls the functions of its
+modules with a connection. :class:`Engine` and :class:`Connection` are
+re-exported here so that callers can scope a transaction (``engine.begin()``)
+and name the types without importing SQLAlchemy themselves.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Connection, Engine
 
-from hub.store.database import create_engine, current_revision, head_revision, migrate
+from hub.store.database import (
+    TRANSIENT_ERRORS,
+    create_engine,
+    current_revision,
+    head_revision,
+    migrate,
+    shown_url,
+)
 
 
 def open_store(url: str, *, upgrade: bool = True) -> Engine:
@@ -16,4 +29,5 @@ def open_store(url: str, *, upgrade: bool = True) -> Engine:
     return engine
 
 
-__all__ = ["create_engine", "current_revision", "head_revision", "migrate", "open_store"]
+__all__ = ["TRANSIENT_ERRORS", "URL", "Connection", "Engine", "create_engine",
+           "current_revision", "head_revision", "migrate", "open_store", "shown_url"]

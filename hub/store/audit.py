@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -68,3 +69,12 @@ def for_subject(conn: Connection, subject: str, limit: int = 500) -> list[AuditE
     stmt = (sa.select(audit_log).where(audit_log.c.subject == subject)
             .order_by(audit_log.c.id.desc()).limit(limit))
     return _entries(conn, stmt)
+
+
+def details_of(conn: Connection, action: str, subjects: Sequence[str]
+               ) -> list[tuple[str, dict[str, Any]]]:
+    """(subject, details) of the entries of ``action`` about ``subjects``, oldest first."""
+    stmt = (sa.select(audit_log.c.subject, audit_log.c.details)
+            .where(audit_log.c.action == action, audit_log.c.subject.in_(list(subjects)))
+            .order_by(audit_log.c.id))
+    return [(subject, orjson.loads(details)) for subject, details in conn.execute(stmt)]

@@ -30,7 +30,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _shown(url: str) -> str:
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, sa.exc.InterfaceError)
+"""The database's errors that may pass by themselves: unreachable, the connection lost."""
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be shown: the password hidden."""
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
@@ -43,7 +48,7 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
         engine = sa.create_engine(url, **kwargs)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
         raise StoreError(
-            f"cannot use store URL {_shown(url)!r}: {exc}",
+            f"cannot use store URL {shown_url(url)!r}: {exc}",
             hint="use sqlite:///path/to/file.db or postgresql+psycopg://user@host/db",
         ) from None
     except ImportError as exc:

@@ -417,6 +417,17 @@ def iter_records(
         last = rows[-1][0]
 
 
+def statistics_kept(conn: Connection) -> bool:
+    """Whether the database plans queries from statistics worth refreshing after a bulk
+    load (PostgreSQL; SQLite's are left alone)."""
+    return conn.dialect.name == "postgresql"
+
+
+def refresh_statistics(conn: Connection) -> None:
+    """Refresh the planner's statistics of the records table (``ANALYZE records``)."""
+    conn.execute(sa.text("ANALYZE records"))
+
+
 def count_by_entity(conn: Connection) -> dict[tuple[str, str], int]:
     stmt = (
         sa.select(records.c.source, records.c.entity, sa.func.count())

@@ -15,14 +15,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from hub.contract.connector import Connector, Page
 from hub.contract.outcomes import EntityCounts, RunSummary
 from hub.errors import RecordRejected
 from hub.runtime import Hub
-from hub.store import cursors, quarantine, records, runs
+from hub.store import Connection, cursors, quarantine, records, runs
 from hub.store.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -156,11 +153,11 @@ class SyncEngine:
         the planner keeps scanning the whole table for each page's id lookup,
         and the import slows down quadratically.
         """
-        if conn.dialect.name != "postgresql":
+        if not records.statistics_kept(conn):
             return
         self._created_since_analyze += created
         if self._created_since_analyze >= self._analyze_after:
-            conn.execute(sa.text("ANALYZE records"))
+            records.refresh_statistics(conn)
             self._analyze_after *= 2
             self._created_since_analyze = 0
 

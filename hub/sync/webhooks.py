@@ -23,14 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.engine import Engine
-
 from hub.contract.connector import Connector, WebhookDelivery, WebhookReceipt
 from hub.contract.outcomes import RunSummary
 from hub.errors import HubError
 from hub.runtime import Hub
 from hub.secrets import redact
-from hub.store import deliveries
+from hub.store import Engine, deliveries
 from hub.store.clock import utcnow
 from hub.sync.engine import SyncEngine
 from hub.sync.settings import WebhookSyncSettings

@@ -32,7 +32,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -44,6 +43,7 @@ from hub.contract.connector import Connector, WebhookDelivery
 from hub.errors import WebhookSignatureError
 from hub.runtime import Hub
 from hub.secrets import redact
+from hub.store import Engine
 from hub.store.clock import utcnow
 from hub.sync.webhooks import WebhookProcessor, take_in
 from hub.web.auth import Gate, derive_key

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -27,7 +26,7 @@ from hub.reconcile import lifecycle
 from hub.reconcile.compare import Comparison, compare
 from hub.reconcile.kinds import Kind
 from hub.reports.report import most_at_stake_first
-from hub.store import audit
+from hub.store import Engine, audit
 from hub.store.clock import utcnow
 from hub.web.auth import Session
 from hub.web.guard import action, message_page, page

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,7 +20,7 @@ from hub.reconcile import lifecycle
 from hub.reconcile.text import money
 from hub.reports.overview import Overview, money_text, overview
 from hub.reports.report import Group, by_kind
-from hub.store import quarantine, runs
+from hub.store import Engine, quarantine, runs
 from hub.store.clock import utcnow
 from hub.web.auth import Session
 from hub.web.findings_page import DEFAULT_STATUSES, kind_label

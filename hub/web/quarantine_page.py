@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import orjson
-from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.store import quarantine
+from hub.store import Engine, quarantine
 from hub.web.auth import Session
 from hub.web.guard import message_page, page
 from hub.web.html import Child, document, el, respond, table, when

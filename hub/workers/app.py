@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from procrastinate import App, JobContext, PsycopgConnector, RetryDecision
 from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
 from procrastinate.jobs import Job, Status
@@ -41,7 +40,7 @@ from procrastinate.worker import Worker
 
 from hub.schedule.settings import ScheduledJob, ScheduleSettings
 from hub.schedule.work import JobRunner, error_text, worth_retrying
-from hub.store import audit
+from hub.store import URL, audit
 from hub.workers.database import conninfo
 from hub.workers.listing import describe_task
 
@@ -117,7 +116,7 @@ class PassingRetry(BaseRetryStrategy):
             retry_at=datetime.now(UTC) + timedelta(seconds=seconds))
 
 
-def build_app(runner: JobRunner, url: sa.URL, *,
+def build_app(runner: JobRunner, url: URL, *,
               report: Callable[[JobEvent], None] = lambda event: None) -> App:
     """A procrastinate app on the store at ``url`` whose tasks run through ``runner``,
     with the hub's ``[schedule]`` registered as periodic jobs."""

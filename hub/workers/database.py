@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-
 from hub.errors import ConfigError
-
-_SCHEMA_LOCK = 0x6268_776B  # "bhwk": one process at a time creates the tables
+from hub.store import URL, Engine, jobs
 
 
 def require_postgresql(engine: Engine, doing: str) -> None:
@@ -21,7 +17,7 @@ def require_postgresql(engine: Engine, doing: str) -> None:
                  "workers on several machines")
 
 
-def conninfo(url: sa.URL) -> str:
+def conninfo(url: URL) -> str:
     """libpq's connection string for a SQLAlchemy ``postgresql+psycopg://`` URL, query
     options (``options=-csearch_path=...``) included, so the queue shares the schema."""
     from psycopg.conninfo import make_conninfo
@@ -43,26 +39,14 @@ def conninfo(url: sa.URL) -> str:
 
 
 def has_schema(engine: Engine) -> bool:
-    with engine.connect() as conn:
-        found = conn.execute(sa.text("SELECT to_regclass('procrastinate_jobs')")).scalar()
-    return found is not None
+    """Whether the queue's tables are in the store (:func:`hub.store.jobs.has_tables`)."""
+    return jobs.has_tables(engine)
 
 
 def ensure_schema(engine: Engine) -> bool:
     """Create procrastinate's tables in the store's schema unless they are there.
 
-    Returns True when it created them. Several workers starting at once wait
-    for each other (an advisory lock), so the tables are created once.
+    Returns True when it created them (:func:`hub.store.jobs.create_tables`: several
+    workers starting at once create them once).
     """
-    from procrastinate.schema import SchemaManager
-
-    with engine.begin() as conn:
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-        if conn.execute(sa.text("SELECT to_regclass('procrastinate_jobs')")).scalar():
-            return False
-        cursor = conn.connection.cursor()
-        try:
-            cursor.execute(SchemaManager.get_schema())  # no parameters: no % escapes
-        finally:
-            cursor.close()
-    return True
+    return jobs.create_tables(engine)

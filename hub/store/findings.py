@@ -1,0 +1,148 @@
+"""Findings as the store keeps them: one row per problem, under a stable key.
+
+The rules of their lifecycle (what a run inserts, updates, reopens or
+resolves) are the reconciler's (:mod:`hub.reconcile.lifecycle`); this module
+reads and writes the rows it decides on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hub.store.clock import as_utc
+from hub.store.schema import findings
+
+COMPARED = ("kind", "severity", "record_ids", "customer", "currency", "money_at_stake_minor",
+            "explanation", "details")
+"""The columns a later run compares with what it found."""
+
+
+@dataclass(slots=True, frozen=True)
+class FindingValues:
+    """A finding as the store keeps it: its key and its columns, JSON already encoded.
+
+    About a third of the memory of the :class:`~hub.reconcile.kinds.Finding` it
+    encodes, so a run can keep a hundred thousand of them until the merge.
+    """
+
+    key: str
+    kind: str
+    severity: str
+    record_ids: str
+    customer: str | None
+    currency: str | None
+    money_at_stake_minor: int | None
+    explanation: str
+    details: str
+
+    def compared(self) -> tuple[Any, ...]:
+        """The columns a later run compares, in :data:`COMPARED` order."""
+        return (self.kind, self.severity, self.record_ids, self.customer, self.currency,
+                self.money_at_stake_minor, self.explanation, self.details)
+
+    def columns(self) -> dict[str, Any]:
+        """The compared columns by name, for an insert or an update."""
+        return dict(zip(COMPARED, self.compared(), strict=True))
+
+
+@dataclass(slots=True)
+class StoredFinding:
+    """A finding as the store keeps it."""
+
+    id: int
+    key: str
+    kind: str
+    severity: str
+    status: str
+    record_ids: list[int]
+    customer: str | None
+    currency: str | None
+    money_at_stake_minor: int | None
+    explanation: str
+    details: dict[str, Any]
+    note: str | None
+    actor: str | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    resolved_at: datetime | None
+
+
+def _stored(row: Any) -> StoredFinding:
+    m = row._mapping
+    return StoredFinding(
+        id=m["id"], key=m["key"], kind=m["kind"], severity=m["severity"], status=m["status"],
+        record_ids=orjson.loads(m["record_ids"]), customer=m["customer"],
+        currency=m["currency"], money_at_stake_minor=m["money_at_stake_minor"],
+        explanation=m["explanation"], details=orjson.loads(m["details"] or "{}"),
+        note=m["note"], actor=m["actor"],
+        first_seen_at=as_utc(m["first_seen_at"]) or m["first_seen_at"],
+        last_seen_at=as_utc(m["last_seen_at"]) or m["last_seen_at"],
+        resolved_at=as_utc(m["resolved_at"]),
+    )
+
+
+def stored_states(conn: Connection, *, batch: int) -> Iterator[tuple[int, str, str,
+                                                                      tuple[Any, ...]]]:
+    """Every stored finding as (id, key, status, its :data:`COMPARED` values), streamed
+    ``batch`` rows at a time."""
+    cols = [findings.c.id, findings.c.key, findings.c.status, *(findings.c[c] for c in COMPARED)]
+    stmt = sa.select(*cols).execution_options(yield_per=batch)
+    for row in conn.execute(stmt):
+        yield row.id, row.key, row.status, tuple(row[3:])
+
+
+def insert(conn: Connection, found: Sequence[FindingValues], *, status: str,
+           now: datetime) -> None:
+    """Store new findings with ``status``, first and last seen ``now``."""
+    if found:
+        conn.execute(findings.insert(), [
+            {**f.columns(), "key": f.key, "status": status, "first_seen_at": now,
+             "last_seen_at": now} for f in found])
+
+
+def found_again(conn: Connection, finding_id: int, values: FindingValues, *, now: datetime,
+                reopen_as: tuple[str, str] | None = None) -> None:
+    """Store what a run says now of a finding it found again, last seen ``now``.
+
+    ``reopen_as``: (status, actor) to set as well, the note and the time of
+    resolution cleared.
+    """
+    update = {**values.columns(), "last_seen_at": now}
+    if reopen_as is not None:
+        status, actor = reopen_as
+        update.update(status=status, note=None, actor=actor, resolved_at=None)
+    conn.execute(findings.update().where(findings.c.id == finding_id).values(**update))
+
+
+def set_status(conn: Connection, finding_id: int, status: str, *, note: str | None,
+               actor: str, resolved_at: datetime | None) -> None:
+    """Put a finding in ``status``, by ``actor``, with ``note`` and the time resolved."""
+    conn.execute(findings.update().where(findings.c.id == finding_id).values(
+        status=status, note=note, actor=actor, resolved_at=resolved_at))
+
+
+def get(conn: Connection, finding_id: int) -> StoredFinding | None:
+    """The finding with this id, or None."""
+    row = conn.execute(sa.select(findings).where(findings.c.id == finding_id)).first()
+    return None if row is None else _stored(row)
+
+
+def select(conn: Connection, *, statuses: Sequence[str], kinds: Sequence[str] = (),
+           customer: str | None = None) -> list[StoredFinding]:
+    """Findings in ``statuses`` (all when empty), of ``kinds`` (all when empty), whose
+    customer contains ``customer`` (any case), in no particular order."""
+    stmt = sa.select(findings)
+    if statuses:
+        stmt = stmt.where(findings.c.status.in_(list(statuses)))
+    if kinds:
+        stmt = stmt.where(findings.c.kind.in_(list(kinds)))
+    if customer:
+        stmt = stmt.where(findings.c.customer.icontains(customer, autoescape=True))
+    return [_stored(r) for r in conn.execute(stmt)]

@@ -1,0 +1,110 @@
+"""Single records found by what a person or another system calls them: the store's
+id, the source and its id there, a customer's reference or name."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hub.store.schema import records
+
+_c = records.c
+_LIVE = _c.deleted_at.is_(None)
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A record's store id and what names it: its source and its id there."""
+
+    id: int
+    source: str
+    external_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What a record is and what is left open on it (in minor units of ``currency``)."""
+
+    entity: str
+    data: str
+    """The canonical JSON."""
+    open_minor: int | None
+    currency: str | None
+    status: str | None
+    deleted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A record as a person compares it with others."""
+
+    id: int
+    source: str
+    entity: str
+    external_id: str
+    data: str
+    location: str | None
+
+
+def by_id(conn: Connection, record_id: int) -> Named | None:
+    """The record with this store id (deleted or not), or None."""
+    row = conn.execute(sa.select(_c.id, _c.source, _c.external_id)
+                       .where(_c.id == record_id)).first()
+    return None if row is None else Named(int(row[0]), str(row[1]), str(row[2]))
+
+
+def by_external_id(conn: Connection, source: str, external_id: str) -> Named | None:
+    """A record of ``source`` with ``external_id``, of whatever entity (the first found)."""
+    row = conn.execute(sa.select(_c.id, _c.source, _c.external_id)
+                       .where(_c.source == source, _c.external_id == external_id)).first()
+    return None if row is None else Named(int(row[0]), str(row[1]), str(row[2]))
+
+
+def stored_id(conn: Connection, source: str, entity: str, external_id: str) -> int | None:
+    """The store's id of a record (deleted or not), or None."""
+    found = conn.execute(sa.select(_c.id).where(
+        _c.source == source, _c.entity == entity, _c.external_id == external_id)).scalar()
+    return int(found) if found is not None else None
+
+
+def standing(conn: Connection, record_id: int) -> Standing:
+    """What the record with this id is and has open; it must exist."""
+    row = conn.execute(sa.select(_c.entity, _c.data, _c.open_minor, _c.currency, _c.status,
+                                 _c.deleted_at).where(_c.id == record_id)).one()
+    return Standing(*row)
+
+
+def standing_of(conn: Connection, source: str, entity: str, external_id: str
+                ) -> Standing | None:
+    """:func:`standing` of a record named by its source's id (deleted or not), or None."""
+    row = conn.execute(sa.select(_c.entity, _c.data, _c.open_minor, _c.currency, _c.status,
+                                 _c.deleted_at).where(
+        _c.source == source, _c.entity == entity, _c.external_id == external_id)).first()
+    return None if row is None else Standing(*row)
+
+
+def customer_by_ref(conn: Connection, source: str, ref: str) -> int | None:
+    """The id of ``source``'s live customer whose id there is ``ref``."""
+    found = conn.execute(sa.select(_c.id).where(
+        _c.source == source, _c.entity == "customer", _LIVE, _c.external_id == ref)).scalar()
+    return int(found) if found is not None else None
+
+
+def customers_named(conn: Connection, source: str, name: str, *, limit: int) -> list[int]:
+    """Ids of ``source``'s live customers named ``name`` (any case), at most ``limit``."""
+    found = conn.execute(sa.select(_c.id).where(
+        _c.source == source, _c.entity == "customer", _LIVE,
+        sa.func.lower(_c.party) == name.lower()).limit(limit)).scalars().all()
+    return [int(i) for i in found]
+
+
+def shown(conn: Connection, record_ids: Sequence[int]) -> list[Shown]:
+    """These records (deleted or not), in no particular order."""
+    rows = conn.execute(sa.select(_c.id, _c.source, _c.entity, _c.external_id, _c.data,
+                                  _c.location).where(_c.id.in_(list(record_ids))))
+    return [Shown(*r) for r in rows]
+
