@@ -10,8 +10,8 @@ from hub.cli.console import duration, out, when
 from hub.cli.session import CliState, open_hub
 from hub.store import current_revision, head_revision, shown_url
 from hub.store.quarantine import count_open
-from hub.store.records import count_by_entity
 from hub.store.runs import recent
+from hub.store.stored import count_by_entity
 
 STATUS_STYLE = {"succeeded": "green", "failed": "red", "interrupted": "yellow",
                 "running": "cyan"}

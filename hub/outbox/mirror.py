@@ -35,7 +35,7 @@ from hub.outbox.links import targets_of
 from hub.outbox.queue import PENDING, SENT, enqueue, record_of, supersede
 from hub.store import Connection, audit, lookups, reading
 from hub.store import outbox as store_outbox
-from hub.store.records import StoredRecord, iter_records
+from hub.store.stored import StoredRecord, iter_records
 
 NOT_OWED = ("void", "uncollectible")
 UNPAID_COPY = ("draft", "open", "partially_paid", "uncollectible")

@@ -24,7 +24,7 @@ import orjson
 from hub.errors import HubError
 from hub.models import ENTITY_MODELS
 from hub.store import Connection
-from hub.store.records import iter_records
+from hub.store.stored import iter_records
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")

@@ -1,4 +1,4 @@
-"""Writing and reading canonical records.
+"""Writing canonical records (reading them back: :mod:`hub.store.stored`).
 
 :func:`prepare` turns a validated record into the row the store keeps (the
 canonical JSON, the raw payload, a content hash over both and the columns the
@@ -9,7 +9,7 @@ inserted, records whose hash changed are updated, the rest cost one lookup.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -375,48 +375,6 @@ def mark_deleted(
     return marked
 
 
-@dataclass(slots=True)
-class StoredRecord:
-    """A record as the store holds it, with its canonical JSON still as text."""
-
-    id: int
-    source: str
-    entity: str
-    external_id: str
-    content_hash: str
-    data: str
-    raw: str
-    location: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = orjson.loads(self.data)
-        return out
-
-
-def iter_records(
-    conn: Connection, *, source: str | None = None, entity: str | None = None,
-    include_deleted: bool = False, batch: int = 5000,
-) -> Iterable[StoredRecord]:
-    """Every stored record (optionally of one source and entity), by id, streamed."""
-    cols = (records.c.id, records.c.source, records.c.entity, records.c.external_id,
-            records.c.content_hash, records.c.data, records.c.raw, records.c.location)
-    last = 0
-    while True:
-        stmt = sa.select(*cols).where(records.c.id > last).order_by(records.c.id).limit(batch)
-        if source is not None:
-            stmt = stmt.where(records.c.source == source)
-        if entity is not None:
-            stmt = stmt.where(records.c.entity == entity)
-        if not include_deleted:
-            stmt = stmt.where(records.c.deleted_at.is_(None))
-        rows = conn.execute(stmt).all()
-        if not rows:
-            return
-        for r in rows:
-            yield StoredRecord(*r)
-        last = rows[-1][0]
-
-
 def statistics_kept(conn: Connection) -> bool:
     """Whether the database plans queries from statistics worth refreshing after a bulk
     load (PostgreSQL; SQLite's are left alone)."""
@@ -426,12 +384,3 @@ def statistics_kept(conn: Connection) -> bool:
 def refresh_statistics(conn: Connection) -> None:
     """Refresh the planner's statistics of the records table (``ANALYZE records``)."""
     conn.execute(sa.text("ANALYZE records"))
-
-
-def count_by_entity(conn: Connection) -> dict[tuple[str, str], int]:
-    stmt = (
-        sa.select(records.c.source, records.c.entity, sa.func.count())
-        .where(records.c.deleted_at.is_(None))
-        .group_by(records.c.source, records.c.entity)
-    )
-    return {(s, e): n for s, e, n in conn.execute(stmt)}

@@ -26,6 +26,7 @@ from hub.store import audit, current_revision, cursors, head_revision, migrate, 
 from hub.store import quarantine as q
 from hub.store import records as rec
 from hub.store import runs as r
+from hub.store import stored as st
 from hub.store.clock import utcnow
 from hub.store.database import create_engine, downgrade
 from hub.store.schema import metadata, records, runs
@@ -330,14 +331,14 @@ def test_a_record_marked_deleted_is_kept_left_out_and_revived_when_given_again(
         assert rec.mark_deleted(conn, "books", "invoice", ["1"], now=now) == 0
         assert rec.mark_deleted(conn, "shop", "invoice", ["2"], now=now) == 0
     with engine.connect() as conn:
-        assert [s.external_id for s in rec.iter_records(conn, entity="invoice")] == ["2"]
-        assert len(list(rec.iter_records(conn, entity="invoice", include_deleted=True))) == 2
+        assert [s.external_id for s in st.iter_records(conn, entity="invoice")] == ["2"]
+        assert len(list(st.iter_records(conn, entity="invoice", include_deleted=True))) == 2
     with engine.begin() as conn:  # the source gives it again, unchanged: it is back
         again = rec.upsert(conn, "books", "invoice", [rec.prepare(_inv("1", "10.00"))],
                            run_id=None, now=now)
     assert again.counts == EntityCounts(updated=1)
     with engine.connect() as conn:
-        assert [s.external_id for s in rec.iter_records(conn, entity="invoice")] == ["1", "2"]
+        assert [s.external_id for s in st.iter_records(conn, entity="invoice")] == ["1", "2"]
     with engine.begin() as conn:  # deleted and given again within one run: revived, no repeat
         run = r.start(conn, "sync", "books", now)
         rec.mark_deleted(conn, "books", "invoice", ["2"], now=now)
@@ -363,7 +364,7 @@ def test_upsert_counts_new_changed_and_unchanged_records(engine: Engine) -> None
     # the raw payload is part of what is compared: the source said something new
     assert page(_inv("1", "10.00", raw={"Memo": "now with a memo"})) == EntityCounts(updated=1)
     with engine.connect() as conn:
-        stored = {s.external_id: s.as_dict() for s in rec.iter_records(conn, entity="invoice")}
+        stored = {s.external_id: s.as_dict() for s in st.iter_records(conn, entity="invoice")}
         row = conn.execute(sa.select(records.c.amount_minor, records.c.open_minor)
                            .where(records.c.external_id == "2")).one()
     assert stored["2"]["total"] == "25.00" and stored["1"]["total"] == "10.00"
