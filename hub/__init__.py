@@ -1,7 +1,7 @@
 """billing-hub's public face: everything a plugin may import, and nothing else.
 
 A connector plugin, a rule plugin or any other extension imports from here
-only (``from hub import ConnectorSpec, Invoice, hookimpl``), plus the
+only (``from hub import ConnectorSpec, FindingRuleSpec, Invoice, hookimpl``), plus the
 connector contract test kit from :mod:`hub.testing` in its tests. Everything
 else under ``hub`` is the hub's own and may change in any release; CI checks
 that the built-in plugins keep to this list (import-linter contracts in
@@ -41,6 +41,22 @@ if TYPE_CHECKING:
     from hub.contract.hookspecs import hookimpl
     from hub.contract.mail import Mailer, OutgoingMail
     from hub.contract.outcomes import EntityCounts, RunSummary
+    from hub.contract.rows import Application, CustomerRow, InvoiceRow, PaymentRow
+    from hub.contract.rules import (
+        CustomerIndex,
+        Finding,
+        FindingRule,
+        FindingRuleSpec,
+        InvoiceRows,
+        MatchRule,
+        MatchRuleSpec,
+        OpenInvoices,
+        PayerInvoices,
+        PaymentRows,
+        RuleContext,
+        Severity,
+        Suggestion,
+    )
     from hub.errors import (
         ConfigError,
         ConnectorError,
@@ -92,6 +108,12 @@ _FROM: dict[str, tuple[str, ...]] = {
     "hub.contract.demo": ("DemoService",),
     "hub.contract.mail": ("Mailer", "OutgoingMail"),
     "hub.contract.outcomes": ("EntityCounts", "RunSummary"),
+    "hub.contract.rows": ("Application", "CustomerRow", "InvoiceRow", "PaymentRow"),
+    "hub.contract.rules": (
+        "CustomerIndex", "Finding", "FindingRule", "FindingRuleSpec", "InvoiceRows", "MatchRule",
+        "MatchRuleSpec", "OpenInvoices", "PayerInvoices", "PaymentRows", "RuleContext",
+        "Severity", "Suggestion",
+    ),
     "hub.models": (
         "ENTITY_MODELS", "BankTransaction", "CanonicalRecord", "CreditNote", "CurrencyCode",
         "Customer", "Invoice", "InvoiceLine", "InvoiceStatus", "Payment", "PaymentApplication",
@@ -114,6 +136,7 @@ _WHERE = {name: module for module, names in _FROM.items() for name in names}
 
 __all__ = [
     "ENTITY_MODELS",
+    "Application",
     "BankTransaction",
     "CanonicalRecord",
     "ChangeHint",
@@ -127,22 +150,35 @@ __all__ = [
     "CurrencyCode",
     "CurrencyError",
     "Customer",
+    "CustomerIndex",
+    "CustomerRow",
     "DeliveryUnknown",
     "DemoService",
     "EntityCounts",
     "EntitySupport",
     "FatalError",
+    "Finding",
+    "FindingRule",
+    "FindingRuleSpec",
     "HubError",
     "Invoice",
     "InvoiceLine",
+    "InvoiceRow",
+    "InvoiceRows",
     "InvoiceStatus",
     "Mailer",
+    "MatchRule",
+    "MatchRuleSpec",
     "MemoryReplayGuard",
     "MessageRefused",
+    "OpenInvoices",
     "OutgoingMail",
     "Page",
+    "PayerInvoices",
     "Payment",
     "PaymentApplication",
+    "PaymentRow",
+    "PaymentRows",
     "Payout",
     "PayoutTransaction",
     "PluginError",
@@ -153,9 +189,12 @@ __all__ = [
     "RecordRejected",
     "Refund",
     "ReplayGuard",
+    "RuleContext",
     "RunSummary",
     "SecretRef",
+    "Severity",
     "StoreError",
+    "Suggestion",
     "Throttle",
     "TransientError",
     "WebhookDelivery",

@@ -1,19 +1,26 @@
-"""Finding and loading plugins through the ``billing_hub`` entry points.
+"""Finding and loading plugins, and collecting what they offer.
 
-pluggy's own ``load_setuptools_entrypoints`` stops at the first plugin that
-fails to import. This loader records a broken plugin with its error instead
+The hub's own plugins (:data:`DEFAULT_PLUGINS`: the reconciler's rules) are
+registered first, as datasette and llm register theirs, then every plugin of
+the ``billing_hub`` entry-point group. pluggy's own
+``load_setuptools_entrypoints`` stops at the first plugin that fails to
+import; this loader records a broken plugin with its error instead
 (``billing-hub plugins`` shows it) and refuses to go on only when the config
 actually uses a connector that the broken plugin would have provided.
+
+What plugins offer is collected by one typed collector
+(:mod:`hub.plugin_offers`), with one policy for every registration hook.
 """
 
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
-from typing import Any, cast
+from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
+from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
+from typing import TYPE_CHECKING, TypeVar
 
 import pluggy
 
@@ -21,26 +28,32 @@ from hub.contract import hookspecs
 from hub.contract.connector import ConnectorSpec
 from hub.contract.demo import DemoService
 from hub.errors import PluginError
+from hub.plugin_offers import (
+    CONNECTORS,
+    DEMO_SERVICES,
+    FINDING_RULES,
+    LOADED,
+    MATCH_RULES,
+    Offer,
+    PluginInfo,
+    short_error,
+    take_offers,
+)
+
+if TYPE_CHECKING:
+    from hub.reconcile.ruleset import RuleSet
+
+__all__ = ["DEFAULT_PLUGINS", "ENTRY_POINT_GROUP", "PluginInfo", "PluginRegistry",
+           "builtin_rules", "demo_services", "load_plugins", "new_manager", "notify"]
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "billing_hub"
+DEFAULT_PLUGINS: dict[str, str] = {"reconciler": "hub.reconcile.default_rules"}
+"""The hub's own plugins, name -> module, registered before any installed plugin."""
+DISTRIBUTION = "billing-hub"
 
-
-@dataclass(slots=True)
-class PluginInfo:
-    """One installed plugin as the hub sees it."""
-
-    name: str
-    module: str
-    distribution: str | None = None
-    version: str | None = None
-    error: str | None = None
-    connectors: list[ConnectorSpec] = field(default_factory=list)
-
-    @property
-    def broken(self) -> bool:
-        return self.error is not None
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -50,12 +63,12 @@ class PluginRegistry:
     manager: pluggy.PluginManager
     plugins: list[PluginInfo]
 
+    def offered(self, offer: Offer[T]) -> list[T]:
+        """What the working plugins offer through ``offer``'s hook, in load order."""
+        return [item for info in self.plugins if not info.broken for item in offer.held(info)]
+
     def connector_specs(self) -> dict[str, ConnectorSpec]:
-        specs: dict[str, ConnectorSpec] = {}
-        for info in self.plugins:
-            for spec in info.connectors:
-                specs.setdefault(spec.name, spec)
-        return specs
+        return {spec.name: spec for spec in self.offered(CONNECTORS)}
 
     def connector_spec(self, name: str) -> ConnectorSpec:
         """The spec of connector type ``name``, or a :class:`PluginError` saying why not."""
@@ -75,6 +88,16 @@ class PluginRegistry:
             hint="install the plugin that provides it, or fix `type` in the config",
         )
 
+    def rules(self) -> RuleSet:
+        """The finding and match rules the plugins registered, the built-in ones first."""
+        from hub.reconcile.ruleset import RuleSet
+
+        return RuleSet(tuple(self.offered(FINDING_RULES)), tuple(self.offered(MATCH_RULES)))
+
+    def kinds(self) -> list[str]:
+        """Every kind of finding the registered rules report, as people pick them."""
+        return self.rules().kind_names()
+
 
 def new_manager() -> pluggy.PluginManager:
     """A fresh plugin manager with billing-hub's hook specs and no plugins."""
@@ -90,119 +113,105 @@ def _describe(ep: EntryPoint) -> tuple[str | None, str | None]:
     return dist.metadata["Name"], dist.version
 
 
-def _short_error(exc: BaseException) -> str:
-    frame = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-    where = f" ({frame[0].filename}:{frame[0].lineno})" if frame else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+def _own_version() -> str | None:
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return None
 
 
-def _collect_connectors(pm: pluggy.PluginManager, plugin: object, info: PluginInfo) -> None:
-    """Call one plugin's ``hub_connectors`` alone, so its failure stays its own.
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    name: str
+    module: str
+    entry_point: EntryPoint | None = None
+    plugin: object | None = None
+    builtin: bool = False
 
-    A plugin answers completely or not at all: on any failure it offers no
-    connector, and ``info.error`` says why.
-    """
-    impls = [i for i in pm.hook.hub_connectors.get_hookimpls() if i.plugin is plugin]
-    offered: list[ConnectorSpec] = []
-    for impl in impls:
-        try:
-            answer = impl.function()
-            if isinstance(answer, ConnectorSpec):
-                info.error = ("hub_connectors returned one ConnectorSpec: return a list of "
-                              "them or yield each one")
-                log.warning("plugin %s: %s", info.name, info.error)
-                return
-            items = list(cast("Iterable[object] | None", answer) or ())
-        except Exception as exc:
-            info.error = f"hub_connectors failed: {_short_error(exc)}"
-            log.warning("plugin %s: %s", info.name, info.error)
-            return
-        for spec in items:
-            if not isinstance(spec, ConnectorSpec):
-                info.error = (
-                    f"hub_connectors yielded {type(spec).__name__}, expected ConnectorSpec"
-                )
-                log.warning("plugin %s: %s", info.name, info.error)
-                return
-            offered.append(spec)
-    info.connectors = offered
+    def load(self) -> object:
+        if self.entry_point is not None:
+            return self.entry_point.load()
+        if self.builtin:
+            return import_module(self.module)
+        return self.plugin
 
 
-def _clash(info: PluginInfo, seen: dict[str, str]) -> str | None:
-    """Why ``info``'s connectors cannot be offered next to those already ``seen``, if so."""
-    names: set[str] = set()
-    for spec in info.connectors:
-        if spec.name in seen:
-            return f"connector {spec.name!r} is already offered by plugin {seen[spec.name]!r}"
-        if spec.name in names:
-            return f"connector {spec.name!r} is offered twice by this plugin"
-        names.add(spec.name)
-    return None
+def _candidates(extra: Sequence[tuple[str, object]], group: str | None) -> list[_Candidate]:
+    found = [_Candidate(name, module, builtin=True) for name, module in DEFAULT_PLUGINS.items()]
+    if group is not None:
+        found += [_Candidate(ep.name, ep.value, entry_point=ep)
+                  for ep in sorted(entry_points(group=group), key=lambda e: e.name)]
+    found += [_Candidate(name, repr(obj), plugin=obj) for name, obj in extra]
+    return found
 
 
 def load_plugins(
     extra: Sequence[tuple[str, object]] = (),
     *,
-    entry_points_group: str = ENTRY_POINT_GROUP,
+    entry_points_group: str | None = ENTRY_POINT_GROUP,
 ) -> PluginRegistry:
-    """Load every plugin of the entry-point group, plus ``extra`` (name, module) pairs.
+    """Load the hub's own plugins, every plugin of the entry-point group (none when
+    ``entry_points_group`` is ``None``), then ``extra`` (name, module) pairs.
 
     Never raises for a broken plugin: it is recorded with its error and
-    takes no further part (none of its hooks is called). Two plugins offering
-    the same connector name: the first one loaded wins and the second is
+    takes no further part (none of its hooks is called). The registration
+    hooks of :data:`hub.plugin_offers.LOADED` are collected here; two plugins
+    offering the same name: the first one loaded wins and the second is
     marked broken with the clash as its error.
     """
     pm = new_manager()
     infos: list[PluginInfo] = []
-    candidates: list[tuple[EntryPoint | None, str, object | None]] = []
-    for found in sorted(entry_points(group=entry_points_group), key=lambda e: e.name):
-        candidates.append((found, found.name, None))
-    for name, module in extra:
-        candidates.append((None, name, module))
-
-    seen: dict[str, str] = {}
-    for ep, name, obj in candidates:
-        dist, version = _describe(ep) if ep else (None, None)
-        info = PluginInfo(name=name, module=ep.value if ep else repr(obj), distribution=dist,
-                          version=version)
+    seen: dict[tuple[str, str], str] = {}
+    own_version = _own_version()
+    for candidate in _candidates(extra, entry_points_group):
+        dist, dist_version = (_describe(candidate.entry_point) if candidate.entry_point
+                              else (DISTRIBUTION, own_version) if candidate.builtin
+                              else (None, None))
+        info = PluginInfo(name=candidate.name, module=candidate.module, distribution=dist,
+                          version=dist_version, builtin=candidate.builtin)
         infos.append(info)
-        if pm.has_plugin(name):
-            info.error = f"another plugin is already loaded under the name {name!r}"
-            log.warning("plugin %s left out: %s", name, info.error)
+        if pm.has_plugin(candidate.name):
+            info.error = f"another plugin is already loaded under the name {candidate.name!r}"
+            log.warning("plugin %s left out: %s", candidate.name, info.error)
             continue
         try:
-            plugin = ep.load() if ep is not None else obj
-            pm.register(plugin, name=name)
+            plugin = candidate.load()
+            pm.register(plugin, name=candidate.name)
         except Exception as exc:
-            info.error = _short_error(exc)
-            log.warning("plugin %s failed to load: %s", name, info.error)
+            info.error = short_error(exc)
+            log.warning("plugin %s failed to load: %s", candidate.name, info.error)
             continue
-        _collect_connectors(pm, plugin, info)
-        if info.error is None:
-            info.error = _clash(info, seen)
-            if info.error is not None:
-                log.warning("plugin %s left out: %s", name, info.error)
-        if info.error is not None:
-            # A broken plugin takes no part at all: none of its hooks are called.
-            info.connectors = []
-            pm.unregister(plugin)
-            continue
-        for spec in info.connectors:
-            seen[spec.name] = name
+        take_offers(pm, plugin, info, LOADED, seen)
     return PluginRegistry(manager=pm, plugins=infos)
 
 
+@cache
+def builtin_rules() -> RuleSet:
+    """The rules of the hub's own plugins alone, collected as :func:`load_plugins` does."""
+    return load_plugins(entry_points_group=None).rules()
+
+
+def collect(registry: PluginRegistry, offer: Offer[T]) -> list[T]:
+    """Collect a registration hook that is not collected at load, by the same policy.
+
+    A plugin registered on the manager directly is recorded on the way.
+    """
+    infos = {info.name: info for info in registry.plugins}
+    seen: dict[tuple[str, str], str] = {}
+    for name, plugin in registry.manager.list_name_plugin():
+        info = infos.get(name)
+        if info is None:
+            info = PluginInfo(name=name, module=repr(plugin))
+            registry.plugins.append(info)
+        if not info.broken:
+            take_offers(registry.manager, plugin, info, (offer,), seen)
+    return registry.offered(offer)
+
+
 def demo_services(registry: PluginRegistry) -> list[DemoService]:
-    """Every demo service the plugins offer; a plugin that fails here is logged and skipped."""
-    found: list[DemoService] = []
-    for impl in registry.manager.hook.hub_demo_services.get_hookimpls():
-        try:
-            offered = cast("Iterable[Any] | None", impl.function()) or ()
-            found.extend(s for s in offered if isinstance(s, DemoService))
-        except Exception:
-            log.exception("plugin %s failed in hub_demo_services; the demo goes on without it",
-                          impl.plugin_name)
-    return found
+    """Every demo service the plugins offer, collected now: only the demo asks, and a
+    plugin's answer may build its fake. A plugin that fails here is broken from now on."""
+    return collect(registry, DEMO_SERVICES)
 
 
 def notify(registry: PluginRegistry, hook_name: str, **kwargs: object) -> None:
@@ -218,15 +227,3 @@ def notify(registry: PluginRegistry, hook_name: str, **kwargs: object) -> None:
 
 def iter_connector_names(registry: PluginRegistry) -> Iterable[str]:
     return sorted(registry.connector_specs())
-
-
-def match_rules(registry: PluginRegistry) -> list[Any]:
-    """Every match rule the plugins offer; a plugin that fails here is logged and skipped."""
-    rules: list[Any] = []
-    for impl in registry.manager.hook.hub_match_rules.get_hookimpls():
-        try:
-            rules.extend(cast("Iterable[Any] | None", impl.function()) or ())
-        except Exception:
-            log.exception("plugin %s failed in hub_match_rules; its rules are left out",
-                          impl.plugin_name)
-    return rules

@@ -16,14 +16,14 @@ from hub.cli.console import out, styled
 from hub.cli.session import CliState, Hub, open_hub
 from hub.cli.sync_cmd import print_outcome, run_syncs
 from hub.config import ConnectorSection
-from hub.plugins import demo_services, match_rules
+from hub.plugins import demo_services
 from hub.reconcile import lifecycle, reconcile
 from hub.reports.overview import money_text, overview
 from hub.store import quarantine
 
 
 def tell_findings(hub: Hub, config_path: Path) -> None:
-    summary = reconcile(hub.engine, hub.config.reconcile, match_rules(hub.registry))
+    summary = reconcile(hub.engine, hub.config.reconcile, hub.registry.rules())
     with hub.engine.connect() as conn:
         seen = overview(conn, datetime.now().astimezone().date())
         waiting = quarantine.list_entries(conn, limit=20)

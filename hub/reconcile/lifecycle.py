@@ -76,11 +76,14 @@ class FindingValues:
 
 def encode(f: Finding) -> FindingValues:
     """The store's columns for a finding."""
+    if f.severity is None:
+        raise ValueError(f"finding {f.key!r} has no severity (the reconciler gives a "
+                         "finding its kind's default)")
     money = None
     if f.money_at_stake is not None and f.currency:
         money = to_minor_units(f.money_at_stake, f.currency)
     return FindingValues(
-        f.key, f.kind.value, str(f.severity), orjson.dumps(sorted(f.record_ids)).decode(),
+        f.key, str(f.kind), str(f.severity), orjson.dumps(sorted(f.record_ids)).decode(),
         f.customer, f.currency, money, f.explanation,
         orjson.dumps(f.details, option=orjson.OPT_SORT_KEYS, default=str).decode())
 

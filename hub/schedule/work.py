@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from hub.config import HubConfig
 from hub.errors import ConfigError, HubError, StoreError, TransientError
 from hub.outbox import OutboxSender
-from hub.plugins import PluginRegistry, match_rules
+from hub.plugins import PluginRegistry
 from hub.reconcile import reconcile
 from hub.secrets import redact
 from hub.store import deliveries, runs
@@ -72,7 +72,7 @@ class JobRunner:
         return text
 
     def reconcile(self) -> str:
-        summary = reconcile(self.engine, self.config.reconcile, match_rules(self.registry))
+        summary = reconcile(self.engine, self.config.reconcile, self.registry.rules())
         m = summary.merge
         return (f"run {summary.run_id}: {summary.found} finding(s) hold ({m.new} new, "
                 f"{m.reopened} reopened, {m.auto_resolved} resolved)")

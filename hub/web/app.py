@@ -68,6 +68,8 @@ class WebState:
     worker: WebhookWorker | None = None
     gate: Gate | None = None
     """Set when the coordinator's page is on."""
+    kinds: tuple[str, ...] = ()
+    """The kinds of finding the registered rules report (the findings filter)."""
 
     def close(self) -> None:
         """Stop the worker and close the connectors."""
@@ -207,7 +209,7 @@ def create_app(config: HubConfig, registry: PluginRegistry, engine: Engine, *,
     """
     settings = config.web
     state = WebState(settings, engine, webhook_receivers(config, registry, engine),
-                     gate=coordinator_gate(config))
+                     gate=coordinator_gate(config), kinds=tuple(registry.kinds()))
     run_worker = settings.process_webhooks if process_webhooks is None else process_webhooks
     if run_worker:
         processor = WebhookProcessor(engine, registry, config)
