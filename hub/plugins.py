@@ -44,7 +44,8 @@ if TYPE_CHECKING:
     from hub.reconcile.ruleset import RuleSet
 
 __all__ = ["DEFAULT_PLUGINS", "ENTRY_POINT_GROUP", "PluginInfo", "PluginRegistry",
-           "builtin_rules", "demo_services", "load_plugins", "new_manager", "notify"]
+           "builtin_rules", "collect", "demo_services", "load_plugins", "new_manager",
+           "notify"]
 
 log = logging.getLogger(__name__)
 
@@ -89,14 +90,27 @@ class PluginRegistry:
         )
 
     def rules(self) -> RuleSet:
-        """The finding and match rules the plugins registered, the built-in ones first."""
-        from hub.reconcile.ruleset import RuleSet
+        """The finding and match rules the plugins registered, the built-in ones first.
 
-        return RuleSet(tuple(self.offered(FINDING_RULES)), tuple(self.offered(MATCH_RULES)))
+        Refuses (:class:`PluginError`) when one of the hub's own plugins is broken: a
+        run without the built-in rules would resolve every finding they made.
+        """
+        for info in self.plugins:
+            if info.builtin and info.broken:
+                raise PluginError(
+                    f"the hub's own plugin {info.name!r} ({info.module}) is broken: "
+                    f"{info.error}", hint="reinstall billing-hub; `billing-hub plugins` "
+                                          "shows every plugin")
+        return self._rules()
 
     def kinds(self) -> list[str]:
         """Every kind of finding the registered rules report, as people pick them."""
-        return self.rules().kind_names()
+        return self._rules().kind_names()
+
+    def _rules(self) -> RuleSet:
+        from hub.reconcile.ruleset import RuleSet
+
+        return RuleSet(tuple(self.offered(FINDING_RULES)), tuple(self.offered(MATCH_RULES)))
 
 
 def new_manager() -> pluggy.PluginManager:

@@ -141,7 +141,7 @@ class CustomerIndex(Protocol):
 class PayerInvoices:
     """The open invoices a payment's payer owes, as the built-in rules weigh them."""
 
-    invoices: list[InvoiceRow]
+    invoices: tuple[InvoiceRow, ...]
     """In the payment's currency, not already named by its applications, oldest due first."""
     close_name: str | None
     """The customer's name when the payer was only found by a close name (else ``None``)."""

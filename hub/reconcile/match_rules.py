@@ -51,7 +51,7 @@ def _fresh(payment: PaymentRow, invoices: Iterable[InvoiceRow]) -> list[InvoiceR
 
 
 def _payer(payment: PaymentRow, open_invoices: OpenInvoices
-           ) -> tuple[list[InvoiceRow], float, str]:
+           ) -> tuple[Sequence[InvoiceRow], float, str]:
     """The payer's open invoices, the factor on the confidence, and what to add to a reason."""
     found = open_invoices.payer_invoices(payment)
     if found.close_name is None:

@@ -125,8 +125,8 @@ class OpenInvoiceIndex:
             return self._payer[1]
         found, close_name, score = self.customer_invoices(payment)
         applied_to = {a.invoice_ref for a in payment.applications if a.invoice_ref}
-        fresh = [i for i in found
-                 if i.currency == payment.currency and i.external_id not in applied_to]
+        fresh = tuple(i for i in found
+                      if i.currency == payment.currency and i.external_id not in applied_to)
         answer = PayerInvoices(fresh, close_name, score)
         self._payer = (payment, answer)
         return answer

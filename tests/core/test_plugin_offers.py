@@ -21,6 +21,7 @@ from hub import (
     Suggestion,
     hookimpl,
 )
+from hub.errors import PluginError
 from hub.plugins import DEFAULT_PLUGINS, builtin_rules, demo_services, load_plugins, notify
 from hub.reconcile import default_rules
 from hub.reconcile.kinds import DEFAULT_SEVERITY, Kind
@@ -181,3 +182,14 @@ def test_demo_services_are_collected_when_asked_by_the_same_policy(
         "odd": "hub_demo_services yielded str, expected DemoService"}
     assert "twoconn" not in registry.connector_specs()  # broken: no part at all
     assert "plugin odd failed in hub_demo_services" in caplog.text
+
+
+def test_without_its_own_rules_the_hub_refuses_to_reconcile(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(DEFAULT_PLUGINS, "reconciler", "hub.reconcile.no_such_module")
+    registry = load_plugins(entry_points_group=NONE)
+    assert "No module named 'hub.reconcile.no_such_module'" in (_errors(registry)["reconciler"]
+                                                               or "")
+    with pytest.raises(PluginError, match="the hub's own plugin 'reconciler'"):
+        registry.rules()  # a run without them would resolve every finding they made
+    assert registry.kinds() == []
