@@ -25,11 +25,11 @@ A plugin is a module (or object) with functions decorated by
 An implementation may take fewer arguments than the spec names, so hooks can
 gain arguments without breaking existing plugins.
 
-Registration hooks are collected once per plugin, by one collector with one
-policy (:mod:`hub.plugins`): a plugin whose registration hook raises, answers
-anything but the hook's objects, or offers a name another plugin (or the hub's
-built-in plugin) already offers is listed as broken by ``billing-hub plugins``
-with the reason, and takes no part at all.
+Registration hooks are called one plugin at a time by one collector with one
+policy (:mod:`hub.plugin_offers`): a plugin whose registration hook raises,
+answers anything but the hook's objects, or offers a name another plugin (or
+the hub's built-in plugin, registered first) already offers is listed as
+broken by ``billing-hub plugins`` with the reason, and takes no part at all.
 
 Compatibility policy
 --------------------
