@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 import orjson
@@ -82,8 +83,10 @@ def encode(f: Finding) -> FindingValues:
     money = None
     if f.money_at_stake is not None and f.currency:
         money = to_minor_units(f.money_at_stake, f.currency)
+    kind = f.kind.value if isinstance(f.kind, Enum) else f.kind  # shared, not a copy each
     return FindingValues(
-        f.key, str(f.kind), str(f.severity), orjson.dumps(sorted(f.record_ids)).decode(),
+        f.key, kind, str(f.severity),
+        orjson.dumps(sorted(f.record_ids)).decode(),
         f.customer, f.currency, money, f.explanation,
         orjson.dumps(f.details, option=orjson.OPT_SORT_KEYS, default=str).decode())
 
