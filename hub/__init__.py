@@ -1,7 +1,7 @@
 """billing-hub's public face: everything a plugin may import, and nothing else.
 
 A connector plugin, a rule plugin or any other extension imports from here
-only (``from hub import ConnectorSpec, Invoice, hookimpl``), plus the
+only (``from hub import ConnectorSpec, FindingRuleSpec, Invoice, hookimpl``), plus the
 connector contract test kit from :mod:`hub.testing` in its tests. Everything
 else under ``hub`` is the hub's own and may change in any release; CI checks
 that the built-in plugins keep to this list (import-linter contracts in
@@ -44,6 +44,22 @@ if TYPE_CHECKING:
     from hub.contract.mail import Mailer, OutgoingMail
     from hub.contract.outcomes import EntityCounts, RunSummary
     from hub.contract.page import Page
+    from hub.contract.rows import Application, CustomerRow, InvoiceRow, PaymentRow
+    from hub.contract.rules import (
+        CustomerIndex,
+        Finding,
+        FindingRule,
+        FindingRuleSpec,
+        InvoiceRows,
+        MatchRule,
+        MatchRuleSpec,
+        OpenInvoices,
+        PayerInvoices,
+        PaymentRows,
+        RuleContext,
+        Severity,
+        Suggestion,
+    )
     from hub.errors import (
         ConfigError,
         ConnectorError,
@@ -97,6 +113,12 @@ _FROM: dict[str, tuple[str, ...]] = {
     "hub.contract.demo": ("DemoService",),
     "hub.contract.mail": ("Mailer", "OutgoingMail"),
     "hub.contract.outcomes": ("EntityCounts", "RunSummary"),
+    "hub.contract.rows": ("Application", "CustomerRow", "InvoiceRow", "PaymentRow"),
+    "hub.contract.rules": (
+        "CustomerIndex", "Finding", "FindingRule", "FindingRuleSpec", "InvoiceRows", "MatchRule",
+        "MatchRuleSpec", "OpenInvoices", "PayerInvoices", "PaymentRows", "RuleContext",
+        "Severity", "Suggestion",
+    ),
     "hub.models": (
         "ENTITY_MODELS", "BankTransaction", "CanonicalRecord", "CreditNote",
         "Customer", "Invoice", "InvoiceLine", "InvoiceStatus", "Payment", "PaymentApplication",
@@ -123,6 +145,7 @@ __all__ = [
     "ENTITY_MODELS",
     "ApiCaller",
     "ApiPage",
+    "Application",
     "Backoff",
     "BankTransaction",
     "CanonicalRecord",
@@ -139,23 +162,36 @@ __all__ = [
     "CurrencyError",
     "Cursor",
     "Customer",
+    "CustomerIndex",
+    "CustomerRow",
     "DeliveryUnknown",
     "DemoService",
     "EntityCounts",
     "EntitySupport",
     "FatalError",
+    "Finding",
+    "FindingRule",
+    "FindingRuleSpec",
     "GaveUp",
     "HubError",
     "Invoice",
     "InvoiceLine",
+    "InvoiceRow",
+    "InvoiceRows",
     "InvoiceStatus",
     "Mailer",
+    "MatchRule",
+    "MatchRuleSpec",
     "MemoryReplayGuard",
     "MessageRefused",
+    "OpenInvoices",
     "OutgoingMail",
     "Page",
+    "PayerInvoices",
     "Payment",
     "PaymentApplication",
+    "PaymentRow",
+    "PaymentRows",
     "Payout",
     "PayoutTransaction",
     "PluginError",
@@ -167,9 +203,12 @@ __all__ = [
     "Refund",
     "ReplayGuard",
     "Retry",
+    "RuleContext",
     "RunSummary",
     "SecretRef",
+    "Severity",
     "StoreError",
+    "Suggestion",
     "Throttle",
     "TransientError",
     "WebhookDelivery",

@@ -16,8 +16,10 @@ from hub.cli.console import out, styled
 from hub.cli.session import CliState, open_hub
 from hub.cli.sync_cmd import print_outcome, run_syncs
 from hub.config import ConnectorSection
-from hub.plugins import demo_services, match_rules
-from hub.reconcile import lifecycle, reconcile
+from hub.plugins import demo_services
+from hub.reconcile import lifecycle
+from hub.reconcile.ruleset import RuleSet
+from hub.reconcile.runner import reconcile
 from hub.reconcile.settings import ReconcileSettings
 from hub.reports.overview import money_text, overview
 from hub.runtime import Hub
@@ -25,7 +27,7 @@ from hub.store import quarantine
 
 
 def tell_findings(hub: Hub, config_path: Path) -> None:
-    summary = reconcile(hub.engine, hub.settings(ReconcileSettings), match_rules(hub.registry))
+    summary = reconcile(hub.engine, hub.settings(ReconcileSettings), RuleSet.of(hub.registry))
     with hub.engine.connect() as conn:
         seen = overview(conn, datetime.now().astimezone().date())
         waiting = quarantine.list_entries(conn, limit=20)

@@ -14,10 +14,9 @@ from hub.cli.session import CliState, open_hub
 from hub.cli.side_by_side import side_by_side
 from hub.errors import HubError
 from hub.money import from_minor_units
-from hub.plugins import match_rules
 from hub.reconcile import lifecycle, linking
-from hub.reconcile import reconcile as run_reconcile
-from hub.reconcile.kinds import Kind
+from hub.reconcile.ruleset import RuleSet
+from hub.reconcile.runner import reconcile as run_reconcile
 from hub.reconcile.settings import ReconcileSettings
 from hub.reconcile.text import money
 from hub.reports.report import most_at_stake_first
@@ -33,7 +32,7 @@ def reconcile(ctx: typer.Context) -> None:
     state: CliState = ctx.obj
     with open_hub(state) as hub:
         summary = run_reconcile(hub.engine, hub.settings(ReconcileSettings),
-                                match_rules(hub.registry))
+                                RuleSet.of(hub.registry))
     m = summary.merge
     out.print(f"Reconciled {summary.records:,} invoices and payments (run {summary.run_id}): "
               f"{summary.found} finding(s) hold: {m.new} new, {m.reopened} reopened, "
@@ -75,12 +74,14 @@ def list_(
     limit: int = typer.Option(50, "--limit", "-n", min=1),
 ) -> None:
     """Findings, the most money at stake first (per currency)."""
-    known = {k.value for k in Kind}
-    for k in kind or ():
-        if k not in known:
-            raise HubError(f"unknown kind {k!r}", hint=f"use one of: {', '.join(sorted(known))}")
     state: CliState = ctx.obj
     with open_hub(state) as hub, hub.engine.connect() as conn:
+        # the registered rules' kinds, a plugin's too
+        known = RuleSet.of(hub.registry, whole=False).kind_names()
+        for k in kind or ():
+            if k not in known:
+                raise HubError(f"unknown kind {k!r}",
+                               hint=f"use one of: {', '.join(sorted(known))}")
         rows = lifecycle.select(conn, statuses=status or (lifecycle.OPEN, lifecycle.ACKNOWLEDGED),
                                 kinds=kind or (), customer=customer)
     now = utcnow()

@@ -25,13 +25,21 @@ A plugin is a module (or object) with functions decorated by
 An implementation may take fewer arguments than the spec names, so hooks can
 gain arguments without breaking existing plugins.
 
+Registration hooks are called one plugin at a time by one collector with one
+policy (:mod:`hub.plugins.offers`): a plugin whose registration hook raises,
+answers anything but the hook's objects, or offers a name another plugin (or
+the hub's built-in plugin, registered first) already offers is listed as
+broken by ``billing-hub plugins`` with the reason, and takes no part at all.
+
 Compatibility policy
 --------------------
 The hooks below, and the objects they exchange (:mod:`hub.contract.connector`:
 ``ConnectorSpec``, ``EntitySupport``, ``Connector``, ``Page``, ``PushChange``,
-``PushResult``, ``WebhookDelivery``, ``ChangeHint``), are billing-hub's public
-plugin API. Within a major version (all of 0.x counts as one), a plugin
-written against an earlier release keeps working:
+``PushResult``, ``WebhookDelivery``, ``ChangeHint``; :mod:`hub.contract.rules`:
+``FindingRuleSpec``, ``MatchRuleSpec``, ``Finding``, ``Suggestion``, the rows and
+the protocols a rule is handed), are billing-hub's public plugin API.
+Within a major version (all of 0.x counts as one), a plugin written against
+an earlier release keeps working:
 
 - hooks are only added, never removed or renamed;
 - an existing hook only gains arguments, never loses or renames one, and its
@@ -59,10 +67,10 @@ import pluggy
 
 from hub.contract.connector import ConnectorSpec
 from hub.contract.outcomes import EntityCounts, RunSummary
+from hub.contract.rules import FindingRuleSpec, MatchRule, MatchRuleSpec
 
 if TYPE_CHECKING:
     from hub.contract.demo import DemoService
-    from hub.reconcile.matching import MatchRule
 
 PROJECT = "billing_hub"
 
@@ -124,26 +132,80 @@ class HubSpec:
         """
 
     @hookspec
-    def hub_match_rules(self) -> Iterable[MatchRule]:  # type: ignore[empty-body]
-        """Offer extra rules for suggesting what an unapplied payment pays.
+    def hub_match_rules(self) -> Iterable[MatchRuleSpec | MatchRule]:  # type: ignore[empty-body]
+        """Offer rules that suggest which invoices an unapplied payment pays.
 
-        Return or yield callables ``rule(payment, open_invoices)`` that yield
-        :class:`hub.reconcile.matching.Suggestion` objects. ``payment`` is a
-        :class:`hub.reconcile.snapshot.PaymentRow` (amounts in minor units);
-        ``open_invoices`` finds open invoices by number (``open_by_number``) and by
-        customer (``by_customer``).
-        Suggestions from every rule are ranked together by confidence.
-        Example, for a bank that writes the customer number into the memo::
+        Return or yield :class:`hub.contract.rules.MatchRuleSpec` objects: a
+        unique ``name`` and a ``rule(payment, open_invoices)`` that yields
+        :class:`hub.contract.rules.Suggestion` objects (the invoices, the amounts
+        to apply in minor units, a confidence from 0 to 1, the reason in words,
+        and the evidence's name). ``payment`` is a
+        :class:`hub.contract.rows.PaymentRow` (amounts in minor units);
+        ``open_invoices`` (:class:`hub.contract.rules.OpenInvoices`) finds open
+        invoices by number (``numbers_in``, ``open_by_number``), by customer
+        (``by_customer``, ``payer_invoices``) and says the amount tolerance.
+        Every unapplied payment is shown to each rule in turn, the built-in
+        ones (``memo_number``, ``exact_amount``, ``subset_sum``, ``tolerance``,
+        ``partial``) first; the suggestions of all of them are ranked together
+        by confidence. A plain callable ``rule(payment, open_invoices)``, as
+        this hook took before ``MatchRuleSpec``, is still accepted: it is named
+        ``<plugin>.<function name>``. Example, for a bank that writes the
+        customer number into the memo::
+
+            from hub import MatchRuleSpec, Suggestion, hookimpl
+
+            def customer_number_in_memo(payment, open_invoices):
+                for inv in open_invoices.by_customer.get(f"r:{payment.memo[:6]}", ()):
+                    if inv.balance == payment.unapplied and inv.currency == payment.currency:
+                        yield Suggestion([inv], [inv.balance], 0.8,
+                                         "the memo starts with the customer number",
+                                         "customer_number")
 
             @hookimpl
             def hub_match_rules():
-                def customer_number_in_memo(payment, open_invoices):
-                    for inv in open_invoices.by_customer.get(f"r:{payment.memo[:6]}", ()):
-                        if inv.balance == payment.unapplied:
-                            yield Suggestion([inv], [inv.balance], 0.8,
-                                             "the memo starts with the customer number",
-                                             "customer_number")
-                yield customer_number_in_memo
+                yield MatchRuleSpec(name="customer_number_in_memo",
+                                    rule=customer_number_in_memo,
+                                    description="the customer number in the memo")
+        """
+
+    @hookspec
+    def hub_finding_rules(self) -> Iterable[FindingRuleSpec]:  # type: ignore[empty-body]
+        """Offer finding rules to the reconciler, with the kinds of finding they report.
+
+        Return or yield :class:`hub.contract.rules.FindingRuleSpec` objects: a
+        unique ``name``, the ``kinds`` the rule reports with each one's default
+        :class:`~hub.contract.rules.Severity` (a kind is named like
+        ``no_due_date`` and belongs to one rule: the built-in kinds cannot be
+        taken over), and ``find(context)``, which yields
+        :class:`hub.contract.rules.Finding` objects of those kinds. ``context``
+        (:class:`hub.contract.rules.RuleContext`) holds the run's invoices,
+        payments, customers and bank credits, the open invoices, and
+        ``suggest(payment)``. Each run calls every rule once, the built-in ones
+        first; a finding's ``key`` must name the problem, not the run, so that
+        the next run finds the same finding again (and resolves it when the
+        rule no longer yields it). A rule that raises, or yields a kind it did
+        not register, fails the run, and no stored finding changes. The kinds
+        are offered by ``billing-hub findings list --kind``, the web page's
+        filter and the report. Example, for open invoices that no reminder chases::
+
+            from hub import Finding, FindingRuleSpec, Severity, from_minor_units, hookimpl
+
+            def open_without_due_date(context):
+                for inv in context.invoices:
+                    if inv.due_date is None and inv.balance > 0 and inv.status == "open":
+                        yield Finding(
+                            key=f"no_due_date:{inv.source}:{inv.external_id}",
+                            kind="no_due_date", record_ids=[inv.id],
+                            explanation=f"{inv.number} has no due date.",
+                            currency=inv.currency, customer=inv.customer,
+                            money_at_stake=from_minor_units(inv.balance, inv.currency))
+
+            @hookimpl
+            def hub_finding_rules():
+                yield FindingRuleSpec(name="open_without_due_date",
+                                      kinds={"no_due_date": Severity.LOW},
+                                      find=open_without_due_date,
+                                      description="an open invoice with no due date")
         """
 
     @hookspec
@@ -153,8 +215,10 @@ class HubSpec:
         Return or yield :class:`hub.contract.demo.DemoService` objects. While
         the demo syncs, each one's fake runs and its connector is added to the
         demo's config (unless the config already names that instance); it is
-        stopped afterwards. A plugin that raises here is logged and left out of
-        the demo. Example::
+        stopped afterwards. Only the demo calls this hook, when it starts; a
+        plugin that raises here, yields anything but demo services, or names an
+        instance another plugin's service has, is logged, marked broken and
+        left out. Example::
 
             @hookimpl
             def hub_demo_services():

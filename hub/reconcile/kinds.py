@@ -1,15 +1,21 @@
-"""What the reconciler can find, and how much each kind matters by default."""
+"""The kinds of finding the built-in rules report, and how much each matters by default.
+
+A plugin's finding rule adds kinds of its own (:class:`hub.contract.rules.FindingRuleSpec`);
+:class:`Finding` and :class:`Severity` belong to the rule contract and are
+imported here for the reconciler's modules.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+
+from hub.contract.rules import Finding, Severity
+
+__all__ = ["DEFAULT_SEVERITY", "Finding", "Kind", "Severity"]
 
 
 class Kind(StrEnum):
-    """Every kind of finding."""
+    """Every kind of finding the built-in rules report."""
 
     MISSING = "missing_in_other_system"
     AMOUNT_MISMATCH = "amount_mismatch"
@@ -25,12 +31,6 @@ class Kind(StrEnum):
     PAID_WITHOUT_PAYMENT = "paid_without_payment"
     PAYOUT_WITHOUT_DEPOSIT = "payout_without_deposit"
     PAYOUT_DEPOSIT_MISMATCH = "payout_deposit_mismatch"
-
-
-class Severity(StrEnum):
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
 
 
 DEFAULT_SEVERITY: dict[Kind, Severity] = {
@@ -49,27 +49,3 @@ DEFAULT_SEVERITY: dict[Kind, Severity] = {
     Kind.PAYOUT_WITHOUT_DEPOSIT: Severity.HIGH,
     Kind.PAYOUT_DEPOSIT_MISMATCH: Severity.HIGH,
 }
-
-
-@dataclass(slots=True)
-class Finding:
-    """One problem, as a rule reports it.
-
-    ``key`` identifies the problem, not the run: the same problem found again
-    gets the same key, so re-running the reconciler updates it instead of
-    adding a second one. ``money_at_stake`` is in ``currency``.
-    """
-
-    key: str
-    kind: Kind
-    record_ids: list[int]
-    explanation: str
-    currency: str | None = None
-    money_at_stake: Decimal | None = None
-    customer: str | None = None
-    severity: Severity | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.severity is None:
-            self.severity = DEFAULT_SEVERITY[self.kind]

@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 import orjson
@@ -52,11 +53,16 @@ class MergeResult:
 
 def encode(f: Finding) -> FindingValues:
     """The store's columns for a finding."""
+    if f.severity is None:
+        raise ValueError(f"finding {f.key!r} has no severity (the reconciler gives a "
+                         "finding its kind's default)")
     money = None
     if f.money_at_stake is not None and f.currency:
         money = to_minor_units(f.money_at_stake, f.currency)
+    kind = f.kind.value if isinstance(f.kind, Enum) else f.kind  # shared, not a copy each
     return FindingValues(
-        f.key, f.kind.value, str(f.severity), orjson.dumps(sorted(f.record_ids)).decode(),
+        f.key, kind, str(f.severity),
+        orjson.dumps(sorted(f.record_ids)).decode(),
         f.customer, f.currency, money, f.explanation,
         orjson.dumps(f.details, option=orjson.OPT_SORT_KEYS, default=str).decode())
 

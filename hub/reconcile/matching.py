@@ -1,67 +1,33 @@
 """Suggestions for a payment that is not (fully) applied: which invoices it pays.
 
-Each suggestion names the invoices, a confidence between 0 and 1 and the
-reason in words. The evidence, strongest first:
-
-- an invoice number written in the memo or remittance text;
-- the amount equals the balance of one open invoice of the same customer;
-- several open invoices of that customer add up exactly to the amount (a
-  bounded search: the oldest ``subset_max_invoices`` invoices, combinations of
-  up to ``subset_max_size``, found with pair-sum tables, so a customer with
-  thousands of open invoices costs the same as one with thirty);
-- the amount is within the configured tolerance of a balance (bank fees, FX);
-- a smaller amount than a balance: a partial payment;
-- the payer's name is only close to a customer's name (rapidfuzz), which
-  lowers the confidence of any of the above.
-
-Plugins add rules through the ``hub_match_rules`` hook.
+The open invoices are indexed once per run (:class:`OpenInvoiceIndex`), and
+:func:`suggest` shows each unapplied payment to every registered match rule
+(:class:`hub.contract.rules.MatchRuleSpec`), in order, then ranks what they
+suggest by confidence. The built-in rules (an invoice number in the memo, the
+exact amount, several invoices summing to it, within tolerance, a partial
+payment) are in :mod:`hub.reconcile.match_rules`, registered through the
+``hub_match_rules`` hook like a plugin's.
 """
 
 from __future__ import annotations
 
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from itertools import combinations
-from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from hub.contract.rows import InvoiceRow, PaymentRow
+from hub.contract.rules import MatchRuleSpec, PayerInvoices, Suggestion
+from hub.errors import PluginError
 from hub.money import currency_exponent
 from hub.reconcile.hashindex import HashIndex
-from hub.reconcile.rows import InvoiceRow, PaymentRow
 from hub.reconcile.settings import MatchSettings
 from hub.reconcile.tables import InvoiceTable
-from hub.reconcile.text import candidate_numbers, human_list, money, name_key, number_keyer
-
-
-@dataclass(slots=True)
-class Suggestion:
-    """Apply ``amounts`` of the payment to ``invoices``, with this confidence, because ..."""
-
-    invoices: list[InvoiceRow]
-    amounts: list[int]
-    confidence: float
-    reason: str
-    rule: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "invoices": [f"{i.source}:{i.external_id}" for i in self.invoices],
-            "numbers": [i.number for i in self.invoices],
-            "record_ids": [i.id for i in self.invoices],
-            "amounts_minor": self.amounts,
-            "confidence": round(self.confidence, 2),
-            "reason": self.reason,
-            "rule": self.rule,
-        }
-
-
-MatchRule = Callable[[PaymentRow, "OpenInvoices"], Iterable[Suggestion]]
-"""A plugin's rule: given a payment and the open invoices, yield suggestions."""
+from hub.reconcile.text import candidate_numbers, name_key, number_keyer
 
 
 class ByCustomer:
@@ -94,8 +60,9 @@ class ByCustomer:
 
 
 @dataclass
-class OpenInvoices:
-    """The open invoices, indexed the ways the rules look them up."""
+class OpenInvoiceIndex:
+    """The open invoices, indexed the ways the rules look them up
+    (:class:`hub.contract.rules.OpenInvoices` is what a match rule may ask of it)."""
 
     settings: MatchSettings
     fuzzy_threshold: int
@@ -112,11 +79,12 @@ class OpenInvoices:
     _sorted_names: dict[str, str] | None = None
     _sorted_keys: list[str] = field(default_factory=list)
     _sorted_values: list[str] = field(default_factory=list)
+    _payer: tuple[PaymentRow, PayerInvoices] | None = None
 
     @classmethod
     def build(cls, invoices: InvoiceTable, settings: MatchSettings,
               fuzzy_threshold: int, prefixes: Sequence[str],
-              numbers: HashIndex | None = None) -> OpenInvoices:
+              numbers: HashIndex | None = None) -> OpenInvoiceIndex:
         numbers = numbers if numbers is not None else number_index(invoices, prefixes)
         groups: dict[str, list[int]] = defaultdict(list)
         names: dict[str, str] = {}
@@ -145,6 +113,23 @@ class OpenInvoices:
         """The open invoices with this number key."""
         return self.invoices.rows_of(row for row in self.numbers.get(key)
                                      if _open_row(self.invoices, row))
+
+    def numbers_in(self, text: str) -> set[str]:
+        """The keys of the invoice numbers written in ``text``."""
+        return candidate_numbers(text, self.prefixes)
+
+    def payer_invoices(self, payment: PaymentRow) -> PayerInvoices:
+        """The payer's open invoices in the payment's currency that its applications do
+        not name yet (worked out once for the payment that the rules are shown)."""
+        if self._payer is not None and self._payer[0] is payment:
+            return self._payer[1]
+        found, close_name, score = self.customer_invoices(payment)
+        applied_to = {a.invoice_ref for a in payment.applications if a.invoice_ref}
+        fresh = tuple(i for i in found
+                      if i.currency == payment.currency and i.external_id not in applied_to)
+        answer = PayerInvoices(fresh, close_name, score)
+        self._payer = (payment, answer)
+        return answer
 
     def tolerance(self, payment: PaymentRow, invoice: InvoiceRow) -> int:
         """How far (in minor units) the payment may be from the invoice's balance."""
@@ -211,11 +196,6 @@ _FAR = date(9999, 12, 31)
 _CLOSED = frozenset(("void", "draft", "paid", "uncollectible"))
 
 
-def is_open(inv: InvoiceRow) -> bool:
-    """An invoice that still asks for money."""
-    return inv.balance > 0 and inv.status not in _CLOSED
-
-
 def _open_row(invoices: InvoiceTable, row: int) -> bool:
     """:func:`is_open`, read from the table's columns."""
     return invoices.balance[row] > 0 and invoices.status[row] not in _CLOSED
@@ -239,74 +219,28 @@ def _customer_keys(name: str | None, ref: str | None) -> list[str]:
     return keys
 
 
-def suggest(payment: PaymentRow, open_invoices: OpenInvoices,
-            extra_rules: Sequence[MatchRule] = ()) -> list[Suggestion]:
-    """Ranked suggestions for what is left of ``payment``, best first."""
-    remaining = payment.unapplied
-    if remaining <= 0:
+def suggest(payment: PaymentRow, open_invoices: OpenInvoiceIndex,
+            rules: Sequence[MatchRuleSpec]) -> list[Suggestion]:
+    """Ranked suggestions for what is left of ``payment``, best first.
+
+    Each rule is shown the payment in turn, until one is decisive
+    (:attr:`~hub.contract.rules.MatchRuleSpec.decisive_at`); for the same
+    invoices, the most confident suggestion counts.
+    """
+    if payment.unapplied <= 0:
         return []
-    cur = payment.currency
     out: list[Suggestion] = []
-    applied_to = {a.invoice_ref for a in payment.applications if a.invoice_ref}
-
-    def fresh(invs: Iterable[InvoiceRow]) -> list[InvoiceRow]:
-        return [i for i in invs if i.currency == cur and i.external_id not in applied_to]
-
-    # 1. invoice numbers in the memo
-    for key in sorted(candidate_numbers(payment.memo, open_invoices.prefixes)):
-        for inv in fresh(open_invoices.open_by_number(key)):
-            amount = min(remaining, inv.balance)
-            exact = inv.balance == remaining
-            out.append(Suggestion(
-                [inv], [amount], 0.98 if exact else 0.9,
-                f"the memo names {inv.number}"
-                + (f", and the amount equals its balance of {money(inv.balance, cur)}" if exact
-                   else f" (balance {money(inv.balance, cur)})"),
-                "memo_number"))
-
-    if any(s.confidence >= 0.98 for s in out):
-        return _ranked(out, open_invoices.settings.max_suggestions)
-    invoices, fuzzy_name, score = open_invoices.customer_invoices(payment)
-    invoices = fresh(invoices)
-    factor = 1.0 if fuzzy_name is None else 0.85
-    who = "" if fuzzy_name is None else (
-        f"; the payer {payment.payer!r} looks like the customer {fuzzy_name!r} ({score:.0f}%)")
-    settings = open_invoices.settings
-    # 2. exact amount on one open invoice of the customer
-    exact_ones = [i for i in invoices if i.balance == remaining]
-    for inv in exact_ones:
-        conf = (0.9 if len(exact_ones) == 1 else 0.75) * factor
-        out.append(Suggestion([inv], [remaining], conf,
-                              f"the amount equals the balance of {inv.number}, open for "
-                              f"{inv.customer or inv.customer_ref}{who}", "exact_amount"))
-    # 3. several invoices summing exactly to the amount
-    if not exact_ones and len(invoices) >= 2:
-        combo = _subset_sum(invoices[: settings.subset_max_invoices], remaining,
-                            settings.subset_max_size)
-        if combo:
-            out.append(Suggestion(combo, [i.balance for i in combo], 0.85 * factor,
-                                  f"{human_list([str(i.number) for i in combo])} together "
-                                  f"come to exactly {money(remaining, cur)}{who}", "subset_sum"))
-    # 4. within the tolerance, 5. partial payment
-    for inv in invoices:
-        if inv.balance == remaining:
-            continue
-        diff = abs(inv.balance - remaining)
-        if diff <= open_invoices.tolerance(payment, inv):
-            out.append(Suggestion(
-                [inv], [min(remaining, inv.balance)], 0.7 * factor,
-                f"the amount is {money(diff, cur)} "
-                f"{'short of' if remaining < inv.balance else 'more than'} the balance of "
-                f"{inv.number} ({money(inv.balance, cur)}): a bank fee or exchange "
-                f"difference?{who}", "tolerance"))
-        elif remaining < inv.balance:
-            out.append(Suggestion(
-                [inv], [remaining], 0.45 * factor,
-                f"a partial payment of {inv.number} (balance {money(inv.balance, cur)}){who}",
-                "partial"))
-    for rule in extra_rules:
-        out.extend(rule(payment, open_invoices))
-    return _ranked(out, settings.max_suggestions)
+    for spec in rules:
+        found = list(spec.rule(payment, open_invoices))
+        for item in found:
+            if not isinstance(item, Suggestion):
+                raise PluginError(f"match rule {spec.name!r} yielded {type(item).__name__}, "
+                                  "expected Suggestion")
+        out.extend(found)
+        if spec.decisive_at is not None and any(s.confidence >= spec.decisive_at
+                                                for s in found):
+            break
+    return _ranked(out, open_invoices.settings.max_suggestions)
 
 
 def _ranked(items: list[Suggestion], limit: int) -> list[Suggestion]:
@@ -318,36 +252,3 @@ def _ranked(items: list[Suggestion], limit: int) -> list[Suggestion]:
     ordered = sorted(best.values(), key=lambda s: (
         -s.confidence, min((i.due_date or i.issue_date or _FAR) for i in s.invoices)))
     return ordered[:limit]
-
-
-def _subset_sum(invoices: Sequence[InvoiceRow], target: int, max_size: int
-                ) -> list[InvoiceRow] | None:
-    """The smallest set (2..max_size, max 4) of invoices whose balances sum to ``target``.
-
-    Pair sums in a hash table make sizes 2, 3 and 4 cost O(n²) lookups, not
-    O(n⁴) enumeration; larger sizes are searched only among the first 12.
-    """
-    n = len(invoices)
-    bal = [i.balance for i in invoices]
-    pairs: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for a in range(n):
-        for b in range(a + 1, n):
-            pairs[bal[a] + bal[b]].append((a, b))
-    if target in pairs:
-        a, b = pairs[target][0]
-        return [invoices[a], invoices[b]]
-    if max_size >= 3:
-        for c in range(n):
-            for a, b in pairs.get(target - bal[c], ()):
-                if c not in (a, b):
-                    return [invoices[i] for i in sorted((a, b, c))]
-    if max_size >= 4:
-        for (a, b) in (p for ps in pairs.values() for p in ps):
-            for c, d in pairs.get(target - bal[a] - bal[b], ()):
-                if len({a, b, c, d}) == 4:
-                    return [invoices[i] for i in sorted((a, b, c, d))]
-    for size in range(5, max_size + 1):
-        for combo in combinations(range(min(n, 12)), size):
-            if sum(bal[i] for i in combo) == target:
-                return [invoices[i] for i in combo]
-    return None

@@ -8,11 +8,11 @@ from datetime import date
 
 from rapidfuzz import fuzz
 
+from hub.contract.rows import InvoiceRow
 from hub.money import currency_exponent, from_minor_units
 from hub.reconcile.kinds import Finding, Kind
 from hub.reconcile.linking import Link, Links
 from hub.reconcile.pairs import close_pairs
-from hub.reconcile.rows import InvoiceRow
 from hub.reconcile.settings import PairSettings
 from hub.reconcile.tables import InvoiceTable
 from hub.reconcile.text import money, name_key, number_key

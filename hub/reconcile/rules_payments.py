@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from array import array
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 
+from hub.contract.rows import PaymentRow
+from hub.contract.rules import Suggestion
 from hub.money import from_minor_units
 from hub.reconcile.columns import int_column
 from hub.reconcile.hashindex import HashIndex
 from hub.reconcile.kinds import Finding, Kind
-from hub.reconcile.matching import MatchRule, OpenInvoices, number_index, suggest
+from hub.reconcile.matching import OpenInvoiceIndex, number_index
 from hub.reconcile.pairs import close_pairs
-from hub.reconcile.rows import PaymentRow
 from hub.reconcile.tables import InvoiceTable, PaymentTable
 from hub.reconcile.text import candidate_numbers, money, name_key, number_keyer
 
@@ -109,8 +110,8 @@ def _live(p: PaymentRow) -> bool:
     return (p.status or "succeeded").lower() not in SETTLED_STATUSES and p.amount > 0
 
 
-def unapplied(payments: PaymentTable, open_invoices: OpenInvoices,
-              extra_rules: Sequence[MatchRule] = ()) -> Iterator[Finding]:
+def unapplied(payments: PaymentTable, open_invoices: OpenInvoiceIndex,
+              suggest: Callable[[PaymentRow], list[Suggestion]]) -> Iterator[Finding]:
     """Payments with money not applied to any invoice, each with ranked suggestions."""
     live, status = _live_codes(payments), payments.status.codes
     amount, left = payments.amount, payments.unapplied
@@ -121,7 +122,7 @@ def unapplied(payments: PaymentTable, open_invoices: OpenInvoices,
         if open_invoices.settled_by_memo(p):
             continue
         cur = p.currency
-        ideas = suggest(p, open_invoices, extra_rules)
+        ideas = suggest(p)
         partly = p.applied > 0
         kind = Kind.PARTLY_APPLIED_PAYMENT if partly else Kind.UNAPPLIED_PAYMENT
         who = p.payer or p.customer_ref or "an unknown payer"

@@ -2,8 +2,8 @@
 
 A table holds one compact column per field (see :mod:`hub.reconcile.columns`)
 and rows are addressed by their position. Rules scan the columns they need
-and build a :class:`~hub.reconcile.rows.InvoiceRow` or
-:class:`~hub.reconcile.rows.PaymentRow` (``table[i]``) only for the records
+and build a :class:`~hub.contract.rows.InvoiceRow` or
+:class:`~hub.contract.rows.PaymentRow` (``table[i]``) only for the records
 they report on: about 60 bytes an invoice instead of about 450.
 """
 
@@ -13,8 +13,8 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 
+from hub.contract.rows import Application, InvoiceRow, PaymentRow
 from hub.reconcile.columns import PooledColumn, StrColumn, int_column
-from hub.reconcile.rows import Application, InvoiceRow, PaymentRow
 
 NO_REFS: dict[str, str] = {}
 """Shared by every row without references; never mutated."""

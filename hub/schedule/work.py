@@ -13,8 +13,8 @@ import httpx
 from hub.errors import ConfigError, HubError, StoreError, TransientError
 from hub.outbox import OutboxSender
 from hub.outbox.settings import PushSettings
-from hub.plugins import match_rules
-from hub.reconcile import reconcile
+from hub.reconcile.ruleset import RuleSet
+from hub.reconcile.runner import reconcile
 from hub.reconcile.settings import ReconcileSettings
 from hub.runtime import Hub
 from hub.secrets import redact
@@ -72,7 +72,7 @@ class JobRunner:
 
     def reconcile(self) -> str:
         summary = reconcile(self.engine, self.hub.settings(ReconcileSettings),
-                            match_rules(self.hub.registry))
+                            RuleSet.of(self.hub.registry))
         m = summary.merge
         return (f"run {summary.run_id}: {summary.found} finding(s) hold ({m.new} new, "
                 f"{m.reopened} reopened, {m.auto_resolved} resolved)")

@@ -41,6 +41,7 @@ from starlette.routing import BaseRoute, Route
 
 from hub.contract.connector import Connector, WebhookDelivery
 from hub.errors import WebhookSignatureError
+from hub.reconcile.ruleset import RuleSet
 from hub.runtime import Hub
 from hub.secrets import redact
 from hub.store import Engine
@@ -66,6 +67,8 @@ class WebState:
     worker: WebhookWorker | None = None
     gate: Gate | None = None
     """Set when the coordinator's page is on."""
+    kinds: tuple[str, ...] = ()
+    """The kinds of finding the registered rules report (the findings filter)."""
 
     def close(self) -> None:
         """Stop the worker and close the connectors."""
@@ -201,7 +204,8 @@ def create_app(hub: Hub, *, process_webhooks: bool | None = None) -> Starlette:
     ownership of the hub's engine.
     """
     settings = hub.settings(WebSettings)
-    state = WebState(settings, hub.engine, webhook_receivers(hub), gate=coordinator_gate(hub))
+    state = WebState(settings, hub.engine, webhook_receivers(hub), gate=coordinator_gate(hub),
+                     kinds=tuple(RuleSet.of(hub.registry, whole=False).kind_names()))
     run_worker = settings.process_webhooks if process_webhooks is None else process_webhooks
     if run_worker:
         processor = WebhookProcessor(hub)

@@ -24,7 +24,6 @@ from starlette.routing import Route
 from hub.errors import HubError
 from hub.reconcile import lifecycle
 from hub.reconcile.compare import Comparison, compare
-from hub.reconcile.kinds import Kind
 from hub.reports.report import most_at_stake_first
 from hub.store import Engine, audit
 from hub.store.clock import utcnow
@@ -48,7 +47,6 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 MAX_NOTE = 2000
-KINDS = tuple(k.value for k in Kind)
 DEFAULT_STATUSES = (lifecycle.OPEN, lifecycle.ACKNOWLEDGED)
 ACTIONS = {  # status -> the button's words
     lifecycle.ACKNOWLEDGED: "Acknowledge",
@@ -82,6 +80,8 @@ class ListQuery:
     kind: str
     customer: str
     page: int
+    kinds: tuple[str, ...] = ()
+    """Every kind the filter offers: the registered rules' kinds."""
 
     @classmethod
     def parse(cls, request: Request) -> ListQuery:
@@ -91,13 +91,14 @@ class ListQuery:
         for s in statuses:
             if s not in lifecycle.STATUSES:
                 raise HubError(f"unknown status {s!r}")
+        kinds: tuple[str, ...] = request.app.state.hub.kinds
         kind = params.get("kind", "")
-        if kind and kind not in KINDS:
+        if kind and kind not in kinds:
             raise HubError(f"unknown kind {kind!r}")
         number = params.get("page", "1")
         return cls(statuses or list(DEFAULT_STATUSES), kind,
                    params.get("customer", "").strip()[:200],
-                   int(number) if re.fullmatch(r"[1-9][0-9]{0,5}", number) else 1)
+                   int(number) if re.fullmatch(r"[1-9][0-9]{0,5}", number) else 1, kinds)
 
     def link(self, page: int) -> str:
         """This query on another page."""
@@ -110,7 +111,7 @@ def _filters(q: ListQuery) -> Safe:
                             checked=s in q.statuses), f" {s}")
              for s in lifecycle.STATUSES]
     options = [el("option", "any kind", value="")] + [
-        el("option", kind_label(k), value=k, selected=k == q.kind) for k in KINDS]
+        el("option", kind_label(k), value=k, selected=k == q.kind) for k in q.kinds]
     return el("form",
               el("fieldset", el("legend", "Status"), boxes),
               el("p", el("label", "Kind", for_="kind"), el("select", options, id="kind",

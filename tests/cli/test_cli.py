@@ -396,8 +396,8 @@ def test_the_command_table_gives_each_command_s_own_summary() -> None:
 
 
 def test_starting_the_cli_imports_only_the_command_that_runs() -> None:
-    heavy = ("sqlalchemy", "alembic", "hub.reconcile", "hub.web", "hub.store", "stripe",
-             "quickbooks", "starlette")
+    heavy = ("sqlalchemy", "alembic", "hub.reconcile.runner", "hub.reconcile.matching",
+             "hub.web", "hub.store", "stripe", "quickbooks", "starlette")
     probe = ("import sys; from hub.cli.app import run; code = run(sys.argv[1:]); "
              f"print('LOADED:' + ' '.join(m for m in {heavy!r} if m in sys.modules))")
     for args in (["--help"], ["plugins"], ["init", "--help"]):

@@ -11,7 +11,8 @@ import pytest
 from hub.contract.demo import DemoService
 from hub.contract.hookspecs import hookimpl
 from hub.plugins import demo_services, load_plugins
-from hub.reconcile import lifecycle, reconcile
+from hub.reconcile import lifecycle
+from hub.reconcile.runner import reconcile
 from hub.reconcile.settings import PairSettings, ReconcileSettings
 from tests.support.hub import hub
 

@@ -15,7 +15,7 @@ import pluggy
 import pytest
 
 from hub.contract import connector as api
-from hub.contract import hookspecs
+from hub.contract import hookspecs, rules
 from hub.contract.demo import DemoService
 from hub.contract.outcomes import EntityCounts
 from hub.plugins import load_plugins, new_manager, notify
@@ -24,13 +24,15 @@ from tests.support.paths import ROOT
 HOOKS: dict[str, tuple[tuple[str, ...], dict[str, bool]]] = {
     "hub_connectors": ((), {"firstresult": False, "historic": False}),
     "hub_demo_services": ((), {"firstresult": False, "historic": False}),
+    "hub_finding_rules": ((), {"firstresult": False, "historic": False}),
     "hub_match_rules": ((), {"firstresult": False, "historic": False}),
     "hub_records_pulled": (("source", "entity", "counts"), {"firstresult": False,
                                                             "historic": False}),
     "hub_sync_finished": (("summary",), {"firstresult": False, "historic": False}),
 }
 """hook name -> (argument names in order, options), as of billing-hub 0.1 (hooks are
-only ever added: hub_demo_services came after the first four)."""
+only ever added: hub_demo_services came after the first four, hub_finding_rules when the
+built-in rules became a plugin)."""
 
 FIELDS: dict[type, tuple[str, ...]] = {
     api.EntitySupport: ("entity", "pull", "push", "incremental", "webhook"),
@@ -43,10 +45,17 @@ FIELDS: dict[type, tuple[str, ...]] = {
     api.WebhookDelivery: ("headers", "body", "received_at"),
     api.WebhookReceipt: ("delivery_id", "hints", "duplicate"),
     api.ChangeHint: ("entity", "external_id", "deleted"),
+    rules.FindingRuleSpec: ("name", "kinds", "find", "description"),
+    rules.MatchRuleSpec: ("name", "rule", "decisive_at", "description"),
+    rules.Finding: ("key", "kind", "record_ids", "explanation", "currency", "money_at_stake",
+                    "customer", "severity", "details"),
+    rules.Suggestion: ("invoices", "amounts", "confidence", "reason", "rule"),
+    rules.PayerInvoices: ("invoices", "close_name", "score"),
 }
 """Registration and exchange objects -> their fields, in order (as of billing-hub 0.1;
 PushChange.references and PushResult.record came with the outbox pusher, Page.deleted
-with deletions learnt from webhooks and events)."""
+with deletions learnt from webhooks and events; the rule contract's objects with the
+hub_finding_rules hook)."""
 
 METHODS: dict[str, tuple[str, ...]] = {
     "entities": ("self",),
@@ -169,5 +178,6 @@ def test_an_implementation_asking_for_an_argument_the_spec_lacks_is_refused() ->
             pass
 
     registry = load_plugins([("future", Future())], entry_points_group="billing_hub.none")
-    assert registry.plugins[0].broken
-    assert "tomorrow" in (registry.plugins[0].error or "")
+    (future,) = [p for p in registry.plugins if p.name == "future"]  # after the built-in ones
+    assert future.broken
+    assert "tomorrow" in (future.error or "")

@@ -1,11 +1,14 @@
-"""The public face: what a plugin may import is exactly what docs/connectors.md lists, and
-every name of it can be imported from `hub` (or `hub.testing`) without loading the rest."""
+"""The public face: what a plugin may import is exactly what docs/connectors.md lists,
+every name of it (the rule contract included) can be imported from `hub` (or
+`hub.testing`) without loading the rest, and the plugins we ship import nothing else."""
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import hub
 import hub.testing
@@ -45,3 +48,45 @@ def test_importing_the_face_loads_only_what_is_used() -> None:
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True).stdout.split()
     assert loaded == ["pydantic"]  # ConnectorSpec validates configs with pydantic models
+
+
+RULE_CONTRACT = ("Application", "CustomerIndex", "CustomerRow", "Finding", "FindingRule",
+                 "FindingRuleSpec", "InvoiceRow", "InvoiceRows", "MatchRule", "MatchRuleSpec",
+                 "OpenInvoices", "PayerInvoices", "PaymentRow", "PaymentRows", "RuleContext",
+                 "Severity", "Suggestion")
+ALLOWED = ("hub", "hub.testing")
+
+
+def test_every_public_name_resolves_and_the_rule_contract_is_public() -> None:
+    assert set(RULE_CONTRACT) <= set(hub.__all__)
+    for name in hub.__all__:
+        assert getattr(hub, name) is not None, name
+    from hub.contract import rules
+
+    assert hub.FindingRuleSpec is rules.FindingRuleSpec and hub.Severity is rules.Severity
+
+
+def test_importing_hub_loads_no_contract_module() -> None:
+    code = ("import sys, hub; "
+            "print(sorted(m for m in sys.modules if m.startswith('hub.')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=ROOT).stdout
+    assert loaded.strip() == "[]"
+
+
+def _hub_imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text("utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append(node.module)
+        elif isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+    return [m for m in found if m == "hub" or m.startswith("hub.")]
+
+
+def test_plugins_import_only_the_public_face() -> None:
+    wrong = {str(path.relative_to(ROOT)): bad for path in sorted((ROOT / "plugins").rglob("*.py"))
+             if (bad := [m for m in _hub_imports(path) if m not in ALLOWED
+                         and not m.startswith("hub.testing.")])}
+    assert not wrong, f"plugins import from hub and hub.testing only: {wrong}"

@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hub.config import HubConfig
-from hub.reconcile import lifecycle, linking, reconcile
+from hub.reconcile import lifecycle, linking
+from hub.reconcile.ruleset import RuleSet
+from hub.reconcile.runner import reconcile
 from hub.reconcile.settings import ReconcileSettings
 from hub.store.clock import utcnow
 from hub.store.schema import audit_log, findings
@@ -185,9 +187,8 @@ def test_links_made_and_refused_by_hand(tmp_path: Path, store_url: str) -> None:
 def test_plugins_add_match_rules_through_the_hook(tmp_path: Path, store_url: str) -> None:
     import types
 
-    from hub.contract.hookspecs import hookimpl
-    from hub.plugins import load_plugins, match_rules
-    from hub.reconcile.matching import Suggestion
+    from hub import Suggestion, hookimpl
+    from hub.plugins import load_plugins
 
     def by_payer_initials(payment: Any, open_invoices: Any) -> Any:
         for inv in open_invoices.open_by_number("1002"):
@@ -204,8 +205,13 @@ def test_plugins_add_match_rules_through_the_hook(tmp_path: Path, store_url: str
     registry = load_plugins(extra=[
         ("initials", types.SimpleNamespace(hub_match_rules=hookimpl(hub_match_rules))),
         ("broken", types.SimpleNamespace(hub_match_rules=hookimpl(broken)))])
-    rules = match_rules(registry)
-    assert rules == [by_payer_initials]
+    rules = RuleSet.of(registry)
+    own = RuleSet.builtin().match
+    assert rules.match[:len(own)] == own  # the built-in match rules, then the plugins'
+    assert [spec.rule for spec in rules.match[len(own):]] == [by_payer_initials]
+    assert rules.match[-1].name == "initials.by_payer_initials"  # a bare callable, named
+    (broken,) = [p for p in registry.plugins if p.name == "broken"]
+    assert broken.broken and "rule plugin bug" in (broken.error or "")
     write_company(tmp_path)
     with hub(tmp_path, store_url, BODY) as (sync, engine, config):
         sync_all(sync)

@@ -9,7 +9,7 @@ from typing import Any
 
 from hub.reconcile.columns import PooledColumn, StrColumn
 from hub.reconcile.hashindex import HashIndex
-from hub.reconcile.matching import _subset_sum
+from hub.reconcile.match_rules import _subset_sum
 from hub.reconcile.pairs import close_pairs
 from hub.reconcile.runner import find
 from hub.reconcile.settings import ReconcileSettings

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from hub.reconcile import lifecycle, reconcile
+from hub.reconcile import lifecycle
+from hub.reconcile.runner import reconcile
 from hub.reconcile.settings import ReconcileSettings
 from hub.store.schema import audit_log, findings
 from tests.support.company import BODY, sync_all, write_company

@@ -26,8 +26,9 @@ from hub.cli import exits
 from hub.config import HubConfig, load_config
 from hub.errors import ConfigError
 from hub.plugins import load_plugins
-from hub.reconcile import lifecycle, reconcile
-from hub.reconcile.kinds import Finding, Kind
+from hub.reconcile import lifecycle
+from hub.reconcile.kinds import Finding, Kind, Severity
+from hub.reconcile.runner import reconcile
 from hub.reconcile.settings import ReconcileSettings
 from hub.reports import report
 from hub.runtime import Hub
@@ -297,7 +298,7 @@ def test_the_list_is_paged(engine: Engine, store_url: str) -> None:
         lifecycle.merge(conn, [
             Finding(f"due:{i}", Kind.DUE_DATE_MISMATCH, [], f"invoice {i} is late",
                     currency="USD", money_at_stake=Decimal(i) + Decimal("0.01"),
-                    customer=f"Customer {i:03}")
+                    customer=f"Customer {i:03}", severity=Severity.LOW)
             for i in range(1, 121)], now)
     config = HubConfig.model_validate({"store": {"url": store_url}, "web": {
         "coordinator_password": "env:BH_TEST_WEB_PASSWORD"}})
@@ -325,7 +326,8 @@ def test_times_are_shown_in_utc_whatever_zone_the_database_answers_in(
     seen = datetime(2026, 3, 21, 2, 30, tzinfo=UTC)  # 22:30 the day before in New York
     with engine.begin() as conn:
         lifecycle.merge(conn, [Finding("due:1", Kind.DUE_DATE_MISMATCH, [], "invoice 1 is late",
-                                       currency="USD", money_at_stake=Decimal("5.00"))], seen)
+                                       currency="USD", money_at_stake=Decimal("5.00"),
+                                       severity=Severity.LOW)], seen)
         fid = conn.execute(sa.select(findings.c.id)).scalar_one()
     # a PostgreSQL server whose TimeZone is not UTC answers in its own zone
     local_url = (store_url.replace("options=", "options=" + quote("-ctimezone=America/New_York "),

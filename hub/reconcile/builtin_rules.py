@@ -1,0 +1,73 @@
+"""The reconciler's own finding rules: what each one looks at, handed to the functions
+of :mod:`rules_invoices`, :mod:`rules_payments` and :mod:`payouts`.
+
+Each rule takes what it needs from the run's shared work
+(:class:`hub.reconcile.context.RunContext`). They are registered, in their
+order, by :mod:`hub.reconcile.default_rules`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hub.contract.rules import Finding, RuleContext
+from hub.reconcile import payouts, rules_invoices, rules_payments
+from hub.reconcile.context import RunContext
+
+
+def invoice_pairs(context: RuleContext) -> Iterator[Finding]:
+    """For each pair of systems: the linked invoices that disagree, then the invoices
+    of each side with no counterpart on the other (as ``require_counterpart`` asks)."""
+    run = RunContext.of(context)
+    invoices, by_source = run.invoices, run.by_source
+    for pair, links in run.pair_links:
+        yield from rules_invoices.mismatches(rules_invoices.differing(invoices, links), pair,
+                                             run.settings.fuzzy_name_threshold)
+        for side, other, linked in ((pair.left, pair.right, links.left),
+                                    (pair.right, pair.left, links.right)):
+            if pair.require_counterpart in ("both", "left" if side == pair.left else "right"):
+                flags = bytearray(len(invoices))
+                for row in linked:
+                    flags[row] = 1
+                yield from rules_invoices.missing(invoices, by_source[side], flags, other, pair)
+    run.forget("by_source")  # the built-in rules' own: no later rule asks for it
+
+
+def duplicate_invoices(context: RuleContext) -> Iterator[Finding]:
+    """Two invoices of one system for the same customer and amount a few days apart."""
+    run = RunContext.of(context)
+    return rules_invoices.duplicates(run.invoices, run.settings.duplicate_window_days)
+
+
+def paid_without_payment(context: RuleContext) -> Iterator[Finding]:
+    """Invoices marked paid while nothing in the store pays or names them."""
+    run = RunContext.of(context)
+    if len(run.payments) or run.bank_credits:
+        yield from rules_invoices.paid_without_payment(run.invoices, run.evidence)
+    run.forget("evidence", "pair_links")
+
+
+def overpayments(context: RuleContext) -> Iterator[Finding]:
+    """Invoices whose applied payments add up to more than the invoice."""
+    run = RunContext.of(context)
+    yield from rules_payments.overpayments(run.invoices, run.payments, run.applications)
+    run.forget("applications")
+
+
+def unapplied_payments(context: RuleContext) -> Iterator[Finding]:
+    """Payments with money not applied to any invoice, with what the match rules suggest."""
+    run = RunContext.of(context)
+    return rules_payments.unapplied(run.payments, run.open_invoices, run.suggest)
+
+
+def duplicate_payments(context: RuleContext) -> Iterator[Finding]:
+    """Two payments in one system from the same payer for the same amount, days apart."""
+    run = RunContext.of(context)
+    return rules_payments.duplicates(run.payments, run.settings.duplicate_window_days)
+
+
+def payouts_to_bank(context: RuleContext) -> Iterator[Finding]:
+    """Processor payouts that never reached the bank, or reached it with another amount."""
+    run = RunContext.of(context)
+    if run.payout_review is not None:
+        yield from payouts.findings(run.payout_review)

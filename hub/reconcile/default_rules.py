@@ -1,0 +1,101 @@
+"""The reconciler's own rules, registered as a plugin through the hooks a third party uses.
+
+The plugin loader registers this module before any installed plugin (as
+datasette and llm register their default plugins), so ``billing-hub plugins``
+lists it as built-in and the reconciler knows no rule that did not come
+through a hook. The rules run in the order registered here. Their code
+(:mod:`builtin_rules`, :mod:`match_rules`) is imported when a reconcile first
+calls one: registering them costs nothing to a command that does not
+reconcile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from importlib import import_module
+from typing import Any
+
+from hub.contract.hookspecs import hookimpl
+from hub.contract.rules import FindingRuleSpec, MatchRuleSpec, Severity
+from hub.reconcile.kinds import DEFAULT_SEVERITY, Kind
+
+MEMO_EXACT = 0.98
+"""The confidence of a memo naming an invoice whose balance is the amount: decisive, no
+later match rule runs (``memo_number`` suggests with it)."""
+
+
+class Deferred:
+    """A rule function known by module and name, imported on its first call."""
+
+    __slots__ = ("_function", "module", "name")
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+        self._function: Callable[..., Any] | None = None
+
+    def __call__(self, *args: Any) -> Any:
+        if self._function is None:
+            self._function = getattr(import_module(self.module), self.name)
+        return self._function(*args)
+
+    def __repr__(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+def _kinds(*kinds: Kind) -> dict[str, Severity]:
+    return {kind.value: DEFAULT_SEVERITY[kind] for kind in kinds}
+
+
+invoice_pairs = Deferred("hub.reconcile.builtin_rules", "invoice_pairs")
+duplicate_invoices = Deferred("hub.reconcile.builtin_rules", "duplicate_invoices")
+paid_without_payment = Deferred("hub.reconcile.builtin_rules", "paid_without_payment")
+overpayments = Deferred("hub.reconcile.builtin_rules", "overpayments")
+unapplied_payments = Deferred("hub.reconcile.builtin_rules", "unapplied_payments")
+duplicate_payments = Deferred("hub.reconcile.builtin_rules", "duplicate_payments")
+payouts_to_bank = Deferred("hub.reconcile.builtin_rules", "payouts_to_bank")
+memo_number = Deferred("hub.reconcile.match_rules", "memo_number")
+exact_amount = Deferred("hub.reconcile.match_rules", "exact_amount")
+subset_sum = Deferred("hub.reconcile.match_rules", "subset_sum")
+tolerance = Deferred("hub.reconcile.match_rules", "tolerance")
+partial = Deferred("hub.reconcile.match_rules", "partial")
+
+
+@hookimpl
+def hub_finding_rules() -> Iterator[FindingRuleSpec]:
+    """The built-in finding rules, in the order they run."""
+    yield FindingRuleSpec(
+        "invoice_pairs",
+        _kinds(Kind.CURRENCY_MISMATCH, Kind.AMOUNT_MISMATCH, Kind.STATUS_MISMATCH,
+               Kind.DUE_DATE_MISMATCH, Kind.CUSTOMER_MISMATCH, Kind.MISSING),
+        invoice_pairs, "the same invoice in two systems disagrees, or is missing in one")
+    yield FindingRuleSpec("duplicate_invoices", _kinds(Kind.DUPLICATE_INVOICE),
+                          duplicate_invoices, "an invoice keyed in twice")
+    yield FindingRuleSpec("paid_without_payment", _kinds(Kind.PAID_WITHOUT_PAYMENT),
+                          paid_without_payment, "marked paid with no payment behind it")
+    yield FindingRuleSpec("overpayments", _kinds(Kind.OVERPAYMENT), overpayments,
+                          "payments applied beyond an invoice's total")
+    yield FindingRuleSpec(
+        "unapplied_payments", _kinds(Kind.UNAPPLIED_PAYMENT, Kind.PARTLY_APPLIED_PAYMENT),
+        unapplied_payments, "money received and not applied, with suggestions")
+    yield FindingRuleSpec("duplicate_payments", _kinds(Kind.DUPLICATE_PAYMENT),
+                          duplicate_payments, "a payment keyed in twice")
+    yield FindingRuleSpec(
+        "payouts", _kinds(Kind.PAYOUT_WITHOUT_DEPOSIT, Kind.PAYOUT_DEPOSIT_MISMATCH),
+        payouts_to_bank, "processor payouts against bank deposits")
+
+
+@hookimpl
+def hub_match_rules() -> Iterator[MatchRuleSpec]:
+    """The built-in match rules, strongest evidence first."""
+    yield MatchRuleSpec("memo_number", memo_number,
+                        decisive_at=MEMO_EXACT,
+                        description="an invoice number in the memo")
+    yield MatchRuleSpec("exact_amount", exact_amount,
+                        description="the balance of one open invoice of the payer")
+    yield MatchRuleSpec("subset_sum", subset_sum,
+                        description="open invoices of the payer that add up to the amount")
+    yield MatchRuleSpec("tolerance", tolerance,
+                        description="within the tolerance of a balance (fees, exchange)")
+    yield MatchRuleSpec("partial", partial,
+                        description="less than a balance: a partial payment")
