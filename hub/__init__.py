@@ -13,8 +13,9 @@ and a command that needs no model never builds one.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from hub.lazy import lazy_names
 
 if TYPE_CHECKING:
     from hub.connectors.calls import ApiCaller, Backoff, Classifier, GaveUp, Retry
@@ -139,7 +140,6 @@ _FROM: dict[str, tuple[str, ...]] = {
     "hub.connectors.paging": ("ApiPage", "paginate"),
     "hub.connectors.replay": ("MemoryReplayGuard", "body_digest"),
 }
-_WHERE = {name: module for module, names in _FROM.items() for name in names}
 
 __all__ = [
     "ENTITY_MODELS",
@@ -230,15 +230,4 @@ __all__ = [
     "treat_as_secret",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'hub' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value  # the next lookup is a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return [*globals(), *__all__]
+__getattr__, __dir__ = lazy_names("hub", globals(), _FROM)

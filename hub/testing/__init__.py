@@ -24,8 +24,9 @@ docs/connectors.md walks through writing a harness.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from hub.lazy import lazy_names
 
 if TYPE_CHECKING:
     from hub.testing.checks import CheckSkipped, ContractKit, ContractViolation
@@ -41,7 +42,6 @@ _FROM: dict[str, tuple[str, ...]] = {
     "hub.testing.harness": ("ConnectorHarness", "HarnessMissing"),
     "hub.testing.simserver": ("SimServer",),
 }
-_WHERE = {name: module for module, names in _FROM.items() for name in names}
 
 __all__ = [
     "CheckSkipped",
@@ -54,15 +54,4 @@ __all__ = [
     "SimServer",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'hub.testing' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return [*globals(), *__all__]
+__getattr__, __dir__ = lazy_names("hub.testing", globals(), _FROM)
