@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hub.config import load_config
-from hub.contract.connector import Page
+from hub.contract.page import Page
 from hub.plugins import load_plugins
 from hub.runtime import Hub
 from hub.store import open_store

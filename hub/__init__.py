@@ -23,21 +23,12 @@ if TYPE_CHECKING:
     from hub.connectors.replay import MemoryReplayGuard, body_digest
     from hub.connectors.throttle import Throttle
     from hub.contract.connector import (
-        ChangeHint,
         Connector,
         ConnectorContext,
         ConnectorSpec,
         CredentialVault,
         EntitySupport,
-        PushChange,
-        PushOperation,
-        PushResult,
-        PushStatus,
-        ReplayGuard,
-        WebhookDelivery,
-        WebhookReceipt,
         explain_invalid,
-        idempotency_key,
     )
     from hub.contract.cursor import Cursor
     from hub.contract.demo import DemoService
@@ -45,6 +36,13 @@ if TYPE_CHECKING:
     from hub.contract.mail import Mailer, OutgoingMail
     from hub.contract.outcomes import EntityCounts, RunSummary
     from hub.contract.page import Page
+    from hub.contract.pushing import (
+        PushChange,
+        PushOperation,
+        PushResult,
+        PushStatus,
+        idempotency_key,
+    )
     from hub.contract.rows import Application, CustomerRow, InvoiceRow, PaymentRow
     from hub.contract.rules import (
         CustomerIndex,
@@ -61,6 +59,7 @@ if TYPE_CHECKING:
         Severity,
         Suggestion,
     )
+    from hub.contract.webhooks import ChangeHint, ReplayGuard, WebhookDelivery, WebhookReceipt
     from hub.errors import (
         ConfigError,
         ConnectorError,
@@ -106,9 +105,12 @@ _FROM: dict[str, tuple[str, ...]] = {
     "hub.contract.hookspecs": ("hookimpl",),
     "hub.contract.connector": (
         "Connector", "ConnectorContext", "ConnectorSpec", "CredentialVault", "EntitySupport",
-        "PushChange", "PushOperation", "PushResult", "PushStatus", "ChangeHint",
-        "ReplayGuard", "WebhookDelivery", "WebhookReceipt", "explain_invalid", "idempotency_key",
+        "explain_invalid",
     ),
+    "hub.contract.pushing": (
+        "PushChange", "PushOperation", "PushResult", "PushStatus", "idempotency_key",
+    ),
+    "hub.contract.webhooks": ("ChangeHint", "ReplayGuard", "WebhookDelivery", "WebhookReceipt"),
     "hub.contract.cursor": ("Cursor",),
     "hub.contract.page": ("Page",),
     "hub.contract.demo": ("DemoService",),

@@ -9,7 +9,7 @@ from rich.text import Text
 from hub.cli import exits
 from hub.cli.console import counts_table, err, out, when
 from hub.cli.session import CliState, open_hub
-from hub.contract.connector import ChangeHint
+from hub.contract.webhooks import ChangeHint
 from hub.store import deliveries
 from hub.sync.webhooks import WebhookProcessor
 

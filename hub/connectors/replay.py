@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 
-from hub.contract.connector import WebhookDelivery
+from hub.contract.webhooks import WebhookDelivery
 
 
 class MemoryReplayGuard:

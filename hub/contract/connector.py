@@ -23,12 +23,9 @@ checks both.
 
 from __future__ import annotations
 
-import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import StrEnum
+from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -36,6 +33,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from hub.contract.page import Page as Page  # defined here before; still importable from here
+from hub.contract.pushing import PushChange as PushChange
+from hub.contract.pushing import PushOperation as PushOperation
+from hub.contract.pushing import PushResult as PushResult
+from hub.contract.pushing import PushStatus as PushStatus
+from hub.contract.pushing import idempotency_key as idempotency_key
+from hub.contract.webhooks import ChangeHint as ChangeHint
+from hub.contract.webhooks import ReplayGuard as ReplayGuard
+from hub.contract.webhooks import WebhookDelivery as WebhookDelivery
+from hub.contract.webhooks import WebhookReceipt as WebhookReceipt
 from hub.errors import PluginError, RecordRejected
 
 if TYPE_CHECKING:  # the models are loaded by the connectors that make records
@@ -139,167 +145,6 @@ class ConnectorSpec:
             if support.entity == entity:
                 return support
         return None
-
-
-class PushOperation(StrEnum):
-    """What a pushed change does to the connector's system."""
-
-    CREATE = "create"
-    UPDATE = "update"
-    MARK_PAID = "mark_paid"
-    """Another system recorded the payment of an invoice the target already holds:
-    mark it paid there, with no money moving through the target (Stripe's
-    ``paid_out_of_band``). ``target_id`` names the invoice in the target."""
-
-
-@dataclass(frozen=True, slots=True)
-class PushChange:
-    """One change bound for a connector's system: one row of the outbox.
-
-    ``record`` is the canonical content to apply, as the hub has it (its
-    ``source`` and ``external_id`` are where it came from, usually another
-    system). ``target_id`` is the record's id in the connector's own system
-    for an update or ``mark_paid``, ``None`` for a create. ``idempotency_key`` comes from
-    :func:`idempotency_key`: the same change always carries the same key, and
-    the connector hands it to its system (Stripe's ``Idempotency-Key`` header,
-    QuickBooks' ``requestid``), so a change sent again after a crash or a
-    timeout never makes a second record.
-    """
-
-    operation: PushOperation
-    record: CanonicalRecord
-    idempotency_key: str
-    target_id: str | None = None
-    references: Mapping[str, str] = field(default_factory=dict)
-    """Ids in the connector's system of the records this one refers to, as the hub
-    resolved them through its links: ``{"customer": "cus_123"}`` for an invoice
-    whose customer was pushed or linked before. Empty when the hub knows none."""
-
-    @property
-    def entity(self) -> str:
-        """The canonical entity of the change (``invoice``, ``payment`` ...)."""
-        return self.record.entity
-
-
-class PushStatus(StrEnum):
-    """What the system did with one pushed change."""
-
-    CREATED = "created"
-    """A new record was made; ``PushResult.external_id`` is its id there."""
-    UPDATED = "updated"
-    """An existing record was changed."""
-    UNCHANGED = "unchanged"
-    """Nothing to do: the record already said so, or the key was seen before and
-    the system answered with the first result (a replay)."""
-    REJECTED = "rejected"
-    """The system refused the change (a validation error, a closed period);
-    ``PushResult.reason`` says why. Sending it again would not help."""
-
-
-@dataclass(frozen=True, slots=True)
-class PushResult:
-    """The outcome of one :class:`PushChange`, matched to it by ``idempotency_key``."""
-
-    idempotency_key: str
-    status: PushStatus
-    external_id: str | None = None
-    """The record's id in the connector's system: for every status but REJECTED, and
-    for a REJECTED one when a step of it had already made the record there (a
-    draft invoice Stripe then refused to finalize), so that the hub links it and
-    the next change of the record updates it instead of making another."""
-    reason: str = ""
-    """Why a change was rejected, in words a coordinator can act on."""
-    record: CanonicalRecord | None = None
-    """The record as the system holds it after the change, mapped from the system's
-    own answer (``source`` is the connector's name), when the answer carried it.
-    The hub stores it as a pull would and links it to the record pushed."""
-
-
-def idempotency_key(target: str, operation: str, record: CanonicalRecord) -> str:
-    """The deterministic idempotency key of pushing ``record`` to connector ``target``.
-
-    It digests the target, the operation, the record's identity (source,
-    entity, external id) and its canonical content, the raw payload aside: the
-    same change gives the same key however often it is sent, and a later edit
-    of the record gives a new one. The key is ``bh-`` and 40 hex digits (43
-    characters), within QuickBooks' 50 for ``requestid`` and Stripe's 255 for
-    ``Idempotency-Key``; the outbox keeps it unique.
-    """
-    digest = hashlib.blake2b(digest_size=20)
-    for part in (target, operation, record.entity, record.source, record.external_id):
-        digest.update(part.encode())
-        digest.update(b"\x1f")
-    digest.update(record.model_dump_json(exclude={"raw"}).encode())
-    return "bh-" + digest.hexdigest()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookDelivery:
-    """One request a system sent to the hub's webhook endpoint, exactly as received.
-
-    ``body`` is the raw bytes: signatures are computed over them, so they are
-    verified before anything parses them. ``received_at`` is when the hub
-    received it, against which a signed timestamp's age is measured.
-    """
-
-    headers: Mapping[str, str]
-    body: bytes
-    received_at: datetime = field(default_factory=_now)
-
-    def header(self, name: str) -> str | None:
-        """The value of header ``name``, whatever the case of its name, or ``None``."""
-        wanted = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == wanted:
-                return value
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class ChangeHint:
-    """What a verified webhook delivery says changed.
-
-    A hint, not a record: the hub pulls the record (or, with no
-    ``external_id``, the entity) again through :meth:`Connector.pull`, so what
-    is stored always comes from the system's API.
-    """
-
-    entity: str
-    external_id: str | None = None
-    deleted: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookReceipt:
-    """What :meth:`Connector.verify_webhook` found in a genuine delivery.
-
-    ``delivery_id`` is the delivery's own id (Stripe's event id) or, for a
-    format without one, a digest of the body. A ``duplicate`` was received
-    before: systems deliver again when they are unsure we got it, and a
-    replay looks the same. The hub answers it as received (so the system stops
-    retrying) and acts on nothing: a duplicate carries no hints.
-    """
-
-    delivery_id: str
-    hints: tuple[ChangeHint, ...] = ()
-    duplicate: bool = False
-
-
-class ReplayGuard(Protocol):
-    """Remembers the webhook deliveries already accepted.
-
-    The hub's webhook endpoint keeps them in the store
-    (:class:`hub.store.deliveries.DeliveryIntake`, atomic under concurrent
-    copies of one delivery); tests use :class:`hub.connectors.replay.MemoryReplayGuard`.
-    """
-
-    def first_time(self, delivery_id: str) -> bool:
-        """Record ``delivery_id``: ``True`` the first time, ``False`` on every later call."""
-        ...
 
 
 def explain_invalid(exc: ValidationError) -> str:

@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from hub.contract.connector import PushOperation
+from hub.contract.pushing import PushOperation
 from hub.outbox.links import targets_of
 from hub.outbox.queue import PENDING, SENT, enqueue, record_of, supersede
 from hub.store import Connection, audit, lookups, reading

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from hub.contract.connector import PushOperation, idempotency_key
+from hub.contract.pushing import PushOperation, idempotency_key
 from hub.models import ENTITY_MODELS, CanonicalRecord
 from hub.store import Connection
 from hub.store import outbox as store_outbox

@@ -27,7 +27,8 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from hub.contract.connector import Connector, PushChange, PushOperation, PushResult, PushStatus
+from hub.contract.connector import Connector
+from hub.contract.pushing import PushChange, PushOperation, PushResult, PushStatus
 from hub.errors import FatalError, HubError, PluginError, TransientError
 from hub.outbox.links import link_pushed, stored_id, targets_of
 from hub.outbox.mirror import customer_id

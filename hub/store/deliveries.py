@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from hub.contract.connector import ChangeHint, WebhookReceipt
+from hub.contract.webhooks import ChangeHint, WebhookReceipt
 from hub.store.clock import as_utc
 from hub.store.schema import webhook_deliveries as table
 

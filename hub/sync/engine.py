@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from hub.contract.connector import Connector, Page
+from hub.contract.connector import Connector
 from hub.contract.outcomes import EntityCounts, RunSummary
+from hub.contract.page import Page
 from hub.errors import RecordRejected
 from hub.runtime import Hub
 from hub.store import Connection, cursors, quarantine, records, runs

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hub.contract.connector import Connector, Page
+from hub.contract.connector import Connector
+from hub.contract.page import Page
 from hub.errors import HubError, RecordRejected
 from hub.store import audit, quarantine, runs
 from hub.store.clock import utcnow

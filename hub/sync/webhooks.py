@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from hub.contract.connector import Connector, WebhookDelivery, WebhookReceipt
+from hub.contract.connector import Connector
 from hub.contract.outcomes import RunSummary
+from hub.contract.webhooks import WebhookDelivery, WebhookReceipt
 from hub.errors import HubError
 from hub.runtime import Hub
 from hub.secrets import redact

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from hub.contract.connector import WebhookDelivery
+from hub.contract.webhooks import WebhookDelivery
 from hub.models import CanonicalRecord
 
 

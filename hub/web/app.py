@@ -39,7 +39,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from hub.contract.connector import Connector, WebhookDelivery
+from hub.contract.connector import Connector
+from hub.contract.webhooks import WebhookDelivery
 from hub.errors import WebhookSignatureError
 from hub.reconcile.ruleset import RuleSet
 from hub.runtime import Hub

@@ -20,21 +20,16 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from hub.contract.connector import (
-    ChangeHint,
     Connector,
     ConnectorContext,
     ConnectorSpec,
     EntitySupport,
-    Page,
-    PushChange,
-    PushResult,
-    PushStatus,
-    ReplayGuard,
-    WebhookDelivery,
-    WebhookReceipt,
     explain_invalid,
 )
 from hub.contract.hookspecs import hookimpl
+from hub.contract.page import Page
+from hub.contract.pushing import PushChange, PushResult, PushStatus
+from hub.contract.webhooks import ChangeHint, ReplayGuard, WebhookDelivery, WebhookReceipt
 from hub.errors import RecordRejected, WebhookSignatureError
 from hub.models import CanonicalRecord, Customer
 from hub.plugins import load_plugins

@@ -17,15 +17,9 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
-from hub.contract.connector import (
-    Connector,
-    ConnectorContext,
-    Page,
-    PushChange,
-    PushOperation,
-    PushResult,
-    PushStatus,
-)
+from hub.contract.connector import Connector, ConnectorContext
+from hub.contract.page import Page
+from hub.contract.pushing import PushChange, PushOperation, PushResult, PushStatus
 from hub.errors import FatalError, HubError, TransientError
 from hub.models import Customer
 from hub.outbox import OutboxSender, PushSettings, enqueue

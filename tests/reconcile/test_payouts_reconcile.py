@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from hub.cli import exits
 from hub.cli.app import run
-from hub.contract.connector import Page
+from hub.contract.page import Page
 from hub.models import Payout
 from hub.reconcile import payouts
 from hub.reconcile.runner import reconcile

@@ -25,8 +25,9 @@ from pydantic import BaseModel
 
 from hub.cli import exits
 from hub.config import HubConfig, load_config
-from hub.contract.connector import Connector, ConnectorSpec, EntitySupport, Page
+from hub.contract.connector import Connector, ConnectorSpec, EntitySupport
 from hub.contract.hookspecs import hookimpl
+from hub.contract.page import Page
 from hub.errors import ConfigError, TransientError
 from hub.plugins import load_plugins
 from hub.runtime import Hub
@@ -385,7 +386,7 @@ def test_billing_hub_worker_runs_queued_jobs_and_stops_on_sigterm(
 
 
 def test_webhook_syncs_run_per_connector_under_its_sync_lock(make: Any) -> None:
-    from hub.contract.connector import ChangeHint, WebhookReceipt
+    from hub.contract.webhooks import ChangeHint, WebhookReceipt
     from hub.store import deliveries
     from hub.store.clock import utcnow
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from hub.contract.connector import ChangeHint, WebhookReceipt
+from hub.contract.webhooks import ChangeHint, WebhookReceipt
 from hub.store import current_revision, cursors, deliveries, head_revision, migrate
 from hub.store.clock import utcnow
 from hub.store.database import downgrade

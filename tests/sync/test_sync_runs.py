@@ -15,8 +15,9 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
 from hub.config import load_config
-from hub.contract.connector import Connector, ConnectorSpec, EntitySupport, Page
+from hub.contract.connector import Connector, ConnectorSpec, EntitySupport
 from hub.contract.hookspecs import hookimpl
+from hub.contract.page import Page
 from hub.plugins import load_plugins
 from hub.runtime import Hub
 from hub.store import runs

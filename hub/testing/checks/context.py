@@ -16,7 +16,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from hub.contract.connector import Connector, ConnectorContext, ConnectorSpec, EntitySupport, Page
+from hub.contract.connector import Connector, ConnectorContext, ConnectorSpec, EntitySupport
+from hub.contract.page import Page
 from hub.plugins import ENTRY_POINT_GROUP, PluginInfo, PluginRegistry, load_plugins
 from hub.testing.checks.errors import CheckSkipped, ContractViolation
 from hub.testing.harness import ConnectorHarness

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from hub.contract.connector import (
-    EntitySupport,
-    PushChange,
-    PushOperation,
-    PushResult,
-    PushStatus,
-    idempotency_key,
-)
+from hub.contract.connector import EntitySupport
+from hub.contract.pushing import PushChange, PushOperation, PushResult, PushStatus, idempotency_key
 from hub.models import ENTITY_MODELS
 from hub.testing.checks._records import show
 from hub.testing.checks.base import EntityCheck

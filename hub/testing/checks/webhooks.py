@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hub.connectors.replay import MemoryReplayGuard
-from hub.contract.connector import ChangeHint, Connector, WebhookDelivery, WebhookReceipt
+from hub.contract.connector import Connector
+from hub.contract.webhooks import ChangeHint, WebhookDelivery, WebhookReceipt
 from hub.errors import WebhookSignatureError
 from hub.testing.checks.base import EntityCheck
 from hub.testing.checks.errors import CheckSkipped, ContractViolation

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import pytest
 from pydantic import SecretStr
 
-from hub.contract.connector import WebhookDelivery
+from hub.contract.webhooks import WebhookDelivery
 from hub.models import CanonicalRecord, Customer, Invoice
 from hub.testing import ConnectorContract, ConnectorHarness
 from plugins.quickbooks.config import QBO_NAMES

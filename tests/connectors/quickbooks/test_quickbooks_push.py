@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from hub.contract.connector import Connector, PushChange, PushOperation, PushStatus, idempotency_key
+from hub.contract.connector import Connector
+from hub.contract.pushing import PushChange, PushOperation, PushStatus, idempotency_key
 from hub.models import CanonicalRecord, Customer, Invoice
 from hub.outbox import OutboxSender, PushSettings, queue_mirror
 from hub.plugins import load_plugins

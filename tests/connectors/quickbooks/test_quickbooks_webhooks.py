@@ -8,7 +8,7 @@ import pytest
 from quickbooks import QuickBooks
 
 from hub.connectors.replay import MemoryReplayGuard
-from hub.contract.connector import ChangeHint, WebhookDelivery
+from hub.contract.webhooks import ChangeHint, WebhookDelivery
 from hub.errors import WebhookSignatureError
 from plugins.quickbooks.webhooks import signature, verify
 

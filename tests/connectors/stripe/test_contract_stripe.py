@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from hub.contract.connector import WebhookDelivery
+from hub.contract.webhooks import WebhookDelivery
 from hub.models import CanonicalRecord, Customer, Invoice
 from hub.testing import ConnectorContract, ConnectorHarness
 from plugins.stripe.events import EVENT_TYPES

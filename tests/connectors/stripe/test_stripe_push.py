@@ -15,7 +15,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from hub.contract.connector import Connector, PushChange, PushOperation, PushResult, idempotency_key
+from hub.contract.connector import Connector
+from hub.contract.pushing import PushChange, PushOperation, PushResult, idempotency_key
 from hub.models import CanonicalRecord, Customer, Invoice, InvoiceStatus
 from hub.outbox import MirrorCounts, OutboxSender, PushSettings, SendCounts, queue_mirror
 from hub.plugins import load_plugins

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from hub.connectors.replay import MemoryReplayGuard
-from hub.contract.connector import ChangeHint, WebhookDelivery
+from hub.contract.webhooks import ChangeHint, WebhookDelivery
 from hub.errors import WebhookSignatureError
 from hub.plugins import load_plugins
 from plugins.stripe.connector import StripeConnector

@@ -1,0 +1,105 @@
+"""What a connector that writes to its system receives and answers: one change of the
+outbox each, with its idempotency key (:meth:`hub.contract.connector.Connector.push`)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the models are loaded by the connectors that make records
+    from hub.models import CanonicalRecord
+
+
+class PushOperation(StrEnum):
+    """What a pushed change does to the connector's system."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    MARK_PAID = "mark_paid"
+    """Another system recorded the payment of an invoice the target already holds:
+    mark it paid there, with no money moving through the target (Stripe's
+    ``paid_out_of_band``). ``target_id`` names the invoice in the target."""
+
+
+@dataclass(frozen=True, slots=True)
+class PushChange:
+    """One change bound for a connector's system: one row of the outbox.
+
+    ``record`` is the canonical content to apply, as the hub has it (its
+    ``source`` and ``external_id`` are where it came from, usually another
+    system). ``target_id`` is the record's id in the connector's own system
+    for an update or ``mark_paid``, ``None`` for a create. ``idempotency_key`` comes from
+    :func:`idempotency_key`: the same change always carries the same key, and
+    the connector hands it to its system (Stripe's ``Idempotency-Key`` header,
+    QuickBooks' ``requestid``), so a change sent again after a crash or a
+    timeout never makes a second record.
+    """
+
+    operation: PushOperation
+    record: CanonicalRecord
+    idempotency_key: str
+    target_id: str | None = None
+    references: Mapping[str, str] = field(default_factory=dict)
+    """Ids in the connector's system of the records this one refers to, as the hub
+    resolved them through its links: ``{"customer": "cus_123"}`` for an invoice
+    whose customer was pushed or linked before. Empty when the hub knows none."""
+
+    @property
+    def entity(self) -> str:
+        """The canonical entity of the change (``invoice``, ``payment`` ...)."""
+        return self.record.entity
+
+
+class PushStatus(StrEnum):
+    """What the system did with one pushed change."""
+
+    CREATED = "created"
+    """A new record was made; ``PushResult.external_id`` is its id there."""
+    UPDATED = "updated"
+    """An existing record was changed."""
+    UNCHANGED = "unchanged"
+    """Nothing to do: the record already said so, or the key was seen before and
+    the system answered with the first result (a replay)."""
+    REJECTED = "rejected"
+    """The system refused the change (a validation error, a closed period);
+    ``PushResult.reason`` says why. Sending it again would not help."""
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """The outcome of one :class:`PushChange`, matched to it by ``idempotency_key``."""
+
+    idempotency_key: str
+    status: PushStatus
+    external_id: str | None = None
+    """The record's id in the connector's system: for every status but REJECTED, and
+    for a REJECTED one when a step of it had already made the record there (a
+    draft invoice Stripe then refused to finalize), so that the hub links it and
+    the next change of the record updates it instead of making another."""
+    reason: str = ""
+    """Why a change was rejected, in words a coordinator can act on."""
+    record: CanonicalRecord | None = None
+    """The record as the system holds it after the change, mapped from the system's
+    own answer (``source`` is the connector's name), when the answer carried it.
+    The hub stores it as a pull would and links it to the record pushed."""
+
+
+def idempotency_key(target: str, operation: str, record: CanonicalRecord) -> str:
+    """The deterministic idempotency key of pushing ``record`` to connector ``target``.
+
+    It digests the target, the operation, the record's identity (source,
+    entity, external id) and its canonical content, the raw payload aside: the
+    same change gives the same key however often it is sent, and a later edit
+    of the record gives a new one. The key is ``bh-`` and 40 hex digits (43
+    characters), within QuickBooks' 50 for ``requestid`` and Stripe's 255 for
+    ``Idempotency-Key``; the outbox keeps it unique.
+    """
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (target, operation, record.entity, record.source, record.external_id):
+        digest.update(part.encode())
+        digest.update(b"\x1f")
+    digest.update(record.model_dump_json(exclude={"raw"}).encode())
+    return "bh-" + digest.hexdigest()
