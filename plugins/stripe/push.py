@@ -41,8 +41,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import stripe
@@ -56,19 +55,13 @@ from hub import (
     PushOperation,
     PushResult,
     PushStatus,
-    currency_exponent,
-    from_minor_units,
-    to_minor_units,
 )
+from plugins.stripe import invoice_fields as fields
 from plugins.stripe.api import Obj, StripeApi, StripeRefused, StripeUnavailable
 
 KEY_LIMIT = 255
 """Stripe's longest ``Idempotency-Key``."""
 LINES_PER_REQUEST = 50
-META_SOURCE = "hub_source"
-META_ID = "hub_external_id"
-META_NUMBER = "hub_number"
-METADATA_KEYS, METADATA_KEY_LENGTH, METADATA_VALUE_LENGTH = 50, 40, 500
 NOON = 12 * 3600
 """A due day is sent as noon UTC, so that it reads as the same day in every timezone."""
 FINALIZED = ("open", "paid", "uncollectible", "void")
@@ -152,7 +145,7 @@ class StripePusher:
 
     # ------------------------------------------------------------------ customers
     def _customer(self, change: PushChange, record: Customer, step: _Step) -> Obj:
-        params: dict[str, Any] = {"name": record.name, "metadata": _metadata(record)}
+        params: dict[str, Any] = {"name": record.name, "metadata": fields.metadata_of(record)}
         for name in ("email", "phone"):
             if getattr(record, name):
                 params[name] = getattr(record, name)
@@ -188,13 +181,13 @@ class StripePusher:
         params: dict[str, Any] = {
             "customer": self._customer_id(change, inv), "currency": inv.currency.lower(),
             "collection_method": "send_invoice", "auto_advance": False,
-            "pending_invoice_items_behavior": "exclude", "metadata": _metadata(inv),
+            "pending_invoice_items_behavior": "exclude", "metadata": fields.metadata_of(inv),
             **self._due(inv)}
         if inv.memo:
             params["description"] = inv.memo
         obj = self._post("create invoice", "/v1/invoices", params, step_key(key, "create"))
         step.created = str(obj["id"])
-        obj = self._add_lines(key, str(obj["id"]), _lines(inv)) or obj
+        obj = self._add_lines(key, str(obj["id"]), fields.lines_of(inv)) or obj
         return self._advance(key, obj, inv, step)
 
     def _update_draft(self, change: PushChange, inv: Invoice, current: Obj, step: _Step) -> Obj:
@@ -204,9 +197,9 @@ class StripePusher:
         if (current.get("description") or None) != (inv.memo or None):
             header["description"] = inv.memo or ""
         due = self._due(inv)
-        if "due_date" in due and _day(current.get("due_date")) != inv.due_date:
+        if "due_date" in due and fields.day_of(current.get("due_date")) != inv.due_date:
             header["due_date"] = due["due_date"]
-        wanted_meta = _metadata(inv)
+        wanted_meta = fields.metadata_of(inv)
         if any((current.get("metadata") or {}).get(k) != v for k, v in wanted_meta.items()):
             header["metadata"] = wanted_meta
         obj = current
@@ -214,9 +207,9 @@ class StripePusher:
             obj = self._post("update invoice", f"/v1/invoices/{target}", header,
                              step_key(key, "update"))
             step.changed = True
-        wanted = _lines(inv)
+        wanted = fields.lines_of(inv)
         have = self._all_lines(current)
-        if [_line_shape(x) for x in have] != [_wanted_shape(x) for x in wanted]:
+        if [fields.line_shape(x) for x in have] != [fields.wanted_shape(x) for x in wanted]:
             if have:
                 ids = [str(x["id"]) for x in have]
                 digest = hashlib.blake2b(",".join(ids).encode(), digest_size=8).hexdigest()
@@ -234,19 +227,19 @@ class StripePusher:
                           step: _Step) -> Obj:
         self._same_party(change, inv, current)
         cur = inv.currency
-        wanted = _lines(inv)
+        wanted = fields.lines_of(inv)
         have = self._all_lines(current)
         differences = []
         total = sum(int(x["amount"]) for x in wanted)
         if total != int(current["total"]):
-            differences.append(f"total {_money(total, cur)} here, "
-                               f"{_money(int(current['total']), cur)} in Stripe")
-        elif [_line_shape(x) for x in have] != [_wanted_shape(x) for x in wanted]:
+            differences.append(f"total {fields.money_text(total, cur)} here, "
+                               f"{fields.money_text(int(current['total']), cur)} in Stripe")
+        elif [fields.line_shape(x) for x in have] != [fields.wanted_shape(x) for x in wanted]:
             differences.append("the lines")
         due = self._due(inv)
-        if "due_date" in due and _day(current.get("due_date")) != inv.due_date:
+        if "due_date" in due and fields.day_of(current.get("due_date")) != inv.due_date:
             differences.append(f"due date {inv.due_date} here, "
-                               f"{_day(current.get('due_date')) or 'none'} in Stripe")
+                               f"{fields.day_of(current.get('due_date')) or 'none'} in Stripe")
         if differences:
             raise _Refused(
                 f"Stripe invoice {current.get('number') or current['id']} is "
@@ -257,7 +250,7 @@ class StripePusher:
         header: dict[str, Any] = {}
         if (current.get("description") or None) != (inv.memo or None):
             header["description"] = inv.memo or ""
-        wanted_meta = _metadata(inv)
+        wanted_meta = fields.metadata_of(inv)
         if any((current.get("metadata") or {}).get(k) != v for k, v in wanted_meta.items()):
             header["metadata"] = wanted_meta
         if not header:
@@ -391,73 +384,3 @@ def _message(exc: stripe.StripeError) -> str:
     text = getattr(error, "message", None) or exc.user_message or str(exc)
     param = getattr(error, "param", None)
     return f"{text} (parameter {param})" if param else str(text)
-
-
-def _metadata(record: Customer | Invoice) -> dict[str, str]:
-    """The record's own metadata that fits Stripe's limits, and the hub's references."""
-    ours = {META_SOURCE: record.source, META_ID: record.external_id}
-    if isinstance(record, Invoice):
-        ours[META_NUMBER] = record.number
-    out = {k: v[:METADATA_VALUE_LENGTH] for k, v in record.metadata.items()
-           if len(k) <= METADATA_KEY_LENGTH and k not in ours}
-    keep = dict(list(out.items())[:METADATA_KEYS - len(ours)])
-    return {**keep, **{k: v[:METADATA_VALUE_LENGTH] for k, v in ours.items()}}
-
-
-def _lines(inv: Invoice) -> list[dict[str, Any]]:
-    """The invoice's lines as ``add_lines`` parameters, in minor units; tax as a line."""
-    cur = inv.currency
-    out = [_line(line.amount, line.description, line.quantity, line.unit_price, cur)
-           for line in inv.lines]
-    if not inv.lines:
-        subtotal = inv.subtotal if inv.subtotal is not None else Decimal(0)
-        out.append(_line(subtotal, f"Invoice {inv.number}", None, None, cur))
-    if inv.tax:
-        out.append(_line(inv.tax, "Tax", None, None, cur))
-    return out
-
-
-def _line(amount: Decimal, description: str, quantity: Decimal | None,
-          unit_price: Decimal | None, currency: str) -> dict[str, Any]:
-    """One line: a whole quantity at a unit price when they make the amount exactly,
-    else the amount alone (Stripe then shows a quantity of 1)."""
-    minor = to_minor_units(amount, currency)
-    if (quantity is not None and unit_price is not None and quantity > 1
-            and quantity == quantity.to_integral_value()):
-        unit = unit_price.scaleb(currency_exponent(currency))
-        if unit >= 0 and unit * quantity == minor:
-            return {"quantity": int(quantity), "description": description or "Item",
-                    "price_data": {"currency": currency.lower(),
-                                   "unit_amount_decimal": _plain(unit),
-                                   "product_data": {"name": description or "Item"}}}
-    line: dict[str, Any] = {"amount": minor}
-    if description:
-        line["description"] = description
-    return line
-
-
-def _plain(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text if "." not in text else text.rstrip("0").rstrip(".")
-
-
-def _line_shape(line: Obj) -> tuple[int, str]:
-    """What a Stripe line says that the hub sets: amount and description."""
-    return int(line["amount"]), str(line.get("description") or "")
-
-
-def _wanted_shape(line: Mapping[str, Any]) -> tuple[int, str]:
-    if "amount" in line:
-        return int(line["amount"]), str(line.get("description") or "")
-    amount = Decimal(line["price_data"]["unit_amount_decimal"]) * int(line["quantity"])
-    return int(amount), str(line.get("description") or "")
-
-
-def _day(stamp: Any) -> date | None:
-    if isinstance(stamp, bool) or not isinstance(stamp, int):
-        return None
-    return datetime.fromtimestamp(stamp, UTC).date()
-
-
-def _money(minor: int, currency: str) -> str:
-    return f"{from_minor_units(minor, currency):,} {currency}"
