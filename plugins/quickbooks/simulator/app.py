@@ -17,38 +17,56 @@ Routes (``ROUTES`` lists them):
   ``GET .../{entity}/{id}``, ``POST .../{entity}`` (create or update;
   ``?operation=delete``, ``?operation=void``, ``?operation=update&include=void``),
   ``GET .../companyinfo/{realm}``.
+
+The routes' own code is beside this module: :mod:`.oauth_routes` (discovery,
+OAuth, OpenID) and :mod:`.accounting_routes` (the accounting API); this one
+keeps the simulator's state, its knobs and the gate every API call passes
+(faults, token, company, throttle, ``minorversion``, ``requestid``).
 """
 
 from __future__ import annotations
 
-import base64
-import copy
 import re
 import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
-from plugins.quickbooks.simulator import errors, query
-from plugins.quickbooks.simulator.clock import SimClock, parse_time
-from plugins.quickbooks.simulator.company import ENTITIES, NAME_LISTS, Change, Company
+from plugins.quickbooks.simulator import accounting_routes, errors, oauth_routes
+from plugins.quickbooks.simulator.accounting_routes import resolve_entity, run_query
+from plugins.quickbooks.simulator.clock import SimClock
+from plugins.quickbooks.simulator.company import Change, Company
 from plugins.quickbooks.simulator.errors import QboFault
 from plugins.quickbooks.simulator.faults import FaultInjector, Faults
+from plugins.quickbooks.simulator.messages import Request, Response, json_response
 from plugins.quickbooks.simulator.oauth import OAuthError, OAuthServer
+from plugins.quickbooks.simulator.oauth_routes import DISCOVERY_PATH, bearer
 from plugins.quickbooks.simulator.throttle import Limits, Throttle
-from plugins.quickbooks.simulator.wire import dumps, loads
+
+__all__ = [
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_REALM",
+    "DEFAULT_REDIRECT_URI",
+    "DISCOVERY_PATH",
+    "MAX_REQUEST_ID",
+    "ROUTES",
+    "LoggedRequest",
+    "QboSimulator",
+    "Request",
+    "Response",
+    "resolve_entity",
+    "run_query",
+]
 
 DEFAULT_REALM = "9341453050736518"
 DEFAULT_CLIENT_ID = "ABsimulatorClientId0billinghub0qbo0000000000000000"
 DEFAULT_CLIENT_SECRET = "simulatorSecret0billinghub0qbo0000000000"
 DEFAULT_REDIRECT_URI = "https://localhost/quickbooks/callback"
-DISCOVERY_PATH = "/.well-known/openid_configuration/"
-CDC_LOOKBACK = timedelta(days=30)
-CDC_MAX_PER_ENTITY = 1000
 MAX_REQUEST_ID = 50
 
 ROUTES = (
@@ -67,23 +85,6 @@ ROUTES = (
 )
 
 
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-    """Lower-case names."""
-    body: bytes = b""
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 @dataclass(frozen=True)
 class LoggedRequest:
     method: str
@@ -93,12 +94,6 @@ class LoggedRequest:
     realm_id: str | None = None
     minorversion: str | None = None
     requestid: str | None = None
-
-
-def _json(status: int, payload: Any) -> Response:
-    return Response(status, dumps(payload).encode(),
-                    {"Content-Type": "application/json;charset=UTF-8",
-                     "intuit_tid": secrets.token_hex(16)})
 
 
 class QboSimulator:
@@ -252,19 +247,19 @@ class QboSimulator:
         realm: str | None = None
         try:
             if request.path.rstrip("/") == DISCOVERY_PATH.rstrip("/"):
-                response = self._discovery(request)
+                response = oauth_routes.discovery(request)
             elif request.path.startswith(("/oauth2/", "/v1/openid_connect/")):
                 response = self._oauth(request, params)
             elif (match := re.fullmatch(r"/v3/company/([^/]+)/(.+)", request.path)):
                 realm = match.group(1)
                 response = self._api(request, params, realm, match.group(2))
             else:
-                response = _json(404, {"error": "not found", "path": request.path})
+                response = json_response(404, {"error": "not found", "path": request.path})
         except QboFault as fault:
-            response = _json(fault.status, fault.body(self.time_text()))
+            response = json_response(fault.status, fault.body(self.time_text()))
         except Exception as error:  # a bug in the simulator: answer as QuickBooks would
-            response = _json(500, errors.system_fault(f"{type(error).__name__}: {error}")
-                             .body(self.time_text()))
+            response = json_response(500, errors.system_fault(f"{type(error).__name__}: {error}")
+                                     .body(self.time_text()))
         with self._lock:
             self.requests.append(LoggedRequest(
                 request.method, request.path, request.query, response.status, realm,
@@ -273,75 +268,16 @@ class QboSimulator:
                 self.minorversions.add(params["minorversion"])
         return response
 
-    def _discovery(self, request: Request) -> Response:
-        base = f"https://{request.headers.get('host', '127.0.0.1')}"
-        return _json(200, {
-            "issuer": f"{base}/op/v1",
-            "authorization_endpoint": f"{base}/oauth2/v1/authorize",
-            "token_endpoint": f"{base}/oauth2/v1/tokens/bearer",
-            "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo",
-            "revocation_endpoint": f"{base}/oauth2/v1/tokens/revoke",
-            "jwks_uri": f"{base}/oauth2/v1/keys",
-            "response_types_supported": ["code"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "scopes_supported": ["openid", "email", "profile", "address", "phone",
-                                 "com.intuit.quickbooks.accounting",
-                                 "com.intuit.quickbooks.payment"],
-            "token_endpoint_auth_methods_supported": ["client_secret_post",
-                                                      "client_secret_basic"],
-            "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
-        })
-
     # -- OAuth ---------------------------------------------------------------------------
 
     def _oauth(self, request: Request, params: dict[str, str]) -> Response:
         try:
             with self._lock:
-                return self._oauth_locked(request, params)
+                return oauth_routes.handle(self, request, params)
         except OAuthError as error:
-            return _json(error.status, {"error": error.code})
+            return json_response(error.status, {"error": error.code})
 
-    def _oauth_locked(self, request: Request, params: dict[str, str]) -> Response:
-        now = self.clock.timestamp()
-        path = request.path.rstrip("/")
-        if path == "/oauth2/v1/authorize" and request.method == "GET":
-            realm = params.get("realmId") or self.realm_id
-            code = self.oauth.authorize(realm, params.get("client_id", ""),
-                                        params.get("redirect_uri", ""), now)
-            location = params["redirect_uri"] + "?" + urlencode(
-                {"code": code, "state": params.get("state", ""), "realmId": realm})
-            return Response(302, b"", {"Location": location})
-        if path == "/oauth2/v1/keys":
-            return _json(200, {"keys": []})
-        if path == "/v1/openid_connect/userinfo":
-            realm = self.oauth.realm_of(_bearer(request), now)
-            return _json(200, {"sub": f"simulated-user-{realm}", "email": "owner@example.com",
-                               "emailVerified": True, "givenName": "Sim",
-                               "familyName": "Owner"})
-        if request.method != "POST":
-            return _json(405, {"error": "method not allowed"})
-        self.oauth.check_client(*_basic(request))
-        if path == "/oauth2/v1/tokens/revoke":
-            try:
-                token = str(loads(request.body or b"{}").get("token", ""))
-            except ValueError as error:
-                raise OAuthError(400, "invalid_request", "the body is not JSON") from error
-            self.oauth.revoke(token)
-            return Response(200, b"", {"Content-Type": "application/json"})
-        if path != "/oauth2/v1/tokens/bearer":
-            return _json(404, {"error": "not found"})
-        form = {k: v[-1] for k, v in parse_qs(request.body.decode(errors="replace")).items()}
-        grant = form.get("grant_type")
-        if grant == "authorization_code":
-            tokens = self.oauth.exchange(form.get("code", ""), form.get("redirect_uri", ""), now)
-        elif grant == "refresh_token":
-            tokens = self.oauth.refresh(form.get("refresh_token", ""), now)
-        else:
-            raise OAuthError(400, "unsupported_grant_type", str(grant))
-        return _json(200, tokens.answer())
-
-    # -- the accounting API --------------------------------------------------------------
+    # -- the accounting API: the gate every call passes ----------------------------------
 
     def _api(self, request: Request, params: dict[str, str], realm: str,
              rest: str) -> Response:
@@ -355,7 +291,7 @@ class QboSimulator:
             return self._throttled("injected")
         with self._lock:
             try:
-                token_realm = self.oauth.realm_of(_bearer(request), self.clock.timestamp())
+                token_realm = self.oauth.realm_of(bearer(request), self.clock.timestamp())
             except OAuthError as error:
                 raise errors.authentication(error.description) from error
             if realm not in self.companies:
@@ -387,7 +323,7 @@ class QboSimulator:
         if self._faults.as_xml():
             return Response(429, errors.throttle_xml(self.time_text()).encode(),
                             {"Content-Type": "application/xml"})
-        response = _json(429, fault.body(self.time_text()))
+        response = json_response(429, fault.body(self.time_text()))
         response.headers["X-Simulator-Throttle"] = reason
         return response
 
@@ -405,183 +341,11 @@ class QboSimulator:
             except QboFault as fault:
                 if fault.status >= 500:
                     raise
-                response = _json(fault.status, fault.body(self.time_text()))
+                response = json_response(fault.status, fault.body(self.time_text()))
             self._answers[(realm, request_id)] = response
             return response
 
     def _dispatch(self, request: Request, params: dict[str, str], realm: str,
                   rest: str) -> Response:
-        parts = [p for p in rest.split("/") if p]
-        head = parts[0].lower()
         with self._lock:
-            company = self.companies[realm]
-            if head == "query" and len(parts) == 1:
-                statement = (params.get("query") if request.method == "GET"
-                             else request.body.decode("utf-8", errors="replace"))
-                answer = run_query(statement or "", lambda e: company.all(e))
-                return _json(200, {"QueryResponse": answer, "time": self.time_text()})
-            if head == "cdc" and len(parts) == 1 and request.method == "GET":
-                return _json(200, self._cdc(company, params))
-            if head == "batch" and len(parts) == 1 and request.method == "POST":
-                return _json(200, self._batch(company, request.body))
-            if head == "companyinfo" and request.method == "GET":
-                return _json(200, {"CompanyInfo": _company_info(company),
-                                   "time": self.time_text()})
-            entity = resolve_entity(head, in_query=False)
-            if request.method == "GET" and len(parts) == 2:
-                return _json(200, {entity: company.get(entity, parts[1]),
-                                   "time": self.time_text()})
-            if request.method == "POST" and len(parts) == 1:
-                body = _json_body(request.body)
-                operation = _operation(params)
-                result = self._write(company, entity, operation, body)
-                return _json(200, {entity: result, "time": self.time_text()})
-            raise errors.unsupported(f"{request.method} {request.path} is not supported")
-
-    def _write(self, company: Company, entity: str, operation: str,
-               body: dict[str, Any]) -> dict[str, Any]:
-        if operation == "delete":
-            return company.delete(entity, body)
-        if operation == "void":
-            return company.void(entity, body)
-        if operation in ("create", "update"):
-            if body.get("Id") not in (None, "", 0, "0"):
-                return company.update(entity, body)
-            if operation == "update":
-                raise errors.required("Id")
-            return company.create(entity, body)
-        raise errors.unsupported(f"operation {operation!r} is not supported")
-
-    def _cdc(self, company: Company, params: dict[str, str]) -> dict[str, Any]:
-        names = [n.strip() for n in params.get("entities", "").split(",") if n.strip()]
-        if not names:
-            raise errors.required("entities", "Required parameter entities is missing")
-        since_text = params.get("changedSince", "")
-        if not since_text:
-            raise errors.required("changedSince", "Required parameter changedSince is missing")
-        try:
-            since = parse_time(since_text, self.clock.tz)
-        except ValueError as error:
-            raise errors.validation("2070", "Invalid Date",
-                                    f"changedSince {since_text!r} is not an ISO 8601 time",
-                                    "changedSince") from error
-        if since < self.clock.now() - CDC_LOOKBACK:
-            raise errors.validation("2010", "Request has invalid or unsupported property",
-                                    f"changedSince {since_text} is more than 30 days ago: "
-                                    "CDC looks back at most 30 days", "changedSince")
-        answers: list[dict[str, Any]] = []
-        for name in names:
-            entity = resolve_entity(name, in_query=False)
-            found = company.changed_since(entity, since.timestamp())[:CDC_MAX_PER_ENTITY]
-            if found:
-                answers.append({entity: found, "startPosition": 1, "maxResults": len(found)})
-            else:
-                answers.append({})
-        return {"CDCResponse": [{"QueryResponse": answers}], "time": self.time_text()}
-
-    def _batch(self, company: Company, raw: bytes) -> dict[str, Any]:
-        body = _json_body(raw)
-        items = body.get("BatchItemRequest")
-        if not isinstance(items, list) or not items:
-            raise errors.required("BatchItemRequest")
-        if len(items) > self.max_batch_items:
-            raise errors.validation("6000", "A business validation error has occurred while "
-                                    "processing your request",
-                                    f"Business Validation Error: the batch has {len(items)} "
-                                    f"items, more than the limit of {self.max_batch_items}",
-                                    "BatchItemRequest")
-        before = {e: [copy.deepcopy(o) for o in company.all(e)] for e in ENTITIES}
-        out: list[dict[str, Any]] = []
-        for item in items:
-            if not isinstance(item, dict):
-                raise errors.invalid_request("every BatchItemRequest item must be an object")
-            bid = str(item.get("bId", ""))
-            try:
-                if "Query" in item:
-                    answer = run_query(str(item["Query"]), lambda e: before[e])
-                    out.append({"bId": bid, "QueryResponse": answer})
-                    continue
-                keys = [k for k in item if k in ENTITIES]
-                if len(keys) != 1:
-                    raise errors.invalid_request("a batch item needs one entity or a Query")
-                entity = keys[0]
-                operation = str(item.get("operation") or "create").lower()
-                result = self._write(company, entity, operation, item[entity] or {})
-                out.append({"bId": bid, entity: result})
-            except QboFault as fault:
-                out.append({"bId": bid, "Fault": fault.fault()})
-        return {"BatchItemResponse": out, "time": self.time_text()}
-
-
-def resolve_entity(name: str, in_query: bool = True) -> str:
-    for entity in ENTITIES:
-        if entity.lower() == name.strip().lower():
-            return entity
-    if in_query:
-        raise errors.query_validation(f"Invalid context declaration : {name}")
-    raise errors.unsupported(f"Unsupported Operation: {name} is not supported by the "
-                             f"simulator (it serves {', '.join(ENTITIES)})")
-
-
-def run_query(statement: str,
-              objects_of: Callable[[str], list[dict[str, Any]]]) -> dict[str, Any]:
-    parsed = query.parse(statement, resolve_entity)
-    objects = objects_of(parsed.entity)
-    if parsed.entity in NAME_LISTS and not query.mentions(parsed, "Active"):
-        objects = [o for o in objects if o.get("Active", True)]
-    page, total = query.run(parsed, objects)
-    if parsed.count:
-        return {"totalCount": total}
-    if not page:
-        return {}
-    return {parsed.entity: page, "startPosition": parsed.start, "maxResults": len(page)}
-
-
-def _operation(params: dict[str, str]) -> str:
-    operation = params.get("operation", "create").lower()
-    if operation == "update" and params.get("include", "").lower() == "void":
-        return "void"
-    return operation
-
-
-def _json_body(raw: bytes) -> dict[str, Any]:
-    try:
-        body = loads(raw or b"{}")
-    except ValueError as error:
-        raise errors.validation("2010", "Request has invalid or unsupported property",
-                                f"the request body is not JSON: {error}") from error
-    if not isinstance(body, dict):
-        raise errors.validation("2010", "Request has invalid or unsupported property",
-                                "the request body must be a JSON object")
-    return body
-
-
-def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise OAuthError(401, "invalid_token", "AuthenticationFailed: no Bearer token")
-    return token.strip()
-
-
-def _basic(request: Request) -> tuple[str, str]:
-    header = request.headers.get("authorization", "")
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic":
-        raise OAuthError(401, "invalid_client", "HTTP Basic client authentication is required")
-    try:
-        client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
-    except ValueError as error:
-        raise OAuthError(401, "invalid_client", "bad Basic header") from error
-    return client_id, secret
-
-
-def _company_info(company: Company) -> dict[str, Any]:
-    return {"CompanyName": company.name, "LegalName": company.name, "Country": "US",
-            "CompanyAddr": {"Id": "1", "Line1": "123 Sierra Way", "City": "San Pablo",
-                            "CountrySubDivisionCode": "CA", "PostalCode": "87999"},
-            "SupportedLanguages": "en", "domain": "QBO", "sparse": False,
-            "Id": "1", "SyncToken": "1", "FiscalYearStartMonth": "January",
-            "NameValue": [{"Name": "OfferingSku", "Value": "QuickBooks Online Plus"}],
-            "MetaData": {"CreateTime": company.clock.stamp(),
-                         "LastUpdatedTime": company.clock.stamp()}}
+            return accounting_routes.handle(self, request, params, realm, rest)

@@ -22,29 +22,30 @@ What the real API does that is kept here:
   changes only the fields given; a full update replaces the writable fields;
 - deleting a transaction keeps a tombstone for CDC; customers and items are
   never deleted, they are made inactive (``Active: false``), as in QuickBooks.
+
+The rules of each kind of object are beside this module: :mod:`.name_lists`
+(customers and items), :mod:`.sales_forms` (invoices and credit memos),
+:mod:`.payments` (payments and what they apply), :mod:`.transactions` (what
+the three transactions share); this one keeps the objects, their ids,
+``SyncToken`` and ``MetaData``, tombstones and the change log.
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from plugins.quickbooks.simulator import errors
 from plugins.quickbooks.simulator.clock import SimClock
-from plugins.quickbooks.simulator.wire import money, to_decimal
+from plugins.quickbooks.simulator.name_lists import build_customer, build_item
+from plugins.quickbooks.simulator.payments import apply_payments, build_payment
+from plugins.quickbooks.simulator.sales_forms import build_sales_form
+from plugins.quickbooks.simulator.wire import ZERO
 
 ENTITIES = ("Customer", "Item", "Invoice", "Payment", "CreditMemo")
 NAME_LISTS = frozenset({"Customer", "Item"})
 TRANSACTIONS = frozenset({"Invoice", "Payment", "CreditMemo"})
-ZERO = Decimal(0)
-
-CURRENCY_NAMES = {"USD": "United States Dollar", "EUR": "Euro", "GBP": "British Pound Sterling",
-                  "CAD": "Canadian Dollar"}
-EXCHANGE_RATES = {"EUR": Decimal("1.08"), "GBP": Decimal("1.27"), "CAD": Decimal("0.73")}
-"""Home-currency value of one unit, used when a foreign transaction gives none."""
 
 READ_ONLY = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse", "status",
                        "FullyQualifiedName", "Balance", "BalanceWithJobs", "TotalAmt",
@@ -112,7 +113,7 @@ class Company:
         obj["SyncToken"] = "0"
         obj["MetaData"] = {"CreateTime": now, "LastUpdatedTime": now}
         self.objects[entity][obj["Id"]] = obj
-        self._record(entity, obj["Id"], "Create", now)
+        self.record(entity, obj["Id"], "Create", now)
         self._after_write(entity, obj, previous=None)
         return copy.deepcopy(obj)
 
@@ -139,7 +140,7 @@ class Company:
         obj["MetaData"] = {"CreateTime": current["MetaData"]["CreateTime"],
                            "LastUpdatedTime": now}
         self.objects[entity][obj["Id"]] = obj
-        self._record(entity, obj["Id"], "Update", now)
+        self.record(entity, obj["Id"], "Update", now)
         self._after_write(entity, obj, previous=current)
         return copy.deepcopy(obj)
 
@@ -157,8 +158,8 @@ class Company:
         self.tombstones[entity][object_id] = {
             "domain": "QBO", "status": "Deleted", "Id": object_id,
             "MetaData": {"LastUpdatedTime": now}}
-        self._record(entity, object_id, "Delete", now)
-        self._apply_payments(now)  # invoices' balances and customers' balances follow
+        self.record(entity, object_id, "Delete", now)
+        apply_payments(self, now)  # invoices' balances and customers' balances follow
         return {"domain": "QBO", "status": "Deleted", "Id": object_id}
 
     def void(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -193,8 +194,8 @@ class Company:
         obj["SyncToken"] = str(int(current["SyncToken"]) + 1)
         obj["MetaData"] = {**current["MetaData"], "LastUpdatedTime": now}
         self.objects[entity][object_id] = obj
-        self._record(entity, object_id, "Void", now)
-        self._apply_payments(now)  # invoices' balances and customers' balances follow
+        self.record(entity, object_id, "Void", now)
+        apply_payments(self, now)  # invoices' balances and customers' balances follow
         return copy.deepcopy(obj)
 
     # -- change data capture -----------------------------------------------------------
@@ -211,7 +212,8 @@ class Company:
 
     # -- internals ---------------------------------------------------------------------
 
-    def _record(self, entity: str, object_id: str, operation: str, now: str) -> None:
+    def record(self, entity: str, object_id: str, operation: str, now: str) -> None:
+        """Log one change (for CDC and webhooks)."""
         self.changes.append(Change(entity, object_id, operation, now))
 
     def _check_sync_token(self, entity: str, current: dict[str, Any],
@@ -234,401 +236,17 @@ class Company:
     def _build(self, entity: str, values: dict[str, Any],
                previous: dict[str, Any] | None) -> dict[str, Any]:
         if entity == "Customer":
-            return self._customer(values, previous)
+            return build_customer(self, values, previous)
         if entity == "Item":
-            return self._item(values, previous)
+            return build_item(self, values, previous)
         if entity in ("Invoice", "CreditMemo"):
-            return self._sales_form(entity, values, previous)
-        return self._payment(values, previous)
+            return build_sales_form(self, entity, values, previous)
+        return build_payment(self, values, previous)
 
     def _after_write(self, entity: str, obj: dict[str, Any],
                      previous: dict[str, Any] | None) -> None:
         if entity in TRANSACTIONS:
-            self._apply_payments(obj["MetaData"]["LastUpdatedTime"])
-
-    def _unique_name(self, entity: str, key: str, name: str, own_id: str | None) -> None:
-        for other in self.objects[entity].values():
-            if other[key].lower() == name.lower() and other["Id"] != own_id:
-                raise errors.validation(
-                    "6240", "Duplicate Name Exists Error",
-                    f"The name supplied already exists. : Another {entity.lower()} is "
-                    f"already using this name ({other['Id']}). Please use a different name.",
-                    key)
-
-    def _customer(self, values: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
-        parts = [values.get(k, "") for k in ("Title", "GivenName", "MiddleName", "FamilyName",
-                                             "Suffix")]
-        display = (values.get("DisplayName") or " ".join(p for p in parts if p).strip()
-                   or values.get("CompanyName", ""))
-        if not display:
-            raise errors.validation("6080", "No Name Provided", "Title, GivenName, MiddleName, "
-                                    "FamilyName, DisplayName, Suffix - one of these must be "
-                                    "non-empty", "DisplayName")
-        self._unique_name("Customer", "DisplayName", display,
-                          previous["Id"] if previous else None)
-        currency = _currency_code(values.get("CurrencyRef")) or self.home_currency
-        if previous and currency != previous["CurrencyRef"]["value"]:
-            raise errors.business("a customer's currency cannot change", "CurrencyRef")
-        obj: dict[str, Any] = {}
-        for key in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix", "CompanyName"):
-            if values.get(key):
-                obj[key] = values[key]
-        obj["DisplayName"] = display
-        obj["FullyQualifiedName"] = display
-        obj["PrintOnCheckName"] = values.get("PrintOnCheckName") or display
-        for key in ("PrimaryEmailAddr", "PrimaryPhone", "Mobile", "WebAddr", "Notes",
-                    "BillAddr", "ShipAddr", "SalesTermRef", "PaymentMethodRef"):
-            if values.get(key):
-                obj[key] = copy.deepcopy(values[key])
-        for address in ("BillAddr", "ShipAddr"):
-            if address in obj:
-                serial = 2 * len(self.objects["Customer"]) + (address == "ShipAddr")
-                obj[address].setdefault("Id", str(100 + serial))
-        obj["Active"] = bool(values.get("Active", True))
-        obj["Taxable"] = bool(values.get("Taxable", False))
-        obj["Job"] = False
-        obj["BillWithParent"] = False
-        obj["Balance"] = previous["Balance"] if previous else ZERO
-        obj["BalanceWithJobs"] = obj["Balance"]
-        obj["CurrencyRef"] = _currency_ref(currency)
-        obj["PreferredDeliveryMethod"] = values.get("PreferredDeliveryMethod") or "Print"
-        obj["IsProject"] = False
-        obj["ClientEntityId"] = "0"
-        obj["domain"] = "QBO"
-        obj["sparse"] = False
-        return obj
-
-    def _item(self, values: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
-        name = values.get("Name") or ""
-        if not name:
-            raise errors.required("Name")
-        self._unique_name("Item", "Name", name, previous["Id"] if previous else None)
-        obj: dict[str, Any] = {"Name": name}
-        if values.get("Description"):
-            obj["Description"] = values["Description"]
-        obj["Active"] = bool(values.get("Active", True))
-        obj["FullyQualifiedName"] = name
-        obj["Taxable"] = bool(values.get("Taxable", False))
-        obj["UnitPrice"] = money(to_decimal(values.get("UnitPrice")) or ZERO)
-        obj["Type"] = values.get("Type") or "Service"
-        obj["IncomeAccountRef"] = copy.deepcopy(
-            values.get("IncomeAccountRef") or {"value": "1", "name": "Services"})
-        obj["PurchaseCost"] = money(to_decimal(values.get("PurchaseCost")) or ZERO)
-        obj["TrackQtyOnHand"] = bool(values.get("TrackQtyOnHand", False))
-        obj["domain"] = "QBO"
-        obj["sparse"] = False
-        return obj
-
-    def _customer_ref(self, values: dict[str, Any]) -> dict[str, Any]:
-        ref = values.get("CustomerRef")
-        value = ref.get("value") if isinstance(ref, dict) else None
-        if not value:
-            raise errors.required("CustomerRef", "CustomerRef is missing in the request")
-        customer = self.objects["Customer"].get(str(value))
-        if customer is None:
-            raise errors.invalid_reference("CustomerRef", str(value))
-        return customer
-
-    def _currency(self, values: dict[str, Any], customer: dict[str, Any]) -> tuple[str, Decimal]:
-        currency = _currency_code(values.get("CurrencyRef")) or customer["CurrencyRef"]["value"]
-        if currency != customer["CurrencyRef"]["value"]:
-            raise errors.business(
-                f"The currency {currency} is not the currency of customer {customer['Id']} "
-                f"({customer['CurrencyRef']['value']})", "CurrencyRef")
-        if currency == self.home_currency:
-            return currency, Decimal(1)
-        rate = to_decimal(values.get("ExchangeRate"))
-        if rate is None or rate <= 0 or rate == 1:
-            rate = EXCHANGE_RATES.get(currency, Decimal(1))
-        return currency, rate
-
-    def _sales_form(self, entity: str, values: dict[str, Any],
-                    previous: dict[str, Any] | None) -> dict[str, Any]:
-        customer = self._customer_ref(values)
-        currency, rate = self._currency(values, customer)
-        lines: list[dict[str, Any]] = []
-        subtotal = ZERO
-        discount = ZERO
-        raw_lines = values.get("Line") or []
-        if not isinstance(raw_lines, list):
-            raise errors.invalid_request("Line must be a list", "Line")
-        sales = [x for x in raw_lines if isinstance(x, dict)
-                 and x.get("DetailType") not in ("SubTotalLineDetail", "DiscountLineDetail")]
-        if not sales:
-            raise errors.required("Line", "Required parameter Line is missing in the request: "
-                                  f"an {entity} needs at least one line")
-        for number, raw in enumerate(sales, start=1):
-            line = self._sales_line(raw, number)
-            subtotal += line["Amount"]
-            lines.append(line)
-        for raw in raw_lines:
-            if isinstance(raw, dict) and raw.get("DetailType") == "DiscountLineDetail":
-                detail = raw.get("DiscountLineDetail") or {}
-                percent = to_decimal(detail.get("DiscountPercent"))
-                if detail.get("PercentBased") and percent:
-                    amount = money(subtotal * percent / 100)
-                    out_detail = {"PercentBased": True, "DiscountPercent": percent}
-                else:
-                    amount = money(to_decimal(raw.get("Amount")) or ZERO)
-                    out_detail = {"PercentBased": False}
-                if "DiscountAccountRef" in detail:
-                    out_detail["DiscountAccountRef"] = detail["DiscountAccountRef"]
-                discount += amount
-                lines.append({"Amount": amount, "DetailType": "DiscountLineDetail",
-                              "DiscountLineDetail": out_detail})
-        lines.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail",
-                      "SubTotalLineDetail": {}})
-        tax_detail = values.get("TxnTaxDetail") or {}
-        tax = money(to_decimal(tax_detail.get("TotalTax")) or ZERO)
-        total = subtotal - discount + tax
-        if total < 0:
-            raise errors.business(f"the {entity} total would be negative ({total})",
-                                  "TotalAmt")
-        txn_date = _date_text(values.get("TxnDate"), "TxnDate") or self.clock.today()
-        obj: dict[str, Any] = {}
-        if entity == "Invoice":
-            obj["AllowIPNPayment"] = False
-            obj["AllowOnlinePayment"] = False
-            obj["AllowOnlineCreditCardPayment"] = False
-            obj["AllowOnlineACHPayment"] = False
-        obj["domain"] = "QBO"
-        obj["sparse"] = False
-        obj["CustomField"] = []
-        obj["DocNumber"] = str(values.get("DocNumber") or self._doc_number())
-        obj["TxnDate"] = txn_date
-        obj["CurrencyRef"] = _currency_ref(currency)
-        if currency != self.home_currency:
-            obj["ExchangeRate"] = rate
-        if values.get("PrivateNote"):
-            obj["PrivateNote"] = values["PrivateNote"]
-        obj["LinkedTxn"] = copy.deepcopy(previous.get("LinkedTxn", [])) if previous else []
-        obj["Line"] = lines
-        obj["TxnTaxDetail"] = {"TotalTax": tax}
-        if isinstance(tax_detail.get("TxnTaxCodeRef"), dict):
-            obj["TxnTaxDetail"]["TxnTaxCodeRef"] = tax_detail["TxnTaxCodeRef"]
-        obj["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
-        if values.get("CustomerMemo"):
-            obj["CustomerMemo"] = values["CustomerMemo"]
-        bill_addr = values.get("BillAddr") or customer.get("BillAddr")
-        if bill_addr:
-            obj["BillAddr"] = copy.deepcopy(bill_addr)
-        ship_addr = values.get("ShipAddr") or customer.get("ShipAddr")
-        if ship_addr:
-            obj["ShipAddr"] = copy.deepcopy(ship_addr)
-        obj["FreeFormAddress"] = False
-        if entity == "Invoice":
-            due = (_date_text(values.get("DueDate"), "DueDate")
-                   or (date.fromisoformat(txn_date) + timedelta(days=30)).isoformat())
-            obj["DueDate"] = due
-        obj["TotalAmt"] = total
-        if currency != self.home_currency:
-            obj["HomeTotalAmt"] = money(total * rate)
-        obj["ApplyTaxAfterDiscount"] = False
-        obj["PrintStatus"] = values.get("PrintStatus") or "NeedToPrint"
-        obj["EmailStatus"] = values.get("EmailStatus") or "NotSet"
-        email = values.get("BillEmail") or customer.get("PrimaryEmailAddr")
-        if isinstance(email, dict) and email.get("Address"):
-            obj["BillEmail"] = {"Address": email["Address"]}
-        if entity == "Invoice":
-            applied = (previous["TotalAmt"] - previous["Balance"]) if previous else ZERO
-            if total < applied:
-                raise errors.business(f"the invoice total {total} would be less than the "
-                                      f"payments applied to it ({applied})", "TotalAmt")
-            obj["Balance"] = total - applied
-            if currency != self.home_currency:
-                obj["HomeBalance"] = money(obj["Balance"] * rate)
-            obj["Deposit"] = ZERO
-        else:
-            used = (previous["TotalAmt"] - previous["RemainingCredit"]) if previous else ZERO
-            if total < used:
-                raise errors.business(f"the credit memo total {total} would be less than the "
-                                      f"credit already used ({used})", "TotalAmt")
-            obj["RemainingCredit"] = total - used
-            obj["Balance"] = ZERO
-        return obj
-
-    def _sales_line(self, raw: dict[str, Any], number: int) -> dict[str, Any]:
-        kind = raw.get("DetailType") or "SalesItemLineDetail"
-        if kind == "DescriptionOnly":
-            return {"Id": str(number), "LineNum": number,
-                    "Description": raw.get("Description", ""), "Amount": ZERO,
-                    "DetailType": "DescriptionOnly", "DescriptionLineDetail": {}}
-        if kind != "SalesItemLineDetail":
-            raise errors.invalid_request(f"Line {number}: DetailType {kind} is not supported "
-                                         "by the simulator", "Line.DetailType")
-        detail = raw.get("SalesItemLineDetail") or {}
-        item_ref: dict[str, Any] = (detail["ItemRef"] if isinstance(detail.get("ItemRef"), dict)
-                                    else {})
-        item_id = str(item_ref.get("value") or "1")
-        item = self.objects["Item"].get(item_id)
-        if item is None:
-            raise errors.invalid_reference("Line.SalesItemLineDetail.ItemRef", item_id)
-        qty = to_decimal(detail.get("Qty")) or ZERO
-        price = to_decimal(detail.get("UnitPrice")) or ZERO
-        amount = to_decimal(raw.get("Amount")) or ZERO
-        if amount == 0 and qty and price:
-            amount = money(qty * price)
-        elif qty and price and money(qty * price) != money(amount):
-            raise errors.validation("6070", "Amount calculation incorrect in the request",
-                                    f"Amount is not equal to UnitPrice * Qty. Supplied value:"
-                                    f"{amount}", "Line.Amount")
-        if amount < 0:
-            raise errors.business(f"line {number} has a negative amount", "Line.Amount")
-        out_detail: dict[str, Any] = {"ItemRef": {"value": item["Id"], "name": item["Name"]}}
-        if price:
-            out_detail["UnitPrice"] = price
-        if qty:
-            out_detail["Qty"] = int(qty) if qty == qty.to_integral_value() else qty
-        if detail.get("ServiceDate"):
-            out_detail["ServiceDate"] = _date_text(detail["ServiceDate"], "ServiceDate")
-        tax_code = detail.get("TaxCodeRef")
-        out_detail["TaxCodeRef"] = ({"value": tax_code["value"]}
-                                    if isinstance(tax_code, dict) and tax_code.get("value")
-                                    else {"value": "NON"})
-        line: dict[str, Any] = {"Id": str(number), "LineNum": number}
-        if raw.get("Description"):
-            line["Description"] = raw["Description"]
-        line["Amount"] = money(amount)
-        line["DetailType"] = "SalesItemLineDetail"
-        line["SalesItemLineDetail"] = out_detail
-        return line
-
-    def _payment(self, values: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
-        customer = self._customer_ref(values)
-        currency, rate = self._currency(values, customer)
-        total = to_decimal(values.get("TotalAmt"))
-        if total is None:
-            raise errors.required("TotalAmt")
-        total = money(total)
-        if total < 0:
-            raise errors.business("a payment's TotalAmt cannot be negative", "TotalAmt")
-        own_id = previous["Id"] if previous else None
-        lines: list[dict[str, Any]] = []
-        applied = ZERO
-        credits = ZERO
-        for number, raw in enumerate(values.get("Line") or [], start=1):
-            if not isinstance(raw, dict):
-                continue
-            amount = money(to_decimal(raw.get("Amount")) or ZERO)
-            links = [x for x in raw.get("LinkedTxn") or [] if isinstance(x, dict)
-                     and x.get("TxnId") not in (None, "", 0, "0")]
-            if amount <= 0 or not links:
-                raise errors.business(f"payment line {number} needs a positive Amount and a "
-                                      "LinkedTxn to an invoice or credit memo", "Line")
-            link = links[0]
-            kind = str(link.get("TxnType") or "Invoice")
-            if kind not in ("Invoice", "CreditMemo"):
-                raise errors.business(f"payment line {number} links a {kind}; only Invoice "
-                                      "and CreditMemo can be paid or used", "Line.LinkedTxn")
-            target = self.objects[kind].get(str(link["TxnId"]))
-            if target is None:
-                raise errors.invalid_reference("Line.LinkedTxn.TxnId", str(link["TxnId"]))
-            if target["CustomerRef"]["value"] != customer["Id"]:
-                raise errors.validation("620", "Transaction Cannot Be Linked",
-                                        f"TxnID Cannot Be Linked : {kind} {target['Id']} "
-                                        f"belongs to customer {target['CustomerRef']['value']}, "
-                                        f"not to customer {customer['Id']}", "Line.LinkedTxn")
-            if target["CurrencyRef"]["value"] != currency:
-                raise errors.business(
-                    f"payment line {number}: the payment is in {currency} but {kind} "
-                    f"{target['Id']} is in {target['CurrencyRef']['value']}; a payment cannot "
-                    "mix currencies", "Line.LinkedTxn")
-            available = self._open_amount(kind, target, own_id)
-            if amount > available:
-                what = "balance" if kind == "Invoice" else "remaining credit"
-                raise errors.business(
-                    f"payment line {number} applies {amount} to {kind} {target['Id']}, more "
-                    f"than its {what} of {available}", "Line.Amount")
-            if kind == "Invoice":
-                applied += amount
-            else:
-                credits += amount
-            lines.append({"Amount": amount, "LinkedTxn": [
-                {"TxnId": target["Id"], "TxnType": kind}]})
-        if applied > total + credits:
-            raise errors.business(f"the lines apply {applied}, more than the payment's "
-                                  f"TotalAmt {total} plus credits {credits}", "TotalAmt")
-        obj: dict[str, Any] = {
-            "CustomerRef": {"value": customer["Id"], "name": customer["DisplayName"]},
-            "DepositToAccountRef": copy.deepcopy(values.get("DepositToAccountRef")
-                                                 or {"value": "4"}),
-            "TotalAmt": total,
-            "UnappliedAmt": total + credits - applied,
-            "ProcessPayment": False,
-            "domain": "QBO",
-            "sparse": False,
-            "TxnDate": _date_text(values.get("TxnDate"), "TxnDate") or self.clock.today(),
-            "CurrencyRef": _currency_ref(currency),
-        }
-        if currency != self.home_currency:
-            obj["ExchangeRate"] = rate
-        for key in ("PaymentRefNum", "PrivateNote"):
-            if values.get(key):
-                obj[key] = str(values[key])
-        if isinstance(values.get("PaymentMethodRef"), dict):
-            obj["PaymentMethodRef"] = copy.deepcopy(values["PaymentMethodRef"])
-        obj["Line"] = lines
-        return obj
-
-    def _open_amount(self, kind: str, target: dict[str, Any], payment_id: str | None) -> Decimal:
-        """What may still be applied to ``target``, counting back what payment
-        ``payment_id`` (being updated) already applies to it."""
-        already = ZERO
-        if payment_id is not None:
-            payment = self.objects["Payment"].get(payment_id)
-            for line in (payment or {}).get("Line", []):
-                for link in line["LinkedTxn"]:
-                    if link["TxnType"] == kind and link["TxnId"] == target["Id"]:
-                        already += line["Amount"]
-        held: Decimal = target["Balance"] if kind == "Invoice" else target["RemainingCredit"]
-        return held + already
-
-    def _apply_payments(self, now: str) -> None:
-        """Recompute every invoice's Balance/LinkedTxn and credit memo's RemainingCredit
-        from the payments; bump the ones that changed."""
-        paid: dict[tuple[str, str], Decimal] = {}
-        links: dict[tuple[str, str], list[str]] = {}
-        for payment in sorted(self.objects["Payment"].values(), key=lambda p: int(p["Id"])):
-            for line in payment.get("Line", []):
-                for link in line["LinkedTxn"]:
-                    key = (link["TxnType"], link["TxnId"])
-                    paid[key] = paid.get(key, ZERO) + line["Amount"]
-                    if payment["Id"] not in links.setdefault(key, []):
-                        links[key].append(payment["Id"])
-        for kind in ("Invoice", "CreditMemo"):
-            for obj in self.objects[kind].values():
-                key = (kind, obj["Id"])
-                linked = [{"TxnId": p, "TxnType": "Payment"} for p in links.get(key, [])]
-                remaining = obj["TotalAmt"] - paid.get(key, ZERO)
-                field_name = "Balance" if kind == "Invoice" else "RemainingCredit"
-                if obj[field_name] == remaining and obj["LinkedTxn"] == linked:
-                    continue
-                obj[field_name] = remaining
-                if kind == "Invoice" and "HomeBalance" in obj:
-                    obj["HomeBalance"] = money(remaining * obj["ExchangeRate"])
-                obj["LinkedTxn"] = linked
-                obj["SyncToken"] = str(int(obj["SyncToken"]) + 1)
-                obj["MetaData"]["LastUpdatedTime"] = now
-                self._record(kind, obj["Id"], "Update", now)
-        self._customer_balances()
-
-    def _customer_balances(self) -> None:
-        owed: dict[str, Decimal] = {}
-        for invoice in self.objects["Invoice"].values():
-            customer = invoice["CustomerRef"]["value"]
-            owed[customer] = owed.get(customer, ZERO) + invoice["Balance"]
-        for customer in self.objects["Customer"].values():
-            customer["Balance"] = owed.get(customer["Id"], ZERO)
-            customer["BalanceWithJobs"] = customer["Balance"]
-
-    def _doc_number(self) -> str:
-        taken = {o.get("DocNumber") for k in ("Invoice", "CreditMemo")
-                 for o in self.objects[k].values()}
-        while str(self.next_doc_number) in taken:
-            self.next_doc_number += 1
-        number = str(self.next_doc_number)
-        self.next_doc_number += 1
-        return number
+            apply_payments(self, obj["MetaData"]["LastUpdatedTime"])
 
 
 def _clean(value: dict[str, Any], skip: frozenset[str]) -> dict[str, Any]:
@@ -644,24 +262,3 @@ def _drop_empty(value: Any) -> Any:
     if isinstance(value, list):
         return [_drop_empty(v) for v in value]
     return value
-
-
-def _currency_code(ref: Any) -> str | None:
-    if isinstance(ref, dict) and ref.get("value"):
-        return str(ref["value"]).upper()
-    return None
-
-
-def _currency_ref(code: str) -> dict[str, str]:
-    return {"value": code, "name": CURRENCY_NAMES.get(code, code)}
-
-
-def _date_text(value: Any, element: str) -> str | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(str(value)[:10]).isoformat()
-    except ValueError as error:
-        raise errors.validation("2070", "Invalid Date",
-                                f"Invalid date {value!r} for {element}: expected YYYY-MM-DD",
-                                element) from error

@@ -8,9 +8,10 @@ from typing import Any
 
 from plugins.quickbooks.jsonwire import dumps, loads, number_text
 
-__all__ = ["dumps", "loads", "money", "number_text", "to_decimal"]
+__all__ = ["ZERO", "dumps", "loads", "money", "number_text", "to_decimal"]
 
 CENT = Decimal("0.01")
+ZERO = Decimal(0)
 
 
 def to_decimal(value: Any) -> Decimal | None:

@@ -1,0 +1,123 @@
+"""An invoice's life after the draft: finalize, pay, void, mark uncollectible.
+
+The life of an invoice as Stripe runs it (API version basil and later):
+finalizing gives it a number from the customer's prefix and sequence and a
+default invoice payment (with its payment intent) for the amount due; paying
+it by card settles that payment; paying it out of band (``paid_out_of_band``)
+marks it paid with no money through Stripe: ``amount_paid`` stays what Stripe
+itself collected, ``amount_remaining`` drops to 0 and the default payment is
+canceled. Every change emits its event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from plugins.stripe.simulator import currencies, customers, payments, shapes
+from plugins.stripe.simulator.context import Ctx
+from plugins.stripe.simulator.errors import StripeError, bad_state
+from plugins.stripe.simulator.invoices import DAY, get, put
+from plugins.stripe.simulator.params import Params
+
+JSON = dict[str, Any]
+DECLINING_METHODS = {"pm_card_chargeDeclined": "generic_decline",
+                     "pm_card_chargeDeclinedInsufficientFunds": "insufficient_funds"}
+
+
+def finalize(ctx: Ctx, p: Params, invoice_id: str) -> JSON:
+    auto_advance = p.flag("auto_advance")
+    p.done()
+    store = ctx.store
+    with store.lock:
+        current = get(ctx, invoice_id, "id")
+        if current.status != "draft":
+            raise bad_state("This invoice is already finalized, you can't re-finalize a "
+                            "non-draft invoice.", "invoice_not_editable")
+        customer = customers.get(ctx, current.customer, "customer", live=False)
+        now = ctx.now()
+        number = current.number
+        if number is None:
+            number = f"{customer.invoice_prefix}-{customer.next_invoice_sequence:04d}"
+            store.customers.put(dataclasses.replace(
+                customer, next_invoice_sequence=customer.next_invoice_sequence + 1))
+        due_date = current.due_date
+        if current.days_until_due is not None:
+            due_date = now + current.days_until_due * DAY
+        invoice = dataclasses.replace(
+            current, status="open", number=number, finalized_at=now, due_date=due_date,
+            auto_advance=current.auto_advance if auto_advance is None else auto_advance)
+        if invoice.amount_due == 0:
+            invoice = put(ctx, dataclasses.replace(invoice, status="paid", paid_at=now))
+            ctx.emit("invoice.finalized", invoice)
+            ctx.emit("invoice.paid", invoice)
+            return shapes.invoice(invoice)
+        invoice = put(ctx, invoice)
+        payments.open_invoice_payment(ctx, invoice)
+        ctx.emit("invoice.finalized", invoice)
+    return shapes.invoice(invoice)
+
+
+def pay(ctx: Ctx, p: Params, invoice_id: str) -> JSON:
+    out_of_band = bool(p.flag("paid_out_of_band"))
+    payment_method = p.text("payment_method") or "pm_card_visa"
+    p.skip("forgive", "off_session", "mandate", "source")
+    p.done()
+    store = ctx.store
+    with store.lock:
+        current = get(ctx, invoice_id, "id")
+        if current.status == "paid":
+            raise bad_state("Invoice is already paid")
+        if current.status not in ("open", "uncollectible"):
+            raise bad_state(f"You cannot pay an invoice that is {current.status}.",
+                            "invoice_not_editable" if current.status == "draft" else None)
+        now = ctx.now()
+        if out_of_band:
+            invoice = put(ctx, dataclasses.replace(
+                current, status="paid", paid_out_of_band=True, paid_at=now))
+            payments.cancel_invoice_payments(ctx, invoice, "void_invoice")
+            ctx.emit("invoice.paid", invoice)
+            return shapes.invoice(invoice)
+        amount = current.amount_remaining
+        attempted = dataclasses.replace(current, attempted=True,
+                                        attempt_count=current.attempt_count + 1)
+        decline = DECLINING_METHODS.get(payment_method)
+        if decline is not None:
+            failed = put(ctx, attempted)
+            ctx.emit("invoice.payment_failed", failed)
+            raise StripeError(402, "Your card was declined.", type="card_error",
+                              code="card_declined", extra={"decline_code": decline},
+                              executed=True)
+        currencies.check_charge_amount(amount, current.currency)
+        payments.settle_invoice_payment(ctx, current, amount, payment_method)
+        invoice = put(ctx, dataclasses.replace(
+            attempted, status="paid", amount_paid=current.amount_paid + amount, paid_at=now))
+        ctx.emit("invoice.paid", invoice)
+        ctx.emit("invoice.payment_succeeded", invoice)
+    return shapes.invoice(invoice)
+
+
+def void(ctx: Ctx, p: Params, invoice_id: str) -> JSON:
+    p.done()
+    with ctx.store.lock:
+        current = get(ctx, invoice_id, "id")
+        if current.status not in ("open", "uncollectible"):
+            raise bad_state(f"You can only void an open or uncollectible invoice; this one is "
+                            f"{current.status}.")
+        invoice = put(ctx, dataclasses.replace(current, status="void", voided_at=ctx.now()))
+        payments.cancel_invoice_payments(ctx, invoice, "void_invoice")
+        ctx.emit("invoice.voided", invoice)
+    return shapes.invoice(invoice)
+
+
+def mark_uncollectible(ctx: Ctx, p: Params, invoice_id: str) -> JSON:
+    p.done()
+    with ctx.store.lock:
+        current = get(ctx, invoice_id, "id")
+        if current.status != "open":
+            raise bad_state(f"You can only mark an open invoice uncollectible; this one is "
+                            f"{current.status}.")
+        invoice = put(ctx, dataclasses.replace(current, status="uncollectible",
+                                               marked_uncollectible_at=ctx.now()))
+        ctx.emit("invoice.marked_uncollectible", invoice)
+    return shapes.invoice(invoice)
