@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 from hub.cli.state import CliState
 from hub.runtime import Hub
@@ -11,8 +10,6 @@ from hub.runtime import Hub
 __all__ = ["CliState", "open_hub"]
 
 
-@contextmanager
-def open_hub(state: CliState) -> Iterator[Hub]:
-    """The hub of the config the command was given (``--config``)."""
-    with Hub.open(state.config_path) as hub:
-        yield hub
+def open_hub(state: CliState) -> AbstractContextManager[Hub]:
+    """The hub of the config the command was given (``--config``), open for the block."""
+    return Hub.open(state.config_path)

@@ -32,16 +32,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from hub.contract.page import Page as Page  # defined here before; still importable from here
-from hub.contract.pushing import PushChange as PushChange
-from hub.contract.pushing import PushOperation as PushOperation
-from hub.contract.pushing import PushResult as PushResult
-from hub.contract.pushing import PushStatus as PushStatus
-from hub.contract.pushing import idempotency_key as idempotency_key
-from hub.contract.webhooks import ChangeHint as ChangeHint
-from hub.contract.webhooks import ReplayGuard as ReplayGuard
-from hub.contract.webhooks import WebhookDelivery as WebhookDelivery
-from hub.contract.webhooks import WebhookReceipt as WebhookReceipt
+from hub.contract.page import Page
+from hub.contract.pushing import PushChange, PushResult
+from hub.contract.webhooks import ReplayGuard, WebhookDelivery, WebhookReceipt
 from hub.errors import PluginError, RecordRejected
 
 if TYPE_CHECKING:  # the models are loaded by the connectors that make records

@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from hub.contract.rows import InvoiceRow
 from hub.errors import HubError
 from hub.reconcile.hashindex import HashIndex
-from hub.reconcile.rows import InvoiceRow
 from hub.reconcile.settings import PairSettings, ReconcileSettings
 from hub.reconcile.tables import InvoiceTable
 from hub.reconcile.text import number_keyer

@@ -15,9 +15,9 @@ from decimal import Decimal
 
 import orjson
 
+from hub.contract.rows import Application, CustomerRow, InvoiceRow, PaymentRow
 from hub.money import to_minor_units
 from hub.reconcile.queued import queued_minor
-from hub.reconcile.rows import Application, CustomerRow, InvoiceRow, PaymentRow
 from hub.reconcile.tables import InvoiceTable, PaymentTable
 from hub.store import Connection, reading
 

@@ -14,7 +14,7 @@ import inspect
 import pluggy
 import pytest
 
-from hub.contract import connector as api
+import hub as api
 from hub.contract import hookspecs, rules
 from hub.contract.demo import DemoService
 from hub.contract.outcomes import EntityCounts
