@@ -74,10 +74,14 @@ class PaymentRow:
 
 @dataclass(slots=True)
 class CustomerRow:
-    """A customer as the reconciler sees it."""
+    """A customer as the reconciler sees it: ``aliases`` are the other names it pays
+    under (its record's and those a coordinator confirmed), ``emails`` its known
+    addresses."""
 
     id: int
     source: str
     external_id: str
     name: str
     refs: dict[str, str] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()

@@ -15,6 +15,9 @@ class Customer(CanonicalRecord):
 
     ``metadata`` carries references to the same customer in other systems
     (``{"quickbooks_id": "58"}``); the reconciler links on them first.
+    ``aliases`` are other names the customer pays under (a trading name, a
+    parent company that pays centrally, the owner of a small business); the
+    cash matcher identifies a payer by them as by ``name`` and ``email``.
     """
 
     entity: ClassVar[str] = "customer"
@@ -25,4 +28,5 @@ class Customer(CanonicalRecord):
     currency: CurrencyCode | None = None
     tax_id: str | None = None
     terms: str | None = None
+    aliases: list[str] = Field(default_factory=list)
     metadata: dict[str, str] = Field(default_factory=dict)

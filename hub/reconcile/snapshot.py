@@ -10,6 +10,7 @@ references in metadata), so a million invoices fit in about a hundred MB.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
@@ -94,7 +95,12 @@ def _payments(conn: Connection) -> PaymentTable:
 def _customers(conn: Connection) -> Iterator[CustomerRow]:
     for batch in reading.batches(conn, "customer"):
         for (rid, source, ext, _n, party, *_rest, data) in batch:
-            yield CustomerRow(rid, source, ext, party or "", _metadata(data))
+            doc = orjson.loads(data)
+            meta = {str(k): str(v) for k, v in (doc.get("metadata") or {}).items()}
+            aliases = tuple(str(a) for a in doc.get("aliases") or ())
+            emails = tuple(e.strip() for e in re.split(r"[,;\s]+", doc.get("email") or "")
+                           if "@" in e)
+            yield CustomerRow(rid, source, ext, party or "", meta, aliases, emails)
 
 
 def _bank_credits(conn: Connection) -> Iterator[str]:

@@ -10,6 +10,7 @@ validation.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,7 +29,7 @@ TEXT, MONEY, DATE, STATUS = "text", "money", "date", "status"
 FIELDS: dict[str, dict[str, str]] = {
     "customer": {
         "name": TEXT, "email": TEXT, "phone": TEXT, "currency": TEXT, "tax_id": TEXT,
-        "terms": TEXT,
+        "terms": TEXT, "aliases": TEXT,
     },
     "invoice": {
         "number": TEXT, "customer_name": TEXT, "customer_ref": TEXT, "issue_date": DATE,
@@ -296,6 +297,9 @@ class RowMapper:
         """Validate ``rows`` (one, or an invoice's line rows) as one canonical record."""
         values = self.fields(rows[0])
         entity = self.entity
+        if entity == "customer" and "aliases" in values:
+            values["aliases"] = [a.strip() for a in re.split(r"[|;]", values["aliases"])
+                                 if a.strip()]
         if entity == "invoice":
             _invoice_fields(values)
             if self.line_mode:
