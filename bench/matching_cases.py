@@ -1,27 +1,22 @@
 """Cash application scored on a hand-labelled corpus (../shared/matching-cases by default).
 
 The corpus: customers, invoices, bank statement lines and, for every line, the
-decision a careful coordinator takes (``expected.csv``). This benchmark
-imports the invoices (with their customer's name, as an invoice export
-carries it) and the bank lines as payments (the counterparty as payer, the
-memo as memo) through ``billing-hub sync``, runs ``billing-hub reconcile``,
-and reads ``billing-hub report -f json``. Everything goes through the CLI and
-the config, so the same script scores any version of billing-hub.
+decision a careful coordinator takes (``expected.csv``). This benchmark loads
+it as a user would, through ``billing-hub sync`` and the CSV connector's
+config: the customers (with their aliases and e-mail addresses), the invoice
+list (taken on 1 September 2024, before the first bank line: its balances are
+"before any payment in bank_lines.csv") and the bank statement as bank
+transactions. It then reads ``billing-hub cash -f json``: the matcher's kind
+and invoice set for every bank line (the original line's id for a duplicate).
 
-What the hub predicts for a line, as the corpus README's recall-only scoring
-asks (the hub's suggestions carry no corpus kinds):
-
-- the earlier line's id, when a ``duplicate_payment`` finding pairs the line
-  with an earlier one;
-- else the invoice numbers of the top suggestion of its ``unapplied_payment``
-  or ``partly_applied_payment`` finding;
-- else nothing (no finding: quarantined as a debit, or taken as settled).
-
-A line is a hit when that set equals the expected one exactly (empty for
-``unknown`` and ``not_customer_payment``).
+Scoring as the corpus README says: a line is a hit for kind K when the
+expected and the predicted kind are K and the predicted set equals the
+expected one exactly; precision(K) = hits / lines predicted K, recall(K) =
+hits / lines expected K. The hub's kinds ``settled``, ``applied`` and
+``booked_elsewhere`` are scored as what they are not: misses.
 
     .venv/bin/python bench/matching_cases.py
-    .venv/bin/python bench/matching_cases.py --cases ../shared/matching-cases
+    .venv/bin/python bench/matching_cases.py --cases ../shared/matching-cases --misses
 """
 
 from __future__ import annotations
@@ -32,7 +27,7 @@ import json
 import subprocess
 import sys
 import tempfile
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 CONFIG = """
@@ -42,10 +37,20 @@ url = "sqlite:///cases.db"
 [connectors.books]
 type = "csv"
 [[connectors.books.files]]
+path = "customers.csv"
+entity = "customer"
+id_columns = ["customer_id"]
+[connectors.books.files.columns]
+name = "name"
+email = "email"
+aliases = "aliases"
+
+[[connectors.books.files]]
 path = "invoices.csv"
 entity = "invoice"
 date_format = "iso"
 id_columns = ["invoice_number"]
+defaults = { source_modified = "2024-09-01" }
 [connectors.books.files.columns]
 number = "invoice_number"
 customer_name = "customer_name"
@@ -61,18 +66,16 @@ status = "status"
 type = "csv"
 [[connectors.bank.files]]
 path = "bank_lines.csv"
-entity = "payment"
+entity = "bank_transaction"
 date_format = "iso"
 id_columns = ["line_id"]
 [connectors.bank.files.columns]
-reference = "line_id"
-received_date = "booked_date"
+booked_date = "booked_date"
 amount = "amount"
 currency = "currency"
-payer_name = "counterparty"
-memo = "memo"
+counterparty = "counterparty"
+description = "memo"
 """
-
 
 def _rows(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
@@ -88,6 +91,7 @@ def _prepare(cases: Path, work: Path) -> None:
         for row in invoices:
             writer.writerow({**row, "customer_name": names[row["customer_id"]]})
     (work / "bank_lines.csv").write_bytes((cases / "bank_lines.csv").read_bytes())
+    (work / "customers.csv").write_bytes((cases / "customers.csv").read_bytes())
     (work / "billing-hub.toml").write_text(CONFIG, encoding="utf-8")
 
 
@@ -105,28 +109,28 @@ def _line_of(record: str) -> str:
     return record.rsplit(":", 1)[-1]
 
 
-def predictions(report: dict[str, object]) -> dict[str, set[str]]:
-    """Line id -> the set the hub predicts for it (see the module's docstring)."""
-    predicted: dict[str, set[str]] = {}
-    findings = report["findings"]
-    assert isinstance(findings, list)
-    for finding in findings:
-        details = finding.get("details") or {}
-        if finding["kind"] in ("unapplied_payment", "partly_applied_payment"):
-            suggestions = details.get("suggestions") or []
-            if suggestions:
-                predicted.setdefault(_line_of(details["record"]), set(suggestions[0]["numbers"]))
-    for finding in findings:
-        if finding["kind"] == "duplicate_payment":
-            first, second = (_line_of(r) for r in finding["details"]["records"])
-            predicted[second] = {first}
-    return predicted
+def predictions(cash: dict[str, object]) -> dict[str, tuple[str, set[str]]]:
+    """Line id -> (kind, set) the hub predicts for it."""
+    numbers = {}
+    receipts = cash["receipts"]
+    assert isinstance(receipts, list)
+    for r in receipts:
+        kind = r["kind"]
+        if kind == "duplicate_of":
+            got = {_line_of(r["original"])}
+        elif kind in ("not_customer_payment", "unknown"):
+            got = set()
+        else:
+            got = set(r["numbers"])
+        numbers[_line_of(r["record"])] = (kind, got)
+    return numbers
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=Path,
                         default=Path(__file__).resolve().parents[2] / "shared" / "matching-cases")
+    parser.add_argument("--misses", action="store_true", help="List every missed line.")
     args = parser.parse_args()
     expected = {row["line_id"]: (row["kind"], set(row["invoices"].split()))
                 for row in _rows(args.cases / "expected.csv")}
@@ -134,26 +138,34 @@ def main() -> int:
         work = Path(folder)
         _prepare(args.cases, work)
         _hub(work, "sync")
-        _hub(work, "reconcile")
-        report = json.loads(_hub(work, "report", "-f", "json"))
-    predicted = predictions(report)
+        cash = json.loads(_hub(work, "cash", "-f", "json"))
+    predicted = predictions(cash)
     lines: Counter[str] = Counter()
+    said: Counter[str] = Counter()
     hits: Counter[str] = Counter()
-    wrong_confident: dict[str, int] = defaultdict(int)
+    misses = []
     for line, (kind, wanted) in expected.items():
-        got = predicted.get(line, set())
+        got_kind, got = predicted.get(line, ("(none)", set()))
         lines[kind] += 1
-        hits[kind] += got == wanted
-        if got and got != wanted:
-            wrong_confident[kind] += 1
-    print(f"{args.cases}: {len(expected)} bank lines, scored on the exact set (recall)")
-    print(f"{'kind':22} {'lines':>5} {'hits':>5} {'recall':>7} {'wrong suggestion':>17}")
+        said[got_kind] += 1
+        hit = got_kind == kind and got == wanted
+        hits[kind] += hit
+        if not hit:
+            misses.append((line, kind, wanted, got_kind, got))
+    print(f"{args.cases}: {len(expected)} bank lines, kind and exact set")
+    print(f"{'kind':22} {'lines':>5} {'said':>5} {'hits':>5} {'precision':>9} {'recall':>7}")
     for kind in sorted(lines, key=lambda k: -lines[k]):
-        print(f"{kind:22} {lines[kind]:5d} {hits[kind]:5d} {hits[kind] / lines[kind]:7.3f} "
-              f"{wrong_confident[kind]:17d}")
+        precision = hits[kind] / said[kind] if said[kind] else 0.0
+        print(f"{kind:22} {lines[kind]:5d} {said[kind]:5d} {hits[kind]:5d} {precision:9.3f} "
+              f"{hits[kind] / lines[kind]:7.3f}")
+    for kind in sorted(set(said) - set(lines)):
+        print(f"{kind:22} {0:5d} {said[kind]:5d} {0:5d} {0:9.3f} {'-':>7}")
     total = sum(hits.values())
-    print(f"{'all lines':22} {len(expected):5d} {total:5d} {total / len(expected):7.3f} "
-          f"{sum(wrong_confident.values()):17d}")
+    print(f"{'all lines':22} {len(expected):5d} {len(expected):5d} {total:5d} "
+          f"{'':9} {total / len(expected):7.3f}")
+    if args.misses:
+        for line, kind, wanted, got_kind, got in misses:
+            print(f"  {line}: expected {kind} {sorted(wanted)}, got {got_kind} {sorted(got)}")
     return 0
 
 

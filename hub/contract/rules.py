@@ -87,13 +87,21 @@ class Finding:
 class Suggestion:
     """Apply ``amounts`` (minor units) of the payment to ``invoices``, with this
     confidence (0 to 1), because of ``reason`` (words a coordinator reads); ``rule``
-    names the evidence (``memo_number``, ``exact_amount`` ...)."""
+    names the evidence (``memo_reference``, ``exact_amount`` ...).
+
+    ``kind`` says what the payment is for these invoices: ``full`` (one balance
+    exactly), ``many`` (several balances exactly), ``partial`` (an instalment),
+    ``short_fee`` (a balance less a bank charge or a discount, the difference to
+    write off), ``overpayment`` (more than the balances; the excess stays
+    unapplied); empty when the rule does not say.
+    """
 
     invoices: list[InvoiceRow]
     amounts: list[int]
     confidence: float
     reason: str
     rule: str
+    kind: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The suggestion as a finding's details keep it."""
@@ -105,6 +113,7 @@ class Suggestion:
             "confidence": round(self.confidence, 2),
             "reason": self.reason,
             "rule": self.rule,
+            "kind": self.kind,
         }
 
 

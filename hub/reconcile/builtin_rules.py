@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from hub.contract.rules import Finding, RuleContext
 from hub.reconcile import payouts, rules_invoices, rules_payments
+from hub.reconcile.cash import findings as cash_findings
 from hub.reconcile.context import RunContext
 
 
@@ -55,15 +56,17 @@ def overpayments(context: RuleContext) -> Iterator[Finding]:
 
 
 def unapplied_payments(context: RuleContext) -> Iterator[Finding]:
-    """Payments with money not applied to any invoice, with what the match rules suggest."""
+    """Receipts (payments, bank credits) with money not applied to any invoice, with
+    what the match rules suggest; those held because the memo names an invoice in
+    another currency or a paid or void one."""
     run = RunContext.of(context)
-    return rules_payments.unapplied(run.payments, run.open_invoices, run.suggest)
+    return cash_findings.unapplied(run.cash)
 
 
 def duplicate_payments(context: RuleContext) -> Iterator[Finding]:
-    """Two payments in one system from the same payer for the same amount, days apart."""
+    """The same amount, payer and memo booked twice within the window."""
     run = RunContext.of(context)
-    return rules_payments.duplicates(run.payments, run.settings.duplicate_window_days)
+    return cash_findings.duplicates(run.cash)
 
 
 def payouts_to_bank(context: RuleContext) -> Iterator[Finding]:

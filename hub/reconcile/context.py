@@ -19,7 +19,9 @@ from functools import cached_property
 
 from hub.contract.rows import CustomerRow, PaymentRow
 from hub.contract.rules import MatchRuleSpec, RuleContext, Suggestion
-from hub.reconcile import linking, matching, payouts
+from hub.reconcile import linking, matching, payouts, rules_payments
+from hub.reconcile.cash import receipts as cash_receipts
+from hub.reconcile.cash import run as cash_run
 from hub.reconcile.hashindex import HashIndex
 from hub.reconcile.rules_payments import Applications, payment_evidence
 from hub.reconcile.settings import PairSettings, ReconcileSettings
@@ -112,11 +114,28 @@ class RunContext:
         settings = self.settings
         index = matching.OpenInvoiceIndex.build(
             self.invoices, settings.matching, settings.fuzzy_name_threshold,
-            settings.number_prefixes, self.numbers)
+            settings.number_prefixes, self.numbers, self.customers)
         index.pair_tolerances = {
             (m.payments, m.invoices): (m.amount_tolerance_percent, m.amount_tolerance_fixed)
             for m in settings.matching_pairs}
+        twins = index.balances.twins
+        for _, links in self.pair_links:
+            for left, right in zip(links.left, links.right, strict=True):
+                twins.setdefault(left, []).append(right)
+                twins.setdefault(right, []).append(left)
         return index
+
+    @cached_property
+    def cash(self) -> list[cash_run.Decision]:
+        """Every receipt's decision, in booking order (:mod:`hub.reconcile.cash.run`)."""
+        payments = self.payments
+        live = [payments[row] for row in range(len(payments))
+                if payments.amount[row] > 0 and (payments.status[row] or "succeeded").lower()
+                not in rules_payments.SETTLED_STATUSES]
+        receipts = cash_run.receipts_of(live, self.snapshot.bank_lines)
+        explained = cash_receipts.Explained(live, self.payout_review)
+        return cash_run.decide_all(receipts, self.open_invoices, self.suggest,
+                                   self.settings.matching, explained)
 
     def suggest(self, payment: PaymentRow) -> list[Suggestion]:
         """What the registered match rules suggest for ``payment``, best first."""

@@ -54,11 +54,8 @@ overpayments = Deferred("hub.reconcile.builtin_rules", "overpayments")
 unapplied_payments = Deferred("hub.reconcile.builtin_rules", "unapplied_payments")
 duplicate_payments = Deferred("hub.reconcile.builtin_rules", "duplicate_payments")
 payouts_to_bank = Deferred("hub.reconcile.builtin_rules", "payouts_to_bank")
-memo_number = Deferred("hub.reconcile.match_rules", "memo_number")
-exact_amount = Deferred("hub.reconcile.match_rules", "exact_amount")
-subset_sum = Deferred("hub.reconcile.match_rules", "subset_sum")
-tolerance = Deferred("hub.reconcile.match_rules", "tolerance")
-partial = Deferred("hub.reconcile.match_rules", "partial")
+memo_reference = Deferred("hub.reconcile.match_rules", "memo_reference")
+payer_amount = Deferred("hub.reconcile.match_rules", "payer_amount")
 
 
 @hookimpl
@@ -76,7 +73,8 @@ def hub_finding_rules() -> Iterator[FindingRuleSpec]:
     yield FindingRuleSpec("overpayments", _kinds(Kind.OVERPAYMENT), overpayments,
                           "payments applied beyond an invoice's total")
     yield FindingRuleSpec(
-        "unapplied_payments", _kinds(Kind.UNAPPLIED_PAYMENT, Kind.PARTLY_APPLIED_PAYMENT),
+        "unapplied_payments", _kinds(Kind.UNAPPLIED_PAYMENT, Kind.PARTLY_APPLIED_PAYMENT,
+                                     Kind.PAYMENT_CURRENCY, Kind.CLOSED_INVOICE),
         unapplied_payments, "money received and not applied, with suggestions")
     yield FindingRuleSpec("duplicate_payments", _kinds(Kind.DUPLICATE_PAYMENT),
                           duplicate_payments, "a payment keyed in twice")
@@ -88,14 +86,8 @@ def hub_finding_rules() -> Iterator[FindingRuleSpec]:
 @hookimpl
 def hub_match_rules() -> Iterator[MatchRuleSpec]:
     """The built-in match rules, strongest evidence first."""
-    yield MatchRuleSpec("memo_number", memo_number,
+    yield MatchRuleSpec("memo_reference", memo_reference,
                         decisive_at=MEMO_EXACT,
-                        description="an invoice number in the memo")
-    yield MatchRuleSpec("exact_amount", exact_amount,
-                        description="the balance of one open invoice of the payer")
-    yield MatchRuleSpec("subset_sum", subset_sum,
-                        description="open invoices of the payer that add up to the amount")
-    yield MatchRuleSpec("tolerance", tolerance,
-                        description="within the tolerance of a balance (fees, exchange)")
-    yield MatchRuleSpec("partial", partial,
-                        description="less than a balance: a partial payment")
+                        description="invoices the memo names, against their balances")
+    yield MatchRuleSpec("payer_amount", payer_amount,
+                        description="the payer's open invoices, against the amount")

@@ -25,6 +25,8 @@ class Kind(StrEnum):
     CUSTOMER_MISMATCH = "customer_mismatch"
     UNAPPLIED_PAYMENT = "unapplied_payment"
     PARTLY_APPLIED_PAYMENT = "partly_applied_payment"
+    PAYMENT_CURRENCY = "payment_currency_mismatch"
+    CLOSED_INVOICE = "payment_for_closed_invoice"
     OVERPAYMENT = "overpayment"
     DUPLICATE_INVOICE = "duplicate_invoice"
     DUPLICATE_PAYMENT = "duplicate_payment"
@@ -42,6 +44,8 @@ DEFAULT_SEVERITY: dict[Kind, Severity] = {
     Kind.CUSTOMER_MISMATCH: Severity.MEDIUM,
     Kind.UNAPPLIED_PAYMENT: Severity.HIGH,
     Kind.PARTLY_APPLIED_PAYMENT: Severity.MEDIUM,
+    Kind.PAYMENT_CURRENCY: Severity.HIGH,
+    Kind.CLOSED_INVOICE: Severity.HIGH,
     Kind.OVERPAYMENT: Severity.HIGH,
     Kind.DUPLICATE_INVOICE: Severity.HIGH,
     Kind.DUPLICATE_PAYMENT: Severity.HIGH,

@@ -3,48 +3,104 @@
 The open invoices are indexed once per run (:class:`OpenInvoiceIndex`), and
 :func:`suggest` shows each unapplied payment to every registered match rule
 (:class:`hub.contract.rules.MatchRuleSpec`), in order, then ranks what they
-suggest by confidence. The built-in rules (an invoice number in the memo, the
-exact amount, several invoices summing to it, within tolerance, a partial
-payment) are in :mod:`hub.reconcile.match_rules`, registered through the
+suggest. The built-in rules (the invoices the memo names, what the payer owes)
+are in :mod:`hub.reconcile.match_rules`, registered through the
 ``hub_match_rules`` hook like a plugin's.
+
+Balances are as of the receipt being matched: the cash run
+(:mod:`hub.reconcile.cash.run`) shows receipts in booking order and
+:meth:`OpenInvoiceIndex.consume` deducts what each decision pays, so a later
+instalment meets the balance an earlier one left.
 """
 
 from __future__ import annotations
 
 from array import array
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from rapidfuzz import fuzz, process
-
-from hub.contract.rows import InvoiceRow, PaymentRow
+from hub.contract.rows import CustomerRow, InvoiceRow, PaymentRow
 from hub.contract.rules import MatchRuleSpec, PayerInvoices, Suggestion
 from hub.errors import PluginError
 from hub.money import currency_exponent
+from hub.reconcile.cash.decide import Named
+from hub.reconcile.cash.payers import NOBODY, Payer, PayerIndex
+from hub.reconcile.cash.refs import RefIndex
 from hub.reconcile.hashindex import HashIndex
 from hub.reconcile.settings import MatchSettings
 from hub.reconcile.tables import InvoiceTable
 from hub.reconcile.text import candidate_numbers, name_key, number_keyer
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What one receipt's memo and payer say, against balances as of the receipt."""
+
+    payer: Payer
+    named_open: list[Named]
+    """Open invoices in the receipt's currency the memo names, in memo order."""
+    named_other_currency: list[InvoiceRow]
+    """Open invoices the memo names in another currency."""
+    named_closed: list[InvoiceRow]
+    """Invoices the memo names that are paid, void, or settled by earlier receipts."""
+    payer_open: list[InvoiceRow]
+    """The payer's open invoices in the receipt's currency, oldest due first."""
+
+
+class Balances:
+    """What the receipts decided so far in a run pay, by invoice table position."""
+
+    __slots__ = ("_invoices", "paid", "twins")
+
+    def __init__(self, invoices: InvoiceTable) -> None:
+        self._invoices = invoices
+        self.paid: dict[int, int] = {}
+        self.twins: dict[int, list[int]] = {}
+        """Position -> the positions of the same sale's copies in other systems."""
+
+    def balance(self, row: int) -> int:
+        return self._invoices.balance[row] - self.paid.get(row, 0)
+
+    def row(self, row: int) -> InvoiceRow:
+        built = self._invoices[row]
+        if row in self.paid:
+            built.balance -= self.paid[row]
+        return built
+
+    def rows_of(self, positions: Iterable[int]) -> list[InvoiceRow]:
+        return [self.row(row) for row in positions]
+
+    def consume(self, row: int, amount: int) -> None:
+        for each in (row, *self.twins.get(row, ())):
+            self.paid[each] = self.paid.get(each, 0) + amount
+
+
 class ByCustomer:
     """Open invoices by customer key (``r:REF`` or ``n:NAME KEY``), the oldest due first.
 
-    Holds table positions; ``get(key)`` builds the invoices' rows.
+    Holds table positions; ``get(key)`` builds the invoices' rows, with balances as
+    of the receipt being matched, leaving out those earlier receipts settled.
     """
 
-    __slots__ = ("_groups", "_invoices")
+    __slots__ = ("_balances", "_groups", "_invoices")
 
-    def __init__(self, invoices: InvoiceTable, groups: dict[str, array[int]]) -> None:
+    def __init__(self, invoices: InvoiceTable, groups: dict[str, array[int]],
+                 balances: Balances | None = None) -> None:
         self._invoices = invoices
         self._groups = groups
+        self._balances = balances or Balances(invoices)
 
     def get(self, key: str, default: Sequence[InvoiceRow] = ()) -> Sequence[InvoiceRow]:
         rows = self._groups.get(key)
-        return default if rows is None else self._invoices.rows_of(rows)
+        if rows is None:
+            return default
+        balances = self._balances
+        if not balances.paid:
+            return self._invoices.rows_of(rows)
+        return balances.rows_of(r for r in rows if balances.balance(r) > 0)
 
     def positions(self, key: str) -> Sequence[int]:
         return self._groups.get(key, ())
@@ -71,23 +127,24 @@ class OpenInvoiceIndex:
     numbers: HashIndex
     """Every invoice (its row) by number key, shared with the other rules (built once per run)."""
     by_customer: ByCustomer
-    names: dict[str, str] = field(default_factory=dict)  # customer key -> name as written
+    balances: Balances
+    """Balances as of the receipt being matched (what earlier decisions pay deducted)."""
     pair_tolerances: dict[tuple[str, str], tuple[Decimal, Decimal]] = field(
         default_factory=dict)
     """(payment system, invoice system) -> (percent, fixed amount)."""
-    _fuzzy_cache: dict[str, tuple[str, float] | None] = field(default_factory=dict)
-    _sorted_names: dict[str, str] | None = None
-    _sorted_keys: list[str] = field(default_factory=list)
-    _sorted_values: list[str] = field(default_factory=list)
-    _payer: tuple[PaymentRow, PayerInvoices] | None = None
+    customers: Sequence[CustomerRow] = ()
+    _refs: RefIndex | None = None
+    _payers: PayerIndex | None = None
+    _reading: tuple[PaymentRow, int, Reading] | None = None
+    _row_of: dict[int, int] | None = None
 
     @classmethod
     def build(cls, invoices: InvoiceTable, settings: MatchSettings,
               fuzzy_threshold: int, prefixes: Sequence[str],
-              numbers: HashIndex | None = None) -> OpenInvoiceIndex:
+              numbers: HashIndex | None = None,
+              customers: Sequence[CustomerRow] = ()) -> OpenInvoiceIndex:
         numbers = numbers if numbers is not None else number_index(invoices, prefixes)
         groups: dict[str, list[int]] = defaultdict(list)
-        names: dict[str, str] = {}
         keys_of: dict[tuple[int, int], list[str]] = {}
         customer, ref = invoices.customer, invoices.customer_ref
         for row in range(len(invoices)):
@@ -99,20 +156,114 @@ class OpenInvoiceIndex:
                 keys = keys_of[pair] = _customer_keys(customer[row], ref[row])
             for ckey in keys:
                 groups[ckey].append(row)
-                if ckey.startswith("n:"):
-                    names.setdefault(ckey, customer[row] or "")
         due, issued, ids = invoices.due_date, invoices.issue_date, invoices.ids
         ordered = {}
         for ckey, rows in groups.items():
             rows.sort(key=lambda row: (due[row] or issued[row] or _FAR, ids[row]))
             ordered[ckey] = array("I", rows)
+        balances = Balances(invoices)
         return cls(settings, fuzzy_threshold, prefixes, invoices, numbers,
-                   ByCustomer(invoices, ordered), names)
+                   ByCustomer(invoices, ordered, balances), balances, customers=customers)
+
+    @property
+    def refs(self) -> RefIndex:
+        """Every invoice, open or not, by the ways a memo may write its number."""
+        if self._refs is None:
+            number = self.invoices.number
+            self._refs = RefIndex(((row, number[row]) for row in range(len(self.invoices))),
+                                  self.prefixes)
+        return self._refs
+
+    @property
+    def payers(self) -> PayerIndex:
+        """The customers by name, alias and address."""
+        if self._payers is None:
+            inv = self.invoices
+            pairs = {(inv.customer[row], inv.customer_ref[row]) for row in range(len(inv))}
+            self._payers = PayerIndex.build(self.customers, sorted(pairs, key=str),
+                                            self.settings.payer_prefixes,
+                                            self.fuzzy_threshold)
+        return self._payers
+
+    def consume(self, invoices: Sequence[InvoiceRow], amounts: Sequence[int]) -> None:
+        """Count ``amounts`` of ``invoices`` as paid for the receipts still to come."""
+        positions = self._positions([i.id for i in invoices])
+        for inv, amount in zip(invoices, amounts, strict=True):
+            row = positions.get(inv.id)
+            if row is not None:
+                self.balances.consume(row, amount)
+
+    def _positions(self, ids: Sequence[int]) -> dict[int, int]:
+        if self._row_of is None:
+            self._row_of = {rid: row for row, rid in enumerate(self.invoices.ids)}
+        return {rid: self._row_of[rid] for rid in ids if rid in self._row_of}
+
+    def same_sale(self, invoice: InvoiceRow) -> int:
+        """One id for an invoice and its copies in other systems (the smallest)."""
+        row = self._positions([invoice.id]).get(invoice.id)
+        twins = self.balances.twins.get(row, ()) if row is not None else ()
+        return min((invoice.id, *(self.invoices.ids[t] for t in twins)))
+
+    def balance_now(self, invoice: InvoiceRow) -> int:
+        """``invoice``'s balance as of the receipt being matched."""
+        row = self._positions([invoice.id]).get(invoice.id)
+        return invoice.balance if row is None else self.balances.balance(row)
+
+    def is_open(self, row: int) -> bool:
+        """Open, with a balance left as of the receipt being matched."""
+        return _open_row(self.invoices, row) and self.balances.balance(row) > 0
+
+    def reading(self, payment: PaymentRow) -> Reading:
+        """What the payment's memo and payer say (worked out once per payment and
+        balance state)."""
+        state = len(self.balances.paid)
+        if self._reading is not None and self._reading[0] is payment and (
+                self._reading[1] == state):
+            return self._reading[2]
+        payer = self.payers.identify(payment.payer, payment.memo) if (
+            payment.payer or payment.memo) else NOBODY
+        keys = set(payer.keys)
+        if payment.customer_ref:
+            keys.add(f"r:{payment.customer_ref}")
+            payer = Payer(frozenset(keys), payer.how or "the payment's customer", 100.0)
+        applied_to = {a.invoice_ref for a in payment.applications if a.invoice_ref}
+        mine: dict[int, None] = {}
+        for ckey in keys:
+            mine.update(dict.fromkeys(self.by_customer.positions(ckey)))
+        due, issued, ids = self.invoices.due_date, self.invoices.issue_date, self.invoices.ids
+        payer_rows = sorted((r for r in mine if self.is_open(r)),
+                            key=lambda r: (due[r] or issued[r] or _FAR, ids[r]))
+        payer_open = [i for i in self.balances.rows_of(payer_rows)
+                      if i.currency == payment.currency and i.external_id not in applied_to]
+        named_open: list[Named] = []
+        other: list[InvoiceRow] = []
+        closed: list[InvoiceRow] = []
+        seen: set[int] = set()
+        for hit in self.refs.find(payment.memo):
+            if hit.strength == 1 and hit.row not in mine and not keys.intersection(
+                    _customer_keys(self.invoices.customer[hit.row],
+                                   self.invoices.customer_ref[hit.row])):
+                continue  # a bare number counts only for the payer's own invoices
+            if hit.row in seen:
+                continue  # a copy of an invoice already named, kept by another system
+            seen.add(hit.row)
+            seen.update(self.balances.twins.get(hit.row, ()))
+            inv = self.balances.row(hit.row)
+            if inv.external_id in applied_to:
+                continue
+            if not self.is_open(hit.row):
+                closed.append(inv)
+            elif inv.currency != payment.currency:
+                other.append(inv)
+            else:
+                named_open.append(Named(inv, hit.strength, hit.written))
+        answer = Reading(payer, named_open, other, closed, payer_open)
+        self._reading = (payment, state, answer)
+        return answer
 
     def open_by_number(self, key: str) -> list[InvoiceRow]:
         """The open invoices with this number key."""
-        return self.invoices.rows_of(row for row in self.numbers.get(key)
-                                     if _open_row(self.invoices, row))
+        return self.balances.rows_of(row for row in self.numbers.get(key) if self.is_open(row))
 
     def numbers_in(self, text: str) -> set[str]:
         """The keys of the invoice numbers written in ``text``."""
@@ -121,15 +272,14 @@ class OpenInvoiceIndex:
     def payer_invoices(self, payment: PaymentRow) -> PayerInvoices:
         """The payer's open invoices in the payment's currency that its applications do
         not name yet (worked out once for the payment that the rules are shown)."""
-        if self._payer is not None and self._payer[0] is payment:
-            return self._payer[1]
-        found, close_name, score = self.customer_invoices(payment)
-        applied_to = {a.invoice_ref for a in payment.applications if a.invoice_ref}
-        fresh = tuple(i for i in found
-                      if i.currency == payment.currency and i.external_id not in applied_to)
-        answer = PayerInvoices(fresh, close_name, score)
-        self._payer = (payment, answer)
-        return answer
+        reading = self.reading(payment)
+        close = reading.payer.how if reading.payer.score < 100 else None
+        return PayerInvoices(tuple(reading.payer_open), close, reading.payer.score)
+
+    def pair_configured(self, payment: PaymentRow, invoice: InvoiceRow) -> bool:
+        """Whether the config gives this pair of systems its own tolerance (which then
+        replaces the bank-charge allowance)."""
+        return (payment.source, invoice.source) in self.pair_tolerances
 
     def tolerance(self, payment: PaymentRow, invoice: InvoiceRow) -> int:
         """How far (in minor units) the payment may be from the invoice's balance."""
@@ -140,56 +290,30 @@ class OpenInvoiceIndex:
                        fixed.scaleb(currency_exponent(invoice.currency))))
 
     def settled_by_memo(self, payment: PaymentRow) -> InvoiceRow | None:
-        """An invoice the memo names that its system already counts as paid by this much.
+        """An invoice the memo names that its system already counts as paid by this much,
+        since before the payment arrived or at an unknown time.
 
         A processor's export rarely carries the application the ledger made:
         "Payment for INV-1042" of $500 next to a QuickBooks INV-1042 with $500
-        paid is the ordinary, settled case, not an unapplied payment.
+        paid is the ordinary, settled case, not an unapplied payment. When the
+        invoice's system says it was last changed before the payment arrived
+        (``source_modified``), the ledger counted another payment: this one is
+        a second payment for a paid invoice, not this case.
         """
         invoices = self.invoices
-        for key in candidate_numbers(payment.memo, self.prefixes):
-            for row in self.numbers.get(key):
-                paid = invoices.total[row] - invoices.balance[row]
-                if paid > 0 and invoices.currency[row] == payment.currency and (
-                        paid >= payment.unapplied):
-                    return invoices[row]
+        modified = invoices.modified
+        for hit in self.refs.find(payment.memo):
+            row = hit.row
+            if hit.strength == 1 or row in self.balances.paid:
+                continue
+            paid = invoices.total[row] - invoices.balance[row]
+            changed = modified.get(row)
+            if paid > 0 and invoices.currency[row] == payment.currency and (
+                    paid >= payment.unapplied) and invoices.status[row] != "void" and (
+                    changed is None or payment.received is None
+                    or changed >= payment.received):
+                return invoices[row]
         return None
-
-    def customer_invoices(self, payment: PaymentRow) -> tuple[list[InvoiceRow], str | None,
-                                                                float]:
-        """Open invoices of the payer: (invoices, fuzzy name matched or None, name score)."""
-        found: dict[int, None] = {}
-        for ckey in _customer_keys(payment.payer, payment.customer_ref):
-            found.update(dict.fromkeys(self.by_customer.positions(ckey)))
-        if found or not payment.payer:
-            return self.invoices.rows_of(found), None, 100.0
-        close = self._closest_name(name_key(payment.payer))
-        if close is None:
-            return [], None, 0.0
-        ckey, score = close
-        return list(self.by_customer.get(ckey, ())), self.names.get(ckey), score
-
-    def _closest_name(self, key: str) -> tuple[str, float] | None:
-        """The customer whose name is closest to ``key`` (token-sort ratio), if close enough.
-
-        Token-sort ratio is the plain ratio of the names with their words sorted;
-        the customers' sorted names are prepared once, so each lookup is one
-        pass of rapidfuzz's C++ over strings, not a re-tokenisation of them all.
-        """
-        if not key:
-            return None
-        if key not in self._fuzzy_cache:
-            if self._sorted_names is None:
-                self._sorted_names = {ckey: " ".join(sorted(ckey[2:].split()))
-                                      for ckey in self.names}
-                self._sorted_keys = list(self._sorted_names)
-                self._sorted_values = list(self._sorted_names.values())
-            query = " ".join(sorted(key.split()))
-            best = process.extractOne(query, self._sorted_values, scorer=fuzz.ratio,
-                                      score_cutoff=self.fuzzy_threshold)
-            self._fuzzy_cache[key] = (self._sorted_keys[best[2]], float(best[1])) if best \
-                else None
-        return self._fuzzy_cache[key]
 
 
 _FAR = date(9999, 12, 31)
@@ -240,15 +364,32 @@ def suggest(payment: PaymentRow, open_invoices: OpenInvoiceIndex,
         if spec.decisive_at is not None and any(s.confidence >= spec.decisive_at
                                                 for s in found):
             break
-    return _ranked(out, open_invoices.settings.max_suggestions)
+    same = (open_invoices.same_sale if isinstance(open_invoices, OpenInvoiceIndex)
+            else None)
+    return _ranked(out, open_invoices.settings.max_suggestions, payment, same)
 
 
-def _ranked(items: list[Suggestion], limit: int) -> list[Suggestion]:
+def _ranked(items: list[Suggestion], limit: int, payment: PaymentRow | None = None,
+            same: Callable[[InvoiceRow], int] | None = None) -> list[Suggestion]:
+    """The suggestions best first, each set of invoices once.
+
+    Ties go, in this order, to the suggestion the memo's reference backs, then
+    the closer amount, then the older invoice, then the payer's own name.
+    ``same`` maps an invoice to the one sale it is (its copies in other
+    systems are one invoice).
+    """
+    key_of = same or (lambda i: i.id)
     best: dict[tuple[int, ...], Suggestion] = {}
     for s in items:
-        key = tuple(sorted(i.id for i in s.invoices))
+        key = tuple(sorted({key_of(i) for i in s.invoices}))
         if key not in best or s.confidence > best[key].confidence:
             best[key] = s
-    ordered = sorted(best.values(), key=lambda s: (
-        -s.confidence, min((i.due_date or i.issue_date or _FAR) for i in s.invoices)))
-    return ordered[:limit]
+    left = payment.unapplied if payment is not None else 0
+
+    def order(s: Suggestion) -> tuple[float, int, int, date, int]:
+        return (-round(s.confidence, 6), 0 if s.rule.startswith("memo") else 1,
+                abs(sum(i.balance for i in s.invoices) - left) if payment else 0,
+                min((i.due_date or i.issue_date or _FAR) for i in s.invoices),
+                0 if "close" not in s.reason else 1)
+
+    return sorted(best.values(), key=order)[:limit]

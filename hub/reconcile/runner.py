@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from hub.reconcile import lifecycle, linking, payouts
+from hub.reconcile.cash.run import Decision
 from hub.reconcile.context import RunContext
 from hub.reconcile.kinds import Finding
 from hub.reconcile.ruleset import RuleSet
@@ -76,3 +77,15 @@ def reconcile(engine: Engine, settings: ReconcileSettings,
         with engine.begin() as conn:
             summary.merge = lifecycle.merge(conn, found, utcnow())
         return summary
+
+
+def cash_decisions(engine: Engine, settings: ReconcileSettings,
+                   rules: RuleSet | None = None) -> list[Decision]:
+    """How each receipt in the store is applied, as the reconciler decides it (read only:
+    nothing is written)."""
+    rules = rules if rules is not None else RuleSet.builtin()
+    with engine.connect() as conn:
+        snapshot = load(conn)
+        manual = linking.load_manual(conn)
+        payout_review = payouts.load(conn)
+    return RunContext(snapshot, settings, rules.match, manual, payout_review).cash

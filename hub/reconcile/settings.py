@@ -52,6 +52,11 @@ class PairSettings(BaseModel):
     booked in QuickBooks, while most QuickBooks invoices never go through Stripe)."""
 
 
+_FEE_CAPS = {"EUR": "35.00", "USD": "35.00", "GBP": "30.00", "CHF": "35.00", "CAD": "45.00",
+             "AUD": "45.00", "JPY": "5000", "SEK": "300.00", "NOK": "300.00", "DKK": "250.00",
+             "PLN": "150.00", "KWD": "10.000"}
+
+
 class MatchSettings(BaseModel):
     """How far a payment may be from an invoice and still be suggested for it."""
 
@@ -62,6 +67,26 @@ class MatchSettings(BaseModel):
     max_suggestions: int = Field(default=5, ge=1, le=50)
     subset_max_invoices: int = Field(default=24, ge=2, le=64)
     subset_max_size: int = Field(default=4, ge=2, le=8)
+    confident: float = Field(default=0.6, gt=0, le=1)
+    """A suggestion at least this sure is the matcher's decision: it is listed as the
+    receipt's kind and its invoices' balances count as paid for later receipts."""
+    duplicate_window_days: int = Field(default=10, ge=0, le=90)
+    """Two receipts with the same amount, payer and memo this many days apart are one
+    payment booked twice (a re-keyed payment may come a week later)."""
+    bank_fee_max: dict[str, Decimal] = Field(default_factory=lambda: {
+        code: Decimal(cap) for code, cap in _FEE_CAPS.items()})
+    """Currency -> the largest intermediary bank charge a short payment is put down to."""
+    bank_fee_share: Decimal = Field(default=Decimal(2), ge=0, le=50)
+    """... and the largest share of the balance (percent) a bank charge may be."""
+    discount_percents: list[Decimal] = Field(
+        default_factory=lambda: [Decimal(2), Decimal(3), Decimal(1)])
+    """Early-payment discounts (percent of the balance) a short payment may have taken."""
+    discount_needs_memo: bool = True
+    """Count a discount only when the memo states one (Skonto, escompte, 2 % ...)."""
+    payer_prefixes: list[str] = Field(default_factory=list)
+    """Words your bank prints before the payer's name, beyond the common ones."""
+    not_customer: dict[str, list[str]] = Field(default_factory=dict)
+    """Category -> regular expressions of bank lines that are not customers' payments."""
 
 
 class MatchPairSettings(BaseModel):

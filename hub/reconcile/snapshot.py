@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from datetime import date
 from decimal import Decimal
 
 import orjson
@@ -30,12 +31,12 @@ class Snapshot:
     """Everything the reconciler reads: invoices and payments as tables (iterating
     one yields rows), customers, and the text of every money-in bank line."""
 
-    __slots__ = ("bank_credits", "customers", "invoices", "payments")
+    __slots__ = ("bank_credits", "bank_lines", "customers", "invoices", "payments")
 
     def __init__(self, invoices: InvoiceTable | Iterable[InvoiceRow] = (),
                  payments: PaymentTable | Iterable[PaymentRow] = (),
-                 customers: Iterable[CustomerRow] = (), bank_credits: Iterable[str] = ()
-                 ) -> None:
+                 customers: Iterable[CustomerRow] = (), bank_credits: Iterable[str] = (),
+                 bank_lines: Iterable[PaymentRow] = ()) -> None:
         self.invoices = (invoices if isinstance(invoices, InvoiceTable)
                          else InvoiceTable.of(invoices))
         self.payments = (payments if isinstance(payments, PaymentTable)
@@ -43,6 +44,9 @@ class Snapshot:
         self.customers = list(customers)
         self.bank_credits = list(bank_credits)
         """The text of every money-in bank line (description, reference, counterparty)."""
+        self.bank_lines = list(bank_lines)
+        """Every bank line as a receipt would be: the counterparty as payer, the
+        description and reference as memo; ``amount`` is signed (money out below 0)."""
 
     def sources(self, entity: str) -> list[str]:
         if entity == "invoice":
@@ -65,6 +69,12 @@ def _invoices(conn: Connection) -> InvoiceTable:
         (ids, sources, exts, numbers, parties, crefs, curs, totals, opens, statuses, issued,
          due, datas) = zip(*batch, strict=True)
         refs = {i: r for i, r in enumerate(map(_metadata, datas)) if r}
+        first = len(table)
+        for i, (status, data) in enumerate(zip(statuses, datas, strict=True)):
+            if status in ("paid", "void") and '"source_modified":"' in data:
+                stamp = orjson.loads(data).get("source_modified")
+                if stamp:
+                    table.modified[first + i] = date.fromisoformat(stamp[:10])
         table.extend(ids, sources, exts, numbers, parties, crefs, curs,
                      [int(t or 0) for t in totals], [int(o or 0) for o in opens],
                      [s or "open" for s in statuses], issued, due, refs)
@@ -103,6 +113,17 @@ def _customers(conn: Connection) -> Iterator[CustomerRow]:
             yield CustomerRow(rid, source, ext, party or "", meta, aliases, emails)
 
 
+def _bank_lines(conn: Connection) -> Iterator[PaymentRow]:
+    for batch in reading.batches(conn, "bank_transaction"):
+        for (rid, source, ext, reference, party, _cref, cur, amount, _open, _status, booked,
+             _due, data) in batch:
+            doc = orjson.loads(data)
+            memo = " ".join(str(doc.get(k) or "") for k in ("description", "reference"))
+            minor = int(amount or 0)
+            yield PaymentRow(rid, source, ext, reference, party, None, cur or "", minor,
+                             max(minor, 0), None, booked, memo.strip())
+
+
 def _bank_credits(conn: Connection) -> Iterator[str]:
     for data in reading.bank_credits(conn):
         doc = orjson.loads(data)
@@ -133,4 +154,5 @@ def load(conn: Connection) -> Snapshot:
     invoices = _invoices(conn)
     payments = _payments(conn)
     _add_queued(conn, invoices, payments)
-    return Snapshot(invoices, payments, _customers(conn), _bank_credits(conn))
+    return Snapshot(invoices, payments, _customers(conn), _bank_credits(conn),
+                    _bank_lines(conn))

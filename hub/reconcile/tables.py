@@ -24,7 +24,7 @@ class InvoiceTable:
     """Invoices column by column; ``table[i]`` builds the :class:`InvoiceRow` of row ``i``."""
 
     __slots__ = ("balance", "currency", "customer", "customer_ref", "due_date", "external_id",
-                 "ids", "issue_date", "number", "refs", "source", "status", "total")
+                 "ids", "issue_date", "modified", "number", "refs", "source", "status", "total")
 
     def __init__(self) -> None:
         self.ids = int_column()
@@ -41,6 +41,9 @@ class InvoiceTable:
         self.due_date: PooledColumn[date | None] = PooledColumn()
         self.refs: dict[int, dict[str, str]] = {}
         """Row -> references in its metadata, for the rows that have some."""
+        self.modified: dict[int, date] = {}
+        """Row -> the day its system last changed it, for the paid and void invoices
+        whose system says so (``source_modified``)."""
 
     @classmethod
     def of(cls, rows: Iterable[InvoiceRow]) -> InvoiceTable:

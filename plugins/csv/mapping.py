@@ -37,6 +37,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "subtotal": MONEY, "amount_paid": MONEY, "balance": MONEY, "status": TEXT, "memo": TEXT,
         "line_description": TEXT, "line_quantity": MONEY, "line_unit_price": MONEY,
         "line_amount": MONEY, "line_item": TEXT, "line_currency": TEXT,
+        "source_modified": TEXT,
     },
     "payment": {
         "amount": MONEY, "currency": TEXT, "received_date": DATE, "method": TEXT,

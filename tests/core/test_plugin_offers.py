@@ -69,7 +69,7 @@ def test_the_built_in_rules_are_a_plugin_registered_first() -> None:
         "invoice_pairs", "duplicate_invoices", "paid_without_payment", "overpayments",
         "unapplied_payments", "duplicate_payments", "payouts"]
     assert [s.name for s in rules.match] == [
-        "memo_number", "exact_amount", "subset_sum", "tolerance", "partial"]
+        "memo_reference", "payer_amount"]
     assert rules.kinds == {kind.value: severity for kind, severity in DEFAULT_SEVERITY.items()}
     # as the filters list them
     assert RuleSet.of(registry).kind_names() == [kind.value for kind in Kind]
@@ -88,7 +88,7 @@ def test_a_plugin_cannot_take_a_built_in_kind_or_a_taken_name() -> None:
         ("thief", _plugin(hub_connectors=[_connector("thiefconn")], hub_records_pulled=pulled,
                           hub_finding_rules=[FindingRuleSpec(
                               "mine", {"amount_mismatch": Severity.LOW}, _find)])),
-        ("same", _plugin(hub_match_rules=[MatchRuleSpec("exact_amount", _match)])),
+        ("same", _plugin(hub_match_rules=[MatchRuleSpec("payer_amount", _match)])),
         ("twice", _plugin(hub_finding_rules=[FindingRuleSpec("a", {"k1": Severity.LOW}, _find),
                                              FindingRuleSpec("b", {"k1": Severity.LOW}, _find)])),
         ("first", _plugin(hub_finding_rules=[FindingRuleSpec("late", {"late": Severity.LOW},
@@ -98,7 +98,7 @@ def test_a_plugin_cannot_take_a_built_in_kind_or_a_taken_name() -> None:
     ], entry_points_group=NONE)
     assert _errors(registry) == {
         "thief": "finding kind 'amount_mismatch' is already offered by plugin 'reconciler'",
-        "same": "match rule 'exact_amount' is already offered by plugin 'reconciler'",
+        "same": "match rule 'payer_amount' is already offered by plugin 'reconciler'",
         "twice": "finding kind 'k1' is offered twice by this plugin",
         "second": "finding kind 'late' is already offered by plugin 'first'",
     }

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from hub.reconcile.cash.decide import subsets
 from hub.reconcile.columns import PooledColumn, StrColumn
 from hub.reconcile.hashindex import HashIndex
-from hub.reconcile.match_rules import _subset_sum
 from hub.reconcile.pairs import close_pairs
 from hub.reconcile.runner import find
 from hub.reconcile.settings import ReconcileSettings
@@ -97,16 +97,29 @@ def _inv(i: int, balance: int) -> InvoiceRow:
                       "open", date(2026, 1, i % 28 + 1), None)
 
 
+def _first(invoices: list[InvoiceRow], target: int, size: int) -> list[int]:
+    found = subsets(invoices, target, size, limit=1)
+    return [i.balance for i in found[0]] if found else []
+
+
 def test_subset_sum_finds_the_smallest_combination() -> None:
     invoices = [_inv(i, b) for i, b in enumerate([1100, 2300, 4700, 5300, 9100, 12700], 1)]
-    assert [i.balance for i in _subset_sum(invoices, 3400, 4) or []] == [1100, 2300]
-    assert [i.balance for i in _subset_sum(invoices, 9100 + 1100 + 2300, 4) or []] == [
-        1100, 2300, 9100]
-    assert [i.balance for i in _subset_sum(invoices, 1100 + 2300 + 4700 + 12700, 4) or []] \
-        == [1100, 2300, 4700, 12700]
-    assert _subset_sum(invoices, 17, 4) is None
+    assert _first(invoices, 3400, 4) == [1100, 2300]
+    assert _first(invoices, 9100 + 1100 + 2300, 4) == [1100, 2300, 9100]
+    assert _first(invoices, 1100 + 2300 + 4700 + 12700, 4) == [1100, 2300, 4700, 12700]
+    assert _first(invoices, 17, 4) == []
+    assert _first(invoices, 1100 + 2300 + 4700 + 5300 + 9100, 5) == [1100, 2300, 4700, 5300,
+                                                                     9100]
+    assert _first(invoices, sum(i.balance for i in invoices), 4) == [
+        1100, 2300, 4700, 5300, 9100, 12700]  # all of them, beyond the size limit
     many = [_inv(i, 1000 + i) for i in range(1, 500)]  # bounded: the caller passes the oldest
-    assert _subset_sum(many[:24], 1001 + 1002 + 1003, 4) is not None
+    assert _first(many[:24], 1001 + 1002 + 1003, 4) != []
+
+
+def test_subsets_tell_a_unique_combination_from_an_ambiguous_one() -> None:
+    invoices = [_inv(i, b) for i, b in enumerate([1000, 2000, 3000, 4000], 1)]
+    assert len(subsets(invoices, 5000, 2, limit=2)) == 2  # 1000+4000 and 2000+3000
+    assert len(subsets(invoices, 3000 + 4000, 2, limit=2)) == 1
 
 
 def _payment(amount: int, payer: str = "Acme") -> PaymentRow:

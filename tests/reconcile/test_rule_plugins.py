@@ -143,7 +143,7 @@ def test_a_plugin_adds_a_finding_kind_and_a_match_rule(
     assert code == exits.OK
     assert "reconciler (built-in)" in out and "duedates (bh-rules-example)" in out
     assert "open_without_due_date" in out and "no_due_date (low)" in out
-    assert "memo_number" in out and "missing_in_other_system (medium)" in out
+    assert "memo_reference" in out and "missing_in_other_system (medium)" in out
     assert "customer_number_in_memo" in out and "broken" not in out
     assert cli(capsys, "sync", "--no-progress")[0] == exits.OK
     code, out, _ = cli(capsys, "reconcile")
@@ -157,8 +157,9 @@ def test_a_plugin_adds_a_finding_kind_and_a_match_rule(
     paid = found["unapplied_payment:bank:P1"]
     top = paid.details["suggestions"][0]
     assert top["rule"] == "customer_number" and top["numbers"] == ["INV-2001"]
-    assert paid.explanation.endswith(
-        "Most likely: INV-2001 (80%): the memo starts with the customer number.")
+    assert paid.explanation.endswith(  # a plugin's suggestion without a kind gets one
+        "Most likely: INV-2001 (full, 80%): the memo starts with the customer number.")
+    assert paid.details["decision"]["kind"] == "full"
 
     code, out, _ = cli(capsys, "findings", "list", "--kind", "no_due_date")
     assert code == exits.OK and "INV-2002 has no due date" in out and "unapplied" not in out

@@ -1,0 +1,67 @@
+"""``billing-hub cash``: every receipt and what the matcher decided it is."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Literal
+
+import typer
+from rich.table import Table
+
+from hub.cli.console import out
+from hub.cli.session import CliState, open_hub
+from hub.reconcile.cash.run import KINDS, Decision
+from hub.reconcile.ruleset import RuleSet
+from hub.reconcile.runner import cash_decisions
+from hub.reconcile.settings import ReconcileSettings
+from hub.reconcile.text import money
+
+_COLUMNS = ("record", "date", "amount", "payer", "kind", "invoices", "confidence", "reason")
+
+
+def _row(d: Decision) -> dict[str, str]:
+    p = d.receipt
+    return {"record": d.label, "date": p.received.isoformat() if p.received else "",
+            "amount": money(p.amount, p.currency), "payer": p.payer or "",
+            "kind": d.kind + (f" ({d.category})" if d.category else ""),
+            "invoices": " ".join(str(i.number) for i in d.invoices),
+            "confidence": f"{d.confidence:.0%}" if d.confidence else "", "reason": d.reason}
+
+
+def cash(
+    ctx: typer.Context,
+    kind: list[str] = typer.Option([], "--kind", help=f"Only these kinds: {', '.join(KINDS)}."),
+    fmt: Literal["table", "json", "csv"] = typer.Option("table", "--format", "-f"),
+) -> None:
+    """Show how each receipt is applied: matched, held, duplicate, not a customer's, unknown."""
+    state: CliState = ctx.obj
+    unknown = [k for k in kind if k not in KINDS]
+    if unknown:
+        raise typer.BadParameter(f"unknown kind {unknown[0]!r}; one of {', '.join(KINDS)}",
+                                 param_hint="--kind")
+    with open_hub(state) as hub:
+        decisions = cash_decisions(hub.engine, hub.settings(ReconcileSettings),
+                                   RuleSet.of(hub.registry))
+    shown = [d for d in decisions if not kind or d.kind in kind]
+    if fmt == "json":
+        typer.echo(json.dumps({"receipts": [d.as_dict() for d in shown]}, indent=1))
+        return
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, _COLUMNS)
+        writer.writeheader()
+        writer.writerows(_row(d) for d in shown)
+        typer.echo(buffer.getvalue(), nl=False)
+        return
+    if not shown:
+        out.print("No receipts to show: sync a bank statement or a payment export first.")
+        return
+    table = Table(title="receipts and what they pay", title_justify="left")
+    for col in _COLUMNS:
+        table.add_column(col, no_wrap=col in ("record", "date", "amount"),
+                         justify="right" if col in ("amount", "confidence") else "left")
+    for d in shown:
+        table.add_row(*_row(d).values())
+    out.print(table)
