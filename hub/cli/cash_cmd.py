@@ -34,6 +34,7 @@ def cash(
     ctx: typer.Context,
     kind: list[str] = typer.Option([], "--kind", help=f"Only these kinds: {', '.join(KINDS)}."),
     fmt: Literal["table", "json", "csv"] = typer.Option("table", "--format", "-f"),
+    why: bool = typer.Option(False, "--why", help="Add each decision's reason to the table."),
 ) -> None:
     """Show how each receipt is applied: matched, held, duplicate, not a customer's, unknown."""
     state: CliState = ctx.obj
@@ -59,9 +60,13 @@ def cash(
         out.print("No receipts to show: sync a bank statement or a payment export first.")
         return
     table = Table(title="receipts and what they pay", title_justify="left")
-    for col in _COLUMNS:
-        table.add_column(col, no_wrap=col in ("record", "date", "amount"),
+    columns = [c for c in _COLUMNS if c != "payer" and (why or c != "reason")]
+    for col in columns:
+        table.add_column(col, no_wrap=col != "reason", min_width=30 if col == "reason" else None,
                          justify="right" if col in ("amount", "confidence") else "left")
     for d in shown:
-        table.add_row(*_row(d).values())
+        row = _row(d)
+        table.add_row(*(row[c] for c in columns))
     out.print(table)
+    if not why:
+        out.print("`--why` adds each decision's reason; `-f json` or `-f csv` give everything.")

@@ -144,13 +144,15 @@ class HubSpec:
         ``open_invoices`` (:class:`hub.contract.rules.OpenInvoices`) finds open
         invoices by number (``numbers_in``, ``open_by_number``), by customer
         (``by_customer``, ``payer_invoices``) and says the amount tolerance.
-        Every unapplied payment is shown to each rule in turn, the built-in
-        ones (``memo_number``, ``exact_amount``, ``subset_sum``, ``tolerance``,
-        ``partial``) first; the suggestions of all of them are ranked together
-        by confidence. A plain callable ``rule(payment, open_invoices)``, as
-        this hook took before ``MatchRuleSpec``, is still accepted: it is named
-        ``<plugin>.<function name>``. Example, for a bank that writes the
-        customer number into the memo::
+        Every unapplied receipt is shown to each rule in turn, in booking
+        order with what earlier receipts pay already deducted, the built-in
+        ones (``memo_reference``, ``payer_amount``) first; the suggestions of
+        all of them are ranked together by confidence, and the best one at or
+        above ``[reconcile.matching] confident`` is the receipt's decision
+        (give ``Suggestion.kind``, or the hub derives it from the amounts). A
+        plain callable ``rule(payment, open_invoices)``, as this hook took before
+        ``MatchRuleSpec``, is still accepted: it is named ``<plugin>.<function name>``.
+        Example, for a bank that writes the customer number into the memo::
 
             from hub import MatchRuleSpec, Suggestion, hookimpl
 

@@ -259,7 +259,7 @@ class MatchRuleSpec:
     rule: MatchRule
     decisive_at: float | None = None
     """When this rule suggests anything at least this confident, the payment is
-    settled: the rules after it are not asked (the built-in ``memo_number`` rule
+    settled: the rules after it are not asked (the built-in ``memo_reference`` rule
     is decisive at 0.98, an invoice number in the memo with the exact amount)."""
     description: str = ""
     """One line for ``billing-hub plugins``."""

@@ -21,7 +21,7 @@ from hub.reconcile.kinds import DEFAULT_SEVERITY, Kind
 
 MEMO_EXACT = 0.98
 """The confidence of a memo naming an invoice whose balance is the amount: decisive, no
-later match rule runs (``memo_number`` suggests with it)."""
+later match rule runs (``memo_reference`` suggests with it)."""
 
 
 class Deferred:

@@ -20,13 +20,14 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "bank_interest": (
         r"\bhabenzinsen\b", r"\bzinsgutschrift", r"\binterest\b", r"\bint[eé]r[eê]ts?\b",
         r"\bodsetki\b", r"\br[aä]nta\b", r"\bintereses\b", r"\brente\b", r"\bkorko",
-        r"\binteressi\b",
+        r"\binteressi\b", r"\bcreditrente\b",
     ),
     "card_settlement": (
         r"\bcard settlement\b", r"\bkartenums[aä]tze", r"\bmerchant services\b",
         r"\bworldline\b", r"\bcardnet\b", r"\bglobal payments\b", r"\belavon\b",
         r"\bpayone\b", r"\bnexi\b", r"\bconcardis\b", r"\bsumup\b", r"\bsquare inc\b",
         r"\bzettle\b", r"\bacquir", r"\bremise carte", r"\bliquidaci[oó]n tpv\b",
+        r"\bbankcard\b", r"\bmerchant (?:bankcard )?deposit\b",
     ),
     "tax_refund": (
         r"\bfinanzamt\b", r"\bust-?erstattung", r"\bsteuererstattung", r"\btax refund\b",
@@ -37,10 +38,12 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "own_transfer": (
         r"\bown account\b", r"\bfx transfer\b", r"\beigen[ea]? konto", r"\bumbuchung\b",
         r"\b[uü]bertrag\b", r"\bvirement interne\b", r"\bprzelew w[lł]asny\b",
-        r"\btraspaso\b", r"\bbetween accounts\b",
+        r"\btraspaso\b", r"\bbetween accounts\b", r"\bauszahlung\b.{0,20}\bguthaben",
+        r"\bprzeksi[eę]gowanie\b", r"\brachunku vat\b",
     ),
     "refund_or_chargeback": (
         r"\bchargeback\b", r"\bdispute\b", r"\br[uü]cklastschrift\b", r"\breversal\b",
+        r"\berstattung\b", r"\bgutschrift retoure\b",
     ),
 }
 """Category -> patterns (on the folded counterparty and memo) that say what a line is."""

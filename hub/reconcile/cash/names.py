@@ -47,6 +47,8 @@ BANK_PREFIXES: tuple[tuple[str, ...], ...] = tuple(
         "vir sepa de", "vir sepa a", "vir de", "virement de", "transferencia de",
         "transferencia a", "bg bet", "bg ins", "bankgiro", "giro from", "payment from",
         "received from", "recibo", "bonifico da", "overboeking van", "tilisiirto",
+        "mr", "mrs", "ms", "miss", "dr", "herr", "frau", "mme", "mlle", "pan", "pani", "sr",
+        "sra", "sig", "sig ra", "dhr", "mevr",
     ))
 """Words banks print before the counterparty's name; a config adds its bank's own."""
 
@@ -123,14 +125,30 @@ def name_words(name: str | None, prefixes: tuple[tuple[str, ...], ...] = BANK_PR
     return tuple(frozenset(words) for words in printed_words(name, prefixes))
 
 
+def _initials(payer: Sequence[str], words: frozenset[str]) -> list[str]:
+    """``payer`` with each one-letter word that is the initial of a known word not
+    otherwise printed (``G`` for Gareth) replaced by that word."""
+    out = list(payer)
+    for i, w in enumerate(payer):
+        if len(w) == 1 and w not in words:
+            spare = sorted(k for k in words - set(payer) if k.startswith(w))
+            if spare:
+                out[i] = spare[0]
+    return out
+
+
 def name_fit(payer: Sequence[str], known: Iterable[frozenset[str]], *,
              cut: bool = True) -> bool:
     """Whether the payer's printed words name a known spelling: the same words in any
-    order; the last printed word may be the start of a known word (a name the bank cut
-    short), and a known name may have words the bank cut off after it."""
+    order, an initial standing for a first name; the last printed word may be the start
+    of a known word (a name the bank cut short), a known name may have words the bank
+    cut off after it, and the bank may print an address after the name."""
     if not payer:
         return False
     for words in known:
+        if len(words) >= 2 and len(payer) > len(words) and set(payer[:len(words)]) == words:
+            return True  # the name, then the payer's address
+        payer = _initials(payer, words) if any(len(w) == 1 for w in payer) else payer
         head, last = payer[:-1], payer[-1]
         if not all(w in words for w in head):
             continue

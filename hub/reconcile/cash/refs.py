@@ -70,11 +70,17 @@ def _norm_digits(groups: Sequence[str]) -> list[str]:
 
 
 def _main(groups: Sequence[str]) -> str | None:
-    """The main number: the last digit group that is not a year (when others are)."""
+    """The main number: the longest digit group that is not a year nor, among three or
+    more, a month (``FV/195/10/2024`` -> ``195``); the first of equals."""
     if not groups:
         return None
-    candidates = [g for g in groups if not _is_year(g)] if len(groups) > 1 else list(groups)
-    main = (candidates or list(groups))[-1].lstrip("0")
+    candidates = list(groups)
+    if len(candidates) > 1:
+        candidates = [g for g in candidates if not _is_year(g)] or candidates
+    if len(groups) > 2 and len(candidates) > 1:
+        candidates = [g for g in candidates if not (len(g) <= 2 and 1 <= int(g) <= 12)] or (
+            candidates)
+    main = max(candidates, key=lambda g: len(g.lstrip("0"))).lstrip("0")
     return main if len(main) >= 2 else None
 
 

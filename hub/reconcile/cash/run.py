@@ -32,7 +32,7 @@ from hub.contract.rules import Suggestion
 from hub.reconcile.cash import decide
 from hub.reconcile.cash.classify import not_customer
 from hub.reconcile.cash.names import printed_words
-from hub.reconcile.matching import OpenInvoiceIndex
+from hub.reconcile.matching import OpenInvoiceIndex, Reading
 from hub.reconcile.settings import MatchSettings
 
 DUPLICATE = "duplicate_of"
@@ -199,25 +199,14 @@ def _decide(p: PaymentRow, bank: bool, index: OpenInvoiceIndex,
                         f"{settled.source} already counts {settled.number} as paid by it",
                         invoices=[settled])
     reading = index.reading(p)
+    if not reading.named_open and (reading.named_closed or reading.named_other_currency):
+        return _held(p, bank, reading)
     ideas = suggest(p)
     if ideas and ideas[0].confidence >= settings.confident:
         best = ideas[0]
         return Decision(p, bank, best.kind or _kind_of(best, p), best.reason, ideas,
                         list(best.invoices), confidence=best.confidence,
                         payer=reading.payer.how)
-    if reading.named_other_currency and not reading.named_open:
-        inv = reading.named_other_currency[0]
-        return Decision(p, bank, WRONG_CURRENCY,
-                        f"the memo names {inv.number}, which is in {inv.currency}, but the "
-                        f"payment came in {p.currency}: convert and apply it by hand",
-                        ideas, [inv], payer=reading.payer.how)
-    if reading.named_closed and not reading.named_open:
-        inv = reading.named_closed[0]
-        state = "void" if inv.status == "void" else "already paid"
-        return Decision(p, bank, CLOSED,
-                        f"the memo names {inv.number}, which is {state}: hold the money and "
-                        "ask the payer (a second payment? a replaced invoice?)",
-                        ideas, [inv], payer=reading.payer.how)
     if bank and not reading.payer.known:
         category = not_customer(p.amount, p.payer, p.memo, settings.not_customer)
         if category:
@@ -226,6 +215,22 @@ def _decide(p: PaymentRow, bank: bool, index: OpenInvoiceIndex,
     why = ("no open invoice of the payer fits it" if reading.payer.known
            else "the payer is not a known customer and the memo names no open invoice")
     return Decision(p, bank, UNKNOWN, why, ideas, payer=reading.payer.how)
+
+
+def _held(p: PaymentRow, bank: bool, reading: Reading) -> Decision:
+    """The memo names only invoices that cannot take it: in another currency, or closed."""
+    if reading.named_other_currency:
+        inv = reading.named_other_currency[0]
+        return Decision(p, bank, WRONG_CURRENCY,
+                        f"the memo names {inv.number}, which is in {inv.currency}, but the "
+                        f"payment came in {p.currency}: convert and apply it by hand",
+                        invoices=[inv], payer=reading.payer.how)
+    inv = reading.named_closed[0]
+    state = "void" if inv.status == "void" else "already paid"
+    return Decision(p, bank, CLOSED,
+                    f"the memo names {inv.number}, which is {state}: hold the money and ask "
+                    "the payer (a second payment? a replaced invoice?)",
+                    invoices=[inv], payer=reading.payer.how)
 
 
 def _kind_of(s: Suggestion, p: PaymentRow) -> str:
