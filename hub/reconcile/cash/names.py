@@ -54,7 +54,6 @@ BANK_PREFIXES: tuple[tuple[str, ...], ...] = tuple(
 
 CUT_AT = 24
 """A printed name this long may have been cut by the bank (most cut at 27 to 35)."""
-_LEGAL_ORDERED = sorted(LEGAL_FORMS, key=len, reverse=True)
 _WORD = re.compile(r"[^\W_]+")
 _PAREN = re.compile(r"\([^)]*\)")
 
@@ -72,21 +71,31 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def _drop(words: list[str], forms: Sequence[tuple[str, ...]], *, anywhere: bool) -> list[str]:
+@functools.lru_cache(maxsize=64)
+def _by_first(forms: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:
+    """Forms by their first word, the longest first."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for form in sorted(forms, key=len, reverse=True):
+        out.setdefault(form[0], []).append(form)
+    return out
+
+
+def _drop(words: list[str], forms: tuple[tuple[str, ...], ...], *, anywhere: bool
+          ) -> list[str]:
     """``words`` without the word sequences of ``forms`` (at the start only, or anywhere)."""
+    first = _by_first(forms)
     out: list[str] = []
     i = 0
     while i < len(words):
-        for form in forms:
-            if tuple(words[i:i + len(form)]) == form and (anywhere or not out):
+        for form in first.get(words[i], ()):
+            if tuple(words[i:i + len(form)]) == form:
                 i += len(form)
                 break
         else:
+            if not anywhere:
+                return out + words[i:]
             out.append(words[i])
             i += 1
-        if not anywhere and out:
-            out.extend(words[i:])
-            break
     return out
 
 
@@ -102,14 +111,13 @@ def printed_words(name: str | None, prefixes: tuple[tuple[str, ...], ...] = BANK
     if not name:
         return ()
     name = _PAREN.sub(" ", name)
-    ordered = sorted(prefixes, key=len, reverse=True)
     out: list[tuple[str, ...]] = []
     for table in (_GERMAN, {}):
         words = _words(_fold(name, table))
         for _ in range(2):  # "SEPA CT FROM" then, say, "FP"
-            words = _drop(words, ordered, anywhere=False)
+            words = _drop(words, prefixes, anywhere=False)
         printed = len(" ".join(words))
-        words = _drop(words, _LEGAL_ORDERED, anywhere=True)
+        words = _drop(words, LEGAL_FORMS, anywhere=True)
         if printed >= CUT_AT and len(words) >= 2 and len(words[-1]) <= 3 and any(
                 form[0].startswith(words[-1]) and form[0] != words[-1]
                 for form in LEGAL_FORMS):

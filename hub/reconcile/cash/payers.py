@@ -136,8 +136,11 @@ class PayerIndex:
     def _by_name(self, payer: str | None) -> Payer:
         hits: dict[int, None] = {}
         for printed in printed_words(payer, self.prefixes):
-            slots = {s for word in printed[:1] for s in self._by_word.get(word, ())}
-            for slot in sorted(slots):
+            postings = [self._by_word[w] for w in printed if w in self._by_word]
+            if not postings:
+                continue
+            slots = min(postings, key=len)  # the rarest word's spellings: few to compare
+            for slot in slots:
                 spelling, at = self._spellings[slot]
                 if name_fit(printed, (spelling,)):
                     hits[at] = None

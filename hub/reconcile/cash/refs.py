@@ -17,6 +17,7 @@ three ways, and a memo's words are looked up in all three:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -48,7 +49,14 @@ class RefHit:
     written: str
 
 
+def _glued(char: str) -> bool:
+    """A character that joins a number to the letters around it into one identifier."""
+    return char.isalnum() or char == "_"
+
+
 def _fold(text: str) -> str:
+    if text.isascii():
+        return text.upper()
     text = unicodedata.normalize("NFKD", text.upper())
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
@@ -84,24 +92,29 @@ def _main(groups: Sequence[str]) -> str | None:
     return main if len(main) >= 2 else None
 
 
+@functools.lru_cache(maxsize=64)
+def _folded(prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(p for p in (_fold(prefix).replace(" ", "") for prefix in prefixes) if p)
+
+
 def number_keys(number: str, prefixes: Sequence[str] = ()) -> tuple[set[str], str | None,
                                                                       str | None]:
     """(strong keys, medium key, weak key) of an invoice number."""
     text = _fold(number)
     tokens = _TOKEN.findall(text)
-    digits = [t for t in tokens if t.isdigit()]
+    digits = [t for t in tokens if t[0].isdigit()]
     strong = {"".join(tokens)} if tokens else set()
+    norm = _norm_digits(digits) if digits else []
     if digits:
-        letters = "".join(t for t in tokens[:1] if not t.isdigit())
-        strong.add(letters + "|" + "|".join(_norm_digits(digits)))
-    compact = re.sub(r"[\s]", "", text)
-    for prefix in prefixes:
-        p = _fold(prefix).replace(" ", "")
-        if p and compact.startswith(p) and len(compact) > len(p):
+        letters = tokens[0] if not tokens[0][0].isdigit() else ""
+        strong.add(letters + "|" + "|".join(norm))
+    compact = text.replace(" ", "")
+    for p in _folded(tuple(prefixes)):
+        if compact.startswith(p) and len(compact) > len(p):
             rest = _TOKEN.findall(compact[len(p):])
             if rest:
                 strong.add("".join(rest).lstrip("0") or "0")
-    medium = "|".join(_norm_digits(digits)) if len(digits) >= 2 else None
+    medium = "|".join(norm) if len(digits) >= 2 else None
     return strong, medium, _main(digits)
 
 
@@ -112,10 +125,16 @@ class RefIndex:
                  prefixes: Sequence[str] = ()) -> None:
         self._keys: dict[Strength, dict[str, list[int]]] = {
             s: defaultdict(list) for s in Strength}
+        seen: dict[str, tuple[set[str], str | None, str | None]] = {}
         for row, number in numbers:
             if not number:
                 continue
-            strong, medium, weak = number_keys(number, prefixes)
+            keys = seen.get(number)
+            if keys is None:  # the same sale in two systems has the same number
+                keys = seen[number] = number_keys(number, prefixes)
+                if len(seen) > 4096:
+                    seen.clear()
+            strong, medium, weak = keys
             for key in strong:
                 self._keys[Strength.STRONG][key].append(row)
             if medium:
@@ -134,7 +153,9 @@ class RefIndex:
         keys = self._keys
         strong, medium, weak = (keys[Strength.STRONG], keys[Strength.MEDIUM],
                                 keys[Strength.WEAK])
-        for i, (first, _, _) in enumerate(spans):
+        for i, (first, start, _) in enumerate(spans):
+            if start and _glued(text[start - 1]):
+                continue  # inside an identifier (``PY_00000123``, ``LKS240916``)
             parts = [first]
             for j in range(i, min(len(spans), i + _MAX_PARTS)):
                 if j > i:
@@ -142,7 +163,9 @@ class RefIndex:
                         break
                     parts.append(spans[j][0])
                 digits = [p for p in parts if p.isdigit()]
-                if not digits or not parts[-1].isdigit():
+                end = spans[j][2]
+                if not digits or not parts[-1].isdigit() or (
+                        end < len(text) and _glued(text[end])):
                     continue
                 written = text[spans[i][1]:spans[j][2]]
                 found: list[tuple[Strength, list[int]]] = [
