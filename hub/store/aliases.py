@@ -83,7 +83,7 @@ def customer(conn: Connection, record_id: int) -> Customer:
         raise HubError(f"no record {record_id} in the store")
     label = f"{row.source}:{row.external_id}"
     if row.entity != "customer":
-        raise HubError(f"{label} is a {row.entity}, not a customer")
+        raise HubError(f"{label} is not a customer but a record of type {row.entity!r}")
     if row.deleted_at is not None:
         raise HubError(f"{label} was deleted in {row.source}")
     own = orjson.loads(row.data).get("aliases") or ()
