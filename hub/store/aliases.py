@@ -211,3 +211,29 @@ def live_names(conn: Connection) -> dict[int, list[str]]:
         out[int(cid)].append(str(name))
     return dict(out)
 
+
+@dataclass(frozen=True, slots=True)
+class Learning:
+    """What confirming a payment taught: the alias learned, or why nothing was."""
+
+    alias: Alias | None
+    note: str
+
+
+def learn_payer(conn: Connection, payment_id: int, invoice_id: int, *, reason: str,
+                actor: str, now: datetime) -> Learning:
+    """Learn the payer name of a payment as an alias of the customer of the invoice it
+    was confirmed to pay (:func:`invoice_customer`), unless the customer is already
+    known by it (:func:`known_by`)."""
+    payer = conn.execute(sa.select(_r.party).where(_r.id == payment_id)).scalar()
+    if not payer or not str(payer).strip():
+        return Learning(None, "the payment names no payer")
+    payer = str(payer).strip()
+    cid, why = invoice_customer(conn, invoice_id)
+    if cid is None:
+        return Learning(None, why)
+    of = customer(conn, cid)
+    already = known_by(conn, of, payer)
+    if already is not None:
+        return Learning(None, f"{of.label} is already known as {payer!r}: {already}")
+    return Learning(add(conn, of, payer, reason=reason, actor=actor, now=now), "")

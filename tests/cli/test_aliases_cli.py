@@ -1,4 +1,5 @@
-"""Payer aliases: ``billing-hub aliases list|add|remove``."""
+"""Payer aliases: ``billing-hub aliases list|add|remove``, and the alias ``apply-payment``
+learns from the payer it confirms, which the reconciler's snapshot then reads."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import sqlalchemy as sa
 from hub.cli import exits
 from hub.cli.app import run
 from hub.config import load_config
+from hub.reconcile import snapshot
 from hub.store import open_store
-from hub.store.schema import audit_log, payer_aliases
+from hub.store.schema import audit_log, outbox, payer_aliases
 from tests.support.company import BODY, BOOKS, PAYMENTS, write_company
 from tests.support.hub import cli, write_config
 
@@ -88,6 +90,15 @@ def _customer_id(config: Path, ext: str) -> int:
     return int(row[0])
 
 
+def _snapshot_aliases(config: Path) -> dict[str, tuple[str, ...]]:
+    engine = open_store(load_config(config).store_url())
+    try:
+        with engine.connect() as conn:
+            return {c.external_id: c.aliases for c in snapshot.load(conn).customers}
+    finally:
+        engine.dispose()
+
+
 def test_add_list_and_remove_by_hand_are_audited(company: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, "aliases", "add", "books:C-2", "Wayne Holdings")
@@ -153,3 +164,71 @@ def test_add_list_and_remove_by_hand_are_audited(company: Path,
                      .where(payer_aliases.c.removed_at.is_(None)))
     assert live[0] == 0
 
+
+def test_apply_payment_learns_the_payer_and_the_snapshot_reads_it(
+        company: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _snapshot_aliases(company)["C-1"] == ("Hooli XYZ",)
+    code, out, _ = cli(capsys, "apply-payment", "bank:P10", "books:INV-1005")
+    assert code == exits.OK and "Applied 50.00 USD of bank:P10 to books:INV-1005" in out
+    assert ("Learned 'Hooli Holdings Ltd' as an alias of books:C-1 (Hooli), alias 1; "
+            "undo: billing-hub aliases remove 1") in out
+    code, out, _ = cli(capsys, "aliases", "list", "books:C-1")
+    row = next(ln for ln in out.splitlines() if "Hooli Holdings Ltd" in ln)
+    assert "confirmed payment bank:P10 -> books:INV-1005" in row
+    assert [a for a, _, _ in _audit(company, "payment.applied", "alias.added")] == [
+        "payment.applied", "alias.added"]
+    assert _snapshot_aliases(company)["C-1"] == ("Hooli XYZ", "Hooli Holdings Ltd")
+
+    # applied again: refused, and nothing learned twice
+    code, out, err = cli(capsys, "apply-payment", "bank:P10", "books:INV-1005")
+    assert code == exits.FAILED and "nothing left to apply" in err and "alias" not in out
+    assert len(_audit(company, "alias.added")) == 1
+    # a payer the customer is known by already, after casefolding and collapsing spaces
+    code, out, _ = cli(capsys, "apply-payment", "bank:P9", "books:INV-1005")
+    assert code == exits.OK and "Applied 10.00 USD" in out
+    assert ("No alias learned: books:C-1 is already known as 'hooli   XYZ': an alias in its "
+            "record ('Hooli XYZ')") in out
+    code, out, _ = cli(capsys, "apply-payment", "bank:P3", "books:INV-1005", "--amount", "1")
+    assert "No alias learned: books:C-1 is already known as 'Hooli': its name" in out
+
+    code, out, _ = cli(capsys, "aliases", "remove", "books:C-1", "hooli holdings ltd")
+    assert code == exits.OK
+    assert _snapshot_aliases(company)["C-1"] == ("Hooli XYZ",)
+    code, out, _ = cli(capsys, "aliases", "list", "books:C-1", "--removed")
+    assert "Hooli Holdings Ltd" in out
+
+
+def test_the_customer_is_the_invoice_s_by_reference_else_by_its_exact_name(
+        company: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # INV-1009 is named "Wayne Enterprises" but refers to C-5
+    code, out, _ = cli(capsys, "apply-payment", "bank:P14", "books:INV-1009")
+    assert code == exits.OK
+    assert "Learned 'WE Europe GmbH' as an alias of books:C-5 (Wayne Enterprises Europe)" in out
+    code, out, _ = cli(capsys, "apply-payment", "bank:P11", "books:INV-1008")
+    assert "Learned 'Wayne Holdings' as an alias of books:C-2 (Wayne Enterprises)" in out
+    code, out, _ = cli(capsys, "apply-payment", "bank:P12", "books:INV-1006")
+    assert code == exits.OK and "Applied 100.00 USD" in out
+    assert ("No alias learned: books has more than one customer named 'Stark Industries'"
+            in out)
+    code, out, _ = cli(capsys, "apply-payment", "bank:P13", "books:INV-1002")
+    assert code == exits.OK and "No alias learned: books has no customer record 'Globex'" in out
+    aliases = _snapshot_aliases(company)
+    assert aliases["C-5"] == ("WE Europe GmbH",) and aliases["C-2"] == ("Wayne Holdings",)
+    assert aliases["C-3"] == aliases["C-4"] == ()
+
+
+def test_no_learn_applies_without_learning(company: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "apply-payment", "bank:P11", "books:INV-1008", "--no-learn")
+    assert code == exits.OK and "Applied 200.00 USD" in out and "alias" not in out
+    code, out, _ = cli(capsys, "aliases", "list", "books:C-2")
+    assert "learned: none" in out
+    assert _audit(company, "alias.added") == []
+    assert len(_query(company, sa.select(outbox.c.id))) == 1
+
+
+def test_a_failed_application_learns_nothing(company: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "apply-payment", "bank:P11", "books:INV-1008", "--amount", "900")
+    assert code == exits.FAILED and "has only $200.00 unapplied" in err
+    assert _query(company, sa.select(payer_aliases.c.id)) == []
