@@ -14,7 +14,7 @@ from hub.cli.app import run
 from hub.config import load_config
 from hub.reconcile import snapshot
 from hub.store import open_store
-from hub.store.schema import audit_log, outbox, payer_aliases
+from hub.store.schema import audit_log, outbox, payer_aliases, records
 from tests.support.company import BODY, BOOKS, PAYMENTS, write_company
 from tests.support.hub import cli, write_config
 
@@ -83,7 +83,6 @@ def _audit(config: Path, *actions: str) -> list[Any]:
 
 
 def _customer_id(config: Path, ext: str) -> int:
-    from hub.store.schema import records
     (row,) = _query(config, sa.select(records.c.id).where(
         records.c.source == "books", records.c.entity == "customer",
         records.c.external_id == ext))
@@ -232,3 +231,26 @@ def test_a_failed_application_learns_nothing(company: Path,
     code, _, err = cli(capsys, "apply-payment", "bank:P11", "books:INV-1008", "--amount", "900")
     assert code == exits.FAILED and "has only $200.00 unapplied" in err
     assert _query(company, sa.select(payer_aliases.c.id)) == []
+
+
+def test_the_snapshot_reads_learned_aliases_in_one_query(
+        company: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for customer, name in (("books:C-1", "Hooli Europe"), ("books:C-2", "Wayne Holdings"),
+                           ("books:C-2", "Bruce Wayne"), ("books:C-5", "WE Europe GmbH")):
+        assert cli(capsys, "aliases", "add", customer, name)[0] == exits.OK
+    assert cli(capsys, "aliases", "remove", "books:C-2", "Bruce Wayne")[0] == exits.OK
+    engine = open_store(load_config(company).store_url())
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with engine.connect() as conn:
+            customers = {c.external_id: c.aliases for c in snapshot.load(conn).customers}
+    finally:
+        engine.dispose()
+    assert sum("payer_aliases" in s for s in statements) == 1
+    assert customers == {"C-1": ("Hooli XYZ", "Hooli Europe"), "C-2": ("Wayne Holdings",),
+                         "C-3": (), "C-4": (), "C-5": ("WE Europe GmbH",)}
