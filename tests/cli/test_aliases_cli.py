@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from hub.cli import exits
 from hub.cli.app import run
 from hub.config import load_config
+from hub.errors import HubError
 from hub.reconcile import snapshot
-from hub.store import open_store
+from hub.store import aliases as store_aliases
+from hub.store import audit, open_store
 from hub.store.schema import audit_log, outbox, payer_aliases, records
 from tests.support.company import BODY, BOOKS, PAYMENTS, write_company
 from tests.support.hub import cli, write_config
@@ -128,6 +130,7 @@ def test_add_list_and_remove_by_hand_are_audited(company: Path,
     assert "books:C-2 (Wayne Enterprises)" in out and "in its record" in out and ": none" in out
     row = next(ln for ln in out.splitlines() if "Bruce Wayne" in ln)
     assert "the owner pays from his own account" in row and "│ 2 " in row
+    assert audit.default_actor() in row
     assert "added by hand" in next(ln for ln in out.splitlines() if "Wayne Holdings" in ln)
     code, out, _ = cli(capsys, "aliases", "list", "books:C-1")
     assert "(read-only, change them in books): Hooli XYZ" in out and "learned: none" in out
@@ -224,6 +227,19 @@ def test_no_learn_applies_without_learning(company: Path,
     assert "learned: none" in out
     assert _audit(company, "alias.added") == []
     assert len(_query(company, sa.select(outbox.c.id))) == 1
+
+
+def test_the_application_and_the_alias_are_one_transaction(
+        company: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise HubError("the store said no")
+
+    monkeypatch.setattr(store_aliases, "learn_payer", broken)
+    code, _, err = cli(capsys, "apply-payment", "bank:P11", "books:INV-1008")
+    assert code == exits.FAILED and "the store said no" in err
+    assert _query(company, sa.select(outbox.c.id)) == []
+    assert _audit(company, "payment.applied", "alias.added") == []
 
 
 def test_a_failed_application_learns_nothing(company: Path,
