@@ -44,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "Say that two records are not the same thing, whatever their numbers say."),
     "apply-payment": ("hub.cli.report_cmd:apply_payment", "Apply a payment to an invoice and "
                       "queue the change for the invoice's system."),
+    "aliases": ("hub.cli.aliases_cmd:app", "Other names customers pay under: their "
+                "records' own and those learned from confirmed payments or added by hand."),
     "report": ("hub.cli.report_cmd:report",
                "The mismatch report with the AR metrics, as a table, HTML, CSV or JSON."),
     "metrics": ("hub.cli.report_cmd:metrics", "DSO, aging, overdue share, days to pay, "

@@ -17,10 +17,12 @@ from hub.cli.console import err, out
 from hub.cli.session import CliState, open_hub
 from hub.errors import HubError
 from hub.reconcile.applying import apply_payment as queue_application
+from hub.reconcile.linking import resolve_record
 from hub.reconcile.settings import ReconcileSettings
 from hub.reports import report as rpt
 from hub.reports.metrics import BUCKETS, Metrics
 from hub.reports.report_html import render
+from hub.store import aliases as store_aliases
 from hub.store import audit
 from hub.store.clock import utcnow
 
@@ -135,15 +137,36 @@ def apply_payment(
     invoice: str = typer.Argument(..., help="SOURCE:EXTERNAL_ID or record id of the invoice"),
     amount: Decimal | None = typer.Option(None, "--amount",
                                           help="Default: as much as both allow."),
+    learn: bool = typer.Option(True, "--learn/--no-learn",
+                               help="Learn the payer's name as an alias of the invoice's "
+                                    "customer when it is not known by it yet."),
 ) -> None:
-    """Apply a payment to an invoice and queue the change for the invoice's system."""
+    """Apply a payment to an invoice and queue the change for the invoice's system.
+
+    The payer's name becomes an alias of the invoice's customer (its record in
+    the invoice's source), unless the customer is already known by it or
+    --no-learn is given; `billing-hub aliases remove` undoes it.
+    """
     state: CliState = ctx.obj
+    actor, now = audit.default_actor(), utcnow()
+    learned: store_aliases.Learning | None = None
     with open_hub(state) as hub, hub.engine.begin() as conn:
-        done = queue_application(conn, payment, invoice, amount, actor=audit.default_actor(),
-                                 now=utcnow())
-    if done.queued:
-        out.print(f"Applied {done.amount:,} {done.currency} of {done.payment} to "
-                  f"{done.invoice}; queued for {done.invoice.split(':', 1)[0]} "
-                  f"(idempotency key {done.idempotency_key}).")
-    else:
+        done = queue_application(conn, payment, invoice, amount, actor=actor, now=now)
+        if done.queued and learn:  # in the application's transaction: both or neither
+            learned = store_aliases.learn_payer(
+                conn, resolve_record(conn, payment)[0], resolve_record(conn, invoice)[0],
+                reason=f"confirmed payment {done.payment} -> {done.invoice}", actor=actor,
+                now=now)
+    if not done.queued:
         out.print(f"Already applied and queued ({done.idempotency_key}); nothing done twice.")
+        return
+    out.print(f"Applied {done.amount:,} {done.currency} of {done.payment} to "
+              f"{done.invoice}; queued for {done.invoice.split(':', 1)[0]} "
+              f"(idempotency key {done.idempotency_key}).")
+    if learned is not None and learned.alias is not None:
+        alias = learned.alias
+        out.print(Text(f"Learned {alias.name!r} as an alias of {alias.customer} "
+                       f"({alias.customer_name}), alias {alias.id}; undo: billing-hub aliases "
+                       f"remove {alias.id}"))
+    elif learned is not None:
+        out.print(Text(f"No alias learned: {learned.note}."))

@@ -22,6 +22,7 @@ from hub.money import to_minor_units
 from hub.reconcile.queued import queued_minor
 from hub.reconcile.tables import InvoiceTable, PaymentTable
 from hub.store import Connection, reading
+from hub.store import aliases as store_aliases
 
 __all__ = ["Application", "CustomerRow", "InvoiceRow", "InvoiceTable", "PaymentRow",
            "PaymentTable", "Snapshot", "load"]
@@ -103,11 +104,18 @@ def _payments(conn: Connection) -> PaymentTable:
 
 
 def _customers(conn: Connection) -> Iterator[CustomerRow]:
+    learned = store_aliases.live_names(conn)  # one query; few customers have any
     for batch in reading.batches(conn, "customer"):
         for (rid, source, ext, _n, party, *_rest, data) in batch:
             doc = orjson.loads(data)
             meta = {str(k): str(v) for k, v in (doc.get("metadata") or {}).items()}
             aliases = tuple(str(a) for a in doc.get("aliases") or ())
+            if rid in learned:  # the record's own first, then the learned ones it lacks
+                seen = {store_aliases.name_key(a) for a in aliases}
+                for name in learned[rid]:
+                    if (key := store_aliases.name_key(name)) not in seen:
+                        seen.add(key)
+                        aliases += (name,)
             emails = tuple(e.strip() for e in re.split(r"[,;\s]+", doc.get("email") or "")
                            if "@" in e)
             yield CustomerRow(rid, source, ext, party or "", meta, aliases, emails)

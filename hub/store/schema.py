@@ -229,3 +229,22 @@ reminders = sa.Table(
 a deterministic key. ``sending`` is committed before the SMTP server is asked and ``sent``
 after it accepted; a row left ``sending`` by a process that died is ``unconfirmed`` and
 waits for a person (:mod:`hub.collect.sender`)."""
+
+payer_aliases = sa.Table(
+    "payer_aliases",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("records.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("name_key", sa.String(500), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("added_by", sa.String(200), nullable=False),
+    sa.Column("added_at", TS, nullable=False),
+    sa.Column("removed_by", sa.String(200)),
+    sa.Column("removed_at", TS),
+    sa.Index("ix_payer_aliases_customer", "customer_id", "name_key"),
+)
+"""Names a customer was learned to pay under (:mod:`hub.store.aliases`): the name as
+written, its comparison key, who added it, when and why. Removing one stamps
+``removed_at``/``removed_by``; the row stays, so the history is kept."""
