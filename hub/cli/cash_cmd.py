@@ -57,7 +57,9 @@ def cash(
         typer.echo(buffer.getvalue(), nl=False)
         return
     if not shown:
-        out.print("No receipts to show: sync a bank statement or a payment export first.")
+        out.print("No receipts to show." if decisions else
+                  "No receipts to show: sync a bank statement (entity = \"bank_transaction\") "
+                  "or a payment export first.")
         return
     table = Table(title="receipts and what they pay", title_justify="left")
     columns = [c for c in _COLUMNS if c != "payer" and (why or c != "reason")]
@@ -68,5 +70,8 @@ def cash(
         row = _row(d)
         table.add_row(*(row[c] for c in columns))
     out.print(table)
+    invoices = {i.id for d in decisions for i in d.invoices}
+    if not invoices and not any(d.suggestions for d in decisions):
+        out.print("[yellow]No receipt names or fits any invoice: is the invoice list synced?[/]")
     if not why:
         out.print("`--why` adds each decision's reason; `-f json` or `-f csv` give everything.")

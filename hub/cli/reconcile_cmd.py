@@ -16,6 +16,7 @@ from hub.errors import HubError
 from hub.money import from_minor_units
 from hub.reconcile import lifecycle, linking
 from hub.reconcile.ruleset import RuleSet
+from hub.reconcile.runner import nothing_to_match
 from hub.reconcile.runner import reconcile as run_reconcile
 from hub.reconcile.settings import ReconcileSettings
 from hub.reconcile.text import money
@@ -46,6 +47,9 @@ def reconcile(ctx: typer.Context) -> None:
             table.add_row(kind, str(n))
         out.print(table)
         out.print("`billing-hub findings list` shows them, most money at stake first.")
+    warning = nothing_to_match(summary.invoices, summary.receipts)
+    if warning:
+        out.print(f"[yellow]Cash application:[/] {warning}")
 
 
 def _stake(f: lifecycle.StoredFinding) -> str:

@@ -118,6 +118,7 @@ class RunContext:
         index.pair_tolerances = {
             (m.payments, m.invoices): (m.amount_tolerance_percent, m.amount_tolerance_fixed)
             for m in settings.matching_pairs}
+        index.quarantined = self.snapshot.quarantined
         twins = index.balances.twins
         for _, links in self.pair_links:
             for left, right in zip(links.left, links.right, strict=True):

@@ -137,6 +137,9 @@ class OpenInvoiceIndex:
     _payers: PayerIndex | None = None
     _reading: tuple[PaymentRow, int, Reading] | None = None
     _row_of: dict[int, int] | None = None
+    quarantined: Sequence[tuple[int, str, str]] = ()
+    """(quarantine entry id, invoice number, why) of the invoices held in quarantine."""
+    _quarantine_refs: RefIndex | None = None
 
     @classmethod
     def build(cls, invoices: InvoiceTable, settings: MatchSettings,
@@ -184,6 +187,16 @@ class OpenInvoiceIndex:
                                             self.settings.payer_prefixes,
                                             self.fuzzy_threshold)
         return self._payers
+
+    def quarantined_in(self, memo: str | None) -> list[tuple[int, str, str]]:
+        """(quarantine entry, number, why) of the quarantined invoices ``memo`` names."""
+        if not self.quarantined or not memo:
+            return []
+        if self._quarantine_refs is None:
+            self._quarantine_refs = RefIndex(enumerate(n for _, n, _ in self.quarantined),
+                                             self.prefixes)
+        return [self.quarantined[h.row] for h in self._quarantine_refs.find(memo)
+                if h.strength > 1]
 
     def consume(self, invoices: Sequence[InvoiceRow], amounts: Sequence[int]) -> None:
         """Count ``amounts`` of ``invoices`` as paid for the receipts still to come."""

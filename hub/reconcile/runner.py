@@ -29,6 +29,9 @@ class ReconcileSummary:
     run_id: int
     records: int
     by_kind: Counter[str] = field(default_factory=Counter)
+    invoices: int = 0
+    receipts: int = 0
+    """Payments and money-in bank lines: what cash application matches to invoices."""
     merge: lifecycle.MergeResult = field(default_factory=lifecycle.MergeResult)
 
     @property
@@ -71,12 +74,27 @@ def reconcile(engine: Engine, settings: ReconcileSettings,
             payout_review = payouts.load(conn)
         found = [lifecycle.encode(f)
                  for f in find_iter(snapshot, settings, rules, manual, payout_review)]
-        summary = ReconcileSummary(run_id, len(snapshot.invoices) + len(snapshot.payments),
-                                   Counter(f.kind for f in found))
+        summary = ReconcileSummary(
+            run_id, len(snapshot.invoices) + len(snapshot.payments),
+            Counter(f.kind for f in found), len(snapshot.invoices),
+            len(snapshot.payments) + sum(1 for b in snapshot.bank_lines if b.amount > 0))
         del snapshot  # the findings say all the merge needs
         with engine.begin() as conn:
             summary.merge = lifecycle.merge(conn, found, utcnow())
         return summary
+
+
+def nothing_to_match(invoices: int, receipts: int) -> str | None:
+    """Why cash application can match nothing in a store this full, or ``None``."""
+    if receipts and not invoices:
+        return (f"{receipts:,} payment(s) and bank credit(s) but no invoice in the store: "
+                "nothing can be matched. Sync an invoice list (a connector or CSV file with "
+                "entity = \"invoice\").")
+    if invoices and not receipts:
+        return (f"{invoices:,} invoice(s) but no payment or money-in bank line in the store: "
+                "nothing to apply. Sync a bank statement (entity = \"bank_transaction\") "
+                "or a payment export.")
+    return None
 
 
 def cash_decisions(engine: Engine, settings: ReconcileSettings,

@@ -21,7 +21,7 @@ from hub.contract.rows import Application, CustomerRow, InvoiceRow, PaymentRow
 from hub.money import to_minor_units
 from hub.reconcile.queued import queued_minor
 from hub.reconcile.tables import InvoiceTable, PaymentTable
-from hub.store import Connection, reading
+from hub.store import Connection, quarantine, reading
 from hub.store import aliases as store_aliases
 
 __all__ = ["Application", "CustomerRow", "InvoiceRow", "InvoiceTable", "PaymentRow",
@@ -32,7 +32,8 @@ class Snapshot:
     """Everything the reconciler reads: invoices and payments as tables (iterating
     one yields rows), customers, and the text of every money-in bank line."""
 
-    __slots__ = ("bank_credits", "bank_lines", "customers", "invoices", "payments")
+    __slots__ = ("bank_credits", "bank_lines", "customers", "invoices", "payments",
+                 "quarantined")
 
     def __init__(self, invoices: InvoiceTable | Iterable[InvoiceRow] = (),
                  payments: PaymentTable | Iterable[PaymentRow] = (),
@@ -45,6 +46,9 @@ class Snapshot:
         self.customers = list(customers)
         self.bank_credits = list(bank_credits)
         """The text of every money-in bank line (description, reference, counterparty)."""
+        self.quarantined: list[tuple[int, str, str]] = []
+        """(quarantine entry id, the invoice number it holds, why) of the invoices in
+        quarantine: a memo that names one is told so."""
         self.bank_lines = list(bank_lines)
         """Every bank line as a receipt would be: the counterparty as payer, the
         description and reference as memo; ``amount`` is signed (money out below 0)."""
@@ -121,6 +125,24 @@ def _customers(conn: Connection) -> Iterator[CustomerRow]:
             yield CustomerRow(rid, source, ext, party or "", meta, aliases, emails)
 
 
+_NUMBER_COLUMN = re.compile(r"(?i)^(no\.?|nr\.?|#|num|number|invoice|invoice.?(no|number|id)|"
+                            r"rechnung\w*|facture|factura|faktura|doc\w*)$")
+
+
+def _quarantined(conn: Connection) -> list[tuple[int, str, str]]:
+    out: list[tuple[int, str, str]] = []
+    for entry in quarantine.list_entries(conn, limit=100_000):
+        if entry.entity != "invoice":
+            continue
+        raw = entry.raw_value()
+        numbers = {entry.external_id} if entry.external_id else set()
+        if isinstance(raw, dict):
+            numbers |= {str(v) for k, v in raw.items()
+                        if isinstance(v, str | int) and _NUMBER_COLUMN.match(str(k))}
+        out.extend((entry.id, n, entry.reason) for n in sorted(numbers) if n)
+    return out
+
+
 def _bank_lines(conn: Connection) -> Iterator[PaymentRow]:
     for batch in reading.batches(conn, "bank_transaction"):
         for (rid, source, ext, reference, party, _cref, cur, amount, _open, _status, booked,
@@ -162,5 +184,7 @@ def load(conn: Connection) -> Snapshot:
     invoices = _invoices(conn)
     payments = _payments(conn)
     _add_queued(conn, invoices, payments)
-    return Snapshot(invoices, payments, _customers(conn), _bank_credits(conn),
-                    _bank_lines(conn))
+    snapshot = Snapshot(invoices, payments, _customers(conn), _bank_credits(conn),
+                        _bank_lines(conn))
+    snapshot.quarantined = _quarantined(conn)
+    return snapshot

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,9 @@ import pytest
 from hub.cli import exits
 from hub.reconcile.cash.names import name_fit, name_words, printed_words
 from hub.reconcile.cash.refs import RefIndex, Strength
+from hub.reconcile.runner import find
+from hub.reconcile.settings import ReconcileSettings
+from hub.reconcile.snapshot import InvoiceRow, PaymentRow, Snapshot
 from tests.support.hub import cli, write_config
 
 CUSTOMERS = """\
@@ -245,3 +249,66 @@ def test_the_config_adds_a_bank_prefix_and_a_not_customer_pattern(
     assert (cash["L15"]["kind"], cash["L15"]["category"]) == ("not_customer_payment",
                                                               "own_transfer")
     assert "Weißmüller" in cash["L16"]["payer"]
+
+
+def test_an_alias_the_coordinator_adds_identifies_the_next_payment(
+        company: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (company.parent / "bank.csv").write_text(
+        BANK + "L15,2024-10-03,321.00,EUR,SEPA CT FROM HOLZ UND PARTNER,zahlung\n",
+        encoding="utf-8")
+    (company.parent / "invoices.csv").write_text(
+        INVOICES + "RE-2004,C1,EUR,321.00,321.00,2024-09-20,2024-10-20,open\n",
+        encoding="utf-8")
+    assert cli(capsys, "--config", str(company), "sync")[0] == exits.OK
+    before = _cash(capsys, company)["L15"]
+    assert before["kind"] == "unknown"  # a payer nobody knows: no suggestion
+    code, out, err = cli(capsys, "--config", str(company), "aliases", "add", "books:C1",
+                         "Holz und Partner")
+    assert code == exits.OK, err
+    after = _cash(capsys, company)["L15"]
+    assert (after["kind"], after["numbers"]) == ("full", ["RE-2004"])
+    assert "alias 'Holz und Partner'" in after["payer"]
+    (alias_id,) = [w.strip("#") for w in out.split() if w.strip("#").isdigit()][:1]
+    assert cli(capsys, "--config", str(company), "aliases", "remove", alias_id)[0] == exits.OK
+    assert _cash(capsys, company)["L15"]["kind"] == "unknown"  # reversible
+
+
+def test_a_memo_naming_a_quarantined_invoice_says_so(
+        company: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (company.parent / "invoices.csv").write_text(
+        INVOICES + "RE-2005,C1,EUR,not a number,0,2024-09-20,2024-10-20,open\n",
+        encoding="utf-8")
+    (company.parent / "bank.csv").write_text(
+        BANK + "L15,2024-10-03,410.00,EUR,SEPA CT FROM WEISSMUELLER ANTRIEBSTECHNI,RE-2005\n",
+        encoding="utf-8")
+    assert cli(capsys, "--config", str(company), "sync")[0] == exits.QUARANTINED
+    line = _cash(capsys, company)["L15"]
+    assert line["kind"] == "unknown"
+    assert "the memo names RE-2005, an invoice held in quarantine" in line["reason"]
+
+
+def test_a_store_that_can_match_nothing_says_so(
+        company: Path, capsys: pytest.CaptureFixture[str], wide_console: None) -> None:
+    text = company.read_text(encoding="utf-8")
+    without_invoices = text.replace('path = "invoices.csv"', 'path = "no-invoices-*.csv"')
+    company.write_text(without_invoices, encoding="utf-8")
+    cli(capsys, "--config", str(company), "sync")
+    code, out, _ = cli(capsys, "--config", str(company), "reconcile")
+    assert code == exits.OK
+    assert "but no invoice in the store: nothing can be matched" in out
+    assert 'entity = "invoice"' in out
+
+
+def test_one_sale_kept_in_two_systems_is_suggested_once() -> None:
+    def invoice(rid: int, source: str, ext: str) -> InvoiceRow:
+        return InvoiceRow(rid, source, ext, "INV-1042", "Acme Ltd", None, "USD", 50000, 50000,
+                          "open", date(2026, 1, 5), date(2026, 2, 4))
+
+    payment = PaymentRow(9, "bank", "P1", None, "Acme Ltd", None, "USD", 20000, 20000,
+                         "succeeded", date(2026, 2, 1), "part of INV-1042")
+    found = find(Snapshot([invoice(1, "books", "INV-1042"), invoice(2, "shop", "in_1")],
+                          [payment]), ReconcileSettings())
+    (unapplied,) = [f for f in found if f.kind.value == "unapplied_payment"]
+    suggestions = unapplied.details["suggestions"]
+    assert len(suggestions) == 1 and suggestions[0]["kind"] == "partial"
+    assert len(suggestions[0]["invoices"]) == 1  # not the books copy and the shop copy

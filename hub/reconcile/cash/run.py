@@ -214,6 +214,11 @@ def _decide(p: PaymentRow, bank: bool, index: OpenInvoiceIndex,
                             category=category)
     why = ("no open invoice of the payer fits it" if reading.payer.known
            else "the payer is not a known customer and the memo names no open invoice")
+    held = index.quarantined_in(p.memo)
+    if held:
+        entry, number, reason = held[0]
+        why += (f"; the memo names {number}, an invoice held in quarantine (#{entry}: "
+                f"{reason}): fix that row and sync again")
     return Decision(p, bank, UNKNOWN, why, ideas, payer=reading.payer.how)
 
 
