@@ -76,7 +76,7 @@ class MatchSettings(BaseModel):
     bank_fee_max: dict[str, Decimal] = Field(default_factory=lambda: {
         code: Decimal(cap) for code, cap in _FEE_CAPS.items()})
     """Currency -> the largest intermediary bank charge a short payment is put down to."""
-    bank_fee_share: Decimal = Field(default=Decimal(2), ge=0, le=50)
+    bank_fee_share: Decimal = Field(default=Decimal(10), ge=0, le=50)
     """... and the largest share of the balance (percent) a bank charge may be."""
     discount_percents: list[Decimal] = Field(
         default_factory=lambda: [Decimal(2), Decimal(3), Decimal(1)])

@@ -29,7 +29,7 @@ STRONG_SEPARATORS = frozenset(("", " ", "-", "/", ".", "#", "_", "# ", ". ", " /
 """What may stand between the parts of one written number."""
 
 _TOKEN = re.compile(r"[A-Z]+|\d+")
-_MAX_PARTS = 5
+_MAX_PARTS = 10
 
 
 class Strength(IntEnum):
