@@ -4,6 +4,7 @@
 
     [connectors.bank]
     type = "csv"
+    removed_rows = "delete"              # or "delete-on-full-sync" / "keep"
 
     [[connectors.bank.files]]
     path = "exports/ubs.csv"             # relative to the config file

@@ -4,8 +4,8 @@ A row's identity is built from the fields that say *which* movement of money
 it is, never from the words around it:
 
 - ``bank_transaction``: account, booked date, amount (or debit and credit),
-  currency, counterparty;
-- ``payment``: received date, amount, currency, payer name, customer ref;
+  counterparty;
+- ``payment``: received date, amount, payer name, customer ref;
 - ``customer``: name.
 
 Each value is normalised first: amounts and dates are parsed (``1,200.00``
@@ -21,7 +21,10 @@ themselves in the file: the first is ``row-<digest>``, the second
 - a change to a date, an amount or a counterparty makes another movement of
   money: a new record, and the old one is marked deleted by the same sync
   (the file is read whole; see ``removed_rows``), so the money is never
-  counted twice.
+  counted twice;
+- a row that turns bad in a field outside its identity (a mistyped currency
+  or balance) is quarantined under the same id, and its last good record
+  stays until the row is fixed.
 
 An invoice file without ``id_columns`` is identified by the invoice number,
 as before, and a file with ``id_columns`` by those columns.
@@ -37,9 +40,8 @@ from decimal import Decimal
 from typing import Any
 
 KEY_FIELDS: dict[str, tuple[str, ...]] = {
-    "bank_transaction": ("account", "booked_date", "amount", "debit", "credit", "currency",
-                         "counterparty"),
-    "payment": ("received_date", "amount", "currency", "payer_name", "customer_ref"),
+    "bank_transaction": ("account", "booked_date", "amount", "debit", "credit", "counterparty"),
+    "payment": ("received_date", "amount", "payer_name", "customer_ref"),
     "customer": ("name",),
 }
 

@@ -97,11 +97,13 @@ def test_editing_the_text_of_a_row_updates_its_record(bank: Bank) -> None:
     edited = [*ROWS]
     edited[2] = "2026-03-02,-4.50,EUR,Café Nord,Card payment - team coffee,"
     edited[0] = "2026-03-02,120.00,EUR,ACME  GmbH,SEPA credit, INV-1001 / INV-1003"
+    edited[3] = "2026-03-03,80.00,CHF,Beta SA,SEPA credit,INV-1002"
     bank.write(edited)
     code, out = bank.sync()
-    assert code == exits.OK and row_counts(out) == ["0", "2", "2", "0"]
+    assert code == exits.OK and row_counts(out) == ["0", "3", "1", "0"]
     live = bank.live()
     assert len(live) == 4 and bank.total() == Decimal("191.00")
+    assert [r["currency"] for r in live if r["counterparty"] == "Beta SA"] == ["CHF"]
     assert {r["description"] for r in live if r["counterparty"] == "Café Nord"} == {
         "Card payment", "Card payment - team coffee"}
     assert any(r["reference"] == "INV-1001 / INV-1003" for r in live)
@@ -189,3 +191,40 @@ def test_a_row_with_a_bad_text_field_keeps_its_record(tmp_path: Path, store_url:
     assert code == exits.QUARANTINED and row_counts(out) == ["0", "0", "0", "1"]
     (line,) = bank.live()
     assert line["balance_after"] == "500.00"  # the last good version stands
+
+
+@pytest.mark.parametrize(("entity", "columns", "before", "after"), [
+    ("payment", 'received_date = "Date", amount = "Amount", payer_name = "Payer", '
+                'memo = "Memo", customer_ref = "Customer"',
+     ["Date,Amount,Payer,Memo,Customer", "2026-03-02,50.00,Acme,wire,C1",
+      "2026-03-02,50.00,Acme,wire,C1"],
+     ["Date,Amount,Payer,Memo,Customer", "2026-03-02,50.00,Acme,wire,C1",
+      "2026-03-02,50.00,Acme,wire for INV-7,C1"]),
+    ("customer", 'name = "Name", email = "Email"',
+     ["Name,Email", "Acme GmbH,billing@acme.test", "Beta SA,ap@beta.test"],
+     ["Name,Email", "Acme GmbH,invoices@acme.test", "Beta SA,ap@beta.test"]),
+])
+def test_payments_and_customers_without_ids_update_in_place(
+        tmp_path: Path, store_url: str, capsys: pytest.CaptureFixture[str], wide_console: None,
+        entity: str, columns: str, before: list[str], after: list[str]) -> None:
+    config = write_config(tmp_path, store_url, f"""\
+[connectors.sheet]
+type = "csv"
+[[connectors.sheet.files]]
+path = "sheet.csv"
+entity = "{entity}"
+defaults = {{ currency = "USD" }}
+columns = {{ {columns} }}
+""")
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("\n".join(before) + "\n", "utf-8")
+    assert cli(capsys, "--config", str(config), "sync", "--no-progress")[0] == exits.OK
+    sheet.write_text("\n".join(after) + "\n", "utf-8")
+    code, out, _ = cli(capsys, "--config", str(config), "sync", "--no-progress")
+    line = next(ln for ln in out.splitlines() if f" {entity} " in ln)
+    assert code == exits.OK and [c.strip() for c in line.split("│")[3:7]] == ["0", "1", "1", "0"]
+    engine = create_engine(store_url)
+    try:
+        assert len(stored(engine, entity)) == 2
+    finally:
+        engine.dispose()
