@@ -57,19 +57,36 @@ def duration(run: RunSummary) -> str:
 
 def counts_table(runs: list[RunSummary]) -> Table:
     """One row per connector and entity: created, updated, unchanged, quarantined (and
-    deleted, when a run saw deletions)."""
-    deletions = any(c.deleted for run in runs for c in run.counts.values())
+    deleted, dismissed and skipped, when a run had any)."""
+    every = [c for run in runs for c in run.counts.values()]
+    extra = [name for name, on in (("deleted", any(c.deleted for c in every)),
+                                   ("dismissed", any(c.dismissed for c in every)),
+                                   ("skipped", any(c.skipped for c in every))) if on]
     table = Table(title_justify="left")
     table.add_column("connector")
     table.add_column("entity")
-    names = ["new", "updated", "unchanged", "quarantined"] + (["deleted"] if deletions else [])
-    for name in names:
+    for name in ["new", "updated", "unchanged", "quarantined", *extra]:
         table.add_column(name, justify="right")
     table.add_column("run", justify="right")
     for run in runs:
         for entity, c in run.counts.items():
             q = Text(str(c.quarantined), style="yellow") if c.quarantined else "0"
-            gone = (str(c.deleted),) if deletions else ()
+            more = {"deleted": c.deleted, "dismissed": c.dismissed,
+                    "skipped": sum(c.skipped.values())}
             table.add_row(run.connector, entity, str(c.created), str(c.updated),
-                          str(c.unchanged), q, *gone, str(run.run_id))
+                          str(c.unchanged), q, *(str(more[name]) for name in extra),
+                          str(run.run_id))
     return table
+
+
+def skipped_lines(runs: list[RunSummary]) -> list[str]:
+    """One line per reason rows were skipped: ``bank/bank_transaction: 2 rows skipped by
+    rule (...)``."""
+    lines = []
+    for run in runs:
+        for entity, c in run.counts.items():
+            for reason, n in c.skipped.items():
+                text = f"row {reason.removeprefix('rows ')}" if n == 1 and reason.startswith(
+                    "rows ") else reason
+                lines.append(f"{run.connector}/{entity}: {n} {text}")
+    return lines

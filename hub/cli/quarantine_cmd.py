@@ -1,4 +1,4 @@
-"""``billing-hub quarantine list|show|retry``: records that wait for a person."""
+"""``billing-hub quarantine list|show|retry|dismiss|restore``: records that wait for a person."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from hub.cli.console import out, when
 from hub.cli.session import CliState, open_hub
 from hub.errors import HubError
 from hub.store import quarantine as q
+from hub.store.clock import utcnow
 from hub.sync.engine import SyncEngine
 from hub.sync.retry import retry_entries
 
@@ -24,10 +25,10 @@ app = typer.Typer(help="Records that could not be imported, with their raw conte
 def list_(
     ctx: typer.Context,
     source: str | None = typer.Option(None, "--source", help="Only this connector."),
-    all_: bool = typer.Option(False, "--all", help="Include resolved entries."),
+    all_: bool = typer.Option(False, "--all", help="Include resolved and dismissed entries."),
     limit: int = typer.Option(200, "--limit", min=1),
 ) -> None:
-    """List quarantined records (open ones unless --all)."""
+    """List quarantined records (open ones unless --all, which adds resolved and dismissed)."""
     state: CliState = ctx.obj
     with open_hub(state) as hub, hub.engine.connect() as conn:
         entries = q.list_entries(conn, status=None if all_ else q.OPEN, source=source,
@@ -51,6 +52,7 @@ def show(ctx: typer.Context, entry_id: int = typer.Argument(..., metavar="ID")) 
     state: CliState = ctx.obj
     with open_hub(state) as hub, hub.engine.connect() as conn:
         entry = q.get(conn, entry_id)
+        history = q.history(conn, entry_id) if entry is not None else []
     if entry is None:
         raise HubError(f"no quarantine entry {entry_id}",
                        hint="`billing-hub quarantine list` shows the open ones")
@@ -71,6 +73,33 @@ def show(ctx: typer.Context, entry_id: int = typer.Argument(..., metavar="ID")) 
         out.print(JSON(orjson.dumps(raw).decode()))
     else:
         out.print(str(raw))
+    for event in history:
+        why = event.details.get("reason")
+        out.print(f"{event.action.removeprefix('quarantine.')} by {event.actor} "
+                  f"at {when(event.at)}" + (f": {why}" if why else ""))
+
+
+@app.command()
+def dismiss(
+    ctx: typer.Context,
+    entry_id: int = typer.Argument(..., metavar="ID"),
+    reason: str = typer.Option(..., "--reason", help="Why this row needs no fix (audited)."),
+) -> None:
+    """Set an open entry aside: it no longer fails a sync, and stays dismissed if seen again."""
+    state: CliState = ctx.obj
+    with open_hub(state) as hub, hub.engine.begin() as conn:
+        entry = q.dismiss(conn, entry_id, reason, actor=None, now=utcnow())
+    out.print(f"#{entry_id} ({entry.location or entry.source}) dismissed: {reason.strip()}. "
+              f"`billing-hub quarantine restore {entry_id}` opens it again.")
+
+
+@app.command()
+def restore(ctx: typer.Context, entry_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """Open a dismissed entry again."""
+    state: CliState = ctx.obj
+    with open_hub(state) as hub, hub.engine.begin() as conn:
+        entry = q.restore(conn, entry_id, actor=None, now=utcnow())
+    out.print(f"#{entry_id} ({entry.location or entry.source}) is open again.")
 
 
 @app.command()

@@ -19,7 +19,7 @@ from rich.progress import (
 from rich.text import Text
 
 from hub.cli import exits
-from hub.cli.console import counts_table, err, out, styled
+from hub.cli.console import counts_table, err, out, skipped_lines, styled
 from hub.cli.session import CliState, open_hub
 from hub.contract.outcomes import RunSummary
 from hub.errors import ConfigError, HubError, PluginError
@@ -66,6 +66,7 @@ class ProgressDisplay:
         c = event.counts
         text = f"{c.seen} records ({c.created} new, {c.updated} updated"
         text += f", {c.quarantined} quarantined" if c.quarantined else ""
+        text += f", {sum(c.skipped.values())} skipped" if c.skipped else ""
         text += f", {c.deleted} deleted)" if c.deleted else ")"
         task = self.tasks.get(key)
         if task is None:
@@ -137,6 +138,8 @@ def run_syncs(
 def print_outcome(outcome: SyncOutcome, *, hints: bool = True) -> None:
     if outcome.summaries:
         out.print(counts_table(outcome.summaries))
+        for line in skipped_lines(outcome.summaries):
+            out.print(line)
     if outcome.quarantined and hints:
         out.print(styled(f"[yellow]{outcome.quarantined} record(s) quarantined.[/] "
                          "See them with `billing-hub quarantine list`. Fixed the source file? "

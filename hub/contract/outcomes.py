@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,12 +15,17 @@ class EntityCounts:
     updated: int = 0
     unchanged: int = 0
     quarantined: int = 0
+    """Rejects left open in the quarantine: they make ``billing-hub sync`` exit 3."""
     deleted: int = 0
     """Records the source deleted, now marked deleted in the store (not counted in ``seen``)."""
+    dismissed: int = 0
+    """Rejects that match a quarantine entry someone dismissed: kept dismissed, not failing."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Rows the source skipped on purpose, by reason (a declared rule): never records."""
 
     @property
     def seen(self) -> int:
-        return self.created + self.updated + self.unchanged + self.quarantined
+        return self.created + self.updated + self.unchanged + self.quarantined + self.dismissed
 
     def add(self, other: EntityCounts) -> None:
         self.created += other.created
@@ -28,14 +33,27 @@ class EntityCounts:
         self.unchanged += other.unchanged
         self.quarantined += other.quarantined
         self.deleted += other.deleted
+        self.dismissed += other.dismissed
+        for reason, n in other.skipped.items():
+            self.skipped[reason] = self.skipped.get(reason, 0) + n
 
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+    def as_dict(self) -> dict[str, Any]:
+        """The counts as plain JSON (the two newer ones only when not zero)."""
+        data: dict[str, Any] = {name: getattr(self, name) for name in _NAMES}
+        if self.dismissed:
+            data["dismissed"] = self.dismissed
+        if self.skipped:
+            data["skipped"] = dict(self.skipped)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EntityCounts:
-        names = ("created", "updated", "unchanged", "quarantined", "deleted")
-        return cls(**{k: int(data.get(k, 0)) for k in names})
+        skipped = data.get("skipped") or {}
+        return cls(**{k: int(data.get(k, 0)) for k in (*_NAMES, "dismissed")},
+                   skipped={str(k): int(v) for k, v in skipped.items()})
+
+
+_NAMES = ("created", "updated", "unchanged", "quarantined", "deleted")
 
 
 @dataclass(slots=True)

@@ -37,14 +37,26 @@ class Page:
     hub keeps such a record, marked deleted with the time, in the same transaction
     as the page: the reconciler and exports leave it out, and it comes back to life
     if the source ever gives it again."""
+    skipped: Mapping[str, int] = field(default_factory=dict)
+    """Rows the source left out on purpose, by reason: a declared rule (a bank file's
+    closing-balance line), never a fault. Counted in the run's summary, not quarantined.
+    The reason reads after a count: ``"rows skipped by rule (skip_footer = 1)"``."""
+    complete: bool = False
+    """Set on the last page of a pull that gave every record the source holds for the
+    entity (a file read whole). The hub then marks deleted the stored records of that
+    source and entity the pull did not give, except those it quarantined: a row removed
+    from a file is gone from the books too."""
 
     def __init__(self, records: Sequence[CanonicalRecord],
                  rejected: Sequence[RecordRejected] = (), cursor: str | Cursor | None = None,
                  locations: Mapping[str, str] | None = None,
-                 progress: tuple[int, int] | None = None, deleted: Sequence[str] = ()) -> None:
+                 progress: tuple[int, int] | None = None, deleted: Sequence[str] = (),
+                 skipped: Mapping[str, int] | None = None, complete: bool = False) -> None:
         self.records = records
         self.rejected = rejected
         self.cursor = cursor.dump() if isinstance(cursor, Cursor) else cursor
         self.locations = {} if locations is None else locations
         self.progress = progress
         self.deleted = deleted
+        self.skipped = {} if skipped is None else skipped
+        self.complete = complete

@@ -3,6 +3,11 @@
 Nothing a source sent is lost: a rejected record waits here until someone
 fixes the source or the mapping and retries it. The same bad record seen
 again on a later sync is counted on its existing entry, not added twice.
+
+A person may *dismiss* an entry with a reason (a row they know to be noise):
+it is no longer open, so it fails no sync, and since entries are keyed by
+the raw content, the same row seen again stays dismissed. Dismissing and
+restoring are written to the audit log with who did it and why.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hub.errors import RecordRejected
+from hub.errors import HubError, RecordRejected
+from hub.store import audit
 from hub.store.clock import as_utc
 from hub.store.schema import quarantine
 
 OPEN = "open"
 RESOLVED = "resolved"
+DISMISSED = "dismissed"
 
 
 def _raw_text(raw: object) -> str:
@@ -35,6 +42,15 @@ def fingerprint(raw_text: str) -> str:
     return hashlib.blake2b(raw_text.encode(), digest_size=16).hexdigest()
 
 
+@dataclass(slots=True)
+class Added:
+    """What :func:`add_all` did: entries made, and rejects left open or kept dismissed."""
+
+    new: int = 0
+    open: int = 0
+    dismissed: int = 0
+
+
 def add(
     conn: Connection,
     source: str,
@@ -45,26 +61,41 @@ def add(
     now: datetime,
 ) -> int:
     """Quarantine ``rejected``; returns how many entries are new."""
-    new = 0
+    return add_all(conn, source, entity, rejected, run_id=run_id, now=now).new
+
+
+def add_all(
+    conn: Connection,
+    source: str,
+    entity: str,
+    rejected: Sequence[RecordRejected],
+    *,
+    run_id: int | None,
+    now: datetime,
+) -> Added:
+    """Quarantine ``rejected``: a reject matching a dismissed entry stays dismissed, any
+    other is (again) open."""
+    added = Added()
     for rej in rejected:
         raw = _raw_text(rej.raw)
         fp = fingerprint(raw)
         existing = conn.execute(
-            sa.select(quarantine.c.id).where(
+            sa.select(quarantine.c.id, quarantine.c.status).where(
                 quarantine.c.source == source,
                 quarantine.c.entity == (rej.entity or entity),
                 quarantine.c.fingerprint == fp,
             )
-        ).scalar()
+        ).first()
+        dismissed = existing is not None and existing.status == DISMISSED
         values: dict[str, Any] = {
             "location": rej.location,
             "reason": rej.reason,
             "details": orjson.dumps(rej.details, default=str).decode(),
             "last_seen_at": now,
             "run_id": run_id,
-            "status": OPEN,
-            "resolved_at": None,
         }
+        if not dismissed:
+            values.update(status=OPEN, resolved_at=None)
         if existing is None:
             conn.execute(
                 quarantine.insert().values(
@@ -73,14 +104,18 @@ def add(
                     **values,
                 )
             )
-            new += 1
+            added.new += 1
         else:
             conn.execute(
                 quarantine.update()
-                .where(quarantine.c.id == existing)
+                .where(quarantine.c.id == existing.id)
                 .values(times_seen=quarantine.c.times_seen + 1, **values)
             )
-    return new
+        if dismissed:
+            added.dismissed += 1
+        else:
+            added.open += 1
+    return added
 
 
 def resolve_superseded(
@@ -184,3 +219,42 @@ def count_open(conn: Connection) -> dict[tuple[str, str], int]:
         .group_by(quarantine.c.source, quarantine.c.entity)
     )
     return {(s, e): n for s, e, n in conn.execute(stmt)}
+
+
+def dismiss(conn: Connection, entry_id: int, reason: str, *, actor: str | None,
+            now: datetime) -> QuarantineEntry:
+    """Set an open entry aside for ``reason`` (audited); a later sync leaves it dismissed."""
+    entry = _changeable(conn, entry_id, OPEN, "only an open entry can be dismissed")
+    if not reason.strip():
+        raise HubError("say why the entry is dismissed", hint='--reason "..."')
+    conn.execute(quarantine.update().where(quarantine.c.id == entry_id).values(
+        status=DISMISSED, resolved_at=now))
+    audit.record(conn, "quarantine.dismissed", subject=f"quarantine:{entry_id}", actor=actor,
+                 details={"reason": reason.strip(), "location": entry.location}, at=now)
+    return entry
+
+
+def restore(conn: Connection, entry_id: int, *, actor: str | None,
+            now: datetime) -> QuarantineEntry:
+    """Open a dismissed entry again (audited)."""
+    entry = _changeable(conn, entry_id, DISMISSED, "only a dismissed entry can be restored")
+    conn.execute(quarantine.update().where(quarantine.c.id == entry_id).values(
+        status=OPEN, resolved_at=None))
+    audit.record(conn, "quarantine.restored", subject=f"quarantine:{entry_id}", actor=actor,
+                 details={"location": entry.location}, at=now)
+    return entry
+
+
+def _changeable(conn: Connection, entry_id: int, status: str, refusal: str) -> QuarantineEntry:
+    entry = get(conn, entry_id)
+    if entry is None:
+        raise HubError(f"no quarantine entry {entry_id}",
+                       hint="`billing-hub quarantine list --all` shows every entry")
+    if entry.status != status:
+        raise HubError(f"quarantine entry {entry_id} is {entry.status}: {refusal}")
+    return entry
+
+
+def history(conn: Connection, entry_id: int) -> list[audit.AuditEntry]:
+    """Who dismissed or restored this entry, when and why, oldest first."""
+    return list(reversed(audit.for_subject(conn, f"quarantine:{entry_id}")))

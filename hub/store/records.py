@@ -31,7 +31,7 @@ from hub.models import (
     Refund,
 )
 from hub.money import to_minor_units
-from hub.store.schema import records
+from hub.store.schema import quarantine, records
 
 LOOKUP_CHUNK = 500
 
@@ -373,6 +373,28 @@ def mark_deleted(
             .values(deleted_at=now, updated_at=now))
         marked += result.rowcount
     return marked
+
+
+def mark_absent(
+    conn: Connection, source: str, entity: str, *, run_id: int, now: datetime,
+) -> int:
+    """Mark deleted the live records of ``source`` and ``entity`` that run ``run_id`` did not
+    give, when that run's pull gave everything the source holds; returns how many.
+
+    A record whose id the same run quarantined is kept: its source still has it, in a
+    form the hub could not take, and the last good version stands until it is fixed.
+    """
+    kept = sa.select(quarantine.c.external_id).where(
+        quarantine.c.source == source, quarantine.c.entity == entity,
+        quarantine.c.run_id == run_id, quarantine.c.external_id.is_not(None))
+    result = conn.execute(
+        records.update()
+        .where(records.c.source == source, records.c.entity == entity,
+               records.c.deleted_at.is_(None),
+               sa.or_(records.c.last_run_id.is_(None), records.c.last_run_id != run_id),
+               records.c.external_id.not_in(kept))
+        .values(deleted_at=now, updated_at=now))
+    return int(result.rowcount or 0)
 
 
 def statistics_kept(conn: Connection) -> bool:

@@ -132,8 +132,10 @@ class SyncEngine:
             if result.repeated:
                 rejected.extend(_repeats(page, entity, result.repeated))
             if rejected:
-                quarantine.add(conn, source, entity, rejected, run_id=run_id, now=now)
-                counts.quarantined = len(rejected)
+                added = quarantine.add_all(conn, source, entity, rejected, run_id=run_id, now=now)
+                counts.quarantined, counts.dismissed = added.open, added.dismissed
+            if page.skipped:
+                counts.skipped = dict(page.skipped)
             if prepared and (counts.created or counts.updated) and quarantine.has_open(
                 conn, source, entity
             ):
@@ -199,14 +201,28 @@ class SyncEngine:
         with self.engine.connect() as conn:
             cursor = None if full else cursors.load(conn, source, entity)
         total = EntityCounts()
+        complete = False
         for page in connector.pull(entity, cursor):
             counts = self.commit_page(source, entity, page, run_id)
             total.add(counts)
+            complete = page.complete
             self.hub.notify("hub_records_pulled", source=source, entity=entity, counts=counts)
             if self.progress is not None:
                 done, size = page_progress(page)
                 self.progress(Progress(source, entity, total, done, size))
+        if complete:
+            gone = self.mark_absent(source, entity, run_id)
+            total.deleted += gone.deleted
         log.info("%s/%s: %s", source, entity, total.as_dict())
+
+    def mark_absent(self, source: str, entity: str, run_id: int) -> EntityCounts:
+        """After a complete pull: the stored records it did not give are deleted at the source."""
+        with self.engine.begin() as conn:
+            counts = EntityCounts(deleted=records.mark_absent(
+                conn, source, entity, run_id=run_id, now=utcnow()))
+            if counts.deleted:
+                runs.add_counts(conn, run_id, entity, counts)
+        return counts
 
 
 def page_progress(page: Page) -> tuple[int | None, int | None]:

@@ -4,6 +4,7 @@
 
     [connectors.bank]
     type = "csv"
+    removed_rows = "delete"              # or "delete-on-full-sync" / "keep"
 
     [[connectors.bank.files]]
     path = "exports/ubs.csv"             # relative to the config file
@@ -16,6 +17,10 @@
     date_format = "%d.%m.%Y"             # strptime, or "iso" / "day-first" / "month-first"
     id_columns = ["N° de transaction"]   # default: derived from the row's content
     defaults = { currency = "CHF" }      # values for fields no column provides
+    header = true                        # false: no header line, columns are "col1", "col2" ...
+    skip_footer = 1                      # the last N non-blank rows are not data
+    skip_when = [{ column = "Date de valeur", matches = "^(Total|Solde)" }]
+    money_out = "skip"                   # payment files: skip rows with amount <= 0
 
     [connectors.bank.files.columns]      # canonical field = column (or columns, joined)
     booked_date = "Date de valeur"
@@ -26,12 +31,39 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Entity = Literal["customer", "invoice", "payment", "bank_transaction"]
 Encoding = Literal["utf-8", "utf-8-sig", "cp1252", "latin-1", "iso-8859-1", "iso-8859-15"]
+
+
+POSITION = re.compile(r"col([1-9][0-9]*)", re.IGNORECASE)
+"""A column named by its position in a file without a header: ``col1`` is the first."""
+
+
+class SkipRule(BaseModel):
+    """Rows whose ``column`` matches ``matches`` (a regular expression, searched in the
+    stripped cell, case-insensitive) are not data: a total, a closing balance, a count."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str
+    matches: str
+
+    @field_validator("matches")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"{value!r} is not a regular expression: {exc}") from None
+        return value
+
+    def describe(self) -> str:
+        return f"{self.column} matches {self.matches!r}"
 
 
 class FileMapping(BaseModel):
@@ -54,6 +86,10 @@ class FileMapping(BaseModel):
     defaults: dict[str, str] = Field(default_factory=dict)
     status_map: dict[str, str] = Field(default_factory=dict)
     negate_amounts: bool = False
+    header: bool = True
+    skip_footer: int = Field(default=0, ge=0)
+    skip_when: list[SkipRule] = Field(default_factory=list)
+    money_out: Literal["skip", "quarantine"] | None = None
 
     @model_validator(mode="after")
     def _entity_known(self) -> FileMapping:
@@ -62,6 +98,18 @@ class FileMapping(BaseModel):
                 "say what the file holds: entity = customer | invoice | payment | "
                 "bank_transaction (or use a preset)"
             )
+        if self.money_out is not None and self.entity not in (None, "payment"):
+            raise ValueError("money_out applies to payment files only (a bank_transaction "
+                             "file keeps money out as negative amounts)")
+        if not self.header:
+            named = [*(n for v in self.columns.values() for n in ([v] if isinstance(v, str)
+                                                                   else v) if n),
+                     *(self.id_columns or ()), *(r.column for r in self.skip_when)]
+            wrong = [n for n in named if not POSITION.fullmatch(n.strip())]
+            if wrong:
+                raise ValueError(
+                    f"with header = false, name columns by position (col1 is the first); "
+                    f"not {', '.join(repr(n) for n in wrong)}")
         return self
 
     @property
@@ -89,3 +137,7 @@ class CsvConfig(BaseModel):
 
     files: list[FileMapping] = Field(min_length=1)
     page_size: int = Field(default=5000, ge=1, le=100_000)
+    removed_rows: Literal["delete", "delete-on-full-sync", "keep"] = "delete"
+    """What becomes of a stored record whose row is no longer in its file: marked deleted
+    after any sync that read every file of its entity whole (``delete``), only after
+    ``billing-hub sync --full`` (``delete-on-full-sync``), or never (``keep``)."""

@@ -9,9 +9,8 @@ validation.
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -19,10 +18,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub import ENTITY_MODELS, CanonicalRecord, FatalError, InvoiceStatus
+from hub import ENTITY_MODELS, CanonicalRecord, FatalError
 from plugins.csv.config import FileMapping
+from plugins.csv.identity import RowIdentity
 from plugins.csv.parsing import date_parser, number_parser
-from plugins.csv.presets import PRESETS
+from plugins.csv.shaping import RowError, bank_fields, invoice_fields, payment_fields, readable
+
+__all__ = ["FIELDS", "RowError", "RowMapper"]
 
 TEXT, MONEY, DATE, STATUS = "text", "money", "date", "status"
 
@@ -61,34 +63,8 @@ LINE_FIELDS = ("line_description", "line_quantity", "line_unit_price", "line_amo
                "line_currency")
 
 
-class RowError(ValueError):
-    """A row that cannot become a record; the message is for a coordinator."""
-
-
 _Step = tuple[str, int, Callable[[Sequence[str]], str] | None, str, Callable[[str], Any] | None,
               bool]
-
-
-def merge_preset(mapping: FileMapping) -> FileMapping:
-    """The file's settings laid over its preset's. An empty column name drops a preset column."""
-    if mapping.preset is None:
-        return mapping
-    if mapping.preset not in PRESETS:
-        raise ValueError(f"unknown preset {mapping.preset!r} (known: {', '.join(sorted(PRESETS))})")
-    preset = PRESETS[mapping.preset]
-    data = mapping.model_dump(exclude_unset=True)
-    merged: dict[str, Any] = {k: v for k, v in preset.items() if k not in ("columns",)}
-    merged.update({k: v for k, v in data.items() if k not in ("columns", "defaults", "status_map")})
-    columns = {**preset.get("columns", {}), **data.get("columns", {})}
-    merged["columns"] = {k: v for k, v in columns.items() if v}
-    merged["defaults"] = {**preset.get("defaults", {}), **data.get("defaults", {})}
-    merged["status_map"] = {**preset.get("status_map", {}), **data.get("status_map", {})}
-    merged["entity"] = data.get("entity", preset["entity"])
-    return FileMapping.model_validate(merged)
-
-
-def digest64(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
 @dataclass
@@ -107,6 +83,7 @@ class RowMapper:
     parse_date: Callable[[str], date] = field(default=date_parser(None))
     line_mode: bool = False
     plan: list[_Step] = field(default_factory=list)
+    identity: RowIdentity = field(default_factory=lambda: RowIdentity([]))
 
     @property
     def entity(self) -> str:
@@ -187,6 +164,9 @@ class RowMapper:
         except ValueError as exc:
             raise FatalError(f"{file_label}: {exc}", connector=connector) from None
         mapper.plan = mapper._make_plan()
+        mapper.identity = RowIdentity.compile(
+            entity, mapper.getters, mapping.defaults, allowed, mapper.parse_number,
+            mapper.parse_date)
         return mapper
 
     # --------------------------------------------------------------- row level
@@ -203,7 +183,8 @@ class RowMapper:
         return value
 
     def derived_digest(self, cells: Sequence[str]) -> int:
-        return digest64("\x1f".join(c.strip() for c in cells))
+        """The row's identity from its content (see :mod:`plugins.csv.identity`)."""
+        return self.identity.digest(cells)
 
     def _text(self, values: dict[str, Any], cells: Sequence[str], name: str) -> str | None:
         getter = self.getters.get(name)
@@ -222,6 +203,13 @@ class RowMapper:
         except ValueError as exc:
             raise RowError(f"{self._col(name)}: {exc}") from None
         return -value if self.mapping.negate_amounts and name in ("amount", "total") else value
+
+    def amount_of(self, cells: Sequence[str]) -> Decimal | None:
+        """The row's ``amount``, or None when it is empty or does not parse."""
+        try:
+            return self._money(cells, "amount")
+        except RowError:
+            return None
 
     def _col(self, name: str) -> str:
         cols = self.mapping.columns.get(name)
@@ -302,14 +290,14 @@ class RowMapper:
             values["aliases"] = [a.strip() for a in re.split(r"[|;]", values["aliases"])
                                  if a.strip()]
         if entity == "invoice":
-            _invoice_fields(values)
+            invoice_fields(values)
             if self.line_mode:
                 lines = [ln for ln in (self.line(r) for r in rows) if ln is not None]
                 values["lines"] = lines
         elif entity == "payment":
-            _payment_fields(values)
+            payment_fields(values)
         elif entity == "bank_transaction":
-            _bank_fields(values, self._money(rows[0], "debit"), self._money(rows[0], "credit"))
+            bank_fields(values, self._money(rows[0], "debit"), self._money(rows[0], "credit"))
         values["source"] = self.source
         values["external_id"] = external_id
         values["raw"] = raw
@@ -337,66 +325,3 @@ def _cached(parse: Callable[[str], date]) -> Callable[[str], date]:
 
 def _joined(idx: list[int]) -> Callable[[Sequence[str]], str]:
     return lambda cells: "|".join(cells[i].strip() for i in idx)
-
-
-def _invoice_fields(values: dict[str, Any]) -> None:
-    total, balance = values.get("total"), values.get("balance")
-    if balance is not None and total is not None and "amount_paid" not in values:
-        values["amount_paid"] = total - balance
-    if "status" not in values and total is not None and balance is not None:
-        if balance == 0 and total > 0:
-            values["status"] = InvoiceStatus.PAID.value
-        elif 0 < balance < total:
-            values["status"] = InvoiceStatus.PARTIALLY_PAID.value
-    elif values.get("status") == InvoiceStatus.OPEN.value and balance is not None and (
-        total is not None and 0 < balance < total
-    ):
-        values["status"] = InvoiceStatus.PARTIALLY_PAID.value
-
-
-def _payment_fields(values: dict[str, Any]) -> None:
-    ref = values.pop("invoice_ref", None)
-    number = values.pop("invoice_number", None)
-    applied = values.pop("applied_amount", None)
-    if ref or number:
-        amount = applied if applied is not None else values.get("amount")
-        values["applications"] = [{"invoice_ref": ref, "invoice_number": number,
-                                   "amount": amount}]
-
-
-def _bank_fields(values: dict[str, Any], debit: Decimal | None, credit: Decimal | None) -> None:
-    if "amount" in values:
-        return
-    if debit is None and credit is None:
-        raise RowError("neither the debit nor the credit column has an amount")
-    values["amount"] = abs(credit or Decimal(0)) - abs(debit or Decimal(0))
-
-
-def readable(exc: ValidationError) -> str:
-    """A pydantic error as one line per problem, naming the field and the value."""
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"] if p != "__root__")
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        value = err.get("input")
-        shown = ""
-        if loc and isinstance(value, str | int | Decimal | date):
-            shown = f" (got {value!r})" if isinstance(value, str) else f" (got {value})"
-        parts.append(f"{loc}: {msg}{shown}" if loc else msg)
-    return "; ".join(parts)
-
-
-def mappers_for(mappings: Sequence[FileMapping], entity: str) -> list[FileMapping]:
-    return [m for m in mappings if m.entity == entity]
-
-
-def label(path_text: str, mapping_index: int) -> str:
-    return path_text or f"files[{mapping_index}]"
-
-
-def raw_rows(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The rows a quarantined raw payload holds (an invoice's lines, or one row)."""
-    rows = raw.get("rows")
-    if isinstance(rows, list):
-        return [dict(r) for r in rows]
-    return [dict(raw)]

@@ -16,7 +16,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from hub import FatalError
 
@@ -119,43 +119,64 @@ def sniff_delimiter(path: Path, encoding: str, skip_rows: int = 0) -> str:
 
 @dataclass(slots=True)
 class RowStream:
-    """An open file yielding (line number, cells) after the header."""
+    """An open file yielding (line number, cells) for each row after the header.
+
+    The line number is the file's own, counted from its first line: the line
+    a row *starts* on (a quoted field may run over several), after any lines
+    ``skip_rows`` passed over and the header.
+    """
 
     header: list[str]
-    _reader: Iterator[list[str]]
-    _csv: object
+    _reader: Any
     _binary: BinaryIO
+    _offset: int
+    _first: tuple[int, list[str]] | None = None
 
     def position(self) -> int:
         """Bytes of the file read so far (for progress bars)."""
         return self._binary.tell()
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        reader = self._csv
-        for cells in self._reader:
-            yield reader.line_num, cells  # type: ignore[attr-defined]
+        if self._first is not None:
+            yield self._first
+        reader, offset = self._reader, self._offset
+        ended = reader.line_num
+        for cells in reader:
+            yield offset + ended + 1, cells
+            ended = reader.line_num
 
 
 def open_rows(
-    path: Path, *, encoding: str, delimiter: str, quotechar: str, skip_rows: int, connector: str
+    path: Path, *, encoding: str, delimiter: str, quotechar: str, skip_rows: int, connector: str,
+    header: bool = True,
 ) -> tuple[RowStream, io.TextIOWrapper]:
-    """Open ``path`` and read its header; the caller closes the returned text file."""
+    """Open ``path`` and read its header; the caller closes the returned text file.
+
+    A file without a header (``header`` False) gets one of positions, ``col1``
+    to ``colN``, as wide as its first row.
+    """
     binary = path.open("rb")
     text = io.TextIOWrapper(binary, encoding=encoding, newline="", errors="strict")
     for _ in range(skip_rows):
         text.readline()
     reader = csv.reader(text, delimiter=delimiter, quotechar=quotechar, strict=False)
     try:
-        header = next(reader)
+        names = next(reader)
     except StopIteration:
         text.close()
-        raise FatalError(f"{path.name} is empty: it has no header line", connector=connector,
+        what = "no header line" if header else "no rows"
+        raise FatalError(f"{path.name} is empty: it has {what}", connector=connector,
                          hint="export the file again, or remove it from the config") from None
-    header = [h.strip() for h in header]
-    while header and header[-1] == "":
-        header.pop()
+    first: tuple[int, list[str]] | None = None
     if not header:
+        first = (skip_rows + 1, names)
+        names = [f"col{i}" for i in range(1, len(names) + 1)]
+    names = [h.strip() for h in names]
+    while names and names[-1] == "":
+        names.pop()
+    if not names:
         text.close()
         raise FatalError(f"{path.name} has an empty header line", connector=connector,
                          hint="set `skip_rows` to the number of lines above the header")
-    return RowStream(header=header, _reader=reader, _csv=reader, _binary=binary), text
+    return RowStream(header=names, _reader=reader, _binary=binary, _offset=skip_rows,
+                     _first=first), text

@@ -329,7 +329,8 @@ def test_resume_from_every_saved_cursor(tmp_path: Path, store_url: str) -> None:
     body = INVOICES.replace('type = "csv"', 'type = "csv"\npage_size = 4')
     with hub(tmp_path, store_url, body) as (sync, _engine, config):
         connector = connector_of(config, "books", registry=sync.hub.registry)
-        pages = list(connector.pull("invoice", None))
+        *pages, whole = list(connector.pull("invoice", None))
+        assert whole.complete and not whole.records and whole.cursor == pages[-1].cursor
         every = {r.external_id for p in pages for r in p.records}
         assert len(every) == 23 and sum(len(p.rejected) for p in pages) == 1
         for stop, page in enumerate(pages[:-1]):
