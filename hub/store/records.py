@@ -375,6 +375,31 @@ def mark_deleted(
     return marked
 
 
+def _absent(source: str, entity: str, run_id: int) -> Any:
+    kept = sa.select(quarantine.c.external_id).where(
+        quarantine.c.source == source, quarantine.c.entity == entity,
+        quarantine.c.run_id == run_id, quarantine.c.external_id.is_not(None))
+    return sa.and_(records.c.source == source, records.c.entity == entity,
+                   records.c.deleted_at.is_(None),
+                   sa.or_(records.c.last_run_id.is_(None), records.c.last_run_id != run_id),
+                   records.c.external_id.not_in(kept))
+
+
+def count_absent(conn: Connection, source: str, entity: str, *, run_id: int) -> int:
+    """How many live records :func:`mark_absent` would mark deleted."""
+    stmt = sa.select(sa.func.count()).select_from(records).where(
+        _absent(source, entity, run_id))
+    return int(conn.execute(stmt).scalar_one())
+
+
+def count_live(conn: Connection, source: str, entity: str) -> int:
+    """How many live records ``source`` holds of ``entity``."""
+    stmt = sa.select(sa.func.count()).select_from(records).where(
+        records.c.source == source, records.c.entity == entity,
+        records.c.deleted_at.is_(None))
+    return int(conn.execute(stmt).scalar_one())
+
+
 def mark_absent(
     conn: Connection, source: str, entity: str, *, run_id: int, now: datetime,
 ) -> int:
@@ -384,15 +409,8 @@ def mark_absent(
     A record whose id the same run quarantined is kept: its source still has it, in a
     form the hub could not take, and the last good version stands until it is fixed.
     """
-    kept = sa.select(quarantine.c.external_id).where(
-        quarantine.c.source == source, quarantine.c.entity == entity,
-        quarantine.c.run_id == run_id, quarantine.c.external_id.is_not(None))
     result = conn.execute(
-        records.update()
-        .where(records.c.source == source, records.c.entity == entity,
-               records.c.deleted_at.is_(None),
-               sa.or_(records.c.last_run_id.is_(None), records.c.last_run_id != run_id),
-               records.c.external_id.not_in(kept))
+        records.update().where(_absent(source, entity, run_id))
         .values(deleted_at=now, updated_at=now))
     return int(result.rowcount or 0)
 

@@ -211,18 +211,39 @@ class SyncEngine:
                 done, size = page_progress(page)
                 self.progress(Progress(source, entity, total, done, size))
         if complete:
-            gone = self.mark_absent(source, entity, run_id)
-            total.deleted += gone.deleted
+            gone = self.mark_absent(source, entity, run_id, full=full)
+            total.add(gone)
         log.info("%s/%s: %s", source, entity, total.as_dict())
 
-    def mark_absent(self, source: str, entity: str, run_id: int) -> EntityCounts:
-        """After a complete pull: the stored records it did not give are deleted at the source."""
+    def mark_absent(self, source: str, entity: str, run_id: int, *, full: bool = True
+                    ) -> EntityCounts:
+        """After a complete pull: the stored records it did not give are deleted at the source.
+
+        Unless ``full``, a pull that would delete more than :data:`ABSENT_GUARD` of the
+        live records (and more than a handful) deletes none and says so: a file
+        overwritten by a shorter export (the last weeks only) must not silently take the
+        older lines, their findings and their cash decisions with it.
+        """
         with self.engine.begin() as conn:
-            counts = EntityCounts(deleted=records.mark_absent(
-                conn, source, entity, run_id=run_id, now=utcnow()))
-            if counts.deleted:
+            absent = records.count_absent(conn, source, entity, run_id=run_id)
+            live = records.count_live(conn, source, entity)
+            if not full and absent > max(ABSENT_GUARD_MIN, live * ABSENT_GUARD):
+                counts = EntityCounts(skipped={
+                    f"stored records are no longer in the source and were kept, not deleted: "
+                    f"that is more than {ABSENT_GUARD:.0%} of them (a shorter export?); "
+                    "`billing-hub sync --full` deletes them": absent})
+            else:
+                counts = EntityCounts(deleted=records.mark_absent(
+                    conn, source, entity, run_id=run_id, now=utcnow()))
+            if counts.deleted or counts.skipped:
                 runs.add_counts(conn, run_id, entity, counts)
         return counts
+
+
+ABSENT_GUARD = 0.25
+"""The share of a source's live records one ordinary sync may mark deleted ..."""
+ABSENT_GUARD_MIN = 10
+"""... or this many, whichever is more; ``sync --full`` is not limited."""
 
 
 def page_progress(page: Page) -> tuple[int | None, int | None]:

@@ -228,3 +228,27 @@ columns = {{ {columns} }}
         assert len(stored(engine, entity)) == 2
     finally:
         engine.dispose()
+
+
+def test_a_shorter_export_over_the_file_deletes_nothing_until_sync_full(bank: Bank) -> None:
+    month = [f"2026-03-{day:02d},{day}0.00,EUR,Acme GmbH,SEPA credit,INV-{day}"
+             for day in range(1, 29)]
+    bank.write(month)
+    bank.sync()
+    bank.write(month[-5:])  # next time the bank exported only the last five days
+    code, out = bank.sync()
+    assert code == exits.OK
+    assert "23 stored records are no longer in the source and were kept" in " ".join(
+        out.split())
+    assert len(bank.live()) == 28  # nothing taken away by an ordinary sync
+    code, out = bank.sync("--full")
+    assert code == exits.OK and len(bank.live()) == 5
+    month[3] = "2026-03-04,45.00,EUR,Acme GmbH,SEPA credit,INV-4"  # one amount corrected
+    bank.write(month)
+    bank.sync("--full")
+    bank.write(month)
+    assert len(bank.live()) == 28
+    month[4] = "2026-03-05,55.00,EUR,Acme GmbH,SEPA credit,INV-5"
+    bank.write(month)
+    code, out = bank.sync()  # a small edit still replaces its record in one sync
+    assert code == exits.OK and len(bank.live()) == 28
