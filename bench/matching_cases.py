@@ -126,24 +126,20 @@ def predictions(cash: dict[str, object]) -> dict[str, tuple[str, set[str]]]:
     return numbers
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=Path,
-                        default=Path(__file__).resolve().parents[2] / "shared" / "matching-cases")
-    parser.add_argument("--misses", action="store_true", help="List every missed line.")
-    args = parser.parse_args()
+def score(cases: Path, *, misses: bool = False) -> float:
+    """Load ``cases`` through the CLI, print precision and recall per kind; the hit rate."""
     expected = {row["line_id"]: (row["kind"], set(row["invoices"].split()))
-                for row in _rows(args.cases / "expected.csv")}
+                for row in _rows(cases / "expected.csv")}
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        _prepare(args.cases, work)
+        _prepare(cases, work)
         _hub(work, "sync")
         cash = json.loads(_hub(work, "cash", "-f", "json"))
     predicted = predictions(cash)
     lines: Counter[str] = Counter()
     said: Counter[str] = Counter()
     hits: Counter[str] = Counter()
-    misses = []
+    missed = []
     for line, (kind, wanted) in expected.items():
         got_kind, got = predicted.get(line, ("(none)", set()))
         lines[kind] += 1
@@ -151,8 +147,8 @@ def main() -> int:
         hit = got_kind == kind and got == wanted
         hits[kind] += hit
         if not hit:
-            misses.append((line, kind, wanted, got_kind, got))
-    print(f"{args.cases}: {len(expected)} bank lines, kind and exact set")
+            missed.append((line, kind, wanted, got_kind, got))
+    print(f"{cases}: {len(expected)} bank lines, kind and exact set")
     print(f"{'kind':22} {'lines':>5} {'said':>5} {'hits':>5} {'precision':>9} {'recall':>7}")
     for kind in sorted(lines, key=lambda k: -lines[k]):
         precision = hits[kind] / said[kind] if said[kind] else 0.0
@@ -163,9 +159,19 @@ def main() -> int:
     total = sum(hits.values())
     print(f"{'all lines':22} {len(expected):5d} {len(expected):5d} {total:5d} "
           f"{'':9} {total / len(expected):7.3f}")
-    if args.misses:
-        for line, kind, wanted, got_kind, got in misses:
+    if misses:
+        for line, kind, wanted, got_kind, got in missed:
             print(f"  {line}: expected {kind} {sorted(wanted)}, got {got_kind} {sorted(got)}")
+    return total / len(expected)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=Path,
+                        default=Path(__file__).resolve().parents[2] / "shared" / "matching-cases")
+    parser.add_argument("--misses", action="store_true", help="List every missed line.")
+    args = parser.parse_args()
+    score(args.cases, misses=args.misses)
     return 0
 
 

@@ -11,7 +11,12 @@ spelled differently, zero- and three-decimal currencies, a duplicate keyed a day
 later. Loads it into a fresh store, reconciles, and prints per kind precision and
 recall, top-1 suggestion accuracy for the injected unapplied payments, the
 reconcile time against the time to read the same rows from the store in the
-same run, and peak RSS.
+same run, and peak RSS. Then it generates ``--cash-lines`` bank lines of every
+cash-application case family (``bench/cash_families.py``: references written
+every way, combined payments, transliterated and cut payer names, instalments,
+duplicates, short payments, overpayments, wrong currency, closed invoices,
+lines that are not customers' payments) and scores the matcher's kind and
+invoice set per line (``bench/matching_cases.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import argparse
 import multiprocessing
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -385,6 +391,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--cash-lines", type=int, default=600,
+                        help="bank lines of cash-application cases, every family of "
+                             "bench/cash_families.py, scored after the reconcile (0: none)")
     parser.add_argument("--store", help="store URL (default: a SQLite file in the work dir)")
     parser.add_argument("--workdir", type=Path,
                         help="keep the generated company here; reused when it is there")
@@ -446,6 +455,16 @@ def main() -> None:
     print(f"second run:         {again.elapsed:.2f} s, peak RSS {again.peak / 2**20:.0f} MB, "
           f"{m.new} new, {m.updated} changed, {m.auto_resolved} resolved, {m.unchanged} "
           f"unchanged (first run stored {first.merged.new})")
+    if args.cash_lines:
+        # Cash application: every case family of issue 16 (bench/cash_families.py), loaded
+        # through the CSV connector and scored by kind and set (bench/matching_cases.py).
+        families = work / "cash-families"
+        subprocess.run([sys.executable, str(ROOT / "bench" / "cash_families.py"), str(families),
+                        "--seed", str(args.seed), "--size", str(args.cash_lines)],
+                       check=True, capture_output=True)
+        sys.path.insert(0, str(ROOT / "bench"))
+        from matching_cases import score
+        score(families)
     if args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)
 

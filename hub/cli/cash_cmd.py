@@ -64,7 +64,8 @@ def cash(
     table = Table(title="receipts and what they pay", title_justify="left")
     columns = [c for c in _COLUMNS if c != "payer" and (why or c != "reason")]
     for col in columns:
-        table.add_column(col, no_wrap=col != "reason", min_width=30 if col == "reason" else None,
+        table.add_column(col, no_wrap=col in ("date", "amount", "confidence"),
+                         overflow="fold", min_width=30 if col == "reason" else None,
                          justify="right" if col in ("amount", "confidence") else "left")
     for d in shown:
         row = _row(d)

@@ -52,8 +52,8 @@ class PairSettings(BaseModel):
     booked in QuickBooks, while most QuickBooks invoices never go through Stripe)."""
 
 
-_FEE_CAPS = {"EUR": "35.00", "USD": "35.00", "GBP": "30.00", "CHF": "35.00", "CAD": "45.00",
-             "AUD": "45.00", "JPY": "5000", "SEK": "300.00", "NOK": "300.00", "DKK": "250.00",
+_FEE_CAPS = {"EUR": "40.00", "USD": "40.00", "GBP": "40.00", "CHF": "40.00", "CAD": "50.00",
+             "AUD": "50.00", "JPY": "5000", "SEK": "300.00", "NOK": "300.00", "DKK": "250.00",
              "PLN": "150.00", "KWD": "10.000"}
 
 

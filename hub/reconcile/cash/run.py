@@ -85,11 +85,16 @@ class Decision:
         }
 
 
-def _memo_key(p: PaymentRow) -> str:
+def _payer_text(p: PaymentRow) -> str:
+    """The memo as the payer wrote it: without the record's own id (a charge id)."""
     memo = p.memo or ""
     if p.reference:
-        memo = memo.replace(p.reference, " ")  # the record's own id is not what the payer wrote
-    return _SPACE.sub(" ", memo.casefold()).strip()
+        memo = memo.replace(p.reference, " ")
+    return _SPACE.sub(" ", memo).strip()
+
+
+def _memo_key(p: PaymentRow) -> str:
+    return _payer_text(p).casefold()
 
 
 def _payer_key(p: PaymentRow) -> str:
@@ -118,7 +123,7 @@ class _Duplicates:
                 continue
             first_memo = _memo_key(first)
             if memo and first_memo == memo:
-                return earlier, f"the same memo ({first.memo.strip()!r})"
+                return earlier, f"the same memo ({_payer_text(first)!r})"
             if memo or first_memo:
                 continue  # an instalment carries its own memo
             if earlier.kind == decide.PARTIAL and any(balances(i) >= p.amount
