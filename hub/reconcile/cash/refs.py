@@ -97,9 +97,31 @@ def _folded(prefixes: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(p for p in (_fold(prefix).replace(" ", "") for prefix in prefixes) if p)
 
 
+_SIMPLE = re.compile(r"([A-Za-z]*)[-#/ ]?(\d+)")
+
+
+def _prefixless(compact: str, prefixes: Sequence[str]) -> set[str]:
+    out = set()
+    compact = compact.replace(" ", "")
+    for p in _folded(tuple(prefixes)):
+        if compact.startswith(p) and len(compact) > len(p):
+            rest = _TOKEN.findall(compact[len(p):])
+            if rest:
+                out.add("".join(rest).lstrip("0") or "0")
+    return out
+
+
 def number_keys(number: str, prefixes: Sequence[str] = ()) -> tuple[set[str], str | None,
                                                                       str | None]:
     """(strong keys, medium key, weak key) of an invoice number."""
+    simple = _SIMPLE.fullmatch(number)
+    if simple is not None:  # the common shape, letters and one number: INV-0001042
+        letters, digits_only = simple.group(1).upper(), simple.group(2)
+        short = digits_only.lstrip("0") or "0"
+        keys = {letters + digits_only, letters + "|" + short}
+        if letters and any(p.startswith(letters) for p in _folded(tuple(prefixes))):
+            keys.update(_prefixless(number.upper(), prefixes))
+        return keys, None, (short if len(short) >= 2 else None)
     text = _fold(number)
     tokens = _TOKEN.findall(text)
     digits = [t for t in tokens if t[0].isdigit()]
@@ -108,12 +130,7 @@ def number_keys(number: str, prefixes: Sequence[str] = ()) -> tuple[set[str], st
     if digits:
         letters = tokens[0] if not tokens[0][0].isdigit() else ""
         strong.add(letters + "|" + "|".join(norm))
-    compact = text.replace(" ", "")
-    for p in _folded(tuple(prefixes)):
-        if compact.startswith(p) and len(compact) > len(p):
-            rest = _TOKEN.findall(compact[len(p):])
-            if rest:
-                strong.add("".join(rest).lstrip("0") or "0")
+    strong |= _prefixless(text, prefixes)
     medium = "|".join(norm) if len(digits) >= 2 else None
     return strong, medium, _main(digits)
 
