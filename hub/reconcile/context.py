@@ -13,7 +13,7 @@ over a million invoices holds no more at once than it must).
 from __future__ import annotations
 
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import cached_property
 
@@ -27,6 +27,7 @@ from hub.reconcile.rules_payments import Applications, payment_evidence
 from hub.reconcile.settings import PairSettings, ReconcileSettings
 from hub.reconcile.snapshot import Snapshot
 from hub.reconcile.tables import InvoiceTable, PaymentTable
+from hub.reconcile.text import name_key
 
 
 class RunContext:
@@ -128,15 +129,29 @@ class RunContext:
 
     @cached_property
     def cash(self) -> list[cash_run.Decision]:
-        """Every receipt's decision, in booking order (:mod:`hub.reconcile.cash.run`)."""
+        """Every receipt's decision, in booking order (:mod:`hub.reconcile.cash.run`).
+
+        A payment applied in full is built as a row only when another payment could be
+        its second booking (same system, currency, amount and payer): most of a
+        processor's payments are neither, and the run never builds them.
+        """
         payments = self.payments
-        live = [payments[row] for row in range(len(payments))
-                if payments.amount[row] > 0 and (payments.status[row] or "succeeded").lower()
-                not in rules_payments.SETTLED_STATUSES]
-        receipts = cash_run.receipts_of(live, self.snapshot.bank_lines)
-        explained = cash_receipts.Explained(live, self.payout_review)
-        return cash_run.decide_all(receipts, self.open_invoices, self.suggest,
-                                   self.settings.matching, explained)
+        live_code = rules_payments.live_codes(payments)
+        status, amount, left = payments.status.codes, payments.amount, payments.unapplied
+        names = [name_key(v) for v in payments.payer.values]
+        source, currency, payer = (payments.source.codes, payments.currency.codes,
+                                   payments.payer.codes)
+        rows = [r for r in range(len(payments)) if live_code[status[r]] and amount[r] > 0]
+        groups = Counter((source[r], currency[r], amount[r], names[payer[r]]) for r in rows)
+        wanted = [payments[r] for r in rows
+                  if left[r] > 0 or groups[(source[r], currency[r], amount[r],
+                                            names[payer[r]])] > 1]
+        receipts = cash_run.receipts_of(wanted, self.snapshot.bank_lines)
+        explained = cash_receipts.Explained(
+            payments, rows if self.snapshot.bank_lines else [], self.payout_review)
+        return [d for d in cash_run.decide_all(receipts, self.open_invoices, self.suggest,
+                                               self.settings.matching, explained)
+                if d.kind != cash_run.APPLIED]
 
     def suggest(self, payment: PaymentRow) -> list[Suggestion]:
         """What the registered match rules suggest for ``payment``, best first."""

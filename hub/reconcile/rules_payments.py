@@ -100,7 +100,7 @@ def _pick(invoices: InvoiceTable, same: Sequence[int], source: str, currency: st
     return fitting[0] if fitting else None
 
 
-def _live_codes(payments: PaymentTable) -> list[bool]:
+def live_codes(payments: PaymentTable) -> list[bool]:
     """For each status code of the table: can a payment with it still be applied?"""
     return [(status or "succeeded").lower() not in SETTLED_STATUSES
             for status in payments.status.values]
@@ -113,7 +113,7 @@ def _live(p: PaymentRow) -> bool:
 def unapplied(payments: PaymentTable, open_invoices: OpenInvoiceIndex,
               suggest: Callable[[PaymentRow], list[Suggestion]]) -> Iterator[Finding]:
     """Payments with money not applied to any invoice, each with ranked suggestions."""
-    live, status = _live_codes(payments), payments.status.codes
+    live, status = live_codes(payments), payments.status.codes
     amount, left = payments.amount, payments.unapplied
     for row in range(len(payments)):
         if not live[status[row]] or amount[row] <= 0 or left[row] <= 0:
@@ -175,7 +175,7 @@ def overpayments(invoices: InvoiceTable, payments: PaymentTable, apps: Applicati
 
 def duplicates(payments: PaymentTable, window_days: int) -> Iterator[Finding]:
     """Two payments in one system from the same payer for the same amount, days apart."""
-    live, status, amount = _live_codes(payments), payments.status.codes, payments.amount
+    live, status, amount = live_codes(payments), payments.status.codes, payments.amount
     names = [name_key(payer) for payer in payments.payer.values]
     payer, ref = payments.payer.codes, payments.customer_ref
 
@@ -214,7 +214,7 @@ def payment_evidence(invoices: InvoiceTable, payments: PaymentTable,
                      numbers: HashIndex) -> bytearray:
     """1 for each invoice row that some payment, memo or bank credit pays or names."""
     mentioned: set[str] = set()
-    live, status, amount, memo = (_live_codes(payments), payments.status.codes,
+    live, status, amount, memo = (live_codes(payments), payments.status.codes,
                                   payments.amount, payments.memo)
     for row in range(len(payments)):
         if live[status[row]] and amount[row] > 0 and not memo.is_empty(row):

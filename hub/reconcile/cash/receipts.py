@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from hub.contract.rows import PaymentRow
 from hub.reconcile.payouts import PayoutReview
+from hub.reconcile.tables import PaymentTable
 
 WINDOW_DAYS = 5
 """A bank books a payment this many days either side of the date its record carries."""
@@ -21,13 +22,15 @@ WINDOW_DAYS = 5
 class Explained:
     """Says, for a bank credit, which record accounts for it (or ``None``)."""
 
-    def __init__(self, payments: Sequence[PaymentRow], review: PayoutReview | None) -> None:
+    def __init__(self, payments: PaymentTable, rows: Sequence[int],
+                 review: PayoutReview | None) -> None:
         self._payouts = {m.deposit.id: m for m in (review.matches if review else ())
                          if m.deposit is not None}
-        self._payments: dict[tuple[str, int], list[PaymentRow]] = defaultdict(list)
-        for p in payments:
-            if p.received is not None:
-                self._payments[(p.currency, p.amount)].append(p)
+        self._table = payments
+        self._by_amount: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for row in rows:
+            if payments.received[row] is not None:
+                self._by_amount[(payments.currency[row], payments.amount[row])].append(row)
         self._used: set[int] = set()
 
     def __call__(self, line: PaymentRow) -> str | None:
@@ -36,9 +39,11 @@ class Explained:
             return f"the payout {match.payout.external_id} of {match.payout.source}"
         if line.received is None:
             return None
-        for p in self._payments.get((line.currency, line.amount), ()):
-            assert p.received is not None
-            if p.id not in self._used and abs((p.received - line.received).days) <= WINDOW_DAYS:
-                self._used.add(p.id)
-                return f"the payment {p.source}:{p.external_id}"
+        table = self._table
+        for row in self._by_amount.get((line.currency, line.amount), ()):
+            received = table.received[row]
+            assert received is not None
+            if row not in self._used and abs((received - line.received).days) <= WINDOW_DAYS:
+                self._used.add(row)
+                return f"the payment {table.source[row]}:{table.external_id.text(row)}"
         return None
