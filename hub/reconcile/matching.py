@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -26,6 +26,7 @@ from hub.contract.rows import CustomerRow, InvoiceRow, PaymentRow
 from hub.contract.rules import MatchRuleSpec, PayerInvoices, Suggestion
 from hub.errors import PluginError
 from hub.money import currency_exponent
+from hub.reconcile.cash.balances import Balances, Reading
 from hub.reconcile.cash.decide import Named
 from hub.reconcile.cash.payers import NOBODY, Payer, PayerIndex
 from hub.reconcile.cash.refs import RefIndex
@@ -33,49 +34,6 @@ from hub.reconcile.hashindex import HashIndex
 from hub.reconcile.settings import MatchSettings
 from hub.reconcile.tables import InvoiceTable
 from hub.reconcile.text import candidate_numbers, name_key, number_keyer
-
-
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """What one receipt's memo and payer say, against balances as of the receipt."""
-
-    payer: Payer
-    named_open: list[Named]
-    """Open invoices in the receipt's currency the memo names, in memo order."""
-    named_other_currency: list[InvoiceRow]
-    """Open invoices the memo names in another currency."""
-    named_closed: list[InvoiceRow]
-    """Invoices the memo names that are paid, void, or settled by earlier receipts."""
-    payer_open: list[InvoiceRow]
-    """The payer's open invoices in the receipt's currency, oldest due first."""
-
-
-class Balances:
-    """What the receipts decided so far in a run pay, by invoice table position."""
-
-    __slots__ = ("_invoices", "paid", "twins")
-
-    def __init__(self, invoices: InvoiceTable) -> None:
-        self._invoices = invoices
-        self.paid: dict[int, int] = {}
-        self.twins: dict[int, list[int]] = {}
-        """Position -> the positions of the same sale's copies in other systems."""
-
-    def balance(self, row: int) -> int:
-        return self._invoices.balance[row] - self.paid.get(row, 0)
-
-    def row(self, row: int) -> InvoiceRow:
-        built = self._invoices[row]
-        if row in self.paid:
-            built.balance -= self.paid[row]
-        return built
-
-    def rows_of(self, positions: Iterable[int]) -> list[InvoiceRow]:
-        return [self.row(row) for row in positions]
-
-    def consume(self, row: int, amount: int) -> None:
-        for each in (row, *self.twins.get(row, ())):
-            self.paid[each] = self.paid.get(each, 0) + amount
 
 
 class ByCustomer:

@@ -1,23 +1,24 @@
-"""Findings about payments: not applied, partly applied, paying more than an
-invoice asks, or keyed in twice."""
+"""Payments against invoices: which payment pays which invoice (their own applications),
+invoices paid beyond their total, and what pays or names each invoice.
+
+Receipts not (fully) applied, and receipts booked twice, are the cash run's
+(:mod:`hub.reconcile.cash`)."""
 
 from __future__ import annotations
 
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 
 from hub.contract.rows import PaymentRow
-from hub.contract.rules import Suggestion
 from hub.money import from_minor_units
 from hub.reconcile.columns import int_column
 from hub.reconcile.hashindex import HashIndex
 from hub.reconcile.kinds import Finding, Kind
-from hub.reconcile.matching import OpenInvoiceIndex, number_index
-from hub.reconcile.pairs import close_pairs
+from hub.reconcile.matching import number_index
 from hub.reconcile.tables import InvoiceTable, PaymentTable
-from hub.reconcile.text import candidate_numbers, money, name_key, number_keyer
+from hub.reconcile.text import candidate_numbers, money, number_keyer
 
 SETTLED_STATUSES = ("failed", "canceled", "cancelled", "refunded", "pending", "requires_action")
 
@@ -106,46 +107,6 @@ def live_codes(payments: PaymentTable) -> list[bool]:
             for status in payments.status.values]
 
 
-def _live(p: PaymentRow) -> bool:
-    return (p.status or "succeeded").lower() not in SETTLED_STATUSES and p.amount > 0
-
-
-def unapplied(payments: PaymentTable, open_invoices: OpenInvoiceIndex,
-              suggest: Callable[[PaymentRow], list[Suggestion]]) -> Iterator[Finding]:
-    """Payments with money not applied to any invoice, each with ranked suggestions."""
-    live, status = live_codes(payments), payments.status.codes
-    amount, left = payments.amount, payments.unapplied
-    for row in range(len(payments)):
-        if not live[status[row]] or amount[row] <= 0 or left[row] <= 0:
-            continue
-        p = payments[row]
-        if open_invoices.settled_by_memo(p):
-            continue
-        cur = p.currency
-        ideas = suggest(p)
-        partly = p.applied > 0
-        kind = Kind.PARTLY_APPLIED_PAYMENT if partly else Kind.UNAPPLIED_PAYMENT
-        who = p.payer or p.customer_ref or "an unknown payer"
-        head = (f"{money(p.amount, cur)} from {who} received in {p.source} on "
-                f"{day(p.received)}")
-        if partly:
-            text = (f"{head} is applied for {money(p.applied, cur)} only; "
-                    f"{money(p.unapplied, cur)} is not applied to any invoice.")
-        else:
-            text = f"{head} is not applied to any invoice."
-        if ideas:
-            best = ideas[0]
-            text += f" Most likely: {', '.join(str(i.number) for i in best.invoices)} "
-            text += f"({best.confidence:.0%}): {best.reason}."
-        else:
-            text += " No open invoice fits it; ask the payer what it is for."
-        yield Finding(
-            f"{kind.value}:{p.source}:{p.external_id}", kind, [p.id], text, cur,
-            from_minor_units(p.unapplied, cur), p.payer,
-            details={"record": f"{p.source}:{p.external_id}", "memo": p.memo,
-                     "suggestions": [s.as_dict() for s in ideas]})
-
-
 def overpayments(invoices: InvoiceTable, payments: PaymentTable, apps: Applications
                  ) -> Iterator[Finding]:
     """Invoices whose applied payments add up to more than the invoice."""
@@ -171,42 +132,6 @@ def overpayments(invoices: InvoiceTable, payments: PaymentTable, apps: Applicati
             f"too much. Refund {inv.customer or 'the customer'} or keep it as a credit.",
             cur, from_minor_units(excess, cur), inv.customer,
             details={"record": f"{inv.source}:{inv.external_id}"})
-
-
-def duplicates(payments: PaymentTable, window_days: int) -> Iterator[Finding]:
-    """Two payments in one system from the same payer for the same amount, days apart."""
-    live, status, amount = live_codes(payments), payments.status.codes, payments.amount
-    names = [name_key(payer) for payer in payments.payer.values]
-    payer, ref = payments.payer.codes, payments.customer_ref
-
-    def same(row: int) -> tuple[int, str, int, int] | None:
-        if not live[status[row]] or amount[row] <= 0:
-            return None
-        who = names[payer[row]] or (ref[row] or "")
-        return (payments.source.codes[row], who, payments.currency.codes[row],
-                amount[row]) if who else None
-
-    for i, j in close_pairs(range(len(payments)), same, payments.received.__getitem__,
-                            window_days):
-        first, second = payments[i], payments[j]
-        if first.applications and second.applications and {
-            a.invoice_ref or a.invoice_number for a in first.applications} != {
-                a.invoice_ref or a.invoice_number for a in second.applications}:
-            continue  # two payments for two different invoices
-        assert first.received and second.received
-        gap = (second.received - first.received).days
-        cur = first.currency
-        when = "the same day" if gap == 0 else f"{gap} day{'s' if gap > 1 else ''} apart"
-        yield Finding(
-            f"{Kind.DUPLICATE_PAYMENT.value}:{first.source}:{first.external_id}|"
-            f"{second.external_id}", Kind.DUPLICATE_PAYMENT, [first.id, second.id],
-            f"{first.source} has two payments of {money(first.amount, cur)} from "
-            f"{first.payer or first.customer_ref}, {when} ({day(first.received)} and "
-            f"{day(second.received)}). If it was keyed in twice, delete one; if the "
-            "customer paid twice, refund or credit them.",
-            cur, from_minor_units(second.amount, cur), first.payer,
-            details={"records": [f"{first.source}:{first.external_id}",
-                                 f"{second.source}:{second.external_id}"]})
 
 
 def payment_evidence(invoices: InvoiceTable, payments: PaymentTable,

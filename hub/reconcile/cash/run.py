@@ -30,9 +30,10 @@ from datetime import date
 from hub.contract.rows import InvoiceRow, PaymentRow
 from hub.contract.rules import Suggestion
 from hub.reconcile.cash import decide
+from hub.reconcile.cash.balances import Reading
 from hub.reconcile.cash.classify import not_customer
 from hub.reconcile.cash.names import printed_words
-from hub.reconcile.matching import OpenInvoiceIndex, Reading
+from hub.reconcile.matching import OpenInvoiceIndex
 from hub.reconcile.settings import MatchSettings
 
 DUPLICATE = "duplicate_of"
