@@ -172,18 +172,25 @@ class OutboxSender:
 
     def _next_batch(self, entity: str, after: int) -> list[_Row]:
         """Up to ``batch_size`` rows after ``after``, never two of one record in a batch
-        (the second may need the first one's answer)."""
+        (the second may need the first one's answer), nor two applications of one receipt
+        (the second goes on the payment the first one's answer names)."""
         with self.engine.connect() as conn:
             found = store_outbox.next_pending(conn, target=self.target, entity=entity,
                                               operations=OPERATIONS, after=after,
                                               limit=self.settings.batch_size)
             rows: list[_Row] = []
             seen: set[int] = set()
+            receipts: set[int] = set()
             for r in found:
                 if r.record_id is not None and r.record_id in seen:
                     break
                 if r.record_id is not None:
                     seen.add(r.record_id)
+                if r.entity == APPLICATIONS:
+                    receipt = int(orjson.loads(r.payload)["payment_id"])
+                    if receipt in receipts:
+                        break
+                    receipts.add(receipt)
                 rows.append(_Row(r.id, r.entity, r.operation, r.record_id, r.payload,
                                  r.idempotency_key, r.attempts, result_of(r.result),
                                  as_utc(r.created_at) or r.created_at))

@@ -32,7 +32,8 @@ built from the change alone, amounts written from their decimal digits.
   for its ``SyncToken`` (``requestid`` ``<key>:apply1``, ``:apply2`` after a
   stale one); money received elsewhere (a bank line, another system) becomes
   a new ``Payment`` of the amount for the invoice's customer, dated the day
-  it was received, with the bank's reference (``<key>:apply``). QuickBooks
+  it was received, with the bank's reference (``<key>:apply``); a later
+  application of the same money adds its line and grows that payment's total. QuickBooks
   refuses more than the invoice's balance and another customer's invoice,
   and says so. unapply: the line shrinks by the amount, or goes
   (``<key>:un1``); the money stays on the payment, unapplied. The answer is
@@ -191,7 +192,7 @@ class Pusher:
         payment: Obj = {
             "CustomerRef": {"value": invoice["CustomerRef"]["value"]},
             "TotalAmt": app.amount,
-            "PrivateNote": f"billing-hub: {app.receipt}, applied by a coordinator",
+            "PrivateNote": _applied_note(app.receipt),
             "Line": [{"Amount": app.amount,
                       "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}],
         }
@@ -225,9 +226,13 @@ class Pusher:
                 raise _Refused(f"QuickBooks payment {payment_id} applies less than "
                                f"{-amount} to invoice {invoice_id}")
             lines = [ln for ln in lines if Decimal(str(ln["Amount"])) > 0]
+            total = Decimal(str(payment["TotalAmt"]))
+            if _ours(payment, change):  # money received elsewhere: it grows as it is applied
+                total = max(total, sum((Decimal(str(ln["Amount"])) for ln in lines),
+                                       Decimal(0)))
             body: Obj = {"Id": payment_id, "SyncToken": payment["SyncToken"], "sparse": True,
-                         "CustomerRef": payment["CustomerRef"],
-                         "TotalAmt": payment["TotalAmt"], "Line": lines}
+                         "CustomerRef": payment["CustomerRef"], "TotalAmt": total,
+                         "Line": lines}
             try:
                 done = self.api.write("Payment", body, request_id(key, f"{step}{attempt}"))
             except QuickBooksRefused as exc:
@@ -320,6 +325,16 @@ class Pusher:
                           "Description": "Tax",
                           "SalesItemLineDetail": {"ItemRef": {"value": item}}})
         return lines
+
+
+def _applied_note(receipt: str) -> str:
+    return f"billing-hub: {receipt}, applied by a coordinator"
+
+
+def _ours(payment: Obj, change: PushChange) -> bool:
+    """Whether the hub made ``payment`` for money received elsewhere (a bank line)."""
+    app = change.application
+    return app is not None and payment.get("PrivateNote") == _applied_note(app.receipt)
 
 
 def _links_invoice(line: Obj, invoice_id: str) -> bool:

@@ -17,8 +17,8 @@ from hub.reconcile import snapshot
 from hub.store import aliases as store_aliases
 from hub.store import audit, open_store
 from hub.store.schema import audit_log, outbox, payer_aliases, records
-from tests.support.company import BODY, BOOKS, PAYMENTS, write_company
 from tests.support import ledger
+from tests.support.company import BODY, BOOKS, PAYMENTS, write_company
 from tests.support.hub import cli, write_config
 
 CUSTOMERS = """\
