@@ -156,14 +156,6 @@ def of_entity(conn: Connection, entity: str, *, statuses: Sequence[str]) -> list
     return [_row(r) for r in conn.execute(stmt)]
 
 
-def payloads(conn: Connection, entity: str, *, except_status: str) -> Iterator[str]:
-    """The payloads of the rows of ``entity`` in any status but ``except_status``."""
-    stmt = sa.select(outbox.c.payload).where(outbox.c.entity == entity,
-                                             outbox.c.status != except_status)
-    for (payload,) in conn.execute(stmt):
-        yield payload
-
-
 def listed(conn: Connection, *, statuses: Sequence[str], target: str | None = None,
            limit: int) -> list[OutboxRow]:
     """Rows in ``statuses`` (optionally for one target), oldest first, at most ``limit``."""
