@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from hub.contract.outcomes import EntityCounts, RunSummary
     from hub.contract.page import Page
     from hub.contract.pushing import (
+        CashApplication,
         PushChange,
         PushOperation,
         PushResult,
@@ -108,7 +109,8 @@ _FROM: dict[str, tuple[str, ...]] = {
         "explain_invalid",
     ),
     "hub.contract.pushing": (
-        "PushChange", "PushOperation", "PushResult", "PushStatus", "idempotency_key",
+        "CashApplication", "PushChange", "PushOperation", "PushResult", "PushStatus",
+        "idempotency_key",
     ),
     "hub.contract.webhooks": ("ChangeHint", "ReplayGuard", "WebhookDelivery", "WebhookReceipt"),
     "hub.contract.cursor": ("Cursor",),
@@ -151,6 +153,7 @@ __all__ = [
     "Backoff",
     "BankTransaction",
     "CanonicalRecord",
+    "CashApplication",
     "ChangeHint",
     "Classifier",
     "ConfigError",

@@ -42,8 +42,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
              "Say that two records in different systems are the same thing."),
     "unlink": ("hub.cli.reconcile_cmd:unlink",
                "Say that two records are not the same thing, whatever their numbers say."),
-    "apply-payment": ("hub.cli.report_cmd:apply_payment", "Apply a payment to an invoice and "
-                      "queue the change for the invoice's system."),
+    "apply-payment": ("hub.cli.report_cmd:apply_payment", "Apply a payment or bank credit "
+                      "to an invoice and queue it for the invoice's system."),
     "aliases": ("hub.cli.aliases_cmd:app", "Other names customers pay under: their "
                 "records' own and those learned from confirmed payments or added by hand."),
     "report": ("hub.cli.report_cmd:report",

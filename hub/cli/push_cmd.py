@@ -21,6 +21,7 @@ from hub.runtime import Hub
 from hub.secrets import redact
 from hub.store import audit
 from hub.store.clock import utcnow
+from hub.store.outbox import APPLICATIONS
 
 app = typer.Typer(help="Mirror records into another system through the outbox: queue the "
                        "changes, send them, see what waits.", no_args_is_help=True)
@@ -35,6 +36,14 @@ def pushed_entities(hub: Hub, name: str) -> list[str]:
                           path=f"connectors.{name}")
     spec = hub.registry.connector_spec(hub.config.connectors[name].type)
     return [e.entity for e in spec.entities if e.push]
+
+
+def sent_entities(hub: Hub, name: str) -> list[str]:
+    """What ``push send`` takes for connector ``name``: the entities it pushes, and the
+    payment applications when it applies payments to its invoices."""
+    pushed = pushed_entities(hub, name)
+    spec = hub.registry.connector_spec(hub.config.connectors[name].type)
+    return pushed + ([APPLICATIONS] if any(e.apply_payments for e in spec.entities) else [])
 
 
 def _mirrors(hub: Hub, to: str | None, source: str | None, entities: list[str] | None,
@@ -115,9 +124,10 @@ def send(
     with open_hub(state) as hub:
         with hub.engine.connect() as conn:
             names = targets or [n for n in hub.config.connectors if pending_count(conn, n)
-                                and pushed_entities(hub, n)]
+                                and sent_entities(hub, n)]
+            stuck = pending_count(conn) - sum(pending_count(conn, n) for n in names)
         for name in names:
-            entities = pushed_entities(hub, name)
+            entities = sent_entities(hub, name)
             if not entities:
                 raise ConfigError(f"connector {name!r} does not push anything",
                                   hint="`billing-hub plugins` shows what each connector can do")
@@ -129,7 +139,11 @@ def send(
             finally:
                 connector.close()
     if not done:
-        out.print("Nothing to send: the outbox is empty.")
+        if stuck:
+            out.print(f"Nothing sent: {stuck} change(s) wait for connectors that cannot send "
+                      "them (`billing-hub push list` shows which).")
+        else:
+            out.print("Nothing to send: the outbox is empty.")
         return
     raise typer.Exit(_report(done))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -22,6 +23,7 @@ from hub.reconcile.settings import ReconcileSettings
 from hub.reports import report as rpt
 from hub.reports.metrics import BUCKETS, Metrics
 from hub.reports.report_html import render
+from hub.runtime import Hub
 from hub.store import aliases as store_aliases
 from hub.store import audit
 from hub.store.clock import utcnow
@@ -131,9 +133,29 @@ def metrics(
     _print_metrics(data.metrics)
 
 
+def _cannot_apply(hub: Hub) -> Callable[[str], str | None]:
+    """Why connector NAME cannot take a payment application, from its capabilities."""
+
+    def why(name: str) -> str | None:
+        found = hub.config.connectors.get(name)
+        if found is None:
+            return (f"its system, {name!r}, is not a connector in the config, so nothing can "
+                    "send the application there")
+        spec = hub.registry.connector_spec(found.type)
+        support = spec.supports("invoice")
+        if support is not None and support.apply_payments:
+            return None
+        can = ", ".join(e.describe() for e in spec.entities) or "nothing"
+        return (f"connector {name!r} (type {found.type}) cannot apply payments to its "
+                f"invoices: its capabilities are {can}")
+
+    return why
+
+
 def apply_payment(
     ctx: typer.Context,
-    payment: str = typer.Argument(..., help="SOURCE:EXTERNAL_ID or record id of the payment"),
+    payment: str = typer.Argument(..., help="SOURCE:EXTERNAL_ID or record id of the payment "
+                                            "or bank credit"),
     invoice: str = typer.Argument(..., help="SOURCE:EXTERNAL_ID or record id of the invoice"),
     amount: Decimal | None = typer.Option(None, "--amount",
                                           help="Default: as much as both allow."),
@@ -141,17 +163,22 @@ def apply_payment(
                                help="Learn the payer's name as an alias of the invoice's "
                                     "customer when it is not known by it yet."),
 ) -> None:
-    """Apply a payment to an invoice and queue the change for the invoice's system.
+    """Apply a payment or bank credit to an invoice and queue it for the invoice's system.
 
-    The payer's name becomes an alias of the invoice's customer (its record in
-    the invoice's source), unless the customer is already known by it or
-    --no-learn is given; `billing-hub aliases remove` undoes it.
+    `billing-hub push send` sends it; the unapplied-payment finding stays open,
+    marked "applied, awaiting confirmation", until a later sync of that system
+    reads it back. A system that cannot apply payments (a CSV export) is
+    refused, with the reason. The payer's name becomes an alias of the
+    invoice's customer (its record in the invoice's source), unless the
+    customer is already known by it or --no-learn is given; `billing-hub
+    aliases remove` undoes it.
     """
     state: CliState = ctx.obj
     actor, now = audit.default_actor(), utcnow()
     learned: store_aliases.Learning | None = None
     with open_hub(state) as hub, hub.engine.begin() as conn:
-        done = queue_application(conn, payment, invoice, amount, actor=actor, now=now)
+        done = queue_application(conn, payment, invoice, amount, actor=actor, now=now,
+                                 cannot_apply=_cannot_apply(hub))
         if done.queued and learn:  # in the application's transaction: both or neither
             learned = store_aliases.learn_payer(
                 conn, resolve_record(conn, payment)[0], resolve_record(conn, invoice)[0],
@@ -161,8 +188,9 @@ def apply_payment(
         out.print(f"Already applied and queued ({done.idempotency_key}); nothing done twice.")
         return
     out.print(f"Applied {done.amount:,} {done.currency} of {done.payment} to "
-              f"{done.invoice}; queued for {done.invoice.split(':', 1)[0]} "
-              f"(idempotency key {done.idempotency_key}).")
+              f"{done.invoice}; queued for {done.target} (idempotency key "
+              f"{done.idempotency_key}). Send it with `billing-hub push send {done.target}`; "
+              f"it counts as applied once a sync of {done.target} confirms it.")
     if learned is not None and learned.alias is not None:
         alias = learned.alias
         out.print(Text(f"Learned {alias.name!r} as an alias of {alias.customer} "

@@ -11,7 +11,9 @@ up to three jobs per entity, each declared in the spec's
   cursor that resumes right after it (:meth:`Connector.pull`);
 - **push** (optional): apply canonical changes to the system, each carrying
   a deterministic idempotency key, and say what happened to each
-  (:meth:`Connector.push`, :class:`PushChange`, :class:`PushResult`);
+  (:meth:`Connector.push`, :class:`PushChange`, :class:`PushResult`); with
+  ``apply_payments`` on ``invoice``, also the payments a coordinator applies
+  to its invoices;
 - **webhook** (optional): verify a signed delivery and turn it into hints of
   what changed (:meth:`Connector.verify_webhook`, :class:`WebhookDelivery`,
   :class:`WebhookReceipt`, :class:`ChangeHint`).
@@ -50,9 +52,15 @@ class EntitySupport:
     push: bool = False
     incremental: bool = False
     webhook: bool = False
+    apply_payments: bool = False
+    """For ``invoice``: money received can be applied to the system's invoices
+    (``billing-hub apply-payment``), sent through :meth:`Connector.push` as
+    ``apply``/``unapply`` changes. A connector without it cannot record an
+    application, and the hub refuses to queue one for it."""
 
     def describe(self) -> str:
-        can = [w for w, on in (("pull", self.pull), ("push", self.push)) if on]
+        can = [w for w, on in (("pull", self.pull), ("push", self.push),
+                               ("apply payments", self.apply_payments)) if on]
         if self.incremental:
             can.append("incremental")
         if self.webhook:

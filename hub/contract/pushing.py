@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,44 @@ class PushOperation(StrEnum):
     """Another system recorded the payment of an invoice the target already holds:
     mark it paid there, with no money moving through the target (Stripe's
     ``paid_out_of_band``). ``target_id`` names the invoice in the target."""
+    APPLY = "apply"
+    """A coordinator applied money received to an invoice the target holds
+    (``billing-hub apply-payment``): record it there. ``record`` is the invoice as
+    the hub has it, ``target_id`` its id in the target and ``application`` says
+    how much, from what receipt, and under which payment the target already
+    holds it, if any."""
+    UNAPPLY = "unapply"
+    """Take back an application sent before with ``APPLY``: the same
+    ``application`` (``payment_id`` now names the target's payment that carries
+    it). A target that cannot take a payment back rejects it with the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class CashApplication:
+    """Money applied to one invoice of the target, for ``APPLY`` and ``UNAPPLY``.
+
+    A receipt paying several invoices is several changes, one per invoice; the
+    target keeps them on one payment where it has payments (``payment_id``).
+    """
+
+    amount: Decimal
+    """In ``currency``, with the currency's exponent; never more than the invoice's
+    balance or the receipt's unapplied money when the coordinator applied it."""
+    currency: str
+    receipt: str
+    """What the hub calls the money received, ``SOURCE:EXTERNAL_ID`` (``bank:P-77``),
+    for the target's note."""
+    payment_id: str | None = None
+    """The target's id of the payment that holds (or is to hold) the money: the
+    receipt's own id when it came from the target, or what the target answered an
+    earlier application of the same receipt with. ``None``: the money was received
+    elsewhere (a bank line, another system), and a target with payments records a
+    new one."""
+    received: date | None = None
+    """When the money came in (the bank's booking date, the payment's date)."""
+    payer: str | None = None
+    reference: str | None = None
+    """The payer's or the bank's reference of the receipt, if it has one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +86,8 @@ class PushChange:
     """Ids in the connector's system of the records this one refers to, as the hub
     resolved them through its links: ``{"customer": "cus_123"}`` for an invoice
     whose customer was pushed or linked before. Empty when the hub knows none."""
+    application: CashApplication | None = None
+    """For ``apply`` and ``unapply``: the money, and the receipt it came from."""
 
     @property
     def entity(self) -> str:
@@ -78,7 +120,10 @@ class PushResult:
     """The record's id in the connector's system: for every status but REJECTED, and
     for a REJECTED one when a step of it had already made the record there (a
     draft invoice Stripe then refused to finalize), so that the hub links it and
-    the next change of the record updates it instead of making another."""
+    the next change of the record updates it instead of making another. For
+    ``apply`` and ``unapply``: the id of the target's payment that carries the
+    application (QuickBooks' Payment), ``None`` when the target keeps no payment
+    object for it (an invoice Stripe marked paid out of band)."""
     reason: str = ""
     """Why a change was rejected, in words a coordinator can act on."""
     record: CanonicalRecord | None = None

@@ -5,7 +5,9 @@ while the connector works still counts the try); then :meth:`Connector.push`
 gets one :class:`PushChange` per row; then, in one transaction per batch,
 each row takes its result (``sent`` or ``rejected``, the id in the target,
 ``sent_at``), the target's copy is stored and linked to the hub's record,
-and the audit log says what happened. A crash after the system answered and
+and the audit log says what happened. A payment application
+(:mod:`hub.outbox.applications`) stores nothing: the target's copy comes
+with a later sync, which is what confirms it. A crash after the system answered and
 before that commit leaves the rows pending: they go again with the same
 keys, and the system answers with what it did the first time.
 
@@ -30,6 +32,8 @@ from pydantic import ValidationError
 from hub.contract.connector import Connector
 from hub.contract.pushing import PushChange, PushOperation, PushResult, PushStatus
 from hub.errors import FatalError, HubError, PluginError, TransientError
+from hub.outbox.applications import ENTITY as APPLICATIONS
+from hub.outbox.applications import application_change
 from hub.outbox.links import link_pushed, stored_id, targets_of
 from hub.outbox.mirror import customer_id
 from hub.outbox.queue import FAILED, REJECTED, SENT, SUPERSEDED, record_of, result_of
@@ -168,18 +172,25 @@ class OutboxSender:
 
     def _next_batch(self, entity: str, after: int) -> list[_Row]:
         """Up to ``batch_size`` rows after ``after``, never two of one record in a batch
-        (the second may need the first one's answer)."""
+        (the second may need the first one's answer), nor two applications of one receipt
+        (the second goes on the payment the first one's answer names)."""
         with self.engine.connect() as conn:
             found = store_outbox.next_pending(conn, target=self.target, entity=entity,
                                               operations=OPERATIONS, after=after,
                                               limit=self.settings.batch_size)
             rows: list[_Row] = []
             seen: set[int] = set()
+            receipts: set[int] = set()
             for r in found:
                 if r.record_id is not None and r.record_id in seen:
                     break
                 if r.record_id is not None:
                     seen.add(r.record_id)
+                if r.entity == APPLICATIONS:
+                    receipt = int(orjson.loads(r.payload)["payment_id"])
+                    if receipt in receipts:
+                        break
+                    receipts.add(receipt)
                 rows.append(_Row(r.id, r.entity, r.operation, r.record_id, r.payload,
                                  r.idempotency_key, r.attempts, result_of(r.result),
                                  as_utc(r.created_at) or r.created_at))
@@ -235,6 +246,15 @@ class OutboxSender:
                     f"and may have forgotten the key since, so it is not sent again by itself. "
                     f"Check {self.target} for it (metadata hub_external_id), link it if it is "
                     f"there (`billing-hub link`), else `billing-hub push retry {row.id}`")
+        if row.entity == APPLICATIONS:
+            made = application_change(conn, self.target, row.id, row.operation, row.payload,
+                                      row.key)
+            if isinstance(made, str):
+                return made
+            row.change = made
+            data = orjson.loads(row.payload)
+            row.source_label = f"{data['payment']} -> {data['invoice']}"
+            return None
         try:
             record = record_of(row.entity, row.payload)
         except ValidationError as exc:
@@ -277,10 +297,11 @@ class OutboxSender:
                               result=orjson.dumps(row.result).decode(),
                               last_error=result.reason or None)
         copy_id = None
-        if result.record is not None and result.external_id:
+        stores = row.entity != APPLICATIONS  # an application: a later sync confirms it
+        if stores and result.record is not None and result.external_id:
             prepared = store_records.prepare(result.record)
             store_records.upsert(conn, self.target, row.entity, [prepared], run_id=None, now=now)
-        if result.external_id:
+        if stores and result.external_id:
             copy_id = stored_id(conn, self.target, row.entity, result.external_id)
         if copy_id is not None and row.record_id is not None:
             link_pushed(conn, row.record_id, copy_id, actor=self.actor, now=now)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from hub.contract.rules import Finding, RuleContext
-from hub.reconcile import payouts, rules_invoices, rules_payments
+from hub.reconcile import awaiting, payouts, rules_invoices, rules_payments
 from hub.reconcile.cash import findings as cash_findings
 from hub.reconcile.context import RunContext
 
@@ -58,9 +58,10 @@ def overpayments(context: RuleContext) -> Iterator[Finding]:
 def unapplied_payments(context: RuleContext) -> Iterator[Finding]:
     """Receipts (payments, bank credits) with money not applied to any invoice, with
     what the match rules suggest; those held because the memo names an invoice in
-    another currency or a paid or void one."""
+    another currency or a paid or void one; a receipt the coordinator applied is
+    one until the invoice's system confirms it, and says so."""
     run = RunContext.of(context)
-    return cash_findings.unapplied(run.cash)
+    return awaiting.annotate(cash_findings.unapplied(run.cash), run.snapshot.awaiting)
 
 
 def duplicate_payments(context: RuleContext) -> Iterator[Finding]:

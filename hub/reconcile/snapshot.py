@@ -19,7 +19,7 @@ import orjson
 
 from hub.contract.rows import Application, CustomerRow, InvoiceRow, PaymentRow
 from hub.money import to_minor_units
-from hub.reconcile.queued import queued_minor
+from hub.reconcile.queued import Coordinated, coordinated
 from hub.reconcile.tables import InvoiceTable, PaymentTable
 from hub.store import Connection, quarantine, reading
 from hub.store import aliases as store_aliases
@@ -32,8 +32,8 @@ class Snapshot:
     """Everything the reconciler reads: invoices and payments as tables (iterating
     one yields rows), customers, and the text of every money-in bank line."""
 
-    __slots__ = ("bank_credits", "bank_lines", "customers", "invoices", "payments",
-                 "quarantined")
+    __slots__ = ("awaiting", "bank_credits", "bank_lines", "customers", "invoices",
+                 "payments", "quarantined")
 
     def __init__(self, invoices: InvoiceTable | Iterable[InvoiceRow] = (),
                  payments: PaymentTable | Iterable[PaymentRow] = (),
@@ -52,6 +52,9 @@ class Snapshot:
         self.bank_lines = list(bank_lines)
         """Every bank line as a receipt would be: the counterparty as payer, the
         description and reference as memo; ``amount`` is signed (money out below 0)."""
+        self.awaiting: dict[int, list[Coordinated]] = {}
+        """receipt id -> the applications a coordinator made that its invoice's system
+        has not confirmed yet (:mod:`hub.reconcile.queued`): not counted as applied."""
 
     def sources(self, entity: str) -> list[str]:
         if entity == "invoice":
@@ -161,30 +164,49 @@ def _bank_credits(conn: Connection) -> Iterator[str]:
                                                         "counterparty"))
 
 
-def _add_queued(conn: Connection, invoices: InvoiceTable, payments: PaymentTable) -> None:
-    """Count the applications a coordinator queued (``apply-payment``) as made."""
-    queued = queued_minor(conn)
-    if not queued:
-        return
-    wanted = {invoice_id for apps in queued.values() for invoice_id, _ in apps}
+def _add_coordinated(conn: Connection, invoices: InvoiceTable, payments: PaymentTable,
+                     bank_lines: list[PaymentRow]) -> dict[int, list[Coordinated]]:
+    """Count the confirmed applications a coordinator made (``apply-payment``) as made,
+    unless the receipt's own record carries them; return those awaiting confirmation."""
+    awaiting: dict[int, list[Coordinated]] = {}
+    counted: dict[int, list[Coordinated]] = {}
+    for c in coordinated(conn):
+        if c.awaiting:
+            awaiting.setdefault(c.payment_id, []).append(c)
+        elif not c.in_record:
+            counted.setdefault(c.payment_id, []).append(c)
+    if not counted:
+        return awaiting
+    wanted = {c.invoice_id for apps in counted.values() for c in apps}
     named = {invoice_id: (invoices.external_id.text(row), invoices.number[row])
              for row, invoice_id in enumerate(invoices.ids) if invoice_id in wanted}
+
+    def application(c: Coordinated) -> Application:
+        ext, number = named.get(c.invoice_id, (None, None))
+        return Application(ext, number, c.amount, c.invoice_id)
+
     for row, payment_id in enumerate(payments.ids):
-        for invoice_id, amount in queued.get(payment_id, ()):
-            ext, number = named.get(invoice_id, (None, None))
-            payments.add_queued(row, Application(ext, number, amount, invoice_id))
+        for c in counted.get(payment_id, ()):
+            payments.add_queued(row, application(c))
+    for line in bank_lines:
+        for c in counted.get(line.id, ()):
+            line.applications.append(application(c))
+            line.unapplied -= c.amount
+    return awaiting
 
 
 def load(conn: Connection) -> Snapshot:
     """Read every live invoice, payment and customer, and the bank's money-in lines.
 
-    Applications a coordinator made (``apply-payment``) count as soon as they
-    are queued for the ledger.
+    Applications a coordinator made (``apply-payment``) count once the invoice's
+    system confirmed them on a sync; until then they are ``awaiting``.
     """
     invoices = _invoices(conn)
     payments = _payments(conn)
-    _add_queued(conn, invoices, payments)
+    bank_lines = list(_bank_lines(conn))
+    awaiting = _add_coordinated(conn, invoices, payments, bank_lines)
     snapshot = Snapshot(invoices, payments, _customers(conn), _bank_credits(conn),
-                        _bank_lines(conn))
+                        bank_lines)
     snapshot.quarantined = _quarantined(conn)
+    snapshot.awaiting = awaiting
     return snapshot

@@ -104,8 +104,9 @@ class PaymentTable:
 
     Applications are columns too: those of row ``i`` are entries
     ``app_end[i - 1]`` to ``app_end[i]``; ``queued`` holds the ones a
-    coordinator added since (``apply-payment``), already deducted from
-    ``unapplied``.
+    coordinator made (``apply-payment``) and the payment's system confirmed
+    without its record showing them (money received elsewhere), already
+    deducted from ``unapplied``.
     """
 
     __slots__ = ("amount", "app_amount", "app_end", "app_invoice_id", "app_number", "app_ref",
@@ -182,7 +183,7 @@ class PaymentTable:
         self.refs.update((first + i, r) for i, r in refs.items())
 
     def add_queued(self, row: int, application: Application) -> None:
-        """An application a coordinator made, counted as applied from now on."""
+        """An application a coordinator made and its system confirmed, counted as applied."""
         self.queued.setdefault(row, []).append(application)
         self.unapplied[row] -= application.amount
 

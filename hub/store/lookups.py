@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hub.store.schema import records
+from hub.store.schema import records, runs
 
 _c = records.c
 _LIVE = _c.deleted_at.is_(None)
@@ -108,3 +108,24 @@ def shown(conn: Connection, record_ids: Sequence[int]) -> list[Shown]:
                                   _c.location).where(_c.id.in_(list(record_ids))))
     return [Shown(*r) for r in rows]
 
+
+
+@dataclass(frozen=True, slots=True)
+class SyncedCopy:
+    """A record as the last sync that read it left it."""
+
+    data: str
+    open_minor: int | None
+    read_at: datetime | None
+    """When that sync started; None when a push, not a sync, wrote the record last."""
+
+
+def synced_copy(conn: Connection, source: str, entity: str, external_id: str
+                ) -> SyncedCopy | None:
+    """The live record of ``source`` with ``external_id``, with when a sync last read it."""
+    row = conn.execute(
+        sa.select(_c.data, _c.open_minor, runs.c.started_at)
+        .select_from(records.outerjoin(runs, runs.c.id == _c.last_run_id))
+        .where(_c.source == source, _c.entity == entity, _c.external_id == external_id,
+               _LIVE)).first()
+    return None if row is None else SyncedCopy(str(row[0]), row[1], row[2])

@@ -22,6 +22,10 @@ PENDING, SENT, REJECTED, FAILED, SUPERSEDED = "pending", "sent", "rejected", "fa
 """The states of an outbox row. ``superseded``: replaced, before it was ever sent, by a
 newer change of the same record."""
 
+APPLICATIONS = "payment_application"
+"""The entity of the rows ``billing-hub apply-payment`` queues: money applied to an
+invoice of the target (payload: the receipt, the invoice, the amount), not a record."""
+
 CHUNK = 500
 """Record ids per statement, well below every database's limit on parameters."""
 
@@ -42,12 +46,13 @@ class OutboxRow:
     last_error: str | None
     result: str | None
     created_at: datetime
+    sent_at: datetime | None = None
 
 
 def _row(r: Any) -> OutboxRow:
     return OutboxRow(r.id, r.target, r.entity, r.operation, r.record_id, r.payload,
                      r.idempotency_key, r.status, r.attempts, r.last_error, r.result,
-                     r.created_at)
+                     r.created_at, r.sent_at)
 
 
 def add_once(conn: Connection, *, target: str, entity: str, operation: str,
@@ -143,12 +148,12 @@ def answered_creates(conn: Connection, record_ids: Sequence[int], target: str
             yield int(rid), str(entity), str(result)
 
 
-def payloads(conn: Connection, entity: str, *, except_status: str) -> Iterator[str]:
-    """The payloads of the rows of ``entity`` in any status but ``except_status``."""
-    stmt = sa.select(outbox.c.payload).where(outbox.c.entity == entity,
-                                             outbox.c.status != except_status)
-    for (payload,) in conn.execute(stmt):
-        yield payload
+def of_entity(conn: Connection, entity: str, *, statuses: Sequence[str]) -> list[OutboxRow]:
+    """Every row of ``entity`` in ``statuses``, in the order queued."""
+    stmt = (sa.select(outbox).where(outbox.c.entity == entity,
+                                    outbox.c.status.in_(list(statuses)))
+            .order_by(outbox.c.id))
+    return [_row(r) for r in conn.execute(stmt)]
 
 
 def listed(conn: Connection, *, statuses: Sequence[str], target: str | None = None,

@@ -19,7 +19,8 @@ def hub_connectors() -> Iterator[ConnectorSpec]:
         description="QuickBooks Online: customers, invoices, payments, credit memos",
         config_model=QuickBooksConfig,
         entities=tuple(EntitySupport(entity, pull=True, push=entity in PUSHED,
-                                     incremental=True, webhook=True)
+                                     incremental=True, webhook=True,
+                                     apply_payments=entity == "invoice")
                        for entity in ALL_ENTITIES),
         factory="plugins.quickbooks.connector:QuickBooksConnector",
     )

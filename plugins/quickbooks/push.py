@@ -2,7 +2,8 @@
 
 A change from the hub's outbox carries one idempotency key; each write it
 makes is sent with a ``requestid`` derived from it (``<key>:c`` to create,
-``<key>:u1`` to update, ``<key>:pay`` to record a payment; at most 50
+``<key>:u1`` to update, ``<key>:pay`` to record a payment, ``<key>:apply``
+to apply one; at most 50
 characters), and QuickBooks answers a repeated requestid with its first
 answer: a change sent again after a lost answer or a crash between
 QuickBooks' answer and the outbox's commit makes nothing twice. Bodies are
@@ -24,6 +25,19 @@ built from the change alone, amounts written from their decimal digits.
   keep their own notes there).
 - **invoice** mark_paid: a ``Payment`` of the invoice's balance applied to it,
   noted as recorded by billing-hub; an invoice with nothing owed is unchanged.
+- **invoice** apply (``billing-hub apply-payment``): the amount as a
+  ``LinkedTxn`` line of a ``Payment``. Money QuickBooks already holds as a
+  payment (the receipt is a QuickBooks payment, or an earlier application of
+  the same receipt made one) gets the line added to that payment, read first
+  for its ``SyncToken`` (``requestid`` ``<key>:apply1``, ``:apply2`` after a
+  stale one); money received elsewhere (a bank line, another system) becomes
+  a new ``Payment`` of the amount for the invoice's customer, dated the day
+  it was received, with the bank's reference (``<key>:apply``); a later
+  application of the same money adds its line and grows that payment's total. QuickBooks
+  refuses more than the invoice's balance and another customer's invoice,
+  and says so. unapply: the line shrinks by the amount, or goes
+  (``<key>:un1``); the money stays on the payment, unapplied. The answer is
+  the payment's id; the hub stores nothing of it until the next sync.
 
 QuickBooks' refusals (a validation fault, :class:`QuickBooksRefused`) are
 ``rejected`` results with its reason; 429s, 5xx and dropped connections are
@@ -53,6 +67,7 @@ from plugins.quickbooks.reading import quoted
 
 REQUEST_ID_LIMIT = 50
 DOC_NUMBER_LIMIT = 21
+PAYMENT_REF_LIMIT = 21
 STALE = 5010
 OURS_ON_CREATE = ("Notes", "PrivateNote")
 """Written when the hub creates a record, left alone by updates: people add to them."""
@@ -112,6 +127,8 @@ class Pusher:
         record = change.record
         if change.operation is PushOperation.MARK_PAID:
             return self._mark_paid(change)
+        if change.operation in (PushOperation.APPLY, PushOperation.UNAPPLY):
+            return self._application(change)
         name = {"customer": "Customer", "invoice": "Invoice"}.get(record.entity)
         if name is None:
             raise _Refused(f"the QuickBooks connector does not push {record.entity} records")
@@ -158,6 +175,72 @@ class Pusher:
         self.api.write("Payment", payment, request_id(change.idempotency_key, "pay"))
         return self._result(change, PushStatus.UPDATED,
                             self.api.read("Invoice", change.target_id))
+
+    def _application(self, change: PushChange) -> PushResult:
+        """Apply money to an invoice as a line of a Payment, or take the line back."""
+        app, invoice_id = change.application, change.target_id
+        if app is None or invoice_id is None:
+            raise _Refused("applying a payment needs the invoice's QuickBooks id and the amount")
+        key = change.idempotency_key
+        if change.operation is PushOperation.UNAPPLY:
+            if app.payment_id is None:
+                raise _Refused(f"QuickBooks holds no payment of {app.receipt} to take back")
+            return self._relink(change, app.payment_id, invoice_id, -app.amount, key, "un")
+        if app.payment_id is not None:
+            return self._relink(change, app.payment_id, invoice_id, app.amount, key, "apply")
+        invoice = self.api.read("Invoice", invoice_id)
+        payment: Obj = {
+            "CustomerRef": {"value": invoice["CustomerRef"]["value"]},
+            "TotalAmt": app.amount,
+            "PrivateNote": _applied_note(app.receipt),
+            "Line": [{"Amount": app.amount,
+                      "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}],
+        }
+        if app.received is not None:
+            payment["TxnDate"] = app.received.isoformat()
+        if app.reference:
+            payment["PaymentRefNum"] = app.reference[:PAYMENT_REF_LIMIT]
+        if invoice.get("CurrencyRef"):
+            payment["CurrencyRef"] = {"value": invoice["CurrencyRef"]["value"]}
+        made = self.api.write("Payment", payment, request_id(key, "apply"))
+        return PushResult(key, PushStatus.UPDATED, external_id=str(made["Id"]))
+
+    def _relink(self, change: PushChange, payment_id: str, invoice_id: str, amount: Decimal,
+                key: str, step: str) -> PushResult:
+        """Change by ``amount`` what payment ``payment_id`` applies to the invoice (a line
+        added, grown, shrunk or dropped), on the payment as read; a stale SyncToken is
+        read again once."""
+        for attempt in (1, 2):
+            payment = self.api.read("Payment", payment_id)
+            lines = [dict(ln) for ln in payment.get("Line") or []]
+            mine = [ln for ln in lines if _links_invoice(ln, invoice_id)]
+            if mine:
+                mine[0]["Amount"] = Decimal(str(mine[0]["Amount"])) + amount
+            elif amount > 0:
+                lines.append({"Amount": amount,
+                              "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]})
+            else:
+                raise _Refused(f"QuickBooks payment {payment_id} applies nothing to invoice "
+                               f"{invoice_id} to take back")
+            if mine and mine[0]["Amount"] < 0:
+                raise _Refused(f"QuickBooks payment {payment_id} applies less than "
+                               f"{-amount} to invoice {invoice_id}")
+            lines = [ln for ln in lines if Decimal(str(ln["Amount"])) > 0]
+            total = Decimal(str(payment["TotalAmt"]))
+            if _ours(payment, change):  # money received elsewhere: it grows as it is applied
+                total = max(total, sum((Decimal(str(ln["Amount"])) for ln in lines),
+                                       Decimal(0)))
+            body: Obj = {"Id": payment_id, "SyncToken": payment["SyncToken"], "sparse": True,
+                         "CustomerRef": payment["CustomerRef"], "TotalAmt": total,
+                         "Line": lines}
+            try:
+                done = self.api.write("Payment", body, request_id(key, f"{step}{attempt}"))
+            except QuickBooksRefused as exc:
+                if exc.code == STALE and attempt == 1:
+                    continue
+                raise
+            return PushResult(key, PushStatus.UPDATED, external_id=str(done["Id"]))
+        raise AssertionError("unreachable")
 
     def _result(self, change: PushChange, status: PushStatus, obj: Obj) -> PushResult:
         return PushResult(change.idempotency_key, status, external_id=str(obj["Id"]),
@@ -242,6 +325,21 @@ class Pusher:
                           "Description": "Tax",
                           "SalesItemLineDetail": {"ItemRef": {"value": item}}})
         return lines
+
+
+def _applied_note(receipt: str) -> str:
+    return f"billing-hub: {receipt}, applied by a coordinator"
+
+
+def _ours(payment: Obj, change: PushChange) -> bool:
+    """Whether the hub made ``payment`` for money received elsewhere (a bank line)."""
+    app = change.application
+    return app is not None and payment.get("PrivateNote") == _applied_note(app.receipt)
+
+
+def _links_invoice(line: Obj, invoice_id: str) -> bool:
+    return any(str(x.get("TxnId")) == invoice_id and x.get("TxnType") == "Invoice"
+               for x in line.get("LinkedTxn") or [])
 
 
 def _same(body: Obj, current: Obj) -> bool:

@@ -25,6 +25,16 @@ step sent again is the same request.
 - **invoice** mark_paid: ``POST /v1/invoices/{id}/pay`` with
   ``paid_out_of_band=true`` (finalizing a draft first); already paid is
   unchanged.
+- **invoice** apply (``billing-hub apply-payment``): the same request, under
+  ``<key>:apply``, when the amount is all that the open invoice still owes.
+  Stripe has no way to record part of an invoice as paid outside Stripe: a
+  credit note lowers what was sold rather than recording cash, and a
+  customer balance credit goes to the next invoice finalized, not to an open
+  one; so a smaller amount is rejected with that reason. An invoice already
+  paid is asked again all the same: Stripe replays the answer when the key is
+  ours (a lost answer, a crash) and refuses ("already paid") when someone
+  else paid it. The answer carries no id and no record: the next sync reads
+  the paid invoice. unapply is rejected: Stripe never reopens a paid invoice.
 
 Stripe's refusals (``invalid_request_error``, a card error, an
 ``idempotency_error``) are ``rejected`` results with Stripe's reason; 429s,
@@ -55,6 +65,7 @@ from hub import (
     PushOperation,
     PushResult,
     PushStatus,
+    to_minor_units,
 )
 from plugins.stripe import invoice_fields as fields
 from plugins.stripe.api import Obj, StripeApi, StripeRefused, StripeUnavailable
@@ -133,6 +144,8 @@ class StripePusher:
             status = PushStatus.CREATED
         else:
             status = PushStatus.UPDATED if step.changed else PushStatus.UNCHANGED
+        if change.operation is PushOperation.APPLY:  # no payment object: a sync confirms it
+            return PushResult(change.idempotency_key, status)
         return PushResult(change.idempotency_key, status, external_id=str(obj["id"]),
                           record=self._as_record(change.entity, obj))
 
@@ -166,9 +179,15 @@ class StripePusher:
         if change.operation is PushOperation.CREATE:
             return self._create_invoice(change, inv, step)
         target = self._target(change, "invoice")
+        if change.operation is PushOperation.UNAPPLY:
+            raise _Refused("Stripe cannot take back a payment recorded out of band: an invoice "
+                           "it counts as paid is never reopened. Issue a credit note or a "
+                           "refund in Stripe instead")
         current = self._retrieve("invoices", target)
         if change.operation is PushOperation.MARK_PAID:
             return self._mark_paid(change.idempotency_key, current, step)
+        if change.operation is PushOperation.APPLY:
+            return self._apply_payment(change, current, step)
         if current["status"] == "draft":
             return self._update_draft(change, inv, current, step)
         return self._update_finalized(change, inv, current, step)
@@ -275,6 +294,34 @@ class StripePusher:
                              {"paid_out_of_band": True}, step_key(key, "pay"))
         step.changed = True
         return obj
+
+    def _apply_payment(self, change: PushChange, current: Obj, step: _Step) -> Obj:
+        """Money received outside Stripe for the whole of what an open invoice still owes:
+        ``POST /v1/invoices/{id}/pay`` with ``paid_out_of_band=true``."""
+        app = change.application
+        if app is None:
+            raise _Refused("applying a payment needs the amount")
+        status, name = current["status"], current.get("number") or current["id"]
+        if status in ("open", "uncollectible"):
+            amount = to_minor_units(app.amount, app.currency)
+            owed = int(current.get("amount_remaining") or 0)
+            if str(current.get("currency", "")).upper() != app.currency:
+                raise _Refused(f"Stripe invoice {name} is in "
+                               f"{str(current.get('currency')).upper()}, the payment in "
+                               f"{app.currency}")
+            if amount != owed:
+                raise _Refused(
+                    f"Stripe records money received outside Stripe only for all that an "
+                    f"invoice still owes ({fields.money_text(owed, app.currency)} on {name}), "
+                    f"not {fields.money_text(amount, app.currency)}: apply the whole balance, "
+                    "or record the part payment in Stripe by hand")
+        elif status != "paid":  # paid: our own earlier request (replayed) or someone else's
+            raise _Refused(f"Stripe invoice {name} is {status}: only an open invoice can be "
+                           "paid")
+        step.changed = True
+        return self._post("pay invoice out of band", f"/v1/invoices/{current['id']}/pay",
+                          {"paid_out_of_band": True},
+                          step_key(change.idempotency_key, "apply"))
 
     def _advance(self, key: str, obj: Obj, inv: Invoice, step: _Step) -> Obj:
         """Finalize a draft unless the record is one; pay it out of band when it is paid."""

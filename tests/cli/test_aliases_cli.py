@@ -17,6 +17,7 @@ from hub.reconcile import snapshot
 from hub.store import aliases as store_aliases
 from hub.store import audit, open_store
 from hub.store.schema import audit_log, outbox, payer_aliases, records
+from tests.support import ledger
 from tests.support.company import BODY, BOOKS, PAYMENTS, write_company
 from tests.support.hub import cli, write_config
 
@@ -38,8 +39,10 @@ P14,2026-04-01,300.00,USD,WE Europe GmbH,,
 """
 # Books' invoices name their customer by reference as well; INV-1009 is Wayne's
 # European company's, whatever its customer name says.
+# ... and books is a ledger that takes payment applications (a CSV export cannot).
 CUSTOMERS_BODY = BODY.replace('status = "Status"\n', 'status = "Status"\ncustomer_ref = "Ref"\n',
-                              1) + """
+                              1).replace('[connectors.books]\ntype = "csv"',
+                                         '[connectors.books]\ntype = "csv-ledger"', 1) + """
 [[connectors.books.files]]
 path = "customers.csv"
 entity = "customer"
@@ -60,6 +63,7 @@ def _books_with_refs() -> str:
 def company(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch,
             wide_console: None) -> Path:
     monkeypatch.chdir(tmp_path)
+    ledger.install(tmp_path / "site", monkeypatch)
     write_company(tmp_path)
     (tmp_path / "books.csv").write_text(_books_with_refs(), encoding="utf-8")
     (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")

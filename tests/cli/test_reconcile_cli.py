@@ -15,6 +15,7 @@ from hub.cli.app import run
 from hub.config import load_config
 from hub.store import open_store
 from hub.store.schema import audit_log, findings, outbox
+from tests.support import ledger
 from tests.support.company import BODY, write_company
 from tests.support.hub import cli, write_config
 
@@ -81,14 +82,52 @@ def test_link_and_unlink_by_hand(company: Path, capsys: pytest.CaptureFixture[st
     assert code == exits.FAILED and "no record 'books:NOPE'" in err
 
 
-def test_apply_payment_queues_once_and_closes_the_finding(
+def _finding(config: Path, key: str) -> tuple[str, str]:
+    engine = open_store(load_config(config).store_url())
+    with engine.connect() as conn:
+        status, text = conn.execute(sa.select(findings.c.status, findings.c.explanation)
+                                    .where(findings.c.key == key)).one()
+    engine.dispose()
+    return str(status), str(text)
+
+
+def test_apply_payment_refuses_a_system_that_cannot_apply_payments(
     company: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cli(capsys, "reconcile")
+    code, out, err = cli(capsys, "apply-payment", "bank:P3", "books:INV-1005")
+    assert code == exits.FAILED and "Applied" not in out
+    assert ("cannot apply bank:P3 to books:INV-1005: connector 'books' (type csv) cannot "
+            "apply payments to its invoices: its capabilities are customer (pull), invoice "
+            "(pull), payment (pull), bank_transaction (pull)") in " ".join(err.split())
+    assert "record the payment in books itself" in " ".join(err.split())
+    engine = open_store(load_config(company).store_url())
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(outbox)).all() == []
+        assert conn.execute(sa.select(audit_log).where(
+            audit_log.c.action.in_(("payment.applied", "alias.added")))).all() == []
+    engine.dispose()
+    code, out, _ = cli(capsys, "push", "send", "--no-progress")
+    assert code == exits.OK and "Nothing to send: the outbox is empty." in out
+    cli(capsys, "reconcile")
+    assert _finding(company, "unapplied_payment:bank:P3")[0] == "open"
+
+
+def test_apply_payment_queues_once_and_the_finding_waits_for_the_ledger(
+    company: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger.install(tmp_path / "site", monkeypatch)
+    write_config(tmp_path, load_config(company).store_url(),
+                 BODY.replace('[connectors.books]\ntype = "csv"',
+                              '[connectors.books]\ntype = "csv-ledger"', 1))
+    key = "unapplied_payment:bank:P3"
+    cli(capsys, "reconcile")
     code, out, _ = cli(capsys, "apply-payment", "bank:P3", "books:INV-1005")
     assert code == exits.OK and "Applied 98.00 USD" in out and "queued for books" in out
-    code, out, _ = cli(capsys, "apply-payment", "bank:P3", "books:INV-1005")
-    assert code == exits.FAILED or "nothing done twice" in out
+    assert "once a sync of books confirms it" in " ".join(out.split())
+    code, out, err = cli(capsys, "apply-payment", "bank:P3", "books:INV-1005")
+    assert code == exits.FAILED and "nothing left to apply" in err
     code, _, err = cli(capsys, "apply-payment", "bank:P1", "books:INV-1003")
     assert code == exits.FAILED and "USD but books:INV-1003 is in EUR" in err
     code, _, err = cli(capsys, "apply-payment", "bank:P1", "books:INV-1008", "--amount",
@@ -99,13 +138,43 @@ def test_apply_payment_queues_once_and_closes_the_finding(
     with engine.connect() as conn:
         (row,) = conn.execute(sa.select(outbox)).all()
         assert row.target == "books" and row.status == "pending"
+        assert row.entity == "payment_application" and row.operation == "apply"
         assert row.idempotency_key.startswith("bh-apply-")
         assert json.loads(row.payload)["amount"] == "98.00"
         assert conn.execute(sa.select(sa.func.count()).select_from(audit_log).where(
             audit_log.c.action == "payment.applied")).scalar() == 1
     engine.dispose()
+
+    # queued: not applied yet, and the finding says so
+    code, out, _ = cli(capsys, "reconcile")
+    assert "0 resolved" in out
+    status, text = _finding(company, key)
+    assert status == "open" and text.startswith(
+        "Applied, awaiting confirmation: 98.00 USD to books:INV-1005 (INV-1005), queued for "
+        "books, not sent yet (`billing-hub push send books`). $98.00 from Hooli")
+    # sent: the ledger has it, once; still waiting for a sync to read it back
+    code, out, _ = cli(capsys, "push", "send", "--no-progress")
+    assert code == exits.OK
+    assert cli(capsys, "push", "send", "--no-progress")[1].startswith("Nothing to send")
+    assert [(a["operation"], a["invoice"], a["amount"], a["receipt"])
+            for a in ledger.applied(tmp_path)] == [("apply", "INV-1005", "98.00", "bank:P3")]
+    cli(capsys, "reconcile")
+    status, text = _finding(company, key)
+    assert status == "open" and ("98.00 USD to books:INV-1005 (INV-1005), sent to books; the "
+                                 "next sync of books confirms it.") in text
+    # a sync that reads the invoice unchanged confirms nothing
+    cli(capsys, "sync", "--no-progress")
+    cli(capsys, "reconcile")
+    assert _finding(company, key)[0] == "open"
+    # the ledger's next export shows the payment: confirmed, and the finding resolves
+    books = tmp_path / "books.csv"
+    books.write_text(books.read_text().replace("USD,99.00,99.00,open", "USD,99.00,1.00,open"))
+    cli(capsys, "sync", "--no-progress")
     code, out, _ = cli(capsys, "reconcile")
     assert "1 resolved because the records agree again" in out
+    assert _finding(company, key)[0] == "resolved"
+    code, _, err = cli(capsys, "apply-payment", "bank:P3", "books:INV-1005")
+    assert code == exits.FAILED and "nothing left to apply: bank:P3 has $0.00" in err
 
 
 def test_report_formats(company: Path, tmp_path: Path,

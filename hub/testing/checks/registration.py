@@ -71,7 +71,8 @@ class CapabilitiesCheck(ConnectorCheck):
 
     ``push`` declared for some entity if and only if the class overrides
     ``Connector.push``, ``webhook`` likewise with ``Connector.verify_webhook``;
-    ``incremental`` and ``webhook`` only on an entity that is pulled; and
+    ``incremental`` and ``webhook`` only on an entity that is pulled;
+    ``apply_payments`` only on ``invoice`` and only with ``Connector.push``; and
     ``Connector.entities()`` lists only entities declared for pull.
     """
 
@@ -99,6 +100,15 @@ class CapabilitiesCheck(ConnectorCheck):
                     f"{cls} overrides Connector.{method} but {spec.name!r} declares {capability} "
                     f"for no entity: set EntitySupport({capability}=True) where it works, or "
                     "remove the method")
+        applying = [e.entity for e in spec.entities if e.apply_payments]
+        if applying and "push" not in implemented:
+            raise ContractViolation(
+                f"{spec.name!r} declares apply_payments for {', '.join(applying)} but {cls} "
+                "does not override Connector.push, which sends the applications")
+        if any(entity != "invoice" for entity in applying):
+            raise ContractViolation(
+                f"{spec.name!r} declares apply_payments for {', '.join(applying)}: payments "
+                "are applied to invoices, so only `invoice` can declare it")
         for support in spec.entities:
             if not support.pull and (support.incremental or support.webhook):
                 what = "incremental" if support.incremental else "webhook"

@@ -26,6 +26,7 @@ keeps the simulator's state, its knobs and the gate every API call passes
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 import threading
@@ -131,7 +132,7 @@ class QboSimulator:
     def script_fault(self, kind: Any, times: int = 1, *, method: str | None = None,
                      path: str | None = None) -> None:
         """The next ``times`` API calls matching ``method``/``path`` meet ``kind``
-        (``"throttle"`` or ``"server_error"``)."""
+        (``"throttle"``, ``"server_error"`` or ``"lost_response"``)."""
         self._faults.script(kind, times, method=method, path=path)
 
     @property
@@ -312,9 +313,13 @@ class QboSimulator:
                                         f"minorversion {minor!r} is not a number")
             request_id = params.get("requestid")
             if request_id is not None and request.method == "POST":
-                return self._once(realm, request_id,
-                                  lambda: self._dispatch(request, params, realm, rest))
-            return self._dispatch(request, params, realm, rest)
+                response = self._once(realm, request_id,
+                                      lambda: self._dispatch(request, params, realm, rest))
+            else:
+                response = self._dispatch(request, params, realm, rest)
+            if fault == "lost_response":
+                return dataclasses.replace(response, drop=True)
+            return response
         finally:
             self.throttle.leave(realm)
 

@@ -1,4 +1,5 @@
-"""Injected trouble: latency, 429 ThrottleExceeded (some as XML) and 500 SystemFault.
+"""Injected trouble: latency, 429 ThrottleExceeded (some as XML), 500 SystemFault and
+lost answers.
 
 A :class:`Faults` is plain configuration set on the simulator at any time
 (``sim.faults = Faults(throttle=0.1, seed=7)``); its seeded generator makes a
@@ -8,7 +9,9 @@ faults for the next matching requests.
 - ``throttle``: HTTP 429, Fault code 3001 ``ThrottleExceeded``; a share
   ``throttle_xml`` of all 429s (injected or from the real limits) is written
   in XML, as QuickBooks sometimes does even when JSON was asked for;
-- ``server_error``: HTTP 500 ``SystemFault`` (code 10000), nothing done.
+- ``server_error``: HTTP 500 ``SystemFault`` (code 10000), nothing done;
+- ``lost_response``: the call is carried out (a ``requestid`` remembers its
+  answer), then the connection is closed without the answer.
 
 Faults meet API calls only (``/v3/...``), never the OAuth endpoints.
 """
@@ -21,8 +24,8 @@ from typing import Literal, cast
 
 from hub.testing import FaultDice
 
-FaultKind = Literal["throttle", "server_error"]
-KINDS: tuple[FaultKind, ...] = ("throttle", "server_error")
+FaultKind = Literal["throttle", "server_error", "lost_response"]
+KINDS: tuple[FaultKind, ...] = ("throttle", "server_error", "lost_response")
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Faults:
     latency: float = 0.0
     throttle: float = 0.0
     server_error: float = 0.0
+    lost_response: float = 0.0
     throttle_xml: float = 0.0
     """Share of 429 answers written as XML."""
     path: str | None = None
@@ -39,9 +43,9 @@ class Faults:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if min(self.throttle, self.server_error, self.throttle_xml) < 0:
+        if min(self.throttle, self.server_error, self.lost_response, self.throttle_xml) < 0:
             raise ValueError("fault shares must be >= 0")
-        if self.throttle + self.server_error > 1 or self.throttle_xml > 1:
+        if self.throttle + self.server_error + self.lost_response > 1 or self.throttle_xml > 1:
             raise ValueError("fault shares must add up to at most 1")
         if self.latency < 0:
             raise ValueError("latency must be >= 0")
@@ -76,7 +80,8 @@ class FaultInjector:
         faults = self._faults
         eligible = not faults.path or re.search(faults.path, path) is not None
         kind = self._dice.pick(method, path, {"throttle": faults.throttle,
-                                              "server_error": faults.server_error},
+                                              "server_error": faults.server_error,
+                                              "lost_response": faults.lost_response},
                                eligible=eligible)
         return cast(FaultKind | None, kind)
 

@@ -25,6 +25,8 @@ class Response:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+    """Close the connection instead of answering (a lost answer)."""
 
 
 def json_response(status: int, payload: Any) -> Response:

@@ -14,7 +14,13 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from hub.contract.connector import Connector
-from hub.contract.pushing import PushChange, PushOperation, PushStatus, idempotency_key
+from hub.contract.pushing import (
+    CashApplication,
+    PushChange,
+    PushOperation,
+    PushStatus,
+    idempotency_key,
+)
 from hub.models import CanonicalRecord, Customer, Invoice
 from hub.outbox import OutboxSender, PushSettings, queue_mirror
 from hub.plugins import load_plugins
@@ -173,3 +179,30 @@ def test_an_invoice_edited_in_quickbooks_meanwhile_is_read_again_once(
     assert invoice["DueDate"] == (TODAY + timedelta(days=60)).isoformat()
     assert invoice["PrivateNote"] == "Called them"  # their note is theirs: updates leave it
     assert qbo.sim.count_requests(status=400) == 1  # the one stale write, refused
+
+
+def test_an_application_is_a_payment_line_and_unapply_takes_the_line_back(
+        pushing: tuple[QboSimulatorServer, Engine, Connector]) -> None:
+    qbo, _engine, connector = pushing
+    invoice = next(i for i in qbo.sim.all("Invoice") if i["Balance"] > 10
+                   and i["CurrencyRef"]["value"] == "USD")
+    before = invoice["Balance"]
+    record = Invoice(source="books", external_id=invoice["Id"], number=invoice["DocNumber"],
+                     issue_date=TODAY, currency="USD", total=invoice["TotalAmt"])
+    money = CashApplication(amount=Decimal("10.00"), currency="USD", receipt="bank:B-9",
+                            received=TODAY, payer="Someone", reference="B-9")
+    [applied] = connector.push([PushChange(PushOperation.APPLY, record, "bh-apply-t1",
+                                           invoice["Id"], application=money)])
+    assert applied.status is PushStatus.UPDATED and applied.record is None
+    assert qbo.sim.get("Invoice", invoice["Id"])["Balance"] == before - Decimal("10.00")
+    taken = CashApplication(amount=Decimal("10.00"), currency="USD", receipt="bank:B-9",
+                            payment_id=applied.external_id)
+    [undone] = connector.push([PushChange(PushOperation.UNAPPLY, record, "bh-apply-t1:undo",
+                                          invoice["Id"], application=taken)])
+    assert undone.status is PushStatus.UPDATED and undone.external_id == applied.external_id
+    assert qbo.sim.get("Invoice", invoice["Id"])["Balance"] == before
+    payment = qbo.sim.get("Payment", str(applied.external_id))
+    assert payment["Line"] == [] and payment["UnappliedAmt"] == Decimal("10.00")
+    [again] = connector.push([PushChange(PushOperation.UNAPPLY, record, "bh-apply-t1:undo2",
+                                         invoice["Id"], application=taken)])
+    assert again.status is PushStatus.REJECTED and "applies nothing to invoice" in again.reason

@@ -16,7 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hub.contract.connector import Connector
-from hub.contract.pushing import PushChange, PushOperation, PushResult, idempotency_key
+from hub.contract.pushing import (
+    CashApplication,
+    PushChange,
+    PushOperation,
+    PushResult,
+    PushStatus,
+    idempotency_key,
+)
 from hub.models import CanonicalRecord, Customer, Invoice, InvoiceStatus
 from hub.outbox import MirrorCounts, OutboxSender, PushSettings, SendCounts, queue_mirror
 from hub.plugins import load_plugins
@@ -460,3 +467,14 @@ def test_a_crash_between_stripes_answer_and_the_commit_creates_nothing_twice(
     results = [orjson.loads(r["result"]) for r in replayed]
     assert all(r["status"] == "created" and r["external_id"].startswith("cus_")
                for r in results)
+
+
+def test_stripe_refuses_to_take_back_a_payment_and_says_why(
+        stripe_store: tuple[Engine, Connector]) -> None:
+    _engine, connector = stripe_store
+    record = invoice("INV-U", "C-1", "USD", [("Work", "10.00")])
+    money = CashApplication(amount=Decimal("10.00"), currency="USD", receipt="bank:B-9")
+    [result] = connector.push([PushChange(PushOperation.UNAPPLY, record, "bh-apply-u1",
+                                          "in_whatever", application=money)])
+    assert result.status is PushStatus.REJECTED and result.external_id is None
+    assert "an invoice it counts as paid is never reopened" in result.reason
