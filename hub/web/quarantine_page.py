@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from hub.store import Engine, quarantine
 from hub.web.auth import Session
-from hub.web.guard import message_page, page
+from hub.web.guard import message_page, page, path_id
 from hub.web.html import Child, document, el, respond, table, when
 
 LISTED = 200
@@ -53,15 +53,18 @@ async def list_page(request: Request, session: Session) -> Response:
 @page
 async def detail_page(request: Request, session: Session) -> Response:
     """``GET /quarantine/{id}``: one entry, its reason, the errors and the raw content."""
-    entry_id: int = request.path_params["entry_id"]
+    entry_id = path_id(request, "entry_id")
 
     def load() -> quarantine.QuarantineEntry | None:
+        if entry_id is None:
+            return None
         with _engine(request).connect() as conn:
             return quarantine.get(conn, entry_id)
 
     e = await run_in_threadpool(load)
     if e is None:
-        return message_page("Not in quarantine", f"There is no quarantined row #{entry_id}.",
+        shown = request.path_params["entry_id"]
+        return message_page("Not in quarantine", f"There is no quarantined row #{shown}.",
                             404, link=("/quarantine", "The quarantine"))
     value = e.raw_value()
     raw = e.raw if isinstance(value, str) else orjson.dumps(
