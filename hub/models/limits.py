@@ -33,8 +33,30 @@ NAME_LENGTH = 500
 STATUS_LENGTH = 32
 """A record's status in its source's words (``records.status``)."""
 
+EXCERPT_LENGTH = 200
+"""Characters of a value that findings, reports and pages quote at most."""
+
 Limits = tuple[tuple[str, int], ...]
 """(field, the most characters the store keeps of it) of one kind of record."""
+
+
+def excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
+    """``text``, or its first ``limit`` characters and how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters in all)"
+
+
+def excerpts(value: Any, limit: int = EXCERPT_LENGTH) -> Any:
+    """``value`` (JSON-like: dicts, lists, text) with every text longer than ``limit``
+    cut to its :func:`excerpt`."""
+    if isinstance(value, str):
+        return excerpt(value, limit)
+    if isinstance(value, dict):
+        return {key: excerpts(item, limit) for key, item in value.items()}
+    if isinstance(value, list):
+        return [excerpts(item, limit) for item in value]
+    return value
 
 
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:

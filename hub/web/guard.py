@@ -10,7 +10,7 @@ from functools import wraps
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from hub.store.schema import MAX_ID
+from hub.store import MAX_ID
 from hub.web.auth import Endpoint, FormError, Gate, Session, csrf_ok, read_form
 from hub.web.html import document, el, respond, url
 
