@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Literal
@@ -17,6 +16,7 @@ from hub.reconcile.ruleset import RuleSet
 from hub.reconcile.runner import cash_decisions
 from hub.reconcile.settings import ReconcileSettings
 from hub.reconcile.text import money
+from hub.reports.export import write_csv
 
 _COLUMNS = ("record", "date", "amount", "payer", "kind", "invoices", "confidence", "reason")
 
@@ -50,10 +50,8 @@ def cash(
         typer.echo(json.dumps({"receipts": [d.as_dict() for d in shown]}, indent=1))
         return
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, _COLUMNS)
-        writer.writeheader()
-        writer.writerows(_row(d) for d in shown)
+        buffer = io.StringIO()  # formula-safe, as every CSV the hub writes
+        write_csv(buffer, _COLUMNS, ([_row(d).get(c) for c in _COLUMNS] for d in shown))
         typer.echo(buffer.getvalue(), nl=False)
         return
     if not shown:

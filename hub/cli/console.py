@@ -3,20 +3,53 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterable
 from datetime import datetime
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.logging import RichHandler
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
 from hub.contract.outcomes import RunSummary
 from hub.secrets import RedactingFilter
 
+CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Characters a terminal acts on rather than shows: C0 controls but the line feed and the
+tab (ESC starts ``ESC[2J``, which clears the screen), DEL, C1 controls (0x9b is an 8-bit
+CSI) and the bidirectional overrides that make text read in another order."""
+
+
+def without_controls(text: str) -> str:
+    """``text`` without :data:`CONTROLS`."""
+    return CONTROLS.sub("", text)
+
+
+class DataConsole(Console):
+    """A rich console that never writes a control character it was given as text.
+
+    Styles, colours and cursor moves are rich's own control segments and are
+    kept; the text of every other segment, which is where data ends up (a
+    customer's name in a table, a reason in a log line), loses its
+    :data:`CONTROLS` before it reaches the terminal. They are zero width for
+    rich's layout, so tables keep their alignment.
+    """
+
+    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None
+               ) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control is None and CONTROLS.search(segment.text):
+                yield Segment(without_controls(segment.text), segment.style)
+            else:
+                yield segment
+
+
 # Markup and emoji codes off: what is printed is mostly data (names, reasons, raw rows)
 # that may hold "[...]" or ":smile:"; styles are asked for explicitly, with styled() or Text.
-out = Console(highlight=False, markup=False, emoji=False)
-err = Console(stderr=True, highlight=False, markup=False, emoji=False)
+out = DataConsole(highlight=False, markup=False, emoji=False)
+err = DataConsole(stderr=True, highlight=False, markup=False, emoji=False)
 
 
 def styled(markup: str) -> Text:

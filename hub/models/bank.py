@@ -9,6 +9,7 @@ from typing import ClassVar
 from pydantic import model_validator
 
 from hub.models.base import CanonicalRecord, check_precision
+from hub.models.limits import NAME_LENGTH, NUMBER_LENGTH, Limits
 from hub.money import CurrencyCode
 
 
@@ -22,6 +23,11 @@ class BankTransaction(CanonicalRecord):
     """
 
     entity: ClassVar[str] = "bank_transaction"
+    store_limits: ClassVar[Limits] = (
+        *CanonicalRecord.store_limits,
+        ("reference", NUMBER_LENGTH),
+        ("counterparty", NAME_LENGTH),
+    )
 
     account: str | None = None
     booked_date: date

@@ -10,6 +10,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.errors import CurrencyError
+from hub.models.limits import ID_LENGTH, SOURCE_LENGTH, Limits, check_storable
 from hub.money import (
     MAX_MINOR_UNITS,
     fits_currency,
@@ -29,6 +30,11 @@ class CanonicalRecord(BaseModel):
     ``bank``), ``external_id`` the source's own id for it, ``source_modified``
     the source's own last-modified time when it has one, and ``raw`` the payload
     exactly as the source gave it, so any figure can be traced back.
+
+    Every value must be one the store can keep (:mod:`hub.models.limits`):
+    no field longer than its column (``store_limits``), no NUL character and
+    nothing that is not Unicode text, so that a record is refused the same
+    way on SQLite and PostgreSQL, by its connector, with a readable reason.
     """
 
     model_config = ConfigDict(
@@ -39,6 +45,8 @@ class CanonicalRecord(BaseModel):
     )
 
     entity: ClassVar[str]
+    store_limits: ClassVar[Limits] = (("source", SOURCE_LENGTH), ("external_id", ID_LENGTH))
+    """(field, most characters) of the fields the store keeps in a column of their own."""
 
     source: NonEmpty
     external_id: NonEmpty
@@ -48,8 +56,10 @@ class CanonicalRecord(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_floats(cls, data: Any) -> Any:
-        """Refuse a float anywhere in the record (``raw`` aside): 0.1 is not money."""
+        """Refuse a float anywhere in the record (``raw`` aside): 0.1 is not money; and a
+        value the store could not keep (too long for its column, a NUL character)."""
         if isinstance(data, dict):
+            check_storable(data, cls.store_limits)
             for name, value in data.items():
                 # Exact types first: most values are strings, Decimals and dates.
                 if type(value) not in _PLAIN and isinstance(value, _FLOAT_OR_NESTED) and (
@@ -57,6 +67,7 @@ class CanonicalRecord(BaseModel):
                 ):
                     _refuse_float(name, value)
         return data
+
 
 
 class ExactParts(BaseModel):

@@ -15,6 +15,7 @@ from hub.models.base import (
     check_same_currency,
 )
 from hub.models.invoice import InvoiceLine
+from hub.models.limits import NAME_LENGTH, NUMBER_LENGTH, STATUS_LENGTH, Limits
 from hub.money import CurrencyCode
 
 
@@ -29,6 +30,12 @@ class CreditNote(CanonicalRecord):
     """
 
     entity: ClassVar[str] = "credit_note"
+    store_limits: ClassVar[Limits] = (
+        *CanonicalRecord.store_limits,
+        ("number", NUMBER_LENGTH),
+        ("customer_ref", NAME_LENGTH),
+        ("status", STATUS_LENGTH),
+    )
 
     number: NonEmpty
     invoice_ref: str | None = None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from hub.models.base import CanonicalRecord, NonEmpty
+from hub.models.limits import NAME_LENGTH, Limits
 from hub.money import CurrencyCode
 
 
@@ -21,6 +22,11 @@ class Customer(CanonicalRecord):
     """
 
     entity: ClassVar[str] = "customer"
+    store_limits: ClassVar[Limits] = (
+        *CanonicalRecord.store_limits,
+        ("name", NAME_LENGTH),
+        ("email", NAME_LENGTH),
+    )
 
     name: NonEmpty
     email: str | None = None
@@ -30,3 +36,11 @@ class Customer(CanonicalRecord):
     terms: str | None = None
     aliases: list[str] = Field(default_factory=list)
     metadata: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _aliases_fit(self) -> Customer:
+        for i, alias in enumerate(self.aliases):
+            if len(alias) > NAME_LENGTH:
+                raise ValueError(f"aliases[{i}] is {len(alias):,} characters long; "
+                                 f"the store keeps at most {NAME_LENGTH}")
+        return self

@@ -18,6 +18,7 @@ from hub.models.base import (
     check_same_currency,
     check_size,
 )
+from hub.models.limits import NAME_LENGTH, NUMBER_LENGTH, Limits
 from hub.money import CurrencyCode
 
 
@@ -60,6 +61,12 @@ class Invoice(CanonicalRecord):
     """
 
     entity: ClassVar[str] = "invoice"
+    store_limits: ClassVar[Limits] = (
+        *CanonicalRecord.store_limits,
+        ("number", NUMBER_LENGTH),
+        ("customer_name", NAME_LENGTH),
+        ("customer_ref", NAME_LENGTH),
+    )
 
     number: NonEmpty
     customer_ref: str | None = None

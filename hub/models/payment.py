@@ -14,6 +14,7 @@ from hub.models.base import (
     check_precision,
     check_same_currency,
 )
+from hub.models.limits import NAME_LENGTH, NUMBER_LENGTH, STATUS_LENGTH, Limits
 from hub.money import CurrencyCode
 
 
@@ -50,6 +51,13 @@ class Payment(CanonicalRecord):
     """
 
     entity: ClassVar[str] = "payment"
+    store_limits: ClassVar[Limits] = (
+        *CanonicalRecord.store_limits,
+        ("reference", NUMBER_LENGTH),
+        ("payer_name", NAME_LENGTH),
+        ("customer_ref", NAME_LENGTH),
+        ("status", STATUS_LENGTH),
+    )
 
     amount: Decimal
     currency: CurrencyCode

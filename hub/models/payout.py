@@ -9,6 +9,7 @@ from typing import ClassVar
 from pydantic import ConfigDict, Field, model_validator
 
 from hub.models.base import CanonicalRecord, ExactParts, check_precision
+from hub.models.limits import NUMBER_LENGTH, STATUS_LENGTH, Limits
 from hub.money import CurrencyCode
 
 
@@ -54,6 +55,11 @@ class Payout(CanonicalRecord):
     """
 
     entity: ClassVar[str] = "payout"
+    store_limits: ClassVar[Limits] = (
+        *CanonicalRecord.store_limits,
+        ("statement_descriptor", NUMBER_LENGTH),
+        ("status", STATUS_LENGTH),
+    )
 
     amount: Decimal
     currency: CurrencyCode

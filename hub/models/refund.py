@@ -9,6 +9,7 @@ from typing import ClassVar
 from pydantic import Field, model_validator
 
 from hub.models.base import CanonicalRecord, check_precision
+from hub.models.limits import NAME_LENGTH, NUMBER_LENGTH, STATUS_LENGTH, Limits
 from hub.money import CurrencyCode
 
 
@@ -22,6 +23,12 @@ class Refund(CanonicalRecord):
     """
 
     entity: ClassVar[str] = "refund"
+    store_limits: ClassVar[Limits] = (
+        *CanonicalRecord.store_limits,
+        ("reference", NUMBER_LENGTH),
+        ("customer_ref", NAME_LENGTH),
+        ("status", STATUS_LENGTH),
+    )
 
     amount: Decimal
     currency: CurrencyCode

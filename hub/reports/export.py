@@ -3,14 +3,25 @@
 A cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return is read by Excel, LibreOffice and Google Sheets as a formula, so a
 customer name such as ``=HYPERLINK("http://evil", "click")`` coming from an
-outside system would run on the coordinator's machine. Such cells are
-neutralised with a leading apostrophe, which spreadsheets show as text.
-Plain numbers (``-12.50``) stay numbers.
+outside system would run on the coordinator's machine. Following OWASP's
+guidance on CSV injection, every text cell that a spreadsheet could evaluate,
+in any locale, is neutralised with a leading apostrophe (shown as text):
+
+- the starters above, ``|`` (DDE) and their look-alikes that some locales
+  and input methods read as the same (the full-width forms U+FF1D, U+FF0B,
+  U+FF0D, U+FF20 and U+FF5C, the small forms U+FE66, U+FE62, U+FE63 and
+  U+FE6B, the minus sign U+2212), also after leading spaces and
+  invisible characters (a byte-order mark, a zero-width space);
+- a formula after a separator: a file opened with ``;``, a tab or ``|`` as
+  its separator splits a cell such as ``;=5+5`` in two, so every cell
+  holding a separator is quoted and a starter right after a separator gets
+  its apostrophe too (``;'=5+5``).
+
+Plain numbers (``-12.50``) stay numbers, also after a separator.
 """
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -27,7 +38,19 @@ from hub.store import Connection
 from hub.store.stored import iter_records
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""What OWASP lists as a formula's first character."""
+LOOK_ALIKES = "|\uff1d\uff0b\uff0d\uff20\uff5c\ufe66\ufe62\ufe63\ufe6b\u2212"
+"""Other first characters read as a formula: DDE's ``|``, full-width and small forms."""
+SEPARATORS = ",;\t|"
+"""The separators a spreadsheet may split a CSV line on, whatever the file's own is."""
+
+_STARTER = "[" + re.escape("".join(FORMULA_TRIGGERS) + LOOK_ALIKES) + "]"
+_INVISIBLE = "[\\s\ufeff\u200b-\u200d\u2060\u00a0]*"
+_FORMULA_AT_START = re.compile(_INVISIBLE + _STARTER)
+_FORMULA_AFTER_SEPARATOR = re.compile(
+    "([" + re.escape(SEPARATORS) + "])(" + _INVISIBLE + ")(?=" + _STARTER + ")")
 _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+_NEEDS_QUOTES = re.compile('[' + re.escape(SEPARATORS) + '"\r\n]|^\\s|\\s$')
 
 
 def safe_cell(value: Any) -> str:
@@ -48,18 +71,42 @@ def safe_cell(value: Any) -> str:
         text = orjson.dumps(value, default=str).decode()
     else:
         text = str(value)
-    if text.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
+    return neutralised(text)
+
+
+def neutralised(text: str) -> str:
+    """``text`` as a cell no spreadsheet evaluates (see the module's rules)."""
+    if not text or _PLAIN_NUMBER.fullmatch(text):
+        return text
+    starts = _FORMULA_AT_START.match(text) is not None
+    if any(sep in text for sep in SEPARATORS):
+        text = _FORMULA_AFTER_SEPARATOR.sub(_after_separator, text)
+    return "'" + text if starts else text
+
+
+def _after_separator(found: re.Match[str]) -> str:
+    rest = found.string[found.end():]
+    part = re.split("[" + re.escape(SEPARATORS) + "]", rest, maxsplit=1)[0].strip()
+    if _PLAIN_NUMBER.fullmatch(part):
+        return found.group(0)  # "1;-2": a number, once split
+    return found.group(1) + found.group(2) + "'"
+
+
+def csv_line(cells: Sequence[str]) -> str:
+    """One CSV line (``\\r\\n``-ended): a cell is quoted when it holds a quote, a line
+    break, leading or trailing space, or any separator (not only the comma), so that a
+    spreadsheet splitting on ``;``, a tab or ``|`` keeps it whole."""
+    return ",".join(
+        '"' + cell.replace('"', '""') + '"' if _NEEDS_QUOTES.search(cell) else cell
+        for cell in cells) + "\r\n"
 
 
 def write_csv(out: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Write ``header`` and ``rows`` as formula-safe CSV; returns the number of rows."""
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([safe_cell(h) for h in header])
+    out.write(csv_line([safe_cell(h) for h in header]))
     n = 0
     for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
+        out.write(csv_line([safe_cell(v) for v in row]))
         n += 1
     return n
 

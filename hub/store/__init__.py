@@ -19,6 +19,7 @@ from hub.store.database import (
     migrate,
     shown_url,
 )
+from hub.store.schema import MAX_ID
 
 
 def open_store(url: str, *, upgrade: bool = True) -> Engine:
@@ -29,5 +30,5 @@ def open_store(url: str, *, upgrade: bool = True) -> Engine:
     return engine
 
 
-__all__ = ["TRANSIENT_ERRORS", "URL", "Connection", "Engine", "create_engine",
+__all__ = ["MAX_ID", "TRANSIENT_ERRORS", "URL", "Connection", "Engine", "create_engine",
            "current_revision", "head_revision", "migrate", "open_store", "shown_url"]

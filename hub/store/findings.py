@@ -16,12 +16,19 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hub.models.limits import EXCERPT_LENGTH, excerpt, excerpts
 from hub.store.clock import as_utc
 from hub.store.schema import findings
 
 COMPARED = ("kind", "severity", "record_ids", "customer", "currency", "money_at_stake_minor",
             "explanation", "details")
 """The columns a later run compares with what it found."""
+
+MAX_EXPLANATION = 2000
+"""Characters of a finding's explanation kept: the rest of a value quoted is left out."""
+MAX_DETAILS = 8000
+"""Characters of a finding's details (JSON) kept as they are; longer ones have each text in
+them cut to an excerpt, so a 10 MB memo is never copied into a finding."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -41,6 +48,16 @@ class FindingValues:
     money_at_stake_minor: int | None
     explanation: str
     details: str
+
+    def __post_init__(self) -> None:
+        """Keep excerpts of long values, never the whole (see :data:`MAX_DETAILS`)."""
+        if len(self.explanation) > MAX_EXPLANATION:
+            object.__setattr__(self, "explanation", excerpt(self.explanation, MAX_EXPLANATION))
+        if len(self.details) > MAX_DETAILS:
+            cut = excerpts(orjson.loads(self.details), EXCERPT_LENGTH)
+            object.__setattr__(self, "details", orjson.dumps(cut).decode())
+        if self.customer is not None and len(self.customer) > 500:
+            object.__setattr__(self, "customer", excerpt(self.customer, 450))
 
     def compared(self) -> tuple[Any, ...]:
         """The columns a later run compares, in :data:`COMPARED` order."""

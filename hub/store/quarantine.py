@@ -13,6 +13,7 @@ restoring are written to the audit log with who did it and why.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hub.errors import HubError, RecordRejected
+from hub.models.limits import ID_LENGTH
 from hub.store import audit
 from hub.store.clock import as_utc
 from hub.store.schema import quarantine
@@ -32,10 +34,59 @@ RESOLVED = "resolved"
 DISMISSED = "dismissed"
 
 
+MAX_REASON = 2000
+"""Characters of a reason kept: a reason explains, it does not carry the value."""
+
+
 def _raw_text(raw: object) -> str:
+    """The raw content as the store keeps it: text as it is, anything else as JSON.
+
+    Text the store could not keep as it is (a NUL character, an unpaired
+    surrogate) is kept as a JSON string, which :meth:`QuarantineEntry.raw_value`
+    reads back to the same text.
+    """
     if isinstance(raw, str):
-        return raw
-    return orjson.dumps(raw, option=orjson.OPT_SORT_KEYS, default=str).decode()
+        if "\x00" not in raw and _encodes(raw):
+            return raw
+        return json.dumps(raw)
+    try:
+        return orjson.dumps(raw, option=orjson.OPT_SORT_KEYS, default=str).decode()
+    except TypeError:  # orjson refuses unpaired surrogates: json escapes them
+        return json.dumps(raw, sort_keys=True, default=str)
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(text: str, limit: int = MAX_REASON) -> str:
+    """``text`` as the store can keep it and a person read it: NUL and unpaired surrogates
+    written as escapes, and at most ``limit`` characters."""
+    if len(text) > limit:
+        text = f"{text[:limit]}... ({len(text):,} characters in all)"
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    if not _encodes(text):
+        text = text.encode("utf-8", "backslashreplace").decode()
+    return text
+
+
+def _external_id(value: str | None) -> str | None:
+    """An id the store's column can hold, else none (such a record is never stored)."""
+    if value is None or len(value) > ID_LENGTH or "\x00" in value or not _encodes(value):
+        return None
+    return value
+
+
+def _details(details: object) -> str:
+    try:
+        return orjson.dumps(details, default=str).decode()
+    except TypeError:
+        return json.dumps(details, default=str)
 
 
 def fingerprint(raw_text: str) -> str:
@@ -88,9 +139,9 @@ def add_all(
         ).first()
         dismissed = existing is not None and existing.status == DISMISSED
         values: dict[str, Any] = {
-            "location": rej.location,
-            "reason": rej.reason,
-            "details": orjson.dumps(rej.details, default=str).decode(),
+            "location": _shown(rej.location or ""),
+            "reason": _shown(rej.reason),
+            "details": _details(rej.details),
             "last_seen_at": now,
             "run_id": run_id,
         }
@@ -100,7 +151,8 @@ def add_all(
             conn.execute(
                 quarantine.insert().values(
                     source=source, entity=rej.entity or entity, fingerprint=fp,
-                    external_id=rej.external_id, raw=raw, first_seen_at=now, times_seen=1,
+                    external_id=_external_id(rej.external_id), raw=raw, first_seen_at=now,
+                    times_seen=1,
                     **values,
                 )
             )
@@ -165,6 +217,10 @@ class QuarantineEntry:
         try:
             return orjson.loads(self.raw)
         except orjson.JSONDecodeError:
+            pass
+        try:  # JSON orjson refuses: text with an unpaired surrogate (see _raw_text)
+            return json.loads(self.raw)
+        except ValueError:
             return self.raw
 
 
@@ -207,7 +263,7 @@ def mark_resolved(conn: Connection, entry_id: int, now: datetime) -> None:
 def update_reason(conn: Connection, entry_id: int, reason: str, now: datetime) -> None:
     conn.execute(
         quarantine.update().where(quarantine.c.id == entry_id).values(
-            reason=reason, last_seen_at=now
+            reason=_shown(reason), last_seen_at=now
         )
     )
 

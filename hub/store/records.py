@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hub.contract.outcomes import EntityCounts
+from hub.errors import StoreError
 from hub.models import (
     BankTransaction,
     CanonicalRecord,
@@ -306,6 +307,80 @@ def _mark_seen(conn: Connection, writer: _Writer, run_id: int, ids: list[int]) -
         cursor.close()
 
 
+class RecordRefused(StoreError):
+    """The store refused to write a page for what one of its records holds (a value too
+    long for its column, a character or a number it cannot keep). The page's
+    transaction is lost; write the records one by one (:func:`upsert_each`) to find it."""
+
+
+MAX_REFUSAL = 200
+"""Characters of the database's message kept as the reason of a refused record."""
+
+
+def refusal(exc: BaseException) -> str | None:
+    """The database's short message when ``exc`` is the store refusing the data written
+    (not a lost connection or a lock), else ``None``."""
+    orig = exc.orig if isinstance(exc, sa.exc.StatementError) else exc
+    if not isinstance(orig, _DATA_ERRORS):
+        return None
+    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    return first.replace("\x00", "\\x00")[:MAX_REFUSAL]
+
+
+def _dbapi_data_errors() -> tuple[type[BaseException], ...]:
+    found: list[type[BaseException]] = []
+    for module in ("sqlite3", "psycopg"):
+        try:
+            mod = __import__(module)
+        except ImportError:
+            continue
+        found += [mod.DataError, mod.IntegrityError]
+    return tuple(found)
+
+
+_DATA_ERRORS = (OverflowError, UnicodeEncodeError, *_dbapi_data_errors())
+"""What a driver raises for the data itself: a number it cannot bind (SQLite's
+``OverflowError``), text it cannot encode, a value the database refuses."""
+
+
+def _open_transaction(conn: Connection) -> None:
+    """Make sure the database transaction has begun before a savepoint is taken.
+
+    Python's sqlite3 begins its transaction at the first write, not at
+    ``BEGIN``: a savepoint taken before that would start a transaction of its
+    own, which its release commits. A write that changes nothing begins it.
+    """
+    driver = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite" and not getattr(driver, "in_transaction", True):
+        conn.exec_driver_sql("UPDATE records SET id = id WHERE 0")
+
+
+def upsert_each(
+    conn: Connection,
+    source: str,
+    entity: str,
+    rows: Sequence[PreparedRecord],
+    *,
+    run_id: int | None,
+    now: datetime,
+) -> tuple[UpsertResult, list[tuple[PreparedRecord, str]]]:
+    """:func:`upsert` one record at a time, each in a savepoint of its own: the records the
+    store refuses are returned with the database's reason, the others are written."""
+    total = UpsertResult(EntityCounts(), [])
+    refused: list[tuple[PreparedRecord, str]] = []
+    _open_transaction(conn)
+    for row in rows:
+        try:
+            with conn.begin_nested():
+                result = upsert(conn, source, entity, [row], run_id=run_id, now=now)
+        except RecordRefused as exc:
+            refused.append((row, exc.message))
+            continue
+        total.counts.add(result.counts)
+        total.repeated += result.repeated
+    return total, refused
+
+
 def upsert(
     conn: Connection,
     source: str,
@@ -321,7 +396,28 @@ def upsert(
     in ``repeated`` so the caller quarantines it (a source that gives one id
     twice in one pull has a problem a person should see; silently keeping the
     last one would lose the first).
+
+    Raises :class:`RecordRefused` when the database refuses what a record
+    holds; the transaction is then lost (roll it back).
     """
+    try:
+        return _upsert(conn, source, entity, rows, run_id=run_id, now=now)
+    except Exception as exc:
+        reason = refusal(exc)
+        if reason is None:
+            raise
+        raise RecordRefused(reason) from exc
+
+
+def _upsert(
+    conn: Connection,
+    source: str,
+    entity: str,
+    rows: Sequence[PreparedRecord],
+    *,
+    run_id: int | None,
+    now: datetime,
+) -> UpsertResult:
     counts = EntityCounts()
     repeated: list[str] = []
     if not rows:

@@ -21,6 +21,11 @@ metadata = sa.MetaData(
 
 TS = sa.DateTime(timezone=True)
 
+MAX_ID = 2**31 - 1
+"""The largest id a table's ``id`` column holds (``INTEGER``: 32 bits on PostgreSQL). An
+id asked for from outside (a page's address, a command's argument) beyond it names
+nothing: compare with it before asking the database, which would refuse the number."""
+
 runs = sa.Table(
     "runs",
     metadata,

@@ -4,6 +4,10 @@ Each page is one transaction: upsert its records (unchanged ones are found by
 content hash and cost nothing), quarantine its rejects, advance the cursor and
 add the counts to the run. A crash loses at most the page in flight, which
 the next run pulls again from the saved cursor: nothing lost, nothing doubled.
+
+A record the store refuses (a value the model's checks let through and the
+database does not) never fails its page: the page is written again record by
+record, and the one refused is quarantined with the database's reason.
 """
 
 from __future__ import annotations
@@ -63,8 +67,26 @@ def _split_duplicates(
                 ))
                 continue
             seen.add(rec.external_id)
-        prepared.append(records.prepare(rec, location))
+        try:
+            prepared.append(records.prepare(rec, location))
+        except (TypeError, ValueError) as exc:  # raw that is not JSON, text not Unicode
+            rejects.append(RecordRejected(
+                f"{entity} {rec.external_id!r} cannot be stored: {str(exc)[:200]}",
+                raw=rec.raw, location=location or "", entity=entity))
     return prepared, rejects
+
+
+def _refused(page: Page, entity: str, refused: Sequence[tuple[records.PreparedRecord, str]]
+             ) -> list[RecordRejected]:
+    by_id = {rec.external_id: rec for rec in reversed(page.records)}  # the first one kept
+    return [
+        RecordRejected(
+            f"the store refused this {entity.replace('_', ' ')}: {reason}",
+            raw=by_id[row.external_id].raw, location=page.locations.get(row.external_id, ""),
+            entity=entity, external_id=row.external_id,
+        )
+        for row, reason in refused
+    ]
 
 
 def _repeats(page: Page, entity: str, ids: Sequence[str]) -> list[RecordRejected]:
@@ -118,12 +140,35 @@ class SyncEngine:
         self._analyze_after = 2000
 
     def commit_page(self, source: str, entity: str, page: Page, run_id: int | None) -> EntityCounts:
-        """Store one page in one transaction and return its counts."""
+        """Store one page in one transaction and return its counts.
+
+        When the store refuses a record of it, the page is written again in one
+        transaction, record by record, and the refused ones are quarantined.
+        """
         prepared, dup_rejects = _split_duplicates(page, entity)
+        try:
+            return self._commit(source, entity, page, run_id, prepared, dup_rejects)
+        except records.RecordRefused as exc:
+            log.warning("%s/%s: the store refused a record of a page (%s); writing the page "
+                        "record by record", source, entity, exc.message)
+            return self._commit(source, entity, page, run_id, prepared, dup_rejects,
+                                one_by_one=True)
+
+    def _commit(self, source: str, entity: str, page: Page, run_id: int | None,
+                prepared: list[records.PreparedRecord], dup_rejects: list[RecordRejected],
+                *, one_by_one: bool = False) -> EntityCounts:
         rejected = [*page.rejected, *dup_rejects]
         now = utcnow()
         with self.engine.begin() as conn:
-            result = records.upsert(conn, source, entity, prepared, run_id=run_id, now=now)
+            if one_by_one:
+                result, refused = records.upsert_each(conn, source, entity, prepared,
+                                                      run_id=run_id, now=now)
+                if refused:
+                    rejected.extend(_refused(page, entity, refused))
+                    gone = {row.external_id for row, _ in refused}
+                    prepared = [p for p in prepared if p.external_id not in gone]
+            else:
+                result = records.upsert(conn, source, entity, prepared, run_id=run_id, now=now)
             counts = result.counts
             if page.deleted:
                 given = {p.external_id for p in prepared}

@@ -10,6 +10,8 @@ configured as ``[connectors.<instance>]``:
   tolerance, then the body) with the store-backed replay guard; a delivery
   that fails is ``400`` with the reason in a few words, never a secret, and
   nothing is recorded;
+- a body the connector cannot read (bytes that are not UTF-8 where text is
+  expected) is ``400`` too, logged in one line without a traceback;
 - a delivery already taken in is ``200`` with ``"duplicate": true``, so the
   sender stops retrying, and nothing more happens;
 - a new one is recorded with its hints in one transaction, answered ``200``
@@ -155,6 +157,11 @@ async def receive_webhook(request: Request) -> Response:
         reason = _reason(exc)
         log.warning("webhook delivery to %s refused: %s", instance, reason)
         return JSONResponse({"error": "rejected", "reason": reason}, status_code=400)
+    except ValueError as exc:  # a body the connector could not read (not UTF-8 ...): theirs
+        log.warning("webhook delivery to %s refused: its body could not be read (%s)",
+                    instance, type(exc).__name__)
+        return JSONResponse({"error": "rejected", "reason": "the body could not be read"},
+                            status_code=400)
     except Exception:
         log.exception("a webhook delivery to %s could not be recorded", instance)
         return JSONResponse({"error": "the delivery could not be recorded; send it again"},

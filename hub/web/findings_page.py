@@ -28,7 +28,7 @@ from hub.reports.report import most_at_stake_first
 from hub.store import Engine, audit
 from hub.store.clock import utcnow
 from hub.web.auth import Session
-from hub.web.guard import action, message_page, page
+from hub.web.guard import action, message_page, page, path_id
 from hub.web.html import (
     Child,
     Safe,
@@ -280,7 +280,9 @@ def _not_found(finding_id: int) -> Response:
 @page
 async def detail_page(request: Request, session: Session) -> Response:
     """``GET /findings/{id}``: the finding, its records, suggestions, history and actions."""
-    finding_id: int = request.path_params["finding_id"]
+    finding_id = path_id(request, "finding_id")
+    if finding_id is None:
+        return _not_found(request.path_params["finding_id"])
     d = await run_in_threadpool(_load, _engine(request), finding_id)
     if d is None:
         return _not_found(finding_id)
@@ -291,7 +293,9 @@ async def detail_page(request: Request, session: Session) -> Response:
 async def change_status(request: Request, session: Session, form: dict[str, str]) -> Response:
     """``POST /findings/{id}/status``: acknowledge, resolve, ignore or reopen, then back
     to the finding (post, redirect, get)."""
-    finding_id: int = request.path_params["finding_id"]
+    finding_id = path_id(request, "finding_id")
+    if finding_id is None:
+        return _not_found(request.path_params["finding_id"])
     engine = _engine(request)
     status = form.get("status", "")
     note = form.get("note", "").strip()

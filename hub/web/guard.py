@@ -10,6 +10,7 @@ from functools import wraps
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from hub.store import MAX_ID
 from hub.web.auth import Endpoint, FormError, Gate, Session, csrf_ok, read_form
 from hub.web.html import document, el, respond, url
 
@@ -32,6 +33,13 @@ def message_page(title: str, text: str, status_code: int, *, link: tuple[str, st
     if link is not None:
         body.append(el("p", el("a", link[1], href=link[0])))
     return respond(document(title, body), status_code)
+
+
+def path_id(request: Request, name: str) -> int | None:
+    """The id in the page's address (a route's ``{name:int}``), or ``None`` when no row
+    can have it (0, or more digits than the store's ids have: ``/findings/99999999999``)."""
+    value: int = request.path_params[name]
+    return value if 0 < value <= MAX_ID else None
 
 
 def _signed_in(request: Request) -> Session | None:

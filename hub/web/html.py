@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from starlette.responses import HTMLResponse
 
+from hub.models.limits import excerpt
 from hub.reconcile.text import money
 
 STYLE = """
@@ -62,6 +63,12 @@ class Safe(str):
     __slots__ = ()
 
 
+def long_text(text: str, limit: int) -> Safe:
+    """``text`` as HTML text, its first ``limit`` characters (more than :data:`MAX_TEXT`
+    allows: a quarantined row's raw content)."""
+    return esc(text[:limit])
+
+
 def esc(value: object) -> Safe:
     """``value`` as HTML text (quotes escaped too), unless it is already :class:`Safe`."""
     if isinstance(value, Safe):
@@ -73,12 +80,17 @@ Child = object
 """A child of an element: text, :class:`Safe` HTML, ``None`` (nothing) or an iterable of these."""
 
 
+MAX_TEXT = 4000
+"""Characters of one text a page shows at most: any longer value (a 10 MB memo) is shown
+as its beginning and its length, never copied whole into the page."""
+
+
 def _children(children: Iterable[Child]) -> Iterable[str]:
     for child in children:
         if child is None:
             continue
         if isinstance(child, str):
-            yield esc(child)
+            yield esc(child if isinstance(child, Safe) else excerpt(child, MAX_TEXT))
         elif isinstance(child, Iterable):
             yield from _children(child)
         else:

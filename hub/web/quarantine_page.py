@@ -8,13 +8,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hub.models.limits import excerpts
 from hub.store import Engine, quarantine
 from hub.web.auth import Session
-from hub.web.guard import message_page, page
-from hub.web.html import Child, document, el, respond, table, when
+from hub.web.guard import message_page, page, path_id
+from hub.web.html import Child, document, el, long_text, respond, table, when
 
 LISTED = 200
 RAW_SHOWN = 200_000
+RAW_VALUE_SHOWN = 2000
+"""Characters of each value of a quarantined row's raw content shown (and its length)."""
 """Characters of a row's raw content shown (a whole file quarantined can be large)."""
 
 
@@ -53,19 +56,22 @@ async def list_page(request: Request, session: Session) -> Response:
 @page
 async def detail_page(request: Request, session: Session) -> Response:
     """``GET /quarantine/{id}``: one entry, its reason, the errors and the raw content."""
-    entry_id: int = request.path_params["entry_id"]
+    entry_id = path_id(request, "entry_id")
 
     def load() -> quarantine.QuarantineEntry | None:
+        if entry_id is None:
+            return None
         with _engine(request).connect() as conn:
             return quarantine.get(conn, entry_id)
 
     e = await run_in_threadpool(load)
     if e is None:
-        return message_page("Not in quarantine", f"There is no quarantined row #{entry_id}.",
+        shown = request.path_params["entry_id"]
+        return message_page("Not in quarantine", f"There is no quarantined row #{shown}.",
                             404, link=("/quarantine", "The quarantine"))
     value = e.raw_value()
-    raw = e.raw if isinstance(value, str) else orjson.dumps(
-        value, option=orjson.OPT_INDENT_2).decode()
+    raw = e.raw if isinstance(value, str) else orjson.dumps(  # each value an excerpt
+        excerpts(value, RAW_VALUE_SHOWN), option=orjson.OPT_INDENT_2).decode()
     cut = len(raw) > RAW_SHOWN
     facts = [("status", e.status), ("source", e.source), ("entity", e.entity),
              ("id", e.external_id or "-"), ("where", e.location or "-"),
@@ -82,7 +88,7 @@ async def detail_page(request: Request, session: Session) -> Response:
         el("pre", orjson.dumps(e.details, option=orjson.OPT_INDENT_2, default=str).decode())
         if e.details else el("p", "-"),
         el("h2", "What the source sent"),
-        el("pre", raw[:RAW_SHOWN]),
+        el("pre", long_text(raw, RAW_SHOWN)),
         el("p", f"(the first {RAW_SHOWN:,} of {len(raw):,} characters)", class_="muted")
         if cut else None,
     ]

@@ -32,6 +32,11 @@ def verify(delivery: WebhookDelivery, replays: ReplayGuard, *, secret: str,
            tolerance: int) -> WebhookReceipt:
     """Check one delivery; raise :class:`WebhookSignatureError` saying which check failed."""
     header = delivery.header("Stripe-Signature")
+    try:
+        delivery.body.decode("utf-8")  # the SDK decodes it first, and would raise
+    except UnicodeDecodeError as exc:
+        raise WebhookSignatureError(
+            f"the body is not UTF-8 text (byte {exc.start}): not a Stripe event") from None
     try:  # the SDK compares the signatures in constant time; the age is checked below
         stripe.WebhookSignature.verify_header(delivery.body, header, secret, tolerance=None)
     except stripe.SignatureVerificationError as exc:
