@@ -312,3 +312,26 @@ def test_one_sale_kept_in_two_systems_is_suggested_once() -> None:
     suggestions = unapplied.details["suggestions"]
     assert len(suggestions) == 1 and suggestions[0]["kind"] == "partial"
     assert len(suggestions[0]["invoices"]) == 1  # not the books copy and the shop copy
+
+
+def test_a_huge_memo_is_read_only_as_far_as_a_remittance_goes() -> None:
+    """A pasted mail or a hostile cell (here 200,000 characters without a space or an
+    ``@``) once made the payer search scan it quadratically; the matcher reads a memo's
+    first 4,096 characters. Run in a child process so a regression fails, not hangs."""
+    script = (
+        "from datetime import date\n"
+        "from hub.reconcile.runner import find\n"
+        "from hub.reconcile.settings import ReconcileSettings\n"
+        "from hub.reconcile.snapshot import InvoiceRow, PaymentRow, Snapshot\n"
+        "inv = InvoiceRow(1, 'books', 'INV-1042', 'INV-1042', 'Acme Ltd', None, 'USD', 50000,"
+        " 50000, 'open', date(2026, 1, 5), date(2026, 2, 4))\n"
+        "memo = 'INV-1042 ' + 'x' * 200_000\n"
+        "pay = PaymentRow(9, 'bank', 'P1', None, 'Acme Ltd', None, 'USD', 50000, 50000,"
+        " 'succeeded', date(2026, 2, 1), memo)\n"
+        "(f,) = [f for f in find(Snapshot([inv], [pay]), ReconcileSettings())"
+        " if f.kind.value == 'unapplied_payment']\n"
+        "print(f.details['decision']['kind'], f.details['decision']['numbers'])\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["full", "['INV-1042']"]

@@ -22,7 +22,21 @@ from hub.contract.rows import CustomerRow
 from hub.reconcile.cash.names import BANK_PREFIXES, mentions, name_fit, name_words, printed_words
 from hub.reconcile.text import name_key
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
+
+
+def emails_in(text: str | None) -> list[str]:
+    """The e-mail addresses written in ``text``, word by word (no scan of a long text
+    that holds no ``@``)."""
+    if not text or "@" not in text:
+        return []
+    out = []
+    for word in text.split():
+        if "@" in word and len(word) <= 320:
+            found = _EMAIL.search(word.strip("<>()[],;:'\""))
+            if found:
+                out.append(found.group())
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +129,7 @@ class PayerIndex:
 
     def _identify(self, payer: str | None, memo: str | None) -> Payer:
         for text in (payer, memo):
-            for email in _EMAIL.findall(text or ""):
+            for email in emails_in(text):
                 hits = self._emails.get(email.casefold())
                 if hits:
                     return self._payer(hits, f"the e-mail address {email}")
