@@ -17,16 +17,17 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from hub.errors import StoreError
+from hub.store import locks
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL may wait for a lock
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
 
 
@@ -75,11 +76,24 @@ def head_revision() -> str:
     return head
 
 
+MIGRATION_LOCK = "billing-hub migrations"
+MIGRATION_WAIT = 300.0
+"""Seconds a process waits for another one's migration to finish."""
+
+
+def _refused_permission(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    text = str(exc.orig).lower()
+    return sqlstate == "42501" or "permission denied" in text or "readonly database" in text
+
+
 def _unreachable(exc: DBAPIError, doing: str) -> StoreError:
-    if isinstance(exc, OperationalError):
+    if _refused_permission(exc):
+        hint = "check that the database user may create and alter tables in this database"
+    elif isinstance(exc, OperationalError):
         hint = "check that the database is reachable and the URL in [store] is right"
     else:
-        hint = "check that the database user may create and alter tables in this database"
+        hint = "see the database's message above"
     return StoreError(f"cannot {doing}: {exc.orig}", hint=hint)
 
 
@@ -92,11 +106,22 @@ def current_revision(engine: Engine) -> str | None:
         raise _unreachable(exc, "read the store's schema version") from None
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Create or upgrade the schema to ``revision`` (default: the newest)."""
+def migrate(engine: Engine, revision: str = "head") -> bool:
+    """Create or upgrade the schema to ``revision`` (default: the newest); True if it
+    changed anything.
+
+    One process at a time migrates a store (:data:`MIGRATION_LOCK`, a store lock):
+    processes started together on a fresh store wait for the first one's
+    migration, then find the schema current and go on.
+    """
     try:
-        with engine.begin() as conn:
-            command.upgrade(_alembic_config(conn), revision)
+        if revision == "head" and current_revision(engine) == head_revision():
+            return False  # the usual case: no lock needed
+        with locks.holding(engine, MIGRATION_LOCK, timeout=MIGRATION_WAIT):
+            before = current_revision(engine)
+            with engine.begin() as conn:
+                command.upgrade(_alembic_config(conn), revision)
+            return current_revision(engine) != before
     except DBAPIError as exc:
         raise _unreachable(exc, "migrate the store") from None
     except CommandError as exc:
