@@ -97,11 +97,15 @@ def _unreachable(exc: DBAPIError, doing: str) -> StoreError:
     return StoreError(f"cannot {doing}: {exc.orig}", hint=hint)
 
 
+def _revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
 def current_revision(engine: Engine) -> str | None:
     """The store's schema revision, or None for an empty store."""
     try:
-        with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+        return _revision(engine)
     except DBAPIError as exc:
         raise _unreachable(exc, "read the store's schema version") from None
 
@@ -115,13 +119,13 @@ def migrate(engine: Engine, revision: str = "head") -> bool:
     migration, then find the schema current and go on.
     """
     try:
-        if revision == "head" and current_revision(engine) == head_revision():
+        if revision == "head" and _revision(engine) == head_revision():
             return False  # the usual case: no lock needed
         with locks.holding(engine, MIGRATION_LOCK, timeout=MIGRATION_WAIT):
-            before = current_revision(engine)
+            before = _revision(engine)
             with engine.begin() as conn:
                 command.upgrade(_alembic_config(conn), revision)
-            return current_revision(engine) != before
+            return _revision(engine) != before
     except DBAPIError as exc:
         raise _unreachable(exc, "migrate the store") from None
     except CommandError as exc:
