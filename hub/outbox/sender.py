@@ -35,7 +35,7 @@ from hub.outbox.mirror import customer_id
 from hub.outbox.queue import FAILED, REJECTED, SENT, SUPERSEDED, record_of, result_of
 from hub.outbox.settings import PushSettings
 from hub.secrets import redact
-from hub.store import Connection, Engine, audit, runs
+from hub.store import INTEGRITY_ERRORS, Connection, Engine, audit, runs
 from hub.store import outbox as store_outbox
 from hub.store import records as store_records
 from hub.store.clock import as_utc, utcnow
@@ -279,7 +279,13 @@ class OutboxSender:
         copy_id = None
         if result.record is not None and result.external_id:
             prepared = store_records.prepare(result.record)
-            store_records.upsert(conn, self.target, row.entity, [prepared], run_id=None, now=now)
+            try:
+                with conn.begin_nested():
+                    store_records.upsert(conn, self.target, row.entity, [prepared],
+                                         run_id=None, now=now)
+            except INTEGRITY_ERRORS:  # a sync stored the same copy a moment ago
+                store_records.upsert(conn, self.target, row.entity, [prepared],
+                                     run_id=None, now=now)
         if result.external_id:
             copy_id = stored_id(conn, self.target, row.entity, result.external_id)
         if copy_id is not None and row.record_id is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy.engine import URL, Connection, Engine
 
 from hub.store.database import (
+    INTEGRITY_ERRORS,
     TRANSIENT_ERRORS,
     create_engine,
     current_revision,
@@ -29,5 +30,5 @@ def open_store(url: str, *, upgrade: bool = True) -> Engine:
     return engine
 
 
-__all__ = ["TRANSIENT_ERRORS", "URL", "Connection", "Engine", "create_engine",
+__all__ = ["INTEGRITY_ERRORS", "TRANSIENT_ERRORS", "URL", "Connection", "Engine", "create_engine",
            "current_revision", "head_revision", "migrate", "open_store", "shown_url"]

@@ -31,6 +31,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sa.exc.IntegrityError,)
+"""A write refused by a constraint: a unique key another process wrote first, say."""
+
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, sa.exc.InterfaceError)
 """The database's errors that may pass by themselves: unreachable, the connection lost."""
 
@@ -84,7 +87,8 @@ MIGRATION_WAIT = 300.0
 def _refused_permission(exc: DBAPIError) -> bool:
     sqlstate = getattr(exc.orig, "sqlstate", None)
     text = str(exc.orig).lower()
-    return sqlstate == "42501" or "permission denied" in text or "readonly database" in text
+    return (sqlstate in ("42501", "3F000")  # insufficient privilege; no schema to create in
+            or "permission denied" in text or "readonly database" in text)
 
 
 def _unreachable(exc: DBAPIError, doing: str) -> StoreError:

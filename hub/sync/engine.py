@@ -20,7 +20,7 @@ from hub.contract.outcomes import EntityCounts, RunSummary
 from hub.contract.page import Page
 from hub.errors import RecordRejected
 from hub.runtime import Hub
-from hub.store import Connection, cursors, quarantine, records, runs
+from hub.store import INTEGRITY_ERRORS, Connection, cursors, quarantine, records, runs
 from hub.store.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,22 @@ class SyncEngine:
         self._analyze_after = 2000
 
     def commit_page(self, source: str, entity: str, page: Page, run_id: int | None) -> EntityCounts:
-        """Store one page in one transaction and return its counts."""
+        """Store one page in one transaction and return its counts.
+
+        A record another process stored between this page's read of the store
+        and its insert (a push storing the copy it just created, as the sync
+        reads it) fails the insert; the page is then stored again, once, and
+        finds that record stored.
+        """
+        try:
+            return self._commit_page(source, entity, page, run_id)
+        except INTEGRITY_ERRORS:
+            log.info("%s/%s: a record of this page was stored meanwhile by another process; "
+                     "storing the page again", source, entity)
+            return self._commit_page(source, entity, page, run_id)
+
+    def _commit_page(self, source: str, entity: str, page: Page, run_id: int | None
+                     ) -> EntityCounts:
         prepared, dup_rejects = _split_duplicates(page, entity)
         rejected = [*page.rejected, *dup_rejects]
         now = utcnow()
