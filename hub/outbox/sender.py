@@ -35,7 +35,7 @@ from hub.outbox.mirror import customer_id
 from hub.outbox.queue import FAILED, REJECTED, SENT, SUPERSEDED, record_of, result_of
 from hub.outbox.settings import PushSettings
 from hub.secrets import redact
-from hub.store import INTEGRITY_ERRORS, Connection, Engine, audit, runs
+from hub.store import Connection, Engine, audit, refused_by_constraint, runs
 from hub.store import outbox as store_outbox
 from hub.store import records as store_records
 from hub.store.clock import as_utc, utcnow
@@ -283,7 +283,10 @@ class OutboxSender:
                 with conn.begin_nested():
                     store_records.upsert(conn, self.target, row.entity, [prepared],
                                          run_id=None, now=now)
-            except INTEGRITY_ERRORS:  # a sync stored the same copy a moment ago
+            except Exception as exc:
+                if not refused_by_constraint(exc):
+                    raise
+                # a sync stored the same copy a moment ago: it is an update now
                 store_records.upsert(conn, self.target, row.entity, [prepared],
                                      run_id=None, now=now)
         if result.external_id:

@@ -12,12 +12,12 @@ from __future__ import annotations
 from sqlalchemy.engine import URL, Connection, Engine
 
 from hub.store.database import (
-    INTEGRITY_ERRORS,
     TRANSIENT_ERRORS,
     create_engine,
     current_revision,
     head_revision,
     migrate,
+    refused_by_constraint,
     shown_url,
 )
 
@@ -30,5 +30,6 @@ def open_store(url: str, *, upgrade: bool = True) -> Engine:
     return engine
 
 
-__all__ = ["INTEGRITY_ERRORS", "TRANSIENT_ERRORS", "URL", "Connection", "Engine", "create_engine",
-           "current_revision", "head_revision", "migrate", "open_store", "shown_url"]
+__all__ = ["TRANSIENT_ERRORS", "URL", "Connection", "Engine", "create_engine",
+           "current_revision", "head_revision", "migrate", "open_store",
+           "refused_by_constraint", "shown_url"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sa.exc.IntegrityError,)
-"""A write refused by a constraint: a unique key another process wrote first, say."""
+def refused_by_constraint(exc: BaseException) -> bool:
+    """Whether ``exc`` is a write the database refused for a constraint (a unique key
+    another process wrote first, say), as SQLAlchemy or the driver itself raised it
+    (the bulk inserts use the driver's cursor: sqlite3's executemany, psycopg's COPY)."""
+    if isinstance(exc, sa.exc.IntegrityError | sqlite3.IntegrityError):
+        return True
+    sqlstate = getattr(exc, "sqlstate", None)  # psycopg's errors carry their SQLSTATE
+    return isinstance(sqlstate, str) and sqlstate.startswith("23")
 
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, sa.exc.InterfaceError)
 """The database's errors that may pass by themselves: unreachable, the connection lost."""

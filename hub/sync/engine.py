@@ -20,7 +20,7 @@ from hub.contract.outcomes import EntityCounts, RunSummary
 from hub.contract.page import Page
 from hub.errors import RecordRejected
 from hub.runtime import Hub
-from hub.store import INTEGRITY_ERRORS, Connection, cursors, quarantine, records, runs
+from hub.store import Connection, cursors, quarantine, records, refused_by_constraint, runs
 from hub.store.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,9 @@ class SyncEngine:
         """
         try:
             return self._commit_page(source, entity, page, run_id)
-        except INTEGRITY_ERRORS:
+        except Exception as exc:
+            if not refused_by_constraint(exc):
+                raise
             log.info("%s/%s: a record of this page was stored meanwhile by another process; "
                      "storing the page again", source, entity)
             return self._commit_page(source, entity, page, run_id)

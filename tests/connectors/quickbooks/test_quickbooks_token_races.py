@@ -104,16 +104,21 @@ def test_two_syncs_started_together_one_runs_and_one_is_refused(
         first, second = _start(tmp_path, "sync", "books"), _start(tmp_path, "sync", "books")
         assert hold.reached(90), "no sync reached QuickBooks"
         waiting = [p for p in (first, second) if p.poll() is None]
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while len(waiting) == 2 and time.monotonic() < deadline:
             time.sleep(0.05)
             waiting = [p for p in (first, second) if p.poll() is None]
+        if len(waiting) != 1:
+            hold.release()
+            outputs = [_finish(p) for p in (first, second)]
+            pytest.fail(f"expected one sync refused and one held: {outputs}")
         refused = next(p for p in (first, second) if p not in waiting)
         code, text = _finish(refused)
-        assert code == 1
-        _refused(text, socket.gethostname())
         hold.release()
-        assert _finish(waiting[0])[0] == 0
+        finished = _finish(waiting[0])
+        assert code == 1, (text, finished)
+        _refused(text, socket.gethostname())
+        assert finished[0] == 0, finished
         assert _runs(store) == [("succeeded", socket.gethostname())] * (attempt + 1)
 
 
