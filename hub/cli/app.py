@@ -77,6 +77,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "credentials": ("hub.cli.credentials_cmd:app", "Credentials connectors keep between runs "
                     "(rotated OAuth tokens), sealed in the store: see them, or forget them to "
                     "start over."),
+    "db": ("hub.cli.db_cmd:app", "The store's schema: upgrade it to this version of "
+           "billing-hub."),
     "config": ("hub.cli.config_cmd:app",
                "The config file: check every table and connector at once."),
     "jobs": ("hub.cli.worker_cmd:jobs_app", "The job queue of the workers (PostgreSQL "

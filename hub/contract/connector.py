@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -76,6 +77,11 @@ class CredentialVault(Protocol):
     one): the connector must keep the newest value the moment it gets it.
     ``put`` commits at once, in its own transaction; ``get`` returns None when
     nothing was kept under that name. Values are never logged or shown.
+
+    ``locked`` serialises the change of a value across every process and host
+    that uses the store (a sync, a push, a webhook's sync, a worker): a
+    connector reads the value again inside it, uses it and keeps its
+    successor before the next one gets in.
     """
 
     def get(self, name: str) -> str | None:
@@ -83,6 +89,11 @@ class CredentialVault(Protocol):
 
     def put(self, name: str, value: str) -> None:
         """Keep ``value`` under ``name``, replacing what was there."""
+
+    def locked(self, name: str, *, timeout: float) -> AbstractContextManager[object]:
+        """Hold the store's lock on ``name`` of this connector for the block, waiting up to
+        ``timeout`` seconds for another holder (then a StoreError). A killed holder's
+        lock is freed with its process."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ from hub.outbox.mirror import customer_id
 from hub.outbox.queue import FAILED, REJECTED, SENT, SUPERSEDED, record_of, result_of
 from hub.outbox.settings import PushSettings
 from hub.secrets import redact
-from hub.store import Connection, Engine, audit, runs
+from hub.store import Connection, Engine, audit, refused_by_constraint, runs
 from hub.store import outbox as store_outbox
 from hub.store import records as store_records
 from hub.store.clock import as_utc, utcnow
@@ -300,7 +300,16 @@ class OutboxSender:
         stores = row.entity != APPLICATIONS  # an application: a later sync confirms it
         if stores and result.record is not None and result.external_id:
             prepared = store_records.prepare(result.record)
-            store_records.upsert(conn, self.target, row.entity, [prepared], run_id=None, now=now)
+            try:
+                with conn.begin_nested():
+                    store_records.upsert(conn, self.target, row.entity, [prepared],
+                                         run_id=None, now=now)
+            except Exception as exc:
+                if not refused_by_constraint(exc):
+                    raise
+                # a sync stored the same copy a moment ago: it is an update now
+                store_records.upsert(conn, self.target, row.entity, [prepared],
+                                     run_id=None, now=now)
         if stores and result.external_id:
             copy_id = stored_id(conn, self.target, row.entity, result.external_id)
         if copy_id is not None and row.record_id is not None:

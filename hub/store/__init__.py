@@ -17,6 +17,7 @@ from hub.store.database import (
     current_revision,
     head_revision,
     migrate,
+    refused_by_constraint,
     shown_url,
 )
 from hub.store.schema import MAX_ID
@@ -31,4 +32,5 @@ def open_store(url: str, *, upgrade: bool = True) -> Engine:
 
 
 __all__ = ["MAX_ID", "TRANSIENT_ERRORS", "URL", "Connection", "Engine", "create_engine",
-           "current_revision", "head_revision", "migrate", "open_store", "shown_url"]
+           "current_revision", "head_revision", "migrate", "open_store",
+           "refused_by_constraint", "shown_url"]

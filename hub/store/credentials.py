@@ -4,7 +4,8 @@ QuickBooks Online hands out a new refresh token with every refresh and soon
 refuses the old one: the hub has to keep the newest one, durably, the moment
 it arrives, or a person has to connect the company again. A connector keeps
 such values through the :class:`~hub.contract.connector.CredentialVault` its context
-carries; this is the store's vault.
+carries; this is the store's vault. Its :meth:`StoreVault.locked` is a store
+lock, so that two processes (on any host) never refresh with the same token.
 
 Each value is sealed with AES-256-GCM under a key derived (HKDF-SHA256) from
 ``[store] secret_key``, an ``env:`` reference, with the connector and the
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import os
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,7 +32,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from hub.errors import ConfigError, HubError
-from hub.store import audit
+from hub.store import audit, locks
 from hub.store.clock import as_utc, utcnow
 from hub.store.schema import credentials
 
@@ -110,6 +112,12 @@ class StoreVault:
         if text is None:
             return None
         return unseal(self._need_key(), self.connector, name, text)
+
+    def locked(self, name: str, *, timeout: float) -> AbstractContextManager[object]:
+        """The store lock ``credential:CONNECTOR:NAME`` for the block (see
+        :mod:`hub.store.locks`): one process at a time, on any host, changes the value."""
+        return locks.holding(self.engine, f"credential:{self.connector}:{name}",
+                             timeout=timeout)
 
     def put(self, name: str, value: str, *, now: datetime | None = None) -> None:
         """Keep ``value`` under ``name`` (replacing any older one), committed at once."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,18 +18,28 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from hub.errors import StoreError
+from hub.store import locks
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL may wait for a lock
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
 
+
+def refused_by_constraint(exc: BaseException) -> bool:
+    """Whether ``exc`` is a write the database refused for a constraint (a unique key
+    another process wrote first, say), as SQLAlchemy or the driver itself raised it
+    (the bulk inserts use the driver's cursor: sqlite3's executemany, psycopg's COPY)."""
+    if isinstance(exc, sa.exc.IntegrityError | sqlite3.IntegrityError):
+        return True
+    sqlstate = getattr(exc, "sqlstate", None)  # psycopg's errors carry their SQLSTATE
+    return isinstance(sqlstate, str) and sqlstate.startswith("23")
 
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, sa.exc.InterfaceError)
 """The database's errors that may pass by themselves: unreachable, the connection lost."""
@@ -75,28 +86,57 @@ def head_revision() -> str:
     return head
 
 
+MIGRATION_LOCK = "billing-hub migrations"
+MIGRATION_WAIT = 300.0
+"""Seconds a process waits for another one's migration to finish."""
+
+
+def _refused_permission(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    text = str(exc.orig).lower()
+    return (sqlstate in ("42501", "3F000")  # insufficient privilege; no schema to create in
+            or "permission denied" in text or "readonly database" in text)
+
+
 def _unreachable(exc: DBAPIError, doing: str) -> StoreError:
-    if isinstance(exc, OperationalError):
+    if _refused_permission(exc):
+        hint = "check that the database user may create and alter tables in this database"
+    elif isinstance(exc, OperationalError):
         hint = "check that the database is reachable and the URL in [store] is right"
     else:
-        hint = "check that the database user may create and alter tables in this database"
+        hint = "see the database's message above"
     return StoreError(f"cannot {doing}: {exc.orig}", hint=hint)
+
+
+def _revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 def current_revision(engine: Engine) -> str | None:
     """The store's schema revision, or None for an empty store."""
     try:
-        with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+        return _revision(engine)
     except DBAPIError as exc:
         raise _unreachable(exc, "read the store's schema version") from None
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Create or upgrade the schema to ``revision`` (default: the newest)."""
+def migrate(engine: Engine, revision: str = "head") -> bool:
+    """Create or upgrade the schema to ``revision`` (default: the newest); True if it
+    changed anything.
+
+    One process at a time migrates a store (:data:`MIGRATION_LOCK`, a store lock):
+    processes started together on a fresh store wait for the first one's
+    migration, then find the schema current and go on.
+    """
     try:
-        with engine.begin() as conn:
-            command.upgrade(_alembic_config(conn), revision)
+        if revision == "head" and _revision(engine) == head_revision():
+            return False  # the usual case: no lock needed
+        with locks.holding(engine, MIGRATION_LOCK, timeout=MIGRATION_WAIT):
+            before = _revision(engine)
+            with engine.begin() as conn:
+                command.upgrade(_alembic_config(conn), revision)
+            return _revision(engine) != before
     except DBAPIError as exc:
         raise _unreachable(exc, "migrate the store") from None
     except CommandError as exc:

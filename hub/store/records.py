@@ -321,10 +321,18 @@ def refusal(exc: BaseException) -> str | None:
     """The database's short message when ``exc`` is the store refusing the data written
     (not a lost connection or a lock), else ``None``."""
     orig = exc.orig if isinstance(exc, sa.exc.StatementError) else exc
-    if not isinstance(orig, _DATA_ERRORS):
+    if orig is None or not isinstance(orig, _DATA_ERRORS) or _unique_race(orig):
         return None
     first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
     return first.replace("\x00", "\\x00")[:MAX_REFUSAL]
+
+
+def _unique_race(orig: BaseException) -> bool:
+    """A unique key another process wrote first: a race to retry, not the record's data
+    (duplicates within one page are set apart before the write)."""
+    if getattr(orig, "sqlstate", None) == "23505":  # psycopg: unique_violation
+        return True
+    return "UNIQUE constraint failed" in str(orig)  # sqlite3
 
 
 def _dbapi_data_errors() -> tuple[type[BaseException], ...]:

@@ -1,10 +1,12 @@
 """Runs: every sync and push send is recorded with its counts and errors.
 
-A run also keeps two of the same job from overlapping on one machine:
-:func:`begin` refuses to start a run while a live process on this host runs
-one of the same kind for the same connector, and closes runs whose process
-died. (Runs on other machines are not this machine's to judge; workers that
-spread jobs over machines take a lock of their own.)
+A run also keeps two of the same job from overlapping, on one machine or
+several: :func:`begin` takes the store lock ``run:KIND:CONNECTOR``
+(:mod:`hub.store.locks`) and holds it until :func:`recorded` has finished the
+run. While another process holds it, the run is refused, naming the run under
+way (its host, pid and start). With the lock in hand the check and the insert
+are one step: runs still marked running were left by a process that died
+(the lock dies with its process), and are closed as interrupted.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from hub.contract.outcomes import EntityCounts, RunSummary
 from hub.errors import HubError
 from hub.secrets import redact
-from hub.store import audit
+from hub.store import audit, locks
 from hub.store.clock import as_utc
 from hub.store.schema import runs
 
@@ -35,7 +37,12 @@ INTERRUPTED = "interrupted"
 
 
 class AlreadyRunning(HubError):
-    """Another process on this machine is running the same job for the same connector."""
+    """Another process, on this machine or another, is running the same job for the same
+    connector."""
+
+
+_HELD: dict[int, locks.Held] = {}
+"""The run lock of each run this process began and has not finished."""
 
 
 def _pid_alive(pid: int) -> bool:
@@ -80,8 +87,14 @@ _AFTER_A_CRASH = {
 }
 
 
-def close_abandoned(conn: Connection, kind: str, connector: str, now: datetime) -> list[int]:
-    """Mark runs whose process died (killed, power cut) as interrupted."""
+def close_abandoned(conn: Connection, kind: str, connector: str, now: datetime, *,
+                    anywhere: bool = False) -> list[int]:
+    """Mark runs whose process died (killed, power cut) as interrupted.
+
+    Without ``anywhere`` only runs of this host whose process is gone; with it
+    (the caller holds the run lock, so no process anywhere runs one) every run
+    still marked running, except this process's own.
+    """
     host = socket.gethostname()
     closed: list[int] = []
     rows = conn.execute(
@@ -90,7 +103,9 @@ def close_abandoned(conn: Connection, kind: str, connector: str, now: datetime) 
         )
     ).all()
     for rid, pid, rhost in rows:
-        if rhost == host and (pid is None or not _pid_alive(pid)):
+        here = rhost == host
+        if (anywhere and not (here and pid == os.getpid())) or (
+                here and (pid is None or not _pid_alive(pid))):
             conn.execute(
                 runs.update().where(runs.c.id == rid).values(
                     status=INTERRUPTED, finished_at=now,
@@ -143,24 +158,62 @@ def recent(conn: Connection, limit: int = 20, connector: str | None = None) -> l
     return [_summary(r) for r in conn.execute(stmt)]
 
 
+def lock_name(kind: str, connector: str) -> str:
+    """The store lock a run of ``kind`` for ``connector`` holds."""
+    return f"run:{kind}:{connector}"
+
+
+def _holder(conn: Connection, kind: str, connector: str) -> str:
+    """Who runs ``kind`` for ``connector`` now: ``run 7, pid 4242 on host-b, since ...``."""
+    row = conn.execute(
+        sa.select(runs.c.id, runs.c.pid, runs.c.host, runs.c.started_at).where(
+            runs.c.kind == kind, runs.c.connector == connector, runs.c.status == RUNNING,
+        ).order_by(runs.c.id.desc()).limit(1)
+    ).first()
+    if row is None:
+        return "another process holds its lock and is starting it"
+    since = as_utc(row.started_at) or row.started_at
+    return (f"run {row.id}, pid {row.pid} on {row.host}, "
+            f"since {since:%Y-%m-%d %H:%M:%S} UTC")
+
+
 def begin(conn: Connection, kind: str, connector: str, now: datetime, *, doing: str,
           busy: type[AlreadyRunning] = AlreadyRunning) -> int:
-    """Start a run of ``kind`` for ``connector``, unless a live one is under way here.
+    """Start a run of ``kind`` for ``connector``, unless one is under way anywhere.
 
-    ``doing`` names the job for the error ``busy`` raised then (``a sync of
-    'books'``). Runs left behind by a process that died are closed as
-    interrupted, in the audit log.
+    Takes the run's store lock (:func:`lock_name`), held until :func:`recorded`
+    finishes the run (or the transaction of ``conn`` is rolled back). ``doing``
+    names the job for the error ``busy`` raised when another process holds it
+    (``a sync of 'books' is already running (run 7, pid 4242 on host-b, since
+    ...)``). Runs left behind by a process that died are closed as interrupted,
+    in the audit log.
     """
-    other = live_run(conn, kind, connector)
-    if other is not None:
-        raise busy(
-            f"{doing} is already running (run {other[0]}, pid {other[1]})",
-            hint="wait for it to finish; `billing-hub status` shows it",
-        )
-    for rid in close_abandoned(conn, kind, connector, now):
-        audit.record(conn, "run.interrupted", subject=f"run:{rid}", actor="billing-hub",
-                     details={"connector": connector, "kind": kind})
-    return start(conn, kind, connector, now)
+    engine = conn.engine
+    held = locks.try_hold(engine, lock_name(kind, connector))
+    other = live_run(conn, kind, connector) if held is not None else None
+    if held is None or other is not None:  # (a live process without the lock: older code)
+        if held is not None:
+            held.release()
+        raise busy(f"{doing} is already running ({_holder(conn, kind, connector)})",
+                   hint="wait for it to finish; `billing-hub status` shows it")
+    try:
+        for rid in close_abandoned(conn, kind, connector, now, anywhere=True):
+            audit.record(conn, "run.interrupted", subject=f"run:{rid}", actor="billing-hub",
+                         details={"connector": connector, "kind": kind})
+        run_id = start(conn, kind, connector, now)
+    except BaseException:
+        held.release()
+        raise
+    _HELD[run_id] = held
+    sa.event.listen(conn, "rollback", lambda _conn: release(run_id), once=True)
+    return run_id
+
+
+def release(run_id: int) -> None:
+    """Free the lock of run ``run_id`` (begun by this process), if it holds one."""
+    held = _HELD.pop(run_id, None)
+    if held is not None:
+        held.release()
 
 
 @dataclass
@@ -202,5 +255,8 @@ def recorded(engine: Engine, run_id: int,
         outcome.fail(failure_text(exc))
         raise
     finally:
-        with engine.begin() as conn:
-            finish(conn, run_id, outcome.status, clock(), outcome.error)
+        try:
+            with engine.begin() as conn:
+                finish(conn, run_id, outcome.status, clock(), outcome.error)
+        finally:
+            release(run_id)

@@ -24,7 +24,7 @@ from hub.contract.outcomes import EntityCounts, RunSummary
 from hub.contract.page import Page
 from hub.errors import RecordRejected
 from hub.runtime import Hub
-from hub.store import Connection, cursors, quarantine, records, runs
+from hub.store import Connection, cursors, quarantine, records, refused_by_constraint, runs
 from hub.store.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -143,8 +143,23 @@ class SyncEngine:
         """Store one page in one transaction and return its counts.
 
         When the store refuses a record of it, the page is written again in one
-        transaction, record by record, and the refused ones are quarantined.
+        transaction, record by record, and the refused ones are quarantined. A
+        record another process stored between this page's read of the store and
+        its insert (a push storing the copy it just created, as the sync reads it)
+        fails the insert on its unique key: that is a race, not bad data, and the
+        page is stored again, once, and finds that record stored.
         """
+        try:
+            return self._commit_page(source, entity, page, run_id)
+        except Exception as exc:
+            if not refused_by_constraint(exc):
+                raise
+            log.info("%s/%s: a record of this page was stored meanwhile by another process; "
+                     "storing the page again", source, entity)
+            return self._commit_page(source, entity, page, run_id)
+
+    def _commit_page(self, source: str, entity: str, page: Page, run_id: int | None
+                     ) -> EntityCounts:
         prepared, dup_rejects = _split_duplicates(page, entity)
         try:
             return self._commit(source, entity, page, run_id, prepared, dup_rejects)

@@ -6,7 +6,8 @@ and per minute) as :meth:`QuickBooksApi._classify` reads QuickBooks' answers.
 A request is tried again after a 429 (QuickBooks asks for a minute's pause,
 and every later request of the connector waits too), a 5xx or a failed
 connection; a 401 (the hour-long access token ran out) refreshes the tokens
-once and tries again. Every refresh's new refresh token is kept at once
+once and tries again. Refreshes are made one at a time across every process
+using the store, and each one's new refresh token is kept at once
 (:mod:`plugins.quickbooks.tokens`). Amounts are read as ``Decimal``
 (``use_decimal``), never as floats.
 """
@@ -42,6 +43,8 @@ T = TypeVar("T")
 Obj = dict[str, Any]
 
 BACKOFF = Backoff(first=0.5, most=16.0)
+LOCK_WAIT = 30.0
+"""Seconds to wait for another process's refresh, besides its request's own timeouts."""
 
 
 class QuickBooksUnavailable(TransientError):
@@ -107,8 +110,7 @@ class QuickBooksApi:
         session.mount("https://", adapter)
         session.mount("http://", adapter)
 
-    def _refresh(self) -> None:
-        """New tokens from QuickBooks; the new refresh token is kept before anything else."""
+    def _sign_in_client(self) -> AuthClient:
         if self._auth is None:
             c = self.config
             try:
@@ -120,22 +122,43 @@ class QuickBooksApi:
                     f"could not reach QuickBooks' sign-in service ({type(exc).__name__})",
                     hint="check the network, and `environment` in the config") from None
             self._mount(self._auth)
-        try:
-            self._auth.refresh(refresh_token=self.tokens.current())
-        except AuthClientError as exc:
-            if exc.status_code in (400, 401):
-                raise SignInRefused(
-                    "QuickBooks refused the refresh token (it expired, was revoked, or a "
-                    "newer one replaced it): the company must be connected again",
-                    hint="connect the company again and set the variable that "
-                         "`refresh_token` names to the new refresh token") from None
-            raise _SignInFailed(f"sign-in answered {exc.status_code}") from None
-        except requests.RequestException as exc:
-            raise _SignInFailed(f"sign-in failed ({type(exc).__name__})") from None
-        for token in (self._auth.access_token, self._auth.refresh_token):
-            if token:
-                treat_as_secret(token)  # the OAuth libraries log tokens at DEBUG level
-        self.tokens.keep(self._auth.refresh_token)
+        return self._auth
+
+    def _refresh(self) -> None:
+        """New tokens from QuickBooks, under the store's lock on the refresh token.
+
+        Inside the lock the token is read from the store again (another process
+        may have replaced it a moment ago) and the new one is kept before the lock
+        is let go. A refused token is not the end while the store holds a newer
+        one: that one is tried before the company is said to need connecting again.
+        """
+        auth = self._sign_in_client()
+        wait = LOCK_WAIT + 3 * self.config.timeout_seconds
+        with self.tokens.exclusive(timeout=wait):
+            tried: set[str] = set()
+            while True:
+                token = self.tokens.current()
+                if token in tried:
+                    raise SignInRefused(
+                        "QuickBooks refused the refresh token (it expired, was revoked, or a "
+                        "newer one replaced it and was lost): the company must be connected "
+                        "again",
+                        hint="connect the company again and set the variable that "
+                             "`refresh_token` names to the new refresh token")
+                tried.add(token)
+                try:
+                    auth.refresh(refresh_token=token)
+                except AuthClientError as exc:
+                    if exc.status_code in (400, 401):
+                        continue  # invalid_grant: is a newer one in the store?
+                    raise _SignInFailed(f"sign-in answered {exc.status_code}") from None
+                except requests.RequestException as exc:
+                    raise _SignInFailed(f"sign-in failed ({type(exc).__name__})") from None
+                break
+            for value in (auth.access_token, auth.refresh_token):
+                if value:
+                    treat_as_secret(value)  # the OAuth libraries log tokens at DEBUG level
+            self.tokens.keep(auth.refresh_token)
         self._client = None
 
     def _qb(self) -> QuickBooks:

@@ -4,6 +4,7 @@ given up after the configured tries, a refused key stopping the run with what to
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -201,8 +202,8 @@ def test_a_send_is_a_run_and_two_at_once_on_one_machine_are_refused(
             conn.execute(run_table.update().where(run_table.c.id == other).values(pid=busy.pid))
         with pytest.raises(store_runs.AlreadyRunning) as exc:
             OutboxSender(engine, target, ["customer"]).send()
-        assert f"a push send to 'target' is already running (run {other}, pid {busy.pid})" in str(
-            exc.value)
+        assert (f"a push send to 'target' is already running (run {other}, pid {busy.pid} on "
+                f"{socket.gethostname()}, since ") in str(exc.value)
         assert not target.seen and [r["attempts"] for r in rows(engine)] == [0, 0]
     finally:
         busy.kill()

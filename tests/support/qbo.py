@@ -16,8 +16,12 @@ SECRET_KEY = "quickbooks-test-store-secret-key"
 
 @contextmanager
 def seeded_company(monkeypatch: pytest.MonkeyPatch) -> Iterator[QboSimulatorServer]:
-    """A seeded simulated company over HTTPS, its CA trusted and its keys in the environment."""
+    """A seeded simulated company over HTTPS, its CA trusted and its keys in the environment;
+    its OAuth server rotates the refresh token at every refresh."""
     with QboSimulatorServer() as server:
+        # the strictest OAuth server (a new refresh token at every refresh, the old one
+        # refused at once), so a token the hub failed to keep is found at once
+        server.sim.rotate_every_refresh()
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_bundle)
         monkeypatch.setenv("BH_SECRET", SECRET_KEY)
         monkeypatch.setenv("QBO_CLIENT_ID", server.client_id)

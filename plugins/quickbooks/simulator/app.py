@@ -43,6 +43,7 @@ from plugins.quickbooks.simulator.clock import SimClock
 from plugins.quickbooks.simulator.company import Change, Company
 from plugins.quickbooks.simulator.errors import QboFault
 from plugins.quickbooks.simulator.faults import FaultInjector, Faults
+from plugins.quickbooks.simulator.holds import Hold, Holds
 from plugins.quickbooks.simulator.messages import Request, Response, json_response
 from plugins.quickbooks.simulator.oauth import OAuthError, OAuthServer
 from plugins.quickbooks.simulator.oauth_routes import DISCOVERY_PATH, bearer
@@ -118,6 +119,7 @@ class QboSimulator:
         self.requests: list[LoggedRequest] = []
         self.minorversions: set[str] = set()
         self._answers: dict[tuple[str, str], Response] = {}
+        self._holds = Holds()
 
     # -- knobs ---------------------------------------------------------------------
 
@@ -159,6 +161,25 @@ class QboSimulator:
     @refresh_token_grace.setter
     def refresh_token_grace(self, seconds: float) -> None:
         self.oauth.refresh_token_grace = float(seconds)
+
+    @property
+    def refresh_token_rotation(self) -> float:
+        return self.oauth.refresh_token_rotation
+
+    @refresh_token_rotation.setter
+    def refresh_token_rotation(self, seconds: float) -> None:
+        self.oauth.refresh_token_rotation = float(seconds)
+
+    def rotate_every_refresh(self) -> None:
+        """The strictest OAuth server: a new refresh token at every refresh, the one
+        used refused at once (Intuit replaces it about once a day, with a day's grace)."""
+        self.oauth.rotate_every_refresh()
+
+    def hold(self, path: str, *, when: str = "before") -> Hold:
+        """Stop the next request whose path matches ``path`` (a regular expression)
+        ``before`` the simulator handles it or ``after`` (its answer made, not sent),
+        until the :class:`Hold` is released: a test kills the client meanwhile."""
+        return self._holds.add(path, when)
 
     @property
     def client_id(self) -> str:
@@ -246,6 +267,8 @@ class QboSimulator:
     def handle(self, request: Request) -> Response:
         params = {k: v[-1] for k, v in parse_qs(request.query, keep_blank_values=True).items()}
         realm: str | None = None
+        if self._holds.pause(request.path, "before"):
+            return Response(503, b"", {"Connection": "close"})  # dropped unseen
         try:
             if request.path.rstrip("/") == DISCOVERY_PATH.rstrip("/"):
                 response = oauth_routes.discovery(request)
@@ -267,6 +290,7 @@ class QboSimulator:
                 params.get("minorversion"), params.get("requestid")))
             if "minorversion" in params:
                 self.minorversions.add(params["minorversion"])
+        self._holds.pause(request.path, "after")
         return response
 
     # -- OAuth ---------------------------------------------------------------------------

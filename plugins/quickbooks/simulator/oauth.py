@@ -2,9 +2,15 @@
 
 - an authorization code is good once, for 5 minutes;
 - an access token lives ``access_token_lifetime`` seconds (3600);
-- a refresh token lives 100 days from its issue, and **every refresh rotates
-  it**: the one used is retired and stops working ``refresh_token_grace``
-  seconds later (0: at once), answering ``invalid_grant``;
+- a refresh token lives 100 days, counted again from each refresh it makes;
+- as Intuit documents (see README.md, "Refresh tokens"), the refresh token's
+  value changes about once a day: a refresh with a token younger than
+  ``refresh_token_rotation`` seconds (24 h) answers the same refresh token;
+  an older one is replaced by a new one, and the replaced one keeps working
+  for ``refresh_token_grace`` seconds (24 h), answering with the newest token
+  of its connection, then ``invalid_grant``. ``rotate_every_refresh()`` is
+  the strictest server: a new token at every refresh, the old one refused at
+  once;
 - however often it is refreshed, a connection (grant) ends 5 years after the
   consent: refresh tokens never outlive it (``x_refresh_token_expires_in``
   counts down to it), and then the company must be connected again;
@@ -20,6 +26,7 @@ import secrets
 from dataclasses import dataclass
 
 CODE_LIFETIME = 300
+DAY = 24 * 3600
 REFRESH_TOKEN_LIFETIME = 100 * 24 * 3600
 GRANT_LIFETIME = 5 * 365 * 24 * 3600
 """Intuit's hard maximum life of a connection, counted from the consent."""
@@ -41,11 +48,14 @@ class _Grant:
     client_id: str
     ends_at: float
     revoked: bool = False
+    newest: str = ""
+    """The refresh token the connection answers with now."""
 
 
 @dataclass
 class _RefreshToken:
     grant: _Grant
+    issued_at: float
     expires_at: float
     retired_at: float | None = None
 
@@ -86,7 +96,8 @@ class OAuthServer:
         self.client_secret = client_secret
         self.redirect_uri = redirect_uri
         self.access_token_lifetime = 3600
-        self.refresh_token_grace = 0.0
+        self.refresh_token_rotation = float(DAY)
+        self.refresh_token_grace = float(DAY)
         self._codes: dict[str, _Code] = {}
         self._refresh: dict[str, _RefreshToken] = {}
         self._access: dict[str, _AccessToken] = {}
@@ -116,15 +127,26 @@ class OAuthServer:
         held.used = True
         return self._issue(_Grant(held.realm_id, held.client_id, now + GRANT_LIFETIME), now)
 
+    def rotate_every_refresh(self) -> None:
+        """The strictest server: every refresh answers a new refresh token, and the one
+        used is refused from then on."""
+        self.refresh_token_rotation = 0.0
+        self.refresh_token_grace = 0.0
+
     def refresh(self, refresh_token: str, now: float) -> TokenSet:
         held = self._refresh.get(refresh_token)
         if (held is None or held.grant.revoked or held.expires_at <= now
                 or (held.retired_at is not None
                     and now >= held.retired_at + self.refresh_token_grace)):
             raise OAuthError(400, "invalid_grant", "Incorrect or invalid refresh token")
-        if held.retired_at is None:
-            held.retired_at = now
-        return self._issue(held.grant, now)
+        grant = held.grant
+        if held.retired_at is not None:  # replaced, still in its grace: the newest answers
+            return self._answer(grant, grant.newest, now)
+        if 0 < self.refresh_token_rotation > now - held.issued_at:  # the same token, again
+            held.expires_at = min(now + REFRESH_TOKEN_LIFETIME, grant.ends_at)
+            return self._answer(grant, refresh_token, now)
+        held.retired_at = now
+        return self._issue(grant, now)
 
     def revoke(self, token: str) -> None:
         held = self._refresh.get(token) or self._access.get(token)
@@ -143,10 +165,17 @@ class OAuthServer:
         return held.grant.realm_id
 
     def _issue(self, grant: _Grant, now: float) -> TokenSet:
-        access = "eyJ" + secrets.token_urlsafe(48)
+        """A new refresh token (the connection's newest from now on) and access token."""
         refresh = "RT1-" + secrets.token_urlsafe(36)
+        self._refresh[refresh] = _RefreshToken(
+            grant, now, min(now + REFRESH_TOKEN_LIFETIME, grant.ends_at))
+        grant.newest = refresh
+        return self._answer(grant, refresh, now)
+
+    def _answer(self, grant: _Grant, refresh: str, now: float) -> TokenSet:
+        """A new access token, answered with the refresh token ``refresh``."""
+        access = "eyJ" + secrets.token_urlsafe(48)
         lifetime = int(self.access_token_lifetime)
         self._access[access] = _AccessToken(grant, now + lifetime)
-        refresh_ends = min(now + REFRESH_TOKEN_LIFETIME, grant.ends_at)
-        self._refresh[refresh] = _RefreshToken(grant, refresh_ends)
+        refresh_ends = self._refresh[refresh].expires_at
         return TokenSet(access, refresh, lifetime, int(refresh_ends - now))

@@ -34,7 +34,30 @@ def test_discovery_and_authorization_code_grant(server: QboSimulatorServer) -> N
     assert used_twice.value.status_code == 400
 
 
-def test_refresh_rotates_and_the_old_token_is_refused(server: QboSimulatorServer) -> None:
+def test_as_intuit_documents_the_token_changes_once_a_day_and_the_old_one_lasts_a_day(
+        server: QboSimulatorServer, sim: QboSimulator) -> None:
+    first = server.connect()
+    auth = auth_client(server)
+    auth.refresh(refresh_token=first)
+    assert auth.refresh_token == first  # younger than a day: the same token again
+    sim.clock.advance(25 * 3600)
+    auth.refresh(refresh_token=first)
+    second = auth.refresh_token
+    assert second != first  # a day old: replaced
+    sim.clock.advance(23 * 3600)
+    auth.refresh(refresh_token=first)  # the replaced one still works for a day ...
+    assert auth.refresh_token == second  # ... and answers with the newest
+    sim.clock.advance(3600)
+    with pytest.raises(AuthClientError) as refused:
+        auth.refresh(refresh_token=first)
+    assert refused.value.response.json() == {"error": "invalid_grant"}
+    auth.refresh(refresh_token=second)  # a day old by now: it is replaced in turn
+    assert auth.refresh_token not in (first, second)
+
+
+def test_refresh_rotates_and_the_old_token_is_refused(server: QboSimulatorServer,
+                                                      sim: QboSimulator) -> None:
+    sim.rotate_every_refresh()  # the strictest server
     first = server.connect()
     auth = auth_client(server)
     auth.refresh(refresh_token=first)
@@ -50,12 +73,14 @@ def test_refresh_rotates_and_the_old_token_is_refused(server: QboSimulatorServer
 
 def test_refresh_grace_keeps_a_rotated_token_working_for_a_while(
         server: QboSimulatorServer, sim: QboSimulator) -> None:
-    sim.refresh_token_grace = 60
+    sim.refresh_token_rotation, sim.refresh_token_grace = 0, 60
     first = server.connect()
     auth = auth_client(server)
     auth.refresh(refresh_token=first)
+    second = auth.refresh_token
     sim.clock.advance(30)
     auth.refresh(refresh_token=first)  # inside the grace
+    assert auth.refresh_token == second
     sim.clock.advance(31)
     with pytest.raises(AuthClientError):
         auth.refresh(refresh_token=first)
@@ -72,6 +97,7 @@ def test_wrong_client_secret_is_invalid_client(server: QboSimulatorServer) -> No
 
 def test_expired_access_token_is_401_then_a_refresh_recovers(
         server: QboSimulatorServer, sim: QboSimulator) -> None:
+    sim.rotate_every_refresh()
     auth = auth_client(server)
     qb = quickbooks(server, auth=auth)
     assert Invoice.get(1, qb=qb).Id == "1"
