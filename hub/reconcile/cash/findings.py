@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from hub.models.limits import excerpt
 from hub.money import from_minor_units
 from hub.reconcile.cash import run
 from hub.reconcile.cash.run import Decision
@@ -31,7 +32,7 @@ def _head(d: Decision) -> str:
 
 
 def _details(d: Decision) -> dict[str, object]:
-    return {"record": d.label, "memo": d.receipt.memo,
+    return {"record": d.label, "memo": excerpt(d.receipt.memo),
             "suggestions": [s.as_dict() for s in d.suggestions], "decision": d.as_dict()}
 
 

@@ -20,6 +20,7 @@ from rapidfuzz import fuzz, process
 
 from hub.contract.rows import CustomerRow
 from hub.reconcile.cash.names import BANK_PREFIXES, mentions, name_fit, name_words, printed_words
+from hub.reconcile.cash.refs import MEMO_READ
 from hub.reconcile.text import name_key
 
 _EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
@@ -118,7 +119,8 @@ class PayerIndex:
 
     def identify(self, payer: str | None, memo: str | None) -> Payer:
         """The customers ``payer`` (a name as printed) or the memo point to."""
-        cache_key = (payer or "", memo or "")
+        memo = (memo or "")[:MEMO_READ]
+        cache_key = (payer or "", memo)
         found = self._cache.get(cache_key)
         if found is None:
             found = self._identify(payer, memo)

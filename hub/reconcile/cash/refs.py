@@ -29,6 +29,9 @@ STRONG_SEPARATORS = frozenset(("", " ", "-", "/", ".", "#", "_", "# ", ". ", " /
 """What may stand between the parts of one written number."""
 
 _TOKEN = re.compile(r"[A-Z]+|\d+")
+MEMO_READ = 4096
+"""How much of a memo is read: a remittance names its invoices well before this, and a
+longer text (a pasted e-mail, a hostile 10 MB cell) must not slow a run down."""
 _MAX_PARTS = 10
 
 
@@ -163,7 +166,7 @@ class RefIndex:
         """The invoices the memo names, the surest reading of each first, in memo order."""
         if not memo:
             return []
-        text = _fold(memo)
+        text = _fold(memo[:MEMO_READ])
         spans = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
         best: dict[int, RefHit] = {}
         order: dict[int, int] = {}

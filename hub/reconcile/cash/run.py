@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 from hub.contract.rows import InvoiceRow, PaymentRow
@@ -50,9 +50,6 @@ ELSEWHERE = "booked_elsewhere"
 MATCHED = (decide.FULL, decide.MANY, decide.PARTIAL, decide.SHORT, decide.OVER)
 KINDS = (*MATCHED, DUPLICATE, NOT_CUSTOMER, UNKNOWN, WRONG_CURRENCY, CLOSED, SETTLED,
          APPLIED, ELSEWHERE)
-MEMO_READ = 4096
-"""How much of a memo the matcher reads: a remittance names its invoices well before this,
-and a longer text (a pasted e-mail, a hostile 10 MB cell) must not slow a run down."""
 _FAR = date(9999, 12, 31)
 _SPACE = re.compile(r"\s+")
 
@@ -171,8 +168,6 @@ def decide_all(receipts: Iterable[tuple[PaymentRow, bool]], index: OpenInvoiceIn
     dups = _Duplicates(settings.duplicate_window_days)
     out: list[Decision] = []
     for p, bank in ordered:
-        if len(p.memo) > MEMO_READ:
-            p = replace(p, memo=p.memo[:MEMO_READ])
         decision = _decide(p, bank, index, suggest, settings, dups, explained)
         if decision.kind in MATCHED and decision.confidence >= settings.confident:
             best = decision.suggestions[0]
