@@ -227,6 +227,10 @@ SAME_KIND = {"customer": "customer", "invoice": "invoice", "payment": "payment",
 record or a bank line)."""
 
 
+def _a(entity: str) -> str:
+    return f"{'an' if entity[0] in 'aeiou' else 'a'} {entity}"
+
+
 def set_manual(conn: Connection, left: str, right: str, state: str, *, actor: str,
                now: datetime) -> tuple[str, str]:
     """Record that two records are (``linked``) or are not (``rejected``) the same thing.
@@ -242,8 +246,8 @@ def set_manual(conn: Connection, left: str, right: str, state: str, *, actor: st
         raise HubError(f"{a.name if kinds[0] is None else b.name} cannot be linked: only "
                        "customers, invoices, payments and bank lines can")
     if kinds[0] != kinds[1]:
-        raise HubError(f"{a.name} is a {a.entity} and {b.name} a {b.entity}: a link says two "
-                       "records are the same thing",
+        raise HubError(f"{a.name} is {_a(a.entity)} and {b.name} {_a(b.entity)}: a link says "
+                       "two records are the same thing",
                        hint="link two customers, two invoices, or a payment and the payment "
                             "or bank line that is the same money")
     if kinds[0] != "payment" and a.source == b.source:
