@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from hub.cli import exits
 from hub.config import load_config
 from hub.store import open_store
-from hub.store.schema import findings
+from hub.store.schema import audit_log, findings
 from tests.support.hub import cli, write_config
 
 # A ledger that numbers each entity on its own, as QuickBooks does: invoice 9 and
@@ -210,6 +210,18 @@ def test_link_and_unlink_customers(company: Path, capsys: pytest.CaptureFixture[
     assert cli(capsys, "unlink", "ledger:customer:7", "shop:customer:C1")[0] == exits.OK
     cli(capsys, "reconcile")
     assert _findings(capsys)["customer_mismatch ledger:invoice:9"]["status"] == "open"
+    engine = open_store(load_config(company).store_url())
+    try:
+        with engine.connect() as conn:
+            said = conn.execute(sa.select(audit_log.c.action, audit_log.c.subject)
+                                .where(audit_log.c.action.like("link.%"))
+                                .order_by(audit_log.c.id)).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in said] == [
+        ("link.made", "ledger:customer:7 shop:customer:C1"),
+        ("link.refused", "ledger:customer:8 shop:customer:C2"),
+        ("link.refused", "ledger:customer:7 shop:customer:C1")]
 
 
 def test_link_and_unlink_invoices(company: Path, capsys: pytest.CaptureFixture[str]) -> None:
