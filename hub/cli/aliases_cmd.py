@@ -9,8 +9,8 @@ from rich.text import Text
 from hub.cli.console import out, when
 from hub.cli.session import CliState, open_hub
 from hub.errors import HubError
-from hub.reconcile.linking import resolve_record
-from hub.store import Connection, audit, lookups
+from hub.reconcile.naming import NAME_HELP, resolve
+from hub.store import Connection, audit
 from hub.store import aliases as store_aliases
 from hub.store.clock import utcnow
 
@@ -19,19 +19,15 @@ app = typer.Typer(help="Other names customers pay under: their records' own and 
                   no_args_is_help=True)
 
 CUSTOMER = typer.Argument(..., metavar="CUSTOMER",
-                          help="SOURCE:EXTERNAL_ID or record id of the customer")
+                          help=f"The customer: {NAME_HELP}")
 
 BY_HAND = "added by hand"
 """The reason recorded for an alias ``aliases add`` made without ``--note``."""
 
 
 def customer_of(conn: Connection, text: str) -> store_aliases.Customer:
-    """The live customer record named ``SOURCE:EXTERNAL_ID`` or by its store id."""
-    source, sep, ext = text.partition(":")
-    rid = lookups.stored_id(conn, source, "customer", ext) if sep else None
-    if rid is None:
-        rid, _ = resolve_record(conn, text)
-    return store_aliases.customer(conn, rid)
+    """The live customer record ``text`` names (:func:`hub.reconcile.naming.resolve`)."""
+    return store_aliases.customer(conn, resolve(conn, text).id)
 
 
 def undo_hint(alias: store_aliases.Alias) -> str:
@@ -42,7 +38,7 @@ def undo_hint(alias: store_aliases.Alias) -> str:
 def list_(
     ctx: typer.Context,
     customer: str | None = typer.Argument(None, metavar="[CUSTOMER]",
-                                          help="SOURCE:EXTERNAL_ID or record id; default: "
+                                          help=f"The customer: {NAME_HELP}; default: "
                                                "the learned aliases of every customer"),
     removed: bool = typer.Option(False, "--removed", help="Also the aliases removed since."),
 ) -> None:
@@ -101,7 +97,7 @@ def remove(
     if len(which) not in (1, 2) or (len(which) == 1 and not which[0].isdigit()):
         raise HubError("name the alias by its id, or by its customer and the name",
                        hint="billing-hub aliases remove 3, or billing-hub aliases remove "
-                            "books:C-7 \"Wayne Holdings\"")
+                            "books:customer:C-7 \"Wayne Holdings\"")
     with open_hub(state) as hub, hub.engine.begin() as conn:
         if len(which) == 1:
             alias_id = int(which[0])

@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reconcile": ("hub.cli.reconcile_cmd:reconcile",
                   "Compare the systems in the store and update the findings."),
     "link": ("hub.cli.reconcile_cmd:link",
-             "Say that two records in different systems are the same thing."),
+             "Say that two records are the same thing: customers, invoices or payments."),
     "unlink": ("hub.cli.reconcile_cmd:unlink",
                "Say that two records are not the same thing, whatever their numbers say."),
     "apply-payment": ("hub.cli.report_cmd:apply_payment", "Apply a payment or bank credit "

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from hub.cli.console import out
 from hub.cli.session import CliState, open_hub
+from hub.contract.names import record_name
 from hub.money import to_minor_units
 from hub.reconcile import payouts as payout_review
 from hub.reconcile.text import money
@@ -49,12 +50,14 @@ def payouts(
             bank = "none found"
         else:
             d = m.deposit
-            bank = f"{d.booked:%Y-%m-%d} {fmt(d.amount)} ({m.how}; {d.source}:{d.external_id})"
+            line = record_name(d.source, "bank_transaction", d.external_id)
+            bank = f"{d.booked:%Y-%m-%d} {fmt(d.amount)} ({m.how}; {line})"
             if m.difference:
                 bank += f", {fmt(m.difference)} off the payout"
         parts = ((fmt(p.gross), fmt(p.fees), fmt(p.refunds), fmt(p.other)) if p.transactions
                  else ("-", "-", "-", "-"))
-        table.add_row(f"{p.arrival_date:%Y-%m-%d}", f"{p.source}:{p.external_id}", p.status,
+        table.add_row(f"{p.arrival_date:%Y-%m-%d}", record_name(p.source, "payout", p.external_id),
+                      p.status,
                       fmt(p.amount), *parts, bank)
     out.print(table)
     out.print("amount = payments - fees - refunds + other (disputes, adjustments)")

@@ -15,6 +15,7 @@ from hub.cli.side_by_side import side_by_side
 from hub.errors import HubError
 from hub.money import from_minor_units
 from hub.reconcile import lifecycle, linking
+from hub.reconcile.naming import NAME_HELP
 from hub.reconcile.ruleset import RuleSet
 from hub.reconcile.runner import nothing_to_match
 from hub.reconcile.runner import reconcile as run_reconcile
@@ -173,16 +174,29 @@ def _link(ctx: typer.Context, left: str, right: str, state_: str) -> None:
 
 
 def link(ctx: typer.Context,
-         left: str = typer.Argument(..., help="SOURCE:EXTERNAL_ID or record id"),
-         right: str = typer.Argument(..., help="SOURCE:EXTERNAL_ID or record id")) -> None:
-    """Say that two records in different systems are the same thing."""
+         left: str = typer.Argument(..., help=NAME_HELP),
+         right: str = typer.Argument(..., help=NAME_HELP)) -> None:
+    """Say that two records are the same thing: customers, invoices or payments.
+
+    Two invoices of two systems are compared as one sale. Two customers of two
+    systems are one customer: invoices linked across them are not a customer
+    mismatch, whatever the names. A bank line and a payment record, or two
+    payments, are the same money: the bank line (of two payments, the one booked
+    later) is not a receipt of its own.
+    """
     _link(ctx, left, right, linking.LINKED)
 
 
 def unlink(ctx: typer.Context,
-           left: str = typer.Argument(..., help="SOURCE:EXTERNAL_ID or record id"),
-           right: str = typer.Argument(..., help="SOURCE:EXTERNAL_ID or record id")) -> None:
-    """Say that two records are not the same thing, whatever their numbers say."""
+           left: str = typer.Argument(..., help=NAME_HELP),
+           right: str = typer.Argument(..., help=NAME_HELP)) -> None:
+    """Say that two records are not the same thing, whatever their numbers say.
+
+    Two invoices are never linked by number or reference. Two customers are two
+    customers: invoices linked across them are a customer mismatch even when the
+    names look alike. Two receipts are two payments: neither is the other booked
+    again, nor the bank line of it.
+    """
     _link(ctx, left, right, linking.REJECTED)
 
 

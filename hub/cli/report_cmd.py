@@ -18,7 +18,7 @@ from hub.cli.console import err, out
 from hub.cli.session import CliState, open_hub
 from hub.errors import HubError
 from hub.reconcile.applying import apply_payment as queue_application
-from hub.reconcile.linking import resolve_record
+from hub.reconcile.naming import NAME_HELP, resolve
 from hub.reconcile.settings import ReconcileSettings
 from hub.reports import report as rpt
 from hub.reports.metrics import BUCKETS, Metrics
@@ -154,9 +154,8 @@ def _cannot_apply(hub: Hub) -> Callable[[str], str | None]:
 
 def apply_payment(
     ctx: typer.Context,
-    payment: str = typer.Argument(..., help="SOURCE:EXTERNAL_ID or record id of the payment "
-                                            "or bank credit"),
-    invoice: str = typer.Argument(..., help="SOURCE:EXTERNAL_ID or record id of the invoice"),
+    payment: str = typer.Argument(..., help=f"The payment or bank credit: {NAME_HELP}"),
+    invoice: str = typer.Argument(..., help=f"The invoice: {NAME_HELP}"),
     amount: Decimal | None = typer.Option(None, "--amount",
                                           help="Default: as much as both allow."),
     learn: bool = typer.Option(True, "--learn/--no-learn",
@@ -181,7 +180,7 @@ def apply_payment(
                                  cannot_apply=_cannot_apply(hub))
         if done.queued and learn:  # in the application's transaction: both or neither
             learned = store_aliases.learn_payer(
-                conn, resolve_record(conn, payment)[0], resolve_record(conn, invoice)[0],
+                conn, resolve(conn, payment).id, resolve(conn, invoice).id,
                 reason=f"confirmed payment {done.payment} -> {done.invoice}", actor=actor,
                 now=now)
     if not done.queued:

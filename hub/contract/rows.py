@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from hub.contract import names
+
 
 @dataclass(slots=True)
 class InvoiceRow:
@@ -35,6 +37,11 @@ class InvoiceRow:
     @property
     def paid(self) -> int:
         return self.total - self.balance
+
+    @property
+    def record_name(self) -> str:
+        """What the hub calls it: ``SOURCE:invoice:ID``."""
+        return names.record_name(self.source, "invoice", self.external_id)
 
 
 @dataclass(slots=True)
@@ -66,10 +73,17 @@ class PaymentRow:
     memo: str
     applications: list[Application] = field(default_factory=list)
     refs: dict[str, str] = field(default_factory=dict)
+    entity: str = "payment"
+    """``payment``, or ``bank_transaction`` for a bank credit read as a receipt."""
 
     @property
     def applied(self) -> int:
         return self.amount - self.unapplied
+
+    @property
+    def record_name(self) -> str:
+        """What the hub calls it: ``SOURCE:ENTITY:ID``."""
+        return names.record_name(self.source, self.entity, self.external_id)
 
 
 @dataclass(slots=True)
@@ -85,3 +99,8 @@ class CustomerRow:
     refs: dict[str, str] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
+
+    @property
+    def record_name(self) -> str:
+        """What the hub calls it: ``SOURCE:customer:ID`` (``name`` is the customer's)."""
+        return names.record_name(self.source, "customer", self.external_id)

@@ -106,7 +106,7 @@ class Suggestion:
     def as_dict(self) -> dict[str, Any]:
         """The suggestion as a finding's details keep it."""
         return {
-            "invoices": [f"{i.source}:{i.external_id}" for i in self.invoices],
+            "invoices": [i.record_name for i in self.invoices],
             "numbers": [i.number for i in self.invoices],
             "record_ids": [i.id for i in self.invoices],
             "amounts_minor": self.amounts,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import orjson
 
+from hub.contract.names import record_name
 from hub.outbox.queue import FAILED, PENDING, REJECTED, result_of
 from hub.store import Connection, audit
 from hub.store import outbox as store_outbox
@@ -25,7 +27,7 @@ class OutboxEntry:
     status: str
     attempts: int
     record: str
-    """What it is about: ``books:INV-1042 (INV-1042)``."""
+    """What it is about: ``books:invoice:INV-1042``, ``books:invoice:7 (INV-1042)``."""
     last_error: str | None
     created_at: datetime
     external_id: str | None
@@ -40,10 +42,21 @@ def _label(entity: str, payload: str) -> str:
         return entity
     if "source" in data and "external_id" in data:
         name = data.get("number") or data.get("name")
-        label = f"{data['source']}:{data['external_id']}"
+        label = record_name(str(data["source"]), entity, str(data["external_id"]))
         return f"{label} ({name})" if name and name != data["external_id"] else label
-    parts = [str(data[k]) for k in ("payment", "invoice") if data.get(k)]
-    return " -> ".join(parts) or entity
+    return applied_names(data) or entity
+
+
+def applied_names(data: dict[str, Any]) -> str:
+    """``RECEIPT -> INVOICE`` of an application's payload, each ``SOURCE:ENTITY:ID`` (the
+    payload names them ``SOURCE:ID``, with the receipt's entity beside)."""
+    parts = []
+    for key, entity in (("payment", data.get("payment_entity") or "payment"),
+                        ("invoice", "invoice")):
+        if data.get(key):
+            source, _, ext = str(data[key]).partition(":")
+            parts.append(record_name(source, str(entity), ext))
+    return " -> ".join(parts)
 
 
 def list_entries(conn: Connection, *, target: str | None = None,

@@ -30,6 +30,7 @@ import orjson
 from pydantic import ValidationError
 
 from hub.contract.connector import Connector
+from hub.contract.names import record_name
 from hub.contract.pushing import PushChange, PushOperation, PushResult, PushStatus
 from hub.errors import FatalError, HubError, PluginError, TransientError
 from hub.outbox.applications import ENTITY as APPLICATIONS
@@ -37,6 +38,7 @@ from hub.outbox.applications import application_change
 from hub.outbox.links import link_pushed, stored_id, targets_of
 from hub.outbox.mirror import customer_id
 from hub.outbox.queue import FAILED, REJECTED, SENT, SUPERSEDED, record_of, result_of
+from hub.outbox.rows import applied_names
 from hub.outbox.settings import PushSettings
 from hub.secrets import redact
 from hub.store import Connection, Engine, audit, refused_by_constraint, runs
@@ -253,20 +255,21 @@ class OutboxSender:
                 return made
             row.change = made
             data = orjson.loads(row.payload)
-            row.source_label = f"{data['payment']} -> {data['invoice']}"
+            row.source_label = applied_names(data)
             return None
         try:
             record = record_of(row.entity, row.payload)
         except ValidationError as exc:
             return f"the queued content is not a valid {row.entity}: {exc.errors()[0]['msg']}"
-        row.source_label = f"{record.source}:{record.external_id}"
+        row.source_label = record_name(record.source, row.entity, record.external_id)
         operation = PushOperation(row.operation)
         target_id = None
         if row.record_id is not None:
             target_id = targets_of(conn, [row.record_id], self.target).get(row.record_id)
         if operation is PushOperation.CREATE and target_id is not None:
             self._finish(conn, row, SUPERSEDED,
-                         f"{row.source_label} is already linked to {self.target}:{target_id}",
+                         f"{row.source_label} is already linked to "
+                         f"{record_name(self.target, row.entity, target_id)}",
                          now)
             return ""
         if operation is not PushOperation.CREATE and target_id is None:
@@ -317,7 +320,10 @@ class OutboxSender:
         name = {PushStatus.CREATED: "created", PushStatus.UPDATED: "updated",
                 PushStatus.UNCHANGED: "unchanged", PushStatus.REJECTED: "rejected"}
         setattr(counts, name[result.status], getattr(counts, name[result.status]) + 1)
-        copy = f"{self.target}:{result.external_id}" if result.external_id else self.target
+        copy = self.target
+        if result.external_id:  # an application's answer is the target's payment or invoice
+            copy = (f"{self.target}:{result.external_id}" if row.entity == APPLICATIONS
+                    else record_name(self.target, row.entity, result.external_id))
         audit.record(conn, f"push.{'rejected' if status == REJECTED else 'sent'}",
                      subject=f"{row.source_label} -> {copy}", actor=self.actor, at=now,
                      details={"operation": row.operation, "result": result.status.value,

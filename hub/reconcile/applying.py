@@ -30,9 +30,10 @@ from typing import Any
 
 import orjson
 
+from hub.contract.names import short_name
 from hub.errors import HubError
 from hub.money import from_minor_units, to_minor_units
-from hub.reconcile.linking import resolve_record
+from hub.reconcile.naming import resolve
 from hub.reconcile.queued import ENTITY, taken_minor
 from hub.reconcile.text import money
 from hub.store import Connection, audit, lookups
@@ -58,13 +59,20 @@ class Applied:
 
 def _record(conn: Connection, text: str, entities: tuple[str, ...]
             ) -> tuple[int, str, dict[str, Any], Any]:
-    rid, label = resolve_record(conn, text)
-    row = lookups.standing(conn, rid)
+    found = resolve(conn, text)
+    row = lookups.standing(conn, found.id)
     if row.entity not in entities:
         wanted = " or ".join("a bank line" if e == "bank_transaction" else f"a {e}"
                              for e in entities)
-        raise HubError(f"{label} is a {row.entity}, not {wanted}")
-    return rid, label, orjson.loads(row.data), row
+        raise HubError(f"{found.name} is a {row.entity}, not {wanted}")
+    return found.id, found.name, orjson.loads(row.data), row
+
+
+def _short(name: str) -> str:
+    """``SOURCE:ID`` of a record named ``SOURCE:ENTITY:ID``: how an application's
+    outbox payload and idempotency key name its records (see :func:`apply_payment`)."""
+    source, _, rest = name.partition(":")
+    return short_name(source, rest.partition(":")[2])
 
 
 def _unapplied(label: str, data: dict[str, Any], row: Any) -> int:
@@ -90,6 +98,12 @@ def apply_payment(conn: Connection, payment: str, invoice: str, amount: Decimal 
     pid, plabel, pdata, prow = _record(conn, payment, RECEIPTS)
     iid, ilabel, idata, irow = _record(conn, invoice, ("invoice",))
     target = ilabel.split(":", 1)[0]
+    # The payload and the key name the records by SOURCE:ID, as they did before
+    # records were named with their entity: the key of an application made again
+    # stays the key it was queued under, the pushers read the target's ids from
+    # the payload, and a QuickBooks payment's note names its receipt this way. The
+    # receipt's entity is in the payload ("payment_entity"); the invoice's is invoice.
+    pkey, ikey = _short(plabel), _short(ilabel)
     why_not = cannot_apply(target)
     if why_not:
         raise HubError(f"cannot apply {plabel} to {ilabel}: {why_not}",
@@ -111,10 +125,10 @@ def apply_payment(conn: Connection, payment: str, invoice: str, amount: Decimal 
     if want > balance:
         raise HubError(f"{ilabel} has a balance of only {money(balance, cur)}",
                        hint="pass --amount up to the balance; apply the rest elsewhere")
-    key_source = f"{plabel}|{ilabel}|{want}|{cur}".encode()
+    key_source = f"{pkey}|{ikey}|{want}|{cur}".encode()
     key = "bh-apply-" + hashlib.blake2b(key_source, digest_size=12).hexdigest()
     exists = store_outbox.key_taken(conn, key)
-    payload = {"payment": plabel, "invoice": ilabel, "payment_id": pid, "invoice_id": iid,
+    payload = {"payment": pkey, "invoice": ikey, "payment_id": pid, "invoice_id": iid,
                "payment_entity": prow.entity, "invoice_number": idata.get("number"),
                "amount_minor": want, "currency": cur,
                "amount": str(from_minor_units(want, cur)), "invoice_open_minor": balance}

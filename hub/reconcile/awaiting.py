@@ -4,7 +4,7 @@ An application made with ``apply-payment`` counts only once a sync reads it
 back from the invoice's system (:mod:`hub.reconcile.queued`). Until then the
 receipt's finding stays open, and this says, at its start, what was applied
 and where it waits: ``Applied, awaiting confirmation: 98.00 USD to
-qbo:130 (1037), sent to qbo; the next sync of qbo confirms it.``
+qbo:invoice:130 (1037), sent to qbo; the next sync of qbo confirms it.``
 """
 
 from __future__ import annotations

@@ -21,9 +21,11 @@ def invoice_pairs(context: RuleContext) -> Iterator[Finding]:
     of each side with no counterpart on the other (as ``require_counterpart`` asks)."""
     run = RunContext.of(context)
     invoices, by_source = run.invoices, run.by_source
+    customers = run.customer_word
     for pair, links in run.pair_links:
-        yield from rules_invoices.mismatches(rules_invoices.differing(invoices, links), pair,
-                                             run.settings.fuzzy_name_threshold)
+        yield from rules_invoices.mismatches(
+            rules_invoices.differing(invoices, links, customers), pair,
+            run.settings.fuzzy_name_threshold, customers)
         for side, other, linked in ((pair.left, pair.right, links.left),
                                     (pair.right, pair.left, links.right)):
             if pair.require_counterpart in ("both", "left" if side == pair.left else "right"):

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from hub.contract.names import record_name
 from hub.store import Connection, lookups
 
 FIELDS = {
@@ -43,7 +44,7 @@ def compare(conn: Connection, record_ids: Sequence[int]) -> Comparison:
     rows = lookups.shown(conn, record_ids)
     order = {rid: i for i, rid in enumerate(record_ids)}
     rows.sort(key=lambda r: order.get(r.id, 0))
-    labels = [f"{r.source}:{r.external_id}" for r in rows]
+    labels = [record_name(r.source, r.entity, r.external_id) for r in rows]
     datas = [orjson.loads(r.data) for r in rows]
     entities = [r.entity for r in rows]
     fields: list[str] = []

@@ -86,6 +86,11 @@ class RunContext:
                 for pair in linking.pairs_of(self.settings, sorted(by_source))]
 
     @cached_property
+    def customer_word(self) -> dict[frozenset[linking.CustomerKey], bool]:
+        """What a person said of two customers: the same (True) or not (False)."""
+        return linking.customer_word(self.manual, self.customers)
+
+    @cached_property
     def numbers(self) -> HashIndex:
         """Every invoice (its position) by its number key."""
         return matching.number_index(self.invoices, self.settings.number_prefixes)
@@ -148,9 +153,11 @@ class RunContext:
                                             names[payer[r]])] > 1]
         receipts = cash_run.receipts_of(wanted, self.snapshot.bank_lines)
         explained = cash_receipts.Explained(
-            payments, rows if self.snapshot.bank_lines else [], self.payout_review)
+            payments, rows if self.snapshot.bank_lines else [], self.payout_review,
+            self.manual, self.snapshot.bank_lines)
         return [d for d in cash_run.decide_all(receipts, self.open_invoices, self.suggest,
-                                               self.settings.matching, explained)
+                                               self.settings.matching, explained,
+                                               self.manual.apart)
                 if d.kind != cash_run.APPLIED]
 
     def suggest(self, payment: PaymentRow) -> list[Suggestion]:

@@ -1,4 +1,5 @@
-"""Which invoice in one system is the same sale as an invoice in another.
+"""Which invoice in one system is the same sale as an invoice in another, and the
+links a person makes between customers, invoices and payments.
 
 For each pair of systems, an invoice is linked to at most one invoice on the
 other side, by the first of:
@@ -11,29 +12,35 @@ other side, by the first of:
    configured prefixes.
 
 Automatic links are computed on every run, so they follow the data; only the
-links a person made are stored.
+links a person made are stored. A person may also link (or unlink) two
+customers of two systems, which decides whether invoices billed to them are
+billed to the same customer (:mod:`hub.reconcile.rules_invoices`), and two
+receipts (payments or bank lines), which decides whether one is the other's
+money booked again (:mod:`hub.reconcile.cash`).
 """
 
 from __future__ import annotations
 
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.contract.rows import InvoiceRow
+from hub.contract.rows import CustomerRow, InvoiceRow
 from hub.errors import HubError
+from hub.reconcile import naming
 from hub.reconcile.hashindex import HashIndex
 from hub.reconcile.settings import PairSettings, ReconcileSettings
 from hub.reconcile.tables import InvoiceTable
-from hub.reconcile.text import number_keyer
-from hub.store import Connection, audit, lookups
+from hub.reconcile.text import name_key, number_keyer
+from hub.store import Connection, audit
 from hub.store import links as store_links
 from hub.store.links import LINKED, MANUAL, REJECTED
 
-__all__ = ["LINKED", "MANUAL", "METHODS", "REJECTED", "Link", "Links", "ManualLinks",
-           "link_pair", "load_manual", "pairs_of", "resolve_record", "set_manual"]
+__all__ = ["LINKED", "MANUAL", "METHODS", "REJECTED", "SAME_KIND", "CustomerKey", "Link",
+           "Links", "ManualLinks", "customer_word", "invoice_customer", "link_pair",
+           "load_manual", "pairs_of", "set_manual"]
 
 
 @dataclass(slots=True)
@@ -74,11 +81,55 @@ class Links:
 
 @dataclass(slots=True)
 class ManualLinks:
+    """The links a person made and refused, as pairs of record ids (of any entity)."""
+
     linked: set[tuple[int, int]]
     rejected: set[tuple[int, int]]
 
     def has(self, a: int, b: int, which: set[tuple[int, int]]) -> bool:
         return (a, b) in which or (b, a) in which
+
+    def apart(self, a: int, b: int) -> bool:
+        """Whether a person said records ``a`` and ``b`` are not the same thing."""
+        return bool(self.rejected) and self.has(a, b, self.rejected)
+
+    def partners(self) -> dict[int, list[int]]:
+        """Each record a person linked to others -> those others, in no set order."""
+        out: dict[int, list[int]] = defaultdict(list)
+        for a, b in self.linked:
+            out[a].append(b)
+            out[b].append(a)
+        return out
+
+
+CustomerKey = tuple[str, str]
+"""A customer as an invoice names it: (source, its id there), or (source, "=" and its
+name as :func:`hub.reconcile.text.name_key` folds it) when the invoice has no id."""
+
+
+def invoice_customer(source: str, customer_ref: str | None, customer: str | None
+                     ) -> CustomerKey:
+    """The :data:`CustomerKey` of an invoice's customer."""
+    return (source, customer_ref) if customer_ref else (source, "=" + name_key(customer))
+
+
+def customer_word(manual: ManualLinks, customers: Iterable[CustomerRow]
+                  ) -> dict[frozenset[CustomerKey], bool]:
+    """What a person said of two customers of two systems: the same customer (True) or
+    not (False), for every way an invoice may name each."""
+    wanted = {i for pair in (*manual.linked, *manual.rejected) for i in pair}
+    if not wanted:
+        return {}
+    keys: dict[int, tuple[CustomerKey, ...]] = {
+        c.id: ((c.source, c.external_id), (c.source, "=" + name_key(c.name)))
+        for c in customers if c.id in wanted}
+    out: dict[frozenset[CustomerKey], bool] = {}
+    for pairs, same in ((manual.rejected, False), (manual.linked, True)):
+        for a, b in pairs:
+            for ka in keys.get(a, ()):
+                for kb in keys.get(b, ()):
+                    out[frozenset((ka, kb))] = same
+    return out
 
 
 def load_manual(conn: Connection) -> ManualLinks:
@@ -170,30 +221,41 @@ def _by_reference(invoices: InvoiceTable, inv: int, keyer: Callable[[str | None]
     return found
 
 
-def resolve_record(conn: Connection, text: str) -> tuple[int, str]:
-    """A record named as ``SOURCE:EXTERNAL_ID`` or by its store id -> (id, label)."""
-    if text.isdigit():
-        row = lookups.by_id(conn, int(text))
-    else:
-        source, sep, ext = text.partition(":")
-        if not sep:
-            raise HubError(f"cannot tell which record {text!r} is",
-                           hint="name it as SOURCE:EXTERNAL_ID (books:INV-1042) or by its id")
-        row = lookups.by_external_id(conn, source, ext)
-    if row is None:
-        raise HubError(f"no record {text!r} in the store",
-                       hint="`billing-hub export invoice` lists the records with their ids")
-    return row.id, f"{row.source}:{row.external_id}"
+SAME_KIND = {"customer": "customer", "invoice": "invoice", "payment": "payment",
+             "bank_transaction": "payment"}
+"""What can be linked to what: customers, invoices, and money received (a payment
+record or a bank line)."""
+
+
+def _a(entity: str) -> str:
+    return f"{'an' if entity[0] in 'aeiou' else 'a'} {entity}"
 
 
 def set_manual(conn: Connection, left: str, right: str, state: str, *, actor: str,
                now: datetime) -> tuple[str, str]:
-    """Record that two records are (``linked``) or are not (``rejected``) the same thing."""
-    a, a_label = resolve_record(conn, left)
-    b, b_label = resolve_record(conn, right)
-    if a == b:
+    """Record that two records are (``linked``) or are not (``rejected``) the same thing.
+
+    Both must be customers, both invoices, or both money received (payments and bank
+    lines); customers and invoices of two systems. Returns the two records' names.
+    """
+    a, b = naming.resolve(conn, left), naming.resolve(conn, right)
+    if a.id == b.id:
         raise HubError("a record cannot be linked to itself")
-    store_links.set_manual(conn, a, b, state, actor=actor, now=now)
+    kinds = SAME_KIND.get(a.entity), SAME_KIND.get(b.entity)
+    if None in kinds:
+        raise HubError(f"{a.name if kinds[0] is None else b.name} cannot be linked: only "
+                       "customers, invoices, payments and bank lines can")
+    if kinds[0] != kinds[1]:
+        raise HubError(f"{a.name} is {_a(a.entity)} and {b.name} {_a(b.entity)}: a link says "
+                       "two records are the same thing",
+                       hint="link two customers, two invoices, or a payment and the payment "
+                            "or bank line that is the same money")
+    if kinds[0] != "payment" and a.source == b.source:
+        raise HubError(f"{a.name} and {b.name} are of the same system: a link joins the "
+                       f"copies of one {a.entity} in two systems",
+                       hint="two invoices of one system that are one sale: void one there; "
+                            "`billing-hub findings ignore` a duplicate that is not one")
+    store_links.set_manual(conn, a.id, b.id, state, actor=actor, now=now)
     audit.record(conn, "link." + ("made" if state == LINKED else "refused"),
-                 subject=f"{a_label} {b_label}", actor=actor, at=now)
-    return a_label, b_label
+                 subject=f"{a.name} {b.name}", actor=actor, at=now)
+    return a.name, b.name

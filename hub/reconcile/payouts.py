@@ -23,6 +23,7 @@ from decimal import Decimal
 
 import orjson
 
+from hub.contract.names import record_name
 from hub.models import Payout
 from hub.money import to_minor_units
 from hub.reconcile.kinds import Finding, Kind
@@ -171,7 +172,8 @@ def findings(review: PayoutReview) -> list[Finding]:
                     f"the bank lines run to {day(until)}. Check the payout's destination "
                     "account, or whether the bank booked it under another amount."),
                 currency=cur, money_at_stake=p.amount,
-                details={"payout": p.external_id, "arrival_date": p.arrival_date.isoformat()},
+                details={"payout": record_name(p.source, "payout", p.external_id),
+                         "arrival_date": p.arrival_date.isoformat()},
             ))
         elif m.difference:
             d = m.deposit
@@ -185,6 +187,7 @@ def findings(review: PayoutReview) -> list[Finding]:
                     f"deposited: {gap} {'more' if m.difference > 0 else 'less'} than the "
                     "payout."),
                 currency=cur, money_at_stake=abs(m.difference),
-                details={"payout": p.external_id, "deposit": d.external_id},
+                details={"payout": record_name(p.source, "payout", p.external_id),
+                         "deposit": record_name(d.source, "bank_transaction", d.external_id)},
             ))
     return out

@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from hub.contract.names import record_name
 from hub.money import to_minor_units
 from hub.store import Connection, lookups
 from hub.store import outbox as store_outbox
@@ -51,7 +52,9 @@ class Coordinated:
     in_record: bool
     """The receipt is the target's own payment: once confirmed, its record carries it."""
     receipt: str
+    """The receipt's name, ``SOURCE:ENTITY:ID``."""
     invoice: str
+    """The invoice's name, ``SOURCE:invoice:ID``."""
     invoice_number: str | None
     key: str
     sent_at: datetime | None
@@ -80,9 +83,17 @@ def coordinated(conn: Connection) -> list[Coordinated]:
         out.append(Coordinated(
             int(data["payment_id"]), int(data["invoice_id"]), int(data["amount_minor"]),
             str(data["currency"]), row.target, state,
-            str(data["payment"]).split(":", 1)[0] == row.target, str(data["payment"]),
-            str(data["invoice"]), data.get("invoice_number"), row.idempotency_key, sent_at))
+            str(data["payment"]).split(":", 1)[0] == row.target,
+            _named(str(data["payment"]), str(data.get("payment_entity") or "payment")),
+            _named(str(data["invoice"]), "invoice"), data.get("invoice_number"),
+            row.idempotency_key, sent_at))
     return out
+
+
+def _named(short: str, entity: str) -> str:
+    """``SOURCE:ENTITY:ID`` of a record an application's payload names ``SOURCE:ID``."""
+    source, _, ext = short.partition(":")
+    return record_name(source, entity, ext)
 
 
 def taken_minor(conn: Connection) -> dict[int, int]:

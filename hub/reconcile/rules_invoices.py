@@ -3,7 +3,7 @@ or marked paid with nothing behind it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
 from rapidfuzz import fuzz
@@ -11,7 +11,7 @@ from rapidfuzz import fuzz
 from hub.contract.rows import InvoiceRow
 from hub.money import currency_exponent, from_minor_units
 from hub.reconcile.kinds import Finding, Kind
-from hub.reconcile.linking import Link, Links
+from hub.reconcile.linking import CustomerKey, Link, Links, invoice_customer
 from hub.reconcile.pairs import close_pairs
 from hub.reconcile.settings import PairSettings
 from hub.reconcile.tables import InvoiceTable
@@ -53,8 +53,25 @@ def _pair_key(kind: Kind, a: InvoiceRow, b: InvoiceRow) -> str:
     return f"{kind.value}:{a.source}:{a.external_id}|{b.source}:{b.external_id}"
 
 
-def mismatches(link_list: Iterable[Link], pair: PairSettings, fuzzy: int) -> Iterator[Finding]:
-    """Linked invoices that disagree on currency, amount, status, due date or customer."""
+def _customers_said(a: InvoiceRow, b: InvoiceRow,
+                    customers: Mapping[frozenset[CustomerKey], bool]) -> bool | None:
+    """Whether a person linked (True) or unlinked (False) the two invoices' customers."""
+    if not customers:
+        return None
+    return customers.get(frozenset((invoice_customer(a.source, a.customer_ref, a.customer),
+                                    invoice_customer(b.source, b.customer_ref, b.customer))))
+
+
+def mismatches(link_list: Iterable[Link], pair: PairSettings, fuzzy: int,
+               customers: Mapping[frozenset[CustomerKey], bool] | None = None
+               ) -> Iterator[Finding]:
+    """Linked invoices that disagree on currency, amount, status, due date or customer.
+
+    ``customers`` holds what a person said of two customers (:func:`customer_word`):
+    invoices billed to customers linked by hand agree on the customer whatever the
+    names; to customers unlinked by hand, they disagree however alike the names.
+    """
+    customers = customers or {}
     for link in link_list:
         a, b = link.left, link.right
         ids = [a.id, b.id]
@@ -62,8 +79,7 @@ def mismatches(link_list: Iterable[Link], pair: PairSettings, fuzzy: int) -> Ite
         same = number_key(a.number, pair.number_prefixes) == number_key(b.number,
                                                                          pair.number_prefixes)
         label = _label(a) if same else f"{_label(a)} ({_label(b)} in {b.source})"
-        both = {"left": f"{a.source}:{a.external_id}", "right": f"{b.source}:{b.external_id}",
-                "linked_by": link.method}
+        both = {"left": a.record_name, "right": b.record_name, "linked_by": link.method}
         if a.currency != b.currency:
             yield Finding(
                 _pair_key(Kind.CURRENCY_MISMATCH, a, b), Kind.CURRENCY_MISMATCH, ids,
@@ -96,21 +112,33 @@ def mismatches(link_list: Iterable[Link], pair: PairSettings, fuzzy: int) -> Ite
                 f"{day(b.due_date)} in {b.source}; reminders and aging will disagree.",
                 cur, from_minor_units(max(a.balance, b.balance), cur), cust, details=both)
         ka, kb = name_key(a.customer), name_key(b.customer)
-        if ka and kb and ka != kb and fuzz.token_sort_ratio(ka, kb) < fuzzy:
+        said = _customers_said(a, b, customers)
+        if said is False or (said is None and ka and kb and ka != kb
+                             and fuzz.token_sort_ratio(ka, kb) < fuzzy):
+            why = (" A person said these are two customers (`billing-hub unlink`)."
+                   if said is False else "")
             yield Finding(
                 _pair_key(Kind.CUSTOMER_MISMATCH, a, b), Kind.CUSTOMER_MISMATCH, ids,
                 f"{label} is billed to {a.customer!r} in {a.source} but to "
-                f"{b.customer!r} in {b.source}.", cur, from_minor_units(a.total, cur),
+                f"{b.customer!r} in {b.source}.{why}", cur, from_minor_units(a.total, cur),
                 a.customer, details=both)
 
 
-def differing(invoices: InvoiceTable, links: Links) -> Iterator[Link]:
-    """The linked pairs whose records differ in a field :func:`mismatches` compares."""
+def differing(invoices: InvoiceTable, links: Links,
+              customers: Mapping[frozenset[CustomerKey], bool] | None = None
+              ) -> Iterator[Link]:
+    """The linked pairs whose records differ in a field :func:`mismatches` compares, or
+    whose customers a person said are two (``customers``, as :func:`mismatches` takes)."""
     cols = (invoices.currency.codes, invoices.total, invoices.balance, invoices.status.codes,
             invoices.due_date.codes, invoices.customer.codes)
+    apart = {k for k, same in (customers or {}).items() if not same}
     for a, b, method in links:
         if any(col[a] != col[b] for col in cols):
             yield Link(invoices[a], invoices[b], method)
+        elif apart:
+            left, right = invoices[a], invoices[b]
+            if _customers_said(left, right, customers or {}) is False:
+                yield Link(left, right, method)
 
 
 def _states(invoices: InvoiceTable) -> list[str]:
@@ -135,7 +163,7 @@ def missing(invoices: InvoiceTable, rows: Iterable[int], linked: bytearray, othe
             f"({money(inv.total, inv.currency)}, issued {day(inv.issue_date)}), but {other} "
             "has no matching invoice.",
             inv.currency, from_minor_units(inv.total, inv.currency), inv.customer,
-            details={"record": f"{inv.source}:{inv.external_id}", "missing_in": other})
+            details={"record": inv.record_name, "missing_in": other})
 
 
 def duplicates(invoices: InvoiceTable, window_days: int) -> Iterator[Finding]:
@@ -165,8 +193,7 @@ def duplicates(invoices: InvoiceTable, window_days: int) -> Iterator[Finding]:
             f"of {money(first.total, cur)}, {when}: {_label(first)} and "
             f"{_label(second)}. If one was keyed twice, void it before it is chased.",
             cur, from_minor_units(second.total, cur), first.customer,
-            details={"records": [f"{first.source}:{first.external_id}",
-                                 f"{second.source}:{second.external_id}"]})
+            details={"records": [first.record_name, second.record_name]})
 
 
 def paid_without_payment(invoices: InvoiceTable, evidenced: bytearray) -> Iterator[Finding]:
@@ -184,4 +211,4 @@ def paid_without_payment(invoices: InvoiceTable, evidenced: bytearray) -> Iterat
             f"{inv.customer or 'no customer'}) as paid, but no payment, remittance or bank "
             "credit in any system names it or was applied to it.",
             inv.currency, from_minor_units(inv.total, inv.currency), inv.customer,
-            details={"record": f"{inv.source}:{inv.external_id}"})
+            details={"record": inv.record_name})

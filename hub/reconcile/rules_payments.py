@@ -131,7 +131,7 @@ def overpayments(invoices: InvoiceTable, payments: PaymentTable, apps: Applicati
             f"of {money(total, cur)} are applied to it ({names}): {money(excess, cur)} "
             f"too much. Refund {inv.customer or 'the customer'} or keep it as a credit.",
             cur, from_minor_units(excess, cur), inv.customer,
-            details={"record": f"{inv.source}:{inv.external_id}"})
+            details={"record": inv.record_name})
 
 
 def payment_evidence(invoices: InvoiceTable, payments: PaymentTable,

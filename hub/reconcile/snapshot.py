@@ -154,7 +154,8 @@ def _bank_lines(conn: Connection) -> Iterator[PaymentRow]:
             memo = " ".join(str(doc.get(k) or "") for k in ("description", "reference"))
             minor = int(amount or 0)
             yield PaymentRow(rid, source, ext, reference, party, None, cur or "", minor,
-                             max(minor, 0), None, booked, memo.strip())
+                             max(minor, 0), None, booked, memo.strip(),
+                             entity="bank_transaction")
 
 
 def _bank_credits(conn: Connection) -> Iterator[str]:

@@ -23,6 +23,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hub.contract.names import record_name
 from hub.errors import HubError
 from hub.store import audit
 from hub.store.clock import as_utc
@@ -55,7 +56,7 @@ class Customer:
 
     @property
     def label(self) -> str:
-        return f"{self.source}:{self.external_id}"
+        return record_name(self.source, "customer", self.external_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ class Alias:
     id: int
     customer_id: int
     customer: str
-    """The customer's ``SOURCE:EXTERNAL_ID``."""
+    """The customer's ``SOURCE:customer:ID``."""
     customer_name: str
     name: str
     reason: str
@@ -81,7 +82,7 @@ def customer(conn: Connection, record_id: int) -> Customer:
                                  _r.data, _r.deleted_at).where(_r.id == record_id)).first()
     if row is None:
         raise HubError(f"no record {record_id} in the store")
-    label = f"{row.source}:{row.external_id}"
+    label = record_name(str(row.source), str(row.entity), str(row.external_id))
     if row.entity != "customer":
         raise HubError(f"{label} is not a customer but a record of type {row.entity!r}")
     if row.deleted_at is not None:
@@ -124,7 +125,8 @@ def _select() -> sa.Select[Any]:
 
 
 def _alias(row: Any) -> Alias:
-    return Alias(int(row.id), int(row.customer_id), f"{row.source}:{row.external_id}",
+    return Alias(int(row.id), int(row.customer_id),
+                 record_name(str(row.source), "customer", str(row.external_id)),
                  str(row.party or ""), str(row.name), str(row.reason), str(row.added_by),
                  as_utc(row.added_at) or row.added_at, row.removed_by, as_utc(row.removed_at))
 

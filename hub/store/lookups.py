@@ -17,15 +17,6 @@ _LIVE = _c.deleted_at.is_(None)
 
 
 @dataclass(frozen=True, slots=True)
-class Named:
-    """A record's store id and what names it: its source and its id there."""
-
-    id: int
-    source: str
-    external_id: str
-
-
-@dataclass(frozen=True, slots=True)
 class Standing:
     """What a record is and what is left open on it (in minor units of ``currency``)."""
 
@@ -50,18 +41,27 @@ class Shown:
     location: str | None
 
 
-def by_id(conn: Connection, record_id: int) -> Named | None:
-    """The record with this store id (deleted or not), or None."""
-    row = conn.execute(sa.select(_c.id, _c.source, _c.external_id)
-                       .where(_c.id == record_id)).first()
-    return None if row is None else Named(int(row[0]), str(row[1]), str(row[2]))
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A record a person's name for it may mean."""
+
+    id: int
+    source: str
+    entity: str
+    external_id: str
+    deleted: bool
 
 
-def by_external_id(conn: Connection, source: str, external_id: str) -> Named | None:
-    """A record of ``source`` with ``external_id``, of whatever entity (the first found)."""
-    row = conn.execute(sa.select(_c.id, _c.source, _c.external_id)
-                       .where(_c.source == source, _c.external_id == external_id)).first()
-    return None if row is None else Named(int(row[0]), str(row[1]), str(row[2]))
+def answering(conn: Connection, source: str,
+              readings: Sequence[tuple[str | None, str]]) -> list[Candidate]:
+    """The records (deleted or not) of ``source`` that any of the ``readings`` of a name
+    means, by store id: (entity, external id), the entity ``None`` for any entity."""
+    which = [sa.and_(_c.external_id == ext, *(() if entity is None else (_c.entity == entity,)))
+             for entity, ext in readings]
+    rows = conn.execute(sa.select(_c.id, _c.source, _c.entity, _c.external_id, _c.deleted_at)
+                        .where(_c.source == source, sa.or_(*which)).order_by(_c.id))
+    return [Candidate(int(r[0]), str(r[1]), str(r[2]), str(r[3]), r[4] is not None)
+            for r in rows]
 
 
 def stored_id(conn: Connection, source: str, entity: str, external_id: str) -> int | None:

@@ -108,7 +108,8 @@ def test_add_list_and_remove_by_hand_are_audited(company: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, "aliases", "add", "books:C-2", "Wayne Holdings")
     assert code == exits.OK
-    assert ("Added 'Wayne Holdings' as an alias of books:C-2 (Wayne Enterprises), alias 1; "
+    assert ("Added 'Wayne Holdings' as an alias of books:customer:C-2 (Wayne Enterprises), "
+            "alias 1; "
             "undo: billing-hub aliases remove 1") in out
     wayne = _customer_id(company, "C-2")
     code, out, _ = cli(capsys, "aliases", "add", str(wayne), "Bruce Wayne", "--note",
@@ -123,7 +124,7 @@ def test_add_list_and_remove_by_hand_are_audited(company: Path,
         code, _, err = cli(capsys, "aliases", "add", customer, name)
         assert code == exits.FAILED and "is already known as" in err and why in err, err
     code, _, err = cli(capsys, "aliases", "add", "books:INV-1005", "Hooli Inc")
-    assert code == exits.FAILED and "books:INV-1005 is not a customer" in err
+    assert code == exits.FAILED and "books:invoice:INV-1005 is not a customer" in err
     code, _, err = cli(capsys, "aliases", "add", "books:NOPE", "Hooli Inc")
     assert code == exits.FAILED and "no record 'books:NOPE'" in err
     code, _, err = cli(capsys, "aliases", "add", "books:C-2", "   ")
@@ -131,7 +132,8 @@ def test_add_list_and_remove_by_hand_are_audited(company: Path,
 
     code, out, _ = cli(capsys, "aliases", "list", "books:C-2")
     assert code == exits.OK
-    assert "books:C-2 (Wayne Enterprises)" in out and "in its record" in out and ": none" in out
+    assert "books:customer:C-2 (Wayne Enterprises)" in out and "in its record" in out
+    assert ": none" in out
     row = next(ln for ln in out.splitlines() if "Bruce Wayne" in ln)
     assert "the owner pays from his own account" in row and "│ 2 " in row
     assert audit.default_actor() in row
@@ -139,10 +141,10 @@ def test_add_list_and_remove_by_hand_are_audited(company: Path,
     code, out, _ = cli(capsys, "aliases", "list", "books:C-1")
     assert "(read-only, change them in books): Hooli XYZ" in out and "learned: none" in out
     code, out, _ = cli(capsys, "aliases", "list")
-    assert out.count("books:C-2 (Wayne Enterprises)") == 2 and "Hooli" not in out
+    assert out.count("books:customer:C-2 (Wayne Enterprises)") == 2 and "Hooli" not in out
 
     code, out, _ = cli(capsys, "aliases", "remove", "1")
-    assert code == exits.OK and "Removed alias 1, 'Wayne Holdings' of books:C-2" in out
+    assert code == exits.OK and "Removed alias 1, 'Wayne Holdings' of books:customer:C-2" in out
     code, _, err = cli(capsys, "aliases", "remove", "1")
     assert code == exits.FAILED and "already removed" in err
     code, out, _ = cli(capsys, "aliases", "remove", "books:C-2", "bruce   WAYNE")
@@ -164,7 +166,8 @@ def test_add_list_and_remove_by_hand_are_audited(company: Path,
     assert [(a, s) for a, s, _ in entries] == [
         ("alias.added", "alias:1"), ("alias.added", "alias:2"),
         ("alias.removed", "alias:1"), ("alias.removed", "alias:2")]
-    assert '"customer":"books:C-2"' in entries[0][2] and '"name":"Wayne Holdings"' in entries[0][2]
+    assert '"customer":"books:customer:C-2"' in entries[0][2]
+    assert '"name":"Wayne Holdings"' in entries[0][2]
     assert '"reason":"the owner pays from his own account"' in entries[1][2]
     (live,) = _query(company, sa.select(sa.func.count()).select_from(payer_aliases)
                      .where(payer_aliases.c.removed_at.is_(None)))
@@ -175,12 +178,13 @@ def test_apply_payment_learns_the_payer_and_the_snapshot_reads_it(
         company: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _snapshot_aliases(company)["C-1"] == ("Hooli XYZ",)
     code, out, _ = cli(capsys, "apply-payment", "bank:P10", "books:INV-1005")
-    assert code == exits.OK and "Applied 50.00 USD of bank:P10 to books:INV-1005" in out
-    assert ("Learned 'Hooli Holdings Ltd' as an alias of books:C-1 (Hooli), alias 1; "
+    assert code == exits.OK
+    assert "Applied 50.00 USD of bank:payment:P10 to books:invoice:INV-1005" in out
+    assert ("Learned 'Hooli Holdings Ltd' as an alias of books:customer:C-1 (Hooli), alias 1; "
             "undo: billing-hub aliases remove 1") in out
     code, out, _ = cli(capsys, "aliases", "list", "books:C-1")
     row = next(ln for ln in out.splitlines() if "Hooli Holdings Ltd" in ln)
-    assert "confirmed payment bank:P10 -> books:INV-1005" in row
+    assert "confirmed payment bank:payment:P10 -> books:invoice:INV-1005" in row
     assert [a for a, _, _ in _audit(company, "payment.applied", "alias.added")] == [
         "payment.applied", "alias.added"]
     assert _snapshot_aliases(company)["C-1"] == ("Hooli XYZ", "Hooli Holdings Ltd")
@@ -192,10 +196,11 @@ def test_apply_payment_learns_the_payer_and_the_snapshot_reads_it(
     # a payer the customer is known by already, after casefolding and collapsing spaces
     code, out, _ = cli(capsys, "apply-payment", "bank:P9", "books:INV-1005")
     assert code == exits.OK and "Applied 10.00 USD" in out
-    assert ("No alias learned: books:C-1 is already known as 'hooli   XYZ': an alias in its "
+    assert ("No alias learned: books:customer:C-1 is already known as 'hooli   XYZ': an alias "
+            "in its "
             "record ('Hooli XYZ')") in out
     code, out, _ = cli(capsys, "apply-payment", "bank:P3", "books:INV-1005", "--amount", "1")
-    assert "No alias learned: books:C-1 is already known as 'Hooli': its name" in out
+    assert "No alias learned: books:customer:C-1 is already known as 'Hooli': its name" in out
 
     code, out, _ = cli(capsys, "aliases", "remove", "books:C-1", "hooli holdings ltd")
     assert code == exits.OK
@@ -209,9 +214,10 @@ def test_the_customer_is_the_invoice_s_by_reference_else_by_its_exact_name(
     # INV-1009 is named "Wayne Enterprises" but refers to C-5
     code, out, _ = cli(capsys, "apply-payment", "bank:P14", "books:INV-1009")
     assert code == exits.OK
-    assert "Learned 'WE Europe GmbH' as an alias of books:C-5 (Wayne Enterprises Europe)" in out
+    assert ("Learned 'WE Europe GmbH' as an alias of books:customer:C-5 "
+            "(Wayne Enterprises Europe)") in out
     code, out, _ = cli(capsys, "apply-payment", "bank:P11", "books:INV-1008")
-    assert "Learned 'Wayne Holdings' as an alias of books:C-2 (Wayne Enterprises)" in out
+    assert "Learned 'Wayne Holdings' as an alias of books:customer:C-2 (Wayne Enterprises)" in out
     code, out, _ = cli(capsys, "apply-payment", "bank:P12", "books:INV-1006")
     assert code == exits.OK and "Applied 100.00 USD" in out
     assert ("No alias learned: books has more than one customer named 'Stark Industries'"

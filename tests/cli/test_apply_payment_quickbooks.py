@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from hub.cli import exits
 from hub.config import load_config
 from hub.store import open_store
-from hub.store.schema import findings, records
+from hub.store.schema import findings
 from plugins.quickbooks.simulator import QboSimulatorServer
 from tests.support.hub import cli, write_config
 from tests.support.qbo import config_body
@@ -50,19 +50,6 @@ def _finding(config: Path, key: str) -> tuple[str, str]:
         engine.dispose()
 
 
-def _rid(config: Path, entity: str, external_id: str) -> str:
-    """The store id of a QuickBooks record: QuickBooks numbers each entity on its own, so
-    ``books:3`` may be a credit memo as well as an invoice (issue 17 names them apart)."""
-    engine = open_store(load_config(config).store_url())
-    try:
-        with engine.connect() as conn:
-            return str(conn.execute(sa.select(records.c.id).where(
-                records.c.source == "books", records.c.entity == entity,
-                records.c.external_id == external_id)).scalar_one())
-    finally:
-        engine.dispose()
-
-
 def _company(qbo: QboSimulatorServer, folder: Path, store_url: str, bank: str) -> Path:
     (folder / "bank.csv").write_text("Ref,Date,Amount,Cur,From,Text\n" + bank, encoding="utf-8")
     return write_config(folder, store_url, config_body(qbo, max_attempts=2) + BANK)
@@ -90,17 +77,19 @@ def test_a_bank_credit_applied_becomes_one_quickbooks_payment_despite_lost_answe
     assert _finding(config, key)[0] == "open"
     code, out, _ = cli(capsys, "plugins")
     assert "invoice (pull, push, apply payments, incremental, webhook)" in out
-    code, _, err = cli(capsys, "apply-payment", "bank:B-0", _rid(config, "invoice", invoice["Id"]))
-    assert code == exits.FAILED and "bank:B-0 is money going out, not a payment received" in err
+    code, _, err = cli(capsys, "apply-payment", "bank:B-0", f"books:invoice:{invoice['Id']}")
+    assert code == exits.FAILED
+    assert "bank:bank_transaction:B-0 is money going out, not a payment received" in err
 
     code, out, err = cli(capsys, "apply-payment", "bank:B-1",
-                         _rid(config, "invoice", invoice["Id"]))
+                         f"books:invoice:{invoice['Id']}")
     assert code == exits.OK, err
-    assert f"Applied {owed:,} USD of bank:B-1 to books:{invoice['Id']}" in out
+    assert (f"Applied {owed:,} USD of bank:bank_transaction:B-1 to "
+            f"books:invoice:{invoice['Id']}") in out
     cli(capsys, "reconcile")
     status, text = _finding(config, key)
     assert status == "open" and text.startswith(
-        f"Applied, awaiting confirmation: {owed:,} USD to books:{invoice['Id']} "
+        f"Applied, awaiting confirmation: {owed:,} USD to books:invoice:{invoice['Id']} "
         f"({invoice['DocNumber']}), queued for books, not sent yet")
 
     # every answer to the payment's creation is lost: the run stops, the change stays queued
@@ -131,7 +120,7 @@ def test_a_bank_credit_applied_becomes_one_quickbooks_payment_despite_lost_answe
     code, out, _ = cli(capsys, "push", "send", "--no-progress")
     assert "Nothing to send" in out
     code, _, err = cli(capsys, "apply-payment", "bank:B-1",
-                         _rid(config, "invoice", invoice["Id"]))
+                         f"books:invoice:{invoice['Id']}")
     assert code == exits.FAILED and "nothing left to apply" in err
     assert len([p for p in qbo.sim.all("Payment")
                 if "bank:B-1" in (p.get("PrivateNote") or "")]) == 1
@@ -161,16 +150,16 @@ def test_a_quickbooks_payment_gets_its_linked_line_and_one_bank_credit_pays_two_
     before = target["Balance"]
 
     # another customer's invoice: QuickBooks refuses, and says why
-    code, _, _ = cli(capsys, "apply-payment", _rid(config, "payment", free["Id"]),
-                         _rid(config, "invoice", other["Id"]))
+    code, _, _ = cli(capsys, "apply-payment", f"books:payment:{free['Id']}",
+                         f"books:invoice:{other['Id']}")
     assert code == exits.OK
     code, out, _ = cli(capsys, "push", "send", "--no-progress")
     assert code == exits.NEEDS_PERSON
     code, out, _ = cli(capsys, "push", "list", "--status", "rejected")
     assert "Cannot Be Linked" in out or "belongs to customer" in out
     # refused: it no longer counts; the right invoice takes the money
-    code, out, _ = cli(capsys, "apply-payment", _rid(config, "payment", free["Id"]),
-                           _rid(config, "invoice", target["Id"]))
+    code, out, _ = cli(capsys, "apply-payment", f"books:payment:{free['Id']}",
+                           f"books:invoice:{target['Id']}")
     assert code == exits.OK
     applied = min(left, before)
     assert f"Applied {applied:,} USD" in out
@@ -184,7 +173,7 @@ def test_a_quickbooks_payment_gets_its_linked_line_and_one_bank_credit_pays_two_
     # one bank credit for two invoices: one QuickBooks payment with two lines
     for inv in two:
         assert cli(capsys, "apply-payment", "bank:B-2",
-                   _rid(config, "invoice", inv["Id"]))[0] == exits.OK
+                   f"books:invoice:{inv['Id']}")[0] == exits.OK
     code, out, _ = cli(capsys, "push", "send", "--no-progress")
     assert code == exits.OK, cli(capsys, "push", "list", "--status", "rejected")[1]
     (made,) = [p for p in qbo.sim.all("Payment") if "bank:B-2" in (p.get("PrivateNote") or "")]

@@ -90,13 +90,14 @@ def test_a_bank_credit_pays_a_stripe_invoice_out_of_band_once_and_then_resolves(
 
     code, out, err = cli(capsys, "apply-payment", "bank:B-1", f"stripe:{usd.id}")
     assert code == exits.OK, err
-    assert f"Applied {float(whole):,.2f} USD of bank:B-1 to stripe:{usd.id}" in out
+    assert (f"Applied {float(whole):,.2f} USD of bank:bank_transaction:B-1 to "
+            f"stripe:invoice:{usd.id}") in out
     code, out, err = cli(capsys, "apply-payment", "bank:B-2", f"stripe:{bhd.id}")
     assert code == exits.OK and "Applied 1,000.000 BHD" in out, err
     cli(capsys, "reconcile")
     status, text = _finding(config, "unapplied_payment:bank:B-1")
     assert status == "open" and text.startswith(
-        f"Applied, awaiting confirmation: {float(whole):,.2f} USD to stripe:{usd.id} "
+        f"Applied, awaiting confirmation: {float(whole):,.2f} USD to stripe:invoice:{usd.id} "
         f"({usd.number}), queued for stripe, not sent yet")
 
     # every answer to the payment is lost (max_attempts is 3): the run stops, and the
@@ -117,7 +118,8 @@ def test_a_bank_credit_pays_a_stripe_invoice_out_of_band_once_and_then_resolves(
     assert getattr(simulator.store.invoices.get(bhd.id), "status", None) == "open"
     code, out, _ = cli(capsys, "push", "list", "--status", "rejected")
     flat = " ".join(out.split())
-    assert "bank:B-2 -> stripe:" in flat and "Stripe records money received outside" in flat
+    assert "bank:bank_transaction:B-2 -> stripe:invoice:" in flat
+    assert "Stripe records money received outside" in flat
 
     cli(capsys, "reconcile")  # sent, not read back yet; the refused one counts for nothing
     status, text = _finding(config, "unapplied_payment:bank:B-1")

@@ -84,7 +84,7 @@ def test_queue_send_and_list_mirror_the_ledger_into_stripe(
     assert code == exits.OK
     assert "5 change(s) queued" in out  # 2 customers, 3 invoices (the void one is not)
     code, out, _ = cli(capsys, "push", "list")
-    assert "create invoice" in out and "books:INV-1" in out and "create customer" in out
+    assert "create invoice" in out and "books:invoice:INV-1" in out and "create customer" in out
 
     code, out, _ = cli(capsys, "push", "send", "--no-progress")
     assert code == exits.NEEDS_PERSON, out  # INV-4's customer is in no customer list
@@ -131,7 +131,7 @@ def test_push_commands_say_what_is_wrong_and_what_to_do(
     assert "2 change(s) stay queued and go again, with the same keys" in err
     assert DEFAULT_API_KEY not in out + err
     code, out, _ = cli(capsys, "push", "list", "stripe_down")
-    assert out.count("books:C-00") == 2 and "Stripe did not answer" in out
+    assert out.count("books:customer:C-00") == 2 and "Stripe did not answer" in out
 
     code, _, err = cli(capsys, "push", "retry")
     assert code == exits.FAILED and "--all" in err

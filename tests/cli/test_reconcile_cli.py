@@ -57,7 +57,7 @@ def test_reconcile_list_show_and_lifecycle(company: Path,
     fid = _finding_id(company, "amount_mismatch:books:INV-1002|shop:1002")
     code, out, _ = cli(capsys, "findings", "show", str(fid))
     assert code == exits.OK
-    assert "books:INV-1002" in out and "shop:1002" in out
+    assert "books:invoice:INV-1002" in out and "shop:invoice:1002" in out
     total_row = next(ln for ln in out.splitlines() if " total " in ln)
     assert "≠" in total_row and "500.00" in total_row and "550.00" in total_row
 
@@ -97,9 +97,10 @@ def test_apply_payment_refuses_a_system_that_cannot_apply_payments(
     cli(capsys, "reconcile")
     code, out, err = cli(capsys, "apply-payment", "bank:P3", "books:INV-1005")
     assert code == exits.FAILED and "Applied" not in out
-    assert ("cannot apply bank:P3 to books:INV-1005: connector 'books' (type csv) cannot "
-            "apply payments to its invoices: its capabilities are customer (pull), invoice "
-            "(pull), payment (pull), bank_transaction (pull)") in " ".join(err.split())
+    flat = " ".join(err.split())
+    assert ("cannot apply bank:payment:P3 to books:invoice:INV-1005: connector 'books' "
+            "(type csv) cannot apply payments to its invoices: its capabilities are customer "
+            "(pull), invoice (pull), payment (pull), bank_transaction (pull)") in flat
     assert "record the payment in books itself" in " ".join(err.split())
     engine = open_store(load_config(company).store_url())
     with engine.connect() as conn:
@@ -129,7 +130,7 @@ def test_apply_payment_queues_once_and_the_finding_waits_for_the_ledger(
     code, out, err = cli(capsys, "apply-payment", "bank:P3", "books:INV-1005")
     assert code == exits.FAILED and "nothing left to apply" in err
     code, _, err = cli(capsys, "apply-payment", "bank:P1", "books:INV-1003")
-    assert code == exits.FAILED and "USD but books:INV-1003 is in EUR" in err
+    assert code == exits.FAILED and "USD but books:invoice:INV-1003 is in EUR" in err
     code, _, err = cli(capsys, "apply-payment", "bank:P1", "books:INV-1008", "--amount",
                        "900")
     assert code == exits.FAILED and "balance of only $200.00" in err
@@ -150,8 +151,8 @@ def test_apply_payment_queues_once_and_the_finding_waits_for_the_ledger(
     assert "0 resolved" in out
     status, text = _finding(company, key)
     assert status == "open" and text.startswith(
-        "Applied, awaiting confirmation: 98.00 USD to books:INV-1005 (INV-1005), queued for "
-        "books, not sent yet (`billing-hub push send books`). $98.00 from Hooli")
+        "Applied, awaiting confirmation: 98.00 USD to books:invoice:INV-1005 (INV-1005), queued "
+        "for books, not sent yet (`billing-hub push send books`). $98.00 from Hooli")
     # sent: the ledger has it, once; still waiting for a sync to read it back
     code, out, _ = cli(capsys, "push", "send", "--no-progress")
     assert code == exits.OK
@@ -160,8 +161,8 @@ def test_apply_payment_queues_once_and_the_finding_waits_for_the_ledger(
             for a in ledger.applied(tmp_path)] == [("apply", "INV-1005", "98.00", "bank:P3")]
     cli(capsys, "reconcile")
     status, text = _finding(company, key)
-    assert status == "open" and ("98.00 USD to books:INV-1005 (INV-1005), sent to books; the "
-                                 "next sync of books confirms it.") in text
+    assert status == "open" and ("98.00 USD to books:invoice:INV-1005 (INV-1005), sent to "
+                                 "books; the next sync of books confirms it.") in text
     # a sync that reads the invoice unchanged confirms nothing
     cli(capsys, "sync", "--no-progress")
     cli(capsys, "reconcile")
@@ -174,7 +175,7 @@ def test_apply_payment_queues_once_and_the_finding_waits_for_the_ledger(
     assert "1 resolved because the records agree again" in out
     assert _finding(company, key)[0] == "resolved"
     code, _, err = cli(capsys, "apply-payment", "bank:P3", "books:INV-1005")
-    assert code == exits.FAILED and "nothing left to apply: bank:P3 has $0.00" in err
+    assert code == exits.FAILED and "nothing left to apply: bank:payment:P3 has $0.00" in err
 
 
 def test_report_formats(company: Path, tmp_path: Path,

@@ -168,7 +168,7 @@ def test_a_change_tried_long_ago_without_an_answer_is_not_sent_again_by_itself(
         (entry,) = list_entries(conn, statuses=["failed"])
     assert "never answered" in str(entry.last_error)
     assert "billing-hub push retry" in str(entry.last_error)
-    assert entry.record == "books:C-0 (Customer 0)"
+    assert entry.record == "books:customer:C-0 (Customer 0)"
 
 
 def test_changes_the_connector_does_not_push_stay_queued_untouched(

@@ -131,7 +131,7 @@ def test_each_bank_line_is_decided_as_a_coordinator_would(
     assert kinds["L5"] == ("partial", ["S-1033/24"])
     assert kinds["L6"] == ("partial", ["S-1033/24"])  # the next instalment, not a duplicate
     assert kinds["L7"][0] == "duplicate_of"  # the same memo booked again six days later
-    assert cash["L7"]["original"] == "bank:L6"
+    assert cash["L7"]["original"] == "bank:bank_transaction:L6"
     assert kinds["L8"] == ("full", ["F245"])  # the owner, printed surname first
     assert cash["L9"]["kind"] == "not_customer_payment"
     assert cash["L9"]["category"] == "card_settlement"
@@ -149,7 +149,8 @@ def test_the_cash_table_reads_in_a_terminal(company: Path, capsys: pytest.Captur
     code, out, _ = cli(capsys, "--config", str(company), "cash", "--kind", "duplicate_of",
                        "--why")
     assert code == exits.OK
-    assert "bank:L7" in out and "bank:L5" not in out and "not an instalment" in out
+    assert "bank:bank_transaction:L7" in out and "bank:bank_transaction:L5" not in out
+    assert "not an instalment" in out
     code, _, err = cli(capsys, "--config", str(company), "cash", "--kind", "nonsense")
     assert code != exits.OK and "unknown kind 'nonsense'" in err
 

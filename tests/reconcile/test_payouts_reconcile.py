@@ -107,7 +107,7 @@ def test_each_payout_finds_its_deposit_and_a_missing_one_is_flagged(
 
         assert run(["payouts"]) == exits.OK
         shown = capsys.readouterr().out
-        assert "stripe:po_A" in shown and "2026-03-05 $1,906.60 (amount and date" in shown
+        assert "stripe:payout:po_A" in shown and "2026-03-05 $1,906.60 (amount and date" in shown
         assert "$2,000.00" in shown and "$58.60" in shown and "none found" in shown
         assert run(["payouts", "--unmatched"]) == exits.OK
         shown = capsys.readouterr().out

@@ -262,7 +262,7 @@ def test_the_finding_page_shows_records_suggestions_and_history(
         client: TestClient, company: tuple[HubConfig, Engine]) -> None:
     sign_in(client)
     amount = client.get(f"/findings/{_finding(company[1], AMOUNT).id}").text
-    assert "books:INV-1002" in amount and "shop:1002" in amount
+    assert "books:invoice:INV-1002" in amount and "shop:invoice:1002" in amount
     assert re.search(r"total<span class=\"differ\"> \(differs\)</span></th>"
                      r"<td><span class=\"differ\">500.00</span></td>"
                      r"<td><span class=\"differ\">550.00</span>", amount)

@@ -85,6 +85,5 @@ def duplicates(decisions: Iterable[Decision]) -> Iterator[Finding]:
             f"{day(second.received)}): {d.reason}. If it was booked twice, delete one; if "
             "the customer paid twice, refund or credit them.",
             cur, from_minor_units(second.amount, cur), first.payer,
-            details={"records": [f"{first.source}:{first.external_id}",
-                                 f"{second.source}:{second.external_id}"],
+            details={"records": [first.record_name, second.record_name],
                      "decision": d.as_dict()})

@@ -71,17 +71,16 @@ class Decision:
 
     @property
     def label(self) -> str:
-        return f"{self.receipt.source}:{self.receipt.external_id}"
+        return self.receipt.record_name
 
     def as_dict(self) -> dict[str, object]:
         """The decision as a report or a finding's details keep it."""
         return {
             "record": self.label, "kind": self.kind, "reason": self.reason,
-            "invoices": [f"{i.source}:{i.external_id}" for i in self.invoices],
+            "invoices": [i.record_name for i in self.invoices],
             "numbers": [i.number for i in self.invoices],
             "confidence": round(self.confidence, 2), "category": self.category,
-            "original": (f"{self.original.source}:{self.original.external_id}"
-                         if self.original else None),
+            "original": self.original.record_name if self.original else None,
             "payer": self.payer,
         }
 
@@ -106,8 +105,10 @@ def _payer_key(p: PaymentRow) -> str:
 class _Duplicates:
     """Earlier receipts by what a second booking of them would share."""
 
-    def __init__(self, window: int) -> None:
+    def __init__(self, window: int, apart: Callable[[int, int], bool]) -> None:
         self.window = window
+        self.apart = apart
+        """Whether a person said two receipts (by record id) are two payments."""
         self.seen: dict[tuple[str, str, int, str], list[Decision]] = defaultdict(list)
 
     def original(self, p: PaymentRow, balances: Callable[[InvoiceRow], int]
@@ -119,6 +120,8 @@ class _Duplicates:
         for earlier in reversed(self.seen.get((p.source, p.currency, p.amount, who), ())):
             first = earlier.receipt
             assert first.received is not None
+            if self.apart(first.id, p.id):
+                continue
             gap = (p.received - first.received).days
             if not 0 <= gap <= self.window:
                 continue
@@ -157,15 +160,17 @@ def _gap(first: PaymentRow, second: PaymentRow) -> str:
 
 def decide_all(receipts: Iterable[tuple[PaymentRow, bool]], index: OpenInvoiceIndex,
                suggest: Callable[[PaymentRow], list[Suggestion]], settings: MatchSettings,
-               explained: Callable[[PaymentRow], str | None] = lambda _p: None
+               explained: Callable[[PaymentRow, bool], str | None] = lambda _p, _b: None,
+               apart: Callable[[int, int], bool] = lambda _a, _b: False
                ) -> list[Decision]:
     """Every receipt's decision, in booking order (date, then the order given).
 
-    ``receipts`` are (receipt, is a bank line) pairs; ``explained`` says why a bank
-    credit is booked elsewhere (or ``None``).
+    ``receipts`` are (receipt, is a bank line) pairs; ``explained`` says why a
+    receipt is booked elsewhere (or ``None``); ``apart`` whether a person said two
+    receipts (by record id) are two payments, never one booked twice.
     """
     ordered = sorted(receipts, key=lambda pair: pair[0].received or _FAR)
-    dups = _Duplicates(settings.duplicate_window_days)
+    dups = _Duplicates(settings.duplicate_window_days, apart)
     out: list[Decision] = []
     for p, bank in ordered:
         decision = _decide(p, bank, index, suggest, settings, dups, explained)
@@ -182,12 +187,12 @@ def decide_all(receipts: Iterable[tuple[PaymentRow, bool]], index: OpenInvoiceIn
 
 def _decide(p: PaymentRow, bank: bool, index: OpenInvoiceIndex,
             suggest: Callable[[PaymentRow], list[Suggestion]], settings: MatchSettings,
-            dups: _Duplicates, explained: Callable[[PaymentRow], str | None]) -> Decision:
+            dups: _Duplicates, explained: Callable[[PaymentRow, bool], str | None]) -> Decision:
     if bank and p.amount < 0:
         category = not_customer(p.amount, p.payer, p.memo, settings.not_customer)
         return Decision(p, bank, NOT_CUSTOMER, "money out is not a customer's payment",
                         category=category)
-    if bank and (why := explained(p)):
+    if why := explained(p, bank):
         return Decision(p, bank, ELSEWHERE, why)
     found = dups.original(p, index.balance_now)
     if found is not None:
