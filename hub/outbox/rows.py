@@ -72,7 +72,8 @@ def send_again(conn: Connection, ids: Sequence[int] | None, *, actor: str,
     """
     found = store_outbox.in_statuses(conn, (FAILED, REJECTED), ids)
     for row_id, result in found:
-        kept = {k: v for k, v in result_of(result).items() if k == "external_id" and v}
+        kept = {k: v for k, v in result_of(result).items()
+                if k in ("external_id", "approved") and v}
         store_outbox.requeue(conn, row_id, orjson.dumps(kept).decode() if kept else None)
     if found:
         audit.record(conn, "push.retried", subject=", ".join(str(r[0]) for r in found),
