@@ -235,6 +235,25 @@ class OutboxSender:
                 last = r.id
         return rows, last
 
+    def pending_rows(self) -> list[_Row]:
+        """Every pending row for the target of the entities sent, approved or not, in the
+        order they would go (for a preview)."""
+        rows: list[_Row] = []
+        with self.engine.connect() as conn:
+            for entity in self._entities_pending():
+                rows += [_Row(r.id, r.entity, r.operation, r.record_id, r.payload,
+                              r.idempotency_key, r.attempts, result_of(r.result),
+                              as_utc(r.created_at) or r.created_at)
+                         for r in store_outbox.in_status(conn, [PENDING], target=self.target)
+                         if r.entity == entity and r.operation in OPERATIONS]
+        return rows
+
+    def prepare(self, conn: Connection, row: _Row) -> str | None:
+        """Build ``row.change`` as :meth:`send` would, writing nothing: ``None`` when
+        built, else why it would not go (``row.note``, or the reason it would fail)."""
+        problem = self._prepare(conn, row, self.clock(), dry=True)
+        return None if problem is None else (problem or row.note or "left for later")
+
     # ------------------------------------------------------------------ sending
     def _send_batch(self, rows: list[_Row], counts: SendCounts) -> None:
         now = self.clock()

@@ -445,13 +445,12 @@ def _conflict_reason(name: str, conflicts: Sequence[FieldChange]) -> str:
 
 
 def _amount(value: Any) -> str:
-    """An amount as comparable text: ``361.5`` and ``361.50`` are both ``361.50``."""
+    """An amount as comparable text with at least two decimals: ``361.5`` and ``361.50``
+    are both ``361.50``, ``400`` is ``400.00``."""
     amount = Decimal(str(value)).normalize()
     exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > -2 and amount != amount.to_integral_value():
+    if isinstance(exponent, int) and exponent > -2:
         amount = amount.quantize(Decimal("0.01"))
-    elif amount == amount.to_integral_value():
-        amount = amount.quantize(Decimal(1))
     return f"{amount:f}"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -78,13 +79,23 @@ def test_queue_send_and_list_mirror_the_ledger_into_stripe(
     simulator, _ = sim
     assert cli(capsys, "sync", "books", "--no-progress")[0] == exits.OK
     code, out, _ = cli(capsys, "push", "list")
-    assert code == exits.OK and "No pending or failed changes" in out
+    assert code == exits.OK and "No pending, failed or conflict changes" in out
 
     code, out, _ = cli(capsys, "push", "queue")  # the config's [[push.mirrors]]
     assert code == exits.OK
     assert "5 change(s) queued" in out  # 2 customers, 3 invoices (the void one is not)
     code, out, _ = cli(capsys, "push", "list")
     assert "create invoice" in out and "books:INV-1" in out and "create customer" in out
+    assert out.count("needs approval") == 5
+
+    # nothing goes until a person approves it
+    code, out, _ = cli(capsys, "push", "send", "--no-progress")
+    assert code == exits.NEEDS_PERSON and "5 change(s) wait for approval" in out
+    assert not simulator.store.customers and not simulator.store.invoices
+    code, out, _ = cli(capsys, "push", "approve", "--all")
+    assert code == exits.OK and "5 change(s) approved" in out
+    code, out, _ = cli(capsys, "push", "list")
+    assert out.count("approved by") == 5 and "needs approval" not in out
 
     code, out, _ = cli(capsys, "push", "send", "--no-progress")
     assert code == exits.NEEDS_PERSON, out  # INV-4's customer is in no customer list
@@ -105,7 +116,13 @@ def test_queue_send_and_list_mirror_the_ledger_into_stripe(
     code, out, _ = cli(capsys, "push", "queue", "--to", "stripe", "--from", "books",
                        "--entity", "invoice")
     assert code == exits.OK and "1 change(s) queued" in out
-    code, out, _ = cli(capsys, "push", "send", "stripe", "--no-progress")
+    code, out, _ = cli(capsys, "push", "plan", "stripe")  # read from Stripe, nothing written
+    assert code == exits.OK and "mark paid invoice books:INV-1 -> stripe: updated" in out
+    assert "needs approval" in out and "in stripe now" in out
+    assert re.search(r"\nstatus +open +paid +- +written", out), out
+    assert re.search(r"\namount_remaining +1,250\.00 EUR +0\.00 EUR", out), out
+    assert not [i for i in simulator.store.invoices.values() if i.status == "paid"]
+    code, out, _ = cli(capsys, "push", "send", "stripe", "--no-progress", "--unapproved")
     assert code == exits.OK
     (paid,) = [i for i in simulator.store.invoices.values() if i.status == "paid"]
     assert paid.paid_out_of_band and paid.metadata["hub_external_id"] == "INV-1"
@@ -125,13 +142,16 @@ def test_push_commands_say_what_is_wrong_and_what_to_do(
     code, out, _ = cli(capsys, "push", "queue", "--to", "stripe_down", "--from", "books",
                        "--entity", "customer")
     assert "2 change(s) queued" in out
-    code, out, err = cli(capsys, "push", "send", "stripe_down", "--no-progress")
+    code, out, err = cli(capsys, "push", "send", "stripe_down", "--no-progress",
+                         "--unapproved")
     assert code == exits.FAILED
     assert "stripe_down stopped" in err and "Stripe did not answer" in err
     assert "2 change(s) stay queued and go again, with the same keys" in err
     assert DEFAULT_API_KEY not in out + err
     code, out, _ = cli(capsys, "push", "list", "stripe_down")
-    assert out.count("books:C-00") == 2 and "Stripe did not answer" in out
+    assert len(re.findall(r"#\d+ create customer books:C-00", out)) == 2, out
+    assert "Stripe did not answer" in out
+    assert re.search(r"\nname +Kyoto Trading +-", out), out  # what the create would write
 
     code, _, err = cli(capsys, "push", "retry")
     assert code == exits.FAILED and "--all" in err
