@@ -46,6 +46,7 @@ def found(conn: Connection) -> list[Finding]:
             key=f"{KIND.value}:{row.target}:{row.record_id or row.id}",
             kind=KIND.value, record_ids=[row.record_id] if row.record_id else [],
             severity=DEFAULT_SEVERITY[KIND],
+            customer=record.get("customer_name") or record.get("name"),
             explanation=(f"{label} and {where} were both changed since the hub last wrote "
                          f"{where}, in the same field(s): {_sides(fields)}. Change {row.id} "
                          f"was not sent. Keep {row.target}'s values (`billing-hub push "

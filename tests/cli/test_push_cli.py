@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from hub.cli import exits
 from plugins.stripe.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer
-from tests.support.hub import cli, write_config
+from tests.support.hub import cli, cli_process, wait_for, write_config
 
 DUE = (datetime.now(UTC) + timedelta(days=30)).strftime("%m/%d/%Y")
 TODAY = datetime.now(UTC).strftime("%m/%d/%Y")
@@ -155,3 +156,39 @@ def test_push_commands_say_what_is_wrong_and_what_to_do(
 
     code, _, err = cli(capsys, "push", "retry")
     assert code == exits.FAILED and "--all" in err
+
+
+def _scheduled_push(config: Path, lines_wanted: str) -> str:
+    """``billing-hub run-schedule --now`` in its own process until its push job is done."""
+    with cli_process("--config", str(config), "run-schedule", "--now",
+                     cwd=config.parent) as (proc, lines):
+        wait_for(lambda: any("next: push" in line for line in lines),
+                 "run-schedule to push once and wait", timeout=60)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == exits.OK
+    text = "".join(lines)
+    assert lines_wanted in text, text
+    return text
+
+
+@pytest.mark.slow
+def test_a_scheduled_push_sends_only_approved_changes_unless_the_config_says_all(
+    ledger: Path, sim: tuple[Simulator, SimulatorServer], capsys: pytest.CaptureFixture[str],
+) -> None:
+    simulator, _ = sim
+    job = '\n[[schedule.jobs]]\ntask = "push"\ntarget = "stripe"\ncron = "0 0 1 1 *"\n'
+    ledger.write_text(ledger.read_text(encoding="utf-8") + job, encoding="utf-8")
+    cli(capsys, "sync", "books", "--no-progress")
+    cli(capsys, "push", "queue", "--to", "stripe", "--from", "books", "--entity", "customer")
+    [first, _second] = re.findall(r"#(\d+) create customer", cli(capsys, "push", "list")[1])
+    assert cli(capsys, "push", "approve", first)[0] == exits.OK
+
+    _scheduled_push(ledger, "1 created, 0 updated, 0 unchanged, 0 rejected, 0 failed, "
+                            "0 in conflict, 1 still queued (1 waiting for approval)")
+    assert [c.name for c in simulator.store.customers.values()] == ["Alfreds Futterkiste"]
+
+    ledger.write_text(ledger.read_text(encoding="utf-8") + '\n[push]\nscheduled = "all"\n',
+                      encoding="utf-8")
+    _scheduled_push(ledger, "1 created, 0 updated, 0 unchanged, 0 rejected, 0 failed, "
+                            "0 in conflict, 0 still queued")
+    assert len(simulator.store.customers) == 2
