@@ -192,3 +192,31 @@ def test_a_scheduled_push_sends_only_approved_changes_unless_the_config_says_all
     _scheduled_push(ledger, "1 created, 0 updated, 0 unchanged, 0 rejected, 0 failed, "
                             "0 in conflict, 0 still queued")
     assert len(simulator.store.customers) == 2
+
+
+def test_a_change_can_be_rejected_and_a_dry_run_sends_nothing(
+    ledger: Path, sim: tuple[Simulator, SimulatorServer], capsys: pytest.CaptureFixture[str],
+) -> None:
+    simulator, _ = sim
+    cli(capsys, "sync", "books", "--no-progress")
+    cli(capsys, "push", "queue", "--to", "stripe", "--from", "books", "--entity", "customer")
+    ids = re.findall(r"#(\d+) create customer books:C-00(\d)", cli(capsys, "push", "list")[1])
+    kyoto = next(i for i, n in ids if n == "2")
+    code, out, _ = cli(capsys, "push", "send", "--dry-run")
+    assert code == exits.OK and out.count("create customer") == 2 and "-> stripe: created" in out
+    assert re.search(r"\nname +- +Kyoto Trading", out), out  # Stripe has none of it yet
+    assert not simulator.store.customers
+
+    code, _, err = cli(capsys, "push", "reject", kyoto, "--reason", " ")
+    assert code == exits.FAILED and "say why" in err
+    code, out, _ = cli(capsys, "push", "reject", kyoto, "--reason", "a test customer")
+    assert code == exits.OK and f"Change {kyoto} rejected" in out
+    code, out, _ = cli(capsys, "push", "approve", "--all", "--to", "stripe")
+    assert "1 change(s) approved" in out
+    code, out, _ = cli(capsys, "push", "send", "--no-progress")
+    assert code == exits.OK
+    assert [c.name for c in simulator.store.customers.values()] == ["Alfreds Futterkiste"]
+    code, out, _ = cli(capsys, "push", "list", "--status", "declined")
+    assert "Kyoto Trading" in out and "a test customer" in out and "rejected by" in out
+    code, _, err = cli(capsys, "push", "approve", kyoto)
+    assert code == exits.FAILED and "is declined" in err

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from hub.cli import exits
 from hub.config import load_config
-from hub.store import open_store
+from hub.store import audit, open_store
 from hub.store.schema import audit_log
 from plugins.quickbooks.simulator import QboSimulatorServer
 from tests.support.hub import cli, write_config
@@ -103,7 +103,7 @@ def company(qbo: QboSimulatorServer, tmp_path: Path, store_url: str,
 
 def _queue_and_approve(capsys: pytest.CaptureFixture[str]) -> str:
     assert cli(capsys, "sync", "ledger", "--no-progress")[0] == exits.OK
-    assert "1 change(s) queued" in cli(capsys, "push", "queue")[1]
+    cli(capsys, "push", "queue")
     code, out, _ = cli(capsys, "push", "list")
     [change_id] = re.findall(r"#(\d+) update invoice ledger:AUD-1", out)
     assert cli(capsys, "push", "approve", change_id)[0] == exits.OK
@@ -114,6 +114,10 @@ def test_the_same_field_changed_on_both_sides_is_not_sent_until_a_person_decides
         qbo: QboSimulatorServer, company: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _accountant_sets(qbo, DueDate=D1.isoformat())  # the accountant moves the due date ...
     _ledger(company.parent, D2)                     # ... and the ledger moves it too
+    code, out, _ = cli(capsys, "sync", "ledger", "--no-progress")
+    cli(capsys, "push", "queue")
+    code, out, _ = cli(capsys, "push", "list")  # against what the hub last sent, offline
+    assert re.search(rf"\ndue_date +{D2} +{D0} *\n", out), out
     change_id = _queue_and_approve(capsys)
 
     code, out, _ = cli(capsys, "push", "plan", "qbo")  # read from QuickBooks, nothing written
@@ -154,6 +158,8 @@ def test_the_same_field_changed_on_both_sides_is_not_sent_until_a_person_decides
     assert invoice["DueDate"] == D3.isoformat() and str(invoice["TotalAmt"]) in ("450", "450.00")
     [(_, _, merged)] = _events(company, "push.merged")
     assert "kept_theirs" in merged and "DueDate" in merged
+    approvals = _events(company, "push.approved")  # --unapproved, then `push approve` twice
+    assert len(approvals) == 3 and all(who == audit.default_actor() for _, who, _ in approvals)
 
 
 def test_send_ours_overwrites_the_field_a_person_chose_to_overwrite(
