@@ -121,6 +121,7 @@ def test_stripe_edits_are_kept_and_a_same_field_edit_waits_for_a_person(
     assert "finance@kyoto.example" in out and f"push send-ours {change_id}" in out
 
     assert cli(capsys, "push", "send-ours", change_id)[0] == exits.OK
+    assert "concurrent_edit" not in cli(capsys, "findings", "list")[1]  # settled
     assert cli(capsys, "push", "send", "--no-progress")[0] == exits.OK
     assert _held(simulator, customer)[0] == "accounts@kyoto.example"
 
