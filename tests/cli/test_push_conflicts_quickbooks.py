@@ -104,7 +104,7 @@ def company(qbo: QboSimulatorServer, tmp_path: Path, store_url: str,
 def _queue_and_approve(capsys: pytest.CaptureFixture[str]) -> str:
     assert cli(capsys, "sync", "ledger", "--no-progress")[0] == exits.OK
     cli(capsys, "push", "queue")
-    code, out, _ = cli(capsys, "push", "list")
+    out = cli(capsys, "push", "list")[1]
     [change_id] = re.findall(r"#(\d+) update invoice ledger:AUD-1", out)
     assert cli(capsys, "push", "approve", change_id)[0] == exits.OK
     return change_id
