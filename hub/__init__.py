@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from hub.contract.page import Page
     from hub.contract.pushing import (
         CashApplication,
+        FieldChange,
+        FieldOutcome,
         PushChange,
         PushOperation,
         PushResult,
@@ -109,8 +111,8 @@ _FROM: dict[str, tuple[str, ...]] = {
         "explain_invalid",
     ),
     "hub.contract.pushing": (
-        "CashApplication", "PushChange", "PushOperation", "PushResult", "PushStatus",
-        "idempotency_key",
+        "CashApplication", "FieldChange", "FieldOutcome", "PushChange", "PushOperation",
+        "PushResult", "PushStatus", "idempotency_key",
     ),
     "hub.contract.webhooks": ("ChangeHint", "ReplayGuard", "WebhookDelivery", "WebhookReceipt"),
     "hub.contract.cursor": ("Cursor",),
@@ -174,6 +176,8 @@ __all__ = [
     "EntityCounts",
     "EntitySupport",
     "FatalError",
+    "FieldChange",
+    "FieldOutcome",
     "Finding",
     "FindingRule",
     "FindingRuleSpec",

@@ -1,4 +1,5 @@
-"""``billing-hub push queue|send|list|retry``: mirror records into another system."""
+"""``billing-hub push queue|plan|send|list|approve|reject|retry|keep-theirs|send-ours``:
+mirror records into another system, seeing and approving each change first."""
 
 from __future__ import annotations
 
@@ -9,14 +10,26 @@ from rich.table import Table
 from rich.text import Text
 
 from hub.cli import exits
+from hub.cli import push_review_cmd as review
 from hub.cli.console import err, out, styled, when
 from hub.cli.push_progress import SendDisplay
 from hub.cli.session import CliState, open_hub
 from hub.errors import ConfigError, HubError
 from hub.outbox import MirrorSettings, OutboxSender, SendCounts, queue_mirror
-from hub.outbox.queue import FAILED, PENDING, REJECTED, SENT, SUPERSEDED, pending_count
+from hub.outbox.queue import (
+    CONFLICT,
+    DECLINED,
+    FAILED,
+    PENDING,
+    REJECTED,
+    SENT,
+    SUPERSEDED,
+    pending_count,
+)
+from hub.outbox.review import approve as approve_rows
 from hub.outbox.rows import list_entries, send_again
 from hub.outbox.settings import PushSettings
+from hub.reconcile import conflicts
 from hub.runtime import Hub
 from hub.secrets import redact
 from hub.store import audit
@@ -25,7 +38,7 @@ from hub.store.outbox import APPLICATIONS
 
 app = typer.Typer(help="Mirror records into another system through the outbox: queue the "
                        "changes, send them, see what waits.", no_args_is_help=True)
-STATUSES = (PENDING, FAILED, REJECTED, SENT, SUPERSEDED)
+STATUSES = (PENDING, FAILED, CONFLICT, REJECTED, DECLINED, SENT, SUPERSEDED)
 
 
 def pushed_entities(hub: Hub, name: str) -> list[str]:
@@ -117,8 +130,13 @@ def send(
     targets: list[str] | None = typer.Argument(
         None, help="Connectors to send to (default: every one with changes queued)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
+    unapproved: bool = typer.Option(
+        False, "--unapproved", help="Also send changes nobody approved (they are approved in "
+                                    "your name first, audited)."),
+    dry_run: bool = typer.Option(False, "--dry-run",
+                                 help="Only show what would be sent (as `push plan`)."),
 ) -> None:
-    """Send the queued changes, each with its idempotency key, and record the answers."""
+    """Send the approved changes, each with its idempotency key, and record the answers."""
     state: CliState = ctx.obj
     done: dict[str, SendCounts] = {}
     with open_hub(state) as hub:
@@ -126,18 +144,32 @@ def send(
             names = targets or [n for n in hub.config.connectors if pending_count(conn, n)
                                 and sent_entities(hub, n)]
             stuck = pending_count(conn) - sum(pending_count(conn, n) for n in names)
-        for name in names:
-            entities = sent_entities(hub, name)
+        entities_of = {n: sent_entities(hub, n) for n in names}
+        for name, entities in entities_of.items():
             if not entities:
                 raise ConfigError(f"connector {name!r} does not push anything",
                                   hint="`billing-hub plugins` shows what each connector can do")
+        if dry_run:
+            if not review.print_plan(hub, names, entities_of):
+                out.print("Nothing to send: the outbox is empty.")
+            return
+        if unapproved:
+            with hub.engine.begin() as conn:
+                for name in names:
+                    approve_rows(conn, None, target=name, actor=audit.default_actor(),
+                                 now=utcnow())
+        for name, entities in entities_of.items():
             connector = hub.connector(name)
             try:
                 with SendDisplay(enabled=not no_progress) as display:
                     done[name] = OutboxSender(hub.engine, connector, entities,
-                                              hub.settings(PushSettings), progress=display).send()
+                                              hub.settings(PushSettings), progress=display,
+                                              only_approved=True).send()
             finally:
                 connector.close()
+        if any(c.conflicts for c in done.values()):
+            with hub.engine.begin() as conn:
+                conflicts.record_now(conn, utcnow())
     if not done:
         if stuck:
             out.print(f"Nothing sent: {stuck} change(s) wait for connectors that cannot send "
@@ -150,12 +182,15 @@ def send(
 
 def _report(done: dict[str, SendCounts]) -> int:
     table = Table(title="sent", title_justify="left")
-    for col in ("to", "created", "updated", "unchanged", "rejected", "failed", "still queued"):
+    for col in ("to", "created", "updated", "unchanged", "rejected", "failed", "conflicts",
+                "still queued"):
         table.add_column(col, justify="left" if col == "to" else "right")
     for name, c in done.items():
         table.add_row(name, str(c.created), str(c.updated), str(c.unchanged),
                       Text(str(c.rejected), style="red") if c.rejected else "0",
-                      Text(str(c.failed), style="red") if c.failed else "0", str(c.pending))
+                      Text(str(c.failed), style="red") if c.failed else "0",
+                      Text(str(c.conflicts), style="red") if c.conflicts else "0",
+                      str(c.pending))
     out.print(table)
     code = exits.OK
     for name, c in done.items():
@@ -164,11 +199,24 @@ def _report(done: dict[str, SendCounts]) -> int:
             err.print(f"{c.pending} change(s) stay queued and go again, with the same keys, at "
                       "the next `billing-hub push send`.")
             code = exits.FAILED
+    if any(c.conflicts for c in done.values()):
+        out.print(styled("[red]Changed in both systems:[/] some changes were not sent because "
+                         "the target changed the same fields since the hub last wrote them. "
+                         "`billing-hub push list --status conflict` shows base, ours and "
+                         "theirs; settle each with `billing-hub push keep-theirs ID` or "
+                         "`billing-hub push send-ours ID`."))
+        code = code if code != exits.OK else exits.NEEDS_PERSON
     if any(c.rejected or c.failed for c in done.values()) and code == exits.OK:
         out.print(styled("[yellow]Some changes need a person:[/] `billing-hub push list "
                          "--status rejected --status failed` shows why; fix the record and "
                          "queue again, or `billing-hub push retry ID`."))
         code = exits.NEEDS_PERSON
+    waiting = sum(c.unapproved for c in done.values())
+    if waiting:
+        out.print(styled(f"[yellow]{waiting} change(s) wait for approval:[/] `billing-hub push "
+                         "plan` shows them; `billing-hub push approve ID...` (or `--all`), or "
+                         "`billing-hub push send --unapproved`."))
+        code = code if code != exits.OK else exits.NEEDS_PERSON
     return code
 
 
@@ -177,12 +225,12 @@ def list_(
     ctx: typer.Context,
     target: str | None = typer.Argument(None, help="Only changes for this connector."),
     status: list[str] | None = typer.Option(
-        None, "--status", "-s", help=f"{', '.join(STATUSES)} (repeatable; default: pending "
-                                     "and failed)."),
+        None, "--status", "-s", help=f"{', '.join(STATUSES)} (repeatable; default: pending, "
+                                     "failed and conflict)."),
     limit: int = typer.Option(100, "--limit", min=1),
 ) -> None:
-    """List queued changes: what, for where, how often tried and why not done."""
-    wanted = status or [PENDING, FAILED]
+    """List queued changes: what each changes, for where, approved or not, and why not done."""
+    wanted = status or [PENDING, FAILED, CONFLICT]
     for s in wanted:
         if s not in STATUSES:
             raise HubError(f"unknown status {s!r}", hint=f"one of {', '.join(STATUSES)}")
@@ -190,16 +238,25 @@ def list_(
     with open_hub(state) as hub, hub.engine.connect() as conn:
         entries = list_entries(conn, target=target, statuses=wanted, limit=limit)
     if not entries:
-        out.print(f"No {' or '.join(wanted)} changes in the outbox.")
+        names = ", ".join(wanted[:-1]) + " or " + wanted[-1] if len(wanted) > 1 else wanted[0]
+        out.print(f"No {names} changes in the outbox.")
         return
     table = Table(title="outbox", title_justify="left")
     for col in ("id", "to", "change", "record", "status", "tries", "queued"):
         table.add_column(col, no_wrap=col != "record")
     table.add_column("why not done", overflow="fold", ratio=1)
     for e in entries:
-        table.add_row(str(e.id), e.target, f"{e.operation} {e.entity}", e.record, e.status,
+        shown = Text(e.status)
+        if e.status == PENDING:
+            shown.append("\n").append_text(review.approval_text(e.approved))
+        table.add_row(str(e.id), e.target, f"{e.operation} {e.entity}", e.record, shown,
                       str(e.attempts), when(e.created_at), Text(e.last_error or ""))
     out.print(table)
+    for e in entries:
+        if e.diff:
+            out.print(Text(f"#{e.id} {e.operation} {e.entity} {e.record} -> {e.target}",
+                           style="bold"))
+            out.print(review.field_table(e.diff, e.target, live=e.status == CONFLICT))
 
 
 @app.command()
@@ -220,3 +277,10 @@ def retry(
         raise HubError("no failed or rejected change with those ids",
                        hint="`billing-hub push list --status failed --status rejected`")
     out.print(f"{len(again)} change(s) queued again. Send them with `billing-hub push send`.")
+
+
+app.command("plan")(review.plan_cmd)
+app.command("approve")(review.approve)
+app.command("reject")(review.reject)
+app.command("keep-theirs")(review.keep_theirs_cmd)
+app.command("send-ours")(review.send_ours_cmd)

@@ -235,6 +235,19 @@ class Connector(ABC):
         """
         raise NotImplementedError(f"connector {self.name!r} does not push changes")
 
+    def preview(self, changes: Sequence[PushChange]) -> list[PushResult]:
+        """What :meth:`push` would do with ``changes``, read from the system, writing nothing.
+
+        One result per change, in order: the status the push would have
+        (``CREATED``, ``UPDATED``, ``UNCHANGED``, ``REJECTED`` with the reason,
+        ``CONFLICT``) and in ``fields`` every field it compares, as the system
+        holds it now (``theirs``), as the change writes it (``ours``) and as
+        ``change.base`` wrote it. ``billing-hub push plan`` shows it. Raise
+        :class:`hub.errors.TransientError` / :class:`hub.errors.FatalError` as
+        :meth:`push` does.
+        """
+        raise NotImplementedError(f"connector {self.name!r} cannot preview changes")
+
     def verify_webhook(self, delivery: WebhookDelivery, replays: ReplayGuard) -> WebhookReceipt:
         """Check that ``delivery`` is genuine, and say what it reports changed.
 
@@ -254,8 +267,9 @@ class Connector(ABC):
 
     @classmethod
     def implements(cls) -> frozenset[str]:
-        """The optional capabilities this class implements: ``push``, ``webhook``."""
-        methods = (("push", "push"), ("webhook", "verify_webhook"))
+        """The optional capabilities this class implements: ``push``, ``preview``,
+        ``webhook``."""
+        methods = (("push", "push"), ("preview", "preview"), ("webhook", "verify_webhook"))
         return frozenset(cap for cap, name in methods
                          if getattr(cls, name) is not getattr(Connector, name))
 

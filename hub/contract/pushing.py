@@ -88,6 +88,18 @@ class PushChange:
     whose customer was pushed or linked before. Empty when the hub knows none."""
     application: CashApplication | None = None
     """For ``apply`` and ``unapply``: the money, and the receipt it came from."""
+    base: CanonicalRecord | None = None
+    """For an ``update``: the record as the hub last sent it to this target (or as a
+    coordinator last settled a conflict about it), the common ancestor of what the
+    change writes and what the target holds now. A field the target changed since
+    (its value no longer what ``base`` wrote) and the change did not is left as the
+    target has it; a field both changed is a ``CONFLICT``. ``None``: no base is
+    known, and the change is written as it is."""
+    overrule: Mapping[str, str | None] = field(default_factory=dict)
+    """Fields a coordinator decided the change writes although the target changed
+    them too (``billing-hub push send-ours``), each with the target's value, as
+    :class:`FieldChange` text, at that decision: the change wins a field only while
+    the target still holds that value."""
 
     @property
     def entity(self) -> str:
@@ -108,6 +120,74 @@ class PushStatus(StrEnum):
     REJECTED = "rejected"
     """The system refused the change (a validation error, a closed period);
     ``PushResult.reason`` says why. Sending it again would not help."""
+    CONFLICT = "conflict"
+    """Nothing was written: someone changed, in the target, a field the change
+    changes too, since ``PushChange.base``. ``PushResult.fields`` shows base, ours
+    and theirs of each; a coordinator decides (keep theirs, or send ours)."""
+
+
+class FieldOutcome(StrEnum):
+    """What a push does with one field, base, ours and theirs compared."""
+
+    SAME = "same"
+    """The target already holds what the change writes."""
+    SEND = "send"
+    """The change writes it: only the change moved it since the base (or no base is known)."""
+    KEPT_THEIRS = "kept_theirs"
+    """Only the target moved it since the base: left as the target has it (a merge)."""
+    CONFLICT = "conflict"
+    """Both moved it since the base, to different values: nothing is written."""
+    OVERRULED = "overruled"
+    """Both moved it, and a coordinator decided the change's value is written."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One field of a pushed change, side by side, as text a coordinator reads.
+
+    ``field`` is the target's own name for it (``DueDate``, ``due_date``);
+    ``None`` is a field with no value. ``base`` is what the hub last wrote there
+    (from ``PushChange.base``), ``ours`` what the change writes, ``theirs`` what
+    the target holds now.
+    """
+
+    field: str
+    ours: str | None
+    theirs: str | None
+    base: str | None = None
+    outcome: FieldOutcome = FieldOutcome.SEND
+
+    @classmethod
+    def decide(cls, name: str, *, ours: str | None, theirs: str | None, base: str | None,
+               has_base: bool, overrule: Mapping[str, str | None] | None = None
+               ) -> FieldChange:
+        """Compare one field three ways (values as comparable text) and say what to do.
+
+        Without a base (``has_base`` false) the change's value is sent wherever it
+        differs. With one: unchanged by the change and changed by the target is
+        kept as theirs; changed by both to different values is a conflict, unless
+        ``overrule`` holds the field with exactly the value the target has now.
+        """
+        if ours == theirs:
+            outcome = FieldOutcome.SAME
+        elif not has_base or theirs == base:
+            outcome = FieldOutcome.SEND
+        elif ours == base:
+            outcome = FieldOutcome.KEPT_THEIRS
+        elif overrule is not None and name in overrule and overrule[name] == theirs:
+            outcome = FieldOutcome.OVERRULED
+        else:
+            outcome = FieldOutcome.CONFLICT
+        return cls(name, ours, theirs, base, outcome)
+
+    @property
+    def written(self) -> bool:
+        """Whether the push writes this field (``send`` or ``overruled``)."""
+        return self.outcome in (FieldOutcome.SEND, FieldOutcome.OVERRULED)
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"field": self.field, "base": self.base, "ours": self.ours,
+                "theirs": self.theirs, "outcome": self.outcome.value}
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +210,11 @@ class PushResult:
     """The record as the system holds it after the change, mapped from the system's
     own answer (``source`` is the connector's name), when the answer carried it.
     The hub stores it as a pull would and links it to the record pushed."""
+    fields: tuple[FieldChange, ...] = ()
+    """For an ``update`` (and every answer of :meth:`Connector.preview`): the fields
+    compared, base, ours and theirs. A ``CONFLICT`` lists those in conflict
+    among them; an ``UPDATED`` or ``UNCHANGED`` one those ``kept_theirs`` (a merge),
+    which the hub audits."""
 
 
 def idempotency_key(target: str, operation: str, record: CanonicalRecord) -> str:

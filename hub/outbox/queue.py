@@ -19,9 +19,10 @@ from hub.contract.pushing import PushOperation, idempotency_key
 from hub.models import ENTITY_MODELS, CanonicalRecord
 from hub.store import Connection
 from hub.store import outbox as store_outbox
-from hub.store.outbox import FAILED, PENDING, REJECTED, SENT, SUPERSEDED
+from hub.store.outbox import CONFLICT, DECLINED, FAILED, PENDING, REJECTED, SENT, SUPERSEDED
 
-__all__ = ["FAILED", "PENDING", "REJECTED", "SENT", "SUPERSEDED", "Queued", "enqueue",
+__all__ = ["CONFLICT", "DECLINED", "FAILED", "PENDING", "REJECTED", "SENT", "SUPERSEDED",
+           "Queued", "enqueue",
            "pending_count", "record_of", "result_of", "supersede"]
 
 

@@ -11,6 +11,15 @@ with a later sync, which is what confirms it. A crash after the system answered 
 before that commit leaves the rows pending: they go again with the same
 keys, and the system answers with what it did the first time.
 
+An update goes with its base (:func:`hub.outbox.review.base_of`: the
+record as last sent to the target, or as a coordinator last settled a
+conflict), so the connector leaves alone what someone changed in the target
+meanwhile: fields only they changed are kept as theirs (the merge is sent and
+audited, ``push.merged``), and a field both changed is a ``conflict`` row
+that waits for a person (``push.conflict``; ``billing-hub push keep-theirs``
+or ``push send-ours``), never written. With ``only_approved`` only rows a
+person approved are sent; the others stay queued.
+
 A :class:`TransientError` (the system unreachable or throttling after the
 connector's own retries) ends the run: the rows keep their error and go
 again on the next run, until ``max_attempts`` tries, after which they are
@@ -37,8 +46,18 @@ from hub.outbox.applications import ENTITY as APPLICATIONS
 from hub.outbox.applications import application_change
 from hub.outbox.links import link_pushed, stored_id, targets_of
 from hub.outbox.mirror import customer_id
-from hub.outbox.queue import FAILED, REJECTED, SENT, SUPERSEDED, record_of, result_of
-from hub.outbox.rows import applied_names
+from hub.outbox.names import applied_names
+from hub.outbox.queue import (
+    CONFLICT,
+    FAILED,
+    PENDING,
+    REJECTED,
+    SENT,
+    SUPERSEDED,
+    record_of,
+    result_of,
+)
+from hub.outbox.review import approved, base_of
 from hub.outbox.settings import PushSettings
 from hub.secrets import redact
 from hub.store import Connection, Engine, audit, refused_by_constraint, runs
@@ -62,18 +81,23 @@ class SendCounts:
     unchanged: int = 0
     rejected: int = 0
     failed: int = 0
+    conflicts: int = 0
+    """Not sent: the target changed the same fields meanwhile (waiting for a person)."""
     pending: int = 0
     """Still queued after the run (waiting, or to go again after a transient failure)."""
+    unapproved: int = 0
+    """Of ``pending``, those left because nobody approved them (``only_approved``)."""
     stopped: str | None = None
     """Why the run ended early (the system kept failing), if it did."""
 
     @property
     def done(self) -> int:
-        return self.created + self.updated + self.unchanged + self.rejected + self.failed
+        return (self.created + self.updated + self.unchanged + self.rejected + self.failed
+                + self.conflicts)
 
     def add(self, other: SendCounts) -> None:
         """Add the counts of ``other`` (one entity's) to these."""
-        for name in ("created", "updated", "unchanged", "rejected", "failed"):
+        for name in ("created", "updated", "unchanged", "rejected", "failed", "conflicts"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.stopped = self.stopped or other.stopped
 
@@ -103,6 +127,8 @@ class _Row:
     created_at: datetime
     change: PushChange | None = None
     source_label: str = ""
+    note: str = ""
+    """Why the row is not sent although it is pending (for ``push plan``)."""
 
 
 @dataclass(slots=True)
@@ -117,6 +143,8 @@ class OutboxSender:
     actor: str = field(default_factory=audit.default_actor)
     progress: Callable[[SendProgress], None] | None = None
     clock: Callable[[], datetime] = utcnow
+    only_approved: bool = False
+    """Send only the rows a person approved (``billing-hub push approve``); leave the rest."""
 
     @property
     def target(self) -> str:
@@ -149,10 +177,11 @@ class OutboxSender:
             done, after, mine = 0, 0, SendCounts()
             try:
                 while mine.stopped is None:
-                    rows = self._next_batch(entity, after)
-                    if not rows:
+                    rows, after = self._next_batch(entity, after)
+                    if after == 0:
                         break
-                    after = rows[-1].id
+                    if not rows:
+                        continue
                     self._send_batch(rows, mine)
                     done += len(rows)
                     if self.progress is not None:
@@ -162,6 +191,10 @@ class OutboxSender:
         with self.engine.connect() as conn:
             counts.pending = store_outbox.count_pending(conn, target=self.target,
                                                         entities=self.entities)
+            if self.only_approved:
+                counts.unapproved = sum(
+                    1 for r in store_outbox.in_status(conn, [PENDING], target=self.target)
+                    if r.entity in self.entities and not approved(result_of(r.result)))
         return counts
 
     # ------------------------------------------------------------------ selecting
@@ -172,10 +205,11 @@ class OutboxSender:
         return sorted(wanted, key=lambda e: (ENTITY_ORDER.index(e) if e in ENTITY_ORDER
                                              else len(ENTITY_ORDER), e))
 
-    def _next_batch(self, entity: str, after: int) -> list[_Row]:
+    def _next_batch(self, entity: str, after: int) -> tuple[list[_Row], int]:
         """Up to ``batch_size`` rows after ``after``, never two of one record in a batch
         (the second may need the first one's answer), nor two applications of one receipt
-        (the second goes on the payment the first one's answer names)."""
+        (the second goes on the payment the first one's answer names); and the id to go on
+        after (0: no row left). Rows nobody approved are passed over with ``only_approved``."""
         with self.engine.connect() as conn:
             found = store_outbox.next_pending(conn, target=self.target, entity=entity,
                                               operations=OPERATIONS, after=after,
@@ -183,7 +217,11 @@ class OutboxSender:
             rows: list[_Row] = []
             seen: set[int] = set()
             receipts: set[int] = set()
+            last = 0
             for r in found:
+                if self.only_approved and not approved(result_of(r.result)):
+                    last = r.id
+                    continue
                 if r.record_id is not None and r.record_id in seen:
                     break
                 if r.record_id is not None:
@@ -196,7 +234,27 @@ class OutboxSender:
                 rows.append(_Row(r.id, r.entity, r.operation, r.record_id, r.payload,
                                  r.idempotency_key, r.attempts, result_of(r.result),
                                  as_utc(r.created_at) or r.created_at))
+                last = r.id
+        return rows, last
+
+    def pending_rows(self) -> list[_Row]:
+        """Every pending row for the target of the entities sent, approved or not, in the
+        order they would go (for a preview)."""
+        rows: list[_Row] = []
+        with self.engine.connect() as conn:
+            for entity in self._entities_pending():
+                rows += [_Row(r.id, r.entity, r.operation, r.record_id, r.payload,
+                              r.idempotency_key, r.attempts, result_of(r.result),
+                              as_utc(r.created_at) or r.created_at)
+                         for r in store_outbox.in_status(conn, [PENDING], target=self.target)
+                         if r.entity == entity and r.operation in OPERATIONS]
         return rows
+
+    def prepare(self, conn: Connection, row: _Row) -> str | None:
+        """Build ``row.change`` as :meth:`send` would, writing nothing: ``None`` when
+        built, else why it would not go (``row.note``, or the reason it would fail)."""
+        problem = self._prepare(conn, row, self.clock(), dry=True)
+        return None if problem is None else (problem or row.note or "left for later")
 
     # ------------------------------------------------------------------ sending
     def _send_batch(self, rows: list[_Row], counts: SendCounts) -> None:
@@ -239,8 +297,10 @@ class OutboxSender:
             for row in ready:
                 self._record(conn, row, by_key[row.key], now, counts)
 
-    def _prepare(self, conn: Connection, row: _Row, now: datetime) -> str | None:
-        """Build the row's change; '' to leave it for later, a reason to give it up."""
+    def _prepare(self, conn: Connection, row: _Row, now: datetime, *, dry: bool = False
+                 ) -> str | None:
+        """Build the row's change; '' to leave it for later, a reason to give it up.
+        ``dry``: for a preview, writing nothing."""
         window = timedelta(hours=self.settings.resend_window_hours)
         first = row.result.get("first_sent_at")
         if row.attempts and first and now - datetime.fromisoformat(first) > window:
@@ -267,10 +327,10 @@ class OutboxSender:
         if row.record_id is not None:
             target_id = targets_of(conn, [row.record_id], self.target).get(row.record_id)
         if operation is PushOperation.CREATE and target_id is not None:
-            self._finish(conn, row, SUPERSEDED,
-                         f"{row.source_label} is already linked to "
-                         f"{record_name(self.target, row.entity, target_id)}",
-                         now)
+            row.note = (f"{row.source_label} is already linked to "
+                        f"{record_name(self.target, row.entity, target_id)}")
+            if not dry:
+                self._finish(conn, row, SUPERSEDED, row.note, now)
             return ""
         if operation is not PushOperation.CREATE and target_id is None:
             return (f"{row.source_label} has no copy in {self.target} to "
@@ -281,7 +341,12 @@ class OutboxSender:
             customer = self._customer_copy(conn, record.source, orjson.loads(row.payload))
             if customer is not None:
                 references["customer"] = customer
-        row.change = PushChange(operation, record, row.key, target_id, references)
+        base = None
+        if operation is PushOperation.UPDATE and row.record_id is not None:
+            base = base_of(conn, self.target, row.record_id, row.id)
+        overrule = row.result.get("overrule") or {}
+        row.change = PushChange(operation, record, row.key, target_id, references,
+                                base=base, overrule=overrule)
         return None
 
     def _customer_copy(self, conn: Connection, source: str, invoice: dict[str, Any]
@@ -293,9 +358,14 @@ class OutboxSender:
     # ------------------------------------------------------------------ results
     def _record(self, conn: Connection, row: _Row, result: PushResult, now: datetime,
                 counts: SendCounts) -> None:
+        if result.status is PushStatus.CONFLICT:
+            self._conflict(conn, row, result, now, counts)
+            return
         status = REJECTED if result.status is PushStatus.REJECTED else SENT
         row.result = {**row.result, "status": result.status.value,
                       "external_id": result.external_id, "reason": result.reason or None}
+        if result.fields and status == SENT:
+            row.result["merged"] = [f.as_dict() for f in result.fields]
         store_outbox.answered(conn, row.id, status=status, sent_at=now,
                               result=orjson.dumps(row.result).decode(),
                               last_error=result.reason or None)
@@ -329,6 +399,34 @@ class OutboxSender:
                      details={"operation": row.operation, "result": result.status.value,
                               "idempotency_key": row.key, "outbox_id": row.id,
                               **({"reason": result.reason} if result.reason else {})})
+        if result.fields and status == SENT:
+            audit.record(conn, "push.merged", subject=f"{row.source_label} -> {copy}",
+                         actor=self.actor, at=now,
+                         details={"outbox_id": row.id, "kept_theirs":
+                                  [f.as_dict() for f in result.fields]})
+
+    def _conflict(self, conn: Connection, row: _Row, result: PushResult, now: datetime,
+                  counts: SendCounts) -> None:
+        """Nothing was written: the row waits for a person, replacing older conflicts of
+        the same record (their fields are in this one too, or settled since)."""
+        row.result = {**row.result, "status": result.status.value,
+                      "external_id": result.external_id, "reason": result.reason or None,
+                      "conflict": [f.as_dict() for f in result.fields]}
+        store_outbox.answered(conn, row.id, status=CONFLICT, sent_at=now,
+                              result=orjson.dumps(row.result).decode(),
+                              last_error=result.reason or "changed in both systems")
+        if row.record_id is not None:
+            for older in store_outbox.of_record(conn, self.target, row.record_id,
+                                                before=row.id, statuses=[CONFLICT],
+                                                operations=[PushOperation.UPDATE.value]):
+                store_outbox.finish(conn, older.id, SUPERSEDED,
+                                    f"replaced by the newer change {row.id}, in conflict too")
+        counts.conflicts += 1
+        copy = f"{self.target}:{result.external_id}" if result.external_id else self.target
+        audit.record(conn, "push.conflict", subject=f"{row.source_label} -> {copy}",
+                     actor=self.actor, at=now,
+                     details={"outbox_id": row.id, "idempotency_key": row.key,
+                              "fields": [f.as_dict() for f in result.fields]})
 
     def _finish(self, conn: Connection, row: _Row, status: str, reason: str,
                 now: datetime) -> None:

@@ -6,6 +6,7 @@
     batch_size = 25                    # changes per call of a connector's push
     max_attempts = 8                   # tries before a change is given up (failed)
     resend_window_hours = 23           # see below
+    scheduled = "approved"             # what a scheduled push sends: "approved" or "all"
 
     [[push.mirrors]]                   # keep these records of one system in another
     from = "books"                     # the source, as records in the store
@@ -19,11 +20,16 @@ have been carried out: sent again with the same idempotency key, the
 system answers with what it did the first time. Stripe forgets keys after
 24 hours, so a change first tried longer ago than ``resend_window_hours`` is
 not sent again by itself: it is marked failed with what to check.
+
+``scheduled`` says what a push job of ``[schedule]`` (``task = "push"``) sends:
+``"approved"`` (the default), only the changes a person approved with
+``billing-hub push approve``; ``"all"``, every pending change, approved or not.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,4 +56,6 @@ class PushSettings(Section):
     batch_size: int = Field(default=25, ge=1, le=500)
     max_attempts: int = Field(default=8, ge=1, le=100)
     resend_window_hours: float = Field(default=23, gt=0)
+    scheduled: Literal["approved", "all"] = "approved"
+    """What a scheduled push sends: only approved changes, or every pending one."""
     mirrors: list[MirrorSettings] = Field(default_factory=list)

@@ -133,9 +133,10 @@ def apply_payment(conn: Connection, payment: str, invoice: str, amount: Decimal 
                "amount_minor": want, "currency": cur,
                "amount": str(from_minor_units(want, cur)), "invoice_open_minor": balance}
     if not exists:
+        approved = {"approved": {"by": actor, "at": now.isoformat()}}  # the coordinator's act
         store_outbox.add(conn, target=target, entity=ENTITY, operation=OPERATION,
                          record_id=iid, payload=orjson.dumps(payload).decode(), key=key,
-                         now=now)
+                         now=now, result=orjson.dumps(approved).decode())
         audit.record(conn, "payment.applied", subject=f"{plabel} {ilabel}", actor=actor,
                      details={"amount": payload["amount"], "currency": cur,
                               "idempotency_key": key, "target": target}, at=now)

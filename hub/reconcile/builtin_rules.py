@@ -72,6 +72,12 @@ def duplicate_payments(context: RuleContext) -> Iterator[Finding]:
     return cash_findings.duplicates(run.cash)
 
 
+def concurrent_edits(context: RuleContext) -> Iterator[Finding]:
+    """Changes not pushed because the target changed the same fields meanwhile."""
+    run = RunContext.of(context)
+    return iter(run.snapshot.conflicts)
+
+
 def payouts_to_bank(context: RuleContext) -> Iterator[Finding]:
     """Processor payouts that never reached the bank, or reached it with another amount."""
     run = RunContext.of(context)

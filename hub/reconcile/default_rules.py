@@ -53,6 +53,7 @@ paid_without_payment = Deferred("hub.reconcile.builtin_rules", "paid_without_pay
 overpayments = Deferred("hub.reconcile.builtin_rules", "overpayments")
 unapplied_payments = Deferred("hub.reconcile.builtin_rules", "unapplied_payments")
 duplicate_payments = Deferred("hub.reconcile.builtin_rules", "duplicate_payments")
+concurrent_edits = Deferred("hub.reconcile.builtin_rules", "concurrent_edits")
 payouts_to_bank = Deferred("hub.reconcile.builtin_rules", "payouts_to_bank")
 memo_reference = Deferred("hub.reconcile.match_rules", "memo_reference")
 payer_amount = Deferred("hub.reconcile.match_rules", "payer_amount")
@@ -81,6 +82,8 @@ def hub_finding_rules() -> Iterator[FindingRuleSpec]:
     yield FindingRuleSpec(
         "payouts", _kinds(Kind.PAYOUT_WITHOUT_DEPOSIT, Kind.PAYOUT_DEPOSIT_MISMATCH),
         payouts_to_bank, "processor payouts against bank deposits")
+    yield FindingRuleSpec("concurrent_edits", _kinds(Kind.CONCURRENT_EDIT), concurrent_edits,
+                          "a change not pushed: the target changed the same fields meanwhile")
 
 
 @hookimpl

@@ -33,6 +33,7 @@ class Kind(StrEnum):
     PAID_WITHOUT_PAYMENT = "paid_without_payment"
     PAYOUT_WITHOUT_DEPOSIT = "payout_without_deposit"
     PAYOUT_DEPOSIT_MISMATCH = "payout_deposit_mismatch"
+    CONCURRENT_EDIT = "concurrent_edit"
 
 
 DEFAULT_SEVERITY: dict[Kind, Severity] = {
@@ -52,4 +53,5 @@ DEFAULT_SEVERITY: dict[Kind, Severity] = {
     Kind.PAID_WITHOUT_PAYMENT: Severity.MEDIUM,
     Kind.PAYOUT_WITHOUT_DEPOSIT: Severity.HIGH,
     Kind.PAYOUT_DEPOSIT_MISMATCH: Severity.HIGH,
+    Kind.CONCURRENT_EDIT: Severity.HIGH,
 }

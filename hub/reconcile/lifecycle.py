@@ -30,7 +30,7 @@ from hub.store.findings import FindingValues, StoredFinding
 
 __all__ = ["ACKNOWLEDGED", "IGNORED", "OPEN", "RECONCILER", "RESOLVED", "STATUSES",
            "FindingValues", "MergeResult", "StoredFinding", "encode", "get", "merge", "select",
-           "set_status"]
+           "set_status", "upsert"]
 
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"
@@ -131,6 +131,35 @@ def merge(conn: Connection, found: Iterable[Finding | FindingValues], now: datet
         audit.record(conn, "finding.auto_resolved", subject=f"finding:{row.id}",
                      actor=RECONCILER, details={"key": key, "kind": row.kind}, at=now)
     result.auto_resolved = len(gone)
+    return result
+
+
+def upsert(conn: Connection, found: Iterable[Finding], now: datetime) -> MergeResult:
+    """Store these findings as :func:`merge` would (new, changed, reopened), without
+    resolving any other: for findings a command raises between two reconcile runs."""
+    result = MergeResult()
+    existing = _existing(conn)
+    inserts: list[FindingValues] = []
+    for item in found:
+        f = encode(item)
+        row = existing.get(f.key)
+        if row is None:
+            inserts.append(f)
+            result.new += 1
+            continue
+        reopen = row.status == RESOLVED
+        if _digest(f.compared()) == row.digest and not reopen:
+            result.unchanged += 1
+            continue
+        if reopen:
+            audit.record(conn, "finding.reopened", subject=f"finding:{row.id}",
+                         actor=RECONCILER, details={"key": f.key, "why": "found again"}, at=now)
+            result.reopened += 1
+        else:
+            result.updated += 1
+        store_findings.found_again(conn, row.id, f, now=now,
+                                   reopen_as=(OPEN, RECONCILER) if reopen else None)
+    store_findings.insert(conn, inserts, status=OPEN, now=now)
     return result
 
 

@@ -18,7 +18,9 @@ from decimal import Decimal
 import orjson
 
 from hub.contract.rows import Application, CustomerRow, InvoiceRow, PaymentRow
+from hub.contract.rules import Finding
 from hub.money import to_minor_units
+from hub.reconcile import conflicts
 from hub.reconcile.queued import Coordinated, coordinated
 from hub.reconcile.tables import InvoiceTable, PaymentTable
 from hub.store import Connection, quarantine, reading
@@ -32,8 +34,8 @@ class Snapshot:
     """Everything the reconciler reads: invoices and payments as tables (iterating
     one yields rows), customers, and the text of every money-in bank line."""
 
-    __slots__ = ("awaiting", "bank_credits", "bank_lines", "customers", "invoices",
-                 "payments", "quarantined")
+    __slots__ = ("awaiting", "bank_credits", "bank_lines", "conflicts", "customers",
+                 "invoices", "payments", "quarantined")
 
     def __init__(self, invoices: InvoiceTable | Iterable[InvoiceRow] = (),
                  payments: PaymentTable | Iterable[PaymentRow] = (),
@@ -52,6 +54,9 @@ class Snapshot:
         self.bank_lines = list(bank_lines)
         """Every bank line as a receipt would be: the counterparty as payer, the
         description and reference as memo; ``amount`` is signed (money out below 0)."""
+        self.conflicts: list[Finding] = []
+        """The ``concurrent_edit`` findings of changes the pusher held back
+        (:mod:`hub.reconcile.conflicts`)."""
         self.awaiting: dict[int, list[Coordinated]] = {}
         """receipt id -> the applications a coordinator made that its invoice's system
         has not confirmed yet (:mod:`hub.reconcile.queued`): not counted as applied."""
@@ -210,4 +215,5 @@ def load(conn: Connection) -> Snapshot:
                         bank_lines)
     snapshot.quarantined = _quarantined(conn)
     snapshot.awaiting = awaiting
+    snapshot.conflicts = conflicts.found(conn)
     return snapshot

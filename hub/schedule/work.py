@@ -13,6 +13,7 @@ import httpx
 from hub.errors import ConfigError, HubError, StoreError, TransientError
 from hub.outbox import OutboxSender
 from hub.outbox.settings import PushSettings
+from hub.reconcile import conflicts
 from hub.reconcile.ruleset import RuleSet
 from hub.reconcile.runner import reconcile
 from hub.reconcile.settings import ReconcileSettings
@@ -20,6 +21,7 @@ from hub.runtime import Hub
 from hub.secrets import redact
 from hub.store import TRANSIENT_ERRORS, deliveries, runs
 from hub.store.clock import utcnow
+from hub.store.outbox import APPLICATIONS
 from hub.sync.engine import SyncEngine
 from hub.sync.webhooks import WebhookProcessor
 
@@ -78,23 +80,34 @@ class JobRunner:
                 f"{m.reopened} reopened, {m.auto_resolved} resolved)")
 
     def push(self, target: str) -> str:
+        """Send what waits for ``target``: only approved changes unless ``[push] scheduled
+        = "all"``; a change in conflict becomes a ``concurrent_edit`` finding at once."""
         spec = self.hub.connector_spec(target)  # a ConfigError naming an unknown one
         entities = [e.entity for e in spec.entities if e.push]
         if not entities:
             raise ConfigError(f"connector {target!r} does not push anything",
                               hint="`billing-hub plugins` shows what each connector can do")
+        if any(e.apply_payments for e in spec.entities):
+            entities.append(APPLICATIONS)
+        settings = self.hub.settings(PushSettings)
         connector = self.hub.connector(target)
         try:
-            counts = OutboxSender(self.engine, connector, entities,
-                                  self.hub.settings(PushSettings)).send()
+            counts = OutboxSender(self.engine, connector, entities, settings,
+                                  only_approved=settings.scheduled == "approved").send()
         finally:
             connector.close()
+        if counts.conflicts:
+            with self.engine.begin() as conn:
+                conflicts.record_now(conn, utcnow())
         if counts.stopped:
             raise TransientError(f"pushing to {target} stopped: {counts.stopped}; "
                                  f"{counts.pending} change(s) stay queued", connector=target)
-        return (f"{counts.created} created, {counts.updated} updated, {counts.unchanged} "
+        text = (f"{counts.created} created, {counts.updated} updated, {counts.unchanged} "
                 f"unchanged, {counts.rejected} rejected, {counts.failed} failed, "
-                f"{counts.pending} still queued")
+                f"{counts.conflicts} in conflict, {counts.pending} still queued")
+        if counts.unapproved:
+            text += f" ({counts.unapproved} waiting for approval)"
+        return text
 
     def waiting_webhooks(self) -> list[str]:
         """The connectors with webhook deliveries whose sync is due."""

@@ -21,6 +21,10 @@ from hub.store.schema import outbox
 PENDING, SENT, REJECTED, FAILED, SUPERSEDED = "pending", "sent", "rejected", "failed", "superseded"
 """The states of an outbox row. ``superseded``: replaced, before it was ever sent, by a
 newer change of the same record."""
+CONFLICT, DECLINED = "conflict", "declined"
+"""``conflict``: not sent, the target changed the same fields meanwhile; it waits for a
+person (keep theirs, or send ours). ``declined``: a person said it is not to be sent
+(``push reject``, or ``push keep-theirs`` of a conflict)."""
 
 APPLICATIONS = "payment_application"
 """The entity of the rows ``billing-hub apply-payment`` queues: money applied to an
@@ -69,11 +73,13 @@ def add_once(conn: Connection, *, target: str, entity: str, operation: str,
 
 
 def add(conn: Connection, *, target: str, entity: str, operation: str, record_id: int | None,
-        payload: str, key: str, now: datetime) -> None:
-    """Queue a change whose key is not taken (:func:`key_taken`)."""
+        payload: str, key: str, now: datetime, result: str | None = None) -> None:
+    """Queue a change whose key is not taken (:func:`key_taken`); ``result`` starts the
+    row's JSON account (an approval given with the change)."""
     conn.execute(outbox.insert().values(
         target=target, entity=entity, operation=operation, record_id=record_id,
-        payload=payload, idempotency_key=key, status=PENDING, attempts=0, created_at=now))
+        payload=payload, idempotency_key=key, status=PENDING, attempts=0, created_at=now,
+        result=result))
 
 
 def key_taken(conn: Connection, key: str) -> bool:
@@ -210,3 +216,44 @@ def note_error(conn: Connection, row_ids: Sequence[int], error: str) -> None:
     """Keep ``error`` as the last error of these rows, their status unchanged."""
     conn.execute(outbox.update().where(outbox.c.id.in_(list(row_ids)))
                  .values(last_error=error))
+
+
+def by_ids(conn: Connection, ids: Sequence[int]) -> list[OutboxRow]:
+    """The rows with these ids, in the order queued."""
+    stmt = sa.select(outbox).where(outbox.c.id.in_(list(ids))).order_by(outbox.c.id)
+    return [_row(r) for r in conn.execute(stmt)]
+
+
+def in_status(conn: Connection, statuses: Sequence[str], *, target: str | None = None
+              ) -> list[OutboxRow]:
+    """Every row in ``statuses`` (for ``target``), in the order queued."""
+    stmt = sa.select(outbox).where(outbox.c.status.in_(list(statuses))).order_by(outbox.c.id)
+    if target is not None:
+        stmt = stmt.where(outbox.c.target == target)
+    return [_row(r) for r in conn.execute(stmt)]
+
+
+def of_record(conn: Connection, target: str, record_id: int, *, before: int,
+              statuses: Sequence[str], operations: Sequence[str]) -> list[OutboxRow]:
+    """Rows for ``target`` about stored record ``record_id`` queued before row ``before``,
+    in ``statuses`` and ``operations``, newest first."""
+    stmt = (sa.select(outbox)
+            .where(outbox.c.target == target, outbox.c.record_id == record_id,
+                   outbox.c.id < before, outbox.c.status.in_(list(statuses)),
+                   outbox.c.operation.in_(list(operations)))
+            .order_by(outbox.c.id.desc()))
+    return [_row(r) for r in conn.execute(stmt)]
+
+
+def set_result(conn: Connection, row_id: int, result: str) -> None:
+    """Replace a row's JSON account, its status unchanged."""
+    conn.execute(outbox.update().where(outbox.c.id == row_id).values(result=result))
+
+
+def decide(conn: Connection, row_id: int, *, status: str, result: str,
+           last_error: str | None, attempts: int | None = None) -> None:
+    """A person's decision on a row: its new status, account and reason."""
+    values: dict[str, Any] = {"status": status, "result": result, "last_error": last_error}
+    if attempts is not None:
+        values["attempts"] = attempts
+    conn.execute(outbox.update().where(outbox.c.id == row_id).values(**values))

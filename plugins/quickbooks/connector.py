@@ -65,6 +65,10 @@ class QuickBooksConnector(Connector):
         pusher = Pusher(self.api, self._mapped_answer, self.config.push_item)
         return pusher.push(changes)
 
+    def preview(self, changes: Sequence[PushChange]) -> list[PushResult]:
+        pusher = Pusher(self.api, self._mapped_answer, self.config.push_item)
+        return pusher.preview(changes)
+
     def _mapped_answer(self, entity: str, obj: Obj) -> CanonicalRecord | None:
         try:
             return self._map_one(entity, obj)

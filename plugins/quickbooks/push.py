@@ -50,12 +50,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from hub import (
     CanonicalRecord,
     Customer,
+    FieldChange,
+    FieldOutcome,
     Invoice,
     PushChange,
     PushOperation,
@@ -71,6 +74,14 @@ PAYMENT_REF_LIMIT = 21
 STALE = 5010
 OURS_ON_CREATE = ("Notes", "PrivateNote")
 """Written when the hub creates a record, left alone by updates: people add to them."""
+UPDATABLE = {
+    "Customer": ("DisplayName", "PrimaryEmailAddr", "PrimaryPhone", "CurrencyRef"),
+    "Invoice": ("CustomerRef", "DocNumber", "TxnDate", "DueDate", "CurrencyRef", "Line"),
+}
+"""The fields an update writes, each compared on its own with base and theirs."""
+UPDATE_TRIES = 3
+"""Reads and writes of one update when QuickBooks answers that the object changed between
+them (a stale ``SyncToken``): each try decides again on what it read."""
 
 Mapper = Callable[[str, Obj], CanonicalRecord | None]
 """(entity, QuickBooks object) -> the canonical record, or None."""
@@ -132,28 +143,104 @@ class Pusher:
         name = {"customer": "Customer", "invoice": "Invoice"}.get(record.entity)
         if name is None:
             raise _Refused(f"the QuickBooks connector does not push {record.entity} records")
-        body = (self._customer_body(record) if isinstance(record, Customer)
-                else self._invoice_body(change))
+        body = self._body(change)
         if change.operation is PushOperation.CREATE:
             made = self.api.write(name, body, request_id(change.idempotency_key, "c"))
             return self._result(change, PushStatus.CREATED, made)
         if change.target_id is None:
             raise _Refused("an update needs the QuickBooks id of the record")
-        for attempt in (1, 2):  # a stale SyncToken: read again and try once more
+        for attempt in range(1, UPDATE_TRIES + 1):
             current = self.api.read(name, change.target_id)
-            if _same(body, current):
-                return self._result(change, PushStatus.UNCHANGED, current)
-            update = {k: v for k, v in body.items() if k not in OURS_ON_CREATE}
+            fields = self._compare(change, name, body, current)
+            conflicts = tuple(f for f in fields if f.outcome is FieldOutcome.CONFLICT)
+            if conflicts:
+                return PushResult(change.idempotency_key, PushStatus.CONFLICT,
+                                  external_id=change.target_id, fields=conflicts,
+                                  reason=_conflict_reason(name, conflicts))
+            kept = tuple(f for f in fields if f.outcome is FieldOutcome.KEPT_THEIRS)
+            written = [f.field for f in fields if f.written]
+            if not written:
+                return self._result(change, PushStatus.UNCHANGED, current, kept)
+            update = {k: body[k] for k in written}
             update.update(Id=change.target_id, SyncToken=current["SyncToken"], sparse=True)
             try:
                 done = self.api.write(name, update,
                                       request_id(change.idempotency_key, f"u{attempt}"))
             except QuickBooksRefused as exc:
-                if exc.code == STALE and attempt == 1:
-                    continue
+                if exc.code == STALE and attempt < UPDATE_TRIES:
+                    continue  # changed between our read and our write: decide again
                 raise
-            return self._result(change, PushStatus.UPDATED, done)
+            return self._result(change, PushStatus.UPDATED, done, kept)
         raise AssertionError("unreachable")
+
+    def _compare(self, change: PushChange, name: str, body: Obj, current: Obj
+                 ) -> list[FieldChange]:
+        """Each field the update writes, base (what ``change.base`` wrote), ours and theirs."""
+        base: Obj = {}
+        if change.base is not None:
+            base = self._body(replace(change, record=change.base))
+        return [FieldChange.decide(key, ours=_text(key, body[key]),
+                                   theirs=_text(key, current.get(key)),
+                                   base=_text(key, base.get(key)),
+                                   has_base=change.base is not None, overrule=change.overrule)
+                for key in UPDATABLE[name] if key in body]
+
+    def _body(self, change: PushChange) -> Obj:
+        record = change.record
+        return (self._customer_body(record) if isinstance(record, Customer)
+                else self._invoice_body(change))
+
+    # ------------------------------------------------------------------ preview
+    def preview(self, changes: Sequence[PushChange]) -> list[PushResult]:
+        """What :meth:`push` would do with each change, read from QuickBooks; no write."""
+        results: list[PushResult] = []
+        for change in changes:
+            try:
+                results.append(self._preview(change))
+            except _Refused as refused:
+                results.append(PushResult(change.idempotency_key, PushStatus.REJECTED,
+                                          reason=refused.reason))
+            except SignInRefused:
+                raise
+            except QuickBooksRefused as exc:
+                results.append(PushResult(change.idempotency_key, PushStatus.REJECTED,
+                                          reason=exc.message))
+        return results
+
+    def _preview(self, change: PushChange) -> PushResult:
+        key, op = change.idempotency_key, change.operation
+        if op in (PushOperation.MARK_PAID, PushOperation.APPLY, PushOperation.UNAPPLY):
+            if change.target_id is None:
+                raise _Refused("the invoice has no QuickBooks id")
+            invoice = self.api.read("Invoice", change.target_id)
+            balance = Decimal(str(invoice.get("Balance") or 0))
+            if op is PushOperation.MARK_PAID:
+                after = Decimal(0)
+            else:
+                amount = change.application.amount if change.application else Decimal(0)
+                after = balance - amount if op is PushOperation.APPLY else balance + amount
+            fields = (FieldChange("Balance", ours=_amount(after), theirs=_amount(balance)),)
+            status = PushStatus.UNCHANGED if after == balance else PushStatus.UPDATED
+            return PushResult(key, status, external_id=change.target_id, fields=fields)
+        name = {"customer": "Customer", "invoice": "Invoice"}.get(change.record.entity)
+        if name is None:
+            raise _Refused(f"the QuickBooks connector does not push {change.record.entity} "
+                           "records")
+        body = self._body(change)
+        if op is PushOperation.CREATE:
+            return PushResult(key, PushStatus.CREATED, fields=tuple(
+                FieldChange(k, ours=_text(k, body[k]), theirs=None)
+                for k in UPDATABLE[name] if k in body))
+        if change.target_id is None:
+            raise _Refused("an update needs the QuickBooks id of the record")
+        compared = self._compare(change, name, body, self.api.read(name, change.target_id))
+        if any(f.outcome is FieldOutcome.CONFLICT for f in compared):
+            status = PushStatus.CONFLICT
+        elif any(f.written for f in compared):
+            status = PushStatus.UPDATED
+        else:
+            status = PushStatus.UNCHANGED
+        return PushResult(key, status, external_id=change.target_id, fields=tuple(compared))
 
     def _mark_paid(self, change: PushChange) -> PushResult:
         if change.target_id is None:
@@ -242,9 +329,10 @@ class Pusher:
             return PushResult(key, PushStatus.UPDATED, external_id=str(done["Id"]))
         raise AssertionError("unreachable")
 
-    def _result(self, change: PushChange, status: PushStatus, obj: Obj) -> PushResult:
+    def _result(self, change: PushChange, status: PushStatus, obj: Obj,
+                fields: tuple[FieldChange, ...] = ()) -> PushResult:
         return PushResult(change.idempotency_key, status, external_id=str(obj["Id"]),
-                          record=self.mapper(change.record.entity, obj))
+                          record=self.mapper(change.record.entity, obj), fields=fields)
 
     # ------------------------------------------------------------------ bodies
     def _customer_body(self, record: Customer) -> Obj:
@@ -342,23 +430,45 @@ def _links_invoice(line: Obj, invoice_id: str) -> bool:
                for x in line.get("LinkedTxn") or [])
 
 
-def _same(body: Obj, current: Obj) -> bool:
-    """Whether QuickBooks' copy already says what ``body`` would write (its own fields)."""
-    for key, value in body.items():
-        if key in ("Line", "Notes", "PrivateNote"):
-            continue
-        if _plain(current.get(key)) != _plain(value):
-            return False
-    if "Line" in body:  # QuickBooks lists discounts after the sales lines, unnamed
-        return _line_set(body["Line"]) == _line_set(current.get("Line") or [])
-    return True
-
-
 def _line_set(lines: Sequence[Obj]) -> list[tuple[str, Decimal, str]]:
     return sorted(
         (str(ln.get("DetailType")), Decimal(str(ln.get("Amount") or 0)),
          "" if ln.get("DetailType") == "DiscountLineDetail" else ln.get("Description") or "")
         for ln in lines if ln.get("DetailType") in ("SalesItemLineDetail", "DiscountLineDetail"))
+
+
+def _conflict_reason(name: str, conflicts: Sequence[FieldChange]) -> str:
+    sides = "; ".join(f"{f.field}: base {f.base or '(none)'}, ours {f.ours or '(none)'}, "
+                      f"theirs {f.theirs or '(none)'}" for f in conflicts)
+    return (f"someone changed the {name.lower()} in QuickBooks since the hub last wrote it, "
+            f"in the same field(s) as this change ({sides}): nothing was sent")
+
+
+def _amount(value: Any) -> str:
+    """An amount as comparable text with at least two decimals: ``361.5`` and ``361.50``
+    are both ``361.50``, ``400`` is ``400.00``."""
+    amount = Decimal(str(value)).normalize()
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        amount = amount.quantize(Decimal("0.01"))
+    return f"{amount:f}"
+
+
+def _text(key: str, value: Any) -> str | None:
+    """A field of a QuickBooks body or object as text that compares and reads well."""
+    if value is None or value == "" or value == [] or value == {}:
+        return None
+    if key == "Line":
+        parts = [f"{desc or 'discount'} {_amount(amount)}" if kind == "DiscountLineDetail"
+                 else f"{desc or '(no description)'} {_amount(amount)}"
+                 for kind, amount, desc in _line_set(value)]
+        return "; ".join(parts) or None
+    if isinstance(value, dict):
+        plain = _plain(value)
+        return str(next(iter(plain.values()))) if plain else None
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        return _amount(value)
+    return str(value)
 
 
 def _plain(value: Any) -> Any:

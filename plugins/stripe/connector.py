@@ -87,6 +87,10 @@ class StripeConnector(Connector):
         """Create and update customers and invoices (see :mod:`plugins.stripe.push`)."""
         return self._pusher.push(changes)
 
+    def preview(self, changes: Sequence[PushChange]) -> list[PushResult]:
+        """What :meth:`push` would do, read from Stripe, writing nothing."""
+        return self._pusher.preview(changes)
+
     def _mapped(self, entity: str, obj: Obj) -> CanonicalRecord | None:
         found = self._map_one(entity, obj, self.name, full=False)
         return found if isinstance(found, CanonicalRecord) else None

@@ -49,8 +49,8 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -59,6 +59,8 @@ import stripe
 from hub import (
     CanonicalRecord,
     Customer,
+    FieldChange,
+    FieldOutcome,
     Invoice,
     InvoiceStatus,
     PushChange,
@@ -101,12 +103,26 @@ class _Refused(Exception):
         self.reason = reason
 
 
+class _Conflict(Exception):
+    """Someone changed in Stripe a field the change changes too: nothing is written."""
+
+    def __init__(self, name: str, fields: Sequence[FieldChange]) -> None:
+        self.fields = tuple(f for f in fields if f.outcome is FieldOutcome.CONFLICT)
+        sides = "; ".join(f"{f.field}: base {f.base or '(none)'}, ours {f.ours or '(none)'}, "
+                          f"theirs {f.theirs or '(none)'}" for f in self.fields)
+        self.reason = (f"someone changed Stripe {name} since the hub last wrote it, in the same "
+                       f"field(s) as this change ({sides}): nothing was sent")
+        super().__init__(self.reason)
+
+
 @dataclass(slots=True)
 class _Step:
-    """Where one change got to: the id of what it made, whether it changed anything."""
+    """Where one change got to: the id of what it made, whether it changed anything, and
+    the fields left as Stripe has them (a merge)."""
 
     created: str | None = None
     changed: bool = False
+    kept: tuple[FieldChange, ...] = field(default_factory=tuple)
 
 
 class StripePusher:
@@ -140,6 +156,10 @@ class StripePusher:
             made = step.created if change.operation is PushOperation.CREATE else None
             return PushResult(change.idempotency_key, PushStatus.REJECTED, external_id=made,
                               reason=exc.reason)
+        except _Conflict as exc:
+            return PushResult(change.idempotency_key, PushStatus.CONFLICT,
+                              external_id=change.target_id, reason=exc.reason,
+                              fields=exc.fields)
         if change.operation is PushOperation.CREATE:
             status = PushStatus.CREATED
         else:
@@ -147,7 +167,7 @@ class StripePusher:
         if change.operation is PushOperation.APPLY:  # no payment object: a sync confirms it
             return PushResult(change.idempotency_key, status)
         return PushResult(change.idempotency_key, status, external_id=str(obj["id"]),
-                          record=self._as_record(change.entity, obj))
+                          record=self._as_record(change.entity, obj), fields=step.kept)
 
     def _as_record(self, entity: str, obj: Obj) -> CanonicalRecord | None:
         """The object as the hub stores it; None when that needs a read Stripe refused."""
@@ -169,9 +189,20 @@ class StripePusher:
             return obj
         if change.operation is PushOperation.UPDATE:
             target = self._target(change, "customer")
+            current = self._retrieve("customers", target)
+            compared = self._customer_fields(change, record, current)
+            if any(f.outcome is FieldOutcome.CONFLICT for f in compared):
+                raise _Conflict(f"customer {target}", compared)
+            step.kept = _kept(compared)
+            update = {f.field: params[f.field] for f in compared if f.written}
+            if any((current.get("metadata") or {}).get(k) != v
+                   for k, v in params["metadata"].items()):
+                update["metadata"] = params["metadata"]
+            if not update:
+                return current
             step.changed = True
-            return self._post("update customer", f"/v1/customers/{target}", params,
-                              step_key(key, "update"))
+            return self._post("update customer", f"/v1/customers/{target}", update,
+                              step_key(key, "update:" + ",".join(sorted(update))))
         raise _Refused(f"a customer cannot be {change.operation.value.replace('_', ' ')}")
 
     # ------------------------------------------------------------------ invoices
@@ -212,11 +243,15 @@ class StripePusher:
     def _update_draft(self, change: PushChange, inv: Invoice, current: Obj, step: _Step) -> Obj:
         key, target = change.idempotency_key, str(current["id"])
         self._same_party(change, inv, current)
+        compared = {f.field: f for f in self._invoice_fields(change, inv, current)}
+        if any(f.outcome is FieldOutcome.CONFLICT for f in compared.values()):
+            raise _Conflict(f"invoice {current.get('number') or target}", list(compared.values()))
+        step.kept = _kept(compared.values())
         header: dict[str, Any] = {}
-        if (current.get("description") or None) != (inv.memo or None):
+        if compared["description"].written:
             header["description"] = inv.memo or ""
         due = self._due(inv)
-        if "due_date" in due and fields.day_of(current.get("due_date")) != inv.due_date:
+        if "due_date" in compared and compared["due_date"].written:
             header["due_date"] = due["due_date"]
         wanted_meta = fields.metadata_of(inv)
         if any((current.get("metadata") or {}).get(k) != v for k, v in wanted_meta.items()):
@@ -224,11 +259,11 @@ class StripePusher:
         obj = current
         if header:
             obj = self._post("update invoice", f"/v1/invoices/{target}", header,
-                             step_key(key, "update"))
+                             step_key(key, "update:" + ",".join(sorted(header))))
             step.changed = True
         wanted = fields.lines_of(inv)
         have = self._all_lines(current)
-        if [fields.line_shape(x) for x in have] != [fields.wanted_shape(x) for x in wanted]:
+        if compared["lines"].written:
             if have:
                 ids = [str(x["id"]) for x in have]
                 digest = hashlib.blake2b(",".join(ids).encode(), digest_size=8).hexdigest()
@@ -245,29 +280,15 @@ class StripePusher:
     def _update_finalized(self, change: PushChange, inv: Invoice, current: Obj,
                           step: _Step) -> Obj:
         self._same_party(change, inv, current)
-        cur = inv.currency
-        wanted = fields.lines_of(inv)
-        have = self._all_lines(current)
-        differences = []
-        total = sum(int(x["amount"]) for x in wanted)
-        if total != int(current["total"]):
-            differences.append(f"total {fields.money_text(total, cur)} here, "
-                               f"{fields.money_text(int(current['total']), cur)} in Stripe")
-        elif [fields.line_shape(x) for x in have] != [fields.wanted_shape(x) for x in wanted]:
-            differences.append("the lines")
-        due = self._due(inv)
-        if "due_date" in due and fields.day_of(current.get("due_date")) != inv.due_date:
-            differences.append(f"due date {inv.due_date} here, "
-                               f"{fields.day_of(current.get('due_date')) or 'none'} in Stripe")
-        if differences:
-            raise _Refused(
-                f"Stripe invoice {current.get('number') or current['id']} is "
-                f"{current['status']}, and Stripe allows no change of amounts, lines or due "
-                f"date once an invoice is finalized ({'; '.join(differences)}): void it in "
-                f"Stripe and unlink it (`billing-hub unlink`) to have the invoice created "
-                f"again, or issue a credit note")
+        compared = self._invoice_fields(change, inv, current)
+        if any(f.outcome is FieldOutcome.CONFLICT for f in compared):
+            raise _Conflict(f"invoice {current.get('number') or current['id']}", compared)
+        refusal = self._finalized_refusal(inv, current, compared)
+        if refusal:
+            raise _Refused(refusal)
+        step.kept = _kept(compared)
         header: dict[str, Any] = {}
-        if (current.get("description") or None) != (inv.memo or None):
+        if any(f.field == "description" and f.written for f in compared):
             header["description"] = inv.memo or ""
         wanted_meta = fields.metadata_of(inv)
         if any((current.get("metadata") or {}).get(k) != v for k, v in wanted_meta.items()):
@@ -276,7 +297,142 @@ class StripePusher:
             return current
         step.changed = True
         return self._post("update invoice", f"/v1/invoices/{current['id']}", header,
-                          step_key(change.idempotency_key, "update"))
+                          step_key(change.idempotency_key, "update:" + ",".join(sorted(header))))
+
+    def _finalized_refusal(self, inv: Invoice, current: Obj, compared: Sequence[FieldChange]
+                           ) -> str | None:
+        """Why Stripe cannot take what the change writes to a finalized invoice, if it cannot."""
+        if current["status"] == "draft":
+            return None
+        written = {f.field: f for f in compared if f.written}
+        differences = []
+        if "lines" in written:
+            wanted = sum(int(x["amount"]) for x in fields.lines_of(inv))
+            if wanted != int(current["total"]):
+                differences.append(
+                    f"total {fields.money_text(wanted, inv.currency)} here, "
+                    f"{fields.money_text(int(current['total']), inv.currency)} in Stripe")
+            else:
+                differences.append("the lines")
+        if "due_date" in written:
+            differences.append(f"due date {inv.due_date} here, "
+                               f"{written['due_date'].theirs or 'none'} in Stripe")
+        if not differences:
+            return None
+        return (f"Stripe invoice {current.get('number') or current['id']} is "
+                f"{current['status']}, and Stripe allows no change of amounts, lines or due "
+                f"date once an invoice is finalized ({'; '.join(differences)}): void it in "
+                f"Stripe and unlink it (`billing-hub unlink`) to have the invoice created "
+                f"again, or issue a credit note")
+
+    # ------------------------------------------------------------------ three ways
+    def _customer_fields(self, change: PushChange, record: Customer, current: Obj
+                         ) -> list[FieldChange]:
+        base = change.base if isinstance(change.base, Customer) else None
+        return [FieldChange.decide(
+            name, ours=getattr(record, name) or None, theirs=current.get(name) or None,
+            base=(getattr(base, name) or None) if base is not None else None,
+            has_base=base is not None, overrule=change.overrule)
+            for name in ("name", "email", "phone")]
+
+    def _invoice_fields(self, change: PushChange, inv: Invoice, current: Obj
+                        ) -> list[FieldChange]:
+        """The lines, the due date (while it is ahead) and the description, three ways."""
+        base = change.base if isinstance(change.base, Invoice) else None
+        has = base is not None
+        cur = inv.currency
+
+        def lines(shapes: Iterable[tuple[int, str]]) -> str | None:
+            return "; ".join(f"{d or '(no description)'} {fields.money_text(a, cur)}"
+                             for a, d in shapes) or None
+
+        out = [FieldChange.decide(
+            "lines", ours=lines(fields.wanted_shape(x) for x in fields.lines_of(inv)),
+            theirs=lines(fields.line_shape(x) for x in self._all_lines(current)),
+            base=lines(fields.wanted_shape(x) for x in fields.lines_of(base)) if base else None,
+            has_base=has, overrule=change.overrule)]
+        if "due_date" in self._due(inv):
+            theirs_due = fields.day_of(current.get("due_date"))
+            out.append(FieldChange.decide(
+                "due_date", ours=str(inv.due_date), theirs=str(theirs_due) if theirs_due else None,
+                base=str(base.due_date) if base is not None and base.due_date else None,
+                has_base=has, overrule=change.overrule))
+        out.append(FieldChange.decide(
+            "description", ours=inv.memo or None, theirs=current.get("description") or None,
+            base=(base.memo or None) if base is not None else None, has_base=has,
+            overrule=change.overrule))
+        return out
+
+    # ------------------------------------------------------------------ preview
+    def preview(self, changes: Sequence[PushChange]) -> list[PushResult]:
+        """What :meth:`push` would do with each change, read from Stripe; nothing written."""
+        return [self._preview(change) for change in changes]
+
+    def _preview(self, change: PushChange) -> PushResult:
+        key, op, record = change.idempotency_key, change.operation, change.record
+        try:
+            if op is PushOperation.CREATE:
+                return PushResult(key, PushStatus.CREATED,
+                                  fields=self._created_fields(change, record))
+            if not isinstance(record, Customer | Invoice):
+                raise _Refused(f"the Stripe connector pushes customers and invoices, "
+                               f"not {record.entity}s")
+            resource = "customers" if isinstance(record, Customer) else "invoices"
+            current = self._retrieve(resource, self._target(change, record.entity))
+            if isinstance(record, Customer):
+                compared = self._customer_fields(change, record, current)
+            elif op is PushOperation.UPDATE:
+                compared = self._invoice_fields(change, record, current)
+                refusal = self._finalized_refusal(record, current, compared)
+                if refusal and not any(f.outcome is FieldOutcome.CONFLICT for f in compared):
+                    return PushResult(key, PushStatus.REJECTED, reason=refusal,
+                                      external_id=change.target_id, fields=tuple(compared))
+            else:
+                return self._payment_preview(change, current)
+        except _Refused as exc:
+            return PushResult(key, PushStatus.REJECTED, reason=exc.reason)
+        if any(f.outcome is FieldOutcome.CONFLICT for f in compared):
+            status = PushStatus.CONFLICT
+        else:
+            status = (PushStatus.UPDATED if any(f.written for f in compared)
+                      else PushStatus.UNCHANGED)
+        return PushResult(key, status, external_id=change.target_id, fields=tuple(compared))
+
+    def _created_fields(self, change: PushChange, record: CanonicalRecord
+                        ) -> tuple[FieldChange, ...]:
+        if isinstance(record, Customer):
+            return tuple(FieldChange(n, ours=getattr(record, n) or None, theirs=None)
+                         for n in ("name", "email", "phone") if getattr(record, n))
+        if not isinstance(record, Invoice):
+            raise _Refused(f"the Stripe connector pushes customers and invoices, "
+                           f"not {record.entity}s")
+        customer = self._customer_id(change, record)
+        made = [FieldChange("customer", ours=customer, theirs=None),
+                FieldChange("currency", ours=record.currency, theirs=None)]
+        made += [f for f in self._invoice_fields(replace(change, base=None), record, {})
+                 if f.ours is not None]
+        return tuple(made)
+
+    def _payment_preview(self, change: PushChange, current: Obj) -> PushResult:
+        key, cur = change.idempotency_key, str(current.get("currency", "")).upper()
+        owed = int(current.get("amount_remaining") or 0)
+        if change.operation is PushOperation.UNAPPLY:
+            return PushResult(key, PushStatus.REJECTED,
+                              reason="Stripe cannot take back a payment recorded out of band")
+        after = 0
+        if change.operation is PushOperation.APPLY and change.application is not None:
+            after = owed - to_minor_units(change.application.amount, change.application.currency)
+        status = current["status"]
+        fields_ = (FieldChange("status", ours="paid" if after == 0 else status, theirs=status),
+                   FieldChange("amount_remaining", ours=fields.money_text(after, cur),
+                               theirs=fields.money_text(owed, cur)))
+        if change.operation is PushOperation.APPLY and after != 0:
+            return PushResult(key, PushStatus.REJECTED, fields=fields_,
+                              reason="Stripe records money received outside Stripe only for "
+                                     "all that an invoice still owes")
+        done = status == "paid"
+        return PushResult(key, PushStatus.UNCHANGED if done else PushStatus.UPDATED,
+                          external_id=change.target_id, fields=fields_)
 
     def _mark_paid(self, key: str, current: Obj, step: _Step) -> Obj:
         status = current["status"]
@@ -421,6 +577,10 @@ class StripePusher:
 
 
 # ---------------------------------------------------------------------- pure helpers
+def _kept(compared: Iterable[FieldChange]) -> tuple[FieldChange, ...]:
+    return tuple(f for f in compared if f.outcome is FieldOutcome.KEPT_THEIRS)
+
+
 def _one_line(text: str) -> str:
     """``text`` with each run of white space (the SDK wraps its messages) as one space."""
     return re.sub(r"\s+", " ", text)
