@@ -10,7 +10,8 @@ The rule, in order:
 * a file with UTF-8 letters in it (``ü`` as the two bytes C3 BC) is UTF-8
   with some bad bytes: each row holding one is quarantined, the rest imported;
 * otherwise charset-normalizer is asked; its answer is used only when every
-  encoding it ranks as likely reads the file's bytes the same way and the
+  encoding it ranks as good as its best (within 0.01 of its chaos and its
+  coherence) reads the file's bytes the same way and the
   whole file decodes in it, and the sync's summary says so. Else the file
   is read as UTF-8, and the rows that are not are quarantined.
 
@@ -75,8 +76,8 @@ def _detected(path: Path, high: bytes) -> tuple[str, str] | None:
     if not results:
         return None
     best = results[0]
-    likely = [m for m in results if m.chaos <= best.chaos + 0.05
-              and m.coherence >= best.coherence - 0.05]
+    likely = [m for m in results if m.chaos <= best.chaos + 0.01
+              and m.coherence >= best.coherence - 0.01]
     readings = set()
     for m in likely:
         if not _single_byte(m.encoding):
