@@ -144,7 +144,7 @@ class FilePager:
             skipping = rows_seen <= self.resume
             if isinstance(cells, Faulty):
                 if not skipping:
-                    self._reject(cells.reason, cells.raw, line)
+                    self._reject(cells.reason, {**cells.raw, "_line": line}, line)
                 if not group:
                     rows_done = rows_seen
                 continue

@@ -6,8 +6,9 @@ in between: they are lost without a word. Here the file is read line by line
 as bytes, and a row that spans lines (a quoted field with a line break in it)
 is accepted only while it is plausible:
 
-* a quoted field that runs into a line which reads as a row of its own (no
-  open quote, as many fields as the header) was never closed: the row it
+* a quoted field that runs into a line which reads as a row of its own (as
+  many fields as the header; for a line with a stray quote of its own, as
+  many delimiters as the header's) was never closed: the row it
   opened on is a :class:`Faulty` row naming the line of the quote, and the
   lines after it are read as rows again;
 * so is a quoted field still open at the end of the file, or past the cell
@@ -159,7 +160,9 @@ class RecordReader:
         if self.width is None or line.too_long or not line.text.strip():
             return False
         if self.quotechar in line.text and not self._closed(line.text):
-            return False
+            # A row with a stray quote of its own still starts a row when its delimiters,
+            # quotes aside, make the header's width: a field spanning lines rarely has that.
+            return len(line.text.rstrip("\r\n").split(self.delimiter)) == self.width
         try:
             cells = self._cells(line.text)
         except csv.Error:
@@ -199,7 +202,7 @@ class RecordReader:
                 n = len(cell.encode("utf-8", errors="replace"))
                 if n > self.cell_limit:
                     return Faulty(f"field {i} is {n:,} bytes long; cells are limited to "
-                                  f"{self.cell_limit:,} bytes (max_cell_bytes)", cell, n)
+                                  f"{self.cell_limit:,} bytes (max_cell_bytes)", text, n)
         return cells
 
     def _gather(self, parts: list[Line]) -> str | None:
