@@ -122,4 +122,5 @@ def skipped_lines(runs: list[RunSummary]) -> list[str]:
                 text = f"row {reason.removeprefix('rows ')}" if n == 1 and reason.startswith(
                     "rows ") else reason
                 lines.append(f"{run.connector}/{entity}: {n} {text}")
+            lines.extend(f"{run.connector}/{entity}: {note}" for note in c.notes)
     return lines

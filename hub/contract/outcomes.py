@@ -22,6 +22,8 @@ class EntityCounts:
     """Rejects that match a quarantine entry someone dismissed: kept dismissed, not failing."""
     skipped: dict[str, int] = field(default_factory=dict)
     """Rows the source skipped on purpose, by reason (a declared rule): never records."""
+    notes: list[str] = field(default_factory=list)
+    """What the connector said about how it read the source (a file's detected encoding)."""
 
     @property
     def seen(self) -> int:
@@ -36,6 +38,7 @@ class EntityCounts:
         self.dismissed += other.dismissed
         for reason, n in other.skipped.items():
             self.skipped[reason] = self.skipped.get(reason, 0) + n
+        self.notes.extend(n for n in other.notes if n not in self.notes)
 
     def as_dict(self) -> dict[str, Any]:
         """The counts as plain JSON (the two newer ones only when not zero)."""
@@ -44,13 +47,16 @@ class EntityCounts:
             data["dismissed"] = self.dismissed
         if self.skipped:
             data["skipped"] = dict(self.skipped)
+        if self.notes:
+            data["notes"] = list(self.notes)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EntityCounts:
         skipped = data.get("skipped") or {}
         return cls(**{k: int(data.get(k, 0)) for k in (*_NAMES, "dismissed")},
-                   skipped={str(k): int(v) for k, v in skipped.items()})
+                   skipped={str(k): int(v) for k, v in skipped.items()},
+                   notes=[str(n) for n in data.get("notes") or ()])
 
 
 _NAMES = ("created", "updated", "unchanged", "quarantined", "deleted")

@@ -41,6 +41,9 @@ class Page:
     """Rows the source left out on purpose, by reason: a declared rule (a bank file's
     closing-balance line), never a fault. Counted in the run's summary, not quarantined.
     The reason reads after a count: ``"rows skipped by rule (skip_footer = 1)"``."""
+    notes: Sequence[str] = ()
+    """What a person should know about how the source was read, shown under the run's
+    summary: ``"bank.csv read as cp1252: ..."``. Not a fault, not a count."""
     complete: bool = False
     """Set on the last page of a pull that gave every record the source holds for the
     entity (a file read whole). The hub then marks deleted the stored records of that
@@ -51,7 +54,8 @@ class Page:
                  rejected: Sequence[RecordRejected] = (), cursor: str | Cursor | None = None,
                  locations: Mapping[str, str] | None = None,
                  progress: tuple[int, int] | None = None, deleted: Sequence[str] = (),
-                 skipped: Mapping[str, int] | None = None, complete: bool = False) -> None:
+                 skipped: Mapping[str, int] | None = None, complete: bool = False,
+                 notes: Sequence[str] = ()) -> None:
         self.records = records
         self.rejected = rejected
         self.cursor = cursor.dump() if isinstance(cursor, Cursor) else cursor
@@ -60,3 +64,4 @@ class Page:
         self.deleted = deleted
         self.skipped = {} if skipped is None else skipped
         self.complete = complete
+        self.notes = notes

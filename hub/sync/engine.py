@@ -196,6 +196,8 @@ class SyncEngine:
                 counts.quarantined, counts.dismissed = added.open, added.dismissed
             if page.skipped:
                 counts.skipped = dict(page.skipped)
+            if page.notes:
+                counts.notes = list(page.notes)
             if prepared and (counts.created or counts.updated) and quarantine.has_open(
                 conn, source, entity
             ):

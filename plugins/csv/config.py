@@ -21,6 +21,8 @@
     skip_footer = 1                      # the last N non-blank rows are not data
     skip_when = [{ column = "Date de valeur", matches = "^(Total|Solde)" }]
     money_out = "skip"                   # payment files: skip rows with amount <= 0
+    max_cell_bytes = 65536               # a longer cell quarantines its row (64 KiB)
+    max_row_bytes = 1048576              # so does a longer row (1 MiB)
 
     [connectors.bank.files.columns]      # canonical field = column (or columns, joined)
     booked_date = "Date de valeur"
@@ -90,6 +92,11 @@ class FileMapping(BaseModel):
     skip_footer: int = Field(default=0, ge=0)
     skip_when: list[SkipRule] = Field(default_factory=list)
     money_out: Literal["skip", "quarantine"] | None = None
+    max_cell_bytes: int = Field(default=64 * 1024, ge=16, le=64 * 1024 * 1024)
+    """A cell longer than this (in bytes, as the file has it) quarantines its row, with its
+    size and a sample; so does a quoted field still open this far past its quote."""
+    max_row_bytes: int = Field(default=1024 * 1024, ge=16, le=256 * 1024 * 1024)
+    """A line longer than this quarantines its row; the rest of the line is never held."""
 
     @model_validator(mode="after")
     def _entity_known(self) -> FileMapping:
@@ -98,6 +105,8 @@ class FileMapping(BaseModel):
                 "say what the file holds: entity = customer | invoice | payment | "
                 "bank_transaction (or use a preset)"
             )
+        if self.max_cell_bytes > self.max_row_bytes:
+            raise ValueError("max_cell_bytes cannot be more than max_row_bytes")
         if self.money_out is not None and self.entity not in (None, "payment"):
             raise ValueError("money_out applies to payment files only (a bank_transaction "
                              "file keeps money out as negative amounts)")

@@ -91,21 +91,18 @@ class CsvConnector(Connector):
         delimiter = mapping.delimiter
         if delimiter in (None, "auto"):
             delimiter = sniff_delimiter(path, facts.encoding, mapping.skip_rows)
-        stream, text = open_rows(path, encoding=facts.encoding, delimiter=delimiter,
-                                 quotechar=mapping.quotechar, skip_rows=mapping.skip_rows,
-                                 connector=self.name, header=mapping.header)
+        stream = open_rows(path, encoding=facts.encoding, delimiter=delimiter,
+                           quotechar=mapping.quotechar, skip_rows=mapping.skip_rows,
+                           connector=self.name, header=mapping.header,
+                           cell_limit=mapping.max_cell_bytes, row_limit=mapping.max_row_bytes)
         try:
             mapper = RowMapper.compile(mapping, stream.header, source=self.name,
                                        file_label=path.name, connector=self.name)
             pager = FilePager(mapper, path, key, facts.fingerprint, facts.size, saved, resume,
-                              self.config.page_size)
-            try:
-                yield from pager.run(stream)
-            except UnicodeDecodeError as exc:  # the pre-pass makes this rare
-                raise FatalError(f"{path.name}: cannot decode as {facts.encoding}: {exc}",
-                                 connector=self.name, hint="set `encoding` for this file") from None
+                              self.config.page_size, notes=[facts.note] if facts.note else [])
+            yield from pager.run(stream)
         finally:
-            text.close()
+            stream.close()
 
     # ----------------------------------------------------------- quarantine retry
     def parse_raw(self, entity: str, raw: Mapping[str, Any], location: str = "") -> CanonicalRecord:

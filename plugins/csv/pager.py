@@ -11,6 +11,7 @@ from hub import CanonicalRecord, Page, RecordRejected
 from plugins.csv.cursor import CsvCursor, FileMark
 from plugins.csv.identity import derived_id
 from plugins.csv.mapping import RowError, RowMapper
+from plugins.csv.records import Faulty
 from plugins.csv.skipping import SkipRules
 
 
@@ -45,7 +46,8 @@ class FilePager:
     """Streams one file into pages, grouping invoice lines and catching repeated ids."""
 
     def __init__(self, mapper: RowMapper, path: Path, key: str, fingerprint: str, size: int,
-                 cursor: CsvCursor, resume: int, page_size: int) -> None:
+                 cursor: CsvCursor, resume: int, page_size: int,
+                 notes: list[str] | None = None) -> None:
         self.m = mapper
         self.path = path
         self.label = path.name
@@ -61,6 +63,9 @@ class FilePager:
         self.rejected: list[RecordRejected] = []
         self.locations: dict[str, str] = {}
         self.skipped: dict[str, int] = {}
+        self.notes = list(notes or [])
+        """What the run's summary should say about the file (the encoding a detector chose),
+        given with the first page."""
 
     def _where(self, line: int) -> str:
         return f"{self.label}:{line}"
@@ -76,8 +81,9 @@ class FilePager:
         self.cursor.files[self.key] = FileMark(fp=self.fp, rows=rows_done, done=done)
         page = Page(records=self.records, rejected=self.rejected, cursor=self.cursor,
                     locations=self.locations, progress=(position, self.size),
-                    skipped=self.skipped)
+                    skipped=self.skipped, notes=self.notes)
         self.records, self.rejected, self.locations, self.skipped = [], [], {}, {}
+        self.notes = []
         return page
 
     def _identify(self, cells: list[str]) -> str:
@@ -136,6 +142,12 @@ class FilePager:
         for line, cells in footer:
             rows_seen += 1
             skipping = rows_seen <= self.resume
+            if isinstance(cells, Faulty):
+                if not skipping:
+                    self._reject(cells.reason, {**cells.raw, "_line": line}, line)
+                if not group:
+                    rows_done = rows_seen
+                continue
             rule = rules.matching(cells) if rules else None
             if rule is not None:
                 if not skipping:

@@ -258,7 +258,8 @@ def test_tab_delimited_cp1252(tmp_path: Path, store_url: str) -> None:
     assert row["description"] == "Café \u2013 déjeuner" and row["amount"] == "-12.50"
 
 
-def test_wrong_encoding_guess_is_a_clear_error(tmp_path: Path, store_url: str) -> None:
+def test_a_wrong_encoding_quarantines_the_row_and_names_the_setting(
+        tmp_path: Path, store_url: str) -> None:
     body = """\
     [connectors.bank]
     type = "csv"
@@ -272,10 +273,13 @@ def test_wrong_encoding_guess_is_a_clear_error(tmp_path: Path, store_url: str) -
     (tmp_path / "bank.csv").write_bytes(
         "Date,Description,Amount\n2026-01-05,Caf\u00e9,-3.00\n".encode("latin-1"))
     with hub(tmp_path, store_url, body.format(enc="utf-8")) as (sync, engine, _):
-        with pytest.raises(FatalError, match=r"not valid UTF-8 \(first bad byte on line 2\)") as e:
-            sync.sync("bank")
-        assert "cp1252" in str(e.value)
+        assert counts(sync.sync("bank"), "bank_transaction") == (0, 0, 0, 1)
         assert stored(engine) == {}
+        [entry] = quarantined(engine)
+        assert entry["reason"].startswith(
+            "byte 0xE9 at byte offset 38 (line 2) is not valid UTF-8 (if the whole file is in "
+            'another encoding, set it: `encoding = "cp1252"`)')
+        assert entry["location"] == "bank.csv:2"
     (tmp_path / "bank.csv").write_text("Date,Description,Amount\n2026-01-05,Café,-3.00\n", "utf-8")
     with (hub(tmp_path, store_url, body.format(enc="latin-1")) as (sync, _, _),
           pytest.raises(FatalError, match="its text is UTF-8")):
