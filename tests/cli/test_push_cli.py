@@ -200,7 +200,8 @@ def test_a_change_can_be_rejected_and_a_dry_run_sends_nothing(
     simulator, _ = sim
     cli(capsys, "sync", "books", "--no-progress")
     cli(capsys, "push", "queue", "--to", "stripe", "--from", "books", "--entity", "customer")
-    ids = re.findall(r"#(\d+) create customer books:customer:C-00(\d)", cli(capsys, "push", "list")[1])
+    ids = re.findall(r"#(\d+) create customer books:customer:C-00(\d)",
+                     cli(capsys, "push", "list")[1])
     kyoto = next(i for i, n in ids if n == "2")
     code, out, _ = cli(capsys, "push", "send", "--dry-run")
     assert code == exits.OK and out.count("create customer") == 2 and "-> stripe: created" in out

@@ -121,7 +121,8 @@ def test_the_same_field_changed_on_both_sides_is_not_sent_until_a_person_decides
     change_id = _queue_and_approve(capsys)
 
     code, out, _ = cli(capsys, "push", "plan", "qbo")  # read from QuickBooks, nothing written
-    assert code == exits.OK and f"#{change_id} update invoice ledger:invoice:AUD-1 -> qbo: conflict" in out
+    assert code == exits.OK
+    assert f"#{change_id} update invoice ledger:invoice:AUD-1 -> qbo: conflict" in out
     assert re.search(rf"DueDate +{D1} +{D2} +{D0} +CONFLICT: not sent", out), out
 
     code, out, _ = cli(capsys, "push", "send", "--no-progress")
