@@ -177,7 +177,8 @@ def test_a_sync_and_a_push_started_together_never_meet_invalid_grant(
         # the first refresh is kept waiting at QuickBooks, so the other process asks
         # while it is under way
         hold = qbo.sim.hold("/tokens/bearer")
-        procs = [_start(tmp_path, "sync", "books"), _start(tmp_path, "push", "send", "books")]
+        procs = [_start(tmp_path, "sync", "books"),
+                 _start(tmp_path, "push", "send", "books", "--unapproved")]
         assert hold.reached(90), "nobody signed in"
         time.sleep(1.5)
         hold.release()
