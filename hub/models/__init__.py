@@ -10,15 +10,19 @@ from hub.models.bank import BankTransaction
 from hub.models.base import CanonicalRecord
 from hub.models.credit_note import CreditNote
 from hub.models.customer import Customer
+from hub.models.dispute import Dispute, DisputeStatus
 from hub.models.invoice import Invoice, InvoiceLine, InvoiceStatus
 from hub.models.payment import Payment, PaymentApplication
 from hub.models.payout import Payout, PayoutTransaction
+from hub.models.promise import Promise
 from hub.models.refund import Refund
+from hub.models.reply import Reply, ReplyKind
 from hub.money import CurrencyCode
 
 ENTITY_MODELS: dict[str, type[CanonicalRecord]] = {
     model.entity: model
-    for model in (Customer, Invoice, Payment, BankTransaction, Refund, CreditNote, Payout)
+    for model in (Customer, Invoice, Payment, BankTransaction, Refund, CreditNote, Payout,
+                  Reply, Dispute, Promise)
 }
 
 __all__ = [
@@ -28,6 +32,8 @@ __all__ = [
     "CreditNote",
     "CurrencyCode",
     "Customer",
+    "Dispute",
+    "DisputeStatus",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
@@ -35,5 +41,8 @@ __all__ = [
     "PaymentApplication",
     "Payout",
     "PayoutTransaction",
+    "Promise",
     "Refund",
+    "Reply",
+    "ReplyKind",
 ]

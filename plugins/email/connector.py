@@ -37,17 +37,22 @@ from hub import (
     Page,
     Payment,
     RecordRejected,
+    Reply,
 )
 from plugins.email.config import EmailConfig
 from plugins.email.cursor import FolderCursor
 from plugins.email.imap import Folder, open_folder
-from plugins.email.message import MailFacts, Unreadable, external_id_of, read_message
+from plugins.email.inbound import read_inbound
+from plugins.email.message import MailFacts, Unreadable, external_id_of
 from plugins.email.remittance import to_payment
 from plugins.email.smtp import SmtpMailer
 
 log = logging.getLogger(__name__)
 
 ENTITY = "payment"
+REPLY = "reply"
+"""Every other message: what a customer answered (:mod:`plugins.email.inbound`). Each
+message is one payment, one reply or one quarantined row, never two."""
 QUARANTINE_FULL_BYTES = 256 * 1024
 """Sources up to this size are quarantined whole; larger ones as an excerpt and a digest."""
 EXCERPT_BYTES = 64 * 1024
@@ -84,12 +89,12 @@ class EmailConnector(Connector):
         self._mailer: SmtpMailer | None = None
 
     def entities(self) -> Sequence[str]:
-        return [ENTITY]
+        return [ENTITY, REPLY]
 
     # ------------------------------------------------------------------ pull
     def pull(self, entity: str, cursor: str | None) -> Iterator[Page]:
-        if entity != ENTITY:
-            raise ValueError(f"the email connector reads payments, not {entity!r}")
+        if entity not in (ENTITY, REPLY):
+            raise ValueError(f"the email connector reads payments and replies, not {entity!r}")
         imap = self.config.imap
         with open_folder(imap, self.name, writable=imap.mark_seen) as folder:
             known = FolderCursor.load(cursor)
@@ -108,22 +113,24 @@ class EmailConnector(Connector):
                 return
             for start in range(0, len(uids), imap.page_size):
                 chunk = uids[start:start + imap.page_size]
-                page = self._page(folder, chunk)
+                page = self._page(folder, chunk, entity)
                 yield page
 
-    def _page(self, folder: Folder, uids: list[int]) -> Page:
+    def _page(self, folder: Folder, uids: list[int], entity: str = ENTITY) -> Page:
         imap = self.config.imap
         sizes = folder.sizes(uids)
         small = [u for u in uids if sizes.get(u, 0) <= imap.max_message_bytes]
         large = [u for u in uids if u not in small]
         sources = folder.fetch(small, part="BODY[]" if imap.mark_seen else "BODY.PEEK[]")
         headers = folder.fetch(large, part="BODY.PEEK[HEADER]")
-        by_id: dict[str, Payment] = {}
+        by_id: dict[str, Payment | Reply] = {}
         rejected: list[RecordRejected] = []
         locations: dict[str, str] = {}
         for uid in uids:
             location = f"{imap.folder} uid {uid}"
             if uid in large:
+                if entity != ENTITY:  # quarantined once, by the payment entity
+                    continue
                 head = headers.get(uid, b"")
                 rejected.append(RecordRejected(
                     f"the message is {sizes[uid] / 1e6:.1f} MB, over imap.max_message_bytes "
@@ -140,13 +147,17 @@ class EmailConnector(Connector):
                          self.name, location)
                 continue
             try:
-                payment = self._payment(source)
+                record = self._read(source)
             except Unreadable as exc:
+                if entity != ENTITY:
+                    continue
                 rejected.append(RecordRejected(
                     exc.reason, raw=quarantine_raw(source), location=location, entity=ENTITY,
                     external_id=external_id_of(source)))
                 continue
             except Exception as exc:  # the e-mail package trips on some mail: it is data
+                if entity != ENTITY:
+                    continue
                 log.warning("[%s] %s: reading the message failed", self.name, location,
                             exc_info=True)
                 rejected.append(RecordRejected(
@@ -155,8 +166,10 @@ class EmailConnector(Connector):
                     raw=quarantine_raw(source), location=location, entity=ENTITY,
                     external_id=external_id_of(source)))
                 continue
-            by_id[payment.external_id] = payment  # a later copy of a message wins
-            locations[payment.external_id] = location
+            if record.entity != entity:
+                continue
+            by_id[record.external_id] = record  # a later copy of a message wins
+            locations[record.external_id] = location
         return Page(records=list(by_id.values()), rejected=rejected,
                     cursor=FolderCursor(uidvalidity=folder.uidvalidity, uid=uids[-1]),
                     locations=locations)
@@ -173,18 +186,17 @@ class EmailConnector(Connector):
         domain = "@" + sender.rsplit("@", 1)[-1]
         return any(sender == t or (t.startswith("@") and domain == t) for t in trusted)
 
-    def _payment(self, source: bytes) -> Payment:
-        facts = read_message(source)
-        return to_payment(facts, self.config.parsing, source=self.name,
-                          external_id=external_id_of(source))
+    def _read(self, source: bytes) -> Payment | Reply:
+        return read_inbound(source, self.config.parsing, connector=self.name,
+                            external_id=external_id_of(source))
 
     def parse_raw(self, entity: str, raw: Mapping[str, Any], location: str = "") -> CanonicalRecord:
         """Read a quarantined message (its source) or a stored payment's text again."""
         try:
             source = source_of(raw)
             if source is not None:
-                return self._payment(source)
-            if "text" in raw and "id" in raw:
+                return self._read(source)
+            if "text" in raw and "id" in raw and entity == ENTITY:
                 facts = MailFacts.from_raw(dict(raw))
                 return to_payment(facts, self.config.parsing, source=self.name,
                                   external_id=str(raw["id"]))

@@ -13,8 +13,10 @@ def hub_connectors() -> Iterator[ConnectorSpec]:
     """Offer the ``email`` connector type."""
     yield ConnectorSpec(
         name="email",
-        description="E-mail: payments from remittance advice (IMAP), reminders out (SMTP)",
+        description="E-mail: payments from remittance advice and customers' replies (IMAP), "
+                    "reminders out (SMTP)",
         config_model=EmailConfig,
-        entities=(EntitySupport("payment", pull=True, incremental=True),),
+        entities=(EntitySupport("payment", pull=True, incremental=True),
+                  EntitySupport("reply", pull=True, incremental=True)),
         factory="plugins.email.connector:EmailConnector",
     )

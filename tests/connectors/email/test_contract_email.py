@@ -31,6 +31,11 @@ class EmailHarness(ConnectorHarness):
 
     connector_type = "email"
     plugin_name = "email"
+    entities = ("payment",)
+    """Replies are read by the same paging, cursor and folder code as payments (one
+    ``_page`` for both entities); unreadable mail is quarantined once, by ``payment``,
+    so ``reply`` has no malformed payload of its own. tests/collect/test_replies.py
+    pulls replies end to end."""
 
     def __init__(self, workdir: Path) -> None:
         super().__init__(workdir)
@@ -52,8 +57,11 @@ class EmailHarness(ConnectorHarness):
         return ids
 
     def add_malformed(self, entity: str) -> None:
-        self.server.append(remittance("We will pay invoice 2999 next week.",
-                                      message_id="<no-amount@contract.example>"))
+        self.server.append((  # a multipart message without its boundary: broken MIME
+            "From: Acme AP <ap@acme.example>\r\nTo: ar@northwind.example\r\n"
+            "Subject: remittance\r\nMessage-ID: <no-boundary@contract.example>\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\n"
+            "We paid USD 10.00 for invoice 2999.\r\n").encode())
 
     def change(self, entity: str) -> str:
         external = next(iter(self.uids))

@@ -188,7 +188,7 @@ def _broken(kind: str) -> bytes:
     raise AssertionError(kind)
 
 
-def test_mail_that_is_not_a_payment_is_quarantined_with_its_source(
+def test_mail_that_is_not_a_payment_is_a_reply_and_only_broken_mail_is_quarantined(
         dovecot: Dovecot, tmp_path: Path, store_url: str) -> None:
     dovecot.append(remittance("Thanks for the invoice, we will pay next week.",
                               message_id="<no-amount@acme.example>"))
@@ -200,22 +200,25 @@ def test_mail_that_is_not_a_payment_is_quarantined_with_its_source(
     with hub(tmp_path, store_url, body(dovecot)) as (sync, engine, _config):
         summary = sync.sync("mail")
         assert summary.status == "succeeded"
-        assert counts(summary, "payment") == (1, 0, 0, 5)
+        assert counts(summary, "payment") == (1, 0, 0, 4)
+        assert counts(summary, "reply") == (1, 0, 0, 0)  # no amount: not quarantined for it
         assert list(stored(engine, "payment", "mail")) == ["plain@acme.example"]
+        reply = stored(engine, "reply", "mail")["no-amount@acme.example"]
+        assert reply["kind"] == "promise" and "we will pay next week" in reply["text"]
         rows = {r["external_id"]: r for r in quarantined(engine)}
         reasons = {k: r["reason"] for k, r in rows.items()}
-        assert "no amount found" in reasons["no-amount@acme.example"]
+        assert "no-amount@acme.example" not in reasons
         assert "2 currencies" in reasons["two-currencies@acme.example"]
         assert "MIME structure is broken" in reasons["no-boundary@acme.example"]
         assert "unknown charset 'x-klingon-8'" in reasons["unknown-charset@acme.example"]
         assert "not valid utf-8" in reasons["bad-bytes@acme.example"]
-        assert "we will pay next week" in rows["no-amount@acme.example"]["raw"]
         assert "rfc822_base64" in rows["bad-bytes@acme.example"]["raw"]  # kept byte for byte
         assert all(r["location"].startswith(f"{FOLDER} uid ") for r in rows.values())
 
         again = sync.sync("mail")  # nothing new: nothing quarantined twice
         assert counts(again, "payment") == (0, 0, 0, 0)
-        assert len(quarantined(engine)) == 5
+        assert counts(again, "reply") == (0, 0, 0, 0)
+        assert len(quarantined(engine)) == 4
 
 
 def test_a_charset_whose_codec_fails_otherwise_is_quarantined_and_the_run_goes_on(
