@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,6 +27,8 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from hub.collect import contact_holds  # issue 19: what the customer said holds reminders
+from hub.collect.contact_book import ContactBook
 from hub.collect.settings import CollectionSettings, Stage, render
 from hub.models import Invoice, InvoiceStatus
 from hub.money import currency_exponent
@@ -82,6 +84,9 @@ class Planned:
     body: str
     message_id: str
     skipped: str | None = None
+    customer: str | None = None
+    held: tuple[contact_holds.Hold, ...] = ()
+    """What the customer said that holds it (:mod:`hub.collect.contact_holds`): not queued."""
 
 
 def plan(conn: Connection, settings: CollectionSettings, today: date) -> list[Planned]:
@@ -92,6 +97,7 @@ def plan(conn: Connection, settings: CollectionSettings, today: date) -> list[Pl
     reached = store_reminders.latest_stages(conn, settings.source,
                                             [ext for _, ext, _ in candidates])
     emails = _Emails(conn, settings.source)
+    book = ContactBook(conn, settings.source)  # issue 19: contact holds
     out: list[Planned] = []
     for record_id, external_id, data in candidates:
         try:
@@ -104,7 +110,13 @@ def plan(conn: Connection, settings: CollectionSettings, today: date) -> list[Pl
         stage = settings.stage_for(days)
         if stage is None or reached.get(external_id, -1) >= stage.days_overdue:
             continue
-        out.append(_planned(settings, record_id, invoice, days, stage, emails.of(invoice)))
+        planned = _planned(settings, record_id, invoice, days, stage, emails.of(invoice))
+        # --- contact holds (issue 19): a dispute, a stop, a promise, an absence, a bounce
+        customer = book.customer_of(invoice)
+        held = contact_holds.holds_for(conn, customer, [invoice.number], today,
+                                       address=planned.to_address,
+                                       grace_days=settings.replies.promise_grace_days)
+        out.append(replace(planned, customer=customer, held=tuple(held)))
     return out
 
 
@@ -180,6 +192,8 @@ class QueueCounts:
     already: int = 0
     skipped: int = 0
     cancelled: int = 0
+    held: int = 0
+    """Held by what the customer said (recorded in their history, not queued)."""
 
 
 def queue(conn: Connection, planned: Iterable[Planned], *, mailer: str,
@@ -187,6 +201,13 @@ def queue(conn: Connection, planned: Iterable[Planned], *, mailer: str,
     """Queue each planned reminder once (in the caller's transaction)."""
     counts = QueueCounts()
     for p in planned:
+        if p.held:  # issue 19: recorded with its rule, not queued
+            contact_holds.record_held(
+                conn, customer=p.customer, key=p.key, invoice_number=p.invoice_number,
+                stage_days=p.stage.days_overdue, holds=p.held, now=now,
+                actor="billing-hub collect", when="before queueing")
+            counts.held += 1
+            continue
         if p.skipped or p.to_address is None:
             counts.skipped += 1
             continue

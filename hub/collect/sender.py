@@ -45,6 +45,8 @@ from hub.collect.plan import (
     SENDING,
     UNCONFIRMED,
 )
+from hub.collect import contact_holds  # issue 19
+from hub.collect.contact_book import ContactBook
 from hub.collect.settings import CollectionSettings
 from hub.contract.mail import Mailer, OutgoingMail
 from hub.errors import (
@@ -78,7 +80,9 @@ class ReminderCounts:
     """Found ``sending`` from a run that died, or handed over with no answer: a person
     decides whether they went."""
     waiting: int = 0
-    """Still queued after the run (the server kept failing)."""
+    """Still queued after the run (the server kept failing, or a contact hold keeps it)."""
+    held: int = 0
+    """Kept queued right before sending by what the customer said (issue 19)."""
     stopped: str | None = None
 
 
@@ -94,6 +98,7 @@ class ReminderSender:
     after_handover: Callable[[int], None] | None = None
     """Called with the reminder's id after the server accepted it and before that is
     committed (tests stop the process there)."""
+    _books: dict[str, ContactBook] = field(default_factory=dict, init=False, repr=False)
 
     def send(self) -> ReminderCounts:
         """Send every queued reminder; see the module's docstring."""
@@ -143,6 +148,9 @@ class ReminderSender:
                 self._finish(conn, rid, CANCELLED, why_not, "reminder.cancelled")
                 counts.cancelled += 1
                 return
+            if self._held(conn, row):  # issue 19: stays queued until nothing holds it
+                counts.held += 1
+                return
             if not store_reminders.take(conn, rid, self.clock()):
                 return  # changed meanwhile (a person cancelled it)
         mail = OutgoingMail(message_id=row.message_id,
@@ -184,6 +192,21 @@ class ReminderSender:
                              "stage_days": row.stage_days, "to": row.to_address,
                              "message_id": row.message_id, "reply": reply[:200]})
         counts.sent += 1
+
+    def _held(self, conn: Connection, row: Reminder) -> bool:
+        """Whether a contact hold (:mod:`hub.collect.contact_holds`) keeps it; recorded."""
+        book = self._books.get(row.source) or self._books.setdefault(
+            row.source, ContactBook(conn, row.source))
+        customer = book.customer_of_invoice_id(row.invoice_external_id)
+        now = self.clock()
+        holds = contact_holds.holds_for(conn, customer, [row.invoice_number], now.date(),
+                                        address=row.to_address,
+                                        grace_days=self.settings.replies.promise_grace_days)
+        contact_holds.record_held(conn, customer=customer, key=row.key,
+                                  invoice_number=row.invoice_number, stage_days=row.stage_days,
+                                  holds=holds, now=now, actor=self.actor,
+                                  when="right before sending")
+        return bool(holds)
 
     def _no_longer_due(self, conn: Connection, row: Reminder) -> str | None:
         found = lookups.standing_of(conn, row.source, "invoice", row.invoice_external_id)

@@ -30,6 +30,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hub.collect.reply_settings import ReplySettings
 from hub.config import HubConfig, Section
 from hub.errors import ConfigError
 
@@ -130,6 +131,8 @@ class CollectionSettings(Section):
     stages: list[Stage] = Field(min_length=1)
     templates: dict[str, Template] = Field(default_factory=dict)
     """Templates by name; the built-in ``friendly``, ``firm`` and ``final`` unless replaced."""
+    replies: ReplySettings = Field(default_factory=ReplySettings)
+    """How customers' replies hold reminders (issue 19; :mod:`hub.collect.replies`)."""
 
     def check(self, config: HubConfig) -> None:
         """The source and the mailer are connectors of the file."""

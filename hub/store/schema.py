@@ -253,3 +253,77 @@ payer_aliases = sa.Table(
 """Names a customer was learned to pay under (:mod:`hub.store.aliases`): the name as
 written, its comparison key, who added it, when and why. Removing one stamps
 ``removed_at``/``removed_by``; the row stays, so the history is kept."""
+
+# ---- contact state (issue 19: replies read and acted on) ----------------------------------
+disputes = sa.Table(
+    "disputes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("external_id", sa.String(500), nullable=False),
+    sa.Column("customer", sa.String(700)),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("opened_at", TS, nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.UniqueConstraint("source", "external_id"),
+    sa.Index("ix_disputes_customer_status", "customer", "status"),
+)
+"""Canonical disputes (:class:`hub.models.Dispute`), from a customer's reply or a service."""
+
+promises = sa.Table(
+    "promises",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("external_id", sa.String(500), nullable=False),
+    sa.Column("customer", sa.String(700)),
+    sa.Column("promised_date", sa.Date, nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("made_at", TS, nullable=False),
+    sa.UniqueConstraint("source", "external_id"),
+    sa.Index("ix_promises_customer", "customer", "promised_date"),
+)
+"""Canonical promises to pay (:class:`hub.models.Promise`)."""
+
+contact_blocks = sa.Table(
+    "contact_blocks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("customer", sa.String(700)),
+    sa.Column("kind", sa.String(32), nullable=False),  # stop | away | bounced
+    sa.Column("address", sa.String(500)),
+    sa.Column("until", sa.Date),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("origin", sa.String(700), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("lifted_at", TS),
+    sa.Column("lifted_by", sa.String(200)),
+    sa.UniqueConstraint("kind", "origin"),
+    sa.Index("ix_contact_blocks_customer", "customer", "kind"),
+    sa.Index("ix_contact_blocks_address", "address"),
+)
+"""What stops contact with a customer: a stop they asked for (until a coordinator lifts
+it), an absence (until a date), an address that bounced. Lifting stamps ``lifted_*``."""
+
+contact_events = sa.Table(
+    "contact_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("customer", sa.String(700)),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("details", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("ref", sa.String(700)),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("open", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.UniqueConstraint("ref"),
+    sa.Index("ix_contact_events_customer_at", "customer", "at"),
+)
+"""Each customer's contact history: replies, holds, disputes, promises, notes, stops and
+resumes. ``ref`` makes an event once only (a reply is acted on once); ``open`` marks the
+ones waiting on a person's worklist (``billing-hub reminders inbox``)."""

@@ -255,7 +255,7 @@ def test_hostile_headers_and_tables_are_read_or_quarantined_and_the_run_goes_on(
 def test_a_message_the_reader_trips_on_is_quarantined_and_the_run_goes_on(
         dovecot: Dovecot, tmp_path: Path, store_url: str,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    import plugins.email.connector as connector
+    import plugins.email.inbound as connector
 
     def read(source: bytes) -> MailFacts:
         if b"<trips@acme.example>" in source:
