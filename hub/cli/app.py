@@ -72,8 +72,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Webhook deliveries received by `billing-hub serve`, and their syncs."),
     "push": ("hub.cli.push_cmd:app", "Mirror records into another system through the "
              "outbox: queue the changes, send them, see what waits."),
-    "reminders": ("hub.cli.collect_cmd:reminders_app",
+    "reminders": ("hub.cli.replies_cmd:reminders_app",
                   "Payment reminders: what was sent, what waits for a person."),
+    "customer": ("hub.cli.customer_cmd:app", "A customer's contact history (reminders, "
+                 "replies, holds, disputes, promises, notes)\nand whether they may be "
+                 "contacted."),
     "credentials": ("hub.cli.credentials_cmd:app", "Credentials connectors keep between runs "
                     "(rotated OAuth tokens), sealed in the store: see them, or forget them to "
                     "start over."),

@@ -12,6 +12,7 @@ from hub.cli import exits
 from hub.cli.console import err, out, when
 from hub.cli.session import CliState, open_hub
 from hub.collect.plan import FAILED, QUEUED, SENT, UNCONFIRMED, Planned, money, plan, queue
+from hub.collect.replies import TakenIn, take_in_replies
 from hub.collect.sender import ReminderCounts, ReminderSender
 from hub.collect.settings import CollectionSettings, checked_address
 from hub.contract.mail import Mailer
@@ -65,14 +66,20 @@ def collect(
     day: date = today.date() if today else datetime.now().astimezone().date()
     with open_hub(state) as hub:
         settings = collection_settings(hub)
-        with hub.engine.begin() as conn:
+        with hub.engine.connect() as conn:  # replies first: what the customers said holds
+            taken = take_in_replies(conn, settings, utcnow())
             planned = plan(conn, settings, day)
             counts = None if dry_run else queue(conn, planned, mailer=settings.mailer,
                                                 now=utcnow())
             waiting = store_reminders.count(conn, settings.mailer, QUEUED)
+            if dry_run:
+                conn.rollback()
+            else:
+                conn.commit()
         sent: ReminderCounts | None = None
         if not dry_run and not no_send and waiting:
             sent = _send(hub, settings)
+    _taken(taken)
     if dry_run:
         if planned:
             out.print(_table(planned, f"reminders due on {day} (dry run: nothing queued or "
@@ -88,15 +95,18 @@ def collect(
     if counts.queued:
         out.print(_table([p for p in planned if not p.skipped], f"queued on {day}"))
     _skipped(planned)
+    _held(planned)
     out.print(f"{counts.queued} reminder(s) queued"
               + (f", {counts.cancelled} earlier one(s) replaced" if counts.cancelled else "")
               + (f"; {counts.skipped} skipped (no e-mail address)" if counts.skipped else "")
+              + (f"; {counts.held} held (`billing-hub reminders held`)" if counts.held else "")
               + ".")
     code = exits.NEEDS_PERSON if counts.skipped else exits.OK
     if sent is not None:
         out.print(f"{sent.sent} sent, {sent.failed} refused by the server, {sent.cancelled} "
                   f"cancelled (paid meanwhile), {sent.unconfirmed} unconfirmed, {sent.waiting} "
-                  "still queued.")
+                  "still queued"
+                  + (f" ({sent.held} held right before sending)" if sent.held else "") + ".")
         if sent.failed or sent.unconfirmed:
             code = exits.NEEDS_PERSON
             out.print("See `billing-hub reminders list --status failed` and "
@@ -107,6 +117,24 @@ def collect(
     elif no_send and waiting:
         out.print(f"{waiting} reminder(s) wait to be sent (`billing-hub collect`).")
     raise typer.Exit(code)
+
+
+def _taken(taken: TakenIn) -> None:
+    if not taken.replies:
+        return
+    parts = [f"{n} {what}" for n, what in (
+        (taken.disputes, "dispute(s) opened"), (taken.stops, "stop(s) of contact"),
+        (taken.promises, "promise(s) to pay"), (taken.away, "absence(s)"),
+        (taken.bounced, "bounced address(es)")) if n]
+    out.print(f"{taken.replies} new reply(ies) read" + (f": {', '.join(parts)}" if parts else "")
+              + (f"; {taken.for_a_person} wait for a person (`billing-hub reminders inbox`)"
+                 if taken.for_a_person else "") + ".")
+
+
+def _held(planned: list[Planned]) -> None:
+    for p in planned:
+        for hold in p.held:
+            out.print(Text.assemble(("held", "magenta"), f" {p.invoice_number}: {hold.reason}"))
 
 
 def _send(hub: Hub, settings: CollectionSettings) -> ReminderCounts:

@@ -37,6 +37,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from hub.collect import contact_holds  # issue 19
+from hub.collect.contact_book import ContactBook
 from hub.collect.plan import (
     CANCELLED,
     FAILED,
@@ -45,8 +47,6 @@ from hub.collect.plan import (
     SENDING,
     UNCONFIRMED,
 )
-from hub.collect import contact_holds  # issue 19
-from hub.collect.contact_book import ContactBook
 from hub.collect.settings import CollectionSettings
 from hub.contract.mail import Mailer, OutgoingMail
 from hub.errors import (

@@ -57,11 +57,11 @@ class EmailHarness(ConnectorHarness):
         return ids
 
     def add_malformed(self, entity: str) -> None:
-        self.server.append((  # a multipart message without its boundary: broken MIME
-            "From: Acme AP <ap@acme.example>\r\nTo: ar@northwind.example\r\n"
-            "Subject: remittance\r\nMessage-ID: <no-boundary@contract.example>\r\n"
-            "MIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\n"
-            "We paid USD 10.00 for invoice 2999.\r\n").encode())
+        self.server.append(  # a multipart message without its boundary: broken MIME
+            b"From: Acme AP <ap@acme.example>\r\nTo: ar@northwind.example\r\n"
+            b"Subject: remittance\r\nMessage-ID: <no-boundary@contract.example>\r\n"
+            b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\n"
+            b"We paid USD 10.00 for invoice 2999.\r\n")
 
     def change(self, entity: str) -> str:
         external = next(iter(self.uids))
