@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from hub.cli.collect_cmd import collection_settings
@@ -77,12 +76,9 @@ def show(ctx: typer.Context, customer: str = CUSTOMER) -> None:
         amount = f" {p.currency} {p.amount}" if p.amount is not None else ""
         out.print(Text(f"promise to pay{amount} by {p.promised_date}: "
                        f"{', '.join(p.invoice_numbers) or 'account'}"))
-    table = Table(title="contact history", title_justify="left")
-    for col in ("when", "what", ""):
-        table.add_column(col, overflow="fold")
+    out.print(Text("contact history (oldest first)", style="bold"))
     for at, kind, text in sorted(lines, key=lambda line: line[0]):
-        table.add_row(when(at), kind, Text(text))
-    out.print(table)
+        out.print(Text(f"{when(at)}  {kind:<8} {text}"))
 
 
 @app.command()

@@ -4,7 +4,6 @@ reminders that what customers said holds (beside ``reminders list|confirm|resend
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from hub.cli.collect_cmd import collection_settings, reminders_app
@@ -34,14 +33,12 @@ def inbox(
     if not waiting:
         out.print("No reply waits for a person.")
         return
-    table = Table(title="replies waiting for a person", title_justify="left")
-    for col in ("id", "received", "customer", "kind", "why", "reply"):
-        table.add_column(col, overflow="fold")
+    out.print(Text("replies waiting for a person (newest first)", style="bold"))
     for e in waiting:
-        table.add_row(str(e.id), when(e.at), Text(e.customer or "?"),
-                      str(e.details.get("kind", "")), Text(str(e.details.get("needs_person")
-                                                               or "")), Text(e.summary))
-    out.print(table)
+        out.print(Text(f"[{e.id}] {when(e.at)}  {e.customer or 'customer unknown'}  "
+                       f"{e.details.get('needs_person') or ''}: {e.summary}"))
+        if e.details.get("evidence"):
+            out.print(Text(f"      \u201c{e.details['evidence']}\u201d"))
     out.print("When one is dealt with: `billing-hub reminders done ID`.")
 
 
@@ -58,15 +55,12 @@ def held(
     if not found:
         out.print("No reminder is held.")
         return
-    table = Table(title="held reminders", title_justify="left")
-    for col in ("when", "customer", "invoice", "stage", "rule", "reason"):
-        table.add_column(col, overflow="fold")
+    out.print(Text("held reminders (newest first): when, customer, invoice, stage, rule: why",
+                   style="bold"))
     for e in found:
         d = e.details
-        table.add_row(when(e.at), Text(e.customer or "?"), Text(str(d.get("invoice", ""))),
-                      f"{d.get('stage_days', '')}d", str(d.get("rule", "")),
-                      Text(str(d.get("reason", ""))))
-    out.print(table)
+        out.print(Text(f"{when(e.at)}  {e.customer or '?'}  {d.get('invoice', '')}  "
+                       f"{d.get('stage_days', '')}d  {d.get('rule', '')}: {d.get('reason', '')}"))
 
 
 @reminders_app.command()

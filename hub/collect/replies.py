@@ -26,13 +26,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
 from pydantic import ValidationError
 
 from hub.collect.contact_book import ContactBook
 from hub.collect.settings import CollectionSettings
 from hub.contract.names import record_name
 from hub.models import Dispute, Invoice, Promise, Reply, ReplyKind
-from hub.store import Connection, reading
+from hub.store import Connection
 from hub.store import contact as store_contact
 
 ACTOR = "billing-hub (a customer's reply)"
@@ -56,12 +57,12 @@ def take_in_replies(conn: Connection, settings: CollectionSettings, now: datetim
     transaction)."""
     taken = TakenIn()
     book: ContactBook | None = None
-    for external_id, data in reading.contents(conn, settings.mailer, "reply"):
+    for external_id, data, raw in store_contact.replies(conn, settings.mailer):
         ref = f"reply:{settings.mailer}:{external_id}"
         if store_contact.has_event(conn, ref):
             continue
         try:
-            reply = Reply.model_validate_json(data)
+            reply = Reply.model_validate({**orjson.loads(data), "raw": orjson.loads(raw)})
         except ValidationError:
             continue
         book = book or ContactBook(conn, settings.source)

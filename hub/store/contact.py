@@ -19,7 +19,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from hub.models import Dispute, Promise
-from hub.store.schema import contact_blocks, contact_events, disputes, promises, reminders
+from hub.store.schema import (
+    contact_blocks,
+    contact_events,
+    disputes,
+    promises,
+    records,
+    reminders,
+)
 
 STOP, AWAY, BOUNCED = "stop", "away", "bounced"
 """Kinds of contact block."""
@@ -198,6 +205,15 @@ def lift_blocks(conn: Connection, *, customer: str, kind: str, at: datetime,
         contact_blocks.c.customer == customer, contact_blocks.c.kind == kind,
         contact_blocks.c.lifted_at.is_(None)).values(lifted_at=at, lifted_by=actor))
     return done.rowcount or 0
+
+
+# ---------------------------------------------------------------------- replies, read
+def replies(conn: Connection, source: str) -> list[tuple[str, str, str]]:
+    """(external id, canonical JSON, raw JSON) of ``source``'s live replies, oldest first."""
+    stmt = (sa.select(records.c.external_id, records.c.data, records.c.raw)
+            .where(records.c.source == source, records.c.entity == "reply",
+                   records.c.deleted_at.is_(None)).order_by(records.c.id))
+    return [(str(e), str(d), str(r)) for e, d, r in conn.execute(stmt)]
 
 
 # ---------------------------------------------------------------------- reminders, read
