@@ -78,7 +78,7 @@ def collect(
                 conn.commit()
         sent: ReminderCounts | None = None
         if not dry_run and not no_send and waiting:
-            sent = _send(hub, settings)
+            sent = _send(hub, settings, day)
     _taken(taken)
     if dry_run:
         if planned:
@@ -137,7 +137,7 @@ def _held(planned: list[Planned]) -> None:
             out.print(Text.assemble(("held", "magenta"), f" {p.invoice_number}: {hold.reason}"))
 
 
-def _send(hub: Hub, settings: CollectionSettings) -> ReminderCounts:
+def _send(hub: Hub, settings: CollectionSettings, day: date) -> ReminderCounts:
     connector = hub.connector(settings.mailer)
     try:
         if not isinstance(connector, Mailer):
@@ -145,7 +145,7 @@ def _send(hub: Hub, settings: CollectionSettings) -> ReminderCounts:
                               f"{hub.config.connectors[settings.mailer].type!r} connector)",
                               path="collections.mailer",
                               hint="name an email connector with an smtp section")
-        return ReminderSender(hub.engine, connector, settings).send()
+        return ReminderSender(hub.engine, connector, settings, today=day).send()
     finally:
         connector.close()
 

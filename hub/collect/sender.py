@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from hub.collect import contact_holds  # issue 19
 from hub.collect.contact_book import ContactBook
@@ -98,6 +98,8 @@ class ReminderSender:
     after_handover: Callable[[int], None] | None = None
     """Called with the reminder's id after the server accepted it and before that is
     committed (tests stop the process there)."""
+    today: date | None = None
+    """The day contact holds are judged on (``collect --today``); default: the clock's."""
     _books: dict[str, ContactBook] = field(default_factory=dict, init=False, repr=False)
 
     def send(self) -> ReminderCounts:
@@ -199,7 +201,8 @@ class ReminderSender:
             row.source, ContactBook(conn, row.source))
         customer = book.customer_of_invoice_id(row.invoice_external_id)
         now = self.clock()
-        holds = contact_holds.holds_for(conn, customer, [row.invoice_number], now.date(),
+        holds = contact_holds.holds_for(conn, customer, [row.invoice_number],
+                                        self.today or now.date(),
                                         address=row.to_address,
                                         grace_days=self.settings.replies.promise_grace_days)
         contact_holds.record_held(conn, customer=customer, key=row.key,

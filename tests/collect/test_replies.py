@@ -189,3 +189,96 @@ def orjson_loads(text: str) -> dict[str, Any]:
     return loaded
 
 
+
+
+# ------------------------------------------------- promises, absences, bounces, questions
+def reply_record(body: str, *, sender: str, message_id: str, when: str = "2026-12-20",
+                 subject: str = "Re: reminder", headers: dict[str, str] | None = None,
+                 raw: bytes | None = None) -> Any:
+    """The reply the email connector stores for this message (read by its own reader)."""
+    from datetime import UTC, datetime
+
+    from plugins.email.config import ParsingRules
+    from plugins.email.inbound import read_inbound
+
+    if raw is None:
+        msg = remittance(body, subject=subject, sender=sender, message_id=f"<{message_id}>",
+                         when=datetime.fromisoformat(when).replace(hour=9, tzinfo=UTC))
+        for name, value in (headers or {}).items():
+            msg[name] = value
+        raw = msg.as_bytes()
+    return read_inbound(raw, ParsingRules(), connector="mail", external_id=message_id)
+
+
+def _dsn(failed: str, returned_id: str) -> bytes:
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.northwind.example>\r\n"
+        "To: ar@northwind.example\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        "Date: Mon, 28 Dec 2026 08:00:00 +0000\r\nMessage-ID: <dsn-1@mx.northwind.example>\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+        f"Final-Recipient: rfc822; {failed}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+        "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"To: {failed}\r\nMessage-ID: {returned_id}\r\n\r\n--B--\r\n").encode()
+
+
+def test_promises_absences_bounces_and_questions_hold_or_wait_for_a_person(
+        books: Engine, smtp: SmtpCapture, store_url: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("MAIL_PASSWORD", PASSWORD)
+    path = config(tmp_path, store_url, 1, smtp.port)
+    code, out, err = cli(capsys, "--config", str(path), "collect", "--no-send", "--today",
+                         "2026-12-27")
+    assert code == exits.OK, out + err
+    queued = {r["invoice_number"]: r for r in rows(books, reminders)}
+    assert set(queued) == {"INV-1005", "INV-1006", "INV-2001", "INV-3001"}
+
+    put(books,
+        # Acme's address bounced: the reminder already queued is held right before sending.
+        reply_record("", sender="", message_id="dsn-1@mx.northwind.example",
+                     raw=_dsn("ap@acme.example", queued["INV-1005"]["message_id"])),
+        # Globex promises INV-2001 by 30 December; with 2 days' grace it holds to 1 January.
+        reply_record("No dispute, just paying late: we will pay INV-2001 by December 30, "
+                     "2026.", sender="pay@globex.example", message_id="promise@globex"),
+        # Initech is away until 5 January, and asks a question.
+        reply_record("I am out of the office until January 5, 2027.",
+                     sender="ap@initech.example", message_id="ooo@initech",
+                     subject="Automatic reply: reminder",
+                     headers={"Auto-Submitted": "auto-replied"}),
+        reply_record("Could you send a copy of INV-3001 with our PO number?",
+                     sender="ap@initech.example", message_id="question@initech"))
+
+    code, out, err = cli(capsys, "--config", str(path), "collect", "--today", "2026-12-31")
+    assert code == exits.OK, out + err
+    assert smtp.messages == []  # everything is held
+    held = {(e["customer"], orjson_loads(e["details"])["rule"], orjson_loads(e["details"])[
+        "reason"]) for e in rows(books, contact_events) if e["kind"] == "hold"}
+    assert held == {
+        ("books:customer:C1", "address_bounced",
+         "address ap@acme.example bounced on 2026-12-28"),
+        ("books:customer:C2", "promise_to_pay",
+         "promise to pay by 2026-12-30 (held to 2027-01-01, 2 days' grace)"),
+        ("books:customer:C3", "out_of_office", "out of office until 2027-01-05")}
+    assert {r["status"] for r in rows(books, reminders)} == {"queued"}  # held, not cancelled
+
+    code, out, _ = cli(capsys, "--config", str(path), "reminders", "inbox")
+    flat = " ".join(out.split())
+    assert "a question: question from ap@initech.example" in flat
+    assert "an address bounced: find a working one" in flat
+    question = next(e for e in rows(books, contact_events)
+                    if e["ref"] == "reply:mail:question@initech")
+    code, out, _ = cli(capsys, "--config", str(path), "reminders", "done", str(question["id"]))
+    assert code == exits.OK
+    code, out, _ = cli(capsys, "--config", str(path), "reminders", "inbox")
+    assert "a question" not in " ".join(out.split())
+
+    # 2 January: the promise lapsed (date plus grace) and its reminder goes; Initech is
+    # still away; Acme's address still bounces.
+    cli(capsys, "--config", str(path), "collect", "--today", "2027-01-02")
+    assert sent_to(smtp) == [
+        ("pay@globex.example", "Second reminder: invoice INV-2001, USD 1,250.00 overdue")]
+    # 5 January: Initech is back.
+    cli(capsys, "--config", str(path), "collect", "--today", "2027-01-05")
+    assert [to for to, _ in sent_to(smtp)] == ["ap@initech.example", "pay@globex.example"]
