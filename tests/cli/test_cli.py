@@ -323,7 +323,7 @@ def test_the_commented_email_and_collections_blocks_load(
     monkeypatch.setenv("MAIL_PASSWORD", "an-example-mail-password")
     config = load_config(tmp_path / "with-mail.toml")
     connector = connector_of(config, "mail")  # validates the section
-    assert list(connector.entities()) == ["payment"]
+    assert list(connector.entities()) == ["payment", "reply"]
     assert isinstance(connector, Mailer)
     connector.close()
     assert config.has_table("collections")

@@ -151,6 +151,10 @@ def test_a_dispute_and_a_cease_and_desist_hold_every_reminder_to_those_customers
 
     code, out, _ = cli(capsys, "--config", str(path), "reminders", "held")
     assert "dispute_open" in out and "do_not_contact" in out
+    code, out, _ = cli(capsys, "--config", str(path), "reminders", "inbox")
+    flat = " ".join(out.split())
+    assert "a dispute to answer: dispute from Dana (ap@acme.example)" in flat
+    assert "a request to stop contact: stop from Globex Legal" in flat
     code, out, _ = cli(capsys, "--config", str(path), "collect", "--today", TODAY)
     assert "0 reminder(s) queued; 2 held" in out  # again: nothing new, nothing twice
     assert len(smtp.messages) == 2
@@ -242,11 +246,16 @@ def test_promises_absences_bounces_and_questions_hold_or_wait_for_a_person(
         # Globex promises INV-2001 by 30 December; with 2 days' grace it holds to 1 January.
         reply_record("No dispute, just paying late: we will pay INV-2001 by December 30, "
                      "2026.", sender="pay@globex.example", message_id="promise@globex"),
-        # Initech is away until 5 January, and asks a question.
+        # Initech's clerk (an address the books do not know) is away until 5 January: tied
+        # to Initech by the reminder it answers.
         reply_record("I am out of the office until January 5, 2027.",
-                     sender="ap@initech.example", message_id="ooo@initech",
+                     sender="clerk@initech.example", message_id="ooo@initech",
                      subject="Automatic reply: reminder",
-                     headers={"Auto-Submitted": "auto-replied"}),
+                     headers={"Auto-Submitted": "auto-replied",
+                              "In-Reply-To": queued["INV-3001"]["message_id"]}),
+        # Acme says it paid, but names no amount: a person looks for the payment.
+        reply_record("We paid INV-1006 yesterday.", sender="ap@acme.example",
+                     message_id="paid@acme"),
         reply_record("Could you send a copy of INV-3001 with our PO number?",
                      sender="ap@initech.example", message_id="question@initech"))
 
@@ -267,6 +276,7 @@ def test_promises_absences_bounces_and_questions_hold_or_wait_for_a_person(
     flat = " ".join(out.split())
     assert "a question: question from ap@initech.example" in flat
     assert "an address bounced: find a working one" in flat
+    assert "says it paid, but names no amount: find the payment" in flat
     question = next(e for e in rows(books, contact_events)
                     if e["ref"] == "reply:mail:question@initech")
     code, out, _ = cli(capsys, "--config", str(path), "reminders", "done", str(question["id"]))
@@ -282,3 +292,12 @@ def test_promises_absences_bounces_and_questions_hold_or_wait_for_a_person(
     # 5 January: Initech is back.
     cli(capsys, "--config", str(path), "collect", "--today", "2027-01-05")
     assert [to for to, _ in sent_to(smtp)] == ["ap@initech.example", "pay@globex.example"]
+
+
+def test_a_promise_holds_three_days_past_its_date_unless_configured() -> None:
+    from hub.collect.settings import CollectionSettings
+
+    settings = CollectionSettings.model_validate({
+        "source": "books", "mailer": "mail", "from_address": "ar@northwind.example",
+        "stages": [{"days_overdue": 7, "template": "friendly"}]})
+    assert settings.replies.promise_grace_days == 3
