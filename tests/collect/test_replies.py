@@ -5,7 +5,6 @@ server, on both stores."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
