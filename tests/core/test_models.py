@@ -164,7 +164,8 @@ def test_bank_transactions_are_signed() -> None:
 
 def test_every_record_keeps_source_id_and_raw() -> None:
     assert set(ENTITY_MODELS) == {"customer", "invoice", "payment", "bank_transaction",
-                                  "refund", "credit_note", "payout"}
+                                  "refund", "credit_note", "payout", "reply", "dispute",
+                                  "promise"}
     for model in ENTITY_MODELS.values():
         assert {"source", "external_id", "source_modified", "raw"} <= set(model.model_fields)
         assert model.__doc__
