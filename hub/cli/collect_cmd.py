@@ -46,7 +46,7 @@ def _table(planned: list[Planned], title: str) -> Table:
 
 def _skipped(planned: list[Planned]) -> None:
     for p in planned:
-        if p.skipped:
+        if p.skipped and not p.held:
             out.print(Text.assemble(("skipped", "yellow"), f" {p.invoice_number}: {p.skipped}"))
 
 
@@ -82,9 +82,10 @@ def collect(
     _taken(taken)
     if dry_run:
         if planned:
-            out.print(_table(planned, f"reminders due on {day} (dry run: nothing queued or "
-                                      "sent)"))
+            out.print(_table([p for p in planned if not p.held],
+                             f"reminders due on {day} (dry run: nothing queued or sent)"))
             _skipped(planned)
+            _held(planned)
         else:
             out.print(f"No new reminder is due on {day}.")
         if waiting:
@@ -93,7 +94,8 @@ def collect(
         raise typer.Exit(exits.OK)
     assert counts is not None
     if counts.queued:
-        out.print(_table([p for p in planned if not p.skipped], f"queued on {day}"))
+        out.print(_table([p for p in planned if not p.skipped and not p.held],
+                         f"queued on {day}"))
     _skipped(planned)
     _held(planned)
     out.print(f"{counts.queued} reminder(s) queued"

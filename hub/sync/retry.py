@@ -89,7 +89,8 @@ def _retry_one(
                          actor=actor, details={"reason": exc.reason})
         return RetryOutcome(entry.id, False, exc.reason)
     page = Page(records=[record], locations={record.external_id: location})
-    counts = sync.commit_page(entry.source, entry.entity, page, run_id)
+    # A payload may now read as another entity (a mail that was no payment is a reply).
+    counts = sync.commit_page(entry.source, record.entity, page, run_id)
     if counts.quarantined:
         with sync.engine.connect() as conn:
             latest = quarantine.get(conn, entry.id)
@@ -101,4 +102,4 @@ def _retry_one(
                      details={"source": entry.source, "entity": entry.entity,
                               "external_id": record.external_id})
     what = "created" if counts.created else "updated" if counts.updated else "already stored"
-    return RetryOutcome(entry.id, True, f"{entry.entity} {record.external_id} {what}")
+    return RetryOutcome(entry.id, True, f"{record.entity} {record.external_id} {what}")

@@ -300,3 +300,34 @@ def test_a_promise_holds_three_days_past_its_date_unless_configured() -> None:
         "source": "books", "mailer": "mail", "from_address": "ar@northwind.example",
         "stages": [{"days_overdue": 7, "template": "friendly"}]})
     assert settings.replies.promise_grace_days == 3
+
+
+def test_a_reply_quarantined_for_no_amount_before_this_version_is_a_reply_on_retry(
+        books: Engine, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from hub.errors import RecordRejected
+    from hub.store import quarantine
+    from hub.store.clock import utcnow
+    from hub.store.schema import quarantine as quarantine_table
+    from hub.store.schema import records
+
+    monkeypatch.setenv("MAIL_PASSWORD", PASSWORD)
+    source = remittance("Please cease and desist all contact.", sender="pay@globex.example",
+                        message_id="<old-cease@globex.example>").as_bytes()
+    with books.begin() as conn:
+        quarantine.add(conn, "mail", "payment", [RecordRejected(
+            "no amount found: the message names no sum of money with a currency",
+            raw={"rfc822": source.decode()}, location=f"{FOLDER} uid 3", entity="payment",
+            external_id="old-cease@globex.example")], run_id=None, now=utcnow())
+    path = config(tmp_path, store_url, 1, 1)
+    code, out, err = cli(capsys, "--config", str(path), "quarantine", "retry", "--all")
+    assert code == exits.OK, out + err
+    with books.connect() as conn:
+        stored_as = conn.execute(sa.select(records.c.entity, records.c.external_id).where(
+            records.c.source == "mail")).all()
+        status = conn.execute(sa.select(quarantine_table.c.status)).scalar_one()
+    assert stored_as == [("reply", "old-cease@globex.example")] and status == "resolved"
+    code, out, _ = cli(capsys, "--config", str(path), "collect", "--dry-run", "--today", TODAY)
+    assert "1 stop(s) of contact" in out
+    assert "held INV-2001: customer asked to stop contact" in " ".join(out.split())
+    assert rows(books, contact_blocks) == []  # a dry run changes nothing
