@@ -38,6 +38,7 @@ def score(name: str, items: list[Labelled], show: bool) -> bool:
     rules = ParsingRules()
     predicted: dict[str, str] = {}
     dated = dated_ok = numbered = numbered_ok = 0
+    misses: list[str] = []
     for item in items:
         kind, record = read_kind(item, rules)
         predicted[item.id] = kind
@@ -46,13 +47,13 @@ def score(name: str, items: list[Labelled], show: bool) -> bool:
             got = getattr(record, "promised_date", None) or getattr(record, "return_date", None)
             dated_ok += got == item.date
             if show and got != item.date:
-                print(f"  date {item.id}: expected {item.date}, read {got}")
+                misses.append(f"  date {item.id}: expected {item.date}, read {got}")
         if item.invoices and kind == item.label and not isinstance(record, Payment):
             numbered += 1
             got_numbers = set(getattr(record, "invoice_numbers", []))
             numbered_ok += set(item.invoices) <= got_numbers
         if show and kind != item.label:
-            print(f"  miss {item.id}: expected {item.label}, read {kind}")
+            misses.append(f"  miss {item.id}: expected {item.label}, read {kind}")
     ok = True
     print(f"\n{name}: {len(items)} replies")
     print(f"  {'class':<14} {'n':>3} {'precision':>9} {'recall':>7}")
@@ -72,6 +73,8 @@ def score(name: str, items: list[Labelled], show: bool) -> bool:
         print("  confusions: " + ", ".join(f"{a}->{b} x{n}" for (a, b), n in confusion.items()))
     print(f"  dates read right: {dated_ok}/{dated}; invoice numbers found: "
           f"{numbered_ok}/{numbered}")
+    for line in misses:
+        print(line)
     return ok
 
 
