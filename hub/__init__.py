@@ -91,6 +91,7 @@ if TYPE_CHECKING:
         Payout,
         PayoutTransaction,
         Refund,
+        Settlement,
     )
     from hub.money import (
         CurrencyCode,
@@ -129,7 +130,7 @@ _FROM: dict[str, tuple[str, ...]] = {
     "hub.models": (
         "ENTITY_MODELS", "BankTransaction", "CanonicalRecord", "CreditNote",
         "Customer", "Invoice", "InvoiceLine", "InvoiceStatus", "Payment", "PaymentApplication",
-        "Payout", "PayoutTransaction", "Refund",
+        "Payout", "PayoutTransaction", "Refund", "Settlement",
     ),
     "hub.money": (
         "CurrencyCode", "currency_exponent", "fits_currency", "from_minor_units", "is_currency",
@@ -215,6 +216,7 @@ __all__ = [
     "RuleContext",
     "RunSummary",
     "SecretRef",
+    "Settlement",
     "Severity",
     "StoreError",
     "Suggestion",

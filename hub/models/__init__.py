@@ -11,7 +11,7 @@ from hub.models.base import CanonicalRecord
 from hub.models.credit_note import CreditNote
 from hub.models.customer import Customer
 from hub.models.invoice import Invoice, InvoiceLine, InvoiceStatus
-from hub.models.payment import Payment, PaymentApplication
+from hub.models.payment import Payment, PaymentApplication, Settlement
 from hub.models.payout import Payout, PayoutTransaction
 from hub.models.refund import Refund
 from hub.money import CurrencyCode
@@ -36,4 +36,5 @@ __all__ = [
     "Payout",
     "PayoutTransaction",
     "Refund",
+    "Settlement",
 ]
