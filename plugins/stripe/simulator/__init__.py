@@ -15,6 +15,7 @@ responses. See ``app.ROUTES`` for the endpoints.
         client = server.client()
 """
 
+from plugins.stripe.simulator.account import Account
 from plugins.stripe.simulator.app import ROUTES, Request, Response, Simulator
 from plugins.stripe.simulator.clock import SimClock
 from plugins.stripe.simulator.errors import StripeError
@@ -27,6 +28,7 @@ from plugins.stripe.simulator.webhooks import Delivery, WebhookEndpoint, Webhook
 __all__ = [
     "DEFAULT_API_KEY",
     "ROUTES",
+    "Account",
     "CompanyPlan",
     "Delivery",
     "Faults",
