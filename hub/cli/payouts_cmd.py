@@ -33,7 +33,7 @@ def payouts(
     """Payouts with their payments, fees and refunds, and the bank deposit each became.
 
     A deposit is found by the payout's id in the bank text, else by the exact
-    amount within [reconcile.payouts] days_before / days_after business days of
+    amount within \\[reconcile.payouts] days_before / days_after business days of
     the arrival date. A payout whose window the bank lines of its currency do
     not cover yet is "not yet verifiable", not missing.
     """

@@ -132,16 +132,17 @@ class PayoutReview:
     bank_range: dict[str, tuple[date, date]]
 
     def deposit_owners(self) -> dict[int, str]:
-        """Bank line id -> the payout (or payouts, when ambiguous) that explain it."""
+        """Bank line id -> the payout that explains it, or the payouts one of which
+        surely does (a deposit several payouts fit). When several deposits fit one
+        payout, only one of them is its deposit, so none is claimed."""
         owners: dict[int, str] = {}
         for m in self.matches:
             if m.deposit is not None:
                 owners[m.deposit.id] = f"the payout {m.name}"
-        for m in self.matches:
-            if m.state is PayoutState.AMBIGUOUS:
-                for d in m.candidates:
-                    owners.setdefault(d.id, f"a payout ({m.name} or another of the same "
-                                            "amount: see `billing-hub payouts`)")
+            elif m.state is PayoutState.AMBIGUOUS and m.rivals:
+                which = " or ".join(sorted([m.name, *m.rivals]))
+                owners[m.candidates[0].id] = (f"a payout ({which}: see "
+                                              "`billing-hub payouts`)")
         return owners
 
 

@@ -33,8 +33,8 @@ defaults = {{ currency = "USD" }}
 """
 BANK = """Date,Description,Amount,Balance
 2026-11-23,Opening balance,10.00,10.00
-2026-11-25,ACH CREDIT STRIPE TRANSFER,145.05,155.05
-2026-11-30,Account fee,-1.00,154.05
+2026-11-25,ACH CREDIT STRIPE TRANSFER,120.05,130.05
+2026-11-30,Account fee,-1.00,129.05
 """
 DAY = 86400
 
@@ -58,11 +58,13 @@ def test_a_jpy_charge_on_a_usd_account_has_a_usd_fee_and_its_payout_reconciles(
     sim.api("POST", "/v1/payment_intents", {
         "amount": 5000, "currency": "usd", "customer": customer, "confirm": True,
         "payment_method": "pm_card_visa"})
+    charge_id = sim.api("GET", f"/v1/payment_intents/{jpy['id']}")["latest_charge"]
+    sim.api("POST", "/v1/refunds", {"charge": charge_id, "amount": 4000})  # JPY 4,000 back
     sim.clock.freeze(_at("2026-11-23"))
     [payout] = sim.pay_out()  # arrives on Wednesday 25 November
     sim.clock.freeze(_at("2026-11-26"))
     sim.settle_payouts()
-    assert (payout.currency, payout.amount) == ("usd", 9680 + 5000 - 175)
+    assert (payout.currency, payout.amount) == ("usd", 9680 - 2500 + 5000 - 175)
 
     (tmp_path / "bank.csv").write_text(BANK)
     with SimulatorServer(sim) as server:
@@ -84,15 +86,15 @@ def test_a_jpy_charge_on_a_usd_account_has_a_usd_fee_and_its_payout_reconciles(
                 Decimal(settled["net"]), Decimal(settled["exchange_rate"])) == (
             "USD", Decimal("100.00"), Decimal("3.20"), Decimal("96.80"), Decimal("0.00625"))
         [mine] = stored(engine, "payout", "stripe").values()
-        assert (mine["currency"], Decimal(mine["amount"])) == ("USD", Decimal("145.05"))
+        assert (mine["currency"], Decimal(mine["amount"])) == ("USD", Decimal("120.05"))
     finally:
         engine.dispose()
 
     rows = [line for line in out.splitlines() if "│" in line]
     [head] = [line for line in rows if f"stripe:payout:{payout.id}" in line]
-    assert [c.strip() for c in head.strip("│").split("│")][3:6] == [
-        "$145.05", "$150.00", "$4.95"]  # USD 100.00 + 50.00, fees USD 3.20 + 1.75
-    assert "2026-11-25 $145.05 (amount and date; bank:bank_transaction:" in head
+    assert [c.strip() for c in head.strip("│").split("│")][3:7] == [
+        "$120.05", "$150.00", "$4.95", "$25.00"]  # fees USD 3.20 + 1.75, refund USD 25.00
+    assert "2026-11-25 $120.05 (amount and date; bank:bank_transaction:" in head
     [jpy_line] = [line for line in rows if "charged ¥16,000 at 0.00625" in line]
     cells = [c.strip() for c in jpy_line.strip("│").split("│")]
     # net, gross and fee of the JPY charge, all in USD: the fee is USD 3.20
@@ -100,3 +102,6 @@ def test_a_jpy_charge_on_a_usd_account_has_a_usd_fee_and_its_payout_reconciles(
     [usd_line] = [line for line in rows if "charge ch_" in line and "charged" not in line]
     assert [c.strip() for c in usd_line.strip("│").split("│")][3:6] == [
         "$48.25", "$50.00", "$1.75"]
+    [refund_line] = [line for line in rows if "refunded ¥4,000 at 0.00625" in line]
+    assert [c.strip() for c in refund_line.strip("│").split("│")][3:7] == [
+        "-$25.00", "", "$0.00", "$25.00"]

@@ -148,6 +148,7 @@ APRIL_PAYOUTS = [
     _payout("po_friday", "125.00", date(2026, 4, 17)),
     _payout("po_pair", "300.00", date(2026, 4, 22)),
     _payout("po_late", "80.00", date(2026, 4, 29), "in_transit"),  # may land after the 30th
+    _payout("po_void", "60.00", date(2026, 4, 9), "canceled"),  # never sent
 ]
 
 
@@ -183,6 +184,19 @@ def test_amount_and_business_day_window_ambiguity_reported_and_not_yet_verifiabl
     assert "ambiguous:" in shown["stripe:payout:po_twin1"] and "fits stripe:payout:po_twin2 " \
         "too; not matched" in shown["stripe:payout:po_twin1"]
     assert "all fit; not matched" in shown["stripe:payout:po_pair"]
+    assert "none expected (canceled)" in shown["stripe:payout:po_void"]
+
+    # cash application: the deposit both twins fit is surely a payout's; of the two
+    # deposits po_pair fits, only one is its own, so neither is taken for it
+    assert run(["cash", "--why"]) == exits.OK
+    receipts = [line for line in capsys.readouterr().out.splitlines()
+                if "bank:bank_transaction:" in line]
+    [twins] = [line for line in receipts if "$450.00" in line]
+    assert "booked_elsewhere" in twins and (
+        "a payout (stripe:payout:po_twin1 or stripe:payout:po_twin2" in twins)
+    assert "the payout stripe:payout:po_amount" in next(r for r in receipts if "$700.00" in r)
+    pair = [line for line in receipts if "$300.00" in line]
+    assert len(pair) == 2 and not any("booked_elsewhere" in line for line in pair)
 
     # a narrower window: the Monday deposit no longer fits Friday's payout, which is missing
     (tmp_path / "billing-hub.toml").write_text(

@@ -4,6 +4,7 @@ events, money in minor units."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -385,3 +386,7 @@ def test_a_charge_in_another_currency_settles_converted_into_the_account_currenc
     settled = sim.api("GET", "/v1/balance_transactions", {"payout": payout.id})["data"]
     assert {t["currency"] for t in settled} == {"usd"}
     assert sum(t["net"] for t in settled) == 0
+    usd_only = sim.store.account
+    assert usd_only.settle(4, "jpy") == ("usd", 3, Decimal("0.00625"))  # 2.5 cents, half up
+    assert usd_only.settle(4, "usd") == ("usd", 4, None)
+    assert Account().settle(16000, "jpy") == ("jpy", 16000, None)  # the default converts nothing
