@@ -90,7 +90,8 @@ def _bank(m: PayoutMatch, review: PayoutReview, fmt: Callable[[Decimal], str]) -
     if m.state is PayoutState.NOT_YET_VERIFIABLE:
         return f"not yet verifiable ({payout_review.not_verifiable_why(m, review)})"
     if m.state is PayoutState.NOT_EXPECTED:
-        return f"none expected ({m.payout.status})"
+        return ("none expected (a debit of the bank account)" if m.payout.amount <= 0
+                else f"none expected ({m.payout.status})")
     first, last = m.window
     return f"missing: none found {first:%Y-%m-%d} to {last:%Y-%m-%d}"
 

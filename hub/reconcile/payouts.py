@@ -109,7 +109,8 @@ class PayoutMatch:
     how: str = ""
     """``reference`` (the payout's id in the bank text) or ``amount and date``."""
     candidates: list[Deposit] = field(default_factory=list)
-    """The deposits that fit it when more than one could be its own (ambiguous)."""
+    """When it is ambiguous: the deposits that fit it (one, which other payouts fit too,
+    or several)."""
     rivals: list[str] = field(default_factory=list)
     """Other payouts (names) its one fitting deposit fits as well (ambiguous)."""
     state: PayoutState = PayoutState.MISSING

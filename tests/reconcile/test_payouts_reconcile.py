@@ -149,6 +149,7 @@ APRIL_PAYOUTS = [
     _payout("po_pair", "300.00", date(2026, 4, 22)),
     _payout("po_late", "80.00", date(2026, 4, 29), "in_transit"),  # may land after the 30th
     _payout("po_void", "60.00", date(2026, 4, 9), "canceled"),  # never sent
+    _payout("po_debit", "-40.00", date(2026, 4, 10)),  # Stripe took money back
 ]
 
 
@@ -185,6 +186,7 @@ def test_amount_and_business_day_window_ambiguity_reported_and_not_yet_verifiabl
         "too; not matched" in shown["stripe:payout:po_twin1"]
     assert "all fit; not matched" in shown["stripe:payout:po_pair"]
     assert "none expected (canceled)" in shown["stripe:payout:po_void"]
+    assert "none expected (a debit of the bank account)" in shown["stripe:payout:po_debit"]
 
     # cash application: the deposit both twins fit is surely a payout's; of the two
     # deposits po_pair fits, only one is its own, so neither is taken for it
