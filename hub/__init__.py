@@ -96,6 +96,7 @@ if TYPE_CHECKING:
         Refund,
         Reply,
         ReplyKind,
+        Settlement,
     )
     from hub.money import (
         CurrencyCode,
@@ -135,7 +136,7 @@ _FROM: dict[str, tuple[str, ...]] = {
         "ENTITY_MODELS", "BankTransaction", "CanonicalRecord", "CreditNote",
         "Customer", "Invoice", "InvoiceLine", "InvoiceStatus", "Payment", "PaymentApplication",
         "Payout", "PayoutTransaction", "Refund", "Dispute", "DisputeStatus", "Promise", "Reply",
-        "ReplyKind",
+        "ReplyKind", "Settlement",
     ),
     "hub.money": (
         "CurrencyCode", "currency_exponent", "fits_currency", "from_minor_units", "is_currency",
@@ -226,6 +227,7 @@ __all__ = [
     "RuleContext",
     "RunSummary",
     "SecretRef",
+    "Settlement",
     "Severity",
     "StoreError",
     "Suggestion",

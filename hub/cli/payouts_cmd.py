@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -10,9 +11,11 @@ from rich.table import Table
 
 from hub.cli.console import out
 from hub.cli.session import CliState, open_hub
-from hub.contract.names import record_name
+from hub.models import PayoutTransaction
 from hub.money import to_minor_units
 from hub.reconcile import payouts as payout_review
+from hub.reconcile.payouts import PayoutMatch, PayoutReview, PayoutState
+from hub.reconcile.settings import ReconcileSettings
 from hub.reconcile.text import money
 
 
@@ -22,11 +25,22 @@ def payouts(
                                           help="Only payouts arriving on or after this day."),
     unmatched: bool = typer.Option(False, "--unmatched",
                                    help="Only payouts without their bank deposit."),
+    lines: bool = typer.Option(False, "--lines",
+                               help="Also list what each payout settled: charges and refunds "
+                                    "with their fees, in the payout's currency, and the "
+                                    "charge's own currency and amount when it was converted."),
 ) -> None:
-    """Payouts with their payments, fees and refunds, and the bank deposit each became."""
+    """Payouts with their payments, fees and refunds, and the bank deposit each became.
+
+    A deposit is found by the payout's id in the bank text, else by the exact
+    amount within \\[reconcile.payouts] days_before / days_after business days of
+    the arrival date. A payout whose window the bank lines of its currency do
+    not cover yet is "not yet verifiable", not missing.
+    """
     state: CliState = ctx.obj
     with open_hub(state) as hub, hub.engine.connect() as conn:
-        review = payout_review.load(conn)
+        settings = hub.settings(ReconcileSettings)
+        review = payout_review.load(conn, payout_review.ArrivalWindow.of(settings.payouts))
     rows = [m for m in review.matches
             if (since is None or m.payout.arrival_date >= since.date())
             and (not unmatched or m.deposit is None)]
@@ -46,18 +60,46 @@ def payouts(
         def fmt(value: Decimal, cur: str = cur) -> str:
             return money(to_minor_units(value, cur), cur)
 
-        if m.deposit is None:
-            bank = "none found"
-        else:
-            d = m.deposit
-            line = record_name(d.source, "bank_transaction", d.external_id)
-            bank = f"{d.booked:%Y-%m-%d} {fmt(d.amount)} ({m.how}; {line})"
-            if m.difference:
-                bank += f", {fmt(m.difference)} off the payout"
         parts = ((fmt(p.gross), fmt(p.fees), fmt(p.refunds), fmt(p.other)) if p.transactions
                  else ("-", "-", "-", "-"))
-        table.add_row(f"{p.arrival_date:%Y-%m-%d}", record_name(p.source, "payout", p.external_id),
-                      p.status,
-                      fmt(p.amount), *parts, bank)
+        table.add_row(f"{p.arrival_date:%Y-%m-%d}", m.name, p.status,
+                      fmt(p.amount), *parts, _bank(m, review, fmt))
+        if lines:
+            for t in p.transactions:
+                table.add_row("", f"  {t.kind} {t.source_ref or t.ref}", "", fmt(t.net),
+                              fmt(t.gross) if t.gross > 0 else "", fmt(t.fee),
+                              fmt(-t.gross) if t.gross < 0 else "", "", _presented(t))
     out.print(table)
     out.print("amount = payments - fees - refunds + other (disputes, adjustments)")
+    if lines:
+        out.print("a settled line's amount is its net: gross - fee, in the payout's currency")
+
+
+def _bank(m: PayoutMatch, review: PayoutReview, fmt: Callable[[Decimal], str]) -> str:
+    if m.deposit is not None:
+        d = m.deposit
+        text = f"{d.booked:%Y-%m-%d} {fmt(d.amount)} ({m.how}; {d.name})"
+        if m.difference:
+            text += f", {fmt(m.difference)} off the payout"
+        return text
+    if m.state is PayoutState.AMBIGUOUS:
+        fits = ", ".join(f"{d.name} of {d.booked:%Y-%m-%d}" for d in m.candidates)
+        if m.rivals:
+            return f"ambiguous: {fits} fits {', '.join(m.rivals)} too; not matched"
+        return f"ambiguous: {fits} all fit; not matched"
+    if m.state is PayoutState.NOT_YET_VERIFIABLE:
+        return f"not yet verifiable ({payout_review.not_verifiable_why(m, review)})"
+    if m.state is PayoutState.NOT_EXPECTED:
+        return ("none expected (a debit of the bank account)" if m.payout.amount <= 0
+                else f"none expected ({m.payout.status})")
+    first, last = m.window
+    return f"missing: none found {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+
+
+def _presented(t: PayoutTransaction) -> str:
+    """``charged JPY 16,000 at 0.00625``: what the customer paid, when it was converted."""
+    if t.source_currency is None or t.source_amount is None:
+        return "" if t.exchange_rate is None else f"at {t.exchange_rate}"
+    paid = money(to_minor_units(abs(t.source_amount), t.source_currency), t.source_currency)
+    rate = f" at {t.exchange_rate}" if t.exchange_rate is not None else ""
+    return f"{'charged' if t.source_amount > 0 else 'refunded'} {paid}{rate}"

@@ -12,7 +12,7 @@ from hub.models.credit_note import CreditNote
 from hub.models.customer import Customer
 from hub.models.dispute import Dispute, DisputeStatus
 from hub.models.invoice import Invoice, InvoiceLine, InvoiceStatus
-from hub.models.payment import Payment, PaymentApplication
+from hub.models.payment import Payment, PaymentApplication, Settlement
 from hub.models.payout import Payout, PayoutTransaction
 from hub.models.promise import Promise
 from hub.models.refund import Refund
@@ -45,4 +45,5 @@ __all__ = [
     "Refund",
     "Reply",
     "ReplyKind",
+    "Settlement",
 ]

@@ -41,13 +41,57 @@ class PaymentApplication(ExactParts):
         return self
 
 
+class Settlement(ExactParts):
+    """What a processor credited to its balance for a payment, in the currency it
+    settled in (Stripe's balance transaction).
+
+    A processor settles a payment in the account's currency: a charge of
+    JPY 16,000 on a USD account is credited as ``amount`` USD 100.00, less
+    ``fee`` USD 3.20, so ``net`` USD 96.80 goes towards a payout.
+    ``exchange_rate`` is the processor's rate from the payment's currency to
+    ``currency`` (units of ``currency`` per unit of the payment's currency,
+    Stripe's convention); it is None when nothing was converted. Every amount
+    here is in ``currency`` at that currency's own precision.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    currency: CurrencyCode
+    amount: Decimal
+    fee: Decimal = Decimal(0)
+    net: Decimal
+    exchange_rate: Decimal | None = None
+
+    @model_validator(mode="after")
+    def _net_is_amount_minus_fee(self) -> Settlement:
+        cur = self.currency
+        for name in ("amount", "fee", "net"):
+            check_precision("settlement", f"settlement.{name}", getattr(self, name), cur)
+        if self.amount - self.fee != self.net:
+            raise ValueError(
+                f"settlement: amount {self.amount} {cur} - fee {self.fee} {cur} is "
+                f"{self.amount - self.fee} {cur}, but net is {self.net} {cur}")
+        if self.exchange_rate is not None and not (
+                self.exchange_rate.is_finite() and self.exchange_rate > 0):
+            raise ValueError(f"settlement: exchange_rate must be positive, "
+                             f"got {self.exchange_rate}")
+        return self
+
+
 class Payment(CanonicalRecord):
     """Money received from a customer.
 
     ``applications`` say which invoices it settles; what is left is
     ``unapplied`` (derived when not given). Applications never exceed the
-    amount, and all of them are in the payment's currency. ``fee`` is what a
-    processor kept (Stripe's fee), so gross minus fee is what reached the bank.
+    amount, and all of them are in the payment's currency.
+
+    ``settlement`` is what a processor credited for it, in the currency it
+    settled in (fee, net, exchange rate: see :class:`Settlement`), when the
+    source says. ``fee`` is what the processor kept *in the payment's own
+    currency*: taken from ``settlement`` when that is in the payment's
+    currency, and None when the processor settled in another currency (its fee
+    is then ``settlement.fee``, in ``settlement.currency``; it is never
+    converted back). A source without settlements may set ``fee`` alone.
     """
 
     entity: ClassVar[str] = "payment"
@@ -70,6 +114,7 @@ class Payment(CanonicalRecord):
     applications: list[PaymentApplication] = Field(default_factory=list)
     unapplied: Decimal | None = None
     fee: Decimal | None = None
+    settlement: Settlement | None = None
     refunded: Decimal = Decimal(0)
     status: str = "succeeded"
     metadata: dict[str, str] = Field(default_factory=dict)
@@ -104,7 +149,34 @@ class Payment(CanonicalRecord):
                 f"{applied} leaves {unapplied} {cur}"
             )
         object.__setattr__(self, "unapplied", unapplied)
+        self._fee_fits_settlement()
         return self
+
+    def _fee_fits_settlement(self) -> None:
+        settled = self.settlement
+        if settled is None:
+            return
+        cur = self.currency
+        if settled.currency != cur:
+            if settled.exchange_rate is None:
+                raise ValueError(
+                    f"the payment is in {cur} but settled in {settled.currency}: "
+                    "a settlement in another currency needs its exchange_rate")
+            if self.fee is not None:
+                raise ValueError(
+                    f"fee {self.fee} is given in the payment's {cur}, but the processor "
+                    f"settled it in {settled.currency} (fee {settled.fee} "
+                    f"{settled.currency}): leave fee empty")
+        elif self.fee is None:
+            object.__setattr__(self, "fee", settled.fee)
+        elif self.fee != settled.fee:
+            raise ValueError(
+                f"fee is {self.fee} {cur} but the settlement's fee is {settled.fee} {cur}")
+
+    @property
+    def settlement_currency(self) -> str:
+        """The currency the processor settled the payment in (its own when not said)."""
+        return self.settlement.currency if self.settlement else self.currency
 
     @property
     def applied(self) -> Decimal:

@@ -19,7 +19,13 @@ class PayoutTransaction(ExactParts):
     ``kind`` is the processor's type (``charge``, ``refund``, ``adjustment``,
     ``stripe_fee`` ...), ``source_ref`` the external id of the object behind it
     (the charge ``ch_...``, the refund ``re_...``). ``gross`` minus ``fee``
-    is ``net``; a refund's gross is negative.
+    is ``net``; a refund's gross is negative. All three are in the payout's
+    currency, the currency the processor settled in.
+
+    When the object behind it was in another currency (a JPY charge settled
+    in USD), ``source_currency`` and ``source_amount`` are that currency and
+    amount as the customer paid it, and ``exchange_rate`` the processor's
+    rate (units of the payout's currency per unit of ``source_currency``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
@@ -31,6 +37,9 @@ class PayoutTransaction(ExactParts):
     fee: Decimal = Decimal(0)
     net: Decimal
     description: str | None = None
+    source_currency: CurrencyCode | None = None
+    source_amount: Decimal | None = None
+    exchange_rate: Decimal | None = None
 
     @model_validator(mode="after")
     def _net_is_gross_minus_fee(self) -> PayoutTransaction:
@@ -39,6 +48,16 @@ class PayoutTransaction(ExactParts):
                 f"transaction {self.ref}: gross {self.gross} - fee {self.fee} is "
                 f"{self.gross - self.fee}, but net is {self.net}"
             )
+        if (self.source_currency is None) != (self.source_amount is None):
+            raise ValueError(f"transaction {self.ref}: source_currency and source_amount "
+                             "go together")
+        if self.source_currency is not None:
+            check_precision("payout", f"transaction {self.ref}: source_amount",
+                            self.source_amount, self.source_currency)
+        if self.exchange_rate is not None and not (
+                self.exchange_rate.is_finite() and self.exchange_rate > 0):
+            raise ValueError(f"transaction {self.ref}: exchange_rate must be positive, "
+                             f"got {self.exchange_rate}")
         return self
 
 

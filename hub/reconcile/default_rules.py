@@ -80,7 +80,8 @@ def hub_finding_rules() -> Iterator[FindingRuleSpec]:
     yield FindingRuleSpec("duplicate_payments", _kinds(Kind.DUPLICATE_PAYMENT),
                           duplicate_payments, "a payment keyed in twice")
     yield FindingRuleSpec(
-        "payouts", _kinds(Kind.PAYOUT_WITHOUT_DEPOSIT, Kind.PAYOUT_DEPOSIT_MISMATCH),
+        "payouts", _kinds(Kind.PAYOUT_WITHOUT_DEPOSIT, Kind.PAYOUT_DEPOSIT_MISMATCH,
+                          Kind.PAYOUT_DEPOSIT_AMBIGUOUS),
         payouts_to_bank, "processor payouts against bank deposits")
     yield FindingRuleSpec("concurrent_edits", _kinds(Kind.CONCURRENT_EDIT), concurrent_edits,
                           "a change not pushed: the target changed the same fields meanwhile")

@@ -33,6 +33,7 @@ class Kind(StrEnum):
     PAID_WITHOUT_PAYMENT = "paid_without_payment"
     PAYOUT_WITHOUT_DEPOSIT = "payout_without_deposit"
     PAYOUT_DEPOSIT_MISMATCH = "payout_deposit_mismatch"
+    PAYOUT_DEPOSIT_AMBIGUOUS = "payout_deposit_ambiguous"
     CONCURRENT_EDIT = "concurrent_edit"
 
 
@@ -53,5 +54,6 @@ DEFAULT_SEVERITY: dict[Kind, Severity] = {
     Kind.PAID_WITHOUT_PAYMENT: Severity.MEDIUM,
     Kind.PAYOUT_WITHOUT_DEPOSIT: Severity.HIGH,
     Kind.PAYOUT_DEPOSIT_MISMATCH: Severity.HIGH,
+    Kind.PAYOUT_DEPOSIT_AMBIGUOUS: Severity.MEDIUM,
     Kind.CONCURRENT_EDIT: Severity.HIGH,
 }

@@ -8,86 +8,79 @@ the bank is explained (fees, refunds), and flags a payout that never reached
 the bank, or reached it with another amount.
 
 A deposit is matched to a payout by, first, the payout's id in the bank
-line's text, then by the exact amount in the payout's currency booked within
-a few days of the payout's arrival date (closest first). Each deposit
-explains at most one payout.
+line's text; else by the exact amount in the payout's currency booked within
+a window of business days around the payout's arrival date
+(:class:`ArrivalWindow`, ``[reconcile.payouts]``). Each deposit explains at
+most one payout, and nothing is guessed: a payout that several deposits fit,
+or a deposit that several payouts fit, is *ambiguous* and says which.
+
+A payout without a deposit is *missing* only when the bank lines of its
+currency cover its whole window; before the first line or after the last it
+is *not yet verifiable*, since the bank data cannot say either way.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import orjson
 
-from hub.contract.names import record_name
 from hub.models import Payout
 from hub.money import to_minor_units
 from hub.reconcile.kinds import Finding, Kind
+from hub.reconcile.payout_matching import (
+    ArrivalWindow,
+    Deposit,
+    PayoutMatch,
+    PayoutState,
+    match,
+)
 from hub.reconcile.rules_payments import day
 from hub.reconcile.text import money
 from hub.store import Connection, reading
 
-EARLY_DAYS = 2
-"""A bank may book a deposit this many days before the payout's expected arrival."""
-LATE_DAYS = 5
-"""... or this many days after it (weekends, bank holidays)."""
-ARRIVING = ("paid", "in_transit")
-"""Payout statuses that mean money is, or will be, in the bank."""
-
-
-@dataclass(frozen=True, slots=True)
-class Deposit:
-    """A money-in bank line as the matching sees it."""
-
-    id: int
-    source: str
-    external_id: str
-    currency: str
-    amount: Decimal
-    booked: date
-    text: str
-
-
-@dataclass(slots=True)
-class PayoutMatch:
-    """A payout, the deposit it became (if found) and how it was found."""
-
-    record_id: int
-    payout: Payout
-    deposit: Deposit | None = None
-    how: str = ""
-    """``reference`` (the payout's id in the bank text) or ``amount and date``."""
-
-    @property
-    def difference(self) -> Decimal:
-        """Deposit minus payout; zero when the bank got exactly the payout."""
-        return Decimal(0) if self.deposit is None else self.deposit.amount - self.payout.amount
+__all__ = ["ArrivalWindow", "Deposit", "PayoutMatch", "PayoutReview", "PayoutState",
+           "breakdown", "findings", "load", "match", "not_verifiable_why"]
 
 
 @dataclass(slots=True)
 class PayoutReview:
-    """Every payout with its deposit, and how far each currency's bank lines reach."""
+    """Every payout with its deposit, and the days each currency's bank lines cover."""
 
     matches: list[PayoutMatch]
-    bank_until: dict[str, date]
+    bank_range: dict[str, tuple[date, date]]
+
+    def deposit_owners(self) -> dict[int, str]:
+        """Bank line id -> the payout that explains it, or the payouts one of which
+        surely does (a deposit several payouts fit). When several deposits fit one
+        payout, only one of them is its deposit, so none is claimed."""
+        owners: dict[int, str] = {}
+        for m in self.matches:
+            if m.deposit is not None:
+                owners[m.deposit.id] = f"the payout {m.name}"
+            elif m.state is PayoutState.AMBIGUOUS and m.rivals:
+                which = " or ".join(sorted([m.name, *m.rivals]))
+                owners[m.candidates[0].id] = (f"a payout ({which}: see "
+                                              "`billing-hub payouts`)")
+        return owners
 
 
-def load(conn: Connection) -> PayoutReview:
+def load(conn: Connection, window: ArrivalWindow | None = None) -> PayoutReview:
     """Read payouts and the deposits that could match them, then match them."""
+    window = window or ArrivalWindow.of()
     payouts = [(record_id, Payout.model_validate_json(data))
                for record_id, data in reading.payouts(conn)]
-    bank_until = reading.bank_lines_until(conn)
+    bank_range = reading.bank_lines_range(conn)
     if not payouts:
-        return PayoutReview([], bank_until)
+        return PayoutReview([], bank_range)
     currencies = sorted({p.currency for _, p in payouts})
-    first = min(p.arrival_date for _, p in payouts) - timedelta(days=EARLY_DAYS)
-    last = max(p.arrival_date for _, p in payouts) + timedelta(days=LATE_DAYS)
+    first = window.around(min(p.arrival_date for _, p in payouts))[0]
+    last = window.around(max(p.arrival_date for _, p in payouts))[1]
     deposits = list(_deposits(conn, currencies, first, last))
-    return PayoutReview(match(payouts, deposits), bank_until)
+    return PayoutReview(match(payouts, deposits, window, bank_range), bank_range)
 
 
 def _deposits(conn: Connection, currencies: Sequence[str], first: date, last: date
@@ -101,35 +94,14 @@ def _deposits(conn: Connection, currencies: Sequence[str], first: date, last: da
                       text.lower())
 
 
-def match(payouts: Sequence[tuple[int, Payout]], deposits: Sequence[Deposit]
-          ) -> list[PayoutMatch]:
-    """Pair each payout with at most one deposit and each deposit with at most one payout."""
-    matches = [PayoutMatch(record_id, p) for record_id, p in
-               sorted(payouts, key=lambda rp: (rp[1].arrival_date, rp[1].external_id))]
-    used: set[int] = set()
-    for m in matches:  # the payout's id written in the bank line settles it
-        ref = m.payout.external_id.lower()
-        for d in deposits:
-            if d.id not in used and d.currency == m.payout.currency and ref in d.text:
-                m.deposit, m.how = d, "reference"
-                used.add(d.id)
-                break
-    by_amount: dict[tuple[str, Decimal], list[Deposit]] = defaultdict(list)
-    for d in deposits:
-        by_amount[(d.currency, d.amount)].append(d)
-    for m in matches:
-        if m.deposit is not None or m.payout.amount <= 0:
-            continue
-        arrival = m.payout.arrival_date
-        fitting = [d for d in by_amount[(m.payout.currency, m.payout.amount)]
-                   if d.id not in used
-                   and -EARLY_DAYS <= (d.booked - arrival).days <= LATE_DAYS]
-        if fitting:
-            best = min(fitting, key=lambda d: (abs((d.booked - arrival).days),
-                                               "stripe" not in d.text, d.id))
-            m.deposit, m.how = best, "amount and date"
-            used.add(best.id)
-    return matches
+def not_verifiable_why(m: PayoutMatch, review: PayoutReview) -> str:
+    """Why the bank data cannot confirm a payout's deposit yet."""
+    cur = m.payout.currency
+    covered = review.bank_range.get(cur)
+    if covered is None:
+        return f"no {cur} bank lines"
+    return (f"{cur} bank lines run {covered[0]:%Y-%m-%d} to {covered[1]:%Y-%m-%d}; "
+            f"the deposit may be booked {m.window[0]:%Y-%m-%d} to {m.window[1]:%Y-%m-%d}")
 
 
 def breakdown(p: Payout) -> str:
@@ -151,31 +123,46 @@ def breakdown(p: Payout) -> str:
 
 
 def findings(review: PayoutReview) -> list[Finding]:
-    """A payout that never reached the bank, or reached it with another amount."""
+    """A payout that never reached the bank, reached it with another amount, or whose
+    deposit cannot be told apart from another's. A payout the bank data does not
+    cover yet is no finding."""
     out = []
     for m in review.matches:
         p, cur = m.payout, m.payout.currency
         amount = money(to_minor_units(p.amount, cur), cur)
         what = f"{p.source} payout {p.external_id} of {amount} ({breakdown(p)})"
-        if m.deposit is None:
-            until = review.bank_until.get(cur)
-            latest = p.arrival_date + timedelta(days=LATE_DAYS)
-            if p.status not in ARRIVING or p.amount <= 0 or until is None or until < latest:
-                continue  # not due yet, or the bank lines do not reach that far
+        first, last = m.window
+        if m.state is PayoutState.MISSING:
+            covered = review.bank_range[cur]
             out.append(Finding(
                 key=f"payout_without_deposit:{p.source}:{p.external_id}",
                 kind=Kind.PAYOUT_WITHOUT_DEPOSIT, record_ids=[m.record_id],
                 explanation=(
                     f"The {what} was due at the bank on {day(p.arrival_date)}, but no "
-                    f"deposit of {amount} was booked between "
-                    f"{day(p.arrival_date - timedelta(days=EARLY_DAYS))} and {day(latest)}; "
-                    f"the bank lines run to {day(until)}. Check the payout's destination "
-                    "account, or whether the bank booked it under another amount."),
+                    f"deposit of {amount} was booked between {day(first)} and {day(last)}; "
+                    f"the bank lines run from {day(covered[0])} to {day(covered[1])}. Check "
+                    "the payout's destination account, or whether the bank booked it under "
+                    "another amount."),
                 currency=cur, money_at_stake=p.amount,
-                details={"payout": record_name(p.source, "payout", p.external_id),
-                         "arrival_date": p.arrival_date.isoformat()},
+                details={"payout": m.name, "arrival_date": p.arrival_date.isoformat()},
             ))
-        elif m.difference:
+        elif m.state is PayoutState.AMBIGUOUS:
+            lines = ", ".join(f"{d.name} of {day(d.booked)}" for d in m.candidates)
+            why = (f"the bank lines {lines} all fit it" if len(m.candidates) > 1 else
+                   f"the bank line {lines} fits it and also {', '.join(m.rivals)}")
+            out.append(Finding(
+                key=f"payout_deposit_ambiguous:{p.source}:{p.external_id}",
+                kind=Kind.PAYOUT_DEPOSIT_AMBIGUOUS,
+                record_ids=[m.record_id, *(d.id for d in m.candidates)],
+                explanation=(
+                    f"The {what}, due at the bank on {day(p.arrival_date)}, cannot be told "
+                    f"apart by amount and date: {why}. Nothing was matched; ask the bank "
+                    "for the payout's reference on the deposit, or link them by hand."),
+                currency=cur, money_at_stake=p.amount,
+                details={"payout": m.name, "arrival_date": p.arrival_date.isoformat(),
+                         "deposits": ", ".join(d.name for d in m.candidates)},
+            ))
+        elif m.deposit is not None and m.difference:
             d = m.deposit
             got = money(to_minor_units(d.amount, cur), cur)
             gap = money(to_minor_units(abs(m.difference), cur), cur)
@@ -187,7 +174,6 @@ def findings(review: PayoutReview) -> list[Finding]:
                     f"deposited: {gap} {'more' if m.difference > 0 else 'less'} than the "
                     "payout."),
                 currency=cur, money_at_stake=abs(m.difference),
-                details={"payout": record_name(p.source, "payout", p.external_id),
-                         "deposit": record_name(d.source, "bank_transaction", d.external_id)},
+                details={"payout": m.name, "deposit": d.name},
             ))
     return out

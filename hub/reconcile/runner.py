@@ -71,7 +71,7 @@ def reconcile(engine: Engine, settings: ReconcileSettings,
         with engine.connect() as conn:
             snapshot = load(conn)
             manual = linking.load_manual(conn)
-            payout_review = payouts.load(conn)
+            payout_review = payouts.load(conn, payouts.ArrivalWindow.of(settings.payouts))
         found = [lifecycle.encode(f)
                  for f in find_iter(snapshot, settings, rules, manual, payout_review)]
         summary = ReconcileSummary(
@@ -105,5 +105,5 @@ def cash_decisions(engine: Engine, settings: ReconcileSettings,
     with engine.connect() as conn:
         snapshot = load(conn)
         manual = linking.load_manual(conn)
-        payout_review = payouts.load(conn)
+        payout_review = payouts.load(conn, payouts.ArrivalWindow.of(settings.payouts))
     return RunContext(snapshot, settings, rules.match, manual, payout_review).cash

@@ -18,6 +18,10 @@
     amount_tolerance_percent = "2"     # bank fees, FX: accept within 2 %
     amount_tolerance_fixed = "0.00"    # ... or within this absolute amount
 
+    [reconcile.payouts]                # payouts against bank deposits by amount
+    days_before = 2                    # business days before the arrival date
+    days_after = 3                     # ... and after it
+
     [[reconcile.matching_pairs]]       # wider or narrower for one pair of systems
     payments = "bank"
     invoices = "books"
@@ -104,6 +108,17 @@ class MatchPairSettings(BaseModel):
     amount_tolerance_fixed: Decimal = Field(default=Decimal(0), ge=0)
 
 
+class PayoutSettings(BaseModel):
+    """How processor payouts are matched to bank deposits by amount (``[reconcile.payouts]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days_before: int = Field(default=2, ge=0, le=10)
+    """A bank may book a payout's deposit this many business days before its arrival date."""
+    days_after: int = Field(default=3, ge=0, le=10)
+    """... or this many business days after it (bank holidays, slow banks)."""
+
+
 class ReconcileSettings(Section):
     """Everything the reconciler can be told."""
 
@@ -115,3 +130,4 @@ class ReconcileSettings(Section):
     fuzzy_name_threshold: int = Field(default=85, ge=50, le=100)
     number_prefixes: list[str] = Field(default_factory=lambda: ["INV-", "INV", "#", "NO."])
     matching: MatchSettings = Field(default_factory=MatchSettings)
+    payouts: PayoutSettings = Field(default_factory=PayoutSettings)

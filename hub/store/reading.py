@@ -59,11 +59,12 @@ def payouts(conn: Connection) -> Iterator[tuple[int, str]]:
     yield from conn.execute(stmt)
 
 
-def bank_lines_until(conn: Connection) -> dict[str, date]:
-    """Currency -> the latest day a live bank line of that currency was booked."""
-    stmt = (sa.select(_c.currency, sa.func.max(_c.doc_date))
+def bank_lines_range(conn: Connection) -> dict[str, tuple[date, date]]:
+    """Currency -> the first and the last day a live bank line of that currency was booked."""
+    stmt = (sa.select(_c.currency, sa.func.min(_c.doc_date), sa.func.max(_c.doc_date))
             .where(_c.entity == "bank_transaction", _LIVE).group_by(_c.currency))
-    return {cur: last for cur, last in conn.execute(stmt) if cur and last}
+    return {cur: (first, last) for cur, first, last in conn.execute(stmt)
+            if cur and first and last}
 
 
 def deposits(conn: Connection, currencies: Sequence[str], first: date, last: date

@@ -247,8 +247,8 @@ class StripeConnector(Connector):
                      if (obj.get("lines") or {}).get("has_more") else None)
             return mapping.mapped(entity, mapping.credit_note, obj, source, lines)
         if entity == "payout":
-            settled = (self.api.list_all("balance_transactions", {"payout": obj["id"]})
-                       if obj.get("automatic") else [])
+            settled = (self.api.list_all("balance_transactions", {
+                "payout": obj["id"], "expand": ["data.source"]}) if obj.get("automatic") else [])
             return mapping.mapped(entity, mapping.payout, obj, source, settled)
         raise ValueError(f"the Stripe connector does not pull {entity!r}")
 

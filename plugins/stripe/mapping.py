@@ -81,6 +81,32 @@ def _money(obj: Obj, key: str, currency: str, *, default: int | None = None) -> 
     return from_minor_units(_units(obj, key, default=default), currency)
 
 
+def _rate(obj: Obj) -> Decimal | None:
+    """``exchange_rate``: a JSON number (decoded as a float) read back as the Decimal it
+    was written as, or None when nothing was converted."""
+    value = obj.get("exchange_rate")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise StripePayloadError(f"exchange_rate is {value!r}, not a number")
+    try:
+        rate = Decimal(repr(value) if isinstance(value, float) else str(value))
+    except ArithmeticError:
+        raise StripePayloadError(f"exchange_rate {value!r} is not a number") from None
+    if not rate.is_finite() or rate <= 0:
+        raise StripePayloadError(f"exchange_rate {value!r} is not a positive number")
+    return rate
+
+
+def settlement(txn: Obj) -> dict[str, Any]:
+    """A charge's balance transaction as a :class:`~hub.Settlement`: amount, fee and net
+    in the balance transaction's own currency (the one the account settled in)."""
+    cur = _currency(txn)
+    return {"currency": cur, "amount": _money(txn, "amount", cur),
+            "fee": _money(txn, "fee", cur, default=0), "net": _money(txn, "net", cur),
+            "exchange_rate": _rate(txn)}
+
+
 def _day(obj: Obj, key: str, *, required: bool = True) -> date | None:
     """A Unix timestamp as the UTC calendar day."""
     value = obj.get(key)
@@ -222,15 +248,19 @@ def is_payment(charge: Obj) -> bool:
 
 def payment(obj: Obj, source: str, applications: Sequence[tuple[str, int]] = ()) -> Payment:
     """A captured Stripe charge; ``applications`` are (invoice id, amount in minor units)
-    from the invoices' payments lists. The fee is read from the charge's balance
-    transaction when it was expanded."""
+    from the invoices' payments lists.
+
+    When the charge's balance transaction was expanded it is the payment's
+    settlement: fee, net and exchange rate in the currency the account settled
+    in, which is not the charge's when Stripe converted it (a JPY charge on a
+    USD account has a USD fee). The fee in the charge's own currency is then
+    left empty rather than read in the wrong currency.
+    """
     cur = _currency(obj)
     details = obj.get("billing_details") or {}
     method_details = obj.get("payment_method_details") or {}
-    fee = None
     txn = obj.get("balance_transaction")
-    if isinstance(txn, Mapping):
-        fee = _money(txn, "fee", cur)
+    settled = settlement(txn) if isinstance(txn, Mapping) else None
     return Payment.model_validate({
         "source": source, "external_id": obj.get("id"), "raw": dict(obj),
         "amount": _money(obj, "amount_captured", cur), "currency": cur,
@@ -241,7 +271,7 @@ def payment(obj: Obj, source: str, applications: Sequence[tuple[str, int]] = ())
         "customer_ref": id_of(obj.get("customer")),
         "applications": [{"invoice_ref": ref, "amount": from_minor_units(units, cur)}
                          for ref, units in applications],
-        "fee": fee, "refunded": _money(obj, "amount_refunded", cur, default=0),
+        "settlement": settled, "refunded": _money(obj, "amount_refunded", cur, default=0),
         "status": obj.get("status"), "memo": obj.get("description"),
         "metadata": _metadata(obj),
     })
@@ -285,7 +315,9 @@ def payout(obj: Obj, source: str, transactions: Sequence[Obj] = ()) -> Payout:
     """A Stripe payout with the balance transactions it settled (``?payout=po_...``).
 
     The payout's own balance transaction (type ``payout``) is the transfer
-    itself, not something it settles, and is left out.
+    itself, not something it settles, and is left out. Every amount is in the
+    payout's currency; a transaction converted from another currency keeps
+    its source's currency and amount beside (when ``source`` was expanded).
     """
     cur = _currency(obj)
     settled = []
@@ -301,6 +333,7 @@ def payout(obj: Obj, source: str, transactions: Sequence[Obj] = ()) -> Payout:
             "source_ref": id_of(txn.get("source")),
             "gross": _money(txn, "amount", cur), "fee": _money(txn, "fee", cur, default=0),
             "net": _money(txn, "net", cur), "description": txn.get("description"),
+            **_presented(txn, cur),
         })
     return Payout.model_validate({
         "source": source, "external_id": obj.get("id"), "raw": dict(obj),
@@ -311,6 +344,21 @@ def payout(obj: Obj, source: str, transactions: Sequence[Obj] = ()) -> Payout:
         "statement_descriptor": obj.get("statement_descriptor") or obj.get("description"),
         "transactions": settled, "metadata": _metadata(obj),
     })
+
+
+def _presented(txn: Obj, cur: str) -> dict[str, Any]:
+    """The charge's (or refund's) own currency and amount, when Stripe converted it."""
+    rate = _rate(txn)
+    source = txn.get("source")
+    if rate is None or not isinstance(source, Mapping) or not source.get("currency"):
+        return {"exchange_rate": rate} if rate is not None else {}
+    source_cur = _currency(source)
+    if source_cur == cur:
+        return {"exchange_rate": rate}
+    units = _units(source, "amount")
+    return {"exchange_rate": rate, "source_currency": source_cur,
+            "source_amount": from_minor_units(-units if _units(txn, "amount") < 0 else units,
+                                              source_cur)}
 
 
 def mapped(

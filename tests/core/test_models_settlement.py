@@ -106,3 +106,65 @@ def test_the_store_keeps_their_amounts_in_minor_units() -> None:
     refund = prepare(Refund.model_validate({**BASE, "amount": Decimal("700"), "currency": "JPY",
                                             "refunded_date": date(2026, 2, 1)}))
     assert (refund.amount_minor, refund.currency) == (700, "JPY")
+
+
+def _jpy_payment(**changes: Any) -> dict[str, Any]:
+    return {**BASE, "external_id": "ch_jpy", "amount": Decimal("16000"), "currency": "jpy",
+            "received_date": date(2026, 3, 2),
+            "settlement": {"currency": "usd", "amount": Decimal("100.00"),
+                           "fee": Decimal("3.20"), "net": Decimal("96.80"),
+                           "exchange_rate": Decimal("0.00625")}, **changes}
+
+
+def test_a_payment_settled_in_another_currency_keeps_its_fee_in_that_currency() -> None:
+    from hub.models import Payment
+
+    pay = Payment.model_validate(_jpy_payment())
+    assert (pay.currency, pay.amount, pay.fee) == ("JPY", Decimal("16000"), None)
+    assert pay.settlement is not None and pay.settlement_currency == "USD"
+    assert (pay.settlement.fee, pay.settlement.net, pay.settlement.exchange_rate) == (
+        Decimal("3.20"), Decimal("96.80"), Decimal("0.00625"))
+    with pytest.raises(ValidationError, match=r"fee 320 is given in the payment's JPY, but "
+                                              r"the processor settled it in USD"):
+        Payment.model_validate(_jpy_payment(fee=Decimal("320")))
+    unrated = _jpy_payment()
+    unrated["settlement"] = {**unrated["settlement"], "exchange_rate": None}
+    with pytest.raises(ValidationError, match="needs its exchange_rate"):
+        Payment.model_validate(unrated)
+    bad = _jpy_payment()
+    bad["settlement"] = {**bad["settlement"], "fee": Decimal("3.205")}
+    with pytest.raises(ValidationError, match=r"settlement.fee: 3.205 has more decimal"):
+        Payment.model_validate(bad)
+
+
+def test_a_payment_settled_in_its_own_currency_takes_the_fee_from_the_settlement() -> None:
+    from hub.models import Payment
+
+    same = {**BASE, "amount": Decimal("50.00"), "currency": "USD",
+            "received_date": date(2026, 3, 2),
+            "settlement": {"currency": "USD", "amount": Decimal("50.00"),
+                           "fee": Decimal("1.75"), "net": Decimal("48.25")}}
+    assert Payment.model_validate(same).fee == Decimal("1.75")
+    with pytest.raises(ValidationError, match=r"fee is 1.00 USD but the settlement's fee"):
+        Payment.model_validate({**same, "fee": Decimal("1.00")})
+    assert Payment.model_validate({**BASE, "amount": Decimal("5"), "currency": "USD",
+                                   "received_date": date(2026, 3, 2),
+                                   "fee": Decimal("0.45")}).settlement is None
+
+
+def test_a_payout_transaction_keeps_the_charge_currency_beside_its_own() -> None:
+    payout = Payout.model_validate({
+        **BASE, "amount": Decimal("96.80"), "currency": "USD",
+        "arrival_date": date(2026, 3, 4), "status": "paid",
+        "transactions": [{**txn("txn_1", "charge", "100.00", "3.20"), "source_ref": "ch_jpy",
+                          "source_currency": "jpy", "source_amount": Decimal("16000"),
+                          "exchange_rate": Decimal("0.00625")}]})
+    [line] = payout.transactions
+    assert (line.source_currency, line.source_amount, payout.fees) == (
+        "JPY", Decimal("16000"), Decimal("3.20"))
+    with pytest.raises(ValidationError, match=r"source_amount: 1\.5 has more decimal"):
+        PayoutTransaction(ref="t", kind="charge", gross=Decimal(1), net=Decimal(1),
+                          source_currency="JPY", source_amount=Decimal("1.5"))
+    with pytest.raises(ValidationError, match="go together"):
+        PayoutTransaction(ref="t", kind="charge", gross=Decimal(1), net=Decimal(1),
+                          source_currency="JPY")

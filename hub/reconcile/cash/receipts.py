@@ -34,8 +34,7 @@ class Explained:
     def __init__(self, payments: PaymentTable, rows: Sequence[int],
                  review: PayoutReview | None, manual: ManualLinks | None = None,
                  bank_lines: Sequence[PaymentRow] = ()) -> None:
-        self._payouts = {m.deposit.id: m for m in (review.matches if review else ())
-                         if m.deposit is not None}
+        self._payouts = review.deposit_owners() if review else {}
         self._table = payments
         self._by_amount: dict[tuple[str, int], list[int]] = defaultdict(list)
         for row in rows:
@@ -82,10 +81,9 @@ class Explained:
         why = self._by_hand(line)
         if why is not None or not bank:
             return why
-        match = self._payouts.get(line.id)
-        if match is not None:
-            p = match.payout
-            return f"the payout {record_name(p.source, 'payout', p.external_id)}"
+        owner = self._payouts.get(line.id)
+        if owner is not None:
+            return owner
         if line.received is None:
             return None
         table = self._table

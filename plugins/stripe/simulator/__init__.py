@@ -5,7 +5,9 @@ items, payment intents, charges, refunds, credit notes, payouts, balance
 transactions and events with Stripe's object shapes, pagination, ``created``
 filters, ``expand``, errors, idempotency keys, rate limits and signed
 webhooks; knobs inject latency, 429s, 5xx, dropped connections and lost
-responses. See ``app.ROUTES`` for the endpoints.
+responses, and :class:`Account` says which currencies the account settles in
+(a charge in any other is converted, as Stripe does). See ``app.ROUTES`` for
+the endpoints.
 
     from plugins.stripe.simulator import Simulator, SimulatorServer, seed_company
 
@@ -15,6 +17,7 @@ responses. See ``app.ROUTES`` for the endpoints.
         client = server.client()
 """
 
+from plugins.stripe.simulator.account import Account
 from plugins.stripe.simulator.app import ROUTES, Request, Response, Simulator
 from plugins.stripe.simulator.clock import SimClock
 from plugins.stripe.simulator.errors import StripeError
@@ -27,6 +30,7 @@ from plugins.stripe.simulator.webhooks import Delivery, WebhookEndpoint, Webhook
 __all__ = [
     "DEFAULT_API_KEY",
     "ROUTES",
+    "Account",
     "CompanyPlan",
     "Delivery",
     "Faults",

@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 
+from plugins.stripe.simulator.account import Account
 from plugins.stripe.simulator.app import Simulator
 from plugins.stripe.simulator.faults import Faults
 from plugins.stripe.simulator.seed import seed_company
@@ -34,9 +35,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per request")
     parser.add_argument("--webhook", help="deliver signed events to this URL as they happen")
     parser.add_argument("--webhook-secret", help="whsec_... (default: a new one)")
+    parser.add_argument("--settle-in", metavar="CURRENCY",
+                        help="the account's default currency, and the only one it pays out "
+                             "(charges in others are converted; default: none converted)")
     args = parser.parse_args(argv)
 
-    sim = Simulator(seed=args.seed, control=True, faults=Faults(latency=args.latency))
+    account = (Account(default_currency=args.settle_in.lower(),
+                       payout_currencies=frozenset([args.settle_in.lower()]))
+               if args.settle_in else None)
+    sim = Simulator(seed=args.seed, control=True, faults=Faults(latency=args.latency),
+                    account=account)
     if args.customers or args.invoices:
         seed_company(sim, customers=max(args.customers, 1), invoices=args.invoices,
                      days=args.days, seed=args.seed)

@@ -32,6 +32,7 @@ from plugins.stripe.simulator import (
     shapes,
 )
 from plugins.stripe.simulator import records as r
+from plugins.stripe.simulator.account import Account
 from plugins.stripe.simulator.clock import SimClock
 from plugins.stripe.simulator.context import Ctx
 from plugins.stripe.simulator.errors import StripeError
@@ -143,12 +144,14 @@ class Simulator:
     ``faults`` (:class:`Faults`), ``rate_limit`` (:class:`RateLimit`),
     ``clock`` (:class:`SimClock`), ``webhooks`` (:class:`Webhooks`).
     ``control=True`` also serves those knobs over HTTP (:mod:`.control`).
+    ``account`` (:class:`Account`) says which currencies charges settle in.
     """
 
     def __init__(self, *, seed: int = 0, api_keys: set[str] | None = None,
                  clock: SimClock | None = None, faults: Faults | None = None,
-                 rate_limit: RateLimit | None = None, control: bool = False) -> None:
-        self.store = Store(seed=seed, clock=clock)
+                 rate_limit: RateLimit | None = None, control: bool = False,
+                 account: Account | None = None) -> None:
+        self.store = Store(seed=seed, clock=clock, account=account)
         self.control = control
         self.clock = self.store.clock
         self.api_keys = api_keys

@@ -1,8 +1,10 @@
 """Money moving in and out: payment intents, charges, invoice payments, refunds.
 
 A card payment makes a succeeded payment intent, its charge and the charge's
-balance transaction (amount, Stripe's fee, net); paying an invoice also marks
-its invoice payment paid. A refund makes a negative balance transaction.
+balance transaction (amount, Stripe's fee, net, in the currency the account
+settles the charge in: see :mod:`.account`); paying an invoice also marks its
+invoice payment paid. A refund makes a negative balance transaction, converted
+at its charge's rate.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from plugins.stripe.simulator import currencies, customers, listing, shapes
+from plugins.stripe.simulator import account, currencies, customers, listing, shapes
 from plugins.stripe.simulator import records as r
 from plugins.stripe.simulator.context import Ctx
 from plugins.stripe.simulator.errors import StripeError, invalid, missing_param, no_such
@@ -40,11 +42,12 @@ def charge_card(ctx: Ctx, intent: r.PaymentIntent, payment_method: str) -> r.Cha
     store = ctx.store
     now = ctx.now()
     charge_id = ctx.new_id("ch_")
-    fee = currencies.card_fee(intent.amount, intent.currency)
+    settled_in, amount, rate = store.account.settle(intent.amount, intent.currency)
     txn = store.add(store.balance_transactions, r.BalanceTransaction(
-        id=ctx.new_id("txn_"), created=now, amount=intent.amount, fee=fee,
-        currency=intent.currency, type="charge", reporting_category="charge", source=charge_id,
-        available_on=now + AVAILABLE_AFTER, description=intent.description))
+        id=ctx.new_id("txn_"), created=now, amount=amount,
+        fee=currencies.card_fee(amount, settled_in), currency=settled_in, type="charge",
+        reporting_category="charge", source=charge_id, available_on=now + AVAILABLE_AFTER,
+        description=intent.description, exchange_rate=rate))
     store.unsettled.setdefault(txn.currency, []).append(txn.id)
     customer = store.customers.get(intent.customer) if intent.customer else None
     charge = store.add(store.charges, r.Charge(
@@ -242,10 +245,15 @@ def refund_charge(ctx: Ctx, charge: r.Charge, amount: int | None, reason: str | 
     currencies.check_charge_amount(amount, charge.currency)
     now = ctx.now()
     refund_id = ctx.new_id("re_")
+    settled_in, back, rate = charge.currency, amount, None
+    charged = store.balance_transactions.get(charge.balance_transaction)
+    if charged is not None and charged.exchange_rate is not None:  # at the charge's rate
+        settled_in, rate = charged.currency, charged.exchange_rate
+        back = account.convert(amount, charge.currency, settled_in, rate)
     txn = store.add(store.balance_transactions, r.BalanceTransaction(
-        id=ctx.new_id("txn_"), created=now, amount=-amount, fee=0, currency=charge.currency,
+        id=ctx.new_id("txn_"), created=now, amount=-back, fee=0, currency=settled_in,
         type="refund", reporting_category="refund", source=refund_id, available_on=now,
-        status="available", description="REFUND FOR CHARGE"))
+        status="available", description="REFUND FOR CHARGE", exchange_rate=rate))
     store.unsettled.setdefault(txn.currency, []).append(txn.id)
     refund = store.add(store.refunds, r.Refund(
         id=refund_id, created=now, amount=amount, currency=charge.currency, charge=charge.id,

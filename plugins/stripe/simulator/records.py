@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 Metadata = Mapping[str, str]
@@ -248,6 +249,8 @@ class BalanceTransaction:
     status: str = "pending"
     payout: str | None = None
     """The automatic payout that settled it (not a Stripe field: ``?payout=`` filters by it)."""
+    exchange_rate: Decimal | None = None
+    """Set when the object behind it was in another currency (units of ``currency`` per unit)."""
 
     @property
     def net(self) -> int:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any, Generic, Protocol, TypeVar
 
 from plugins.stripe.simulator import records as r
+from plugins.stripe.simulator.account import Account
 from plugins.stripe.simulator.clock import SimClock
 
 _ALPHANUMERIC = bytes.maketrans(b"+/", b"Zq")
@@ -124,8 +125,11 @@ class Collection(Generic[R]):
 class Store:
     """Every object of the simulated account, and the means to add more."""
 
-    def __init__(self, *, seed: int = 0, clock: SimClock | None = None) -> None:
+    def __init__(self, *, seed: int = 0, clock: SimClock | None = None,
+                 account: Account | None = None) -> None:
         self.lock = threading.RLock()
+        self.account = account or Account()
+        """The currencies the account settles in (:mod:`.account`)."""
         self.clock = clock or SimClock()
         self._rng = random.Random(seed)
         self._seq = 0

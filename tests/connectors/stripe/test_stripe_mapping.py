@@ -70,6 +70,37 @@ def test_a_captured_charge_is_a_payment_with_its_fee_and_applications() -> None:
     assert (pay.payer_name, pay.reference, pay.method) == ("Jenny Rosen", "pi_1", "card")
 
 
+def test_a_charge_settled_in_another_currency_keeps_the_fee_in_that_currency() -> None:
+    """Stripe converted a JPY charge into the USD account: fee, net and rate are USD."""
+    txn = sample("balance_transaction", amount=10000, fee=320, net=9680, currency="usd",
+                 exchange_rate=0.00625, fee_details=[
+                     {"amount": 320, "application": None, "currency": "usd",
+                      "description": "Stripe processing fees", "type": "stripe_fee"}])
+    charge = sample("charge", amount=16000, amount_captured=16000, currency="jpy",
+                    captured=True, status="succeeded", balance_transaction=txn, created=DAY)
+    pay = mapping.payment(charge, "stripe")
+    assert (pay.currency, pay.amount, pay.fee) == ("JPY", Decimal("16000"), None)
+    assert pay.settlement is not None
+    assert (pay.settlement.currency, pay.settlement.amount, pay.settlement.fee,
+            pay.settlement.net, pay.settlement.exchange_rate) == (
+        "USD", Decimal("100.00"), Decimal("3.20"), Decimal("96.80"), Decimal("0.00625"))
+    for bad in (True, "fast", -1.0, {"rate": 1}):
+        rejected = mapping.mapped("payment", mapping.payment,
+                                  {**charge, "balance_transaction": {**txn,
+                                                                     "exchange_rate": bad}},
+                                  "stripe")
+        assert isinstance(rejected, RecordRejected) and "exchange_rate" in rejected.reason
+
+    settled = [sample("balance_transaction", id="txn_c1", type="charge", currency="usd",
+                      source=charge, amount=10000, fee=320, net=9680, exchange_rate=0.00625)]
+    out = mapping.payout(sample("payout", amount=9680, currency="usd", arrival_date=DAY,
+                                status="paid"), "stripe", settled)
+    [line] = out.transactions
+    assert (line.source_ref, line.gross, line.fee, line.source_currency, line.source_amount,
+            line.exchange_rate) == (charge["id"], Decimal("100.00"), Decimal("3.20"), "JPY",
+                                    Decimal("16000"), Decimal("0.00625"))
+
+
 @pytest.mark.parametrize(("currency", "units", "amount"), [
     ("jpy", 1234, Decimal("1234")), ("usd", 1234, Decimal("12.34")),
     ("kwd", 1230, Decimal("1.230")), ("bhd", 5, Decimal("0.005")),

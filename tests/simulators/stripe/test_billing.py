@@ -4,11 +4,12 @@ events, money in minor units."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from plugins.stripe.simulator import Simulator, StripeError
+from plugins.stripe.simulator import Account, SimClock, Simulator, StripeError
 from tests.simulators.stripe.frozen import NOW
 
 DAY = 86400
@@ -351,3 +352,41 @@ def test_payment_intents_without_an_invoice(sim: Simulator) -> None:
         "payment": {"type": "payment_intent", "payment_intent": intent["id"]}})["data"] == []
     assert [x["id"] for x in sim.api("GET", "/v1/payment_intents",
                                      {"customer": customer})["data"]] == [intent["id"]]
+
+
+def test_a_charge_in_another_currency_settles_converted_into_the_account_currency() -> None:
+    """A USD account that pays out only USD: a JPY charge's balance transaction is in
+    USD (amount, fee, net, exchange rate); the charge keeps the yen; the refund and the
+    payout follow in USD."""
+    sim = Simulator(seed=7, clock=SimClock(frozen_at=NOW),
+                    account=Account(default_currency="usd", payout_currencies=frozenset({"usd"})))
+    customer = _customer(sim)
+    intent = sim.api("POST", "/v1/payment_intents", {
+        "amount": 16000, "currency": "jpy", "customer": customer, "confirm": True,
+        "payment_method": "pm_card_visa"})
+    [charge] = sim.api("GET", "/v1/charges", {"expand": ["data.balance_transaction"]})["data"]
+    assert (charge["currency"], charge["amount"], charge["payment_intent"]) == (
+        "jpy", 16000, intent["id"])
+    txn = charge["balance_transaction"]
+    assert (txn["currency"], txn["amount"], txn["fee"], txn["net"]) == ("usd", 10000, 320, 9680)
+    assert txn["exchange_rate"] == 0.00625  # JPY 16,000 x 0.00625 = USD 100.00
+    assert txn["fee_details"] == [{"amount": 320, "application": None, "currency": "usd",
+                                   "description": "Stripe processing fees",
+                                   "type": "stripe_fee"}]
+    refund = sim.api("POST", "/v1/refunds", {"charge": charge["id"], "amount": 4000})
+    assert (refund["currency"], refund["amount"]) == ("jpy", 4000)
+    back = sim.api("GET", f"/v1/balance_transactions/{refund['balance_transaction']}")
+    assert (back["currency"], back["amount"], back["exchange_rate"]) == ("usd", -2500, 0.00625)
+    sim.api("POST", "/v1/payment_intents", {  # a USD charge stays as it is
+        "amount": 5000, "currency": "usd", "customer": customer, "confirm": True,
+        "payment_method": "pm_card_visa"})
+    sim.clock.advance(2 * DAY)
+    [payout] = sim.pay_out()
+    assert (payout.currency, payout.amount) == ("usd", 9680 - 2500 + 5000 - (145 + 30))
+    settled = sim.api("GET", "/v1/balance_transactions", {"payout": payout.id})["data"]
+    assert {t["currency"] for t in settled} == {"usd"}
+    assert sum(t["net"] for t in settled) == 0
+    usd_only = sim.store.account
+    assert usd_only.settle(4, "jpy") == ("usd", 3, Decimal("0.00625"))  # 2.5 cents, half up
+    assert usd_only.settle(4, "usd") == ("usd", 4, None)
+    assert Account().settle(16000, "jpy") == ("jpy", 16000, None)  # the default converts nothing

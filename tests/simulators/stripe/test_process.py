@@ -21,7 +21,7 @@ pytestmark = pytest.mark.filterwarnings(
 def test_run_seeded_in_a_subprocess_with_http_knobs() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "plugins.stripe.simulator", "--customers", "3", "--invoices",
-         "25", "--seed", "4"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+         "25", "--seed", "4", "--settle-in", "USD"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         ready = json.loads(process.stdout.readline())
@@ -41,6 +41,17 @@ def test_run_seeded_in_a_subprocess_with_http_knobs() -> None:
             assert control.post("/_simulator/requests/reset").json()["total"] == 0
             assert control.post("/_simulator/payouts").is_success
         assert len(client.v1.customers.list().data) == 3
+        # --settle-in USD: a JPY charge settles converted into USD, its fee in USD
+        intent = client.v1.payment_intents.create({
+            "amount": 16000, "currency": "jpy", "confirm": True,
+            "payment_method": "pm_card_visa"})
+        charge = client.v1.charges.retrieve(intent.latest_charge,
+                                            {"expand": ["balance_transaction"]})
+        txn = charge.balance_transaction
+        assert (charge.currency, charge.amount) == ("jpy", 16000)
+        assert (txn.currency, txn.amount, txn.fee, txn.net, txn.exchange_rate) == (
+            "usd", 10000, 320, 9680, 0.00625)
+        assert [(f.currency, f.amount) for f in txn.fee_details] == [("usd", 320)]
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0

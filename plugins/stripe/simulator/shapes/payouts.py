@@ -19,7 +19,8 @@ def balance_transaction(bt: r.BalanceTransaction) -> JSON:
         "created": bt.created,
         "currency": bt.currency,
         "description": bt.description,
-        "exchange_rate": None,
+        # a JSON number on the wire, as Stripe sends it; readers parse it as a Decimal
+        "exchange_rate": None if bt.exchange_rate is None else float(bt.exchange_rate),
         "fee": bt.fee,
         "fee_details": fee_details,
         "net": bt.net,
