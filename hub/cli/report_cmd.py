@@ -60,8 +60,7 @@ def report(
     state: CliState = ctx.obj
     start, end = _period(since, until)
     with open_hub(state) as hub, hub.engine.connect() as conn:
-        data = rpt.build(conn, start=start, end=end,
-                         prefixes=hub.settings(ReconcileSettings).number_prefixes)
+        data = rpt.build(conn, start=start, end=end, settings=hub.settings(ReconcileSettings))
     if fmt is Format.table:
         _print_table(data)
         return
@@ -124,8 +123,7 @@ def metrics(
     state: CliState = ctx.obj
     start, end = _period(since, until)
     with open_hub(state) as hub, hub.engine.connect() as conn:
-        data = rpt.build(conn, start=start, end=end,
-                         prefixes=hub.settings(ReconcileSettings).number_prefixes)
+        data = rpt.build(conn, start=start, end=end, settings=hub.settings(ReconcileSettings))
     if as_json:
         sys.stdout.write(orjson.dumps(rpt.metrics_json(data.metrics),
                                       option=orjson.OPT_INDENT_2).decode() + "\n")

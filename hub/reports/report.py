@@ -12,8 +12,8 @@ from typing import IO, Any
 import orjson
 
 from hub.money import from_minor_units
-from hub.reconcile import lifecycle
-from hub.reconcile.snapshot import load
+from hub.reconcile import copies, lifecycle
+from hub.reconcile.settings import ReconcileSettings
 from hub.reports.export import write_csv
 from hub.reports.metrics import BUCKETS, Metrics, compute
 from hub.store import Connection
@@ -79,11 +79,16 @@ def by_kind(found: list[lifecycle.StoredFinding]) -> list[Group]:
     return groups
 
 
-def build(conn: Connection, *, start: date, end: date, prefixes: list[str],
-          statuses: tuple[str, ...] = (lifecycle.OPEN, lifecycle.ACKNOWLEDGED)) -> Report:
-    """Read the findings and compute the metrics for ``[start, end]``."""
+def build(conn: Connection, *, start: date, end: date, settings: ReconcileSettings,
+          statuses: tuple[str, ...] = (lifecycle.OPEN, lifecycle.ACKNOWLEDGED),
+          explain: bool = False) -> Report:
+    """Read the findings and compute the metrics for ``[start, end]``, each real invoice
+    and payment counted once (:mod:`hub.reconcile.copies`); with ``explain``, each
+    figure keeps the records behind it."""
     found = lifecycle.select(conn, statuses=statuses)
-    metrics = compute(load(conn), start, end, len(found), prefixes)
+    snapshot, counted = copies.load(conn, settings)
+    metrics = compute(snapshot, start, end, len(found), settings.number_prefixes, counted,
+                      explain=explain)
     return Report(utcnow(), by_kind(found), metrics)
 
 

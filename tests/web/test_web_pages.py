@@ -341,7 +341,7 @@ def test_times_are_shown_in_utc_whatever_zone_the_database_answers_in(
             page = client.get(f"/findings/{fid}").text
         with local.connect() as conn:
             found = report.build(conn, start=date(2026, 3, 1), end=date(2026, 3, 31),
-                                 prefixes=[])
+                                 settings=ReconcileSettings(number_prefixes=[]))
     finally:
         local.dispose()
     assert "2026-03-21 02:30 UTC" in page and "22:30" not in page
