@@ -85,3 +85,31 @@ def money_text(totals: CurrencyTotals) -> str:
     if not totals:
         return "nothing"
     return " + ".join(f"{cur} {amount:,}" for cur, amount in sorted(totals.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class Distinct:
+    """How many records of an entity the store holds, and how many real things they are."""
+
+    entity: str
+    records: int
+    distinct: int
+    system_of_record: str | None
+    configured: bool
+    """Whether the system of record is set in ``[reconcile.system_of_record]``."""
+
+    def text(self) -> str:
+        """``36 invoice record(s), 35 distinct (system of record: books, the ledger)``."""
+        why = "configured" if self.configured else "the ledger"
+        sor = f" (system of record: {self.system_of_record}, {why})" \
+            if self.system_of_record else ""
+        return (f"{self.records} {self.entity} record(s), {self.distinct} distinct: "
+                f"{self.records - self.distinct} set aside as copies{sor}")
+
+
+def distinct(conn: Connection, settings: ReconcileSettings) -> list[Distinct]:
+    """For invoices and payments: records, real things, and whose copy counts."""
+    _, counted = copies.load(conn, settings)
+    return [Distinct(entity, len(side.counts), side.distinct, side.system_of_record,
+                     side.configured)
+            for entity, side in (("invoice", counted.invoices), ("payment", counted.payments))]

@@ -15,7 +15,7 @@ from hub.money import from_minor_units
 from hub.reconcile import copies, lifecycle
 from hub.reconcile.settings import ReconcileSettings
 from hub.reports.export import write_csv
-from hub.reports.metrics import BUCKETS, Metrics, compute
+from hub.reports.metrics import BUCKETS, FIGURES, CurrencyMetrics, Item, Metrics, compute
 from hub.store import Connection
 from hub.store.clock import utcnow
 
@@ -143,4 +143,60 @@ def metrics_json(m: Metrics) -> dict[str, Any]:
                   "aging_by_customer": {who: {b: str(v[b]) for b in BUCKETS}
                                         for who, v in sorted(c.aging_by_customer.items())}}
             for cur, c in m.by_currency.items()},
+    }
+
+
+def figure_value(c: CurrencyMetrics, figure: str) -> Decimal | int | None:
+    """The value of one of :data:`~hub.reports.metrics.FIGURES` of a currency."""
+    if figure.startswith("aging."):
+        return c.aging[figure.removeprefix("aging.")]
+    if figure == "overdue_invoices":
+        return c.overdue_invoices
+    values: dict[str, Decimal | None] = {
+        "invoiced": c.invoiced, "receivables": c.receivables_end,
+        "receivables_start": c.receivables_start, "days_to_pay": c.average_days_to_pay}
+    return values[figure]
+
+
+DERIVED = {
+    "dso_days": ("receivables / invoiced * days in the period", ("receivables", "invoiced")),
+    "cei_percent": ("(receivables_start + invoiced - receivables) / (receivables_start + "
+                    "invoiced - aging.current) * 100",
+                    ("receivables_start", "invoiced", "receivables", "aging.current")),
+    "overdue_share_percent": ("overdue_invoices / the invoices of receivables * 100",
+                              ("overdue_invoices", "receivables")),
+    "average_days_to_pay": ("the mean of days_to_pay", ("days_to_pay",)),
+}
+"""The figures worked out from others: how, and from which."""
+
+
+def _item(i: Item) -> dict[str, Any]:
+    return {"record": i.record, "amount": _s(i.amount), "note": i.note,
+            "set_aside": i.set_aside}
+
+
+def explain_json(m: Metrics) -> dict[str, Any]:
+    """Every figure of ``m`` (computed with ``explain``) with the records behind it: the
+    copy that counted, its amount, and the copies set aside."""
+    by_currency: dict[str, Any] = {}
+    for cur, c in m.by_currency.items():
+        behind = c.behind or {}
+        figures: dict[str, Any] = {
+            name: {"value": _s(v) if isinstance(v, Decimal) else v, "what": what,
+                   "records": [_item(i) for i in behind.get(name, [])]}
+            for name, what in FIGURES.items()
+            for v in (figure_value(c, name),)}
+        for name, (how, parts) in DERIVED.items():
+            value = {"dso_days": c.dso, "cei_percent": c.cei,
+                     "overdue_share_percent": c.overdue_share,
+                     "average_days_to_pay": c.average_days_to_pay}[name]
+            figures[name] = {"value": _s(value), "how": how, "from": list(parts)}
+        by_currency[cur] = figures
+    return {
+        "period": {"start": m.start.isoformat(), "end": m.end.isoformat()},
+        "discrepancy_rate_per_100": {
+            "value": _s(m.discrepancy_rate), "open_findings": m.open_findings,
+            "how": "open findings * 100 / records",
+            "records": [_item(i) for i in m.counted or []]},
+        "by_currency": by_currency,
     }
