@@ -22,6 +22,7 @@ from hub.reconcile.applying import apply_payment as queue_application
 from hub.reconcile.naming import NAME_HELP, resolve
 from hub.reconcile.settings import ReconcileSettings
 from hub.reports import report as rpt
+from hub.reports.ages import age
 from hub.reports.metrics import BUCKETS, Metrics
 from hub.reports.report_html import render
 from hub.runtime import Hub
@@ -88,14 +89,14 @@ def _print_table(data: rpt.Report) -> None:
         stakes = " + ".join(f"{v:,} {c}" for c, v in group.at_stake.items()) or "-"
         table = Table(title=f"{group.kind} ({len(group.findings)}), at stake {stakes}",
                       title_justify="left")
-        for col in ("id", "severity", "customer", "at stake", "since"):
+        for col in ("id", "severity", "customer", "at stake", "age"):
             table.add_column(col, no_wrap=True)
         table.add_column("what", overflow="fold", ratio=1)
         for f in group.findings:
             amount = rpt.stake(f)
             table.add_row(str(f.id), f.severity, f.customer or "",
                           f"{amount:,} {f.currency}" if amount is not None else "-",
-                          f"{f.first_seen_at:%Y-%m-%d}", Text(f.explanation))
+                          age(f, data.metrics.end).text, Text(f.explanation))
         out.print(table)
     _print_metrics(data.metrics)
 

@@ -14,6 +14,7 @@ import orjson
 from hub.money import from_minor_units
 from hub.reconcile import copies, lifecycle
 from hub.reconcile.settings import ReconcileSettings
+from hub.reports.ages import age, since
 from hub.reports.export import write_csv
 from hub.reports.metrics import BUCKETS, FIGURES, CurrencyMetrics, Item, Metrics, compute
 from hub.store import Connection
@@ -54,11 +55,12 @@ def most_at_stake_first(found: list[lifecycle.StoredFinding]) -> None:
     """
     per_currency = Counter(f.currency for f in found)
     found.sort(key=lambda f: (-per_currency[f.currency], f.currency or "",
-                              -(stake(f) or Decimal(0)), f.first_seen_at, f.id))
+                              -(stake(f) or Decimal(0)), since(f), f.id))
 
 
 def by_kind(found: list[lifecycle.StoredFinding]) -> list[Group]:
-    """Findings grouped by kind, oldest first in each, with the money at stake per currency.
+    """Findings grouped by kind, oldest first in each (by the money's date, see
+    :mod:`hub.reports.ages`), with the money at stake per currency.
 
     The kinds with the most money at stake come first (summed per currency,
     compared by the largest sum).
@@ -68,7 +70,7 @@ def by_kind(found: list[lifecycle.StoredFinding]) -> list[Group]:
         grouped[f.kind].append(f)
     groups = []
     for kind, items in grouped.items():
-        items.sort(key=lambda f: (f.first_seen_at, f.id))
+        items.sort(key=lambda f: (since(f), f.id))
         totals: dict[str, Decimal] = defaultdict(Decimal)
         for f in items:
             amount = stake(f)
@@ -93,15 +95,18 @@ def build(conn: Connection, *, start: date, end: date, settings: ReconcileSettin
 
 
 CSV_COLUMNS = ("id", "kind", "severity", "status", "customer", "currency", "money_at_stake",
-               "first_seen", "last_seen", "explanation", "record_ids", "note")
+               "first_seen", "last_seen", "money_date", "age_days", "age", "explanation",
+               "record_ids", "note")
 
 
 def write_report_csv(report: Report, out: IO[str]) -> int:
-    """One row per finding; amounts stay numbers, text cells are formula-safe."""
+    """One row per finding; amounts stay numbers, text cells are formula-safe. The age is
+    counted from the money's date to the end of the report's period."""
+    end = report.metrics.end
     rows = ([f.id, f.kind, f.severity, f.status, f.customer, f.currency, stake(f),
-             f.first_seen_at.date(), f.last_seen_at.date(), f.explanation,
-             " ".join(str(i) for i in f.record_ids), f.note]
-            for g in report.groups for f in g.findings)
+             f.first_seen_at.date(), f.last_seen_at.date(), since(f), a.days, a.text,
+             f.explanation, " ".join(str(i) for i in f.record_ids), f.note]
+            for g in report.groups for f in g.findings for a in (age(f, end),))
     return write_csv(out, CSV_COLUMNS, rows)
 
 
@@ -115,9 +120,10 @@ def as_json(report: Report) -> bytes:
              "status": f.status, "customer": f.customer, "currency": f.currency,
              "money_at_stake": str(stake(f)) if stake(f) is not None else None,
              "explanation": f.explanation, "record_ids": f.record_ids,
-             "first_seen_at": f.first_seen_at.isoformat(), "details": f.details,
-             "note": f.note}
-            for g in report.groups for f in g.findings],
+             "first_seen_at": f.first_seen_at.isoformat(),
+             "money_date": since(f).isoformat(), "age_days": a.days, "age": a.text,
+             "details": f.details, "note": f.note}
+            for g in report.groups for f in g.findings for a in (age(f, m.end),)],
         "at_stake_by_kind": {g.kind: {c: str(v) for c, v in g.at_stake.items()}
                              for g in report.groups},
         "metrics": metrics_json(m),

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from hub.errors import HubError
 from hub.reconcile import lifecycle
 from hub.reconcile.compare import Comparison, compare
+from hub.reports.ages import age
 from hub.reports.report import most_at_stake_first
 from hub.store import Engine, audit
 from hub.store.clock import utcnow
@@ -126,7 +127,7 @@ def _row(f: lifecycle.StoredFinding, now: datetime) -> list[Child]:
     return [el("a", f"#{f.id}", href=f"/findings/{f.id}"), kind_label(f.kind),
             el("span", f.severity, class_=f.severity), f.status, f.customer or "",
             stake_text(f.money_at_stake_minor, f.currency),
-            f"{(now - f.first_seen_at).days}d", f.explanation]
+            age(f, now.date()).text, f.explanation]
 
 
 @page
@@ -251,6 +252,7 @@ def _detail_page(d: _Detail, session: Session, *, done: str | None = None,
     facts = [("status", f.status), ("severity", el("span", f.severity, class_=f.severity)),
              ("customer", f.customer or "-"),
              ("at stake", stake_text(f.money_at_stake_minor, f.currency)),
+             ("age", age(f, utcnow().date()).text),
              ("first seen", when(f.first_seen_at)), ("last changed", when(f.last_seen_at))]
     if f.note:
         facts.append(("note", f"{f.note} ({f.actor})"))
