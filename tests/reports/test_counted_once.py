@@ -15,7 +15,7 @@ from hub.config import load_config
 from hub.reconcile.settings import ReconcileSettings
 from hub.reports.overview import overview
 from hub.store import open_store
-from tests.support.hub import cli, write_config
+from tests.support.hub import cli, opened, write_config
 
 pytestmark = pytest.mark.usefixtures("wide_console")
 
@@ -149,6 +149,14 @@ def test_three_systems_every_figure_counted_once(company: Path,
     assert json.loads(out)["metrics"]["by_currency"]["USD"] == usd
 
     # status: records against real things
+    code, out, _ = cli(capsys, "report", "-f", "html", "-o", "r.html", "--since", "2026-01-01",
+                       "--until", "2026-03-31")
+    html = (company.parent / "r.html").read_text(encoding="utf-8")
+    assert code == exits.OK and f"<td class='num'>{DSO}</td>" in html
+    assert f"({open_findings} of {DISTINCT})" in html
+    out = cli(capsys, "report", "--since", "2026-01-01", "--until", "2026-03-31")[1]
+    assert f"({open_findings} of {DISTINCT})" in out and f"│ {DSO} │" in out
+
     out = cli(capsys, "status")[1]
     assert "counted once: 10 invoice record(s), 5 distinct: 5 set aside as copies " \
            "(system of record: books, the ledger)" in out
@@ -230,3 +238,16 @@ def test_system_of_record_chooses_the_copy_that_counts(company: Path,
     code, _, err = cli(capsys, "metrics")
     assert code != exits.OK
     assert "reconcile.system_of_record.invoice" in err and "'erpp'" in err
+
+
+def test_the_init_template_names_the_system_of_record_once_uncommented(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli(capsys, "init")[0] == exits.OK
+    text = (tmp_path / "billing-hub.toml").read_text()
+    assert ReconcileSettings.of(load_config(tmp_path / "billing-hub.toml")) \
+        .system_of_record.invoice is None
+    (tmp_path / "chosen.toml").write_text(opened(text, "# [reconcile.system_of_record]"))
+    chosen = ReconcileSettings.of(load_config(tmp_path / "chosen.toml")).system_of_record
+    assert (chosen.invoice, chosen.payment) == ("books", "books")
