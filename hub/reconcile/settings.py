@@ -115,7 +115,7 @@ class SystemOfRecord(BaseModel):
     An invoice (or payment) held in several systems and linked across them is
     counted once, with the amounts of its copy in this system; the copies
     elsewhere are set aside, and one that disagrees is a finding. Unset, it is
-    the ledger: the system that holds the most invoices (ties: the first name).
+    the ledger: the system that holds the most invoices (then payments; ties: by name).
     A real thing with no copy in the system of record counts the copy of the
     system that comes next in that order.
     """

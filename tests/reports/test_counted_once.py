@@ -12,7 +12,11 @@ import pytest
 
 from hub.cli import exits
 from hub.config import load_config
+from hub.reconcile.copies import count_once
+from hub.reconcile.linking import ManualLinks
 from hub.reconcile.settings import ReconcileSettings
+from hub.reconcile.snapshot import PaymentRow, Snapshot
+from hub.reports.metrics import compute
 from hub.reports.overview import overview
 from hub.store import open_store
 from tests.support.hub import cli, opened, write_config
@@ -251,3 +255,26 @@ def test_the_init_template_names_the_system_of_record_once_uncommented(
     (tmp_path / "chosen.toml").write_text(opened(text, "# [reconcile.system_of_record]"))
     chosen = ReconcileSettings.of(load_config(tmp_path / "chosen.toml")).system_of_record
     assert (chosen.invoice, chosen.payment) == ("books", "books")
+
+
+def _pay(id_: int, source: str, ext: str, refs: dict[str, str] | None = None) -> PaymentRow:
+    return PaymentRow(id_, source, ext, ext, "Acme", None, "USD", 50000, 50000, "succeeded",
+                      date(2026, 2, 1), "", [], refs or {})
+
+
+def test_a_reference_in_a_payment_names_its_copy_unless_a_person_said_otherwise() -> None:
+    snapshot = Snapshot(payments=[
+        _pay(1, "books", "P-1", {"stripe_charge": "ch_1"}),  # the ledger's, naming Stripe's
+        _pay(2, "stripe", "ch_1"),
+        _pay(3, "stripe", "ch_2"),
+    ])
+    # no invoices: the ledger is the system with the most payments, Stripe
+    assert list(count_once(snapshot, ReconcileSettings()).payments.counts) == [0, 1, 1]
+    settings = ReconcileSettings.model_validate({"system_of_record": {"payment": "books"}})
+    counted = count_once(snapshot, settings)
+    assert list(counted.payments.counts) == [1, 0, 1]
+    assert counted.payments.copies == {0: [1]}
+    apart = ManualLinks(set(), {(2, 1)})  # `billing-hub unlink`: two payments
+    assert list(count_once(snapshot, ReconcileSettings(), apart).payments.counts) == [1, 1, 1]
+    m = compute(snapshot, date(2026, 1, 1), date(2026, 3, 31), 0, (), counted)
+    assert m.records == 2
