@@ -133,7 +133,7 @@ def metrics(
     """DSO, aging, overdue share, days to pay, discrepancy rate and CEI, per currency.
 
     An invoice or payment held in several systems counts once: the copy of
-    [reconcile.system_of_record] (default: the ledger, the system holding the
+    \\[reconcile.system_of_record] (default: the ledger, the system holding the
     most invoices); --explain shows which.
     """
     state: CliState = ctx.obj
