@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hub.reconcile import linking
-from hub.reconcile.context import RunContext
 from hub.reconcile.settings import ReconcileSettings
 from hub.reconcile.snapshot import Snapshot
 from hub.reconcile.snapshot import load as snapshot_load
@@ -38,7 +37,7 @@ from hub.reconcile.tables import PaymentTable
 from hub.store import Connection
 from hub.store import links as store_links
 
-__all__ = ["Counted", "Side", "count_once", "ledger_order", "load"]
+__all__ = ["Counted", "Side", "count_once", "count_payments", "ledger_order", "load"]
 
 
 def ledger_order(snapshot: Snapshot) -> list[str]:
@@ -144,6 +143,8 @@ def _rank(order: list[str], sor: str | None) -> dict[str, int]:
 
 def _invoice_groups(snapshot: Snapshot, settings: ReconcileSettings,
                     manual: linking.ManualLinks) -> dict[int, list[int]]:
+    from hub.reconcile.context import RunContext  # which imports this module
+
     invoices = snapshot.invoices
     groups = _Groups(len(invoices))
     context = RunContext(snapshot, settings, manual=manual)
@@ -183,17 +184,22 @@ def count_once(snapshot: Snapshot, settings: ReconcileSettings,
     """
     manual = manual or linking.ManualLinks(set(), set())
     order = ledger_order(snapshot)
-    ledger = order[0] if order else None
-    chosen = settings.system_of_record
-    inv_sor = chosen.invoice or ledger
-    pay_sor = chosen.payment or ledger
+    chosen = settings.system_of_record.invoice or (order[0] if order else None)
     invoices = _pick(_invoice_groups(snapshot, settings, manual), snapshot.invoices.source,
-                     len(snapshot.invoices), _rank(order, inv_sor), inv_sor,
-                     chosen.invoice is not None)
-    payments = _pick(_payment_groups(snapshot.payments, stored, manual),
-                     snapshot.payments.source, len(snapshot.payments),
-                     _rank(order, pay_sor), pay_sor, chosen.payment is not None)
-    return Counted(invoices, payments)
+                     len(snapshot.invoices), _rank(order, chosen), chosen,
+                     settings.system_of_record.invoice is not None)
+    return Counted(invoices, count_payments(snapshot, settings, manual, stored, order))
+
+
+def count_payments(snapshot: Snapshot, settings: ReconcileSettings,
+                   manual: linking.ManualLinks, stored: Iterable[tuple[int, int]],
+                   order: list[str] | None = None) -> Side:
+    """The payments' side of :func:`count_once` alone (what the reconciler's rules read)."""
+    order = ledger_order(snapshot) if order is None else order
+    chosen = settings.system_of_record.payment or (order[0] if order else None)
+    return _pick(_payment_groups(snapshot.payments, stored, manual), snapshot.payments.source,
+                 len(snapshot.payments), _rank(order, chosen), chosen,
+                 settings.system_of_record.payment is not None)
 
 
 def load(conn: Connection, settings: ReconcileSettings) -> tuple[Snapshot, Counted]:

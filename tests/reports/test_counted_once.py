@@ -75,7 +75,8 @@ INV-1001,Acme,2025-12-01,2025-12-31,USD,1000.00,600.00,partially_paid
 INV-1003,Beta,2026-03-01,2026-03-31,USD,350.00,350.00,open
 INV-1004,Beta,2026-02-01,2026-03-03,USD,200.00,200.00,open
 """,
-    "erp-payments.csv": PAY + "E-1,2026-02-01,500.00,USD,Acme,INV-1002\n",
+    # ... and its copy of P-1 says 505.00
+    "erp-payments.csv": PAY + "E-1,2026-02-01,505.00,USD,Acme,INV-1002\n",
     # a web shop's copies (numbers without the prefix), and one sale only the shop has
     "shop-invoices.csv": HEAD + """\
 1002,Acme,2026-01-10,2026-02-09,USD,500.00,0.00,paid
@@ -144,7 +145,11 @@ def test_three_systems_every_figure_counted_once(company: Path,
 
     # the ERP's INV-1003 disagrees with the ledger: a finding, not a second amount
     out = cli(capsys, "findings", "list", "--kind", "amount_mismatch")[1]
-    assert "INV-1003" in out and "erp" in out
+    assert "INV-1003 is for $300.00 in books but $350.00 in erp" in out
+    # so does the ERP's copy of P-1; and P-1 with its copies pays INV-1002 once, not thrice
+    assert ("erp:payment:E-1 is $505.00, but the payment it copies, books:payment:P-1, is "
+            "$500.00 in the system of record: $5.00 apart.") in out
+    assert "No findings match" in cli(capsys, "findings", "list", "--kind", "overpayment")[1]
 
     # the report's JSON carries the same figures
     code, out, _ = cli(capsys, "report", "-f", "json", "--since", "2026-01-01",
