@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hub.reconcile import linking
+from hub.reconcile.columns import PooledColumn
 from hub.reconcile.settings import ReconcileSettings
 from hub.reconcile.snapshot import Snapshot
 from hub.reconcile.snapshot import load as snapshot_load
@@ -43,8 +44,11 @@ __all__ = ["Counted", "Side", "count_once", "count_payments", "ledger_order", "l
 def ledger_order(snapshot: Snapshot) -> list[str]:
     """The systems holding invoices or payments, the one with the most invoices first
     (then the most payments, then by name): the first is the ledger."""
-    invoices = Counter(snapshot.invoices.source[r] for r in range(len(snapshot.invoices)))
-    payments = Counter(snapshot.payments.source[r] for r in range(len(snapshot.payments)))
+    def held(column: PooledColumn[str]) -> Counter[str]:
+        return Counter({column.values[code]: n for code, n in Counter(column.codes).items()})
+
+    invoices = held(snapshot.invoices.source)
+    payments = held(snapshot.payments.source)
     return sorted(set(invoices) | set(payments),
                   key=lambda s: (-invoices.get(s, 0), -payments.get(s, 0), s))
 
@@ -157,14 +161,20 @@ def _invoice_groups(snapshot: Snapshot, settings: ReconcileSettings,
 def _payment_groups(payments: PaymentTable, stored: Iterable[tuple[int, int]],
                     manual: linking.ManualLinks) -> dict[int, list[int]]:
     groups = _Groups(len(payments))
-    row_of = {rid: row for row, rid in enumerate(payments.ids)}
-    for a, b in stored:
+    pairs = list(stored)
+    wanted = {rid for pair in pairs for rid in pair}
+    # only the payments something names are indexed: a million payments stay unindexed
+    row_of = {rid: row for row, rid in enumerate(payments.ids) if rid in wanted}
+    for a, b in pairs:
         if a in row_of and b in row_of:
             groups.join(row_of[a], row_of[b])
     if payments.refs:
+        named = {value for refs in payments.refs.values() for value in refs.values()}
         by_ext: dict[str, list[int]] = defaultdict(list)
         for row in range(len(payments)):
-            by_ext[payments.external_id.text(row)].append(row)
+            ext = payments.external_id.text(row)
+            if ext in named:
+                by_ext[ext].append(row)
         for row, refs in payments.refs.items():
             for value in refs.values():
                 for other in by_ext.get(value, ()):
