@@ -27,9 +27,10 @@ from hub.store import quarantine
 
 
 def tell_findings(hub: Hub, config_path: Path) -> None:
-    summary = reconcile(hub.engine, hub.settings(ReconcileSettings), RuleSet.of(hub.registry))
+    settings = hub.settings(ReconcileSettings)
+    summary = reconcile(hub.engine, settings, RuleSet.of(hub.registry))
     with hub.engine.connect() as conn:
-        seen = overview(conn, datetime.now().astimezone().date())
+        seen = overview(conn, datetime.now().astimezone().date(), settings)
         waiting = quarantine.list_entries(conn, limit=20)
         open_findings = lifecycle.select(conn)
     out.print()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 from decimal import Decimal
 
 import typer
@@ -21,6 +21,7 @@ from hub.reconcile.runner import nothing_to_match
 from hub.reconcile.runner import reconcile as run_reconcile
 from hub.reconcile.settings import ReconcileSettings
 from hub.reconcile.text import money
+from hub.reports.ages import age
 from hub.reports.report import most_at_stake_first
 from hub.store import audit
 from hub.store.clock import utcnow
@@ -73,7 +74,9 @@ def list_(
         None, "--status", "-s", help="open, acknowledged, resolved, ignored (default: the "
         "first two)."),
     customer: str | None = typer.Option(None, "--customer", help="Customer name contains."),
-    older_than: int | None = typer.Option(None, "--older-than", help="First seen N+ days ago."),
+    older_than: int | None = typer.Option(
+        None, "--older-than", help="N+ days old, counted from the money's date (an invoice's "
+                                   "due date, a payment's received date)."),
     min_amount: Decimal | None = typer.Option(None, "--min-amount",
                                               help="Money at stake at least this."),
     limit: int = typer.Option(50, "--limit", "-n", min=1),
@@ -89,9 +92,9 @@ def list_(
                                hint=f"use one of: {', '.join(sorted(known))}")
         rows = lifecycle.select(conn, statuses=status or (lifecycle.OPEN, lifecycle.ACKNOWLEDGED),
                                 kinds=kind or (), customer=customer)
-    now = utcnow()
+    today = datetime.now().astimezone().date()
     if older_than is not None:
-        rows = [f for f in rows if f.first_seen_at <= now - timedelta(days=older_than)]
+        rows = [f for f in rows if age(f, today).days >= older_than]
     if min_amount is not None:
         rows = [f for f in rows if _amount(f) >= min_amount]
     most_at_stake_first(rows)
@@ -104,9 +107,8 @@ def list_(
                          no_wrap=col in ("id", "at stake"))
     table.add_column("what", overflow="fold", ratio=1)
     for f in rows[:limit]:
-        age = (now - f.first_seen_at).days
         table.add_row(str(f.id), f.kind, f.severity, f.status, f.customer or "",
-                      _stake(f), f"{age}d", Text(f.explanation))
+                      _stake(f), age(f, today).text, Text(f.explanation))
     out.print(table)
     if len(rows) > limit:
         out.print(f"... and {len(rows) - limit} more (--limit).")
@@ -127,6 +129,7 @@ def show(ctx: typer.Context, finding_id: int = typer.Argument(..., metavar="ID")
     for i, s in enumerate(f.details.get("suggestions", []), 1):
         out.print(Text(f"  {i}. {', '.join(s['numbers'])}  {s['confidence']:.0%}  "
                        f"{s['reason']}"))
+    out.print(Text(f"age: {age(f, datetime.now().astimezone().date()).text}"))
     out.print(f"first seen {when(f.first_seen_at)}, last changed {when(f.last_seen_at)}")
     if f.note:
         out.print(Text(f"note: {f.note} ({f.actor})"))

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import orjson
 import typer
@@ -21,6 +22,7 @@ from hub.reconcile.applying import apply_payment as queue_application
 from hub.reconcile.naming import NAME_HELP, resolve
 from hub.reconcile.settings import ReconcileSettings
 from hub.reports import report as rpt
+from hub.reports.ages import age
 from hub.reports.metrics import BUCKETS, Metrics
 from hub.reports.report_html import render
 from hub.runtime import Hub
@@ -60,8 +62,7 @@ def report(
     state: CliState = ctx.obj
     start, end = _period(since, until)
     with open_hub(state) as hub, hub.engine.connect() as conn:
-        data = rpt.build(conn, start=start, end=end,
-                         prefixes=hub.settings(ReconcileSettings).number_prefixes)
+        data = rpt.build(conn, start=start, end=end, settings=hub.settings(ReconcileSettings))
     if fmt is Format.table:
         _print_table(data)
         return
@@ -88,14 +89,14 @@ def _print_table(data: rpt.Report) -> None:
         stakes = " + ".join(f"{v:,} {c}" for c, v in group.at_stake.items()) or "-"
         table = Table(title=f"{group.kind} ({len(group.findings)}), at stake {stakes}",
                       title_justify="left")
-        for col in ("id", "severity", "customer", "at stake", "since"):
+        for col in ("id", "severity", "customer", "at stake", "age"):
             table.add_column(col, no_wrap=True)
         table.add_column("what", overflow="fold", ratio=1)
         for f in group.findings:
             amount = rpt.stake(f)
             table.add_row(str(f.id), f.severity, f.customer or "",
                           f"{amount:,} {f.currency}" if amount is not None else "-",
-                          f"{f.first_seen_at:%Y-%m-%d}", Text(f.explanation))
+                          age(f, data.metrics.end).text, Text(f.explanation))
         out.print(table)
     _print_metrics(data.metrics)
 
@@ -114,23 +115,63 @@ def _print_metrics(m: Metrics) -> None:
               f"invoices and payments ({m.open_findings} of {m.records})")
 
 
+class MetricsFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
 def metrics(
     ctx: typer.Context,
     since: datetime | None = SINCE,
     until: datetime | None = UNTIL,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    fmt: MetricsFormat = typer.Option(MetricsFormat.table, "--format", "-f"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (as -f json)."),
+    explain: bool = typer.Option(False, "--explain",
+                                 help="Each figure with the records behind it: the copy "
+                                      "counted and the copies set aside."),
 ) -> None:
-    """DSO, aging, overdue share, days to pay, discrepancy rate and CEI, per currency."""
+    """DSO, aging, overdue share, days to pay, discrepancy rate and CEI, per currency.
+
+    An invoice or payment held in several systems counts once: the copy of
+    \\[reconcile.system_of_record] (default: the ledger, the system holding the
+    most invoices); --explain shows which.
+    """
     state: CliState = ctx.obj
     start, end = _period(since, until)
     with open_hub(state) as hub, hub.engine.connect() as conn:
-        data = rpt.build(conn, start=start, end=end,
-                         prefixes=hub.settings(ReconcileSettings).number_prefixes)
-    if as_json:
-        sys.stdout.write(orjson.dumps(rpt.metrics_json(data.metrics),
-                                      option=orjson.OPT_INDENT_2).decode() + "\n")
+        data = rpt.build(conn, start=start, end=end, settings=hub.settings(ReconcileSettings),
+                         explain=explain)
+    if as_json or fmt is MetricsFormat.json:
+        doc = rpt.explain_json(data.metrics) if explain else rpt.metrics_json(data.metrics)
+        sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
     _print_metrics(data.metrics)
+    if explain:
+        _print_explained(rpt.explain_json(data.metrics))
+
+
+def _print_explained(doc: dict[str, Any]) -> None:
+    def records(items: list[dict[str, Any]]) -> None:
+        for i in items:
+            amount = f"{Decimal(i['amount']):,}" if i["amount"] is not None else ""
+            aside = f"  (set aside: {', '.join(i['set_aside'])})" if i["set_aside"] else ""
+            note = f"  {i['note']}" if i["note"] else ""
+            out.print(Text(f"    {i['record']}  {amount}{note}{aside}"))
+
+    for cur, figures in doc["by_currency"].items():
+        for name, f in figures.items():
+            value = f["value"] if f["value"] is not None else "-"
+            if "records" in f:
+                out.print(Text(f"{cur} {name} = {value}: {f['what']} "
+                               f"({len(f['records'])} record(s))"))
+                records(f["records"])
+            else:
+                out.print(Text(f"{cur} {name} = {value}: {f['how']}"))
+    rate = doc["discrepancy_rate_per_100"]
+    out.print(Text(f"discrepancy rate = {rate['value'] or '-'}: {rate['how']}, "
+                   f"{rate['open_findings']} open finding(s) over {len(rate['records'])} "
+                   "invoice(s) and payment(s), each counted once"))
+    records(rate["records"])
 
 
 def _cannot_apply(hub: Hub) -> Callable[[str], str | None]:

@@ -8,6 +8,8 @@ from rich.text import Text
 
 from hub.cli.console import duration, out, when
 from hub.cli.session import CliState, open_hub
+from hub.reconcile.settings import ReconcileSettings
+from hub.reports.overview import distinct
 from hub.store import current_revision, head_revision, shown_url
 from hub.store.quarantine import count_open
 from hub.store.runs import recent
@@ -31,6 +33,7 @@ def status(
             held = count_by_entity(conn)
             waiting = count_open(conn)
             latest = recent(conn, runs, connector)
+            once = distinct(conn, hub.settings(ReconcileSettings)) if held else []
     note = "" if revision == head_revision() else " (not at the newest migration)"
     out.print(Text.assemble(f"store: {url}  schema {revision}", (note, "red")))
 
@@ -45,6 +48,9 @@ def status(
         out.print(table)
     else:
         out.print("The store is empty: run `billing-hub sync`.")
+    for d in once:
+        if d.records:
+            out.print(Text(f"counted once: {d.text()}"))
 
     if not latest:
         return

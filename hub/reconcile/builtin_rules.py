@@ -18,7 +18,9 @@ from hub.reconcile.context import RunContext
 
 def invoice_pairs(context: RuleContext) -> Iterator[Finding]:
     """For each pair of systems: the linked invoices that disagree, then the invoices
-    of each side with no counterpart on the other (as ``require_counterpart`` asks)."""
+    of each side with no counterpart on the other (as ``require_counterpart`` asks);
+    then each payment's copy in another system that disagrees with the copy that
+    counts (:mod:`hub.reconcile.copies`)."""
     run = RunContext.of(context)
     invoices, by_source = run.invoices, run.by_source
     customers = run.customer_word
@@ -34,6 +36,7 @@ def invoice_pairs(context: RuleContext) -> Iterator[Finding]:
                     flags[row] = 1
                 yield from rules_invoices.missing(invoices, by_source[side], flags, other, pair)
     run.forget("by_source")  # the built-in rules' own: no later rule asks for it
+    yield from rules_payments.payment_copies(run.payments, run.payment_copies)
 
 
 def duplicate_invoices(context: RuleContext) -> Iterator[Finding]:
@@ -53,8 +56,10 @@ def paid_without_payment(context: RuleContext) -> Iterator[Finding]:
 def overpayments(context: RuleContext) -> Iterator[Finding]:
     """Invoices whose applied payments add up to more than the invoice."""
     run = RunContext.of(context)
-    yield from rules_payments.overpayments(run.invoices, run.payments, run.applications)
+    yield from rules_payments.overpayments(run.invoices, run.payments, run.applications,
+                                           run.payment_copies.counts)
     run.forget("applications")
+
 
 
 def unapplied_payments(context: RuleContext) -> Iterator[Finding]:

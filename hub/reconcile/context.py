@@ -19,9 +19,10 @@ from functools import cached_property
 
 from hub.contract.rows import CustomerRow, PaymentRow
 from hub.contract.rules import MatchRuleSpec, RuleContext, Suggestion
-from hub.reconcile import linking, matching, payouts, rules_payments
+from hub.reconcile import copies, linking, matching, payouts, rules_payments
 from hub.reconcile.cash import receipts as cash_receipts
 from hub.reconcile.cash import run as cash_run
+from hub.reconcile.copies import Side
 from hub.reconcile.hashindex import HashIndex
 from hub.reconcile.rules_payments import Applications, payment_evidence
 from hub.reconcile.settings import PairSettings, ReconcileSettings
@@ -84,6 +85,13 @@ class RunContext:
         return [(pair, linking.link_pair(self.invoices, by_source[pair.left],
                                          by_source[pair.right], pair, self.manual))
                 for pair in linking.pairs_of(self.settings, sorted(by_source))]
+
+    @cached_property
+    def payment_copies(self) -> Side:
+        """Which payments are copies of one payment (linked by a person, or named by a
+        reference), and which of each counts (:mod:`hub.reconcile.copies`)."""
+        return copies.count_payments(self.snapshot, self.settings, self.manual,
+                                     self.manual.linked)
 
     @cached_property
     def customer_word(self) -> dict[frozenset[linking.CustomerKey], bool]:

@@ -66,7 +66,8 @@ def hub_finding_rules() -> Iterator[FindingRuleSpec]:
         "invoice_pairs",
         _kinds(Kind.CURRENCY_MISMATCH, Kind.AMOUNT_MISMATCH, Kind.STATUS_MISMATCH,
                Kind.DUE_DATE_MISMATCH, Kind.CUSTOMER_MISMATCH, Kind.MISSING),
-        invoice_pairs, "the same invoice in two systems disagrees, or is missing in one")
+        invoice_pairs, "the same invoice in two systems disagrees, or is missing in one; a "
+                       "payment's copy disagrees with the one that counts")
     yield FindingRuleSpec("duplicate_invoices", _kinds(Kind.DUPLICATE_INVOICE),
                           duplicate_invoices, "an invoice keyed in twice")
     yield FindingRuleSpec("paid_without_payment", _kinds(Kind.PAID_WITHOUT_PAYMENT),

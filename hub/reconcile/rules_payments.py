@@ -14,6 +14,7 @@ from datetime import date
 from hub.contract.rows import PaymentRow
 from hub.money import from_minor_units
 from hub.reconcile.columns import int_column
+from hub.reconcile.copies import Side
 from hub.reconcile.hashindex import HashIndex
 from hub.reconcile.kinds import Finding, Kind
 from hub.reconcile.matching import number_index
@@ -107,16 +108,18 @@ def live_codes(payments: PaymentTable) -> list[bool]:
             for status in payments.status.values]
 
 
-def overpayments(invoices: InvoiceTable, payments: PaymentTable, apps: Applications
-                 ) -> Iterator[Finding]:
-    """Invoices whose applied payments add up to more than the invoice."""
+def overpayments(invoices: InvoiceTable, payments: PaymentTable, apps: Applications,
+                 counts: bytearray | None = None) -> Iterator[Finding]:
+    """Invoices whose applied payments add up to more than the invoice; a payment's copy
+    in another system (``counts`` 0, :mod:`hub.reconcile.copies`) is not a second one."""
     applied: dict[int, int] = defaultdict(int)
-    for row, _, amount in apps:
-        applied[row] += amount
+    for row, prow, amount in apps:
+        if counts is None or counts[prow]:
+            applied[row] += amount
     over = {row for row, total in applied.items() if total > invoices.total[row]}
     paid: dict[int, list[tuple[PaymentRow, int]]] = defaultdict(list)
     for row, prow, amount in apps:
-        if row in over:
+        if row in over and (counts is None or counts[prow]):
             paid[row].append((payments[prow], amount))
     for row in sorted(over):
         inv, total = invoices[row], applied[row]
@@ -132,6 +135,36 @@ def overpayments(invoices: InvoiceTable, payments: PaymentTable, apps: Applicati
             f"too much. Refund {inv.customer or 'the customer'} or keep it as a credit.",
             cur, from_minor_units(excess, cur), inv.customer,
             details={"record": inv.record_name})
+
+
+def payment_copies(payments: PaymentTable, side: Side) -> Iterator[Finding]:
+    """Each copy of a payment in another system that disagrees with the copy that counts
+    (the system of record's): another currency, or another amount."""
+    for row in sorted(side.copies):
+        counted = payments[row]
+        for other in side.copies[row]:
+            copy = payments[other]
+            key = (f"payment:{counted.source}:{counted.external_id}|"
+                   f"{copy.source}:{copy.external_id}")
+            cur = counted.currency
+            both = {"counted": counted.record_name, "copy": copy.record_name}
+            if copy.currency != cur:
+                yield Finding(
+                    f"{Kind.CURRENCY_MISMATCH.value}:{key}", Kind.CURRENCY_MISMATCH,
+                    [counted.id, copy.id],
+                    f"{copy.record_name} is {money(copy.amount, copy.currency)}, but the "
+                    f"payment it copies, {counted.record_name}, is {money(counted.amount, cur)}"
+                    " in the system of record: one was booked in the wrong currency.",
+                    cur, from_minor_units(counted.amount, cur), counted.payer, details=both)
+            elif copy.amount != counted.amount:
+                diff = abs(copy.amount - counted.amount)
+                yield Finding(
+                    f"{Kind.AMOUNT_MISMATCH.value}:{key}", Kind.AMOUNT_MISMATCH,
+                    [counted.id, copy.id],
+                    f"{copy.record_name} is {money(copy.amount, cur)}, but the payment it "
+                    f"copies, {counted.record_name}, is {money(counted.amount, cur)} in the "
+                    f"system of record: {money(diff, cur)} apart.",
+                    cur, from_minor_units(diff, cur), counted.payer, details=both)
 
 
 def payment_evidence(invoices: InvoiceTable, payments: PaymentTable,

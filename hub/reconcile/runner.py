@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from hub.reconcile import lifecycle, linking, payouts
 from hub.reconcile.cash.run import Decision
 from hub.reconcile.context import RunContext
+from hub.reconcile.dating import MoneyDates
 from hub.reconcile.kinds import Finding
 from hub.reconcile.ruleset import RuleSet
 from hub.reconcile.settings import ReconcileSettings
@@ -52,10 +53,11 @@ def find_iter(snapshot: Snapshot, settings: ReconcileSettings, rules: RuleSet | 
 
     ``rules`` are the registered rules (by default the built-in ones alone);
     each finding rule is handed the run's :class:`RunContext`, in order.
+    Each finding carries its money's date in its details (:mod:`hub.reconcile.dating`).
     """
     rules = rules if rules is not None else RuleSet.builtin()
     context = RunContext(snapshot, settings, rules.match, manual, payout_review)
-    return rules.findings(context)
+    return MoneyDates(snapshot).dated(rules.findings(context))
 
 
 def reconcile(engine: Engine, settings: ReconcileSettings,

@@ -27,6 +27,10 @@
     invoices = "books"
     amount_tolerance_percent = "0.5"
     amount_tolerance_fixed = "25.00"   # the bank's wire fee
+
+    [reconcile.system_of_record]       # whose copy of a linked record every figure counts
+    invoice = "books"                  # default: the ledger (the system with most invoices)
+    payment = "books"
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.config import Section
+from hub.config import HubConfig, Section
+from hub.errors import ConfigError
 
 
 class PairSettings(BaseModel):
@@ -117,6 +122,21 @@ class PayoutSettings(BaseModel):
     """A bank may book a payout's deposit this many business days before its arrival date."""
     days_after: int = Field(default=3, ge=0, le=10)
     """... or this many business days after it (bank holidays, slow banks)."""
+class SystemOfRecord(BaseModel):
+    """Per entity, the system whose copy of a real-world record every figure counts.
+
+    An invoice (or payment) held in several systems and linked across them is
+    counted once, with the amounts of its copy in this system; the copies
+    elsewhere are set aside, and one that disagrees is a finding. Unset, it is
+    the ledger: the system that holds the most invoices (then payments; ties: by name).
+    A real thing with no copy in the system of record counts the copy of the
+    system that comes next in that order.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    invoice: str | None = Field(default=None, min_length=1)
+    payment: str | None = Field(default=None, min_length=1)
 
 
 class ReconcileSettings(Section):
@@ -131,3 +151,14 @@ class ReconcileSettings(Section):
     number_prefixes: list[str] = Field(default_factory=lambda: ["INV-", "INV", "#", "NO."])
     matching: MatchSettings = Field(default_factory=MatchSettings)
     payouts: PayoutSettings = Field(default_factory=PayoutSettings)
+    system_of_record: SystemOfRecord = Field(default_factory=SystemOfRecord)
+
+    def check(self, config: HubConfig) -> None:
+        """A system of record is a connector of the file."""
+        for entity in ("invoice", "payment"):
+            name = getattr(self.system_of_record, entity)
+            if name is not None and name not in config.connectors:
+                known = ", ".join(sorted(config.connectors)) or "none configured"
+                raise ConfigError(f"no connector named {name!r} in the config (known: {known})",
+                                  path=f"reconcile.system_of_record.{entity}",
+                                  hint="name the connector whose copy of a record counts")

@@ -12,10 +12,11 @@ from typing import IO, Any
 import orjson
 
 from hub.money import from_minor_units
-from hub.reconcile import lifecycle
-from hub.reconcile.snapshot import load
+from hub.reconcile import copies, lifecycle
+from hub.reconcile.settings import ReconcileSettings
+from hub.reports.ages import age, since
 from hub.reports.export import write_csv
-from hub.reports.metrics import BUCKETS, Metrics, compute
+from hub.reports.metrics import BUCKETS, FIGURES, CurrencyMetrics, Item, Metrics, compute
 from hub.store import Connection
 from hub.store.clock import utcnow
 
@@ -54,11 +55,12 @@ def most_at_stake_first(found: list[lifecycle.StoredFinding]) -> None:
     """
     per_currency = Counter(f.currency for f in found)
     found.sort(key=lambda f: (-per_currency[f.currency], f.currency or "",
-                              -(stake(f) or Decimal(0)), f.first_seen_at, f.id))
+                              -(stake(f) or Decimal(0)), since(f), f.id))
 
 
 def by_kind(found: list[lifecycle.StoredFinding]) -> list[Group]:
-    """Findings grouped by kind, oldest first in each, with the money at stake per currency.
+    """Findings grouped by kind, oldest first in each (by the money's date, see
+    :mod:`hub.reports.ages`), with the money at stake per currency.
 
     The kinds with the most money at stake come first (summed per currency,
     compared by the largest sum).
@@ -68,7 +70,7 @@ def by_kind(found: list[lifecycle.StoredFinding]) -> list[Group]:
         grouped[f.kind].append(f)
     groups = []
     for kind, items in grouped.items():
-        items.sort(key=lambda f: (f.first_seen_at, f.id))
+        items.sort(key=lambda f: (since(f), f.id))
         totals: dict[str, Decimal] = defaultdict(Decimal)
         for f in items:
             amount = stake(f)
@@ -79,24 +81,32 @@ def by_kind(found: list[lifecycle.StoredFinding]) -> list[Group]:
     return groups
 
 
-def build(conn: Connection, *, start: date, end: date, prefixes: list[str],
-          statuses: tuple[str, ...] = (lifecycle.OPEN, lifecycle.ACKNOWLEDGED)) -> Report:
-    """Read the findings and compute the metrics for ``[start, end]``."""
+def build(conn: Connection, *, start: date, end: date, settings: ReconcileSettings,
+          statuses: tuple[str, ...] = (lifecycle.OPEN, lifecycle.ACKNOWLEDGED),
+          explain: bool = False) -> Report:
+    """Read the findings and compute the metrics for ``[start, end]``, each real invoice
+    and payment counted once (:mod:`hub.reconcile.copies`); with ``explain``, each
+    figure keeps the records behind it."""
     found = lifecycle.select(conn, statuses=statuses)
-    metrics = compute(load(conn), start, end, len(found), prefixes)
+    snapshot, counted = copies.load(conn, settings)
+    metrics = compute(snapshot, start, end, len(found), settings.number_prefixes, counted,
+                      explain=explain)
     return Report(utcnow(), by_kind(found), metrics)
 
 
 CSV_COLUMNS = ("id", "kind", "severity", "status", "customer", "currency", "money_at_stake",
-               "first_seen", "last_seen", "explanation", "record_ids", "note")
+               "first_seen", "last_seen", "money_date", "age_days", "age", "explanation",
+               "record_ids", "note")
 
 
 def write_report_csv(report: Report, out: IO[str]) -> int:
-    """One row per finding; amounts stay numbers, text cells are formula-safe."""
+    """One row per finding; amounts stay numbers, text cells are formula-safe. The age is
+    counted from the money's date to the end of the report's period."""
+    end = report.metrics.end
     rows = ([f.id, f.kind, f.severity, f.status, f.customer, f.currency, stake(f),
-             f.first_seen_at.date(), f.last_seen_at.date(), f.explanation,
-             " ".join(str(i) for i in f.record_ids), f.note]
-            for g in report.groups for f in g.findings)
+             f.first_seen_at.date(), f.last_seen_at.date(), since(f), a.days, a.text,
+             f.explanation, " ".join(str(i) for i in f.record_ids), f.note]
+            for g in report.groups for f in g.findings for a in (age(f, end),))
     return write_csv(out, CSV_COLUMNS, rows)
 
 
@@ -110,9 +120,10 @@ def as_json(report: Report) -> bytes:
              "status": f.status, "customer": f.customer, "currency": f.currency,
              "money_at_stake": str(stake(f)) if stake(f) is not None else None,
              "explanation": f.explanation, "record_ids": f.record_ids,
-             "first_seen_at": f.first_seen_at.isoformat(), "details": f.details,
-             "note": f.note}
-            for g in report.groups for f in g.findings],
+             "first_seen_at": f.first_seen_at.isoformat(),
+             "money_date": since(f).isoformat(), "age_days": a.days, "age": a.text,
+             "details": f.details, "note": f.note}
+            for g in report.groups for f in g.findings for a in (age(f, m.end),)],
         "at_stake_by_kind": {g.kind: {c: str(v) for c, v in g.at_stake.items()}
                              for g in report.groups},
         "metrics": metrics_json(m),
@@ -138,4 +149,60 @@ def metrics_json(m: Metrics) -> dict[str, Any]:
                   "aging_by_customer": {who: {b: str(v[b]) for b in BUCKETS}
                                         for who, v in sorted(c.aging_by_customer.items())}}
             for cur, c in m.by_currency.items()},
+    }
+
+
+def figure_value(c: CurrencyMetrics, figure: str) -> Decimal | int | None:
+    """The value of one of :data:`~hub.reports.metrics.FIGURES` of a currency."""
+    if figure.startswith("aging."):
+        return c.aging[figure.removeprefix("aging.")]
+    if figure == "overdue_invoices":
+        return c.overdue_invoices
+    values: dict[str, Decimal | None] = {
+        "invoiced": c.invoiced, "receivables": c.receivables_end,
+        "receivables_start": c.receivables_start, "days_to_pay": c.average_days_to_pay}
+    return values[figure]
+
+
+DERIVED = {
+    "dso_days": ("receivables / invoiced * days in the period", ("receivables", "invoiced")),
+    "cei_percent": ("(receivables_start + invoiced - receivables) / (receivables_start + "
+                    "invoiced - aging.current) * 100",
+                    ("receivables_start", "invoiced", "receivables", "aging.current")),
+    "overdue_share_percent": ("overdue_invoices / the invoices of receivables * 100",
+                              ("overdue_invoices", "receivables")),
+    "average_days_to_pay": ("the mean of days_to_pay", ("days_to_pay",)),
+}
+"""The figures worked out from others: how, and from which."""
+
+
+def _item(i: Item) -> dict[str, Any]:
+    return {"record": i.record, "amount": _s(i.amount), "note": i.note,
+            "set_aside": i.set_aside}
+
+
+def explain_json(m: Metrics) -> dict[str, Any]:
+    """Every figure of ``m`` (computed with ``explain``) with the records behind it: the
+    copy that counted, its amount, and the copies set aside."""
+    by_currency: dict[str, Any] = {}
+    for cur, c in m.by_currency.items():
+        behind = c.behind or {}
+        figures: dict[str, Any] = {
+            name: {"value": _s(v) if isinstance(v, Decimal) else v, "what": what,
+                   "records": [_item(i) for i in behind.get(name, [])]}
+            for name, what in FIGURES.items()
+            for v in (figure_value(c, name),)}
+        for name, (how, parts) in DERIVED.items():
+            value = {"dso_days": c.dso, "cei_percent": c.cei,
+                     "overdue_share_percent": c.overdue_share,
+                     "average_days_to_pay": c.average_days_to_pay}[name]
+            figures[name] = {"value": _s(value), "how": how, "from": list(parts)}
+        by_currency[cur] = figures
+    return {
+        "period": {"start": m.start.isoformat(), "end": m.end.isoformat()},
+        "discrepancy_rate_per_100": {
+            "value": _s(m.discrepancy_rate), "open_findings": m.open_findings,
+            "how": "open findings * 100 / records",
+            "records": [_item(i) for i in m.counted or []]},
+        "by_currency": by_currency,
     }

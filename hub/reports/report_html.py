@@ -10,6 +10,7 @@ from decimal import Decimal
 from html import escape
 
 from hub.money import currency_exponent
+from hub.reports.ages import age
 from hub.reports.metrics import BUCKETS
 from hub.reports.report import Report, stake
 
@@ -48,7 +49,7 @@ def render(report: Report, title: str = "billing-hub: what needs a person") -> s
         parts.append(f"<h2>{escape(group.kind.replace('_', ' '))} ({len(group.findings)}), "
                      f"at stake {escape(_stakes(group.at_stake))}</h2>")
         parts.append("<table><tr><th class='num'>#</th><th>severity</th><th>status</th>"
-                     "<th>customer</th><th class='num'>at stake</th><th>since</th>"
+                     "<th>customer</th><th class='num'>at stake</th><th>age</th>"
                      "<th>what</th></tr>")
         for f in group.findings:
             amount = stake(f)
@@ -58,7 +59,7 @@ def render(report: Report, title: str = "billing-hub: what needs a person") -> s
                 f"<td class='{escape(f.severity)}'>{escape(f.severity)}</td>"
                 f"<td>{escape(f.status)}</td><td>{escape(f.customer or '')}</td>"
                 f"<td class='num stake'>{escape(shown)}</td>"
-                f"<td>{f.first_seen_at:%Y-%m-%d}</td><td>{escape(f.explanation)}</td></tr>")
+                f"<td>{escape(age(f, m.end).text)}</td><td>{escape(f.explanation)}</td></tr>")
         parts.append("</table>")
     parts.append("<h2>Receivables</h2>")
     rate = m.discrepancy_rate

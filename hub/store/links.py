@@ -74,3 +74,10 @@ def copies_in(conn: Connection, record_ids: Sequence[int], target: str
                     .order_by(links.c.id))
             for rid, ext in conn.execute(stmt):
                 yield int(rid), str(ext)
+
+
+def linked(conn: Connection) -> Iterator[tuple[int, int]]:
+    """(left id, right id) of every stored link that says two records are one thing
+    (a person's or the pusher's)."""
+    yield from conn.execute(sa.select(links.c.left_id, links.c.right_id)
+                            .where(links.c.state == LINKED))

@@ -45,6 +45,7 @@ from hub.contract.connector import Connector
 from hub.contract.webhooks import WebhookDelivery
 from hub.errors import WebhookSignatureError
 from hub.reconcile.ruleset import RuleSet
+from hub.reconcile.settings import ReconcileSettings
 from hub.runtime import Hub
 from hub.secrets import redact
 from hub.store import Engine
@@ -72,6 +73,8 @@ class WebState:
     """Set when the coordinator's page is on."""
     kinds: tuple[str, ...] = ()
     """The kinds of finding the registered rules report (the findings filter)."""
+    reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
+    """``[reconcile]``: which system's copy of a record the page's figures count."""
 
     def close(self) -> None:
         """Stop the worker and close the connectors."""
@@ -213,7 +216,8 @@ def create_app(hub: Hub, *, process_webhooks: bool | None = None) -> Starlette:
     """
     settings = hub.settings(WebSettings)
     state = WebState(settings, hub.engine, webhook_receivers(hub), gate=coordinator_gate(hub),
-                     kinds=tuple(RuleSet.of(hub.registry, whole=False).kind_names()))
+                     kinds=tuple(RuleSet.of(hub.registry, whole=False).kind_names()),
+                     reconcile=hub.settings(ReconcileSettings))
     run_worker = settings.process_webhooks if process_webhooks is None else process_webhooks
     if run_worker:
         processor = WebhookProcessor(hub)

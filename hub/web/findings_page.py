@@ -24,6 +24,7 @@ from starlette.routing import Route
 from hub.errors import HubError
 from hub.reconcile import lifecycle
 from hub.reconcile.compare import Comparison, compare
+from hub.reports.ages import age
 from hub.reports.report import most_at_stake_first
 from hub.store import Engine, audit
 from hub.store.clock import utcnow
@@ -126,7 +127,7 @@ def _row(f: lifecycle.StoredFinding, now: datetime) -> list[Child]:
     return [el("a", f"#{f.id}", href=f"/findings/{f.id}"), kind_label(f.kind),
             el("span", f.severity, class_=f.severity), f.status, f.customer or "",
             stake_text(f.money_at_stake_minor, f.currency),
-            f"{(now - f.first_seen_at).days}d", f.explanation]
+            age(f, now.date()).text, f.explanation]
 
 
 @page
@@ -157,7 +158,7 @@ async def list_page(request: Request, session: Session) -> Response:
         body.append(el("p", f"{first}-{first + len(shown) - 1} of {len(rows)}, the most money "
                        "at stake first.", id="count"))
         body.append(table(["#", "kind", "severity", "status", "customer", "at stake", "age",
-                           "what"], (_row(f, now) for f in shown), numeric=(5, 6)))
+                           "what"], (_row(f, now) for f in shown), numeric=(5,)))
     nav: list[Child] = []
     if number > 1:
         nav.append(el("a", "Previous page", href=q.link(number - 1), rel="prev"))
@@ -251,6 +252,7 @@ def _detail_page(d: _Detail, session: Session, *, done: str | None = None,
     facts = [("status", f.status), ("severity", el("span", f.severity, class_=f.severity)),
              ("customer", f.customer or "-"),
              ("at stake", stake_text(f.money_at_stake_minor, f.currency)),
+             ("age", age(f, utcnow().date()).text),
              ("first seen", when(f.first_seen_at)), ("last changed", when(f.last_seen_at))]
     if f.note:
         facts.append(("note", f"{f.note} ({f.actor})"))

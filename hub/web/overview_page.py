@@ -17,6 +17,7 @@ from starlette.routing import Route
 from hub.contract.outcomes import RunSummary
 from hub.money import to_minor_units
 from hub.reconcile import lifecycle
+from hub.reconcile.settings import ReconcileSettings
 from hub.reconcile.text import money
 from hub.reports.overview import Overview, money_text, overview
 from hub.reports.report import Group, by_kind
@@ -38,10 +39,10 @@ class _Glance:
     runs: list[RunSummary]
 
 
-def _load(engine: Engine) -> _Glance:
+def _load(engine: Engine, settings: ReconcileSettings) -> _Glance:
     with engine.connect() as conn:
         found = lifecycle.select(conn, statuses=DEFAULT_STATUSES)
-        return _Glance(by_kind(found), overview(conn, utcnow().date()),
+        return _Glance(by_kind(found), overview(conn, utcnow().date(), settings),
                        sum(quarantine.count_open(conn).values()),
                        runs.recent(conn, RUNS_SHOWN))
 
@@ -74,8 +75,8 @@ def _runs(latest: list[RunSummary]) -> Safe:
 @page
 async def overview_page(request: Request, session: Session) -> Response:
     """``GET /``: findings by kind, receivables, quarantine, the latest runs."""
-    engine: Engine = request.app.state.hub.engine
-    g = await run_in_threadpool(_load, engine)
+    state = request.app.state.hub
+    g = await run_in_threadpool(_load, state.engine, state.reconcile)
     b = g.books
     body: list[Child] = [
         el("h1", "What needs a person"),

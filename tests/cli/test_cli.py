@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import re
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -245,6 +248,20 @@ def test_demo_imports_then_changes_nothing(tmp_path: Path, monkeypatch: pytest.M
     assert "status_mismatch" in out and "open for $2,317.49" in out  # INV-1017, paid by card
     assert "payout_without_deposit" in out and "fees €112.74" in out
     assert "books has INV-1001" not in out  # QuickBooks-only invoices are not missing in Stripe
+    # INV-1018 is open in QuickBooks and in Stripe: one invoice, owed once, as the ledger
+    # (the system of record) has it; its USD open balances are what the headline says
+    with (config.parent / "data" / "quickbooks-invoices.csv").open(encoding="utf-8") as fh:
+        ledger_usd = sum(Decimal(r["Open Balance"].replace(",", ""))
+                         for r in csv.DictReader(fh) if r["Currency"] == "USD")
+    assert ledger_usd == Decimal("11290.06")
+    assert f"owed EUR 19,948.40 + USD {ledger_usd:,}" in out
+    code, shown, _ = cli(capsys, "--config", str(config), "metrics", "--until", "2026-12-03",
+                         "-f", "json", "--explain")
+    usd = json.loads(shown)["by_currency"]["USD"]["receivables"]
+    assert Decimal(usd["value"]) == ledger_usd
+    inv_1018 = next(r for r in usd["records"] if r["record"] == "books:invoice:INV-1018")
+    assert inv_1018["amount"] == "2561.09" and inv_1018["set_aside"][0].startswith(
+        "stripe:invoice:in_")
     first = _count(config, records)
 
     code, out, _ = cli(capsys, "demo", "--no-progress")

@@ -154,6 +154,8 @@ def test_a_plugin_adds_a_finding_kind_and_a_match_rule(
     assert (due.kind, due.severity, due.status) == ("no_due_date", "low", "open")
     assert due.explanation == "INV-2002 has no due date: reminders and aging skip it."
     assert due.money_at_stake_minor == 25000
+    # the hub dates a plugin's finding by its records too: no due date, so the issue date
+    assert due.details["money_date"] == {"on": "2026-03-05", "what": "issued", "open": True}
     paid = found["unapplied_payment:bank:P1"]
     top = paid.details["suggestions"][0]
     assert top["rule"] == "customer_number" and top["numbers"] == ["INV-2001"]

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from hub.reconcile.settings import ReconcileSettings
 from hub.reports.overview import money_text, overview
 from tests.support.hub import hub
 
@@ -52,7 +53,7 @@ def test_overview_sums_each_currency_exactly(tmp_path: Path, store_url: str) -> 
         sync.sync("books")
         sync.sync("bank")
         with engine.connect() as conn:
-            seen = overview(conn, date(2026, 3, 1))
+            seen = overview(conn, date(2026, 3, 1), ReconcileSettings())
     assert seen.open_invoices == 3
     assert seen.open_balance == {"USD": Decimal("100.30"), "JPY": Decimal("1200")}
     assert seen.overdue_invoices == 2

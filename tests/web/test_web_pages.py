@@ -283,6 +283,9 @@ def test_the_list_filters_and_sorts_like_the_cli(client: TestClient) -> None:
     assert ids and "<td>status mismatch</td>" in page.split(f'/findings/{ids[0]}"', 1)[1][:200]
     only = client.get("/findings?kind=duplicate_payment").text
     assert "Nobody Ltd" in only and "<td>status mismatch</td>" not in only
+    # ages run from the money: 77.00 was first received on 25 March, and again on the 26th
+    days = (utcnow().date() - date(2026, 3, 25)).days
+    assert f"<td>received 2026-03-25, {days} days ago</td>" in only
     assert "Nobody Ltd" not in client.get("/findings?customer=acme").text
     assert "Acme Corp" in client.get("/findings?customer=ACME").text
     for wildcard in ("%25", "_", "A%25p"):  # a % or _ in the filter is a character, not "any"
@@ -341,7 +344,7 @@ def test_times_are_shown_in_utc_whatever_zone_the_database_answers_in(
             page = client.get(f"/findings/{fid}").text
         with local.connect() as conn:
             found = report.build(conn, start=date(2026, 3, 1), end=date(2026, 3, 31),
-                                 prefixes=[])
+                                 settings=ReconcileSettings(number_prefixes=[]))
     finally:
         local.dispose()
     assert "2026-03-21 02:30 UTC" in page and "22:30" not in page
@@ -377,6 +380,9 @@ def test_the_overview_counts_findings_and_money_per_currency(client: TestClient)
     page = client.get("/").text
     assert 'href="/findings?kind=status_mismatch">status mismatch</a>' in page
     assert "$1,250.00" in page
+    # each invoice once, as the ledger (books) has it; the shop's 1099 has no other copy
+    assert "<li>12 open invoice(s): EUR 80.00 + JPY 5,000 + KWD 10.125 + USD 4,241.00</li>" \
+        in page
     assert re.search(r"duplicate payment</a></th><td class=\"num\">1</td>", page)
     assert 'href="/quarantine">1 row(s)</a>' in page
     assert "succeeded" in page  # the sync runs
