@@ -122,6 +122,8 @@ class PayoutSettings(BaseModel):
     """A bank may book a payout's deposit this many business days before its arrival date."""
     days_after: int = Field(default=3, ge=0, le=10)
     """... or this many business days after it (bank holidays, slow banks)."""
+
+
 class SystemOfRecord(BaseModel):
     """Per entity, the system whose copy of a real-world record every figure counts.
 
