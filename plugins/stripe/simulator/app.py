@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from hub.testing import Hold, Holds
 from plugins.stripe.simulator import (
     control,
     credit_notes,
@@ -158,6 +159,7 @@ class Simulator:
         self.idempotency = IdempotencyKeys(self.clock)
         self.webhooks = Webhooks(self.store)
         self.stopping = threading.Event()
+        self._holds = Holds()
         self._count_lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._includable: dict[tuple[str, str], expand.Includer] = {
@@ -179,6 +181,12 @@ class Simulator:
         """The next ``times`` requests matching ``method`` and ``path`` (a regex) meet
         ``kind``: "rate_limit", "lock_timeout", "server_error", "drop" or "lost_response"."""
         self._faults.script(kind, times, method=method, path=path)
+
+    def hold(self, path: str, *, when: str = "before") -> Hold:
+        """Stop the next request whose path matches ``path`` (a regular expression)
+        ``before`` the simulator handles it or ``after`` (carried out, its answer not sent),
+        until the :class:`Hold` is released: a test kills the client meanwhile."""
+        return self._holds.add(path, when)
 
     @property
     def injected(self) -> dict[str, int]:
@@ -242,6 +250,13 @@ class Simulator:
         """
         if self.control and request.path.startswith(control.PREFIX):
             return control.handle(self, request)
+        if self._holds.pause(request.path, "before"):
+            return DROP
+        response = self._handle(request)
+        self._holds.pause(request.path, "after")
+        return response
+
+    def _handle(self, request: Request) -> Response:
         route, object_id = _match(request.method, request.path)
         with self._count_lock:
             self._counts[f"{request.method} {route.template if route else '(unknown)'}"] += 1
