@@ -62,11 +62,11 @@ def send(
                     names.append((found.source, found.name.split(":", 2)[2]))
             for source in {s for s, _ in names}:
                 sender.channel(source)  # refuse, with the reason, before anything goes
-        if not names:
-            out.print(f"No invoice waits to be sent (issued up to {day}).")
-            raise typer.Exit(exits.OK)
         with out.status(f"sending {len(names)} invoice(s)..."):
             outcomes = sender.send(names)
+    if not outcomes:
+        out.print(f"No invoice waits to be sent (issued up to {day}).")
+        raise typer.Exit(exits.OK)
     _show(outcomes)
     raise typer.Exit(_code(outcomes))
 

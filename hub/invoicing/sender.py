@@ -117,21 +117,39 @@ class InvoiceSender:
 
     # ------------------------------------------------------------------ running
     def send(self, names: list[tuple[str, str]]) -> list[Outcome]:
-        """Send each ``(source, external_id)`` invoice in turn, as one run."""
+        """Send each ``(source, external_id)`` invoice in turn, as one run; e-mails a run
+        that died left ``sending`` are made ``unconfirmed`` first, and reported."""
+        outcomes: list[Outcome] = []
         with self.hub.engine.begin() as conn:
             run_id = runs.begin(conn, "send-invoices", "*", self.clock(),
                                 doing="a send of invoices", busy=SendRunBusy)
-        outcomes: list[Outcome] = []
+            outcomes += self._unconfirm_abandoned(conn)
         try:
             with runs.recorded(self.hub.engine, run_id, self.clock):
+                settled = {o.name for o in outcomes}
                 for source, external_id in names:
-                    outcomes.append(self.send_one(source, external_id))
+                    if record_name(source, "invoice", external_id) not in settled:
+                        outcomes.append(self.send_one(source, external_id))
         finally:
             for connector in self._connectors.values():
                 close = getattr(connector, "close", None)
                 if close is not None:
                     close()
         return outcomes
+
+    def _unconfirm_abandoned(self, conn: Connection) -> list[Outcome]:
+        """E-mails left ``sending`` by a run that died (no other run is at work: this one
+        holds the run's lock): nobody knows whether the server took them."""
+        found = []
+        for row in store.in_status(conn, [store.SENDING], channel=EMAIL):
+            name = record_name(row.source, "invoice", row.invoice_external_id)
+            reason = _unconfirmed_reason(name, row.message_id)
+            store.set_status(conn, row.id, store.UNCONFIRMED, reason)
+            audit.record(conn, "invoice.send_unconfirmed", subject=name, actor=self.actor,
+                         at=self.clock(), details={"message_id": row.message_id})
+            found.append(Outcome(name, row.invoice_number, store.UNCONFIRMED, EMAIL,
+                                 row.to_address, reason))
+        return found
 
     def due(self, today: date) -> list[tuple[str, str]]:
         """Every invoice of ``[invoicing] sources`` issued by ``today`` and not sent yet (a
@@ -209,16 +227,6 @@ class InvoiceSender:
         if earlier.status == store.UNCONFIRMED:
             return Outcome(name, invoice.number, store.UNCONFIRMED, earlier.channel,
                            earlier.to_address, earlier.last_error or "")
-        if earlier.status == store.SENDING and earlier.channel == EMAIL:
-            reason = (f"a run stopped while the mail server was being asked; it may have "
-                      f"been sent. Look for Message-ID {earlier.message_id} in the Sent "
-                      f"folder or the server's log, then `billing-hub invoices mark {name} "
-                      "--sent` or `--not-sent`")
-            store.set_status(conn, earlier.id, store.UNCONFIRMED, reason)
-            audit.record(conn, "invoice.send_unconfirmed", subject=name, actor=self.actor,
-                         at=self.clock(), details={"message_id": earlier.message_id})
-            return Outcome(name, invoice.number, store.UNCONFIRMED, EMAIL,
-                           earlier.to_address, reason)
         return None  # sending through a system (same key again), rejected or bounced
 
     # ------------------------------------------------------------------ the channels
@@ -318,6 +326,12 @@ def _customer(conn: Connection, invoice: Invoice) -> Customer | None:
     if data is None and invoice.customer_name:
         data = store.customer_named(conn, invoice.source, invoice.customer_name)
     return None if data is None else Customer.model_validate_json(data)
+
+
+def _unconfirmed_reason(name: str, message_id: str | None) -> str:
+    return (f"a run stopped while the mail server was being asked; it may have been sent. "
+            f"Look for Message-ID {message_id} in the Sent folder or the server's log, then "
+            f"`billing-hub invoices mark {name} --sent` or `--not-sent`")
 
 
 def _message_id(key: str, from_address: str) -> str:
