@@ -33,7 +33,7 @@ def send(
     ctx: typer.Context,
     records: list[str] = typer.Argument(None, metavar="[INVOICE]...",
                                         help=f"The invoices to send: {NAME_HELP}."),
-    due: bool = typer.Option(False, "--due", help="Send every issued invoice of [invoicing] "
+    due: bool = typer.Option(False, "--due", help="Send every issued invoice of \\[invoicing] "
                                                   "sources that was not sent yet."),
     today: datetime | None = typer.Option(None, "--today", formats=["%Y-%m-%d"],
                                           help="With --due: invoices issued up to this day "

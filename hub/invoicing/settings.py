@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
@@ -23,6 +24,7 @@ from hub.collect.settings import checked_address
 from hub.config.sections import Section
 from hub.errors import ConfigError
 from hub.invoicing.wording import checked_locale
+from hub.reconcile.sending import SendingPolicy
 
 if TYPE_CHECKING:
     from hub.config.file import HubConfig
@@ -78,3 +80,13 @@ class InvoicingSettings(Section):
         if self.mailer is not None and self.from_address is None:
             raise ConfigError("an [invoicing] mailer needs a from_address to send from",
                               path="invoicing.from_address")
+
+
+def sending_policy(config: HubConfig, today: date | None = None) -> SendingPolicy | None:
+    """What the reconciler checks of invoices out (``invoice_not_sent``): ``[invoicing]``
+    sources and deadline, as of ``today`` (default: today here); None without the table."""
+    if not config.has_table("invoicing"):
+        return None
+    settings = InvoicingSettings.of(config)
+    return SendingPolicy(tuple(settings.sources), settings.send_within_days,
+                         today or datetime.now().astimezone().date())

@@ -34,6 +34,8 @@ class Kind(StrEnum):
     PAYOUT_WITHOUT_DEPOSIT = "payout_without_deposit"
     PAYOUT_DEPOSIT_MISMATCH = "payout_deposit_mismatch"
     CONCURRENT_EDIT = "concurrent_edit"
+    INVOICE_NOT_SENT = "invoice_not_sent"
+    INVOICE_SENT_LATE = "invoice_sent_late"
 
 
 DEFAULT_SEVERITY: dict[Kind, Severity] = {
@@ -54,4 +56,6 @@ DEFAULT_SEVERITY: dict[Kind, Severity] = {
     Kind.PAYOUT_WITHOUT_DEPOSIT: Severity.HIGH,
     Kind.PAYOUT_DEPOSIT_MISMATCH: Severity.HIGH,
     Kind.CONCURRENT_EDIT: Severity.HIGH,
+    Kind.INVOICE_NOT_SENT: Severity.MEDIUM,
+    Kind.INVOICE_SENT_LATE: Severity.LOW,
 }

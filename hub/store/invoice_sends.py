@@ -176,3 +176,38 @@ def unsent(conn: Connection, sources: Sequence[str], *, statuses: Sequence[str],
         _r.status.in_(list(statuses)), _r.doc_date <= issued_by, ~went.exists())
         .order_by(_r.doc_date, _r.id))
     return [StoredInvoice(r.id, r.source, r.external_id, r.data, False) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class SendingState:
+    """An invoice and what became of its send, for the ``invoice_not_sent`` and
+    ``invoice_sent_late`` findings."""
+
+    record_id: int
+    source: str
+    external_id: str
+    number: str | None
+    customer: str | None
+    currency: str | None
+    open_minor: int | None
+    status: str | None
+    issued: date | None
+    due: date | None
+    send_status: str | None
+    sent_at: datetime | None
+    reason: str | None
+
+
+def sending_states(conn: Connection, sources: Sequence[str]) -> list[SendingState]:
+    """Every live invoice of ``sources`` with its send (if any), and every invoice of any
+    source that was sent, in record order."""
+    joined = records.outerjoin(invoice_sends, sa.and_(
+        _s.source == _r.source, _s.invoice_external_id == _r.external_id))
+    rows = conn.execute(sa.select(
+        _r.id, _r.source, _r.external_id, _r.number, _r.party, _r.currency, _r.open_minor,
+        _r.status, _r.doc_date, _r.due_date, _s.status, _s.sent_at, _s.last_error)
+        .select_from(joined)
+        .where(_r.entity == "invoice", _r.deleted_at.is_(None),
+               sa.or_(_r.source.in_(list(sources)), _s.sent_at.is_not(None)))
+        .order_by(_r.id))
+    return [SendingState(*tuple(r)) for r in rows]

@@ -61,10 +61,10 @@ def put(engine: Engine, *items: CanonicalRecord) -> None:
 def invoice(number: str, *, customer: str = "C1", currency: str = "USD",
             lines: list[tuple[str, str]] | None = None, **extra: Any) -> Invoice:
     rows = lines or [("Pallet racking, 12 bays", "1180.00"), ("Installation", "70.00")]
+    dates = {"issue_date": date(2026, 11, 2), "due_date": date(2026, 12, 2), **extra}
     return Invoice(source="books", external_id=f"id-{number}", number=number,
-                   customer_ref=customer, issue_date=date(2026, 11, 2),
-                   due_date=date(2026, 12, 2), currency=currency,
-                   lines=[{"description": d, "amount": Decimal(a)} for d, a in rows], **extra)
+                   customer_ref=customer, currency=currency,
+                   lines=[{"description": d, "amount": Decimal(a)} for d, a in rows], **dates)
 
 
 @pytest.fixture(autouse=True)
@@ -132,6 +132,7 @@ def test_a_csv_invoice_goes_as_a_pdf_that_reads_as_the_invoice(
     assert name == "invoice-INV-1.pdf"
     lines = document.splitlines()
     assert "Invoice INV-1" in lines and "Bill to: Acme Corp" in lines
+    assert "Invoice date: Nov 2, 2026" in lines and "Due date: Dec 2, 2026" in lines
     assert "Pallet racking, 12 bays $1,180.00" in lines and "Installation $70.00" in lines
     assert "Total $1,250.00" in lines
 
@@ -205,3 +206,32 @@ def test_a_system_that_cannot_send_is_refused_with_the_reason(
     assert "books (csv) cannot send invoices: its connector declares no send channel" in said
     assert "no [invoicing] mailer is configured" in said and 'mailer = "NAME"' in said
     assert sends(tmp_path, store_url) == []
+
+
+def test_a_connection_lost_after_the_data_is_unconfirmed_until_a_person_says(
+        ledger: Engine, smtp: SmtpCapture, tmp_path: Path, store_url: str,
+        capsys: pytest.CaptureFixture[str], wide_console: None) -> None:
+    path = write_config(tmp_path, store_url, LEDGER + MAILING.format(port=smtp.port))
+    smtp.handler.drop_after_data = 1  # taken, but the answer never reaches the hub
+    code, out, _ = cli(capsys, "--config", str(path), "invoices", "send",
+                       "books:invoice:id-INV-1")
+    said = " ".join(out.split())
+    assert code == exits.NEEDS_PERSON and "unconfirmed books:invoice:id-INV-1" in said
+    assert "invoices mark books:invoice:id-INV-1 --sent" in said
+    code, out, _ = cli(capsys, "--config", str(path), "invoices", "list",
+                       "--status", "unconfirmed")
+    assert "id-INV-1" in out and "INV-1" in out and "unconfirmed" in out
+    cli(capsys, "--config", str(path), "invoices", "send", "books:invoice:id-INV-1")
+    assert len(smtp.messages) == 1  # not again by itself
+
+    code, out, _ = cli(capsys, "--config", str(path), "invoices", "mark",
+                       "books:invoice:id-INV-1", "--not-sent")
+    assert code == exits.OK and "sends it again" in out
+    code, out, _ = cli(capsys, "--config", str(path), "invoices", "send",
+                       "books:invoice:id-INV-1")
+    assert code == exits.OK and len(smtp.messages) == 2
+    first, second = received(smtp)
+    assert first["Message-ID"] != second["Message-ID"]  # a new try, a new key
+    code, _, err = cli(capsys, "--config", str(path), "invoices", "mark",
+                       "books:invoice:id-INV-1", "--sent")
+    assert code == exits.FAILED and "only an unconfirmed send can be marked" in err
