@@ -4,7 +4,7 @@ reconcile`` finds them (both stores). Dates count from today, as the reconciler'
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from tests.invoicing.test_send_email import LEDGER, MAILING, invoice, put
 from tests.support.hub import cli, write_config
 from tests.support.mail import SmtpCapture
 
-TODAY = date.today()
+TODAY = datetime.now().astimezone().date()  # as the reconciler counts it
 
 
 def days_ago(n: int) -> dict[str, date]:
