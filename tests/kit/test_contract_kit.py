@@ -230,7 +230,10 @@ def make_kit(tmp_path: Path) -> Iterator[Any]:
         kit.close()
 
 
-ENTITY_CHECKS = [c for c in CHECKS if c not in ("check_registration", "check_capabilities")]
+ENTITY_CHECKS = [c for c in CHECKS if c not in ("check_registration", "check_capabilities",
+                                                 "check_send_once")]
+"""(``check_send_once`` is for invoices; the memory connector keeps customers: the Stripe
+and QuickBooks contracts run it.)"""
 
 
 @pytest.mark.parametrize("check", ENTITY_CHECKS)
