@@ -167,6 +167,9 @@ def test_due_sends_every_issued_unsent_invoice_and_says_what_waits_for_a_person(
     assert code == exits.NEEDS_PERSON
     assert "refused books:invoice:id-INV-3" in said and "no e-mail address of Initech" in said
     assert "INV-4" not in said  # void: never sent
+    code, out, _ = cli(capsys, "--config", str(path), "invoices", "send",
+                       "books:invoice:id-INV-4")
+    assert code == exits.NEEDS_PERSON and "invoice INV-4 is void" in " ".join(out.split())
     assert sorted(m["To"] for m in received(smtp)) == ["ap@acme.example",
                                                         "buchhaltung@mueller.example"]
     code, out, _ = cli(capsys, "--config", str(path), "invoices", "send", "--due",
