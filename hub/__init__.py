@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from hub.contract.cursor import Cursor
     from hub.contract.demo import DemoService
     from hub.contract.hookspecs import hookimpl
-    from hub.contract.mail import Mailer, OutgoingMail
+    from hub.contract.mail import MailAttachment, Mailer, OutgoingMail
     from hub.contract.outcomes import EntityCounts, RunSummary
     from hub.contract.page import Page
     from hub.contract.pushing import (
@@ -61,6 +61,12 @@ if TYPE_CHECKING:
         RuleContext,
         Severity,
         Suggestion,
+    )
+    from hub.contract.sending import (
+        InvoiceDelivery,
+        SendReceipt,
+        SendStatus,
+        send_key,
     )
     from hub.contract.webhooks import ChangeHint, ReplayGuard, WebhookDelivery, WebhookReceipt
     from hub.errors import (
@@ -124,7 +130,8 @@ _FROM: dict[str, tuple[str, ...]] = {
     "hub.contract.cursor": ("Cursor",),
     "hub.contract.page": ("Page",),
     "hub.contract.demo": ("DemoService",),
-    "hub.contract.mail": ("Mailer", "OutgoingMail"),
+    "hub.contract.mail": ("MailAttachment", "Mailer", "OutgoingMail"),
+    "hub.contract.sending": ("InvoiceDelivery", "SendReceipt", "SendStatus", "send_key"),
     "hub.contract.outcomes": ("EntityCounts", "RunSummary"),
     "hub.contract.rows": ("Application", "CustomerRow", "InvoiceRow", "PaymentRow"),
     "hub.contract.rules": (
@@ -193,10 +200,12 @@ __all__ = [
     "GaveUp",
     "HubError",
     "Invoice",
+    "InvoiceDelivery",
     "InvoiceLine",
     "InvoiceRow",
     "InvoiceRows",
     "InvoiceStatus",
+    "MailAttachment",
     "Mailer",
     "MatchRule",
     "MatchRuleSpec",
@@ -227,6 +236,8 @@ __all__ = [
     "RuleContext",
     "RunSummary",
     "SecretRef",
+    "SendReceipt",
+    "SendStatus",
     "Settlement",
     "Severity",
     "StoreError",
@@ -248,6 +259,7 @@ __all__ = [
     "paginate",
     "quantize",
     "redact",
+    "send_key",
     "to_minor_units",
     "treat_as_secret",
 ]

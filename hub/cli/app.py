@@ -72,6 +72,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Webhook deliveries received by `billing-hub serve`, and their syncs."),
     "push": ("hub.cli.push_cmd:app", "Mirror records into another system through the "
              "outbox: queue the changes, send them, see what waits."),
+    "invoices": ("hub.cli.invoices_cmd:app", "Invoices out: send each invoice to its "
+                 "customer once, see what went."),
     "reminders": ("hub.cli.replies_cmd:reminders_app",
                   "Payment reminders: what was sent, what waits for a person."),
     "customer": ("hub.cli.customer_cmd:app", "A customer's contact history (reminders, "

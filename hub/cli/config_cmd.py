@@ -18,6 +18,7 @@ from hub.cli.state import CliState
 from hub.collect.settings import CollectionSettings
 from hub.config import HubConfig, Section, load_config
 from hub.errors import ConfigError, PluginError
+from hub.invoicing.settings import InvoicingSettings
 from hub.outbox.settings import PushSettings
 from hub.plugins import PluginRegistry, load_plugins
 from hub.reconcile.settings import ReconcileSettings
@@ -30,7 +31,7 @@ app = typer.Typer(help="The config file: check every table and connector at once
                   no_args_is_help=True)
 
 TABLES: tuple[type[Section], ...] = (ReconcileSettings, PushSettings, WebSettings,
-                                     CollectionSettings, ScheduleSettings)
+                                     CollectionSettings, InvoicingSettings, ScheduleSettings)
 """Every table of the hub's own, in the order the file's comments present them."""
 
 
@@ -46,7 +47,8 @@ def problems(config: HubConfig, registry: PluginRegistry) -> list[tuple[str, str
         else:
             found.append((what, None))
     for table in TABLES:
-        if table is CollectionSettings and not config.has_table(table.table):
+        if table in (CollectionSettings, InvoicingSettings) and not config.has_table(
+                table.table):
             continue
         try:
             table.of(config)

@@ -16,6 +16,7 @@ from hub.cli.console import out, styled
 from hub.cli.session import CliState, open_hub
 from hub.cli.sync_cmd import print_outcome, run_syncs
 from hub.config import ConnectorSection
+from hub.invoicing.settings import sending_policy
 from hub.plugins import demo_services
 from hub.reconcile import lifecycle
 from hub.reconcile.ruleset import RuleSet
@@ -28,7 +29,7 @@ from hub.store import quarantine
 
 def tell_findings(hub: Hub, config_path: Path) -> None:
     settings = hub.settings(ReconcileSettings)
-    summary = reconcile(hub.engine, settings, RuleSet.of(hub.registry))
+    summary = reconcile(hub.engine, settings, RuleSet.of(hub.registry), sending_policy(hub.config))
     with hub.engine.connect() as conn:
         seen = overview(conn, datetime.now().astimezone().date(), settings)
         waiting = quarantine.list_entries(conn, limit=20)

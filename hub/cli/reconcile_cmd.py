@@ -13,6 +13,7 @@ from hub.cli.console import out, when
 from hub.cli.session import CliState, open_hub
 from hub.cli.side_by_side import side_by_side
 from hub.errors import HubError
+from hub.invoicing.settings import sending_policy
 from hub.money import from_minor_units
 from hub.reconcile import lifecycle, linking
 from hub.reconcile.naming import NAME_HELP
@@ -35,7 +36,7 @@ def reconcile(ctx: typer.Context) -> None:
     state: CliState = ctx.obj
     with open_hub(state) as hub:
         summary = run_reconcile(hub.engine, hub.settings(ReconcileSettings),
-                                RuleSet.of(hub.registry))
+                                RuleSet.of(hub.registry), sending_policy(hub.config))
     m = summary.merge
     out.print(f"Reconciled {summary.records:,} invoices and payments (run {summary.run_id}): "
               f"{summary.found} finding(s) hold: {m.new} new, {m.reopened} reopened, "

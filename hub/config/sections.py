@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 if TYPE_CHECKING:
     from hub.config.file import HubConfig
 
-KNOWN_SECTIONS = ("reconcile", "push", "web", "collections", "schedule")
+KNOWN_SECTIONS = ("reconcile", "push", "web", "collections", "schedule", "invoicing")
 """The tables a :class:`Section` of the hub reads, besides ``[store]``, ``[sync]`` and
 ``[connectors]``; any other top-level key of the file is refused as unknown."""
 

@@ -14,6 +14,10 @@ up to three jobs per entity, each declared in the spec's
   (:meth:`Connector.push`, :class:`PushChange`, :class:`PushResult`); with
   ``apply_payments`` on ``invoice``, also the payments a coordinator applies
   to its invoices;
+- **send** (optional, ``invoice`` only): deliver an invoice to its customer
+  through the system's own channel (Stripe finalizes and e-mails it, QuickBooks
+  e-mails it), under the hub's idempotency key
+  (:meth:`Connector.send_invoice`, :class:`InvoiceDelivery`, :class:`SendReceipt`);
 - **webhook** (optional): verify a signed delivery and turn it into hints of
   what changed (:meth:`Connector.verify_webhook`, :class:`WebhookDelivery`,
   :class:`WebhookReceipt`, :class:`ChangeHint`).
@@ -37,6 +41,7 @@ from pydantic import BaseModel, ValidationError
 
 from hub.contract.page import Page
 from hub.contract.pushing import PushChange, PushResult
+from hub.contract.sending import InvoiceDelivery, SendReceipt
 from hub.contract.webhooks import ReplayGuard, WebhookDelivery, WebhookReceipt
 from hub.errors import PluginError, RecordRejected
 
@@ -58,10 +63,16 @@ class EntitySupport:
     (``billing-hub apply-payment``), sent through :meth:`Connector.push` as
     ``apply``/``unapply`` changes. A connector without it cannot record an
     application, and the hub refuses to queue one for it."""
+    send: bool = False
+    """For ``invoice``: the system delivers invoices to customers itself
+    (``billing-hub invoices send``), through :meth:`Connector.send_invoice`. A
+    connector without it has its invoices e-mailed by the hub, as a PDF, when an
+    ``[invoicing] mailer`` is configured, and refused with the reason otherwise."""
 
     def describe(self) -> str:
         can = [w for w, on in (("pull", self.pull), ("push", self.push),
-                               ("apply payments", self.apply_payments)) if on]
+                               ("apply payments", self.apply_payments),
+                               ("send", self.send)) if on]
         if self.incremental:
             can.append("incremental")
         if self.webhook:
@@ -265,11 +276,28 @@ class Connector(ABC):
         """
         raise NotImplementedError(f"connector {self.name!r} does not receive webhooks")
 
+    def send_invoice(self, delivery: InvoiceDelivery) -> SendReceipt:
+        """Deliver one invoice to its customer through the system's own channel.
+
+        Pass ``delivery.idempotency_key`` with every request that changes
+        something (derive one key per step where a send takes several), so that
+        a delivery asked again, after a lost answer or a crash between the send
+        and the hub's commit, is answered with the first result and the customer
+        gets one e-mail. A send the system refuses (no address, a void invoice) is
+        a ``REJECTED`` receipt with the reason, not an exception; raise
+        :class:`hub.errors.TransientError` when the system could not be reached
+        (the hub asks again later with the same key) and
+        :class:`hub.errors.FatalError` when no retry can help. Declare
+        ``send=True`` on ``invoice`` in :class:`EntitySupport` when overriding this.
+        """
+        raise NotImplementedError(f"connector {self.name!r} does not send invoices")
+
     @classmethod
     def implements(cls) -> frozenset[str]:
         """The optional capabilities this class implements: ``push``, ``preview``,
-        ``webhook``."""
-        methods = (("push", "push"), ("preview", "preview"), ("webhook", "verify_webhook"))
+        ``webhook``, ``send``."""
+        methods = (("push", "push"), ("preview", "preview"), ("webhook", "verify_webhook"),
+                   ("send", "send_invoice"))
         return frozenset(cap for cap, name in methods
                          if getattr(cls, name) is not getattr(Connector, name))
 

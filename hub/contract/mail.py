@@ -14,11 +14,21 @@ from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
+class MailAttachment:
+    """A file sent with a message (an invoice as a PDF)."""
+
+    filename: str
+    content_type: str
+    """``type/subtype``: ``application/pdf``."""
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingMail:
     """One plain-text message, complete: the mailer adds nothing but transport headers.
 
-    ``message_id`` (``<...@...>``) is derived from the reminder's idempotency key,
-    so every attempt at one reminder carries the same one.
+    ``message_id`` (``<...@...>``) is derived from the reminder's (or the invoice
+    send's) idempotency key, so every attempt at one message carries the same one.
     """
 
     message_id: str
@@ -29,6 +39,8 @@ class OutgoingMail:
     from_name: str | None = None
     reply_to: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    attachments: tuple[MailAttachment, ...] = ()
+    """Files sent with the plain-text body (``multipart/mixed``)."""
 
 
 @runtime_checkable

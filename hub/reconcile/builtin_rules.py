@@ -83,6 +83,12 @@ def concurrent_edits(context: RuleContext) -> Iterator[Finding]:
     return iter(run.snapshot.conflicts)
 
 
+def invoices_out(context: RuleContext) -> Iterator[Finding]:
+    """Invoices not sent to their customer in time, and invoices sent after their due date."""
+    run = RunContext.of(context)
+    return iter(run.snapshot.sending)
+
+
 def payouts_to_bank(context: RuleContext) -> Iterator[Finding]:
     """Processor payouts that never reached the bank, or reached it with another amount."""
     run = RunContext.of(context)

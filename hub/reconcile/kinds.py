@@ -35,6 +35,8 @@ class Kind(StrEnum):
     PAYOUT_DEPOSIT_MISMATCH = "payout_deposit_mismatch"
     PAYOUT_DEPOSIT_AMBIGUOUS = "payout_deposit_ambiguous"
     CONCURRENT_EDIT = "concurrent_edit"
+    INVOICE_NOT_SENT = "invoice_not_sent"
+    INVOICE_SENT_LATE = "invoice_sent_late"
 
 
 DEFAULT_SEVERITY: dict[Kind, Severity] = {
@@ -56,4 +58,6 @@ DEFAULT_SEVERITY: dict[Kind, Severity] = {
     Kind.PAYOUT_DEPOSIT_MISMATCH: Severity.HIGH,
     Kind.PAYOUT_DEPOSIT_AMBIGUOUS: Severity.MEDIUM,
     Kind.CONCURRENT_EDIT: Severity.HIGH,
+    Kind.INVOICE_NOT_SENT: Severity.MEDIUM,
+    Kind.INVOICE_SENT_LATE: Severity.LOW,
 }

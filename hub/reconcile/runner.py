@@ -17,6 +17,7 @@ from hub.reconcile.context import RunContext
 from hub.reconcile.dating import MoneyDates
 from hub.reconcile.kinds import Finding
 from hub.reconcile.ruleset import RuleSet
+from hub.reconcile.sending import SendingPolicy
 from hub.reconcile.settings import ReconcileSettings
 from hub.reconcile.snapshot import Snapshot, load
 from hub.store import Engine, runs
@@ -61,17 +62,19 @@ def find_iter(snapshot: Snapshot, settings: ReconcileSettings, rules: RuleSet | 
 
 
 def reconcile(engine: Engine, settings: ReconcileSettings,
-              rules: RuleSet | None = None) -> ReconcileSummary:
+              rules: RuleSet | None = None,
+              sending: SendingPolicy | None = None) -> ReconcileSummary:
     """Run the reconciler over the store and record the run.
 
     ``rules`` are the rules the plugins registered (``registry.rules()``); by
-    default the built-in ones alone.
+    default the built-in ones alone. ``sending``: whose invoices must be sent how
+    soon (``[invoicing]``; :func:`hub.invoicing.settings.sending_policy`).
     """
     with engine.begin() as conn:
         run_id = runs.start(conn, "reconcile", "*", utcnow())
     with runs.recorded(engine, run_id, utcnow):
         with engine.connect() as conn:
-            snapshot = load(conn)
+            snapshot = load(conn, sending)
             manual = linking.load_manual(conn)
             payout_review = payouts.load(conn, payouts.ArrivalWindow.of(settings.payouts))
         found = [lifecycle.encode(f)

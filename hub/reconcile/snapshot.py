@@ -22,6 +22,8 @@ from hub.contract.rules import Finding
 from hub.money import to_minor_units
 from hub.reconcile import conflicts
 from hub.reconcile.queued import Coordinated, coordinated
+from hub.reconcile.sending import SendingPolicy
+from hub.reconcile.sending import found as sending_findings
 from hub.reconcile.tables import InvoiceTable, PaymentTable
 from hub.store import Connection, quarantine, reading
 from hub.store import aliases as store_aliases
@@ -35,7 +37,7 @@ class Snapshot:
     one yields rows), customers, and the text of every money-in bank line."""
 
     __slots__ = ("awaiting", "bank_credits", "bank_lines", "conflicts", "customers",
-                 "invoices", "payments", "quarantined")
+                 "invoices", "payments", "quarantined", "sending")
 
     def __init__(self, invoices: InvoiceTable | Iterable[InvoiceRow] = (),
                  payments: PaymentTable | Iterable[PaymentRow] = (),
@@ -57,6 +59,9 @@ class Snapshot:
         self.conflicts: list[Finding] = []
         """The ``concurrent_edit`` findings of changes the pusher held back
         (:mod:`hub.reconcile.conflicts`)."""
+        self.sending: list[Finding] = []
+        """The ``invoice_not_sent`` and ``invoice_sent_late`` findings
+        (:mod:`hub.reconcile.sending`)."""
         self.awaiting: dict[int, list[Coordinated]] = {}
         """receipt id -> the applications a coordinator made that its invoice's system
         has not confirmed yet (:mod:`hub.reconcile.queued`): not counted as applied."""
@@ -201,11 +206,12 @@ def _add_coordinated(conn: Connection, invoices: InvoiceTable, payments: Payment
     return awaiting
 
 
-def load(conn: Connection) -> Snapshot:
+def load(conn: Connection, sending: SendingPolicy | None = None) -> Snapshot:
     """Read every live invoice, payment and customer, and the bank's money-in lines.
 
     Applications a coordinator made (``apply-payment``) count once the invoice's
-    system confirmed them on a sync; until then they are ``awaiting``.
+    system confirmed them on a sync; until then they are ``awaiting``. ``sending``
+    says whose invoices must be sent how soon (``[invoicing]``).
     """
     invoices = _invoices(conn)
     payments = _payments(conn)
@@ -216,4 +222,5 @@ def load(conn: Connection) -> Snapshot:
     snapshot.quarantined = _quarantined(conn)
     snapshot.awaiting = awaiting
     snapshot.conflicts = conflicts.found(conn)
+    snapshot.sending = sending_findings(conn, sending)
     return snapshot

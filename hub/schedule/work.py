@@ -11,6 +11,7 @@ from __future__ import annotations
 import httpx
 
 from hub.errors import ConfigError, HubError, StoreError, TransientError
+from hub.invoicing.settings import sending_policy
 from hub.outbox import OutboxSender
 from hub.outbox.settings import PushSettings
 from hub.reconcile import conflicts
@@ -74,7 +75,7 @@ class JobRunner:
 
     def reconcile(self) -> str:
         summary = reconcile(self.engine, self.hub.settings(ReconcileSettings),
-                            RuleSet.of(self.hub.registry))
+                            RuleSet.of(self.hub.registry), sending_policy(self.hub.config))
         m = summary.merge
         return (f"run {summary.run_id}: {summary.found} finding(s) hold ({m.new} new, "
                 f"{m.reopened} reopened, {m.auto_resolved} resolved)")

@@ -327,3 +327,32 @@ contact_events = sa.Table(
 """Each customer's contact history: replies, holds, disputes, promises, notes, stops and
 resumes. ``ref`` makes an event once only (a reply is acted on once); ``open`` marks the
 ones waiting on a person's worklist (``billing-hub reminders inbox``)."""
+invoice_sends = sa.Table(
+    "invoice_sends",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(64), nullable=False, unique=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("invoice_external_id", sa.String(500), nullable=False),
+    sa.Column("invoice_id", sa.Integer, sa.ForeignKey("records.id", ondelete="SET NULL")),
+    sa.Column("invoice_number", sa.String(200), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("via", sa.String(200), nullable=False),
+    sa.Column("to_address", sa.String(500)),
+    sa.Column("message_id", sa.String(300)),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("answer", sa.Text),
+    sa.Column("last_error", sa.Text),
+    sa.Column("started_at", TS, nullable=False),
+    sa.Column("sent_at", TS),
+    sa.Column("delivered_at", TS),
+    sa.UniqueConstraint("source", "invoice_external_id"),
+    sa.Index("ix_invoice_sends_status", "status"),
+)
+"""Invoices sent to their customers (``billing-hub invoices send``): one row per invoice,
+under a key derived from it. ``sending`` is committed before the system or the mail
+server is asked; the answer is committed after. A row left ``sending`` by a process that
+died is asked again under the same key where the system keeps idempotency keys (Stripe,
+QuickBooks), and is ``unconfirmed`` for a person where it does not (SMTP)
+(:mod:`hub.invoicing.sender`)."""

@@ -13,8 +13,9 @@ ConnectorHarness``, and a plugin's simulator of its remote system may use
   connector's suite (:mod:`hub.testing.contract`; it needs pytest);
 - :mod:`hub.testing.plugin`: the pytest plugin billing-hub installs (a marker
   and an end-of-run summary);
-- :class:`SimServer` and :class:`FaultDice`: a threaded HTTP server and seeded
-  fault injection, for a simulator of the remote system.
+- :class:`SimServer`, :class:`FaultDice` and :class:`Holds`: a threaded HTTP server,
+  seeded fault injection and requests stopped until released (to kill a client
+  at an exact point), for a simulator of the remote system.
 
 Names are loaded when first used: a simulator that only needs
 :class:`SimServer` does not import pytest or the checks.
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from hub.testing.contract import ConnectorContract
     from hub.testing.faultdice import FaultDice
     from hub.testing.harness import ConnectorHarness, HarnessMissing
+    from hub.testing.holds import Hold, Holds
     from hub.testing.simserver import SimServer
 
 _FROM: dict[str, tuple[str, ...]] = {
@@ -40,6 +42,7 @@ _FROM: dict[str, tuple[str, ...]] = {
     "hub.testing.contract": ("ConnectorContract",),
     "hub.testing.faultdice": ("FaultDice",),
     "hub.testing.harness": ("ConnectorHarness", "HarnessMissing"),
+    "hub.testing.holds": ("Hold", "Holds"),
     "hub.testing.simserver": ("SimServer",),
 }
 
@@ -51,6 +54,8 @@ __all__ = [
     "ContractViolation",
     "FaultDice",
     "HarnessMissing",
+    "Hold",
+    "Holds",
     "SimServer",
 ]
 

@@ -110,6 +110,11 @@ class ConnectorHarness(ABC):
             f"write pushed_ids(entity): {entity} is pushed but not pulled, so the kit cannot "
             "read back what the fake holds")
 
+    def sent_invoices(self) -> list[str]:
+        """The ids of the invoices the fake e-mailed to customers, in order, one per
+        e-mail. Needed where ``invoice`` declares ``send``."""
+        raise HarnessMissing("write sent_invoices(): the invoice ids the fake e-mailed")
+
     def webhook_delivery(self, entity: str, *, sent_at: datetime) -> WebhookDelivery:
         """A delivery the fake would send about a change of ``entity``, signed at ``sent_at``.
 

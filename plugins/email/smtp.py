@@ -43,7 +43,8 @@ class _TryAgain(Exception):
 
 
 def build_message(mail: OutgoingMail, now: datetime | None = None) -> EmailMessage:
-    """The RFC 5322 message for ``mail`` (plain text, UTF-8)."""
+    """The RFC 5322 message for ``mail`` (plain text, UTF-8; ``multipart/mixed`` with its
+    attachments, when it has any)."""
     msg = EmailMessage(policy=SMTP_POLICY)
     msg["From"] = formataddr((mail.from_name or "", mail.from_address))
     msg["To"] = mail.to
@@ -56,6 +57,10 @@ def build_message(mail: OutgoingMail, now: datetime | None = None) -> EmailMessa
     for name, value in mail.headers.items():
         msg[name] = value
     msg.set_content(mail.body, charset="utf-8")
+    for attachment in mail.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        msg.add_attachment(attachment.data, maintype=maintype, subtype=subtype or "octet-stream",
+                           filename=attachment.filename)
     return msg
 
 

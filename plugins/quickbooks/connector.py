@@ -21,11 +21,13 @@ from hub import (
     Connector,
     ConnectorContext,
     FatalError,
+    InvoiceDelivery,
     Page,
     PushChange,
     PushResult,
     RecordRejected,
     ReplayGuard,
+    SendReceipt,
     WebhookDelivery,
     WebhookReceipt,
     explain_invalid,
@@ -36,6 +38,7 @@ from plugins.quickbooks.cursor import QuickBooksCursor
 from plugins.quickbooks.mapping import MAPPERS, MappingError
 from plugins.quickbooks.push import Pusher
 from plugins.quickbooks.reading import Mark, read_all, read_changes
+from plugins.quickbooks.sending import send
 from plugins.quickbooks.webhooks import verify
 
 Obj = dict[str, Any]
@@ -68,6 +71,10 @@ class QuickBooksConnector(Connector):
     def preview(self, changes: Sequence[PushChange]) -> list[PushResult]:
         pusher = Pusher(self.api, self._mapped_answer, self.config.push_item)
         return pusher.preview(changes)
+
+    def send_invoice(self, delivery: InvoiceDelivery) -> SendReceipt:
+        """E-mail the invoice through QuickBooks' send operation (:mod:`.sending`)."""
+        return send(self.api, delivery)
 
     def _mapped_answer(self, entity: str, obj: Obj) -> CanonicalRecord | None:
         try:

@@ -20,7 +20,8 @@ def hub_connectors() -> Iterator[ConnectorSpec]:
         config_model=QuickBooksConfig,
         entities=tuple(EntitySupport(entity, pull=True, push=entity in PUSHED,
                                      incremental=True, webhook=True,
-                                     apply_payments=entity == "invoice")
+                                     apply_payments=entity == "invoice",
+                                     send=entity == "invoice")
                        for entity in ALL_ENTITIES),
         factory="plugins.quickbooks.connector:QuickBooksConnector",
     )

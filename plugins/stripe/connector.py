@@ -21,11 +21,13 @@ from hub import (
     CanonicalRecord,
     Connector,
     ConnectorContext,
+    InvoiceDelivery,
     Page,
     PushChange,
     PushResult,
     RecordRejected,
     ReplayGuard,
+    SendReceipt,
     WebhookDelivery,
     WebhookReceipt,
     WebhookSignatureError,
@@ -37,6 +39,7 @@ from plugins.stripe.cursor import StripeCursor
 from plugins.stripe.events import EventCursor, unique_ids
 from plugins.stripe.events import read as read_events
 from plugins.stripe.push import StripePusher
+from plugins.stripe.sending import send
 
 RESOURCES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "customer": ("customers", "customer", {}),
@@ -90,6 +93,10 @@ class StripeConnector(Connector):
     def preview(self, changes: Sequence[PushChange]) -> list[PushResult]:
         """What :meth:`push` would do, read from Stripe, writing nothing."""
         return self._pusher.preview(changes)
+
+    def send_invoice(self, delivery: InvoiceDelivery) -> SendReceipt:
+        """Finalize the invoice when it is a draft, then have Stripe e-mail it (:mod:`.sending`)."""
+        return send(self.api, self.name, delivery)
 
     def _mapped(self, entity: str, obj: Obj) -> CanonicalRecord | None:
         found = self._map_one(entity, obj, self.name, full=False)

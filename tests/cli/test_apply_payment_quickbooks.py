@@ -76,7 +76,7 @@ def test_a_bank_credit_applied_becomes_one_quickbooks_payment_despite_lost_answe
     key = "unapplied_payment:bank:B-1"
     assert _finding(config, key)[0] == "open"
     code, out, _ = cli(capsys, "plugins")
-    assert "invoice (pull, push, apply payments, incremental, webhook)" in out
+    assert "invoice (pull, push, apply payments, send, incremental, webhook)" in out
     code, _, err = cli(capsys, "apply-payment", "bank:B-0", f"books:invoice:{invoice['Id']}")
     assert code == exits.FAILED
     assert "bank:bank_transaction:B-0 is money going out, not a payment received" in err

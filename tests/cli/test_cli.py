@@ -24,6 +24,7 @@ from hub.collect.settings import CollectionSettings
 from hub.config import load_config
 from hub.contract.mail import Mailer
 from hub.contract.outcomes import EntityCounts, RunSummary
+from hub.invoicing.settings import InvoicingSettings
 from hub.outbox.settings import PushSettings
 from hub.plugins import load_plugins
 from hub.store import open_store
@@ -347,6 +348,20 @@ def test_the_commented_email_and_collections_blocks_load(
     collections = CollectionSettings.of(config)
     assert (collections.source, collections.mailer) == ("books", "mail")
     assert [s.days_overdue for s in collections.stages] == [7, 30]
+
+
+def test_the_commented_invoicing_block_loads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli(capsys, "init")[0] == exits.OK
+    text = (tmp_path / "billing-hub.toml").read_text()
+    (tmp_path / "with-invoicing.toml").write_text(
+        opened(opened(text, "# [connectors.mail]"), "# [invoicing]"))
+    config = load_config(tmp_path / "with-invoicing.toml")
+    invoicing = InvoicingSettings.of(config)
+    assert (invoicing.sources, invoicing.mailer, invoicing.send_within_days) == (
+        ["books"], "mail", 3)
 
 
 def _all_commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:

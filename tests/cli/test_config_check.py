@@ -53,3 +53,27 @@ def test_every_problem_is_listed_with_its_path_and_nothing_is_opened(
         assert path in err, path
     assert "[reconcile] ok" in out and "4 problem(s)" in err
     assert not (tmp_path / "never-opened.db").exists()
+
+
+def test_an_invoicing_mailer_without_a_sender_is_a_problem_with_its_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "billing-hub.toml").write_text(
+        '[connectors.books]\ntype = "csv"\nfiles = []\n\n'
+        '[invoicing]\nsources = ["books", "ledger"]\nmailer = "books"\nlocale = "xx_YY"\n',
+        encoding="utf-8")
+    code, _, err = cli(capsys, "config", "check")
+    said = " ".join(err.split())
+    assert code == exits.USAGE and "invoicing.locale" in said and "is not a locale" in said
+    (tmp_path / "billing-hub.toml").write_text(
+        '[connectors.books]\ntype = "csv"\nfiles = []\n\n'
+        '[invoicing]\nsources = ["books", "ledger"]\n', encoding="utf-8")
+    code, _, err = cli(capsys, "config", "check")
+    said = " ".join(err.split())
+    assert code == exits.USAGE and "invoicing.sources[1]" in said and "'ledger'" in said
+    (tmp_path / "billing-hub.toml").write_text(
+        '[connectors.books]\ntype = "csv"\nfiles = []\n\n'
+        '[invoicing]\nsources = ["books"]\nmailer = "books"\n', encoding="utf-8")
+    code, _, err = cli(capsys, "config", "check")
+    assert code == exits.USAGE and "invoicing.from_address" in " ".join(err.split())

@@ -13,6 +13,7 @@ from hub.cli import exits
 from hub.collect.settings import CollectionSettings
 from hub.config import KNOWN_SECTIONS, Section, load_config
 from hub.errors import ConfigError
+from hub.invoicing.settings import InvoicingSettings
 from hub.outbox.settings import PushSettings
 from hub.reconcile.settings import ReconcileSettings
 from hub.schedule.settings import ScheduleSettings
@@ -22,7 +23,8 @@ from tests.support.hub import cli, write_config
 from tests.support.invoices import BOOKS, GOOD
 
 SECTIONS: list[type[Section]] = [ReconcileSettings, PushSettings, WebSettings,
-                                 WebhookSyncSettings, CollectionSettings, ScheduleSettings]
+                                 WebhookSyncSettings, CollectionSettings, ScheduleSettings,
+                                 InvoicingSettings]
 
 
 def test_every_table_the_hub_reads_is_a_known_one() -> None:

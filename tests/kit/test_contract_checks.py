@@ -34,6 +34,7 @@ CONTRACT_TESTS = [
     "test_webhook_rejects_a_bad_signature",
     "test_webhook_rejects_a_replay",
     "test_webhook_rejects_a_stale_delivery",
+    "test_send_twice_with_one_key_sends_once",
 ]
 
 

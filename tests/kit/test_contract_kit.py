@@ -230,7 +230,10 @@ def make_kit(tmp_path: Path) -> Iterator[Any]:
         kit.close()
 
 
-ENTITY_CHECKS = [c for c in CHECKS if c not in ("check_registration", "check_capabilities")]
+ENTITY_CHECKS = [c for c in CHECKS if c not in ("check_registration", "check_capabilities",
+                                                 "check_send_once")]
+"""(``check_send_once`` is for invoices; the memory connector keeps customers: the Stripe
+and QuickBooks contracts run it.)"""
 
 
 @pytest.mark.parametrize("check", ENTITY_CHECKS)
@@ -380,3 +383,20 @@ def test_a_harness_whose_system_signs_no_time_skips_the_stale_delivery_check(
     with pytest.raises(CheckSkipped, match=r"memory's deliveries sign no timestamp "
                                            r"\(signed_timestamps=False\)"):
         kit.check_webhook_stale("customer")
+
+
+def test_declaring_send_without_implementing_it_is_a_violation(make_kit: Any) -> None:
+    kit = make_kit(support=EntitySupport("customer", push=True, webhook=True, send=True))
+    with pytest.raises(ContractViolation, match="declares send for customer but "
+                                                r"\w+ does not override Connector\.send_invoice"):
+        kit.check_capabilities()
+
+
+def test_send_is_declared_by_invoices_only(make_kit: Any) -> None:
+    class Sending(PushlessConnector):
+        def send_invoice(self, delivery: Any) -> Any:
+            raise AssertionError("never called by the check")
+
+    kit = make_kit(support=EntitySupport("customer", send=True), connector=Sending)
+    with pytest.raises(ContractViolation, match="declares send for customer: only invoices"):
+        kit.check_capabilities()

@@ -34,7 +34,7 @@ from tests.support.stores import PG_URL
 
 TABLES = {"records", "links", "cursors", "quarantine", "outbox", "findings", "runs",
           "audit_log", "webhook_deliveries", "credentials", "reminders", "payer_aliases",
-          "disputes", "promises", "contact_blocks", "contact_events"}
+          "disputes", "promises", "contact_blocks", "contact_events", "invoice_sends"}
 
 
 def _diffs(engine: Engine) -> list[object]:

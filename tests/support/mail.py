@@ -9,7 +9,8 @@ password; tests put mail in it over IMAP (APPEND), as a mail client would.
 
 :class:`SmtpCapture` runs aiosmtpd, a real SMTP server, on a free port and
 keeps every message it accepts; it can be told to answer ``451`` to the
-next N messages, or to drop the connection right after a message's data.
+next N messages, to drop the connection right after a message's data, or to
+hold the answer to the next message until released (``handler.hold``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from hub.testing import Hold
 
 DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists()
                                       else None)
@@ -222,12 +225,18 @@ class _Handler:
     refuse_next: int = 0
     refuse_with: str = "451 4.3.0 Mailbox busy, try again later"
     drop_after_data: int = 0
+    hold: Hold | None = None
+    """Stop after the next message is kept, before the answer goes, until released (the
+    server's loop waits: a test kills the client meanwhile)."""
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse_next > 0:
             self.refuse_next -= 1
             return self.refuse_with
         self.received.append(envelope)
+        if self.hold is not None:
+            hold, self.hold = self.hold, None
+            hold.pause()
         if self.drop_after_data > 0:  # accepted, but the answer never reaches the client
             self.drop_after_data -= 1
             server.transport.close()

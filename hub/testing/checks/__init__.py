@@ -18,6 +18,7 @@ the connector does not declare).
 - :mod:`~hub.testing.checks.payloads`: :class:`MalformedPayloadCheck`,
   :class:`RereadCheck`;
 - :mod:`~hub.testing.checks.pushing`: :class:`IdempotentPushCheck`;
+- :mod:`~hub.testing.checks.sending`: :class:`SendOnceCheck`;
 - :mod:`~hub.testing.checks.webhooks`: :class:`WebhookSignatureCheck`,
   :class:`WebhookReplayCheck`, :class:`StaleWebhookCheck`.
 
@@ -41,6 +42,7 @@ from hub.testing.checks.pulling import (
 )
 from hub.testing.checks.pushing import IdempotentPushCheck
 from hub.testing.checks.registration import CapabilitiesCheck, RegistrationCheck
+from hub.testing.checks.sending import SendOnceCheck
 from hub.testing.checks.webhooks import (
     STALE,
     StaleWebhookCheck,
@@ -73,6 +75,7 @@ __all__ = [
     "RegistrationCheck",
     "RereadCheck",
     "ResumeCheck",
+    "SendOnceCheck",
     "StaleWebhookCheck",
     "WebhookCheck",
     "WebhookReplayCheck",

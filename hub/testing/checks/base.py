@@ -25,7 +25,7 @@ from hub.testing.checks.context import CheckContext
 
 __all__ = ["Capability", "Check", "ConnectorCheck", "EntityCheck"]
 
-Capability = Literal["pull", "push", "incremental", "webhook", "apply_payments"]
+Capability = Literal["pull", "push", "incremental", "webhook", "apply_payments", "send"]
 """A capability an entity declares (a flag of ``EntitySupport``)."""
 
 

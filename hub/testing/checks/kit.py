@@ -15,6 +15,7 @@ from hub.testing.checks.pulling import (
 )
 from hub.testing.checks.pushing import IdempotentPushCheck
 from hub.testing.checks.registration import CapabilitiesCheck, RegistrationCheck
+from hub.testing.checks.sending import SendOnceCheck
 from hub.testing.checks.webhooks import (
     StaleWebhookCheck,
     WebhookReplayCheck,
@@ -29,6 +30,7 @@ CHECK_CLASSES: tuple[type[Check], ...] = (
     MalformedPayloadCheck, RereadCheck,
     IdempotentPushCheck,
     WebhookSignatureCheck, WebhookReplayCheck, StaleWebhookCheck,
+    SendOnceCheck,
 )
 """Every check of the contract, in the order they run as tests."""
 
@@ -97,6 +99,10 @@ class ContractKit(CheckContext):
     def check_push_idempotent(self, entity: str) -> None:
         """:class:`~hub.testing.checks.pushing.IdempotentPushCheck`."""
         self.run(IdempotentPushCheck, entity)
+
+    def check_send_once(self, entity: str) -> None:
+        """:class:`~hub.testing.checks.sending.SendOnceCheck`."""
+        self.run(SendOnceCheck, entity)
 
     def check_webhook_signature(self, entity: str) -> None:
         """:class:`~hub.testing.checks.webhooks.WebhookSignatureCheck`."""

@@ -72,7 +72,8 @@ class CapabilitiesCheck(ConnectorCheck):
     ``push`` declared for some entity if and only if the class overrides
     ``Connector.push``, ``webhook`` likewise with ``Connector.verify_webhook``;
     ``incremental`` and ``webhook`` only on an entity that is pulled;
-    ``apply_payments`` only on ``invoice`` and only with ``Connector.push``; and
+    ``apply_payments`` only on ``invoice`` and only with ``Connector.push``; ``send``
+    only on ``invoice``, if and only if the class overrides ``Connector.send_invoice``; and
     ``Connector.entities()`` lists only entities declared for pull.
     """
 
@@ -89,7 +90,8 @@ class CapabilitiesCheck(ConnectorCheck):
         connector = context.connector()
         cls = type(connector).__name__
         implemented = type(connector).implements()
-        for capability, method in (("push", "push"), ("webhook", "verify_webhook")):
+        for capability, method in (("push", "push"), ("webhook", "verify_webhook"),
+                                   ("send", "send_invoice")):
             declared = [e.entity for e in spec.entities if getattr(e, capability)]
             if declared and capability not in implemented:
                 raise ContractViolation(
@@ -109,6 +111,11 @@ class CapabilitiesCheck(ConnectorCheck):
             raise ContractViolation(
                 f"{spec.name!r} declares apply_payments for {', '.join(applying)}: payments "
                 "are applied to invoices, so only `invoice` can declare it")
+        sending = [e.entity for e in spec.entities if e.send]
+        if any(entity != "invoice" for entity in sending):
+            raise ContractViolation(
+                f"{spec.name!r} declares send for {', '.join(sending)}: only invoices are sent "
+                "to customers, so only `invoice` can declare it")
         for support in spec.entities:
             if not support.pull and (support.incremental or support.webhook):
                 what = "incremental" if support.incremental else "webhook"

@@ -1,8 +1,8 @@
 """The accounting API's routes, once a request is through the simulator's gate
 (token, company, throttle, ``requestid``): ``query``, ``cdc``, ``batch``, one
 entity's read (``GET .../{entity}/{id}``) and write (``POST .../{entity}``,
-with ``?operation=``), ``companyinfo``; and how a name in a request or a
-query becomes an entity.
+with ``?operation=``), an invoice's send (``POST .../invoice/{id}/send``),
+``companyinfo``; and how a name in a request or a query becomes an entity.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from plugins.quickbooks.simulator import errors, query
+from plugins.quickbooks.simulator import errors, query, sending
 from plugins.quickbooks.simulator.clock import parse_time
 from plugins.quickbooks.simulator.company import ENTITIES, NAME_LISTS, Company
 from plugins.quickbooks.simulator.errors import QboFault
@@ -45,6 +45,10 @@ def handle(sim: QboSimulator, request: Request, params: dict[str, str], realm: s
         return json_response(200, {"CompanyInfo": _company_info(company),
                                    "time": sim.time_text()})
     entity = resolve_entity(head, in_query=False)
+    if (request.method == "POST" and len(parts) == 3 and entity == "Invoice"
+            and parts[2].lower() == "send"):
+        return json_response(200, {entity: sending.send(sim, company, parts[1], params),
+                                   "time": sim.time_text()})
     if request.method == "GET" and len(parts) == 2:
         return json_response(200, {entity: company.get(entity, parts[1]),
                                    "time": sim.time_text()})

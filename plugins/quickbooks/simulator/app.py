@@ -16,7 +16,7 @@ Routes (``ROUTES`` lists them):
 - ``GET|POST /v3/company/{realm}/query``, ``GET .../cdc``, ``POST .../batch``,
   ``GET .../{entity}/{id}``, ``POST .../{entity}`` (create or update;
   ``?operation=delete``, ``?operation=void``, ``?operation=update&include=void``),
-  ``GET .../companyinfo/{realm}``.
+  ``POST .../invoice/{id}/send?sendTo=`` (:mod:`.sending`), ``GET .../companyinfo/{realm}``.
 
 The routes' own code is beside this module: :mod:`.oauth_routes` (discovery,
 OAuth, OpenID) and :mod:`.accounting_routes` (the accounting API); this one
@@ -47,6 +47,7 @@ from plugins.quickbooks.simulator.holds import Hold, Holds
 from plugins.quickbooks.simulator.messages import Request, Response, json_response
 from plugins.quickbooks.simulator.oauth import OAuthError, OAuthServer
 from plugins.quickbooks.simulator.oauth_routes import DISCOVERY_PATH, bearer
+from plugins.quickbooks.simulator.sending import SentInvoice
 from plugins.quickbooks.simulator.throttle import Limits, Throttle
 
 __all__ = [
@@ -83,6 +84,7 @@ ROUTES = (
     "POST /v3/company/{realm}/batch",
     "GET /v3/company/{realm}/{entity}/{id}",
     "POST /v3/company/{realm}/{entity}",
+    "POST /v3/company/{realm}/invoice/{id}/send",
     "GET /v3/company/{realm}/companyinfo/{realm}",
 )
 
@@ -120,6 +122,8 @@ class QboSimulator:
         self.minorversions: set[str] = set()
         self._answers: dict[tuple[str, str], Response] = {}
         self._holds = Holds()
+        self.sent_invoices: list[SentInvoice] = []
+        """Every invoice e-mailed by ``POST .../invoice/{id}/send``, in order."""
 
     # -- knobs ---------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from hub.testing import Hold, Holds
 from plugins.stripe.simulator import (
     control,
     credit_notes,
@@ -63,6 +64,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/v1/invoices/{id}/remove_lines", invoice_lines.remove_lines),
     ("POST", "/v1/invoices/{id}/finalize", invoice_lifecycle.finalize),
     ("POST", "/v1/invoices/{id}/pay", invoice_lifecycle.pay),
+    ("POST", "/v1/invoices/{id}/send", invoice_lifecycle.send),
     ("POST", "/v1/invoices/{id}/void", invoice_lifecycle.void),
     ("POST", "/v1/invoices/{id}/mark_uncollectible", invoice_lifecycle.mark_uncollectible),
     ("GET", "/v1/invoiceitems", invoice_lines.list_items),
@@ -160,6 +162,7 @@ class Simulator:
         self.idempotency = IdempotencyKeys(self.clock)
         self.webhooks = Webhooks(self.store)
         self.stopping = threading.Event()
+        self._holds = Holds()
         self._count_lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._includable: dict[tuple[str, str], expand.Includer] = {
@@ -181,6 +184,12 @@ class Simulator:
         """The next ``times`` requests matching ``method`` and ``path`` (a regex) meet
         ``kind``: "rate_limit", "lock_timeout", "server_error", "drop" or "lost_response"."""
         self._faults.script(kind, times, method=method, path=path)
+
+    def hold(self, path: str, *, when: str = "before") -> Hold:
+        """Stop the next request whose path matches ``path`` (a regular expression)
+        ``before`` the simulator handles it or ``after`` (carried out, its answer not sent),
+        until the :class:`Hold` is released: a test kills the client meanwhile."""
+        return self._holds.add(path, when)
 
     @property
     def injected(self) -> dict[str, int]:
@@ -244,6 +253,13 @@ class Simulator:
         """
         if self.control and request.path.startswith(control.PREFIX):
             return control.handle(self, request)
+        if self._holds.pause(request.path, "before"):
+            return DROP
+        response = self._handle(request)
+        self._holds.pause(request.path, "after")
+        return response
+
+    def _handle(self, request: Request) -> Response:
         route, object_id = _match(request.method, request.path)
         with self._count_lock:
             self._counts[f"{request.method} {route.template if route else '(unknown)'}"] += 1

@@ -19,6 +19,7 @@ from plugins.stripe.simulator.context import Ctx
 from plugins.stripe.simulator.errors import StripeError, bad_state
 from plugins.stripe.simulator.invoices import DAY, get, put
 from plugins.stripe.simulator.params import Params
+from plugins.stripe.simulator.store import SentInvoice
 
 JSON = dict[str, Any]
 DECLINING_METHODS = {"pm_card_chargeDeclined": "generic_decline",
@@ -121,3 +122,34 @@ def mark_uncollectible(ctx: Ctx, p: Params, invoice_id: str) -> JSON:
                                                marked_uncollectible_at=ctx.now()))
         ctx.emit("invoice.marked_uncollectible", invoice)
     return shapes.invoice(invoice)
+
+
+def send(ctx: Ctx, p: Params, invoice_id: str) -> JSON:
+    """``POST /v1/invoices/{id}/send``: e-mail a finalized ``send_invoice`` invoice to its
+    customer (Stripe's API reference: "Send an invoice for manual payment"; test mode
+    sends no e-mail but emits ``invoice.sent``, which the simulator keeps in
+    ``store.sent_invoices``). A draft must be finalized first; a paid invoice may be
+    sent (the e-mail then does not mention the payment); a void one may not."""
+    p.done()
+    store = ctx.store
+    with store.lock:
+        current = get(ctx, invoice_id, "id")
+        if current.status == "draft":
+            raise bad_state("You can only send an invoice that has been finalized. Finalize "
+                            "it first (POST /v1/invoices/{id}/finalize).",
+                            "invoice_not_editable")
+        if current.status == "void":
+            raise bad_state("You cannot send a void invoice.")
+        if current.collection_method != "send_invoice":
+            raise bad_state("You can only manually send an invoice if its collection method "
+                            "is 'send_invoice'.")
+        customer = customers.get(ctx, current.customer, "customer", live=False)
+        to = current.customer_email or customer.email
+        if not to:
+            raise bad_state("The invoice cannot be sent: the customer has no email address. "
+                            "Add one to the customer first.", param="customer")
+        store.sent_invoices.append(SentInvoice(current.id, current.number, to, ctx.now(),
+                                               ctx.request_id))
+        ctx.emit("invoice.sent", current)
+    return shapes.invoice(current)
+

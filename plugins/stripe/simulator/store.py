@@ -14,6 +14,7 @@ import bisect
 import random
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from plugins.stripe.simulator import records as r
@@ -122,6 +123,17 @@ class Collection(Generic[R]):
         return [self._by_id[object_id] for object_id in self._ids]
 
 
+@dataclass(frozen=True, slots=True)
+class SentInvoice:
+    """One invoice e-mailed to its customer by ``/send``."""
+
+    invoice: str
+    number: str | None
+    to: str
+    at: int
+    request_id: str | None
+
+
 class Store:
     """Every object of the simulated account, and the means to add more."""
 
@@ -154,6 +166,9 @@ class Store:
         self.settled_by: dict[str, list[str]] = {}
         """The balance transactions each automatic payout settled (its own included)."""
         self.number_counter = 0
+        self.sent_invoices: list[SentInvoice] = []
+        """Every e-mail ``POST /v1/invoices/{id}/send`` would have sent, in order (test mode
+        sends none: this is how a test sees what went)."""
         self.event_listeners: list[EventListener] = []
         self.emit_events = True
         """Seeding far in the past may switch events off (they would be out of retention)."""

@@ -101,6 +101,9 @@ class QuickBooksHarness(ConnectorHarness):
             "lines": [{"description": "Consulting, March", "quantity": Decimal(3),
                        "unit_price": Decimal("120.50"), "amount": Decimal("361.50")}]})
 
+    def sent_invoices(self) -> list[str]:
+        return [s.invoice_id for s in self.sim.sent_invoices]
+
     def webhook_delivery(self, entity: str, *, sent_at: datetime) -> WebhookDelivery:
         name = QBO_NAMES[entity]
         changes = [c for c in self.sim.changes() if c.entity == name]

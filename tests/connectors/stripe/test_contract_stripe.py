@@ -107,6 +107,9 @@ class StripeHarness(ConnectorHarness):
                        "unit_price": Decimal("120.50"), "amount": Decimal("361.50")}],
             "metadata": {"stripe_customer": customer}})
 
+    def sent_invoices(self) -> list[str]:
+        return [s.invoice for s in self.sim.store.sent_invoices]
+
     def webhook_delivery(self, entity: str, *, sent_at: datetime) -> WebhookDelivery:
         event = self._an_event(entity)
         event["id"] = f"evt_contract{next(_fresh_event):010d}"  # each delivery a new event
