@@ -79,7 +79,7 @@ def _cached(text: str, language: str | None, base: datetime, order: str) -> date
         return None
     if parsed is None:
         return None
-    value = parsed.date()
+    value: date = parsed.date()
     if not re.search(r"\d{4}", text) and value < base.date() - timedelta(days=7):
         value = value.replace(year=value.year + 1)  # "4 January" said in December
     return value
