@@ -30,8 +30,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.config import Section
 
@@ -115,3 +116,16 @@ class ReconcileSettings(Section):
     fuzzy_name_threshold: int = Field(default=85, ge=50, le=100)
     number_prefixes: list[str] = Field(default_factory=lambda: ["INV-", "INV", "#", "NO."])
     matching: MatchSettings = Field(default_factory=MatchSettings)
+    timezone: str | None = None
+    """The company's time zone (IANA name): where an ``--as-of`` day ends. Default UTC."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r}; give an IANA name such as "
+                                 "Europe/Berlin") from None
+        return value

@@ -1,0 +1,20 @@
+"""The ``--as-of DAY`` option of ``report``, ``metrics`` and ``findings list``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import typer
+
+from hub.reconcile.settings import ReconcileSettings
+from hub.reports.asof import AS_OF_HELP, end_of_day
+from hub.runtime import Hub
+
+AS_OF = typer.Option(None, "--as-of", formats=["%Y-%m-%d"], help=AS_OF_HELP)
+
+
+def knowledge(hub: Hub, as_of: datetime | None) -> datetime | None:
+    """The moment an ``--as-of`` day ends in the company's time zone (None: now)."""
+    if as_of is None:
+        return None
+    return end_of_day(as_of.date(), hub.settings(ReconcileSettings).timezone)
