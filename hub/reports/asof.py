@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from hub.errors import HubError
 
 AS_OF_HELP = ("Knowledge date: report what the hub knew at the end of this day (company "
-              "time zone, [reconcile] timezone, else UTC), the same bytes on any later run. "
+              "time zone, \\[reconcile] timezone, else UTC), the same bytes on any later run. "
               "--since/--until choose the period; --as-of what was known of it.")
 
 
