@@ -79,6 +79,11 @@ def test_show_traces_a_record_to_its_file_line_history_links_and_findings(
     gone = _shown(capsys, "books:invoice:INV-1999")
     assert [s["change"] for s in gone["history"]] == ["created", "deleted"]
     assert gone["deleted_at"] is not None
+    (tmp_path / "books.csv").write_text(paid + SHIFTED.splitlines()[1] + "\n", encoding="utf-8")
+    _sync_at(capsys, datetime(2026, 11, 21, 9, 0, tzinfo=UTC))
+    back = _shown(capsys, "books:invoice:INV-1999")
+    assert [s["change"] for s in back["history"]] == ["created", "deleted", "restored"]
+    assert back["deleted_at"] is None
 
     # links a person made, and the findings that name the record
     assert cli(capsys, "link", "bank:P-9", "bank:P-10")[0] == exits.OK
@@ -86,6 +91,10 @@ def test_show_traces_a_record_to_its_file_line_history_links_and_findings(
     assert [(lk["name"], lk["method"], lk["state"]) for lk in payment["links"]] == [
         ("bank:payment:P-10", "manual", "linked")]
     assert "unapplied_payment" in {f["kind"] for f in payment["findings"]}
+    assert cli(capsys, "unlink", "bank:P-10", "bank:P-9")[0] == exits.OK
+    assert [(lk["name"], lk["state"]) for lk in _shown(capsys, "bank:P-9")["links"]] == [
+        ("bank:payment:P-10", "rejected")]
+    assert cli(capsys, "link", "bank:P-9", "bank:P-10")[0] == exits.OK
 
     code, text, _ = cli(capsys, "show", "bank:P-9")
     assert code == exits.OK
@@ -101,3 +110,27 @@ def test_show_says_what_it_cannot_find(books: Path,
     assert code == exits.FAILED and "no record" in err and "SOURCE:ENTITY:ID" in err
     code, _, err = cli(capsys, "show", "nonsense")
     assert code == exits.FAILED and "cannot tell which record" in err
+
+
+def test_the_history_keeps_the_source_s_own_time_when_a_column_gives_it(
+        tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    body = BODY.replace('status = "Status"\n', 'status = "Status"\nsource_modified = "Modified"\n',
+                        1)
+    write_config(tmp_path, store_url, body)
+    (tmp_path / "payments.csv").write_text(PAYMENTS_HEAD, encoding="utf-8")
+    head = HEAD.strip() + ",Modified\n"
+    row = "INV-2001,Acme Corp,2026-10-05,2026-11-04,USD,400.00,{open},{status},{at}\n"
+    (tmp_path / "books.csv").write_text(
+        head + row.format(open="400.00", status="open", at="2026-10-05T08:00:00Z"),
+        encoding="utf-8")
+    _sync_at(capsys, datetime(2026, 11, 2, 15, 0, tzinfo=UTC))
+    (tmp_path / "books.csv").write_text(
+        head + row.format(open="0.00", status="paid", at="2026-11-18T16:30:00Z"),
+        encoding="utf-8")
+    _sync_at(capsys, datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    states = _shown(capsys, "books:invoice:INV-2001")["history"]
+    assert [(s["change"], s["source_time"], s["learned_at"]) for s in states] == [
+        ("created", "2026-10-05T08:00:00+00:00", "2026-11-02T15:00:00+00:00"),
+        ("changed", "2026-11-18T16:30:00+00:00", "2026-11-20T09:00:00+00:00")]
