@@ -84,7 +84,7 @@ def sizes(engine: sa.Engine) -> tuple[int, int]:
     """(bytes of the records table and its indexes, bytes of the history and its indexes)."""
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
-            found = dict(conn.execute(sa.text(
+            found: dict[str, int] = dict(conn.execute(sa.text(
                 "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")).all())
             auto = sum(v for k, v in found.items() if k.startswith("sqlite_autoindex_records"))
             return (sum(found.get(n, 0) for n in RECORD_PARTS) + auto,
