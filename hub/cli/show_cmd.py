@@ -27,8 +27,13 @@ def show(
     name: str = typer.Argument(..., metavar="RECORD", help=f"The record: {NAME_HELP}"),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
 ) -> None:
-    """One record: its canonical fields, raw payload, location, links, history and the
-    findings that name it."""
+    """One record traced to its source: fields, raw payload, location, links, history and
+    the findings that name it.
+
+    Canonical fields as the hub keeps them, the payload its source gave, where it was read
+    (file and line, mailbox and UID: what its connector kept), the links a person made,
+    every state it had with when the hub learned it, and the findings that name it.
+    """
     state: CliState = ctx.obj
     with open_hub(state) as hub, hub.engine.connect() as conn:
         found = trace(conn, name)
