@@ -104,6 +104,8 @@ def test_metrics_as_of_gives_the_earlier_figure_byte_for_byte(
         assert code == exits.OK
         before_json = cli(capsys, "metrics", *PERIOD, "--json")[1]
         findings_before = cli(capsys, "findings", "list")[1]
+        code, today, note = cli(capsys, "metrics", *PERIOD, "--as-of", "2026-11-02")
+        assert code == exits.OK and today == before and "2026-11-02 is not over yet" in note
     assert '"current": "6906.12"' in before_json  # 400.00 + 6,506.12 current at 31 October
     written = _history_rows(books)
     assert written[0] == 3  # one state per invoice
@@ -126,8 +128,8 @@ def test_metrics_as_of_gives_the_earlier_figure_byte_for_byte(
     assert _history_rows(books)[0] == 4 + 1  # INV-2001 changed, P-77 created
 
     with _at(datetime(2027, 3, 1, 9, 0, tzinfo=UTC)):  # months later, the same bytes
-        assert cli(capsys, "metrics", *PERIOD, "--json", "--as-of", "2026-11-02")[1] \
-            == before_json
+        code, later, note = cli(capsys, "metrics", *PERIOD, "--json", "--as-of", "2026-11-02")
+        assert later == before_json and "not over" not in note
         assert cli(capsys, "findings", "list", "--as-of", "2026-11-02")[1] == findings_before
         report = cli(capsys, "report", *PERIOD, "-f", "json", "--as-of", "2026-11-02")[1]
     with _at(datetime(2027, 6, 1, 9, 0, tzinfo=UTC)):
