@@ -11,7 +11,9 @@ change of every one (each paid in full). Prints, per store:
 - the bytes of ``record_history`` (with its indexes) per history row, that is per
   record per change, and its ratio to the baseline;
 - the seconds of the first write, the unchanged re-write (which adds no history:
-  checked) and the changing write.
+  checked) and the changing write;
+- the seconds to load the reconciler's snapshot from the live records, and as of now
+  from the history (the same invoices: checked), the baseline of ``--as-of``.
 
 SQLite sizes come from ``dbstat``; PostgreSQL's from ``pg_total_relation_size``
 after ``VACUUM ANALYZE`` (a schema of its own, dropped afterwards). ``--pg``
@@ -42,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sqlite_floor import rows  # noqa: E402
 
 from hub.models import Invoice  # noqa: E402
+from hub.reconcile.snapshot import load  # noqa: E402
 from hub.store import open_store  # noqa: E402
 from hub.store import records as rec  # noqa: E402
 from hub.store.clock import utcnow  # noqa: E402
@@ -97,6 +100,21 @@ def sizes(engine: sa.Engine) -> tuple[int, int]:
                     .scalar_one()))
 
 
+def reading_seconds(engine: sa.Engine) -> tuple[float, float]:
+    """Seconds to load the reconciler's snapshot live, and as of now from the history
+    (the same records: checked)."""
+    with engine.connect() as conn:
+        started = time.perf_counter()
+        live = load(conn)
+        t_live = time.perf_counter() - started
+        started = time.perf_counter()
+        then = load(conn, as_of=utcnow())
+        t_as_of = time.perf_counter() - started
+    if list(live.invoices) != list(then.invoices):
+        raise SystemExit("the snapshot as of now differs from the live one")
+    return t_live, t_as_of
+
+
 @contextmanager
 def pg_schema(url: str) -> Iterator[str]:
     schema = f"bh_bench_{uuid.uuid4().hex[:12]}"
@@ -125,6 +143,7 @@ def run(label: str, url: str, first: list[rec.PreparedRecord],
         t_change = write(engine, second, page)
         states = history_rows(engine)
         history_bytes = sizes(engine)[1]
+        t_live, t_as_of = reading_seconds(engine)
     finally:
         engine.dispose()
     n = len(first)
@@ -137,6 +156,8 @@ def run(label: str, url: str, first: list[rec.PreparedRecord],
           f"({per_change / per_record:.2f}x the baseline)")
     print(f"  write {t_first:.2f}s, unchanged re-write {t_same:.2f}s (no history), "
           f"changing write {t_change:.2f}s ({t_change / t_first:.2f}x the first)")
+    print(f"  reading the snapshot: live {t_live:.2f}s, as of now from the history "
+          f"{t_as_of:.2f}s ({t_as_of / t_live:.2f}x)")
 
 
 def main() -> None:

@@ -3,7 +3,10 @@
 :func:`prepare` turns a validated record into the row the store keeps (the
 canonical JSON, the raw payload, a content hash over both and the columns the
 reconciler filters on). :func:`upsert` writes a page of them: new records are
-inserted, records whose hash changed are updated, the rest cost one lookup.
+inserted, records whose hash changed are updated, the rest cost one lookup. Each new
+state is copied into the history in the same transaction (:mod:`hub.store.history`);
+a record whose state is unchanged but whose location moved (a CSV row on another
+line) gets its new location and no new state.
 """
 
 from __future__ import annotations
