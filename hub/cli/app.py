@@ -50,6 +50,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "The mismatch report with the AR metrics, as a table, HTML, CSV or JSON."),
     "metrics": ("hub.cli.report_cmd:metrics", "DSO, aging, overdue share, days to pay, "
                 "discrepancy rate and CEI, per currency."),
+    "show": ("hub.cli.show_cmd:show", "One record traced to its source: fields, raw payload, "
+             "location, links, history and the findings that name it."),
     "cash": ("hub.cli.cash_cmd:cash", "Show how each receipt is applied: matched, held, "
              "duplicate, not a customer's, unknown."),
     "payouts": ("hub.cli.payouts_cmd:payouts", "Payouts with their payments, fees and "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
+from hub.cli.as_of import AS_OF, knowledge
 from hub.cli.console import out, when
 from hub.cli.session import CliState, open_hub
 from hub.cli.side_by_side import side_by_side
@@ -81,8 +82,13 @@ def list_(
     min_amount: Decimal | None = typer.Option(None, "--min-amount",
                                               help="Money at stake at least this."),
     limit: int = typer.Option(50, "--limit", "-n", min=1),
+    as_of: datetime | None = AS_OF,
 ) -> None:
-    """Findings, the most money at stake first (per currency)."""
+    """Findings, the most money at stake first (per currency).
+
+    --as-of DAY: the findings as they stood at the end of that day (their status then,
+    ages counted to then).
+    """
     state: CliState = ctx.obj
     with open_hub(state) as hub, hub.engine.connect() as conn:
         # the registered rules' kinds, a plugin's too
@@ -91,9 +97,14 @@ def list_(
             if k not in known:
                 raise HubError(f"unknown kind {k!r}",
                                hint=f"use one of: {', '.join(sorted(known))}")
-        rows = lifecycle.select(conn, statuses=status or (lifecycle.OPEN, lifecycle.ACKNOWLEDGED),
-                                kinds=kind or (), customer=customer)
-    today = datetime.now().astimezone().date()
+        statuses = status or (lifecycle.OPEN, lifecycle.ACKNOWLEDGED)
+        moment = knowledge(hub, as_of)
+        if moment is None:
+            rows = lifecycle.select(conn, statuses=statuses, kinds=kind or (), customer=customer)
+        else:
+            rows = lifecycle.select_as_of(conn, moment, statuses=statuses, kinds=kind or (),
+                                          customer=customer)
+    today = as_of.date() if as_of is not None else datetime.now().astimezone().date()
     if older_than is not None:
         rows = [f for f in rows if age(f, today).days >= older_than]
     if min_amount is not None:

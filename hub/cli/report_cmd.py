@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from hub.cli.as_of import AS_OF, knowledge
 from hub.cli.console import err, out
 from hub.cli.session import CliState, open_hub
 from hub.errors import HubError
@@ -38,8 +39,10 @@ class Format(StrEnum):
     json = "json"
 
 
-def _period(since: datetime | None, until: datetime | None) -> tuple[date, date]:
-    end = until.date() if until else datetime.now().astimezone().date()
+def _period(since: datetime | None, until: datetime | None,
+            as_of: datetime | None = None) -> tuple[date, date]:
+    today = as_of.date() if as_of else datetime.now().astimezone().date()
+    end = until.date() if until else today
     start = since.date() if since else end - timedelta(days=89)
     if start > end:
         raise HubError(f"the period starts ({start}) after it ends ({end})")
@@ -47,8 +50,9 @@ def _period(since: datetime | None, until: datetime | None) -> tuple[date, date]
 
 
 SINCE = typer.Option(None, "--since", formats=["%Y-%m-%d"],
-                     help="Start of the metrics period (default: 90 days before --until).")
-UNTIL = typer.Option(None, "--until", formats=["%Y-%m-%d"], help="End (default: today).")
+                     help="Start of the period (default: 90 days before --until).")
+UNTIL = typer.Option(None, "--until", formats=["%Y-%m-%d"],
+                     help="End of the period (default: today, or the --as-of day).")
 
 
 def report(
@@ -57,12 +61,18 @@ def report(
     output: Path | None = typer.Option(None, "--out", "-o", help="File to write."),
     since: datetime | None = SINCE,
     until: datetime | None = UNTIL,
+    as_of: datetime | None = AS_OF,
 ) -> None:
-    """The mismatch report with the AR metrics, as a table, HTML, CSV or JSON."""
+    """The mismatch report with the AR metrics, as a table, HTML, CSV or JSON.
+
+    --since/--until select the period; --as-of the knowledge date (the records and
+    findings as the hub knew them at the end of that day).
+    """
     state: CliState = ctx.obj
-    start, end = _period(since, until)
+    start, end = _period(since, until, as_of)
     with open_hub(state) as hub, hub.engine.connect() as conn:
-        data = rpt.build(conn, start=start, end=end, settings=hub.settings(ReconcileSettings))
+        data = rpt.build(conn, start=start, end=end, settings=hub.settings(ReconcileSettings),
+                         as_of=knowledge(hub, as_of))
     if fmt is Format.table:
         _print_table(data)
         return
@@ -129,18 +139,21 @@ def metrics(
     explain: bool = typer.Option(False, "--explain",
                                  help="Each figure with the records behind it: the copy "
                                       "counted and the copies set aside."),
+    as_of: datetime | None = AS_OF,
 ) -> None:
     """DSO, aging, overdue share, days to pay, discrepancy rate and CEI, per currency.
 
     An invoice or payment held in several systems counts once: the copy of
     \\[reconcile.system_of_record] (default: the ledger, the system holding the
-    most invoices); --explain shows which.
+    most invoices); --explain shows which. --since/--until select the period;
+    --as-of the knowledge date (the records and findings as the hub knew them at
+    the end of that day).
     """
     state: CliState = ctx.obj
-    start, end = _period(since, until)
+    start, end = _period(since, until, as_of)
     with open_hub(state) as hub, hub.engine.connect() as conn:
         data = rpt.build(conn, start=start, end=end, settings=hub.settings(ReconcileSettings),
-                         explain=explain)
+                         explain=explain, as_of=knowledge(hub, as_of))
     if as_json or fmt is MetricsFormat.json:
         doc = rpt.explain_json(data.metrics) if explain else rpt.metrics_json(data.metrics)
         sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -30,7 +30,7 @@ from hub.store.findings import FindingValues, StoredFinding
 
 __all__ = ["ACKNOWLEDGED", "IGNORED", "OPEN", "RECONCILER", "RESOLVED", "STATUSES",
            "FindingValues", "MergeResult", "StoredFinding", "encode", "get", "merge", "select",
-           "set_status", "upsert"]
+           "select_as_of", "set_status", "upsert"]
 
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"
@@ -127,6 +127,7 @@ def merge(conn: Connection, found: Iterable[Finding | FindingValues], now: datet
             if key not in seen and row.status in (OPEN, ACKNOWLEDGED)]
     for key, row in gone:
         store_findings.set_status(conn, row.id, RESOLVED, actor=RECONCILER, resolved_at=now,
+                                  now=now,
                                   note="resolved automatically: the records agree again")
         audit.record(conn, "finding.auto_resolved", subject=f"finding:{row.id}",
                      actor=RECONCILER, details={"key": key, "kind": row.kind}, at=now)
@@ -179,6 +180,14 @@ def select(
     return store_findings.select(conn, statuses=statuses, kinds=kinds, customer=customer)
 
 
+def select_as_of(conn: Connection, moment: datetime, *, statuses: Sequence[str],
+                 kinds: Sequence[str] = (), customer: str | None = None
+                 ) -> list[StoredFinding]:
+    """:func:`select` as the findings stood at ``moment`` (their history)."""
+    return store_findings.select_as_of(conn, moment, statuses=statuses, kinds=kinds,
+                                       customer=customer)
+
+
 def set_status(conn: Connection, finding_id: int, status: str, *, note: str | None,
                actor: str, now: datetime) -> StoredFinding:
     """A person acknowledges, resolves, ignores or reopens a finding."""
@@ -187,7 +196,7 @@ def set_status(conn: Connection, finding_id: int, status: str, *, note: str | No
     current = get(conn, finding_id)
     if status == IGNORED and not note:
         raise HubError("say why the finding is ignored", hint='add --note "why"')
-    store_findings.set_status(conn, finding_id, status, note=note, actor=actor,
+    store_findings.set_status(conn, finding_id, status, note=note, actor=actor, now=now,
                               resolved_at=now if status in (RESOLVED, IGNORED) else None)
     audit.record(conn, f"finding.{status}", subject=f"finding:{finding_id}", actor=actor,
                  details={"from": current.status, "note": note, "key": current.key}, at=now)

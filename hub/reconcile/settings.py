@@ -38,8 +38,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.config import HubConfig, Section
 from hub.errors import ConfigError
@@ -164,3 +165,17 @@ class ReconcileSettings(Section):
                 raise ConfigError(f"no connector named {name!r} in the config (known: {known})",
                                   path=f"reconcile.system_of_record.{entity}",
                                   hint="name the connector whose copy of a record counts")
+
+    timezone: str | None = None
+    """The company's time zone (IANA name): where an ``--as-of`` day ends. Default UTC."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r}; give an IANA name such as "
+                                 "Europe/Berlin") from None
+        return value

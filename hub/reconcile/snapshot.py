@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import orjson
@@ -81,9 +81,9 @@ def _metadata(data: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in meta.items()}
 
 
-def _invoices(conn: Connection) -> InvoiceTable:
+def _invoices(conn: Connection, as_of: datetime | None = None) -> InvoiceTable:
     table = InvoiceTable()
-    for batch in reading.batches(conn, "invoice"):
+    for batch in reading.batches(conn, "invoice", as_of=as_of):
         (ids, sources, exts, numbers, parties, crefs, curs, totals, opens, statuses, issued,
          due, datas) = zip(*batch, strict=True)
         refs = {i: r for i, r in enumerate(map(_metadata, datas)) if r}
@@ -99,9 +99,9 @@ def _invoices(conn: Connection) -> InvoiceTable:
     return table
 
 
-def _payments(conn: Connection) -> PaymentTable:
+def _payments(conn: Connection, as_of: datetime | None = None) -> PaymentTable:
     table = PaymentTable()
-    for batch in reading.batches(conn, "payment"):
+    for batch in reading.batches(conn, "payment", as_of=as_of):
         (ids, sources, exts, references, parties, crefs, curs, amounts, opens, statuses,
          received, _due, datas) = zip(*batch, strict=True)
         memos, apps, refs = [], [], {}
@@ -120,9 +120,9 @@ def _payments(conn: Connection) -> PaymentTable:
     return table
 
 
-def _customers(conn: Connection) -> Iterator[CustomerRow]:
+def _customers(conn: Connection, as_of: datetime | None = None) -> Iterator[CustomerRow]:
     learned = store_aliases.live_names(conn)  # one query; few customers have any
-    for batch in reading.batches(conn, "customer"):
+    for batch in reading.batches(conn, "customer", as_of=as_of):
         for (rid, source, ext, _n, party, *_rest, data) in batch:
             doc = orjson.loads(data)
             meta = {str(k): str(v) for k, v in (doc.get("metadata") or {}).items()}
@@ -156,8 +156,8 @@ def _quarantined(conn: Connection) -> list[tuple[int, str, str]]:
     return out
 
 
-def _bank_lines(conn: Connection) -> Iterator[PaymentRow]:
-    for batch in reading.batches(conn, "bank_transaction"):
+def _bank_lines(conn: Connection, as_of: datetime | None = None) -> Iterator[PaymentRow]:
+    for batch in reading.batches(conn, "bank_transaction", as_of=as_of):
         for (rid, source, ext, reference, party, _cref, cur, amount, _open, _status, booked,
              _due, data) in batch:
             doc = orjson.loads(data)
@@ -168,20 +168,24 @@ def _bank_lines(conn: Connection) -> Iterator[PaymentRow]:
                              entity="bank_transaction")
 
 
-def _bank_credits(conn: Connection) -> Iterator[str]:
-    for data in reading.bank_credits(conn):
+def _bank_credits(conn: Connection, as_of: datetime | None = None) -> Iterator[str]:
+    for data in reading.bank_credits(conn, as_of=as_of):
         doc = orjson.loads(data)
         yield " ".join(str(doc.get(k) or "") for k in ("description", "reference",
                                                         "counterparty"))
 
 
 def _add_coordinated(conn: Connection, invoices: InvoiceTable, payments: PaymentTable,
-                     bank_lines: list[PaymentRow]) -> dict[int, list[Coordinated]]:
+                     bank_lines: list[PaymentRow], as_of: datetime | None = None
+                     ) -> dict[int, list[Coordinated]]:
     """Count the confirmed applications a coordinator made (``apply-payment``) as made,
-    unless the receipt's own record carries them; return those awaiting confirmation."""
+    unless the receipt's own record carries them; return those awaiting confirmation.
+    ``as_of``: only those sent by then."""
     awaiting: dict[int, list[Coordinated]] = {}
     counted: dict[int, list[Coordinated]] = {}
     for c in coordinated(conn):
+        if as_of is not None and (c.sent_at is None or c.sent_at > as_of):
+            continue
         if c.awaiting:
             awaiting.setdefault(c.payment_id, []).append(c)
         elif not c.in_record:
@@ -206,18 +210,22 @@ def _add_coordinated(conn: Connection, invoices: InvoiceTable, payments: Payment
     return awaiting
 
 
-def load(conn: Connection, sending: SendingPolicy | None = None) -> Snapshot:
+def load(conn: Connection, sending: SendingPolicy | None = None, *,
+         as_of: datetime | None = None) -> Snapshot:
     """Read every live invoice, payment and customer, and the bank's money-in lines.
 
     Applications a coordinator made (``apply-payment``) count once the invoice's
     system confirmed them on a sync; until then they are ``awaiting``. ``sending``
     says whose invoices must be sent how soon (``[invoicing]``).
+
+    ``as_of``: the records as the hub knew them at that moment (their history),
+    with the applications sent by then.
     """
-    invoices = _invoices(conn)
-    payments = _payments(conn)
-    bank_lines = list(_bank_lines(conn))
-    awaiting = _add_coordinated(conn, invoices, payments, bank_lines)
-    snapshot = Snapshot(invoices, payments, _customers(conn), _bank_credits(conn),
+    invoices = _invoices(conn, as_of)
+    payments = _payments(conn, as_of)
+    bank_lines = list(_bank_lines(conn, as_of))
+    awaiting = _add_coordinated(conn, invoices, payments, bank_lines, as_of)
+    snapshot = Snapshot(invoices, payments, _customers(conn, as_of), _bank_credits(conn, as_of),
                         bank_lines)
     snapshot.quarantined = _quarantined(conn)
     snapshot.awaiting = awaiting

@@ -31,8 +31,11 @@ class Group:
 @dataclass(slots=True)
 class Report:
     generated_at: datetime
+    """When it was made; for a report ``as_of`` a moment, that moment."""
     groups: list[Group]
     metrics: Metrics
+    as_of: datetime | None = None
+    """The knowledge moment: the store as it stood then (None: as it stands now)."""
 
     @property
     def count(self) -> int:
@@ -83,15 +86,17 @@ def by_kind(found: list[lifecycle.StoredFinding]) -> list[Group]:
 
 def build(conn: Connection, *, start: date, end: date, settings: ReconcileSettings,
           statuses: tuple[str, ...] = (lifecycle.OPEN, lifecycle.ACKNOWLEDGED),
-          explain: bool = False) -> Report:
+          explain: bool = False, as_of: datetime | None = None) -> Report:
     """Read the findings and compute the metrics for ``[start, end]``, each real invoice
     and payment counted once (:mod:`hub.reconcile.copies`); with ``explain``, each
-    figure keeps the records behind it."""
-    found = lifecycle.select(conn, statuses=statuses)
-    snapshot, counted = copies.load(conn, settings)
+    figure keeps the records behind it; ``as_of``: from the records and findings as
+    they stood at that moment (their history)."""
+    found = (lifecycle.select(conn, statuses=statuses) if as_of is None
+             else lifecycle.select_as_of(conn, as_of, statuses=statuses))
+    snapshot, counted = copies.load(conn, settings, as_of=as_of)
     metrics = compute(snapshot, start, end, len(found), settings.number_prefixes, counted,
                       explain=explain)
-    return Report(utcnow(), by_kind(found), metrics)
+    return Report(as_of or utcnow(), by_kind(found), metrics, as_of)
 
 
 CSV_COLUMNS = ("id", "kind", "severity", "status", "customer", "currency", "money_at_stake",
@@ -114,6 +119,7 @@ def as_json(report: Report) -> bytes:
     m = report.metrics
     data: dict[str, Any] = {
         "generated_at": report.generated_at.isoformat(),
+        **({"as_of": report.as_of.isoformat()} if report.as_of is not None else {}),
         "period": {"start": m.start.isoformat(), "end": m.end.isoformat()},
         "findings": [
             {"id": f.id, "key": f.key, "kind": f.kind, "severity": f.severity,

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from hub.models.limits import EXCERPT_LENGTH, excerpt, excerpts
 from hub.store.clock import as_utc
-from hub.store.schema import findings
+from hub.store.schema import TS, finding_history, findings
 
 COMPARED = ("kind", "severity", "record_ids", "customer", "currency", "money_at_stake_minor",
             "explanation", "details")
@@ -115,6 +115,20 @@ def stored_states(conn: Connection, *, batch: int) -> Iterator[tuple[int, str, s
         yield row.id, row.key, row.status, tuple(row[3:])
 
 
+HISTORY = ("status", "kind", "severity", "record_ids", "customer", "currency",
+           "money_at_stake_minor", "explanation", "details", "note", "actor", "resolved_at")
+"""The columns of a finding's state that ``finding_history`` keeps, with the time."""
+
+_HISTORY_CHUNK = 500
+
+
+def _keep(conn: Connection, where: Any, now: datetime) -> None:
+    """Copy the present state of the findings ``where`` selects into their history."""
+    select = sa.select(findings.c.id, sa.literal(now, TS),
+                       *(findings.c[c] for c in HISTORY)).where(where)
+    conn.execute(sa.insert(finding_history).from_select(["finding_id", "at", *HISTORY], select))
+
+
 def insert(conn: Connection, found: Sequence[FindingValues], *, status: str,
            now: datetime) -> None:
     """Store new findings with ``status``, first and last seen ``now``."""
@@ -122,6 +136,9 @@ def insert(conn: Connection, found: Sequence[FindingValues], *, status: str,
         conn.execute(findings.insert(), [
             {**f.columns(), "key": f.key, "status": status, "first_seen_at": now,
              "last_seen_at": now} for f in found])
+        keys = [f.key for f in found]
+        for start in range(0, len(keys), _HISTORY_CHUNK):
+            _keep(conn, findings.c.key.in_(keys[start:start + _HISTORY_CHUNK]), now)
 
 
 def found_again(conn: Connection, finding_id: int, values: FindingValues, *, now: datetime,
@@ -136,13 +153,16 @@ def found_again(conn: Connection, finding_id: int, values: FindingValues, *, now
         status, actor = reopen_as
         update.update(status=status, note=None, actor=actor, resolved_at=None)
     conn.execute(findings.update().where(findings.c.id == finding_id).values(**update))
+    _keep(conn, findings.c.id == finding_id, now)
 
 
 def set_status(conn: Connection, finding_id: int, status: str, *, note: str | None,
-               actor: str, resolved_at: datetime | None) -> None:
-    """Put a finding in ``status``, by ``actor``, with ``note`` and the time resolved."""
+               actor: str, resolved_at: datetime | None, now: datetime) -> None:
+    """Put a finding in ``status``, by ``actor``, with ``note`` and the time resolved;
+    its history keeps the change at ``now``."""
     conn.execute(findings.update().where(findings.c.id == finding_id).values(
         status=status, note=note, actor=actor, resolved_at=resolved_at))
+    _keep(conn, findings.c.id == finding_id, now)
 
 
 def get(conn: Connection, finding_id: int) -> StoredFinding | None:
@@ -163,3 +183,42 @@ def select(conn: Connection, *, statuses: Sequence[str], kinds: Sequence[str] = 
     if customer:
         stmt = stmt.where(findings.c.customer.icontains(customer, autoescape=True))
     return [_stored(r) for r in conn.execute(stmt)]
+
+
+def select_as_of(conn: Connection, moment: datetime, *, statuses: Sequence[str],
+                 kinds: Sequence[str] = (), customer: str | None = None) -> list[StoredFinding]:
+    """:func:`select` as the findings stood at ``moment``: each one's last state written at
+    ``moment`` or before (findings first seen later are left out). Its ``last_seen_at`` is
+    the time of that state, so that the answer does not change with later runs."""
+    h = finding_history.c
+    latest = (sa.select(sa.func.max(h.id)).where(h.at <= moment).group_by(h.finding_id)
+              .scalar_subquery())
+    stmt = (sa.select(findings.c.id, findings.c.key, findings.c.first_seen_at,
+                      *(h[c] for c in HISTORY), h.at)
+            .select_from(finding_history.join(findings, findings.c.id == h.finding_id))
+            .where(h.id.in_(latest)))
+    if statuses:
+        stmt = stmt.where(h.status.in_(list(statuses)))
+    if kinds:
+        stmt = stmt.where(h.kind.in_(list(kinds)))
+    if customer:
+        stmt = stmt.where(h.customer.icontains(customer, autoescape=True))
+    out = []
+    for row in conn.execute(stmt):
+        m = row._mapping
+        out.append(StoredFinding(
+            id=m["id"], key=m["key"], kind=m["kind"], severity=m["severity"],
+            status=m["status"], record_ids=orjson.loads(m["record_ids"]),
+            customer=m["customer"], currency=m["currency"],
+            money_at_stake_minor=m["money_at_stake_minor"], explanation=m["explanation"],
+            details=orjson.loads(m["details"] or "{}"), note=m["note"], actor=m["actor"],
+            first_seen_at=as_utc(m["first_seen_at"]) or m["first_seen_at"],
+            last_seen_at=as_utc(m["at"]) or m["at"], resolved_at=as_utc(m["resolved_at"])))
+    return out
+
+
+def naming(conn: Connection, record_id: int) -> list[StoredFinding]:
+    """The findings (any status) whose records include ``record_id``, by id."""
+    pattern = f"%{record_id}%"
+    stmt = sa.select(findings).where(findings.c.record_ids.like(pattern)).order_by(findings.c.id)
+    return [f for f in map(_stored, conn.execute(stmt)) if record_id in f.record_ids]

@@ -8,11 +8,13 @@ the reconciler computes its own on every run (:mod:`hub.reconcile.linking`).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hub.store.clock import as_utc
 from hub.store.schema import links, records
 
 MANUAL = "manual"
@@ -81,3 +83,37 @@ def linked(conn: Connection) -> Iterator[tuple[int, int]]:
     (a person's or the pusher's)."""
     yield from conn.execute(sa.select(links.c.left_id, links.c.right_id)
                             .where(links.c.state == LINKED))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLink:
+    """A stored link seen from one of its records: the record at the other end (its
+    name's parts), how the link was made, its state, and when and by whom."""
+
+    other_id: int
+    other_source: str
+    other_entity: str
+    other_external_id: str
+    method: str
+    rule: str | None
+    state: str
+    confidence: str | None
+    created_at: datetime
+    created_by: str | None
+
+
+def of_record(conn: Connection, record_id: int) -> list[StoredLink]:
+    """The stored links (made or refused) of ``record_id``, in the order made."""
+    other = records.alias("other")
+    found: list[tuple[int, StoredLink]] = []
+    for mine, theirs in ((links.c.left_id, links.c.right_id), (links.c.right_id, links.c.left_id)):
+        stmt = (sa.select(links.c.id, other.c.id, other.c.source, other.c.entity,
+                          other.c.external_id, links.c.method, links.c.rule, links.c.state,
+                          links.c.confidence, links.c.created_at, links.c.created_by)
+                .select_from(links.join(other, other.c.id == theirs))
+                .where(mine == record_id))
+        for (lid, oid, source, entity, ext, method, rule, state, confidence, created,
+             by) in conn.execute(stmt):
+            found.append((lid, StoredLink(oid, source, entity, ext, method, rule, state,
+                                          confidence, as_utc(created) or created, by)))
+    return [link for _lid, link in sorted(found, key=lambda item: item[0])]

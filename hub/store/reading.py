@@ -10,12 +10,13 @@ the canonical JSON last; the caller builds its own tables from them
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hub.store import history
 from hub.store.schema import records
 
 BATCH = 20_000
@@ -29,10 +30,14 @@ _c = records.c
 _LIVE = _c.deleted_at.is_(None)
 
 
-def batches(conn: Connection, entity: str, *, size: int = BATCH
-            ) -> Iterator[Sequence[tuple[Any, ...]]]:
+def batches(conn: Connection, entity: str, *, size: int = BATCH,
+            as_of: datetime | None = None) -> Iterator[Sequence[tuple[Any, ...]]]:
     """The live records of ``entity``, ``size`` rows at a time, in id order, with the
-    columns of :data:`SNAPSHOT_COLUMNS`."""
+    columns of :data:`SNAPSHOT_COLUMNS`; ``as_of``: as the hub knew them then
+    (:func:`hub.store.history.batches_as_of`)."""
+    if as_of is not None:
+        yield from history.batches_as_of(conn, entity, as_of, SNAPSHOT_COLUMNS, size=size)
+        return
     cols = [_c[name] for name in SNAPSHOT_COLUMNS]
     last = 0
     while True:
@@ -46,8 +51,13 @@ def batches(conn: Connection, entity: str, *, size: int = BATCH
         last = batch[-1][0]
 
 
-def bank_credits(conn: Connection) -> Iterator[str]:
-    """The canonical JSON of every live money-in bank line."""
+def bank_credits(conn: Connection, *, as_of: datetime | None = None) -> Iterator[str]:
+    """The canonical JSON of every live money-in bank line (``as_of``: then)."""
+    if as_of is not None:
+        for batch in history.batches_as_of(conn, "bank_transaction", as_of,
+                                           ("id", "amount_minor", "data"), size=BATCH):
+            yield from (data for _id, amount, data in batch if (amount or 0) > 0)
+        return
     stmt = sa.select(_c.data).where(_c.entity == "bank_transaction", _LIVE, _c.amount_minor > 0)
     for (data,) in conn.execute(stmt):
         yield data

@@ -3,7 +3,10 @@
 :func:`prepare` turns a validated record into the row the store keeps (the
 canonical JSON, the raw payload, a content hash over both and the columns the
 reconciler filters on). :func:`upsert` writes a page of them: new records are
-inserted, records whose hash changed are updated, the rest cost one lookup.
+inserted, records whose hash changed are updated, the rest cost one lookup. Each new
+state is copied into the history in the same transaction (:mod:`hub.store.history`);
+a record whose state is unchanged but whose location moved (a CSV row on another
+line) gets its new location and no new state.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from hub.models import (
     Refund,
 )
 from hub.money import to_minor_units
+from hub.store import history
 from hub.store.schema import quarantine, records
 
 LOOKUP_CHUNK = 500
@@ -152,8 +156,8 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start:start + size]
 
 
-_Known = tuple[str, int, str, Any, int | None]
-"""(external_id, id, content_hash, deleted_at, last_run_id) of a stored record."""
+_Known = tuple[str, int, str, Any, int | None, str | None]
+"""(external_id, id, content_hash, deleted_at, last_run_id, location) of a stored record."""
 
 
 def _existing(
@@ -166,8 +170,8 @@ def _existing(
     try:
         for chunk in _chunks(external_ids, LOOKUP_CHUNK):
             cursor.execute(
-                "SELECT external_id, id, content_hash, deleted_at, last_run_id FROM records "
-                f"WHERE source = {mark} AND entity = {mark} "
+                "SELECT external_id, id, content_hash, deleted_at, last_run_id, location "
+                f"FROM records WHERE source = {mark} AND entity = {mark} "
                 f"AND external_id IN ({', '.join([mark] * len(chunk))})",
                 (source, entity, *chunk),
             )
@@ -436,6 +440,9 @@ def _upsert(
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
     touched: list[int] = []
+    moved: list[tuple[Any, ...]] = []
+    changed: list[int] = []
+    restored: list[int] = []
     for row in rows:
         prior = known.get(row.external_id)
         if prior is None:
@@ -445,15 +452,25 @@ def _upsert(
             repeated.append(row.external_id)
         elif prior[2] != row.content_hash or prior[3] is not None:  # changed, or deleted
             updates.append((*writer.copied(row), stamp, run_id, None, prior[1]))
+            (changed if prior[3] is None else restored).append(prior[1])
         else:
             touched.append(prior[1])
+            if row.location is not None and row.location != prior[5]:  # same state, moved
+                moved.append((row.location, prior[1]))
     counts.unchanged = len(touched)
     if inserts:
         _insert(conn, writer, inserts)
         counts.created = len(inserts)
+        history.keep_by_external_ids(conn, source, entity, [r[-4] for r in inserts],
+                                     history.CREATED, now=now, run_id=run_id)
     if updates:
         _executemany(conn, writer.update_sql, updates)
         counts.updated = len(updates)
+        history.keep_by_ids(conn, changed, history.CHANGED, now=now, run_id=run_id)
+        history.keep_by_ids(conn, restored, history.RESTORED, now=now, run_id=run_id)
+    if moved:
+        _executemany(conn, f"UPDATE records SET location = {writer.mark} "
+                           f"WHERE id = {writer.mark}", moved)
     if touched and run_id is not None:
         _mark_seen(conn, writer, run_id, touched)
     return UpsertResult(counts, repeated)
@@ -470,13 +487,22 @@ def mark_deleted(
     """
     marked = 0
     for chunk in _chunks(list(dict.fromkeys(external_ids)), LOOKUP_CHUNK):
-        result = conn.execute(
-            records.update()
+        ids = list(conn.execute(
+            sa.select(records.c.id)
             .where(records.c.source == source, records.c.entity == entity,
-                   records.c.external_id.in_(chunk), records.c.deleted_at.is_(None))
-            .values(deleted_at=now, updated_at=now))
-        marked += result.rowcount
+                   records.c.external_id.in_(chunk), records.c.deleted_at.is_(None))).scalars())
+        marked += _delete_ids(conn, ids, now=now, run_id=None)
     return marked
+
+
+def _delete_ids(conn: Connection, ids: Sequence[int], *, now: datetime,
+                run_id: int | None) -> int:
+    """Mark these records deleted and keep that in their history; returns how many."""
+    for chunk in _chunks(ids, LOOKUP_CHUNK):
+        conn.execute(records.update().where(records.c.id.in_(chunk))
+                     .values(deleted_at=now, updated_at=now))
+    history.keep_by_ids(conn, ids, history.DELETED, now=now, run_id=run_id)
+    return len(ids)
 
 
 def _absent(source: str, entity: str, run_id: int) -> Any:
@@ -513,10 +539,9 @@ def mark_absent(
     A record whose id the same run quarantined is kept: its source still has it, in a
     form the hub could not take, and the last good version stands until it is fixed.
     """
-    result = conn.execute(
-        records.update().where(_absent(source, entity, run_id))
-        .values(deleted_at=now, updated_at=now))
-    return int(result.rowcount or 0)
+    ids = list(conn.execute(sa.select(records.c.id).where(_absent(source, entity, run_id)))
+               .scalars())
+    return _delete_ids(conn, ids, now=now, run_id=run_id)
 
 
 def statistics_kept(conn: Connection) -> bool:

@@ -356,3 +356,57 @@ server is asked; the answer is committed after. A row left ``sending`` by a proc
 died is asked again under the same key where the system keeps idempotency keys (Stripe,
 QuickBooks), and is ``unconfirmed`` for a person where it does not (SMTP)
 (:mod:`hub.invoicing.sender`)."""
+
+record_history = sa.Table(
+    "record_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("record_id", sa.Integer, sa.ForeignKey("records.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("change", sa.String(16), nullable=False),  # created|changed|deleted|restored|known
+    sa.Column("learned_at", TS, nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="SET NULL")),
+    sa.Column("content_hash", sa.String(32), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("number", sa.String(200)),
+    sa.Column("party", sa.String(500)),
+    sa.Column("customer_ref", sa.String(500)),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("amount_minor", sa.BigInteger),
+    sa.Column("open_minor", sa.BigInteger),
+    sa.Column("status", sa.String(32)),
+    sa.Column("doc_date", sa.Date),
+    sa.Column("due_date", sa.Date),
+    sa.Column("source_modified", TS),
+    sa.Index("ix_record_history_record", "record_id", "learned_at"),
+    sa.Index("ix_record_history_learned", "learned_at"),
+)
+"""Every state a record was in (:mod:`hub.store.history`): its canonical JSON and filter
+columns as written, when the hub learned it (``learned_at``) and the source's own time
+(``source_modified``, when the source gives one). Written by the transaction that writes
+the record; a re-sync that changes nothing writes nothing."""
+
+finding_history = sa.Table(
+    "finding_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("finding_id", sa.Integer, sa.ForeignKey("findings.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("record_ids", sa.Text, nullable=False),
+    sa.Column("customer", sa.String(500)),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("money_at_stake_minor", sa.BigInteger),
+    sa.Column("explanation", sa.Text, nullable=False),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("actor", sa.String(200)),
+    sa.Column("resolved_at", TS),
+    sa.Index("ix_finding_history_finding", "finding_id", "at"),
+    sa.Index("ix_finding_history_at", "at"),
+)
+"""Every state a finding was in: written with each insert, change of what it says and
+change of status, so the findings can be read as they stood at any moment."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hub.store.clock import as_utc
 from hub.store.schema import records
 
 
@@ -63,3 +65,39 @@ def count_by_entity(conn: Connection) -> dict[tuple[str, str], int]:
         .group_by(records.c.source, records.c.entity)
     )
     return {(s, e): n for s, e, n in conn.execute(stmt)}
+
+
+@dataclass(slots=True, frozen=True)
+class RecordRow:
+    """Everything the store keeps of one record: its canonical JSON and raw payload as
+    text, where it was read, and when the hub first saw it, last wrote it and (if so)
+    learned that its source deleted it."""
+
+    id: int
+    source: str
+    entity: str
+    external_id: str
+    data: str
+    raw: str
+    location: str | None
+    source_modified: datetime | None
+    first_seen_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    last_run_id: int | None
+
+
+def get_row(conn: Connection, record_id: int) -> RecordRow | None:
+    """The record with this id (deleted or not), or None."""
+    c = records.c
+    row = conn.execute(sa.select(
+        c.id, c.source, c.entity, c.external_id, c.data, c.raw, c.location, c.source_modified,
+        c.first_seen_at, c.updated_at, c.deleted_at, c.last_run_id).where(c.id == record_id)
+    ).first()
+    if row is None:
+        return None
+    (rid, source, entity, ext, data, raw, location, modified, first, updated, deleted,
+     run_id) = row
+    return RecordRow(rid, source, entity, ext, data, raw, location, as_utc(modified),
+                     as_utc(first) or first, as_utc(updated) or updated, as_utc(deleted),
+                     run_id)

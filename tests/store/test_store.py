@@ -34,7 +34,8 @@ from tests.support.stores import PG_URL
 
 TABLES = {"records", "links", "cursors", "quarantine", "outbox", "findings", "runs",
           "audit_log", "webhook_deliveries", "credentials", "reminders", "payer_aliases",
-          "disputes", "promises", "contact_blocks", "contact_events", "invoice_sends"}
+          "disputes", "promises", "contact_blocks", "contact_events", "invoice_sends",
+          "record_history", "finding_history"}
 
 
 def _diffs(engine: Engine) -> list[object]:
