@@ -27,6 +27,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from hub.reconcile import linking
@@ -212,9 +213,11 @@ def count_payments(snapshot: Snapshot, settings: ReconcileSettings,
                  settings.system_of_record.payment is not None)
 
 
-def load(conn: Connection, settings: ReconcileSettings) -> tuple[Snapshot, Counted]:
-    """The store's snapshot and which of its records count (what every figure reads)."""
-    snapshot = snapshot_load(conn)
+def load(conn: Connection, settings: ReconcileSettings,
+         as_of: datetime | None = None) -> tuple[Snapshot, Counted]:
+    """The store's snapshot and which of its records count (what every figure reads);
+    ``as_of``: the records as the hub knew them at that moment."""
+    snapshot = snapshot_load(conn, as_of=as_of)
     counted = count_once(snapshot, settings, linking.load_manual(conn),
                          list(store_links.linked(conn)))
     return snapshot, counted
