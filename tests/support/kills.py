@@ -176,12 +176,14 @@ class KillPlan:
             if done == kills:
                 break
             point = order[done]
-            left = kills - done
-            nth = self.rng.randint(1, max(1, budget[point] // (left + 1)))
+            nth = self.rng.randint(1, max(1, budget[point]))
             child = run_child(config, *args, kill_at=f"{point}:{nth}")
             if child.killed:
                 done += 1
                 self.log.append(f"killed at {point}:{nth}")
+                # what is left: about what was, less what this child got through
+                budget = Counter({p: max(1, budget[p] - child.trace.count(p) + 1)
+                                  for p in budget})
                 continue
             self.log.append(f"finished before {point}:{nth}")
             self.reruns += 1
