@@ -163,7 +163,9 @@ class KillPlan:
                         kills: int = KILLS) -> Child:
         """Run ``args`` killed at random points until ``kills`` children were killed,
         each at one of ``points`` (every one of them at least once), then once more to the
-        end; that last child. A child the kill did not reach (it finished first) must
+        end; that last child. The Nth time a point is reached is drawn from how often it
+        is left to reach (the reference run's trace less what the killed children got
+        through), so the kills fall all along the run. A child the kill did not reach (it finished first) must
         finish well (an exit code in ``ok``); the next ones are chosen from its trace.
         """
         budget = Counter(reference.trace)
@@ -171,15 +173,20 @@ class KillPlan:
         assert not missing, f"the uninterrupted run never reached {missing}"
         order = self.rng.sample(list(points), len(points))
         order += [self.rng.choice(points) for _ in range(max(0, kills - len(order)))]
-        done = 0
+        done, hit = 0, set()
         for _ in range(3 * kills):
             if done == kills:
                 break
             point = order[done]
-            nth = self.rng.randint(1, max(1, budget[point]))
+            if not budget[point]:  # a run with nothing to do may not reach it
+                point = self.rng.choice(sorted(p for p in points if budget[p]))
+            # about evenly spread over what is left; up to its end for the last kill
+            left = kills - done
+            nth = self.rng.randint(1, max(1, -(-2 * budget[point] // (left + 1))))
             child = run_child(config, *args, kill_at=f"{point}:{nth}")
             if child.killed:
                 done += 1
+                hit.add(point)
                 self.log.append(f"killed at {point}:{nth}")
                 # what is left: about what was, less what this child got through
                 budget = Counter({p: max(1, budget[p] - child.trace.count(p) + 1)
@@ -190,6 +197,7 @@ class KillPlan:
             assert child.code in ok, f"{child.output} {self.why()}"
             budget = Counter(child.trace)  # a run with nothing left to do: kill those
         assert done == kills, f"only {done} of {kills} children were killed {self.why()}"
+        assert hit == set(points), f"never killed at {set(points) - hit} {self.why()}"
         last = run_child(config, *args)
         self.log.append(f"finished (exit {last.code})")
         assert last.code in ok, f"{last.output} {self.why()}"
@@ -281,7 +289,7 @@ def assert_same_store(got: dict[str, Any], expected: dict[str, Any], plan: KillP
         f"records lost: {sorted(expected['records'].keys() - got['records'].keys())}, "
         f"records extra: {sorted(got['records'].keys() - expected['records'].keys())} {why}")
     for key, value in expected["records"].items():
-        assert got["records"][key] == value, f"record {key} differs {why}"
+        assert got["records"][key] == value, f"record {key} differs {why}: {got['records'][key]} != {value}"
     for part in ("quarantine", "cursors", "outbox", "links", "audit"):
         assert got[part] == expected[part], f"{part} differ {why}: {got[part]} != {expected[part]}"
     for fingerprint, times in expected["sightings"].items():
