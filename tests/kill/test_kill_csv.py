@@ -3,12 +3,15 @@ the store an uninterrupted sync gives: nothing lost, nothing stored twice."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from hub.cli import exits
-
+from hub.store import open_store
+from hub.store.schema import cursors
 from tests.support.hub import write_config
 from tests.support.kills import (
     KillPlan,
@@ -47,6 +50,17 @@ def _write_invoices(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _file_done(url: str) -> bool:
+    """Whether the cursor says the whole file was read (a later sync reads it again)."""
+    engine = open_store(url)
+    try:
+        with engine.connect() as conn:
+            value: str | None = conn.execute(sa.select(cursors.c.cursor)).scalar()
+    finally:
+        engine.dispose()
+    return value is not None and bool(json.loads(value)["files"]["invoices.csv"]["done"])
+
+
 def test_a_csv_sync_killed_anywhere_ends_as_an_uninterrupted_one(
         tmp_path: Path, store_url: str) -> None:
     plan = KillPlan.from_env()
@@ -63,7 +77,8 @@ def test_a_csv_sync_killed_anywhere_ends_as_an_uninterrupted_one(
     config = write_config(killed_dir, store_url, BODY)
     migrated(store_url)
     plan.kill_repeatedly(config, ["sync", "--no-progress"], reference,
-                         ["committing", "committed"], ok=SYNCED)
+                         ["committing", "committed"], ok=SYNCED,
+                         read_all=lambda: _file_done(store_url))
     got = store_state(store_url)
     assert len(expected["records"]) == ROWS - 2 and len(expected["quarantine"]) == 2
     assert_same_store(got, expected, plan)

@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from plugins.stripe.simulator import DEFAULT_API_KEY, CompanyPlan, Simulator, SimulatorServer
-from plugins.stripe.simulator import seed_company
+from plugins.stripe.simulator import (
+    DEFAULT_API_KEY,
+    CompanyPlan,
+    Simulator,
+    SimulatorServer,
+    seed_company,
+)
 from tests.support.hub import write_config
 from tests.support.kills import (
     KillPlan,

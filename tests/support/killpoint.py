@@ -101,7 +101,7 @@ def install(points: _Points) -> None:
 
     # every engine's commit, just before the database is asked to commit
     sa.event.listen(sa.engine.Engine, "commit", lambda _conn: points.reached("committing"))
-    do_commit = DefaultDialect.do_commit
+    do_commit: Callable[[Any, Any], None] = DefaultDialect.do_commit
 
     def committed(self: DefaultDialect, dbapi_connection: Any) -> None:
         do_commit(self, dbapi_connection)
@@ -158,7 +158,7 @@ def serve() -> None:
                 code = run(request["args"])
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
-            except BaseException:  # noqa: BLE001 - reported in the child's output
+            except BaseException:
                 traceback.print_exc()
             finally:
                 sys.stdout.flush()
