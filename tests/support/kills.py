@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import atexit
 import os
+import queue
 import random
 import re
-import select
 import signal
 import subprocess
 import sys
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -69,14 +70,23 @@ class _Forker:
             [sys.executable, "-m", "tests.support.killpoint", "--serve"], cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, text=True)
+        self.answers: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
         atexit.register(self.close)
 
-    def _answer(self, timeout: float) -> dict[str, Any]:
+    def _read(self) -> None:
         assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline() if ready else ""
+        for line in self.proc.stdout:
+            self.answers.put(line)
+        self.answers.put("")  # the server ended
+
+    def _answer(self, timeout: float) -> dict[str, Any]:
+        try:
+            line = self.answers.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError("the forking server did not answer in time") from None
         if not line:
-            raise TimeoutError("the forking server did not answer")
+            raise RuntimeError(f"the forking server ended (exit {self.proc.wait(30)})")
         answer: dict[str, Any] = orjson.loads(line)
         return answer
 
