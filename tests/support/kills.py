@@ -270,8 +270,9 @@ def store_state(url: str, names: Mapping[str, str] | None = None) -> dict[str, A
                 by_id[r.id] = f"{r.source}:{r.entity}:{ext}"
                 held[(r.source, r.entity, ext)] = (
                     r.content_hash if data == r.data else None, data, _renamed(r.raw, ids),
-                    r.location, r.number, r.amount_minor, r.open_minor, r.status,
-                    r.deleted_at is None)
+                    _renamed(r.location, ids), _renamed(r.number, ids), r.party,
+                    _renamed(r.customer_ref, ids), r.currency, r.amount_minor, r.open_minor,
+                    r.status, r.doc_date, r.due_date, r.deleted_at is None)
             found = list(conn.execute(sa.select(quarantine)))
             waiting = sorted((q.source, q.entity, q.fingerprint, q.external_id, q.location,
                               q.reason, q.raw, q.status) for q in found)
