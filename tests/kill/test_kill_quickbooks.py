@@ -63,7 +63,8 @@ def test_a_quickbooks_sync_killed_anywhere_ends_as_an_uninterrupted_one(
     migrated(store_url)
     plan.kill_repeatedly(write_config(tmp_path / "killed", store_url, body),
                          ["sync", "--no-progress"], reference,
-                         ["sent", "answered", "committing", "committed"])
+                         # wrote: the token refresh answered, the new token not yet kept
+                         ["sent", "answered", "wrote", "committing", "committed"])
     got = store_state(store_url)
     assert {entity for _, entity, _ in expected["records"]} >= {
         "customer", "invoice", "payment"}
