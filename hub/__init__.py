@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from hub.contract.hookspecs import hookimpl
     from hub.contract.mail import Mailer, OutgoingMail
     from hub.contract.outcomes import EntityCounts, RunSummary
-    from hub.contract.page import Page
+    from hub.contract.page import Page, StatedTotals
     from hub.contract.pushing import (
         CashApplication,
         FieldChange,
@@ -116,7 +116,7 @@ _FROM: dict[str, tuple[str, ...]] = {
     ),
     "hub.contract.webhooks": ("ChangeHint", "ReplayGuard", "WebhookDelivery", "WebhookReceipt"),
     "hub.contract.cursor": ("Cursor",),
-    "hub.contract.page": ("Page",),
+    "hub.contract.page": ("Page", "StatedTotals"),
     "hub.contract.demo": ("DemoService",),
     "hub.contract.mail": ("Mailer", "OutgoingMail"),
     "hub.contract.outcomes": ("EntityCounts", "RunSummary"),
@@ -216,6 +216,7 @@ __all__ = [
     "RunSummary",
     "SecretRef",
     "Severity",
+    "StatedTotals",
     "StoreError",
     "Suggestion",
     "Throttle",

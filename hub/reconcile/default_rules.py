@@ -54,6 +54,7 @@ overpayments = Deferred("hub.reconcile.builtin_rules", "overpayments")
 unapplied_payments = Deferred("hub.reconcile.builtin_rules", "unapplied_payments")
 duplicate_payments = Deferred("hub.reconcile.builtin_rules", "duplicate_payments")
 concurrent_edits = Deferred("hub.reconcile.builtin_rules", "concurrent_edits")
+incomplete_syncs = Deferred("hub.reconcile.builtin_rules", "incomplete_syncs")
 payouts_to_bank = Deferred("hub.reconcile.builtin_rules", "payouts_to_bank")
 memo_reference = Deferred("hub.reconcile.match_rules", "memo_reference")
 payer_amount = Deferred("hub.reconcile.match_rules", "payer_amount")
@@ -84,6 +85,8 @@ def hub_finding_rules() -> Iterator[FindingRuleSpec]:
         payouts_to_bank, "processor payouts against bank deposits")
     yield FindingRuleSpec("concurrent_edits", _kinds(Kind.CONCURRENT_EDIT), concurrent_edits,
                           "a change not pushed: the target changed the same fields meanwhile")
+    yield FindingRuleSpec("incomplete_syncs", _kinds(Kind.INCOMPLETE_SYNC), incomplete_syncs,
+                          "a source's own totals the hub did not receive in full")
 
 
 @hookimpl

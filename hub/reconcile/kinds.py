@@ -34,6 +34,7 @@ class Kind(StrEnum):
     PAYOUT_WITHOUT_DEPOSIT = "payout_without_deposit"
     PAYOUT_DEPOSIT_MISMATCH = "payout_deposit_mismatch"
     CONCURRENT_EDIT = "concurrent_edit"
+    INCOMPLETE_SYNC = "incomplete_sync"
 
 
 DEFAULT_SEVERITY: dict[Kind, Severity] = {
@@ -54,4 +55,5 @@ DEFAULT_SEVERITY: dict[Kind, Severity] = {
     Kind.PAYOUT_WITHOUT_DEPOSIT: Severity.HIGH,
     Kind.PAYOUT_DEPOSIT_MISMATCH: Severity.HIGH,
     Kind.CONCURRENT_EDIT: Severity.HIGH,
+    Kind.INCOMPLETE_SYNC: Severity.HIGH,
 }

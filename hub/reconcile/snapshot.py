@@ -20,7 +20,7 @@ import orjson
 from hub.contract.rows import Application, CustomerRow, InvoiceRow, PaymentRow
 from hub.contract.rules import Finding
 from hub.money import to_minor_units
-from hub.reconcile import conflicts
+from hub.reconcile import completeness, conflicts
 from hub.reconcile.queued import Coordinated, coordinated
 from hub.reconcile.tables import InvoiceTable, PaymentTable
 from hub.store import Connection, quarantine, reading
@@ -35,7 +35,7 @@ class Snapshot:
     one yields rows), customers, and the text of every money-in bank line."""
 
     __slots__ = ("awaiting", "bank_credits", "bank_lines", "conflicts", "customers",
-                 "invoices", "payments", "quarantined")
+                 "incomplete", "invoices", "payments", "quarantined")
 
     def __init__(self, invoices: InvoiceTable | Iterable[InvoiceRow] = (),
                  payments: PaymentTable | Iterable[PaymentRow] = (),
@@ -57,6 +57,9 @@ class Snapshot:
         self.conflicts: list[Finding] = []
         """The ``concurrent_edit`` findings of changes the pusher held back
         (:mod:`hub.reconcile.conflicts`)."""
+        self.incomplete: list[Finding] = []
+        """The ``incomplete_sync`` findings of the newest source totals that disagree
+        (:mod:`hub.reconcile.completeness`)."""
         self.awaiting: dict[int, list[Coordinated]] = {}
         """receipt id -> the applications a coordinator made that its invoice's system
         has not confirmed yet (:mod:`hub.reconcile.queued`): not counted as applied."""
@@ -216,4 +219,5 @@ def load(conn: Connection) -> Snapshot:
     snapshot.quarantined = _quarantined(conn)
     snapshot.awaiting = awaiting
     snapshot.conflicts = conflicts.found(conn)
+    snapshot.incomplete = completeness.found(conn)
     return snapshot
