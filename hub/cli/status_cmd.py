@@ -8,6 +8,7 @@ from rich.text import Text
 
 from hub.cli.console import duration, out, when
 from hub.cli.session import CliState, open_hub
+from hub.reports.sync_totals import LastSyncTotals, last_sync_totals
 from hub.store import current_revision, head_revision, shown_url
 from hub.store.quarantine import count_open
 from hub.store.runs import recent
@@ -31,6 +32,7 @@ def status(
             held = count_by_entity(conn)
             waiting = count_open(conn)
             latest = recent(conn, runs, connector)
+            totals = last_sync_totals(conn, connector)
     note = "" if revision == head_revision() else " (not at the newest migration)"
     out.print(Text.assemble(f"store: {url}  schema {revision}", (note, "red")))
 
@@ -46,6 +48,7 @@ def status(
     else:
         out.print("The store is empty: run `billing-hub sync`.")
 
+    _print_totals(totals)
     if not latest:
         return
     runs_table = Table(title="recent runs", title_justify="left")
@@ -64,3 +67,30 @@ def status(
             Text(run.error.splitlines()[0]) if run.error else "",
         )
     out.print(runs_table)
+
+
+def _print_totals(totals: LastSyncTotals) -> None:
+    """The newest sync's control totals of each connector, narrow enough for 80 columns."""
+    if not totals.lines and not totals.controls:
+        return
+    table = Table(title="last sync totals (read = stored + quarantined; skipped: not data)",
+                  title_justify="left", pad_edge=False)
+    table.add_column("connector", overflow="fold")
+    table.add_column("entity", overflow="fold")
+    table.add_column("cur", no_wrap=True)
+    for col in ("read", "stored", "quar", "skip"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("stored sum", justify="right", overflow="fold")
+    for line in totals.lines:
+        t = line.tally
+        table.add_row(line.connector, line.entity, line.currency or "-", f"{t.read_count:,}",
+                      f"{t.stored_count:,}",
+                      Text(f"{t.quarantined_count:,}", style="yellow")
+                      if t.quarantined_count else "0",
+                      f"{t.skipped_count:,}",
+                      "" if line.stored_sum is None else f"{line.stored_sum:,}")
+    if totals.lines:
+        out.print(table)
+    for check in totals.checks():
+        style = "red" if "DOES NOT AGREE" in check else ""
+        out.print(Text(check, style=style))

@@ -16,7 +16,7 @@ from hub import FatalError, StatedTotals, normalize_currency
 from plugins.csv.config import ControlTotal
 from plugins.csv.mapping import RowMapper
 
-SKIPPED = "control-total rows (control_total), compared with what was stored"
+SKIPPED = "control-total row(s) (control_total), compared with what was stored"
 _WHOLE = re.compile(r"\d[\d,.' \u00a0]*")
 
 
