@@ -95,10 +95,15 @@ class QuickBooksConnector(Connector):
         mode = saved.mode if saved is not None else None
         reach = datetime.now(UTC) - timedelta(days=self.config.cdc_days) + MARGIN
         if mode == "changes" and mark.since is not None and (mark.instant() or reach) > reach:
-            yield from self._changes(entity, mark)
+            pages = self._changes(entity, mark)
         else:
-            yield from self._everything(entity, mark if mode == "full" else Mark())
-        yield Page(records=[], stated=self._count(entity))
+            pages = self._everything(entity, mark if mode == "full" else Mark())
+        last = cursor
+        for page in pages:
+            last = page.cursor
+            yield page
+        # QuickBooks' own count, once the entity is read: the page repeats the last cursor
+        yield Page(records=[], cursor=last, stated=self._count(entity))
 
     def _count(self, entity: str) -> StatedTotals:
         """How many objects of ``entity`` QuickBooks holds, by a ``COUNT`` query, for the hub

@@ -33,7 +33,8 @@ from hub.store.schema import metadata, records, runs
 from tests.support.stores import PG_URL
 
 TABLES = {"records", "links", "cursors", "quarantine", "outbox", "findings", "runs",
-          "audit_log", "webhook_deliveries", "credentials", "reminders", "payer_aliases"}
+          "audit_log", "webhook_deliveries", "credentials", "reminders", "payer_aliases",
+          "run_totals", "run_controls", "reconcile_measures", "reconcile_open_findings"}
 
 
 def _diffs(engine: Engine) -> list[object]:
