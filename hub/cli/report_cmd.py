@@ -16,6 +16,7 @@ from rich.text import Text
 
 from hub.cli.console import err, out
 from hub.cli.session import CliState, open_hub
+from hub.cli.trend_view import TREND_HELP, show_trend
 from hub.errors import HubError
 from hub.reconcile.applying import apply_payment as queue_application
 from hub.reconcile.naming import NAME_HELP, resolve
@@ -42,6 +43,17 @@ def _period(since: datetime | None, until: datetime | None) -> tuple[date, date]
     if start > end:
         raise HubError(f"the period starts ({start}) after it ends ({end})")
     return start, end
+
+
+class TrendPer(StrEnum):
+    run = "run"
+    day = "day"
+
+
+class TrendFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
 
 
 SINCE = typer.Option(None, "--since", formats=["%Y-%m-%d"],
@@ -119,9 +131,22 @@ def metrics(
     since: datetime | None = SINCE,
     until: datetime | None = UNTIL,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    trend: bool = typer.Option(False, "--trend", help=TREND_HELP),
+    per: TrendPer = typer.Option(TrendPer.run, "--per", help="With --trend: a row per run, "
+                                 "or per day (the day's last run)."),
+    fmt: TrendFormat = typer.Option(TrendFormat.table, "--format", "-f",
+                                    help="With --trend: table, json or csv."),
 ) -> None:
-    """DSO, aging, overdue share, days to pay, discrepancy rate and CEI, per currency."""
+    """DSO, aging, overdue share, days to pay, discrepancy rate and CEI, per currency.
+
+    With --trend: the match rate, discrepancy rate and open findings per kind of every
+    reconcile run, over time (see --trend).
+    """
     state: CliState = ctx.obj
+    if trend:
+        with open_hub(state) as hub:
+            show_trend(hub, since=since, until=until, per=per.value, fmt=fmt.value)
+        return
     start, end = _period(since, until)
     with open_hub(state) as hub, hub.engine.connect() as conn:
         data = rpt.build(conn, start=start, end=end,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -51,21 +52,24 @@ def status(
     _print_totals(totals)
     if not latest:
         return
-    runs_table = Table(title="recent runs", title_justify="left")
+    runs_table = Table(title="recent runs (records: new/updated/unchanged/quarantined)",
+                       title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("run", "kind", "connector", "status", "started", "took"):
-        runs_table.add_column(col, no_wrap=True)
-    for col in ("new", "upd", "same", "quar"):
-        runs_table.add_column(col, justify="right")
-    runs_table.add_column("error", overflow="fold")
+        runs_table.add_column(col, no_wrap=col != "connector", overflow="fold")
+    runs_table.add_column("records", justify="right", no_wrap=True)
+    errors = any(run.error for run in latest)
+    if errors:
+        runs_table.add_column("error", overflow="fold")
     for run in latest:
         style = STATUS_STYLE.get(run.status, "")
         c = run.total
-        runs_table.add_row(
-            str(run.run_id), run.kind, run.connector, Text(run.status, style=style),
-            when(run.started_at), duration(run), str(c.created), str(c.updated),
-            str(c.unchanged), Text(str(c.quarantined), style="yellow") if c.quarantined else "0",
-            Text(run.error.splitlines()[0]) if run.error else "",
-        )
+        counts = Text(f"{c.created}/{c.updated}/{c.unchanged}/")
+        counts.append(str(c.quarantined), style="yellow" if c.quarantined else "")
+        cells: list[str | Text] = [str(run.run_id), run.kind, run.connector, Text(run.status, style=style),
+                 when(run.started_at), duration(run), counts]
+        if errors:
+            cells.append(Text(run.error.splitlines()[0]) if run.error else "")
+        runs_table.add_row(*cells)
     out.print(runs_table)
 
 
@@ -74,7 +78,7 @@ def _print_totals(totals: LastSyncTotals) -> None:
     if not totals.lines and not totals.controls:
         return
     table = Table(title="last sync totals (read = stored + quarantined; skipped: not data)",
-                  title_justify="left", pad_edge=False)
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("connector", overflow="fold")
     table.add_column("entity", overflow="fold")
     table.add_column("cur", no_wrap=True)

@@ -303,11 +303,13 @@ reconcile_measures = sa.Table(
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("cash_minor", sa.BigInteger, nullable=False),
     sa.Column("applied_minor", sa.BigInteger, nullable=False),
-    sa.Column("invoices", sa.Integer, nullable=False),
-    sa.Column("invoices_in_findings", sa.Integer, nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("open_findings", sa.Integer, nullable=False),
     sa.UniqueConstraint("run_id", "currency"),
 )
-"""A reconcile run's measures per currency, for the trend of its rates."""
+"""A reconcile run's measures per currency, for the trend of its rates: the cash received
+and the part of it applied, the invoices and payments, and the open findings (a row with
+currency '' holds the findings that name no currency)."""
 
 reconcile_open_findings = sa.Table(
     "reconcile_open_findings",

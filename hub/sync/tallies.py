@@ -3,11 +3,12 @@
 Each committed page adds to its run, per entity and currency, the records read
 (every record the source gave, mapped or not), those stored, those
 quarantined and the rows skipped by rule (:mod:`hub.store.controls`). A
-quarantined or skipped row has no trusted amount: it is counted under no
-currency. When a page carries the source's own totals
-(:class:`~hub.contract.page.StatedTotals`), they are compared with the records
-this pull stored since the previous statement (``covers = "pull"``), or with
-every live record the hub holds of the source and entity (``"source"``).
+quarantined or skipped row has no trusted amount, and a record without an
+amount (a customer) none to sum: they are counted under no currency. When a
+page carries the source's own totals (:class:`~hub.contract.page.StatedTotals`),
+they are compared with the records this pull stored since the previous
+statement (``covers = "pull"``), or with every live record the hub holds of
+the source and entity (``"source"``).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ def tally_page(prepared: Sequence[PreparedRecord], not_stored: Collection[str], 
     were stored; ``unmapped`` rejects were read too (no currency known)."""
     out: dict[str, Tally] = {}
     for p in prepared:
-        currency = p.currency or NO_CURRENCY
-        minor = p.amount_minor or 0
+        minor = p.amount_minor
+        currency = p.currency if p.currency and minor is not None else NO_CURRENCY
+        minor = minor or 0
         t = out.setdefault(currency, Tally())
         t.read_count += 1
         t.read_minor += minor

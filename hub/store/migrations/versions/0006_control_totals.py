@@ -61,8 +61,8 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("cash_minor", sa.BigInteger(), nullable=False),
         sa.Column("applied_minor", sa.BigInteger(), nullable=False),
-        sa.Column("invoices", sa.Integer(), nullable=False),
-        sa.Column("invoices_in_findings", sa.Integer(), nullable=False),
+        sa.Column("records", sa.Integer(), nullable=False),
+        sa.Column("open_findings", sa.Integer(), nullable=False),
         sa.UniqueConstraint("run_id", "currency",
                             name=op.f("uq_reconcile_measures_run_id_currency")),
     )
