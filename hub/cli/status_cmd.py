@@ -65,8 +65,9 @@ def status(
         c = run.total
         counts = Text(f"{c.created}/{c.updated}/{c.unchanged}/")
         counts.append(str(c.quarantined), style="yellow" if c.quarantined else "")
-        cells: list[str | Text] = [str(run.run_id), run.kind, run.connector, Text(run.status, style=style),
-                 when(run.started_at), duration(run), counts]
+        cells: list[str | Text] = [str(run.run_id), run.kind, run.connector,
+                                   Text(run.status, style=style), when(run.started_at),
+                                   duration(run), counts]
         if errors:
             cells.append(Text(run.error.splitlines()[0]) if run.error else "")
         runs_table.add_row(*cells)

@@ -17,10 +17,11 @@ from hub.runtime import Hub
 
 TREND_HELP = (
     "Show how the rates moved, a row per reconcile run (or per day with --per day): the "
-    "match rate (per currency, the share of cash received that is applied automatically "
-    "or by a coordinator's confirmed suggestion), the discrepancy rate (open findings per "
-    "100 invoices and payments) and the open findings per kind with their money at stake. "
-    "--since/--until select the runs by when they ran; -f json|csv writes them as data.")
+    "match rate (per currency, the share of cash received that is applied: by its own "
+    "system, by the matcher's decision at or above `confident`, or by a coordinator with "
+    "apply-payment), the discrepancy rate (open and acknowledged findings per 100 invoices "
+    "and payments) and the open findings per kind with their money at stake. "
+    "--since/--until select the runs by the day they ran; -f json|csv writes them as data.")
 
 
 def show_trend(hub: Hub, *, since: datetime | None, until: datetime | None, per: Per,

@@ -6,11 +6,12 @@ writes them as JSON or CSV. The definitions, as ``billing-hub metrics --help``
 and the README give them:
 
 - **match rate** (per currency): the share of cash received that is applied,
-  automatically or by a coordinator's confirmed suggestion, in percent
-  (:mod:`hub.reconcile.measures` says what counts as each);
+  automatically or by a coordinator's confirmed suggestion, in percent to one
+  decimal (:mod:`hub.reconcile.measures` says what counts as each);
 - **discrepancy rate**: open (and acknowledged) findings per 100 invoices and
-  payments the run read, as ``billing-hub metrics`` computes it; per currency,
-  the findings in that currency per 100 of its invoices and payments;
+  payments the run read, to two decimals, as ``billing-hub metrics`` computes
+  it; per currency, the findings in that currency per 100 of its invoices and
+  payments;
 - **open findings per kind**: how many, and their money at stake per currency.
 """
 
@@ -21,7 +22,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from hub.money import from_minor_units
@@ -30,12 +31,14 @@ from hub.store.trend import Measure, RunMeasures, history
 
 Per = Literal["run", "day"]
 _TENTH = Decimal("0.1")
+_HUNDREDTH = Decimal("0.01")
 
 
-def _rate(part: int, whole: int, scale: int = 100) -> Decimal | None:
+def _rate(part: int, whole: int, places: Decimal = _TENTH) -> Decimal | None:
+    """``part`` per 100 of ``whole``, rounded half up to ``places``; None when ``whole`` is 0."""
     if not whole:
         return None
-    return (Decimal(part) * scale / whole).quantize(_TENTH)
+    return (Decimal(part) * 100 / whole).quantize(places, ROUND_HALF_UP)
 
 
 def _money(minor: int, currency: str) -> Decimal | None:
@@ -93,12 +96,12 @@ def _row(run: RunMeasures) -> TrendRow:
         rates.append(CurrencyRates(
             cur, from_minor_units(m.cash_minor, cur), from_minor_units(m.applied_minor, cur),
             _rate(m.applied_minor, m.cash_minor), m.records, m.open_findings,
-            _rate(m.open_findings, m.records)))
+            _rate(m.open_findings, m.records, _HUNDREDTH)))
     kinds = [KindOpen(o.kind, o.currency, o.count, _money(o.money_minor, o.currency))
              for o in run.open_kinds]
+    overall = _rate(total.open_findings, total.records, _HUNDREDTH)
     return TrendRow(run.run_id, run.measured_at, run.measured_at.date(), total.records,
-                    total.open_findings, _rate(total.open_findings, total.records), rates,
-                    kinds)
+                    total.open_findings, overall, rates, kinds)
 
 
 def build(conn: Connection, *, since: datetime | None = None, until: datetime | None = None,

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from hub.config import load_config
+from hub.money import from_minor_units
 from hub.store import open_store
-from hub.store.schema import findings
+from hub.store.schema import findings, records
 from plugins.quickbooks.simulator import QboSimulatorServer
 from tests.support.hub import cli, write_config
 from tests.support.qbo import config_body
@@ -150,7 +152,10 @@ def test_quickbooks_count_says_more_than_the_hub_received(
     code, out, _ = cli(capsys, "status")
     flat = _flat(out)
     assert "books/invoice: DOES NOT AGREE with QuickBooks: SELECT COUNT(*) FROM Invoice" in flat
-    assert "books/customer: agrees with QuickBooks: SELECT COUNT(*) FROM Customer WHERE" in flat
+    assert ("books/customer: agrees with QuickBooks: SELECT COUNT(*) FROM Customer WHERE "
+            "Active IN (true, false)") in flat
+    assert ("books/payment: agrees with QuickBooks: SELECT COUNT(*) FROM Payment WHERE "
+            "TotalAmt > '0'") in flat
 
     # the invoice mended in QuickBooks: the next (incremental) sync reads it and agrees
     with qbo.sim._lock:
@@ -162,3 +167,68 @@ def test_quickbooks_count_says_more_than_the_hub_received(
     assert code == 0, out + err
     [resolved] = _incomplete(config, store_url)
     assert resolved["status"] == "resolved"
+
+
+CURRENCY_FILE = """\
+[connectors.bank]
+type = "csv"
+
+[[connectors.bank.files]]
+path = "bank.csv"
+entity = "bank_transaction"
+thousands = ","
+columns = { booked_date = "Date", description = "Description", amount = "Amount", \
+currency = "Cur" }
+control_total = { column = "Date", matches = "^Total$", amount = "Amount"CURRENCY }
+"""
+
+
+@pytest.mark.parametrize(("setting", "other", "expected"), [
+    ("", "EUR", "EUR 18.25"),                     # the one currency of the rows
+    (', currency = "EUR"', "CHF", "EUR 15.25"),   # named: the rows hold two
+    ("", "CHF", None),                            # two currencies, none named
+])
+def test_the_stated_sum_is_compared_in_the_files_currency(
+        tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], setting: str, other: str,
+        expected: str | None) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, store_url, CURRENCY_FILE.replace("CURRENCY", setting))
+    (tmp_path / "bank.csv").write_text(
+        f"Date,Description,Amount,Cur\n2026-10-01,A,10.00,EUR\n2026-10-02,B,5.25,EUR\n"
+        f"2026-10-03,C,3.00,{other}\nTotal,,{'18.25' if other == 'EUR' else '15.25'},\n",
+        encoding="utf-8")
+    code, out, err = cli(capsys, "sync")
+    assert code == 0, out + err
+    if expected is None:
+        assert "the control-total amount is not compared: the file holds several " \
+               "currencies or none; set `control_total.currency`" in _flat(out + err)
+    code, out, _ = cli(capsys, "status")
+    line = "bank/bank_transaction: agrees with bank.csv line 5: control-total row"
+    assert (f"{line} ({expected})" in _flat(out)) if expected else line not in _flat(out)
+
+
+def test_a_stripe_sync_records_its_totals_without_a_comparison(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = cli(capsys, "demo", "--no-progress")  # syncs a simulated Stripe account
+    assert code == 0, out
+    config = tmp_path / "billing-hub-demo" / "billing-hub.toml"
+    engine = open_store(load_config(config).store_url())
+    try:
+        with engine.connect() as conn:
+            held = conn.execute(
+                sa.select(records.c.entity, records.c.currency, sa.func.count(),
+                          sa.func.sum(records.c.amount_minor))
+                .where(records.c.source == "stripe", records.c.amount_minor.is_not(None))
+                .group_by(records.c.entity, records.c.currency)).all()
+    finally:
+        engine.dispose()
+    assert held
+    code, out, _ = cli(capsys, "--config", str(config), "status", "--connector", "stripe")
+    flat = _flat(out)
+    for entity, currency, n, minor in held:
+        stored = from_minor_units(int(minor), currency)
+        assert f"stripe {entity} {currency} {n} {n} 0 0 {stored:,}" in flat
+    assert "stripe/" not in flat  # no comparison: Stripe states no totals
