@@ -130,6 +130,7 @@ def test_reconciling_unchanged_data_keeps_the_same_rates(
     for _ in range(2):
         assert cli(capsys, "reconcile")[0] == 0
     code, out, _ = cli(capsys, "metrics", "--trend", "-f", "json")
+    assert code == 0
     first, second = json.loads(out)
     for row in (first, second):
         del row["run_id"], row["measured_at"]
@@ -172,6 +173,7 @@ def test_a_coordinators_confirmed_suggestion_counts_as_applied(
     # nobody's money: not applied, and no match confident enough to be the matcher's
     code, out, err = cli(capsys, "apply-payment", "bank:B-9", f"books:invoice:{invoice['Id']}")
     assert code == 0, err
+    assert f"Applied {owed:,} USD of bank:bank_transaction:B-9" in out
     assert cli(capsys, "reconcile")[0] == 0
     before, after = _usd(capsys)
     assert after["cash_received"] == before["cash_received"]
