@@ -54,12 +54,15 @@ class RunMeasures:
 def open_by_kind(conn: Connection) -> list[OpenKind]:
     """The open (and acknowledged) findings now, per kind and currency."""
     c = findings.c
-    stmt = (sa.select(c.kind, sa.func.coalesce(c.currency, ""), sa.func.count(),
-                      sa.func.coalesce(sa.func.sum(c.money_at_stake_minor), 0))
+    stmt = (sa.select(c.kind, c.currency, sa.func.count(), sa.func.sum(c.money_at_stake_minor))
             .where(c.status.in_(OPEN_STATUSES))
-            .group_by(c.kind, sa.func.coalesce(c.currency, ""))
-            .order_by(c.kind, sa.func.coalesce(c.currency, "")))
-    return [OpenKind(k, cur, int(n), int(m)) for k, cur, n, m in conn.execute(stmt)]
+            .group_by(c.kind, c.currency))
+    found: dict[tuple[str, str], OpenKind] = {}
+    for kind, cur, n, money in conn.execute(stmt):
+        row = found.setdefault((kind, cur or ""), OpenKind(kind, cur or "", 0, 0))
+        row.count += int(n)
+        row.money_minor += int(money or 0)
+    return [found[k] for k in sorted(found)]
 
 
 def record(conn: Connection, run_id: int, at: datetime, by_currency: Mapping[str, Measure],
