@@ -22,7 +22,7 @@ from hub.money import from_minor_units
 from hub.store import audit
 from hub.store import findings as store_findings
 from hub.store.controls import Control, latest_controls
-from hub.store.findings import FindingValues
+from hub.store.findings import FindingValues, StoredFinding
 
 KIND = "incomplete_sync"
 ACTOR = "billing-hub"
@@ -66,7 +66,7 @@ def values_of(control: Control) -> FindingValues:
     details = {"connector": control.connector, "entity": control.entity,
                "basis": control.basis, "covers": control.covers,
                "stated_count": control.stated_count, "held_count": control.held_count,
-               "quarantined": control.quarantined_count, "run_id": control.run_id,
+               "quarantined": control.quarantined_count,
                "sums": {c: {"stated": str(from_minor_units(s, c)),
                             "held": str(from_minor_units(h, c))}
                         for c, (s, h) in sorted(control.sums.items())}}
@@ -75,6 +75,13 @@ def values_of(control: Control) -> FindingValues:
         f"{control.connector}: the {control.entity.replace('_', ' ')} totals do not agree "
         f"with the source's own ({control.basis}): {describe(control)}",
         orjson.dumps(details, option=orjson.OPT_SORT_KEYS, default=str).decode())
+
+
+def _said(row: StoredFinding) -> tuple[object, ...]:
+    """What a stored finding says, as :meth:`FindingValues.compared` gives it."""
+    return (row.kind, row.severity, orjson.dumps(sorted(row.record_ids)).decode(),
+            row.customer, row.currency, row.money_at_stake_minor, row.explanation,
+            orjson.dumps(row.details, option=orjson.OPT_SORT_KEYS, default=str).decode())
 
 
 def found(conn: Connection) -> list[FindingValues]:
@@ -99,7 +106,7 @@ def settle(conn: Connection, controls: Sequence[Control], now: datetime) -> None
                                            reopen_as=("open", ACTOR))
                 audit.record(conn, "finding.reopened", subject=f"finding:{row.id}",
                              actor=ACTOR, details={"key": key, "why": "found again"}, at=now)
-            else:
+            elif _said(row) != values.compared():
                 store_findings.found_again(conn, row.id, values, now=now)
         elif row is not None and row.status in ("open", "acknowledged"):
             store_findings.set_status(conn, row.id, "resolved", actor=ACTOR, resolved_at=now,

@@ -107,6 +107,12 @@ def test_a_quarantined_row_or_a_disagreeing_trailer_is_a_finding_with_both_figur
     cli(capsys, "reconcile")
     [again] = _incomplete(bank, store_url)
     assert again["status"] == "open"
+    # nothing changed, nothing changes: neither a reconcile nor the same sync again
+    # touches the finding
+    assert cli(capsys, "sync")[0] == 3
+    cli(capsys, "reconcile")
+    [same] = _incomplete(bank, store_url)
+    assert same == found
 
     # the row mended: the next sync receives everything, and the finding is resolved
     _file(tmp_path, ROWS, "Total,3 transactions,,\"1,340.50\"")
