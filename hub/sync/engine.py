@@ -311,6 +311,11 @@ class SyncEngine:
             control = segment.compare(conn, run_id, source, entity, page.stated)
             controls.record_control(conn, control)
             incomplete.settle(conn, [control], now)
+            if control.short:
+                runs.add_counts(conn, run_id, entity, EntityCounts(notes=[
+                    f"does not agree with {control.basis}: {incomplete.describe(control)} "
+                    "(an incomplete_sync finding: `billing-hub findings list --kind "
+                    "incomplete_sync`)"]))
         if control.short:
             log.warning("%s/%s: %s", source, entity, incomplete.describe(control))
 

@@ -90,6 +90,8 @@ def test_a_quarantined_row_or_a_disagreeing_trailer_is_a_finding_with_both_figur
     _file(tmp_path, bad, "Total,3 transactions,,\"1,340.50\"")
     code, out, err = cli(capsys, "sync")
     assert code == 3, out + err  # a row in quarantine
+    assert ("bank/bank_transaction: does not agree with bank.csv line 5: control-total row: "
+            "3 bank transactions stated, this sync stored 2 (1 fewer)") in _flat(out + err)
     [found] = _incomplete(bank, store_url)
     assert found["status"] == "open" and found["currency"] == "USD"
     assert found["money_at_stake_minor"] == 25050
