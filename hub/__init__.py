@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from hub.contract.hookspecs import hookimpl
     from hub.contract.mail import MailAttachment, Mailer, OutgoingMail
     from hub.contract.outcomes import EntityCounts, RunSummary
-    from hub.contract.page import Page
+    from hub.contract.page import Page, StatedTotals
     from hub.contract.pushing import (
         CashApplication,
         FieldChange,
@@ -128,7 +128,7 @@ _FROM: dict[str, tuple[str, ...]] = {
     ),
     "hub.contract.webhooks": ("ChangeHint", "ReplayGuard", "WebhookDelivery", "WebhookReceipt"),
     "hub.contract.cursor": ("Cursor",),
-    "hub.contract.page": ("Page",),
+    "hub.contract.page": ("Page", "StatedTotals"),
     "hub.contract.demo": ("DemoService",),
     "hub.contract.mail": ("MailAttachment", "Mailer", "OutgoingMail"),
     "hub.contract.sending": ("InvoiceDelivery", "SendReceipt", "SendStatus", "send_key"),
@@ -240,6 +240,7 @@ __all__ = [
     "SendStatus",
     "Settlement",
     "Severity",
+    "StatedTotals",
     "StoreError",
     "Suggestion",
     "Throttle",

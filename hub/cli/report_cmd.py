@@ -18,6 +18,7 @@ from rich.text import Text
 from hub.cli.as_of import AS_OF, knowledge
 from hub.cli.console import err, out
 from hub.cli.session import CliState, open_hub
+from hub.cli.trend_view import TREND_HELP, show_trend
 from hub.errors import HubError
 from hub.reconcile.applying import apply_payment as queue_application
 from hub.reconcile.naming import NAME_HELP, resolve
@@ -47,6 +48,17 @@ def _period(since: datetime | None, until: datetime | None,
     if start > end:
         raise HubError(f"the period starts ({start}) after it ends ({end})")
     return start, end
+
+
+class TrendPer(StrEnum):
+    run = "run"
+    day = "day"
+
+
+class TrendFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
 
 
 SINCE = typer.Option(None, "--since", formats=["%Y-%m-%d"],
@@ -125,21 +137,20 @@ def _print_metrics(m: Metrics) -> None:
               f"invoices and payments ({m.open_findings} of {m.records})")
 
 
-class MetricsFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 def metrics(
     ctx: typer.Context,
     since: datetime | None = SINCE,
     until: datetime | None = UNTIL,
-    fmt: MetricsFormat = typer.Option(MetricsFormat.table, "--format", "-f"),
+    fmt: TrendFormat = typer.Option(TrendFormat.table, "--format", "-f",
+                                    help="table or json; csv with --trend."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (as -f json)."),
     explain: bool = typer.Option(False, "--explain",
                                  help="Each figure with the records behind it: the copy "
                                       "counted and the copies set aside."),
     as_of: datetime | None = AS_OF,
+    trend: bool = typer.Option(False, "--trend", help=TREND_HELP),
+    per: TrendPer = typer.Option(TrendPer.run, "--per", help="With --trend: a row per run, "
+                                 "or per day (the day's last run)."),
 ) -> None:
     """DSO, aging, overdue share, days to pay, discrepancy rate and CEI, per currency.
 
@@ -147,14 +158,22 @@ def metrics(
     \\[reconcile.system_of_record] (default: the ledger, the system holding the
     most invoices); --explain shows which. --since/--until select the period;
     --as-of the knowledge date (the records and findings as the hub knew them at
-    the end of that day).
+    the end of that day). With --trend: the match rate, discrepancy rate and open
+    findings per kind of every reconcile run, over time (see --trend).
     """
     state: CliState = ctx.obj
+    if trend:
+        with open_hub(state) as hub:
+            show_trend(hub, since=since, until=until, per=per.value, fmt=fmt.value)
+        return
+    if fmt is TrendFormat.csv:
+        raise typer.BadParameter("csv is for --trend; use -f json or the report's -f csv",
+                                 param_hint="--format")
     start, end = _period(since, until, as_of)
     with open_hub(state) as hub, hub.engine.connect() as conn:
         data = rpt.build(conn, start=start, end=end, settings=hub.settings(ReconcileSettings),
                          explain=explain, as_of=knowledge(hub, as_of))
-    if as_json or fmt is MetricsFormat.json:
+    if as_json or fmt is TrendFormat.json:
         doc = rpt.explain_json(data.metrics) if explain else rpt.metrics_json(data.metrics)
         sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
         return

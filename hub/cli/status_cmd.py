@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -10,6 +11,7 @@ from hub.cli.console import duration, out, when
 from hub.cli.session import CliState, open_hub
 from hub.reconcile.settings import ReconcileSettings
 from hub.reports.overview import distinct
+from hub.reports.sync_totals import LastSyncTotals, last_sync_totals
 from hub.store import current_revision, head_revision, shown_url
 from hub.store.quarantine import count_open
 from hub.store.runs import recent
@@ -34,6 +36,7 @@ def status(
             waiting = count_open(conn)
             latest = recent(conn, runs, connector)
             once = distinct(conn, hub.settings(ReconcileSettings)) if held else []
+            totals = last_sync_totals(conn, connector)
     note = "" if revision == head_revision() else " (not at the newest migration)"
     out.print(Text.assemble(f"store: {url}  schema {revision}", (note, "red")))
 
@@ -52,21 +55,53 @@ def status(
         if d.records:
             out.print(Text(f"counted once: {d.text()}"))
 
+    _print_totals(totals)
     if not latest:
         return
-    runs_table = Table(title="recent runs", title_justify="left")
+    runs_table = Table(title="recent runs (records: new/updated/unchanged/quarantined)",
+                       title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("run", "kind", "connector", "status", "started", "took"):
-        runs_table.add_column(col, no_wrap=True)
-    for col in ("new", "upd", "same", "quar"):
-        runs_table.add_column(col, justify="right")
-    runs_table.add_column("error", overflow="fold")
+        runs_table.add_column(col, no_wrap=col != "connector", overflow="fold")
+    runs_table.add_column("records", justify="right", no_wrap=True)
+    errors = any(run.error for run in latest)
+    if errors:
+        runs_table.add_column("error", overflow="fold")
     for run in latest:
         style = STATUS_STYLE.get(run.status, "")
         c = run.total
-        runs_table.add_row(
-            str(run.run_id), run.kind, run.connector, Text(run.status, style=style),
-            when(run.started_at), duration(run), str(c.created), str(c.updated),
-            str(c.unchanged), Text(str(c.quarantined), style="yellow") if c.quarantined else "0",
-            Text(run.error.splitlines()[0]) if run.error else "",
-        )
+        counts = Text(f"{c.created}/{c.updated}/{c.unchanged}/")
+        counts.append(str(c.quarantined), style="yellow" if c.quarantined else "")
+        cells: list[str | Text] = [str(run.run_id), run.kind, run.connector,
+                                   Text(run.status, style=style), when(run.started_at),
+                                   duration(run), counts]
+        if errors:
+            cells.append(Text(run.error.splitlines()[0]) if run.error else "")
+        runs_table.add_row(*cells)
     out.print(runs_table)
+
+
+def _print_totals(totals: LastSyncTotals) -> None:
+    """The newest sync's control totals of each connector, narrow enough for 80 columns."""
+    if not totals.lines and not totals.controls:
+        return
+    table = Table(title="last sync totals (read = stored + quarantined; skipped: not data)",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("connector", overflow="fold")
+    table.add_column("entity", overflow="fold")
+    table.add_column("cur", no_wrap=True)
+    for col in ("read", "stored", "quar", "skip"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("stored sum", justify="right", overflow="fold")
+    for line in totals.lines:
+        t = line.tally
+        table.add_row(line.connector, line.entity, line.currency or "-", f"{t.read_count:,}",
+                      f"{t.stored_count:,}",
+                      Text(f"{t.quarantined_count:,}", style="yellow")
+                      if t.quarantined_count else "0",
+                      f"{t.skipped_count:,}",
+                      "" if line.stored_sum is None else f"{line.stored_sum:,}")
+    if totals.lines:
+        out.print(table)
+    for check in totals.checks():
+        style = "red" if "DOES NOT AGREE" in check else ""
+        out.print(Text(check, style=style))

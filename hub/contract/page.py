@@ -4,13 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
 
 from hub.contract.cursor import Cursor
 
 if TYPE_CHECKING:  # the models are loaded by the connectors that make records
     from hub.errors import RecordRejected
     from hub.models import CanonicalRecord
+
+
+@dataclass(frozen=True, slots=True)
+class StatedTotals:
+    """What a source says of its own totals for one entity: a control figure.
+
+    ``count`` is how many records the source says it holds (or the file says it
+    carries); ``sums`` the amounts it states, per currency (``{"USD":
+    Decimal("12345.67")}``). ``basis`` says where the figures come from, for a
+    person: ``"QuickBooks: SELECT COUNT(*) FROM Invoice"``, ``"bank.csv line 14:
+    control-total row"``. ``covers`` says what they are compared with:
+    ``"pull"``, the records of this pull (a file read whole, its trailer row);
+    ``"source"``, every live record the hub holds of the source and entity
+    after the pull (a count the service answers). The hub records both sides
+    with the run, and a shortfall is an ``incomplete_sync`` finding.
+    """
+
+    basis: str
+    count: int | None = None
+    sums: Mapping[str, Decimal] = field(default_factory=dict)
+    covers: Literal["pull", "source"] = "pull"
 
 
 @dataclass(slots=True, init=False)
@@ -49,13 +71,16 @@ class Page:
     entity (a file read whole). The hub then marks deleted the stored records of that
     source and entity the pull did not give, except those it quarantined: a row removed
     from a file is gone from the books too."""
+    stated: StatedTotals | None = None
+    """The source's own totals for the entity (a control-total row, a count the service
+    answers), given on the page after the records they cover: see :class:`StatedTotals`."""
 
     def __init__(self, records: Sequence[CanonicalRecord],
                  rejected: Sequence[RecordRejected] = (), cursor: str | Cursor | None = None,
                  locations: Mapping[str, str] | None = None,
                  progress: tuple[int, int] | None = None, deleted: Sequence[str] = (),
                  skipped: Mapping[str, int] | None = None, complete: bool = False,
-                 notes: Sequence[str] = ()) -> None:
+                 notes: Sequence[str] = (), stated: StatedTotals | None = None) -> None:
         self.records = records
         self.rejected = rejected
         self.cursor = cursor.dump() if isinstance(cursor, Cursor) else cursor
@@ -65,3 +90,4 @@ class Page:
         self.skipped = {} if skipped is None else skipped
         self.complete = complete
         self.notes = notes
+        self.stated = stated

@@ -94,3 +94,9 @@ def payouts_to_bank(context: RuleContext) -> Iterator[Finding]:
     run = RunContext.of(context)
     if run.payout_review is not None:
         yield from payouts.findings(run.payout_review)
+
+
+def incomplete_syncs(context: RuleContext) -> Iterator[Finding]:
+    """Sources whose own totals (a count, a control-total row) the hub did not receive."""
+    run = RunContext.of(context)
+    return iter(run.snapshot.incomplete)

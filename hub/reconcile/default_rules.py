@@ -55,6 +55,7 @@ unapplied_payments = Deferred("hub.reconcile.builtin_rules", "unapplied_payments
 duplicate_payments = Deferred("hub.reconcile.builtin_rules", "duplicate_payments")
 concurrent_edits = Deferred("hub.reconcile.builtin_rules", "concurrent_edits")
 invoices_out = Deferred("hub.reconcile.builtin_rules", "invoices_out")
+incomplete_syncs = Deferred("hub.reconcile.builtin_rules", "incomplete_syncs")
 payouts_to_bank = Deferred("hub.reconcile.builtin_rules", "payouts_to_bank")
 memo_reference = Deferred("hub.reconcile.match_rules", "memo_reference")
 payer_amount = Deferred("hub.reconcile.match_rules", "payer_amount")
@@ -89,6 +90,8 @@ def hub_finding_rules() -> Iterator[FindingRuleSpec]:
                           "a change not pushed: the target changed the same fields meanwhile")
     yield FindingRuleSpec("invoices_out", _kinds(Kind.INVOICE_NOT_SENT, Kind.INVOICE_SENT_LATE),
                           invoices_out, "an invoice not sent in time, or sent after its due date")
+    yield FindingRuleSpec("incomplete_syncs", _kinds(Kind.INCOMPLETE_SYNC), incomplete_syncs,
+                          "a source's own totals the hub did not receive in full")
 
 
 @hookimpl

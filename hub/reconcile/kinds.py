@@ -37,6 +37,7 @@ class Kind(StrEnum):
     CONCURRENT_EDIT = "concurrent_edit"
     INVOICE_NOT_SENT = "invoice_not_sent"
     INVOICE_SENT_LATE = "invoice_sent_late"
+    INCOMPLETE_SYNC = "incomplete_sync"
 
 
 DEFAULT_SEVERITY: dict[Kind, Severity] = {
@@ -60,4 +61,5 @@ DEFAULT_SEVERITY: dict[Kind, Severity] = {
     Kind.CONCURRENT_EDIT: Severity.HIGH,
     Kind.INVOICE_NOT_SENT: Severity.MEDIUM,
     Kind.INVOICE_SENT_LATE: Severity.LOW,
+    Kind.INCOMPLETE_SYNC: Severity.HIGH,
 }

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from hub.reconcile import lifecycle, linking, payouts
+from hub.reconcile import lifecycle, linking, measures, payouts
 from hub.reconcile.cash.run import Decision
 from hub.reconcile.context import RunContext
 from hub.reconcile.dating import MoneyDates
@@ -20,7 +21,7 @@ from hub.reconcile.ruleset import RuleSet
 from hub.reconcile.sending import SendingPolicy
 from hub.reconcile.settings import ReconcileSettings
 from hub.reconcile.snapshot import Snapshot, load
-from hub.store import Engine, runs
+from hub.store import Connection, Engine, runs, trend
 from hub.store.clock import utcnow
 
 
@@ -77,16 +78,29 @@ def reconcile(engine: Engine, settings: ReconcileSettings,
             snapshot = load(conn, sending)
             manual = linking.load_manual(conn)
             payout_review = payouts.load(conn, payouts.ArrivalWindow.of(settings.payouts))
-        found = [lifecycle.encode(f)
-                 for f in find_iter(snapshot, settings, rules, manual, payout_review)]
+        rules = rules if rules is not None else RuleSet.builtin()
+        context = RunContext(snapshot, settings, rules.match, manual, payout_review)
+        found = [lifecycle.encode(f) for f in MoneyDates(snapshot).dated(rules.findings(context))]
+        by_currency = measures.measure(context)
         summary = ReconcileSummary(
             run_id, len(snapshot.invoices) + len(snapshot.payments),
             Counter(f.kind for f in found), len(snapshot.invoices),
             len(snapshot.payments) + sum(1 for b in snapshot.bank_lines if b.amount > 0))
-        del snapshot  # the findings say all the merge needs
+        del snapshot, context  # the findings and the measures say all the rest needs
         with engine.begin() as conn:
-            summary.merge = lifecycle.merge(conn, found, utcnow())
+            now = utcnow()
+            summary.merge = lifecycle.merge(conn, found, now)
+            _keep_measures(conn, run_id, now, by_currency)
         return summary
+
+
+def _keep_measures(conn: Connection, run_id: int, now: datetime,
+                   by_currency: dict[str, trend.Measure]) -> None:
+    """Keep the run's measures for the trend, with the open findings after its merge."""
+    open_kinds = trend.open_by_kind(conn)
+    for o in open_kinds:
+        by_currency.setdefault(o.currency, trend.Measure()).open_findings += o.count
+    trend.record(conn, run_id, now, by_currency, open_kinds)
 
 
 def nothing_to_match(invoices: int, receipts: int) -> str | None:

@@ -20,7 +20,7 @@ import orjson
 from hub.contract.rows import Application, CustomerRow, InvoiceRow, PaymentRow
 from hub.contract.rules import Finding
 from hub.money import to_minor_units
-from hub.reconcile import conflicts
+from hub.reconcile import completeness, conflicts
 from hub.reconcile.queued import Coordinated, coordinated
 from hub.reconcile.sending import SendingPolicy
 from hub.reconcile.sending import found as sending_findings
@@ -37,7 +37,7 @@ class Snapshot:
     one yields rows), customers, and the text of every money-in bank line."""
 
     __slots__ = ("awaiting", "bank_credits", "bank_lines", "conflicts", "customers",
-                 "invoices", "payments", "quarantined", "sending")
+                 "incomplete", "invoices", "payments", "quarantined", "sending")
 
     def __init__(self, invoices: InvoiceTable | Iterable[InvoiceRow] = (),
                  payments: PaymentTable | Iterable[PaymentRow] = (),
@@ -62,6 +62,9 @@ class Snapshot:
         self.sending: list[Finding] = []
         """The ``invoice_not_sent`` and ``invoice_sent_late`` findings
         (:mod:`hub.reconcile.sending`)."""
+        self.incomplete: list[Finding] = []
+        """The ``incomplete_sync`` findings of the newest source totals that disagree
+        (:mod:`hub.reconcile.completeness`)."""
         self.awaiting: dict[int, list[Coordinated]] = {}
         """receipt id -> the applications a coordinator made that its invoice's system
         has not confirmed yet (:mod:`hub.reconcile.queued`): not counted as applied."""
@@ -231,4 +234,5 @@ def load(conn: Connection, sending: SendingPolicy | None = None, *,
     snapshot.awaiting = awaiting
     snapshot.conflicts = conflicts.found(conn)
     snapshot.sending = sending_findings(conn, sending)
+    snapshot.incomplete = completeness.found(conn)
     return snapshot

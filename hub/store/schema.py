@@ -410,3 +410,74 @@ finding_history = sa.Table(
 )
 """Every state a finding was in: written with each insert, change of what it says and
 change of status, so the findings can be read as they stood at any moment."""
+
+run_totals = sa.Table(
+    "run_totals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("entity", sa.String(64), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("read_count", sa.Integer, nullable=False),
+    sa.Column("read_minor", sa.BigInteger, nullable=False),
+    sa.Column("stored_count", sa.Integer, nullable=False),
+    sa.Column("stored_minor", sa.BigInteger, nullable=False),
+    sa.Column("quarantined_count", sa.Integer, nullable=False),
+    sa.Column("skipped_count", sa.Integer, nullable=False),
+    sa.UniqueConstraint("run_id", "entity", "currency"),
+)
+"""Control totals of a sync run per entity and currency ('' for rows without money or
+whose currency is unknown: quarantined and skipped rows, customers)."""
+
+run_controls = sa.Table(
+    "run_controls",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("connector", sa.String(200), nullable=False),
+    sa.Column("entity", sa.String(64), nullable=False),
+    sa.Column("basis", sa.Text, nullable=False),
+    sa.Column("covers", sa.String(10), nullable=False),
+    sa.Column("stated_count", sa.Integer),
+    sa.Column("held_count", sa.Integer),
+    sa.Column("quarantined_count", sa.Integer, nullable=False),
+    sa.Column("sums", sa.Text, nullable=False),
+    sa.Column("short", sa.Boolean, nullable=False),
+    sa.Index("ix_run_controls_connector_entity", "connector", "entity", "run_id"),
+)
+"""What a source stated of its own totals in a sync run, beside what the hub held:
+``sums`` is JSON, currency -> [stated minor units, held minor units]."""
+
+reconcile_measures = sa.Table(
+    "reconcile_measures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("measured_at", TS, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("cash_minor", sa.BigInteger, nullable=False),
+    sa.Column("applied_minor", sa.BigInteger, nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("open_findings", sa.Integer, nullable=False),
+    sa.UniqueConstraint("run_id", "currency"),
+)
+"""A reconcile run's measures per currency, for the trend of its rates: the cash received
+and the part of it applied, the invoices and payments, and the open findings (a row with
+currency '' holds the findings that name no currency)."""
+
+reconcile_open_findings = sa.Table(
+    "reconcile_open_findings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("money_minor", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("run_id", "kind", "currency"),
+)
+"""The open findings after a reconcile run, per kind and currency, with their money."""

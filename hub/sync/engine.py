@@ -24,8 +24,19 @@ from hub.contract.outcomes import EntityCounts, RunSummary
 from hub.contract.page import Page
 from hub.errors import RecordRejected
 from hub.runtime import Hub
-from hub.store import Connection, cursors, quarantine, records, refused_by_constraint, runs
+from hub.store import (
+    Connection,
+    controls,
+    cursors,
+    incomplete,
+    quarantine,
+    records,
+    refused_by_constraint,
+    runs,
+)
 from hub.store.clock import utcnow
+from hub.store.controls import Tally
+from hub.sync.tallies import Segment, tally_page
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +149,8 @@ class SyncEngine:
         self.progress = progress
         self._created_since_analyze = 0
         self._analyze_after = 2000
+        self.last_tallies: dict[str, Tally] = {}
+        """Currency -> tally of the page committed last (:mod:`hub.sync.tallies`)."""
 
     def commit_page(self, source: str, entity: str, page: Page, run_id: int | None) -> EntityCounts:
         """Store one page in one transaction and return its counts.
@@ -173,6 +186,7 @@ class SyncEngine:
                 prepared: list[records.PreparedRecord], dup_rejects: list[RecordRejected],
                 *, one_by_one: bool = False) -> EntityCounts:
         rejected = [*page.rejected, *dup_rejects]
+        read = list(prepared)
         now = utcnow()
         with self.engine.begin() as conn:
             if one_by_one:
@@ -191,6 +205,11 @@ class SyncEngine:
                     conn, source, entity, [i for i in page.deleted if i not in given], now=now)
             if result.repeated:
                 rejected.extend(_repeats(page, entity, result.repeated))
+            stored = {p.external_id for p in prepared} - set(result.repeated)
+            self.last_tallies = tally_page(
+                read, {p.external_id for p in read} - stored, quarantined=len(rejected),
+                skipped=sum(page.skipped.values()),
+                unmapped=len(page.rejected) + len(dup_rejects))
             if rejected:
                 added = quarantine.add_all(conn, source, entity, rejected, run_id=run_id, now=now)
                 counts.quarantined, counts.dismissed = added.open, added.dismissed
@@ -208,6 +227,7 @@ class SyncEngine:
                 cursors.save(conn, source, entity, page.cursor, run_id=run_id, now=now)
             if run_id is not None:
                 runs.add_counts(conn, run_id, entity, counts)
+                controls.add_totals(conn, run_id, entity, self.last_tallies)
             self._keep_statistics(conn, counts.created)
         return counts
 
@@ -264,10 +284,14 @@ class SyncEngine:
             cursor = None if full else cursors.load(conn, source, entity)
         total = EntityCounts()
         complete = False
+        segment = Segment()
         for page in connector.pull(entity, cursor):
             counts = self.commit_page(source, entity, page, run_id)
+            segment.add(self.last_tallies)
             total.add(counts)
             complete = page.complete
+            if page.stated is not None:
+                self._compare(segment, run_id, source, entity, page)
             self.hub.notify("hub_records_pulled", source=source, entity=entity, counts=counts)
             if self.progress is not None:
                 done, size = page_progress(page)
@@ -276,6 +300,24 @@ class SyncEngine:
             gone = self.mark_absent(source, entity, run_id, full=full)
             total.add(gone)
         log.info("%s/%s: %s", source, entity, total.as_dict())
+
+    def _compare(self, segment: Segment, run_id: int, source: str, entity: str,
+                 page: Page) -> None:
+        """Compare the source's stated totals with what the hub has; keep the comparison
+        with the run, and raise (or resolve) the ``incomplete_sync`` finding at once."""
+        assert page.stated is not None
+        now = utcnow()
+        with self.engine.begin() as conn:
+            control = segment.compare(conn, run_id, source, entity, page.stated)
+            controls.record_control(conn, control)
+            incomplete.settle(conn, [control], now)
+            if control.short:
+                runs.add_counts(conn, run_id, entity, EntityCounts(notes=[
+                    f"does not agree with {control.basis}: {incomplete.describe(control)} "
+                    "(an incomplete_sync finding: `billing-hub findings list --kind "
+                    "incomplete_sync`)"]))
+        if control.short:
+            log.warning("%s/%s: %s", source, entity, incomplete.describe(control))
 
     def mark_absent(self, source: str, entity: str, run_id: int, *, full: bool = True
                     ) -> EntityCounts:

@@ -20,6 +20,7 @@
     header = true                        # false: no header line, columns are "col1", "col2" ...
     skip_footer = 1                      # the last N non-blank rows are not data
     skip_when = [{ column = "Date de valeur", matches = "^(Total|Solde)" }]
+    control_total = { column = "Date", matches = "^Total$", amount = "Amount" }
     money_out = "skip"                   # payment files: skip rows with amount <= 0
     max_cell_bytes = 65536               # a longer cell quarantines its row (64 KiB)
     max_row_bytes = 1048576              # so does a longer row (1 MiB)
@@ -68,6 +69,43 @@ class SkipRule(BaseModel):
         return f"{self.column} matches {self.matches!r}"
 
 
+class ControlTotal(BaseModel):
+    """The file's own control-total row (a trailer such as ``Total,,,12345.67``).
+
+    The row whose ``column`` matches ``matches`` (a regular expression, searched in the
+    stripped cell, case-insensitive) is not data: its ``amount`` cell states the sum of the
+    file's amounts, its ``count`` cell the number of its records (the first whole number
+    in the cell: ``"12 transactions"``). The sync compares them with what it stored from
+    the file, and a difference is an ``incomplete_sync`` finding. ``currency`` is the
+    stated sum's; by default the file's ``defaults.currency`` or, failing that, the one
+    currency of its records.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str
+    matches: str
+    amount: str | None = None
+    count: str | None = None
+    currency: str | None = None
+
+    @field_validator("matches")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"{value!r} is not a regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _states_something(self) -> ControlTotal:
+        if self.amount is None and self.count is None:
+            raise ValueError("control_total needs `amount` (the column of the stated sum), "
+                             "`count` (the column of the stated number of rows), or both")
+        return self
+
+
 class FileMapping(BaseModel):
     """One CSV file (or a glob of files with the same layout) and how to read it."""
 
@@ -92,6 +130,8 @@ class FileMapping(BaseModel):
     skip_footer: int = Field(default=0, ge=0)
     skip_when: list[SkipRule] = Field(default_factory=list)
     money_out: Literal["skip", "quarantine"] | None = None
+    control_total: ControlTotal | None = None
+    """The file's control-total row, compared with what the sync stored from the file."""
     max_cell_bytes: int = Field(default=64 * 1024, ge=16, le=64 * 1024 * 1024)
     """A cell longer than this (in bytes, as the file has it) quarantines its row, with its
     size and a sample; so does a quoted field still open this far past its quote."""
@@ -113,7 +153,9 @@ class FileMapping(BaseModel):
         if not self.header:
             named = [*(n for v in self.columns.values() for n in ([v] if isinstance(v, str)
                                                                    else v) if n),
-                     *(self.id_columns or ()), *(r.column for r in self.skip_when)]
+                     *(self.id_columns or ()), *(r.column for r in self.skip_when),
+                     *((c.column, c.amount, c.count) if (c := self.control_total) else ())]
+            named = [n for n in named if n]
             wrong = [n for n in named if not POSITION.fullmatch(n.strip())]
             if wrong:
                 raise ValueError(

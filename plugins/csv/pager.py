@@ -7,7 +7,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from hub import CanonicalRecord, Page, RecordRejected
+from hub import CanonicalRecord, Page, RecordRejected, StatedTotals
+from plugins.csv.control import SKIPPED, ControlRow
 from plugins.csv.cursor import CsvCursor, FileMark
 from plugins.csv.identity import derived_id
 from plugins.csv.mapping import RowError, RowMapper
@@ -58,6 +59,7 @@ class FilePager:
         self.resume = resume
         self.page_size = page_size
         self.rules = SkipRules.compile(mapper)
+        self.control = ControlRow.compile(mapper)
         self.derived_counts: dict[int, int] = {}
         self.records: list[CanonicalRecord] = []
         self.rejected: list[RecordRejected] = []
@@ -77,11 +79,12 @@ class FilePager:
     def _skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
 
-    def _page(self, rows_done: int, done: bool, position: int) -> Page:
+    def _page(self, rows_done: int, done: bool, position: int,
+              stated: StatedTotals | None = None) -> Page:
         self.cursor.files[self.key] = FileMark(fp=self.fp, rows=rows_done, done=done)
         page = Page(records=self.records, rejected=self.rejected, cursor=self.cursor,
                     locations=self.locations, progress=(position, self.size),
-                    skipped=self.skipped, notes=self.notes)
+                    skipped=self.skipped, notes=self.notes, stated=stated)
         self.records, self.rejected, self.locations, self.skipped = [], [], {}, {}
         self.notes = []
         return page
@@ -117,6 +120,8 @@ class FilePager:
             return
         self.records.append(record)
         self.locations[ext] = self._where(line)
+        if self.control is not None:
+            self.control.currencies.add(getattr(record, "currency", None) or "")
 
     def _emit_row(self, ext: str, line: int, cells: list[str]) -> None:
         """:meth:`_emit` for a record of one row (every entity but invoices with lines)."""
@@ -128,6 +133,8 @@ class FilePager:
             return
         self.records.append(record)
         self.locations[ext] = f"{self.label}:{line}"
+        if self.control is not None:
+            self.control.currencies.add(getattr(record, "currency", None) or "")
 
     def run(self, stream: Any) -> Iterator[Page]:
         width = len(self.m.header)
@@ -145,6 +152,13 @@ class FilePager:
             if isinstance(cells, Faulty):
                 if not skipping:
                     self._reject(cells.reason, {**cells.raw, "_line": line}, line)
+                if not group:
+                    rows_done = rows_seen
+                continue
+            if self.control is not None and self.control.matches(cells):
+                if not skipping:
+                    self.control.read(line, cells)
+                    self._skip(SKIPPED)
                 if not group:
                     rows_done = rows_seen
                 continue
@@ -207,7 +221,21 @@ class FilePager:
             self._close_group(group_id, group, skipped=group_start <= self.resume)
         if footer.held:
             self._skip(rules.footer, footer.held)
-        yield self._page(rows_seen, True, self.size)
+        yield self._page(rows_seen, True, self.size, self._stated())
+
+    def _stated(self) -> StatedTotals | None:
+        """The file's control totals, when it has them and was read whole in this pull."""
+        if self.control is None:
+            return None
+        if self.resume:
+            self.notes.append(f"{self.label}: the control-total row is not compared: this "
+                              "pull resumed partway through the file")
+            return None
+        self.control.currencies.discard("")
+        stated, note = self.control.stated()
+        if note:
+            self.notes.append(note)
+        return stated
 
     def _close_group(self, group_id: str | None, group: list[tuple[int, list[str]]], *,
                      skipped: bool) -> None:

@@ -28,6 +28,7 @@ from hub import (
     RecordRejected,
     ReplayGuard,
     SendReceipt,
+    StatedTotals,
     WebhookDelivery,
     WebhookReceipt,
     explain_invalid,
@@ -37,11 +38,14 @@ from plugins.quickbooks.config import ALL_ENTITIES, QBO_NAMES, QuickBooksConfig
 from plugins.quickbooks.cursor import QuickBooksCursor
 from plugins.quickbooks.mapping import MAPPERS, MappingError
 from plugins.quickbooks.push import Pusher
-from plugins.quickbooks.reading import Mark, read_all, read_changes
+from plugins.quickbooks.reading import ALL_OF, Mark, read_all, read_changes
 from plugins.quickbooks.sending import send
 from plugins.quickbooks.webhooks import verify
 
 Obj = dict[str, Any]
+COUNTED: dict[str, tuple[str, ...]] = {**ALL_OF, "Payment": ("TotalAmt > '0'",)}
+"""Conditions of the count each pull is checked against: what the hub stores of the entity
+(inactive customers too; not payments that move no money, which map to nothing)."""
 MARGIN = timedelta(hours=1)
 """A cursor this close to CDC's reach is read in full rather than risk a gap."""
 
@@ -98,9 +102,27 @@ class QuickBooksConnector(Connector):
         mode = saved.mode if saved is not None else None
         reach = datetime.now(UTC) - timedelta(days=self.config.cdc_days) + MARGIN
         if mode == "changes" and mark.since is not None and (mark.instant() or reach) > reach:
-            yield from self._changes(entity, mark)
+            pages = self._changes(entity, mark)
         else:
-            yield from self._everything(entity, mark if mode == "full" else Mark())
+            pages = self._everything(entity, mark if mode == "full" else Mark())
+        last = cursor
+        for page in pages:
+            last = page.cursor
+            yield page
+        # QuickBooks' own count, once the entity is read: the page repeats the last cursor
+        yield Page(records=[], cursor=last, stated=self._count(entity))
+
+    def _count(self, entity: str) -> StatedTotals:
+        """How many objects of ``entity`` QuickBooks holds, by a ``COUNT`` query, for the hub
+        to compare with what it holds after the pull."""
+        name = QBO_NAMES[entity]
+        conditions = COUNTED.get(name, ())
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        statement = f"SELECT COUNT(*) FROM {name}{where}"
+        answer = self.api.query(statement)
+        total = (answer.get("QueryResponse") or {}).get("totalCount")
+        return StatedTotals(basis=f"QuickBooks: {statement}", count=int(total or 0),
+                            covers="source")
 
     def _everything(self, entity: str, mark: Mark) -> Iterator[Page]:
         name = QBO_NAMES[entity]

@@ -67,7 +67,8 @@ def test_the_built_in_rules_are_a_plugin_registered_first() -> None:
     rules = RuleSet.of(registry)
     assert [s.name for s in rules.finding] == [
         "invoice_pairs", "duplicate_invoices", "paid_without_payment", "overpayments",
-        "unapplied_payments", "duplicate_payments", "payouts", "concurrent_edits"]
+        "unapplied_payments", "duplicate_payments", "payouts", "concurrent_edits",
+        "incomplete_syncs"]
     assert [s.name for s in rules.match] == [
         "memo_reference", "payer_amount"]
     assert rules.kinds == {kind.value: severity for kind, severity in DEFAULT_SEVERITY.items()}

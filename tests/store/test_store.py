@@ -35,7 +35,8 @@ from tests.support.stores import PG_URL
 TABLES = {"records", "links", "cursors", "quarantine", "outbox", "findings", "runs",
           "audit_log", "webhook_deliveries", "credentials", "reminders", "payer_aliases",
           "disputes", "promises", "contact_blocks", "contact_events", "invoice_sends",
-          "record_history", "finding_history"}
+          "record_history", "finding_history",
+          "run_totals", "run_controls", "reconcile_measures", "reconcile_open_findings"}
 
 
 def _diffs(engine: Engine) -> list[object]:
