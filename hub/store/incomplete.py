@@ -109,7 +109,8 @@ def settle(conn: Connection, controls: Sequence[Control], now: datetime) -> None
             elif _said(row) != values.compared():
                 store_findings.found_again(conn, row.id, values, now=now)
         elif row is not None and row.status in ("open", "acknowledged"):
-            store_findings.set_status(conn, row.id, "resolved", actor=ACTOR, resolved_at=now, now=now,
+            store_findings.set_status(conn, row.id, "resolved", actor=ACTOR, resolved_at=now,
+                                      now=now,
                                       note="resolved automatically: a later sync received "
                                            "every record the source stated")
             audit.record(conn, "finding.auto_resolved", subject=f"finding:{row.id}",
