@@ -19,13 +19,16 @@ from __future__ import annotations
 
 from hub.reconcile.cash.run import APPLIED, DUPLICATE, ELSEWHERE, MATCHED, NOT_CUSTOMER, SETTLED
 from hub.reconcile.context import RunContext
+from hub.reconcile.copies import Counted
 from hub.store.trend import Measure
 
 NOT_CASH = (NOT_CUSTOMER, ELSEWHERE, DUPLICATE)
 
 
-def measure(context: RunContext) -> dict[str, Measure]:
-    """Currency -> cash received, cash applied and the invoices and payments of the run."""
+def measure(context: RunContext, counted: Counted | None = None) -> dict[str, Measure]:
+    """Currency -> cash received, cash applied and the invoices and payments of the run,
+    each real invoice and payment counted once (``counted``; every record without it),
+    as ``billing-hub metrics`` counts them for its discrepancy rate."""
     out: dict[str, Measure] = {}
     awaiting = context.snapshot.awaiting
     for decision in context.cash:
@@ -42,8 +45,11 @@ def measure(context: RunContext) -> dict[str, Measure]:
             extra = sum(decision.suggestions[0].amounts)
         extra += sum(c.amount for c in awaiting.get(p.id, ()) if c.currency == p.currency)
         m.applied_minor += p.applied + max(0, min(p.unapplied, extra))
-    for invoice in context.snapshot.invoices:
-        out.setdefault(invoice.currency, Measure()).records += 1
-    for payment in context.snapshot.payments:
-        out.setdefault(payment.currency, Measure()).records += 1
+    counted = counted or Counted.each(context.snapshot)
+    for row, invoice in enumerate(context.snapshot.invoices):
+        if counted.invoices.counts[row]:
+            out.setdefault(invoice.currency, Measure()).records += 1
+    for row, payment in enumerate(context.snapshot.payments):
+        if counted.payments.counts[row]:
+            out.setdefault(payment.currency, Measure()).records += 1
     return out

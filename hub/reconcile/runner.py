@@ -15,13 +15,14 @@ from datetime import datetime
 from hub.reconcile import lifecycle, linking, measures, payouts
 from hub.reconcile.cash.run import Decision
 from hub.reconcile.context import RunContext
+from hub.reconcile.copies import count_once
 from hub.reconcile.dating import MoneyDates
 from hub.reconcile.kinds import Finding
 from hub.reconcile.ruleset import RuleSet
 from hub.reconcile.sending import SendingPolicy
 from hub.reconcile.settings import ReconcileSettings
 from hub.reconcile.snapshot import Snapshot, load
-from hub.store import Connection, Engine, runs, trend
+from hub.store import Connection, Engine, links, runs, trend
 from hub.store.clock import utcnow
 
 
@@ -78,10 +79,12 @@ def reconcile(engine: Engine, settings: ReconcileSettings,
             snapshot = load(conn, sending)
             manual = linking.load_manual(conn)
             payout_review = payouts.load(conn, payouts.ArrivalWindow.of(settings.payouts))
+            stored_links = list(links.linked(conn))
         rules = rules if rules is not None else RuleSet.builtin()
         context = RunContext(snapshot, settings, rules.match, manual, payout_review)
         found = [lifecycle.encode(f) for f in MoneyDates(snapshot).dated(rules.findings(context))]
-        by_currency = measures.measure(context)
+        by_currency = measures.measure(context, count_once(snapshot, settings, manual,
+                                                           stored_links))
         summary = ReconcileSummary(
             run_id, len(snapshot.invoices) + len(snapshot.payments),
             Counter(f.kind for f in found), len(snapshot.invoices),
