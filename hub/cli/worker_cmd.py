@@ -129,7 +129,8 @@ def _opened(hub: Hub, doing: str) -> Iterator[App]:
 @jobs_app.command()
 def defer(
     ctx: typer.Context,
-    task: str = typer.Argument(..., metavar="TASK", help="sync, reconcile, push, webhooks or collect."),
+    task: str = typer.Argument(..., metavar="TASK",
+                               help="sync, reconcile, push, webhooks or collect."),
     name: str | None = typer.Argument(None, metavar="[NAME]",
                                       help="The connector (sync) or target (push)."),
 ) -> None:

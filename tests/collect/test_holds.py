@@ -206,7 +206,7 @@ def test_a_hold_found_right_before_sending_stops_a_queued_reminder(
     collect(capsys, path, "--no-send")
     assert rows(company)["INV-1003"]["status"] == "queued"
     put(company, remittance("r-globex", "500.00", "Globex", "INV-1003", "2026-12-30"))
-    code, out, _ = collect(capsys, path)
+    _code, out, _ = collect(capsys, path)
     said = " ".join(out.split())
     assert "1 held right before sending" in said
     assert "pay@globex.example" not in [to for to, _ in recipients(smtp)]
@@ -223,7 +223,9 @@ def test_every_message_has_the_opt_out_line_and_a_reply_to(
         assert message["Reply-To"] == "collections@northwind.example"
         assert message["List-Unsubscribe"] == (
             "<mailto:collections@northwind.example?subject=STOP>")
-        body = " ".join(message.get_payload(decode=True).decode().split())
+        payload = message.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        body = " ".join(payload.decode().split())
         assert ("To stop these reminders, reply to collections@northwind.example with the "
                 "word STOP") in body
 
@@ -242,7 +244,7 @@ def test_outside_the_customers_contact_hours_a_reminder_waits(
     put(company, Customer(source="books", external_id="C2", name="Globex",
                           email="pay@globex.example", metadata={"time_zone": night}))
     path = config(tmp_path, store_url, smtp.port)
-    code, out, _ = collect(capsys, path)
+    _code, out, _ = collect(capsys, path)
     assert "1 wait for the customer's contact hours" in " ".join(out.split())
     assert "pay@globex.example" not in [to for to, _ in recipients(smtp)]
     waiting = rows(company)["INV-1003"]
@@ -301,5 +303,5 @@ def test_task_stages_are_recorded_for_a_person_not_sent(
     assert all("Call " not in (message_from_bytes(e.content)["Subject"] or "")
                for e in smtp.messages)
     rid = str(tasks["INV-1001"]["id"])
-    code, out, _ = cli(capsys, "--config", str(path), "reminders", "done", rid)
+    code, _out, _ = cli(capsys, "--config", str(path), "reminders", "done", rid)
     assert code == exits.OK and rows(company)["INV-1001"]["status"] == "done"
