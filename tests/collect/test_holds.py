@@ -293,7 +293,7 @@ def test_task_stages_are_recorded_for_a_person_not_sent(
         company: Engine, smtp: SmtpCapture, store_url: str, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     path = config(tmp_path, store_url, smtp.port)  # the default stages
-    code, out, _ = cli(capsys, "--config", str(path), "collect", "--today",
+    code, _, _ = cli(capsys, "--config", str(path), "collect", "--today",
                        str(date(2026, 12, 1) + timedelta(days=46)))
     assert code == exits.NEEDS_PERSON
     tasks = {r["invoice_number"]: r for r in rows(company).values() if r["status"] == "task"}

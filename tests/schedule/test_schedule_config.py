@@ -114,7 +114,9 @@ def test_a_schedule_loads(tmp_path: Path) -> None:
     ('every = "1h"', "schedule.jobs[0]", "a sync job needs connector"),
     ('task = "reconcile"\nconnector = "books"\nevery = "1h"', "schedule.jobs[0]",
      "a reconcile job takes no connector"),
-    ('task = "collect"\nevery = "1h"', "schedule.jobs[0].task", "Input should be"),
+    ('task = "collect"\nconnector = "books"\nevery = "1h"', "schedule.jobs[0]",
+     "a collect job takes no connector"),
+    ('task = "dun"\nevery = "1h"', "schedule.jobs[0].task", "Input should be"),
     ('connector = "books"\nevry = "1h"', "schedule.jobs[0].evry", "unknown setting"),
     ('connector = "books"\nevery = "1h"\n[[schedule.jobs]]\nconnector = "books"\n'
      'cron = "0 * * * *"', "schedule", "jobs[1] repeats jobs[0] (sync of books, cron 0 * * * *)"),
