@@ -46,7 +46,7 @@ def _table(planned: list[Planned], title: str) -> Table:
 
 def _held(planned: list[Planned]) -> None:
     for p in planned:
-        if p.holds and not p.skipped:
+        if p.holds:
             out.print(Text.assemble(("held", "magenta"), f" {p.invoice_number} "
                                     f"({p.stage.days_overdue}d {p.stage.label}): "
                                     + "; ".join(h.text() for h in p.holds)))

@@ -15,11 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hub.cli import exits
-from hub.models import CanonicalRecord, Customer, Invoice, Payment
+from hub.models import CanonicalRecord, CreditNote, Customer, Invoice, Payment
 from hub.store import records as store_records
 from hub.store.clock import utcnow
 from hub.store.schema import audit_log, reminders
+from tests.support import ledger
 from tests.support.clock import zone_at_midday
+from tests.support.company import BODY, write_company
 from tests.support.hub import cli, write_config
 from tests.support.mail import SmtpCapture
 
@@ -305,3 +307,61 @@ def test_task_stages_are_recorded_for_a_person_not_sent(
     rid = str(tasks["INV-1001"]["id"])
     code, _out, _ = cli(capsys, "--config", str(path), "reminders", "done", rid)
     assert code == exits.OK and rows(company)["INV-1001"]["status"] == "done"
+
+
+def test_credit_notes_that_take_the_balance_off_hold_the_reminder(
+        company: Engine, smtp: SmtpCapture, store_url: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    put(company, CreditNote(source="books", external_id="CN-1", number="CN-1",
+                            invoice_ref="books-INV-1004", customer_ref="C1",
+                            issue_date=date(2026, 12, 20), currency="USD",
+                            total=Decimal("300.00")))
+    path = config(tmp_path, store_url, smtp.port)
+    collect(capsys, path, "--no-send")
+    held = rows(company)["INV-1004"]
+    assert (held["status"], held["hold_rule"]) == ("held", "credited")
+    assert "take $300.00 off books:invoice:books-INV-1004" in held["last_error"]
+
+
+def test_a_payment_applied_awaiting_confirmation_holds_the_reminder(
+        tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_company(tmp_path)
+    ledger.install(tmp_path / "site", monkeypatch)
+    body = BODY.replace('[connectors.books]\ntype = "csv"',
+                        '[connectors.books]\ntype = "csv-ledger"', 1)
+    path = write_config(tmp_path, store_url, body + """
+[connectors.mail]
+type = "email"
+imap = { host = "127.0.0.1", port = 1, tls = "none", username = "ar", password = "env:X" }
+smtp = { host = "127.0.0.1", port = 1, tls = "none" }
+
+[collections]
+source = "books"
+mailer = "mail"
+from_address = "ar@northwind.example"
+""")
+    for name in ("books", "shop", "bank"):  # not the mailbox: no IMAP server here
+        code, out, err = cli(capsys, "sync", name, "--no-progress")
+        assert code == exits.OK, out + err
+
+    def dry_run() -> str:
+        code, out, err = cli(capsys, "--config", str(path), "collect", "--dry-run",
+                             "--today", "2026-05-01")
+        assert code == exits.OK, err
+        return " ".join(out.split())
+
+    before = dry_run()
+    assert "held INV-1002" not in before
+    # a receipt cash application could not decide on, whose best suggestion pays it
+    assert ("held INV-1005 (7d friendly): possibly_paid: $98.00 from Hooli (bank:payment:P3, "
+            "2026-03-22) may pay the $99.00 open on books:invoice:INV-1005") in before
+    # open in books, paid in the shop's copy
+    assert "held INV-1001 (30d firm): paid_elsewhere: shop:invoice:" in before
+    code, out, err = cli(capsys, "apply-payment", "bank:P6", "books:INV-1002")
+    assert code == exits.OK, err
+    said = dry_run()
+    assert ("held INV-1002 (30d firm): applied_awaiting_confirmation: $77.00 from "
+            "bank:payment:P6 applied to books:invoice:INV-1002, queued for books and not "
+            "confirmed yet") in said
