@@ -359,12 +359,14 @@ def test_the_simulation_sends_and_holds(engine: Engine, store_url: str, tmp_path
     ex = Example(company_zone="America/New_York", places=[("Asia/Tokyo", None), (None, "DE")],
                  invoices=[(0, 20, 10), (0, 12, 12), (1, 8, 9)],
                  payments=[(1, "bank", 0.0), (2, "elsewhere", 0.0)],
-                 start=datetime(2026, 12, 14, 3, 0, tzinfo=UTC), hours=(8, 21),
+                 start=datetime(2026, 12, 14, 18, 0, tzinfo=UTC), hours=(8, 21),
                  max_contacts=1, window=7, weekends_off=True, holidays_off=False,
                  steps=[5] * 48)
     _simulate(_by_hand, ex, engine, store_url, tmp_path, smtp, registry)
-    subjects = [m["Subject"] for _, m in ex.sent]
-    assert subjects == ["Friendly reminder: invoice INV-3000 is overdue"]
+    # 03:00 in Tokyo at the first run: it waits, and goes at 08:00 there, the next run
+    assert [(at, m["Subject"]) for at, m in ex.sent] == [
+        (datetime(2026, 12, 14, 23, 0, tzinfo=UTC),
+         "Friendly reminder: invoice INV-3000 is overdue")]
     with engine.connect() as conn:
         rules = dict(conn.execute(sa.select(reminders.c.invoice_number,
                                             reminders.c.hold_rule)).all())

@@ -162,3 +162,7 @@ def test_the_init_template_s_schedule_loads_once_uncommented(
     config = load_config(tmp_path / "all.toml")
     assert [j.describe() for j in ScheduleSettings.of(config).jobs] == [
         "sync of books", "reconcile", "push to stripe", "webhooks"]
+    reminders = opened(text, '# [[schedule.jobs]]\n# task = "collect"')
+    (tmp_path / "reminders.toml").write_text(reminders)
+    assert [(j.describe(), j.schedule) for j in ScheduleSettings.of(
+        load_config(tmp_path / "reminders.toml")).jobs] == [("collect", "0 * * * *")]
