@@ -365,3 +365,15 @@ from_address = "ar@northwind.example"
     assert ("held INV-1002 (30d firm): applied_awaiting_confirmation: $77.00 from "
             "bank:payment:P6 applied to books:invoice:INV-1002, queued for books and not "
             "confirmed yet") in said
+
+
+@pytest.mark.parametrize("state", ["void", "uncollectible"])
+def test_void_or_uncollectible_in_another_system_holds_the_reminder(
+        company: Engine, smtp: SmtpCapture, store_url: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], state: str) -> None:
+    put(company, invoice("INV-1003", "2026-12-01", "500.00", "cus_2", "Globex",
+                         source="stripe", status=state))
+    collect(capsys, config(tmp_path, store_url, smtp.port), "--no-send")
+    held = rows(company)["INV-1003"]
+    assert (held["status"], held["hold_rule"]) == ("held", "paid_elsewhere")
+    assert held["last_error"].endswith(f"its copy in stripe) is {state}")
