@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -98,19 +98,32 @@ def _holidays(country: str, year: int) -> holiday_lib.HolidayBase:
     return holiday_lib.country_holidays(country, years=year)
 
 
-def stopped_by(settings: CollectionSettings, place: Place, moment: datetime
-                ) -> tuple[str, str] | None:
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The timing rules of ``[collections]``."""
+
+    start: time
+    end: time
+    weekends_off: bool
+    holidays_off: bool
+
+    @classmethod
+    def of(cls, settings: CollectionSettings) -> Rules:
+        hours = settings.contact_hours
+        return cls(hours.start, hours.end, settings.weekends_off, settings.holidays_off)
+
+
+def stopped_by(rules: Rules, place: Place, moment: datetime) -> tuple[str, str] | None:
     """The first timing rule (and its reason) that stops a reminder to ``place`` at
     ``moment``, or None."""
-    hours = settings.contact_hours
     for tz in place.zones:
         local = moment.astimezone(tz)
-        if not hours.start <= local.time().replace(tzinfo=None) < hours.end:
+        if not rules.start <= local.time().replace(tzinfo=None) < rules.end:
             return CONTACT_HOURS, (f"it is {local:%H:%M} in {tz.key}, outside the contact "
-                                   f"hours {hours.start:%H:%M}-{hours.end:%H:%M}")
-        if settings.weekends_off and local.weekday() >= 5:
+                                   f"hours {rules.start:%H:%M}-{rules.end:%H:%M}")
+        if rules.weekends_off and local.weekday() >= 5:
             return WEEKEND, f"it is {local:%A} in {tz.key}"
-        if settings.holidays_off and place.country:
+        if rules.holidays_off and place.country:
             name = _holiday(place.country, local.date())
             if name:
                 return HOLIDAY, f"{local.date()} is {name} in {place.country}"
@@ -134,14 +147,16 @@ def _contact_cap(conn: Connection, settings: CollectionSettings, customer: str,
                              f"[collections] max_contacts allows", until=frees)
 
 
-def next_allowed(settings: CollectionSettings, place: Place, now: datetime) -> datetime | None:
+@functools.lru_cache(maxsize=1024)
+def next_allowed(rules: Rules, place: Place, now: datetime) -> datetime | None:
     """The first quarter hour from ``now`` at which no timing rule stops a reminder to
-    ``place`` (None: none within three weeks)."""
+    ``place`` (None: none within three weeks). Worked out once per place and moment:
+    the reminders of one send share both, and a country over many zones costs a search."""
     moment = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
     end = now + HORIZON
     while moment < end:
         moment += STEP
-        if stopped_by(settings, place, moment) is None:
+        if stopped_by(rules, place, moment) is None:
             return moment
     return None
 
@@ -149,10 +164,11 @@ def next_allowed(settings: CollectionSettings, place: Place, now: datetime) -> d
 def wait_for(conn: Connection, settings: CollectionSettings, customer: str | None,
              place: Place, now: datetime) -> Hold | None:
     """Why a reminder to ``customer`` at ``place`` may not go at ``now``, or None."""
-    stopped = stopped_by(settings, place, now)
+    rules = Rules.of(settings)
+    stopped = stopped_by(rules, place, now)
     if stopped is not None:
         rule, reason = stopped
-        until = next_allowed(settings, place, now)
+        until = next_allowed(rules, place, now)
         if until is None:
             return Hold(rule, f"{reason}; no hour within three weeks suits {place.how}: set "
                               "the customer's time_zone metadata", until=now + HORIZON)
