@@ -11,25 +11,26 @@ from rich.text import Text
 from hub.cli import exits
 from hub.cli.console import err, out, when
 from hub.cli.session import CliState, open_hub
-from hub.collect.plan import FAILED, QUEUED, SENT, UNCONFIRMED, Planned, money, plan, queue
-from hub.collect.replies import TakenIn, take_in_replies
-from hub.collect.sender import ReminderCounts, ReminderSender
-from hub.collect.settings import CollectionSettings, checked_address
-from hub.contract.mail import Mailer
+from hub.collect.plan import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    HELD,
+    QUEUED,
+    SENDING,
+    SENT,
+    TASK,
+    UNCONFIRMED,
+    Planned,
+    money,
+)
+from hub.collect.replies import TakenIn
+from hub.collect.run import collect as run_collect
+from hub.collect.settings import checked_address
 from hub.errors import ConfigError, HubError
-from hub.runtime import Hub
 from hub.store import audit
 from hub.store import reminders as store_reminders
 from hub.store.clock import utcnow
-
-
-def collection_settings(hub: Hub) -> CollectionSettings:
-    """``[collections]``, checked against the connectors it names."""
-    if not hub.config.has_table("collections"):
-        raise ConfigError("no [collections] section in the config: nothing says which "
-                          "invoices to remind, when, or how",
-                          hint="see the commented [collections] block of `billing-hub init`")
-    return hub.settings(CollectionSettings)
 
 
 def _table(planned: list[Planned], title: str) -> Table:
@@ -40,13 +41,21 @@ def _table(planned: list[Planned], title: str) -> Table:
     for p in planned:
         table.add_row(p.invoice_number, p.customer_name, p.to_address or Text("none", style="red"),
                       p.due_date.isoformat(), str(p.days_overdue), money(p.balance, p.currency),
-                      f"{p.stage.days_overdue}d {p.stage.template}", p.subject)
+                      f"{p.stage.days_overdue}d {p.stage.label}", p.subject)
     return table
+
+
+def _held(planned: list[Planned]) -> None:
+    for p in planned:
+        if p.holds:
+            out.print(Text.assemble(("held", "magenta"), f" {p.invoice_number} "
+                                    f"({p.stage.days_overdue}d {p.stage.label}): "
+                                    + "; ".join(h.text() for h in p.holds)))
 
 
 def _skipped(planned: list[Planned]) -> None:
     for p in planned:
-        if p.skipped and not p.held:
+        if p.skipped:
             out.print(Text.assemble(("skipped", "yellow"), f" {p.invoice_number}: {p.skipped}"))
 
 
@@ -65,25 +74,16 @@ def collect(
     state: CliState = ctx.obj
     day: date = today.date() if today else datetime.now().astimezone().date()
     with open_hub(state) as hub:
-        settings = collection_settings(hub)
-        with hub.engine.connect() as conn:  # replies first: what the customers said holds
-            taken = take_in_replies(conn, settings, utcnow())
-            planned = plan(conn, settings, day)
-            counts = None if dry_run else queue(conn, planned, mailer=settings.mailer,
-                                                now=utcnow())
-            waiting = store_reminders.count(conn, settings.mailer, QUEUED)
-            if dry_run:
-                conn.rollback()
-            else:
-                conn.commit()
-        sent: ReminderCounts | None = None
-        if not dry_run and not no_send and waiting:
-            sent = _send(hub, settings, day)
-    _taken(taken)
+        result = run_collect(hub, today=day, dry_run=dry_run, send=not no_send)
+    planned, counts, sent, waiting = result.planned, result.counts, result.sent, result.waiting
+    if result.taken is not None:
+        _taken(result.taken)
+    free = [p for p in planned if not p.holds]
     if dry_run:
         if planned:
-            out.print(_table([p for p in planned if not p.held],
-                             f"reminders due on {day} (dry run: nothing queued or sent)"))
+            if free:
+                out.print(_table(free, f"reminders due on {day} (dry run: nothing queued or "
+                                       "sent)"))
             _skipped(planned)
             _held(planned)
         else:
@@ -93,22 +93,31 @@ def collect(
                       "(`billing-hub reminders list --status queued`).")
         raise typer.Exit(exits.OK)
     assert counts is not None
-    if counts.queued:
-        out.print(_table([p for p in planned if not p.skipped and not p.held],
-                         f"queued on {day}"))
+    if counts.queued or counts.released or counts.tasks:
+        out.print(_table([p for p in free if not p.skipped], f"queued on {day}"))
     _skipped(planned)
     _held(planned)
     out.print(f"{counts.queued} reminder(s) queued"
               + (f", {counts.cancelled} earlier one(s) replaced" if counts.cancelled else "")
+              + (f", {counts.released} released (no rule holds them now)"
+                 if counts.released else "")
+              + (f"; {counts.held} held (`billing-hub reminders list --held`)"
+                 if counts.held else "")
+              + (f"; {counts.tasks} task(s) for a person (`billing-hub reminders list "
+                 "--status task`)" if counts.tasks else "")
               + (f"; {counts.skipped} skipped (no e-mail address)" if counts.skipped else "")
-              + (f"; {counts.held} held (`billing-hub reminders held`)" if counts.held else "")
               + ".")
-    code = exits.NEEDS_PERSON if counts.skipped else exits.OK
+    code = exits.NEEDS_PERSON if counts.skipped or counts.tasks else exits.OK
     if sent is not None:
         out.print(f"{sent.sent} sent, {sent.failed} refused by the server, {sent.cancelled} "
                   f"cancelled (paid meanwhile), {sent.unconfirmed} unconfirmed, {sent.waiting} "
-                  "still queued"
-                  + (f" ({sent.held} held right before sending)" if sent.held else "") + ".")
+                  "still queued.")
+        if sent.held:
+            out.print(f"{sent.held} held right before sending (`billing-hub reminders list "
+                      "--held`).")
+        if sent.deferred:
+            out.print(f"{sent.deferred} wait for the customer's contact hours, a working day "
+                      "or the contact cap (`billing-hub reminders list --held`).")
         if sent.failed or sent.unconfirmed:
             code = exits.NEEDS_PERSON
             out.print("See `billing-hub reminders list --status failed` and "
@@ -133,28 +142,9 @@ def _taken(taken: TakenIn) -> None:
                  if taken.for_a_person else "") + ".")
 
 
-def _held(planned: list[Planned]) -> None:
-    for p in planned:
-        for hold in p.held:
-            out.print(Text.assemble(("held", "magenta"), f" {p.invoice_number}: {hold.reason}"))
-
-
-def _send(hub: Hub, settings: CollectionSettings, day: date) -> ReminderCounts:
-    connector = hub.connector(settings.mailer)
-    try:
-        if not isinstance(connector, Mailer):
-            raise ConfigError(f"connector {settings.mailer!r} cannot send mail (it is a "
-                              f"{hub.config.connectors[settings.mailer].type!r} connector)",
-                              path="collections.mailer",
-                              hint="name an email connector with an smtp section")
-        return ReminderSender(hub.engine, connector, settings, today=day).send()
-    finally:
-        connector.close()
-
-
 reminders_app = typer.Typer(help="Payment reminders: what was sent, what waits for a person.",
                             no_args_is_help=True)
-STATUSES = (QUEUED, "sending", SENT, UNCONFIRMED, FAILED, "cancelled")
+STATUSES = (QUEUED, SENDING, SENT, UNCONFIRMED, FAILED, CANCELLED, HELD, TASK, DONE)
 
 
 @reminders_app.command("list")
@@ -162,13 +152,25 @@ def list_reminders(
     ctx: typer.Context,
     status: str | None = typer.Option(None, "--status", help=", ".join(STATUSES)),
     limit: int = typer.Option(50, "--limit", min=1),
+    held: bool = typer.Option(False, "--held", help="Only the reminders a rule holds, or "
+                              "keeps waiting, with the rule and why."),
 ) -> None:
     """The latest reminders, with their status and why they wait."""
     state: CliState = ctx.obj
     if status is not None and status not in STATUSES:
         raise ConfigError(f"unknown status {status!r} (one of: {', '.join(STATUSES)})")
     with open_hub(state) as hub, hub.engine.connect() as conn:
-        found = store_reminders.latest(conn, limit=limit, status=status)
+        found = store_reminders.latest(conn, limit=limit, status=status, held=held)
+    if held:
+        table = Table(title="held reminders", title_justify="left")
+        for col in ("id", "invoice", "stage", "customer", "status", "rule", "since", "why"):
+            table.add_column(col, overflow="fold")
+        for r in found:
+            table.add_row(str(r.id), r.invoice_number, f"{r.stage_days}d {r.template}",
+                          r.customer or r.to_address, r.status, r.hold_rule or "",
+                          when(r.held_at), r.last_error or "")
+        out.print(table if found else "No reminder is held.")
+        return
     table = Table(title="reminders", title_justify="left")
     for col in ("id", "invoice", "stage", "to", "status", "sent", "message-id", "note"):
         table.add_column(col, overflow="fold")
@@ -203,6 +205,12 @@ def _decide(ctx: typer.Context, rid: int, allowed: tuple[str, ...], status: str,
                   f"{to or row.to_address}.")
     else:
         out.print(f"Reminder {rid} is {status} now.")
+
+
+@reminders_app.command()
+def done(ctx: typer.Context, rid: int = typer.Argument(..., metavar="ID")) -> None:
+    """Record that a person did a task (a call, an escalation)."""
+    _decide(ctx, rid, (TASK,), DONE, "reminder.done")
 
 
 @reminders_app.command()

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.text import Text
 
-from hub.cli.collect_cmd import collection_settings
+from hub.collect.run import collection_settings
 from hub.cli.console import out, when
 from hub.cli.session import CliState, open_hub
 from hub.collect.contact_book import ContactBook

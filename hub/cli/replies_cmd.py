@@ -6,7 +6,8 @@ from __future__ import annotations
 import typer
 from rich.text import Text
 
-from hub.cli.collect_cmd import collection_settings, reminders_app
+from hub.cli.collect_cmd import reminders_app
+from hub.collect.run import collection_settings
 from hub.cli.console import out, when
 from hub.cli.session import CliState, open_hub
 from hub.collect.replies import take_in_replies
@@ -39,7 +40,7 @@ def inbox(
                        f"{e.details.get('needs_person') or ''}: {e.summary}"))
         if e.details.get("evidence"):
             out.print(Text(f"      \u201c{e.details['evidence']}\u201d"))
-    out.print("When one is dealt with: `billing-hub reminders done ID`.")
+    out.print("When one is dealt with: `billing-hub reminders handled ID`.")
 
 
 @reminders_app.command()
@@ -47,8 +48,9 @@ def held(
     ctx: typer.Context,
     limit: int = typer.Option(50, "--limit", min=1),
 ) -> None:
-    """Reminders held by what a customer said (a dispute, a stop, a promise, an absence,
-    a bounced address), each with the rule that held it."""
+    """Every time a reminder was held, newest first, with the rule that held it (a
+    dispute, a stop, a promise, an absence, a bounced address; paid or covered in
+    another system). `reminders list --held` shows what is held now."""
     state: CliState = ctx.obj
     with open_hub(state) as hub, hub.engine.connect() as conn:
         found = store_contact.events(conn, kind="hold", limit=limit)
@@ -63,8 +65,8 @@ def held(
                        f"{d.get('stage_days', '')}d  {d.get('rule', '')}: {d.get('reason', '')}"))
 
 
-@reminders_app.command()
-def done(ctx: typer.Context, event_id: int = typer.Argument(..., metavar="ID")) -> None:
+@reminders_app.command("handled")
+def handled(ctx: typer.Context, event_id: int = typer.Argument(..., metavar="ID")) -> None:
     """Take a reply off the worklist once a person dealt with it (audited)."""
     state: CliState = ctx.obj
     with open_hub(state) as hub, hub.engine.begin() as conn:

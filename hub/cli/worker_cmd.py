@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 jobs_app = typer.Typer(help="The job queue of the workers (PostgreSQL store): queue a job, "
                             "see what waits, runs and failed.", no_args_is_help=True)
 
-TASKS = ("sync", "reconcile", "push", "webhooks")
+TASKS = ("sync", "reconcile", "push", "webhooks", "collect")
 
 
 def _queue_app(hub: Hub, doing: str) -> App:
@@ -129,7 +129,8 @@ def _opened(hub: Hub, doing: str) -> Iterator[App]:
 @jobs_app.command()
 def defer(
     ctx: typer.Context,
-    task: str = typer.Argument(..., metavar="TASK", help="sync, reconcile, push or webhooks."),
+    task: str = typer.Argument(..., metavar="TASK",
+                               help="sync, reconcile, push, webhooks or collect."),
     name: str | None = typer.Argument(None, metavar="[NAME]",
                                       help="The connector (sync) or target (push)."),
 ) -> None:

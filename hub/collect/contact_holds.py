@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from datetime import date, datetime, timedelta
 
 from hub.store import Connection
@@ -91,8 +92,20 @@ def holds_for(conn: Connection, customer: str | None, invoices: Sequence[str], t
     return found
 
 
+class HoldLike(Protocol):
+    """A hold of any rule: what the customer said, or what the hub knows
+    (:class:`hub.collect.holds.Hold`)."""
+
+    @property
+    def rule(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def until(self) -> date | None: ...
+
+
 def record_held(conn: Connection, *, customer: str | None, key: str, invoice_number: str,
-                stage_days: int, holds: Sequence[Hold], now: datetime, actor: str,
+                stage_days: int, holds: Sequence[HoldLike], now: datetime, actor: str,
                 when: str) -> None:
     """Keep, once per reminder and rule, that ``holds`` held the reminder ``key``."""
     for hold in holds:

@@ -4,7 +4,12 @@ SMTP has no idempotency key: a server that accepted a message and is asked
 again delivers it again. So, per reminder, in this order:
 
 1. the invoice is read again from the store: paid, voided or deleted since
-   the reminder was queued means it is ``cancelled``, not sent;
+   the reminder was queued means it is ``cancelled``, not sent; a rule that
+   holds it now (:func:`hub.collect.gate.holds_before_contact`: paid in
+   another system, covered by a receipt, ...) makes it ``held``, with the
+   rule; a rule that says "not now" (:func:`hub.collect.timing.wait_for`:
+   outside the customer's contact hours, a weekend or holiday there, the
+   contact cap reached) leaves it queued, with the rule and until when;
 2. the row is marked ``sending`` (with the attempt and the time) and that is
    **committed before** the server is asked;
 3. the mailer hands the message over (retrying only what the server
@@ -37,8 +42,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from hub.collect import contact_holds  # issue 19
-from hub.collect.contact_book import ContactBook
+from hub.collect import contact_holds, timing
+from hub.collect.gate import holds_before_contact
+from hub.collect.holds import Hold
+from hub.collect.known import Known
 from hub.collect.plan import (
     CANCELLED,
     FAILED,
@@ -47,7 +54,7 @@ from hub.collect.plan import (
     SENDING,
     UNCONFIRMED,
 )
-from hub.collect.settings import CollectionSettings
+from hub.collect.settings import CollectionSettings, opt_out_line
 from hub.contract.mail import Mailer, OutgoingMail
 from hub.errors import (
     DeliveryUnknown,
@@ -56,6 +63,8 @@ from hub.errors import (
     MessageRefused,
     TransientError,
 )
+from hub.reconcile.ruleset import RuleSet
+from hub.reconcile.settings import ReconcileSettings
 from hub.secrets import redact
 from hub.store import Connection, Engine, audit, lookups, runs
 from hub.store import reminders as store_reminders
@@ -80,9 +89,11 @@ class ReminderCounts:
     """Found ``sending`` from a run that died, or handed over with no answer: a person
     decides whether they went."""
     waiting: int = 0
-    """Still queued after the run (the server kept failing, or a contact hold keeps it)."""
+    """Still queued after the run (the server kept failing, or a rule said not now)."""
     held: int = 0
-    """Kept queued right before sending by what the customer said (issue 19)."""
+    """Held right before sending: a rule holds them (:mod:`hub.collect.holds`)."""
+    deferred: int = 0
+    """Not sent now: outside contact hours, a weekend or holiday, the contact cap."""
     stopped: str | None = None
 
 
@@ -98,13 +109,19 @@ class ReminderSender:
     after_handover: Callable[[int], None] | None = None
     """Called with the reminder's id after the server accepted it and before that is
     committed (tests stop the process there)."""
+    reconcile: ReconcileSettings | None = None
+    """How the reconciler links copies and applies cash (default: its defaults)."""
+    rules: RuleSet | None = None
     today: date | None = None
-    """The day contact holds are judged on (``collect --today``); default: the clock's."""
-    _books: dict[str, ContactBook] = field(default_factory=dict, init=False, repr=False)
+    """The day the customer's replies are judged on (``collect --today``); default: the
+    clock's."""
+    known: Known | None = field(default=None, init=False)
 
     def send(self) -> ReminderCounts:
         """Send every queued reminder; see the module's docstring."""
         counts = ReminderCounts()
+        with self.engine.connect() as conn:
+            self.known = Known(conn, self.reconcile or ReconcileSettings(), self.rules)
         with self.engine.begin() as conn:
             run_id = runs.begin(conn, "remind", self.settings.mailer, self.clock(),
                                 doing=f"sending reminders through {self.settings.mailer!r}",
@@ -150,16 +167,35 @@ class ReminderSender:
                 self._finish(conn, rid, CANCELLED, why_not, "reminder.cancelled")
                 counts.cancelled += 1
                 return
-            if self._held(conn, row):  # issue 19: stays queued until nothing holds it
+            now = self.clock()
+            assert self.known is not None
+            held = holds_before_contact(conn, self.known, customer=row.customer,
+                                        invoice_ids=[row.invoice_id] if row.invoice_id else [],
+                                        now=now, invoice_numbers=[row.invoice_number],
+                                        address=row.to_address, today=self.today,
+                                        grace_days=self.settings.replies.promise_grace_days)
+            if held:
+                self._hold(conn, row, held, now)
                 counts.held += 1
                 return
-            if not store_reminders.take(conn, rid, self.clock()):
+            place = timing.place_of(self.settings,
+                                    timing.customer_metadata(conn, row.customer))
+            wait = timing.wait_for(conn, self.settings, row.customer, place, now)
+            if wait is not None:
+                store_reminders.note_wait(conn, rid, rule=wait.rule, reason=wait.reason)
+                counts.deferred += 1
+                return
+            if not store_reminders.take(conn, rid, now):
                 return  # changed meanwhile (a person cancelled it)
+        reply_to = self.settings.reply_address
+        line = opt_out_line(self.settings)
+        body = row.body if line in row.body else row.body.rstrip("\n") + f"\n\n-- \n{line}\n"
         mail = OutgoingMail(message_id=row.message_id,
                             from_address=self.settings.from_address,
-                            from_name=self.settings.from_name, reply_to=self.settings.reply_to,
-                            to=row.to_address, subject=row.subject, body=row.body,
-                            headers={"X-Billing-Hub-Reminder": row.key})
+                            from_name=self.settings.from_name, reply_to=reply_to,
+                            to=row.to_address, subject=row.subject, body=body,
+                            headers={"X-Billing-Hub-Reminder": row.key,
+                                     "List-Unsubscribe": f"<mailto:{reply_to}?subject=STOP>"})
         try:
             reply = self.mailer.send_mail(mail)
         except MessageRefused as exc:
@@ -195,21 +231,19 @@ class ReminderSender:
                              "message_id": row.message_id, "reply": reply[:200]})
         counts.sent += 1
 
-    def _held(self, conn: Connection, row: Reminder) -> bool:
-        """Whether a contact hold (:mod:`hub.collect.contact_holds`) keeps it; recorded."""
-        book = self._books.get(row.source) or self._books.setdefault(
-            row.source, ContactBook(conn, row.source))
-        customer = book.customer_of_invoice_id(row.invoice_external_id)
-        now = self.clock()
-        holds = contact_holds.holds_for(conn, customer, [row.invoice_number],
-                                        self.today or now.date(),
-                                        address=row.to_address,
-                                        grace_days=self.settings.replies.promise_grace_days)
-        contact_holds.record_held(conn, customer=customer, key=row.key,
-                                  invoice_number=row.invoice_number, stage_days=row.stage_days,
-                                  holds=holds, now=now, actor=self.actor,
-                                  when="right before sending")
-        return bool(holds)
+    def _hold(self, conn: Connection, row: Reminder, held: list[Hold], now: datetime) -> None:
+        reason = "; ".join(h.text() for h in held)
+        if store_reminders.hold(conn, row.id, rule=held[0].rule, reason=reason, now=now,
+                                was=(QUEUED,)):
+            audit.record(conn, "reminder.held", subject=f"reminder:{row.id}", actor=self.actor,
+                         at=now, details={"invoice": f"{row.source}:{row.invoice_number}",
+                                          "stage_days": row.stage_days,
+                                          "customer": row.customer,
+                                          "rules": [h.rule for h in held], "reason": reason})
+            contact_holds.record_held(conn, customer=row.customer, key=row.key,
+                                      invoice_number=row.invoice_number,
+                                      stage_days=row.stage_days, holds=held, now=now,
+                                      actor=self.actor, when="right before sending")
 
     def _no_longer_due(self, conn: Connection, row: Reminder) -> str | None:
         found = lookups.standing_of(conn, row.source, "invoice", row.invoice_external_id)

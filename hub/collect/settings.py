@@ -9,14 +9,30 @@
     from_name = "Northwind Supplies, Accounts Receivable"
     reply_to = "ar@northwind.example"
     company = "Northwind Supplies"
-    stages = [
+    time_zone = "America/New_York"        # the company's; customers without one of their own
+    country = "US"                        # the company's; its holidays when holidays_off
+    contact_hours = { start = "08:00", end = "21:00" }   # customer's time; never wider
+    max_contacts = 7                      # per customer in contact_window_days; never more
+    contact_window_days = 7               # never fewer
+    weekends_off = false                  # true: nothing on Saturday or Sunday, customer's time
+    holidays_off = false                  # true: nothing on a public holiday of the customer's
+                                          # country (else `country`)
+    stages = [                            # the default
       { days_overdue = 7, template = "friendly" },
       { days_overdue = 30, template = "firm" },
+      { days_overdue = 45, action = "call" },      # a task for a person: call the customer
+      { days_overdue = 60, action = "escalate" },  # a task for a person: escalate
     ]
 
     [collections.templates.firm]          # replaces the built-in "firm"
     subject = "Invoice {invoice_number}: {amount_due} overdue"
     body = \"\"\"Dear {customer_name}, ...\"\"\"
+
+A customer's time zone is its record's ``time_zone`` metadata (an IANA name),
+else every zone of its record's ``country`` metadata (ISO 3166 code: a
+reminder goes only when the hour is inside the contact hours in each of them),
+else the company's ``time_zone``. Every reminder ends with an opt-out line
+naming the reply-to address (:func:`opt_out_line`).
 
 Templates are plain text with ``{placeholder}`` fields (:data:`PLACEHOLDERS`);
 nothing else in them is interpreted. Values are neutralised before they are
@@ -27,6 +43,9 @@ cut at 200 characters, so a customer name cannot add a header or a paragraph.
 from __future__ import annotations
 
 import re
+from datetime import time
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -94,13 +113,90 @@ DEFAULT_TEMPLATES: dict[str, Template] = {
 }
 
 
+Action = Literal["email", "call", "escalate"]
+EMAIL: Action = "email"
+CALL: Action = "call"
+ESCALATE: Action = "escalate"
+TASKS = (CALL, ESCALATE)
+"""Stage actions that are a task for a person, not a message: stored with the action as
+their template, with status ``task``."""
+EARLIEST, LATEST = time(8, 0), time(21, 0)
+MAX_CONTACTS, MIN_WINDOW_DAYS = 7, 7
+
+
 class Stage(BaseModel):
-    """A reminder sent once an invoice is ``days_overdue`` days past its due date."""
+    """What happens once an invoice is ``days_overdue`` days past its due date: a reminder
+    (``action = "email"``, with its template), or a task for a person (``call``,
+    ``escalate``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     days_overdue: int = Field(ge=0, le=3650)
-    template: str = Field(min_length=1)
+    action: Action = EMAIL
+    template: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _template_fits(self) -> Stage:
+        if self.action == EMAIL and self.template is None:
+            raise ValueError("an email stage needs template = \"NAME\"")
+        if self.action != EMAIL and self.template is not None:
+            raise ValueError(f"a {self.action} stage is a task for a person and takes no "
+                             "template")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The template of an email stage, the action of a task (as stored)."""
+        return self.template if self.template is not None else self.action
+
+    @property
+    def is_task(self) -> bool:
+        return self.action in TASKS
+
+
+DEFAULT_STAGES = [Stage(days_overdue=7, template="friendly"),
+                  Stage(days_overdue=30, template="firm"),
+                  Stage(days_overdue=45, action=CALL),
+                  Stage(days_overdue=60, action=ESCALATE)]
+
+
+class ContactHours(BaseModel):
+    """The hours of the customer's day in which a reminder may go (``end`` excluded)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: time = EARLIEST
+    end: time = LATEST
+
+    @model_validator(mode="after")
+    def _inside(self) -> ContactHours:
+        if self.start < EARLIEST or self.end > LATEST:
+            raise ValueError("contact hours can be narrowed, never widened: keep them inside "
+                             "08:00-21:00")
+        if self.start >= self.end:
+            raise ValueError(f"start ({self.start:%H:%M}) must come before end "
+                             f"({self.end:%H:%M})")
+        return self
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone ``name``, or a ValueError saying how to write one."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not a time zone: write an IANA name such as "
+                         "\"Europe/Berlin\" or \"America/New_York\"") from None
+
+
+def holiday_calendar(country: str) -> str:
+    """``country`` as the holidays library knows it (upper case), or a ValueError."""
+    import holidays
+
+    code = country.strip().upper()
+    if code not in holidays.list_supported_countries():
+        raise ValueError(f"no holiday calendar for country {country!r}: write an ISO 3166 "
+                         "code such as \"US\", \"DE\" or \"FR\"")
+    return code
 
 
 def checked_address(value: str) -> str:
@@ -128,11 +224,47 @@ class CollectionSettings(Section):
     from_name: str | None = None
     reply_to: str | None = None
     company: str = ""
-    stages: list[Stage] = Field(min_length=1)
+    stages: list[Stage] = Field(default_factory=lambda: list(DEFAULT_STAGES), min_length=1)
+    """Reminders and tasks by days overdue; by default 7 friendly, 30 firm, 45 call,
+    60 escalate."""
     templates: dict[str, Template] = Field(default_factory=dict)
     """Templates by name; the built-in ``friendly``, ``firm`` and ``final`` unless replaced."""
     replies: ReplySettings = Field(default_factory=ReplySettings)
-    """How customers' replies hold reminders (issue 19; :mod:`hub.collect.replies`)."""
+    """How customers' replies hold reminders (:mod:`hub.collect.replies`)."""
+    time_zone: str = "UTC"
+    """The company's time zone: the contact hours of customers with none of their own."""
+    country: str | None = None
+    """The company's country (ISO 3166): its holidays for customers with no country."""
+    contact_hours: ContactHours = Field(default_factory=ContactHours)
+    max_contacts: int = Field(default=MAX_CONTACTS, ge=1, le=MAX_CONTACTS)
+    """Reminders to one customer in ``contact_window_days``, at most (7 at most)."""
+    contact_window_days: int = Field(default=MIN_WINDOW_DAYS, ge=MIN_WINDOW_DAYS, le=366)
+    weekends_off: bool = False
+    holidays_off: bool = False
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        zone(value)
+        return value
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        return None if value is None else holiday_calendar(value)
+
+    @field_validator("templates")
+    @classmethod
+    def _names(cls, value: dict[str, Template]) -> dict[str, Template]:
+        for name in value:
+            if name in TASKS:
+                raise ValueError(f"{name!r} names a task stage; call the template otherwise")
+        return value
+
+    @property
+    def reply_address(self) -> str:
+        """Where replies go: ``reply_to``, else the from address. Every message has one."""
+        return self.reply_to or self.from_address
 
     def check(self, config: HubConfig) -> None:
         """The source and the mailer are connectors of the file."""
@@ -163,13 +295,16 @@ class CollectionSettings(Section):
 
     @model_validator(mode="after")
     def _stages_fit(self) -> CollectionSettings:
+        if self.holidays_off and self.country is None:
+            raise ValueError("holidays_off needs country = \"US\" (the company's; a "
+                             "customer's own country metadata comes first)")
         days = [s.days_overdue for s in self.stages]
         if len(set(days)) != len(days):
             raise ValueError("two stages have the same days_overdue")
         if days != sorted(days):
             raise ValueError("list the stages from the fewest days_overdue to the most")
         for i, stage in enumerate(self.stages):
-            if stage.template not in self.all_templates():
+            if stage.template is not None and stage.template not in self.all_templates():
                 known = ", ".join(sorted(self.all_templates()))
                 raise ValueError(f"stages[{i}]: no template named {stage.template!r} "
                                  f"(known: {known})")
@@ -182,6 +317,12 @@ class CollectionSettings(Section):
         """The latest stage an invoice ``days_overdue`` days overdue has reached."""
         reached = [s for s in self.stages if s.days_overdue <= days_overdue]
         return reached[-1] if reached else None
+
+
+def opt_out_line(settings: CollectionSettings) -> str:
+    """The line every reminder ends with: how to stop them, and where a reply goes."""
+    return (f"To stop these reminders, reply to {settings.reply_address} with the word STOP; "
+            "a person answers every reply. This message is about an open invoice only.")
 
 
 def neutral(value: object) -> str:

@@ -23,6 +23,10 @@
     task = "webhooks"              # billing-hub webhooks process
     every = "5m"
 
+    [[schedule.jobs]]
+    task = "collect"               # billing-hub collect: reminders ([collections])
+    every = "1h"
+
 The same schedule runs in-process (``billing-hub run-schedule``, any store)
 or on procrastinate workers (``billing-hub worker``, PostgreSQL).
 """
@@ -37,7 +41,7 @@ from hub.config import HubConfig, Section
 from hub.errors import ConfigError
 from hub.schedule import cron
 
-TaskName = Literal["sync", "reconcile", "push", "webhooks"]
+TaskName = Literal["sync", "reconcile", "push", "webhooks", "collect"]
 
 
 class ScheduledJob(BaseModel):

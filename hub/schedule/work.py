@@ -8,8 +8,12 @@ The embedded scheduler and the procrastinate workers both run jobs through
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 import httpx
 
+from hub.collect.run import collect
 from hub.errors import ConfigError, HubError, StoreError, TransientError
 from hub.invoicing.settings import sending_policy
 from hub.outbox import OutboxSender
@@ -46,9 +50,11 @@ def error_text(exc: BaseException) -> str:
 class JobRunner:
     """Runs one scheduled task against a store and returns a one-line account of it."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, clock: Callable[[], datetime] = utcnow) -> None:
         self.hub = hub
         self.engine = hub.engine
+        self.clock = clock
+        """The time a collect plans and sends at (tests run weeks of schedule on theirs)."""
 
     def run(self, task: str, argument: str | None = None) -> str:
         if task == "sync":
@@ -61,8 +67,20 @@ class JobRunner:
             return self.reconcile()
         if task == "webhooks":
             return self.webhooks()
+        if task == "collect":
+            return self.collect()
         raise ConfigError(f"unknown task {task!r}",
-                          hint="one of: sync, reconcile, push, webhooks")
+                          hint="one of: sync, reconcile, push, webhooks, collect")
+
+    def collect(self) -> str:
+        """``billing-hub collect``: plan, queue and send the reminders due, every rule of
+        :mod:`hub.collect` applied as by hand."""
+        outcome = collect(self.hub, clock=self.clock)
+        sent = outcome.sent
+        if sent is not None and sent.stopped:
+            raise TransientError(f"sending reminders stopped: {sent.stopped}; "
+                                 f"{sent.waiting} stay queued", connector=None)
+        return f"run {outcome.run_id}: {outcome.summary()}"
 
     def sync(self, connector: str) -> str:
         summary = SyncEngine(self.hub).sync(connector)

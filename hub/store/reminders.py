@@ -17,13 +17,19 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from hub.store.clock import as_utc
 from hub.store.schema import reminders
 
 QUEUED, SENDING, SENT, UNCONFIRMED, FAILED, CANCELLED = (
     "queued", "sending", "sent", "unconfirmed", "failed", "cancelled")
+HELD, TASK, DONE = "held", "task", "done"
 """A reminder's states. ``sending``: handed to the mailer by a run still at work, or by
 one that died (the next run makes it ``unconfirmed``). ``unconfirmed``: nobody knows
-whether the server accepted it; a person decides (``billing-hub reminders``)."""
+whether the server accepted it; a person decides (``billing-hub reminders``).
+``held``: a rule holds it (``hold_rule``, the reason in ``last_error``); ``task``: a
+stage for a person (a call, an escalation), ``done`` once they did it."""
+CONTACTED = (SENDING, SENT, UNCONFIRMED)
+"""States of a reminder that may have reached the customer: what the contact cap counts."""
 
 CHUNK = 500
 
@@ -52,6 +58,9 @@ class Reminder:
     queued_at: datetime
     sending_at: datetime | None
     sent_at: datetime | None
+    customer: str | None = None
+    hold_rule: str | None = None
+    held_at: datetime | None = None
 
 
 def _reminder(row: Any) -> Reminder:
@@ -60,15 +69,19 @@ def _reminder(row: Any) -> Reminder:
 
 def add_once(conn: Connection, *, key: str, source: str, invoice_external_id: str,
              invoice_id: int, invoice_number: str, stage_days: int, template: str, mailer: str,
-             to_address: str, subject: str, body: str, message_id: str, now: datetime) -> bool:
-    """Queue a reminder unless one with ``key`` exists; True when it is new."""
+             to_address: str, subject: str, body: str, message_id: str, now: datetime,
+             customer: str | None = None, status: str = QUEUED, hold_rule: str | None = None,
+             reason: str | None = None) -> bool:
+    """Queue a reminder (or record it ``status``: held, task) unless one with ``key``
+    exists; True when it is new."""
     insert: Any = (postgresql.insert(reminders) if conn.dialect.name == "postgresql"
                    else sqlite.insert(reminders))
     made = conn.execute(insert.values(
         key=key, source=source, invoice_external_id=invoice_external_id,
         invoice_id=invoice_id, invoice_number=invoice_number, stage_days=stage_days,
         template=template, mailer=mailer, to_address=to_address, subject=subject, body=body,
-        message_id=message_id, status=QUEUED, attempts=0, queued_at=now,
+        message_id=message_id, status=status, attempts=0, queued_at=now, customer=customer,
+        hold_rule=hold_rule, last_error=reason, held_at=now if status == HELD else None,
     ).on_conflict_do_nothing(index_elements=["key"]).returning(reminders.c.id)).first()
     return made is not None
 
@@ -93,7 +106,8 @@ def latest_stages(conn: Connection, source: str, invoice_external_ids: Sequence[
     for start in range(0, len(invoice_external_ids), CHUNK):
         chunk = invoice_external_ids[start:start + CHUNK]
         stmt = (sa.select(reminders.c.invoice_external_id, sa.func.max(reminders.c.stage_days))
-                .where(reminders.c.source == source, reminders.c.status != CANCELLED,
+                .where(reminders.c.source == source,
+                       reminders.c.status.not_in((CANCELLED, HELD)),
                        reminders.c.invoice_external_id.in_(chunk))
                 .group_by(reminders.c.invoice_external_id))
         found.update({ext: int(days) for ext, days in conn.execute(stmt)})
@@ -127,12 +141,59 @@ def get(conn: Connection, reminder_id: int) -> Reminder | None:
     return None if row is None else _reminder(row)
 
 
-def latest(conn: Connection, *, limit: int, status: str | None = None) -> list[Reminder]:
-    """The latest reminders (in ``status``, if given), newest first."""
+def latest(conn: Connection, *, limit: int, status: str | None = None,
+           held: bool = False) -> list[Reminder]:
+    """The latest reminders (in ``status``, if given; with ``held``, those a rule holds or
+    keeps waiting), newest first."""
     stmt = sa.select(reminders).order_by(reminders.c.id.desc()).limit(limit)
     if status is not None:
         stmt = stmt.where(reminders.c.status == status)
+    if held:
+        stmt = stmt.where(sa.or_(reminders.c.status == HELD, sa.and_(
+            reminders.c.status == QUEUED, reminders.c.hold_rule.is_not(None))))
     return [_reminder(r) for r in conn.execute(stmt)]
+
+
+def by_key(conn: Connection, key: str) -> Reminder | None:
+    """The reminder stored under ``key``, or None."""
+    row = conn.execute(sa.select(reminders).where(reminders.c.key == key)).first()
+    return None if row is None else _reminder(row)
+
+
+def hold(conn: Connection, reminder_id: int, *, rule: str, reason: str, now: datetime,
+         was: Sequence[str] = (QUEUED, TASK, HELD)) -> bool:
+    """Hold a reminder (queued, a task or held already) under ``rule``; False when it is in
+    another state now. ``held_at`` keeps the time it was first held."""
+    held = conn.execute(reminders.update().where(
+        reminders.c.id == reminder_id, reminders.c.status.in_(was)).values(
+        status=HELD, hold_rule=rule, last_error=reason,
+        held_at=sa.func.coalesce(reminders.c.held_at, now)))
+    return bool(held.rowcount)
+
+
+def release(conn: Connection, reminder_id: int, status: str) -> bool:
+    """A held reminder back to ``status`` (queued, or task); False when it is not held."""
+    done = conn.execute(reminders.update().where(
+        reminders.c.id == reminder_id, reminders.c.status == HELD).values(
+        status=status, hold_rule=None, last_error=None, held_at=None))
+    return bool(done.rowcount)
+
+
+def note_wait(conn: Connection, reminder_id: int, *, rule: str | None, reason: str | None
+              ) -> None:
+    """A queued reminder waits under ``rule`` (None: it waits for nothing any more)."""
+    conn.execute(reminders.update().where(
+        reminders.c.id == reminder_id, reminders.c.status == QUEUED).values(
+        hold_rule=rule, last_error=reason))
+
+
+def contacts_since(conn: Connection, customer: str, since: datetime) -> list[datetime]:
+    """When each reminder to ``customer`` that may have reached them since ``since`` was
+    handed to the server, oldest first."""
+    stmt = sa.select(reminders.c.sending_at).where(
+        reminders.c.customer == customer, reminders.c.status.in_(CONTACTED),
+        reminders.c.sending_at >= since).order_by(reminders.c.sending_at)
+    return [at for (t,) in conn.execute(stmt) if (at := as_utc(t)) is not None]
 
 
 def take(conn: Connection, reminder_id: int, now: datetime) -> bool:
@@ -140,7 +201,8 @@ def take(conn: Connection, reminder_id: int, now: datetime) -> bool:
     not queued any more."""
     taken = conn.execute(reminders.update().where(
         reminders.c.id == reminder_id, reminders.c.status == QUEUED).values(
-        status=SENDING, attempts=reminders.c.attempts + 1, sending_at=now, last_error=None))
+        status=SENDING, attempts=reminders.c.attempts + 1, sending_at=now, last_error=None,
+        hold_rule=None))
     return bool(taken.rowcount)
 
 

@@ -227,13 +227,19 @@ reminders = sa.Table(
     sa.Column("queued_at", TS, nullable=False),
     sa.Column("sending_at", TS),
     sa.Column("sent_at", TS),
+    sa.Column("customer", sa.String(700)),
+    sa.Column("hold_rule", sa.String(64)),
+    sa.Column("held_at", TS),
     sa.Index("ix_reminders_invoice", "source", "invoice_external_id"),
     sa.Index("ix_reminders_status", "status"),
+    sa.Index("ix_reminders_customer", "customer"),
 )
 """Payment reminders (``billing-hub collect``): one per invoice and collection stage, under
 a deterministic key. ``sending`` is committed before the SMTP server is asked and ``sent``
 after it accepted; a row left ``sending`` by a process that died is ``unconfirmed`` and
-waits for a person (:mod:`hub.collect.sender`)."""
+waits for a person (:mod:`hub.collect.sender`). ``customer`` names whom it contacts (for the
+contact cap); ``hold_rule`` the rule holding it (status ``held``) or keeping it waiting
+(status ``queued``), with the reason in ``last_error`` (:mod:`hub.collect.holds`)."""
 
 payer_aliases = sa.Table(
     "payer_aliases",

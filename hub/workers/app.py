@@ -5,6 +5,7 @@ Tasks (names kept stable: queued jobs refer to them):
 - ``billing_hub.sync(connector)``: lock and queueing lock ``sync:NAME``;
 - ``billing_hub.reconcile()``: lock ``reconcile``;
 - ``billing_hub.push_send(target)``: lock ``push:NAME``;
+- ``billing_hub.collect()``: lock ``collect`` (reminders, ``[collections]``);
 - ``billing_hub.webhooks()``: finds the connectors whose webhook deliveries
   wait for a sync and defers ``billing_hub.webhook_sync(connector)`` for each,
   under the connector's ``sync:NAME`` lock: a sync asked for by webhooks never
@@ -50,8 +51,10 @@ PUSH = "billing_hub.push_send"
 WEBHOOKS = "billing_hub.webhooks"
 WEBHOOK_SYNC = "billing_hub.webhook_sync"
 REQUEUE_STALLED = "billing_hub.requeue_stalled"
+COLLECT = "billing_hub.collect"
 
-TASK_OF = {"sync": SYNC, "reconcile": RECONCILE, "push": PUSH, "webhooks": WEBHOOKS}
+TASK_OF = {"sync": SYNC, "reconcile": RECONCILE, "push": PUSH, "webhooks": WEBHOOKS,
+           "collect": COLLECT}
 """The procrastinate task of each ``[[schedule.jobs]]`` task."""
 
 MAX_RETRY_WAIT = 3600.0
@@ -155,6 +158,10 @@ def build_app(runner: JobRunner, url: URL, *,
     def push_send(context: JobContext, target: str, timestamp: int | None = None) -> None:
         perform(context, "push", target)
 
+    @app.task(name=COLLECT, pass_context=True, retry=retry)
+    def collect(context: JobContext, timestamp: int | None = None) -> None:
+        perform(context, "collect", None)
+
     @app.task(name=WEBHOOK_SYNC, pass_context=True, retry=retry)
     def webhook_sync(context: JobContext, connector: str) -> None:
         perform(context, WEBHOOK_SYNC, connector)
@@ -182,7 +189,8 @@ def build_app(runner: JobRunner, url: URL, *,
                 await manager.finish_job(job, status=Status.FAILED, delete_job=False)
                 await asyncio.to_thread(_record_replaced, runner, job)
 
-    tasks = {"sync": sync, "reconcile": reconcile, "push": push_send, "webhooks": webhooks}
+    tasks = {"sync": sync, "reconcile": reconcile, "push": push_send, "webhooks": webhooks,
+             "collect": collect}
     for job in schedule.jobs:
         register(app, tasks[job.task], job)
     return app

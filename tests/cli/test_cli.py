@@ -347,7 +347,12 @@ def test_the_commented_email_and_collections_blocks_load(
     assert config.has_table("collections")
     collections = CollectionSettings.of(config)
     assert (collections.source, collections.mailer) == ("books", "mail")
-    assert [s.days_overdue for s in collections.stages] == [7, 30]
+    assert [(s.days_overdue, s.label) for s in collections.stages] == [
+        (7, "friendly"), (30, "firm"), (45, "call"), (60, "escalate")]
+    assert (collections.time_zone, collections.country, collections.max_contacts,
+            collections.contact_window_days) == ("America/New_York", "US", 7, 7)
+    assert (str(collections.contact_hours.start), str(collections.contact_hours.end)) == (
+        "08:00:00", "21:00:00")
 
 
 def test_the_commented_invoicing_block_loads(

@@ -36,6 +36,7 @@ from hub.store import audit
 from hub.store import records as store_records
 from hub.store.clock import utcnow
 from hub.store.schema import reminders
+from tests.support.clock import zone_at_midday
 from tests.support.hub import cli, connector_of, write_config
 from tests.support.mail import SmtpCapture
 
@@ -64,6 +65,7 @@ from_address = "ar@northwind.example"
 from_name = "Northwind Supplies, Accounts Receivable"
 reply_to = "collections@northwind.example"
 company = "Northwind Supplies"
+time_zone = "ZONE"
 stages = [
   { days_overdue = 7, template = "friendly" },
   { days_overdue = 30, template = "firm" },
@@ -93,7 +95,8 @@ def _password(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def config(tmp_path: Path, store_url: str, smtp_port: int = 2525, text: str = "") -> Path:
-    body = (text or COLLECTIONS).replace("SMTP_PORT", str(smtp_port))
+    body = (text or COLLECTIONS).replace("SMTP_PORT", str(smtp_port)).replace(
+        "ZONE", zone_at_midday())
     return write_config(tmp_path, store_url, body)
 
 

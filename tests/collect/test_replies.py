@@ -278,7 +278,7 @@ def test_promises_absences_bounces_and_questions_hold_or_wait_for_a_person(
     assert "says it paid, but names no amount: find the payment" in flat
     question = next(e for e in rows(books, contact_events)
                     if e["ref"] == "reply:mail:question@initech")
-    code, out, _ = cli(capsys, "--config", str(path), "reminders", "done", str(question["id"]))
+    code, out, _ = cli(capsys, "--config", str(path), "reminders", "handled", str(question["id"]))
     assert code == exits.OK
     code, out, _ = cli(capsys, "--config", str(path), "reminders", "inbox")
     assert "a question" not in " ".join(out.split())

@@ -114,7 +114,9 @@ def test_a_schedule_loads(tmp_path: Path) -> None:
     ('every = "1h"', "schedule.jobs[0]", "a sync job needs connector"),
     ('task = "reconcile"\nconnector = "books"\nevery = "1h"', "schedule.jobs[0]",
      "a reconcile job takes no connector"),
-    ('task = "collect"\nevery = "1h"', "schedule.jobs[0].task", "Input should be"),
+    ('task = "collect"\nconnector = "books"\nevery = "1h"', "schedule.jobs[0]",
+     "a collect job takes no connector"),
+    ('task = "dun"\nevery = "1h"', "schedule.jobs[0].task", "Input should be"),
     ('connector = "books"\nevry = "1h"', "schedule.jobs[0].evry", "unknown setting"),
     ('connector = "books"\nevery = "1h"\n[[schedule.jobs]]\nconnector = "books"\n'
      'cron = "0 * * * *"', "schedule", "jobs[1] repeats jobs[0] (sync of books, cron 0 * * * *)"),
@@ -160,3 +162,7 @@ def test_the_init_template_s_schedule_loads_once_uncommented(
     config = load_config(tmp_path / "all.toml")
     assert [j.describe() for j in ScheduleSettings.of(config).jobs] == [
         "sync of books", "reconcile", "push to stripe", "webhooks"]
+    reminders = opened(text, '# [[schedule.jobs]]\n# task = "collect"')
+    (tmp_path / "reminders.toml").write_text(reminders)
+    assert [(j.describe(), j.schedule) for j in ScheduleSettings.of(
+        load_config(tmp_path / "reminders.toml")).jobs] == [("collect", "0 * * * *")]

@@ -15,7 +15,7 @@ import time
 import types
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -484,3 +484,75 @@ def test_a_stopping_worker_keeps_its_heartbeat_until_the_job_in_hand_is_done(
         assert asyncio.run(stalled()) == []
         assert not any(e.kind == "done" for e in setup.events)  # still running
     assert _status(app, job_id) == ("succeeded", 1)
+
+
+def test_a_queued_collect_runs_in_a_worker_with_its_holds_and_run_records(
+        make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from decimal import Decimal
+
+    from hub.models import Customer, Invoice, Payment
+    from hub.store import records as store_records
+    from hub.store.clock import utcnow
+    from hub.store.schema import reminders
+    from tests.support.clock import zone_at_midday
+    from tests.support.mail import SmtpCapture
+
+    monkeypatch.setenv("X", "imap-Secret-4711")
+    smtp = SmtpCapture().start()
+    try:
+        setup = make(f"""
+            [connectors.mail]
+            type = "email"
+            [connectors.mail.imap]
+            host = "127.0.0.1"
+            port = 1
+            tls = "none"
+            username = "ar"
+            password = "env:X"
+            [connectors.mail.smtp]
+            host = "127.0.0.1"
+            port = {smtp.port}
+            tls = "none"
+            retry_wait_seconds = 0
+            [collections]
+            source = "books"
+            mailer = "mail"
+            from_address = "ar@northwind.example"
+            time_zone = "{zone_at_midday()}"
+        """)
+        due = utcnow().date() - timedelta(days=10)
+        items = [Customer(source="books", external_id="C1", name="Acme Corp",
+                          email="ap@acme.example")]
+        for number in ("INV-7001", "INV-7002"):
+            items.append(Invoice(source="books", external_id=number, number=number,
+                                 customer_ref="C1", customer_name="Acme Corp",
+                                 issue_date=due, due_date=due, currency="USD",
+                                 total=Decimal("640.00")))
+        items.append(Payment(source="mail", external_id="r-1", amount=Decimal("640.00"),
+                             currency="USD", received_date=due, payer_name="Acme Corp",
+                             memo="INV-7002"))
+        with setup.runner.engine.begin() as conn:
+            for item in items:
+                store_records.upsert(conn, item.source, item.entity,
+                                     [store_records.prepare(item)], run_id=None, now=utcnow())
+        app = setup.app()
+        with app.open():
+            job_id = defer(app, "collect")
+            with pytest.raises(AlreadyEnqueued):  # one waits already: its queueing lock
+                defer(app, "collect")
+        _run_until_idle(app)
+        assert _status(app, job_id) == ("succeeded", 1)
+        done = [e for e in setup.events if e.job_id == job_id and e.kind == "done"]
+        assert done[0].what == "collect"
+        assert "1 reminder(s) queued, 1 held" in done[0].text and "1 sent" in done[0].text
+        assert [e.rcpt_tos for e in smtp.messages] == [["ap@acme.example"]]
+        with setup.runner.engine.connect() as conn:
+            kinds = conn.execute(sa.select(runs.c.kind, runs.c.connector, runs.c.status)
+                                 .order_by(runs.c.id)).all()
+            held = conn.execute(sa.select(reminders.c.invoice_number, reminders.c.hold_rule)
+                                .where(reminders.c.status == "held")).all()
+        assert [tuple(k) for k in kinds] == [("collect", "books", "succeeded"),
+                                              ("remind", "mail", "succeeded")]
+        assert [tuple(h) for h in held] == [("INV-7002", "covered_by_receipt")]
+    finally:
+        smtp.stop()

@@ -1,0 +1,37 @@
+"""The one place that says whether a reminder may be queued, and then sent.
+
+The planner asks :func:`holds_before_contact` before it queues a reminder;
+the sender asks it again right before it hands the reminder to the mail
+server, and then asks :func:`hub.collect.timing.wait_for` whether now is a
+time the customer may be contacted. Every rule that holds a reminder adds
+its :class:`~hub.collect.holds.Hold` here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from hub.collect import contact_holds
+from hub.collect.holds import Hold
+from hub.collect.known import Known
+from hub.store import Connection
+
+
+def holds_before_contact(conn: Connection, known: Known, *, customer: str | None,
+                         invoice_ids: Sequence[int], now: datetime,
+                         invoice_numbers: Sequence[str] = (), address: str | None = None,
+                         today: date | None = None, grace_days: int = 3) -> list[Hold]:
+    """Every hold on contacting ``customer`` about the invoices with these record ids
+    (numbered ``invoice_numbers``) at ``address``: what the hub knows of them in every
+    system (:class:`Known`), and what the customer said (a dispute, a stop, a promise to
+    pay, an absence, a bounced address: :mod:`hub.collect.contact_holds`), judged on
+    ``today`` (default: ``now``'s day)."""
+    found: list[Hold] = []
+    for invoice_id in invoice_ids:
+        found.extend(known.holds(invoice_id))
+    said = contact_holds.holds_for(conn, customer, invoice_numbers, today or now.date(),
+                                   address=address, grace_days=grace_days)
+    # each is checked again at every collect and send: it holds until the reply's date passes
+    found.extend(Hold(h.rule, h.reason) for h in said)
+    return found
