@@ -9,11 +9,11 @@ from typing import Any
 import typer
 from rich.text import Text
 
-from hub.collect.run import collection_settings
 from hub.cli.console import out, when
 from hub.cli.session import CliState, open_hub
 from hub.collect.contact_book import ContactBook
 from hub.collect.replies import take_in_replies
+from hub.collect.run import collection_settings
 from hub.errors import HubError
 from hub.reconcile.naming import NAME_HELP, resolve
 from hub.store import Connection, audit

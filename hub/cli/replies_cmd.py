@@ -7,10 +7,10 @@ import typer
 from rich.text import Text
 
 from hub.cli.collect_cmd import reminders_app
-from hub.collect.run import collection_settings
 from hub.cli.console import out, when
 from hub.cli.session import CliState, open_hub
 from hub.collect.replies import take_in_replies
+from hub.collect.run import collection_settings
 from hub.errors import HubError
 from hub.store import audit
 from hub.store import contact as store_contact

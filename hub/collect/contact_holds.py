@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from hub.store import Connection
 from hub.store import contact as store_contact
