@@ -87,11 +87,11 @@ def _print_totals(totals: LastSyncTotals) -> None:
     table = Table(title="last sync totals (read = stored + quarantined; skipped: not data)",
                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("connector", overflow="fold")
-    table.add_column("entity", overflow="fold")
+    table.add_column("entity", no_wrap=True)
     table.add_column("cur", no_wrap=True)
     for col in ("read", "stored", "quar", "skip"):
         table.add_column(col, justify="right", no_wrap=True)
-    table.add_column("stored sum", justify="right", overflow="fold")
+    table.add_column("stored sum", justify="right", no_wrap=True)
     for line in totals.lines:
         t = line.tally
         table.add_row(line.connector, line.entity, line.currency or "-", f"{t.read_count:,}",

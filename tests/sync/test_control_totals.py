@@ -80,6 +80,7 @@ def test_a_file_whose_control_row_agrees_raises_nothing(
     # the totals table: 3 read and stored, the sum; the trailer counted as skipped
     assert "bank bank_transaction USD 3 3 0 0 1,340.50" in flat
     assert "bank bank_transaction - 0 0 0 1" in flat
+    assert max(len(line) for line in out.splitlines()) <= 80  # piped: 80 columns, no loss
     code, out, _ = cli(capsys, "reconcile")
     assert _incomplete(bank, store_url) == []
 
