@@ -17,6 +17,7 @@ from hub.cli import exits
 from hub.models import Customer
 from hub.store.schema import audit_log, contact_blocks, contact_events, disputes, reminders
 from tests.collect.test_collect import invoice, put
+from tests.support.clock import zone_at_midday
 from tests.support.hub import cli, write_config
 from tests.support.mail import FOLDER, PASSWORD, Dovecot, SmtpCapture, needs_dovecot, remittance
 
@@ -53,6 +54,7 @@ mailer = "mail"
 from_address = "ar@northwind.example"
 reply_to = "collections@northwind.example"
 company = "Northwind Supplies"
+time_zone = "{zone_at_midday()}"  # a zone where it is midday now: inside the contact hours
 stages = [
   {{ days_overdue = 7, template = "friendly" }},
   {{ days_overdue = 30, template = "firm" }},
@@ -129,7 +131,11 @@ def test_a_dispute_and_a_cease_and_desist_hold_every_reminder_to_those_customers
     assert sent_to(smtp) == [
         ("ap@acme.example", "Friendly reminder: invoice INV-1006 is overdue"),
         ("ap@initech.example", "Second reminder: invoice INV-3001, USD 1,250.00 overdue")]
-    assert {r["invoice_number"] for r in rows(books, reminders)} == {"INV-1006", "INV-3001"}
+    stored = {r["invoice_number"]: (r["status"], r["hold_rule"]) for r in rows(books, reminders)}
+    assert {n for n, (status, _) in stored.items() if status != "held"} == {"INV-1006",
+                                                                           "INV-3001"}
+    assert stored["INV-1005"] == ("held", "dispute_open")  # `reminders list --held`
+    assert stored["INV-2001"] == ("held", "do_not_contact")
 
     held = {(e["customer"], orjson_loads(e["details"])["rule"], e["summary"])
             for e in rows(books, contact_events) if e["kind"] == "hold"}
@@ -155,7 +161,8 @@ def test_a_dispute_and_a_cease_and_desist_hold_every_reminder_to_those_customers
     assert "a dispute to answer: dispute from Dana (ap@acme.example)" in flat
     assert "a request to stop contact: stop from Globex Legal" in flat
     code, out, _ = cli(capsys, "--config", str(path), "collect", "--today", TODAY)
-    assert "0 reminder(s) queued; 2 held" in out  # again: nothing new, nothing twice
+    assert "0 reminder(s) queued." in out  # again: nothing new, nothing twice
+    assert "held INV-1005" in out and "held INV-2001" in out  # still held, for the same rules
     assert len(smtp.messages) == 2
     assert len([e for e in rows(books, contact_events) if e["kind"] == "hold"]) == 2
 
@@ -269,7 +276,8 @@ def test_promises_absences_bounces_and_questions_hold_or_wait_for_a_person(
         ("books:customer:C2", "promise_to_pay",
          "promise to pay by 2026-12-30 (held to 2027-01-01, 2 days' grace)"),
         ("books:customer:C3", "out_of_office", "out of office until 2027-01-05")}
-    assert {r["status"] for r in rows(books, reminders)} == {"queued"}  # held, not cancelled
+    # held right before sending, not cancelled: queued again once nothing holds them
+    assert {r["status"] for r in rows(books, reminders)} == {"held"}
 
     code, out, _ = cli(capsys, "--config", str(path), "reminders", "inbox")
     flat = " ".join(out.split())
@@ -329,5 +337,5 @@ def test_a_reply_quarantined_for_no_amount_before_this_version_is_a_reply_on_ret
     assert stored_as == [("reply", "old-cease@globex.example")] and status == "resolved"
     code, out, _ = cli(capsys, "--config", str(path), "collect", "--dry-run", "--today", TODAY)
     assert "1 stop(s) of contact" in out
-    assert "held INV-2001: customer asked to stop contact" in " ".join(out.split())
+    assert "do_not_contact: customer asked to stop contact" in " ".join(out.split())
     assert rows(books, contact_blocks) == []  # a dry run changes nothing
