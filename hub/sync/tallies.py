@@ -29,15 +29,17 @@ def tally_page(prepared: Sequence[PreparedRecord], not_stored: Collection[str], 
     were stored; ``unmapped`` rejects were read too (no currency known)."""
     out: dict[str, Tally] = {}
     for p in prepared:
+        if p.external_id in not_stored:  # refused by the store, quarantined: no trusted amount
+            out.setdefault(NO_CURRENCY, Tally()).read_count += 1
+            continue
         minor = p.amount_minor
         currency = p.currency if p.currency and minor is not None else NO_CURRENCY
         minor = minor or 0
         t = out.setdefault(currency, Tally())
         t.read_count += 1
         t.read_minor += minor
-        if p.external_id not in not_stored:
-            t.stored_count += 1
-            t.stored_minor += minor
+        t.stored_count += 1
+        t.stored_minor += minor
     if quarantined or skipped or unmapped:
         t = out.setdefault(NO_CURRENCY, Tally())
         t.read_count += unmapped

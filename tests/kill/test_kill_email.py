@@ -37,7 +37,9 @@ def mailbox() -> Iterator[Dovecot]:
     try:
         server.create()
         for i in range(1, MESSAGES + 1):
-            text = ("Thanks for the goods." if i in UNREADABLE else
+            # money that cannot be read (two currencies, no split): quarantined
+            text = (f"We paid USD {100 + i}.00 and EUR {80 + i}.00 for the goods."
+                    if i in UNREADABLE else
                     f"We paid invoice INV-{1000 + i}, USD {100 + i}.50, wire ref W{i:04d}.")
             server.append(remittance(text, message_id=f"<r{i}@acme.example>",
                                      when=datetime(2026, 11, i, 9, 0, tzinfo=UTC)))
