@@ -6,6 +6,7 @@ the service's own dashboard link), the source's own time, and re-syncs that chan
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,6 +89,19 @@ def test_stripe_records_show_their_api_address_dashboard_link_and_stripe_time(
     assert payment["open_at"] == [f"https://dashboard.stripe.com/test/payments/{charge['id']}"]
     assert payment["source_modified"] == _stamp(charge["created"])
 
+    for entity, resource, obj in (("customer", "customers", _list(sim, "customers")[0]),
+                                  ("payout", "payouts", _list(sim, "payouts")[0])):
+        other = _shown(capsys, f"stripe:{entity}:{obj['id']}")
+        assert other["location"] == f"{server.url}/v1/{resource}/{obj['id']}"
+        assert other["open_at"] == [f"https://dashboard.stripe.com/test/{resource}/{obj['id']}"]
+    notes = _list(sim, "credit_notes")
+    assert notes
+    for note in notes:  # no dashboard page of their own
+        shown_note = _shown(capsys, f"stripe:credit_note:{note['id']}")
+        assert shown_note["open_at"] == []
+        assert shown_note["source_modified"] == _stamp(max(note["created"],
+                                                            note["voided_at"] or 0))
+
     code, text, _ = cli(capsys, "show", f"stripe:invoice:{paid['id']}")
     assert code == exits.OK
     assert f"location: {server.url}/v1/invoices/{paid['id']}" in text
@@ -122,8 +136,15 @@ def test_quickbooks_records_show_their_api_address_and_app_link(
         customer = _first(server, "Customer")
         assert _shown(capsys, f"books:customer:{customer}")["open_at"] == [
             f"https://app.sandbox.qbo.intuit.com/app/customerdetail?nameId={customer}"]
+        stated = server.sim.get("Invoice", invoice)["MetaData"]["LastUpdatedTime"]
+        assert shown["source_modified"] == datetime.fromisoformat(stated).astimezone(
+            UTC).isoformat()
+        payment = _first(server, "Payment")
+        assert _shown(capsys, f"books:payment:{payment}")["open_at"] == [
+            f"https://app.sandbox.qbo.intuit.com/app/recvpayment?txnId={payment}"]
         text = json.dumps(shown)
-        assert "access_token" not in text and "refresh_token" not in text
+        for secret in ("QBO_REFRESH_TOKEN", "QBO_CLIENT_SECRET", "QBO_CLIENT_ID"):
+            assert os.environ[secret] not in text
 
         _sync(capsys, "--full")  # nothing changed: nothing written
         again = _shown(capsys, f"books:invoice:{invoice}")
