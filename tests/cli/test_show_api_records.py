@@ -56,6 +56,15 @@ def _sync(capsys: pytest.CaptureFixture[str], *extra: str) -> None:
     assert code == exits.OK, err
 
 
+def _sync_writes_nothing(capsys: pytest.CaptureFixture[str], *extra: str) -> None:
+    """Sync; no entity's row of the summary counts a new or updated record."""
+    code, out, err = cli(capsys, "sync", "--no-progress", *extra)
+    assert code == exits.OK, err
+    rows = [[c.strip() for c in ln.split("│")[1:-1]] for ln in out.splitlines()
+            if ln.startswith("│")]
+    assert rows and all(r[2:4] == ["0", "0"] for r in rows), out
+
+
 def _stamp(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat()
 
@@ -65,6 +74,7 @@ def _list(sim: Simulator, resource: str) -> list[dict[str, Any]]:
     return found
 
 
+@pytest.mark.usefixtures("wide_console")
 def test_stripe_records_show_their_api_address_dashboard_link_and_stripe_time(
         stripe_sim: tuple[Simulator, SimulatorServer], tmp_path: Path, store_url: str,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -107,18 +117,20 @@ def test_stripe_records_show_their_api_address_dashboard_link_and_stripe_time(
     assert f"location: {server.url}/v1/invoices/{paid['id']}" in text
     assert f"open at:  https://dashboard.stripe.com/test/invoices/{paid['id']}" in text
 
-    # nothing changed at Stripe: a full re-read writes nothing
-    _sync(capsys, "--full")
-    assert _shown(capsys, f"stripe:invoice:{paid['id']}") == shown
+    # nothing changed at Stripe: neither the next sync (events) nor a full re-read writes
+    for again in ((), ("--full",)):
+        _sync_writes_nothing(capsys, *again)
+        assert _shown(capsys, f"stripe:invoice:{paid['id']}") == shown
     # read from another address of the same account: the location follows, nothing else
     moved_url = server.url.replace("127.0.0.1", "localhost")
     write_config(tmp_path, store_url, STRIPE.format(url=moved_url))
-    _sync(capsys, "--full")
+    _sync_writes_nothing(capsys, "--full")
     moved = _shown(capsys, f"stripe:invoice:{paid['id']}")
     assert moved["location"] == f"{moved_url}/v1/invoices/{paid['id']}"
     assert moved["history"] == shown["history"] and moved["updated_at"] == shown["updated_at"]
 
 
+@pytest.mark.usefixtures("wide_console")
 def test_quickbooks_records_show_their_api_address_and_app_link(
         tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -146,12 +158,12 @@ def test_quickbooks_records_show_their_api_address_and_app_link(
         for secret in ("QBO_REFRESH_TOKEN", "QBO_CLIENT_SECRET", "QBO_CLIENT_ID"):
             assert os.environ[secret] not in text
 
-        _sync(capsys, "--full")  # nothing changed: nothing written
+        _sync_writes_nothing(capsys, "--full")  # nothing changed: nothing written
         again = _shown(capsys, f"books:invoice:{invoice}")
         assert again == shown
         moved_api = server.api_url.replace("127.0.0.1", "localhost")
         write_config(tmp_path, store_url, config_body(server, api_url=f'"{moved_api}"'))
-        _sync(capsys, "--full")
+        _sync_writes_nothing(capsys, "--full")
         moved = _shown(capsys, f"books:invoice:{invoice}")
         assert moved["location"].startswith(moved_api.rstrip("/") + "/company/")
         assert moved["history"] == shown["history"] and moved["updated_at"] == shown["updated_at"]
