@@ -32,8 +32,8 @@ def show(
 
     Canonical fields as the hub keeps them, the payload its source gave, where it was read
     (file and line, mailbox and UID, API address and a link to the service's own
-    dashboard: what its connector kept), the links a person made,
-    every state it had with when the hub learned it, and the findings that name it.
+    dashboard: what its connector kept), the links a person made, every state it had
+    with when the hub learned it, and the findings that name it.
     """
     state: CliState = ctx.obj
     with open_hub(state) as hub, hub.engine.connect() as conn:

@@ -3,8 +3,9 @@
 :func:`trace` gathers, for a record named as on the command line
 (``SOURCE:ENTITY:ID``, the short ``SOURCE:ID`` when only one record answers, or
 its store id): its canonical fields, the raw payload its source gave, where it was
-read (file and line, mailbox and UID: what its connector kept), its stored links,
-every state it had (:mod:`hub.store.history`) and the findings that name it.
+read (file and line, mailbox and UID, API address and dashboard link: what its
+connector kept), its stored links, every state it had (:mod:`hub.store.history`)
+and the findings that name it.
 :func:`as_json` writes it out; the renderers only render.
 """
 
