@@ -23,6 +23,7 @@ from hub.reconcile.runner import nothing_to_match
 from hub.reconcile.runner import reconcile as run_reconcile
 from hub.reconcile.settings import ReconcileSettings
 from hub.reconcile.text import money
+from hub.reports import finding_trace
 from hub.reports.ages import age
 from hub.reports.report import most_at_stake_first
 from hub.store import audit
@@ -127,13 +128,27 @@ def list_(
 
 
 @findings_app.command()
-def show(ctx: typer.Context, finding_id: int = typer.Argument(..., metavar="ID")) -> None:
-    """One finding: the explanation, the records side by side, suggestions, history."""
+def show(ctx: typer.Context, finding_id: int = typer.Argument(..., metavar="ID"),
+         as_of: datetime | None = AS_OF) -> None:
+    """One finding: the explanation, the records side by side, suggestions, and its history
+    (each change of its status or of what it says, with the time and who made it).
+
+    With --as-of the finding is shown as it stood at the end of that day, with its history
+    up to then; the records beside it are as they are now."""
     state: CliState = ctx.obj
     with open_hub(state) as hub, hub.engine.connect() as conn:
+        moment = knowledge(hub, as_of)
         f = lifecycle.get(conn, finding_id)
+        if moment is not None:
+            then = lifecycle.select_as_of(conn, moment, statuses=(), finding_id=finding_id)
+            if not then:
+                raise HubError(f"finding #{finding_id} was first found after {as_of:%Y-%m-%d}",
+                               hint=f"it was first found {when(f.first_seen_at)}")
+            f = then[0]
         table = side_by_side(conn, f.record_ids)
-        history = audit.for_subject(conn, f"finding:{f.id}")
+        changes = finding_trace.changes(conn, finding_id, until=moment)
+        history = [e for e in audit.for_subject(conn, f"finding:{f.id}")
+                   if moment is None or e.at <= moment]
     out.print(Text.assemble((f"#{f.id} {f.kind}", "bold"),
                             f"  severity {f.severity}, {f.status}, at stake {_stake(f)}"))
     out.print(Text(f.explanation))
@@ -141,13 +156,26 @@ def show(ctx: typer.Context, finding_id: int = typer.Argument(..., metavar="ID")
     for i, s in enumerate(f.details.get("suggestions", []), 1):
         out.print(Text(f"  {i}. {', '.join(s['numbers'])}  {s['confidence']:.0%}  "
                        f"{s['reason']}"))
-    out.print(Text(f"age: {age(f, datetime.now().astimezone().date()).text}"))
+    today = as_of.date() if as_of is not None else datetime.now().astimezone().date()
+    out.print(Text(f"age: {age(f, today).text}"))
     out.print(f"first seen {when(f.first_seen_at)}, last changed {when(f.last_seen_at)}")
     if f.note:
         out.print(Text(f"note: {f.note} ({f.actor})"))
+    out.print(_history_table(changes))
     for entry in reversed(history):
         out.print(Text(f"  {when(entry.at)} {entry.actor}: {entry.action} "
                        f"{entry.details.get('note') or ''}"))
+
+
+def _history_table(changes: list[finding_trace.FindingChange]) -> Table:
+    table = Table(title="history", title_justify="left")
+    for col in ("when", "by", "change", "status", "changed", "at stake", "says"):
+        table.add_column(col, overflow="fold")
+    for c in changes:
+        says = c.explanation + (f" (note: {c.note})" if c.note else "")
+        table.add_row(when(c.at), Text(c.actor), c.change, c.status,
+                      Text(", ".join(c.changed) or "-"), c.at_stake or "-", Text(says))
+    return table
 
 
 def _set(ctx: typer.Context, finding_id: int, status: str, note: str | None) -> None:

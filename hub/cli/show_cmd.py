@@ -31,8 +31,9 @@ def show(
     the findings that name it.
 
     Canonical fields as the hub keeps them, the payload its source gave, where it was read
-    (file and line, mailbox and UID: what its connector kept), the links a person made,
-    every state it had with when the hub learned it, and the findings that name it.
+    (file and line, mailbox and UID, API address and a link to the service's own
+    dashboard: what its connector kept), the links a person made, every state it had
+    with when the hub learned it, and the findings that name it.
     """
     state: CliState = ctx.obj
     with open_hub(state) as hub, hub.engine.connect() as conn:
@@ -47,6 +48,8 @@ def _print(t: RecordTrace) -> None:
     deleted = f", deleted by its source {when(t.deleted_at)}" if t.deleted_at else ""
     out.print(Text.assemble((t.name, "bold"), f"  (store id {t.id}{deleted})"))
     out.print(Text(f"location: {t.location or 'not kept by its connector'}"))
+    for address in t.open_at:
+        out.print(Text(f"open at:  {address}"))
     out.print(Text(f"first seen {when(t.first_seen_at)}, last written {when(t.updated_at)}, "
                    f"source's own time {when(t.source_modified)}"))
     fields = Table(title="canonical fields", title_justify="left", show_header=False)

@@ -51,7 +51,11 @@ class Page:
     rejected: Sequence[RecordRejected] = ()
     cursor: str | None = None
     locations: Mapping[str, str] = field(default_factory=dict)
-    """external_id -> where the record came from (``invoices.csv:12``), for people."""
+    """external_id -> where the record came from, for people: a file and line
+    (``invoices.csv:12``), a mailbox and UID, an API address. Lines after the first are
+    links a person opens the record at in the service's own app (a dashboard page); no
+    part of it holds a secret. A record whose location alone changed is not a change of
+    the record: the store keeps the new location and adds nothing to its history."""
     progress: tuple[int, int] | None = None
     """(work done, work in all) so far, in any unit (bytes of a file), for progress bars."""
     deleted: Sequence[str] = ()

@@ -181,11 +181,12 @@ def select(
 
 
 def select_as_of(conn: Connection, moment: datetime, *, statuses: Sequence[str],
-                 kinds: Sequence[str] = (), customer: str | None = None
-                 ) -> list[StoredFinding]:
-    """:func:`select` as the findings stood at ``moment`` (their history)."""
+                 kinds: Sequence[str] = (), customer: str | None = None,
+                 finding_id: int | None = None) -> list[StoredFinding]:
+    """:func:`select` as the findings stood at ``moment`` (their history); only the one
+    finding ``finding_id`` when given."""
     return store_findings.select_as_of(conn, moment, statuses=statuses, kinds=kinds,
-                                       customer=customer)
+                                       customer=customer, finding_id=finding_id)
 
 
 def set_status(conn: Connection, finding_id: int, status: str, *, note: str | None,

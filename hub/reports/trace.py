@@ -3,8 +3,9 @@
 :func:`trace` gathers, for a record named as on the command line
 (``SOURCE:ENTITY:ID``, the short ``SOURCE:ID`` when only one record answers, or
 its store id): its canonical fields, the raw payload its source gave, where it was
-read (file and line, mailbox and UID: what its connector kept), its stored links,
-every state it had (:mod:`hub.store.history`) and the findings that name it.
+read (file and line, mailbox and UID, API address and dashboard link: what its
+connector kept), its stored links, every state it had (:mod:`hub.store.history`)
+and the findings that name it.
 :func:`as_json` writes it out; the renderers only render.
 """
 
@@ -74,6 +75,9 @@ class RecordTrace:
     fields: dict[str, Any]
     raw: Any
     location: str | None
+    """Where its source gave it: file and line, mailbox and UID, API address."""
+    open_at: tuple[str, ...]
+    """Links a person opens it at in its service's own app (a dashboard page), if any."""
     source_modified: datetime | None
     first_seen_at: datetime
     updated_at: datetime
@@ -120,8 +124,15 @@ def trace(conn: Connection, name: str) -> RecordTrace:
              for f in store_findings.naming(conn, row.id)]
     return RecordTrace(
         row.id, found.name, row.source, row.entity, row.external_id, orjson.loads(row.data),
-        orjson.loads(row.raw), row.location, row.source_modified, row.first_seen_at,
+        orjson.loads(row.raw), *_places(row.location), row.source_modified, row.first_seen_at,
         row.updated_at, row.deleted_at, traced_links, _states(conn, row.id), named)
+
+
+def _places(location: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """(where it was read, links to open it at): a connector gives the links as lines
+    after the first (:attr:`hub.contract.page.Page.locations`)."""
+    lines = [line for line in (location or "").splitlines() if line.strip()]
+    return (lines[0] if lines else None), tuple(lines[1:])
 
 
 def _when(moment: datetime | None) -> str | None:
@@ -132,7 +143,7 @@ def as_json(t: RecordTrace) -> bytes:
     """The trace as JSON (times in UTC, ISO 8601)."""
     data = {
         "id": t.id, "name": t.name, "source": t.source, "entity": t.entity,
-        "external_id": t.external_id, "location": t.location,
+        "external_id": t.external_id, "location": t.location, "open_at": list(t.open_at),
         "source_modified": _when(t.source_modified), "first_seen_at": _when(t.first_seen_at),
         "updated_at": _when(t.updated_at), "deleted_at": _when(t.deleted_at),
         "fields": t.fields, "raw": t.raw,

@@ -185,14 +185,51 @@ def select(conn: Connection, *, statuses: Sequence[str], kinds: Sequence[str] = 
     return [_stored(r) for r in conn.execute(stmt)]
 
 
+@dataclass(slots=True, frozen=True)
+class FindingState:
+    """One state a finding was in (a row of ``finding_history``), written at ``at``."""
+
+    at: datetime
+    status: str
+    severity: str
+    customer: str | None
+    currency: str | None
+    money_at_stake_minor: int | None
+    explanation: str
+    note: str | None
+    actor: str | None
+    record_ids: list[int]
+
+
+def history_of(conn: Connection, finding_id: int, *, until: datetime | None = None
+               ) -> list[FindingState]:
+    """Every state the finding was in, oldest first (those written at ``until`` or before)."""
+    h = finding_history.c
+    stmt = sa.select(finding_history).where(h.finding_id == finding_id)
+    if until is not None:
+        stmt = stmt.where(h.at <= until)
+    out = []
+    for row in conn.execute(stmt.order_by(h.at, h.id)):
+        m = row._mapping
+        out.append(FindingState(
+            at=as_utc(m["at"]) or m["at"], status=m["status"], severity=m["severity"],
+            customer=m["customer"], currency=m["currency"],
+            money_at_stake_minor=m["money_at_stake_minor"], explanation=m["explanation"],
+            note=m["note"], actor=m["actor"], record_ids=orjson.loads(m["record_ids"])))
+    return out
+
+
 def select_as_of(conn: Connection, moment: datetime, *, statuses: Sequence[str],
-                 kinds: Sequence[str] = (), customer: str | None = None) -> list[StoredFinding]:
+                 kinds: Sequence[str] = (), customer: str | None = None,
+                 finding_id: int | None = None) -> list[StoredFinding]:
     """:func:`select` as the findings stood at ``moment``: each one's last state written at
     ``moment`` or before (findings first seen later are left out). Its ``last_seen_at`` is
     the time of that state, so that the answer does not change with later runs."""
     h = finding_history.c
-    latest = (sa.select(sa.func.max(h.id)).where(h.at <= moment).group_by(h.finding_id)
-              .scalar_subquery())
+    last = sa.select(sa.func.max(h.id)).where(h.at <= moment)
+    if finding_id is not None:
+        last = last.where(h.finding_id == finding_id)
+    latest = last.group_by(h.finding_id).scalar_subquery()
     stmt = (sa.select(findings.c.id, findings.c.key, findings.c.first_seen_at,
                       *(h[c] for c in HISTORY), h.at)
             .select_from(finding_history.join(findings, findings.c.id == h.finding_id))
@@ -203,6 +240,8 @@ def select_as_of(conn: Connection, moment: datetime, *, statuses: Sequence[str],
         stmt = stmt.where(h.kind.in_(list(kinds)))
     if customer:
         stmt = stmt.where(h.customer.icontains(customer, autoescape=True))
+    if finding_id is not None:
+        stmt = stmt.where(h.finding_id == finding_id)
     out = []
     for row in conn.execute(stmt):
         m = row._mapping

@@ -33,6 +33,7 @@ from hub import (
     WebhookReceipt,
     explain_invalid,
 )
+from plugins.quickbooks import places
 from plugins.quickbooks.api import QuickBooksApi
 from plugins.quickbooks.config import ALL_ENTITIES, QBO_NAMES, QuickBooksConfig
 from plugins.quickbooks.cursor import QuickBooksCursor
@@ -131,7 +132,7 @@ class QuickBooksConnector(Connector):
             yield Page(records=records, rejected=rejected, deleted=gone,
                        cursor=QuickBooksCursor.at(page.after,
                                                   "full" if page.more else "changes"),
-                       locations={r.external_id: f"{name} {r.external_id}" for r in records})
+                       locations=self._locations(name, records))
 
     def _changes(self, entity: str, mark: Mark) -> Iterator[Page]:
         name = QBO_NAMES[entity]
@@ -144,7 +145,11 @@ class QuickBooksConnector(Connector):
         records, rejected, gone = self._map(entity, found.changed)
         yield Page(records=records, rejected=rejected, deleted=[*found.deleted, *gone],
                    cursor=QuickBooksCursor.at(found.mark, "changes"),
-                   locations={r.external_id: f"{name} {r.external_id}" for r in records})
+                   locations=self._locations(name, records))
+
+    def _locations(self, name: str, records: Sequence[CanonicalRecord]) -> dict[str, str]:
+        return {r.external_id: places.location(self.config, name, r.external_id)
+                for r in records}
 
     # ------------------------------------------------------------------ mapping
     def _map(self, entity: str, objects: Sequence[Obj]

@@ -32,7 +32,7 @@ from hub import (
     WebhookReceipt,
     WebhookSignatureError,
 )
-from plugins.stripe import mapping, slices, webhooks
+from plugins.stripe import mapping, places, slices, webhooks
 from plugins.stripe.api import Obj, StripeApi
 from plugins.stripe.config import StripeConfig
 from plugins.stripe.cursor import StripeCursor
@@ -142,8 +142,13 @@ class StripeConnector(Connector):
             total = (read if finished else
                      max(read, part.estimate) if part.estimate is not None else None)
             yield Page(records, rejected, cursor=after,
-                       locations={r.external_id: f"{resource}/{r.external_id}" for r in records},
+                       locations=self._locations(entity, resource, records),
                        progress=(read, total) if total else None)
+
+    def _locations(self, entity: str, resource: str, records: Sequence[CanonicalRecord]
+                   ) -> dict[str, str]:
+        return {r.external_id: places.location(self.config, entity, resource, r)
+                for r in records}
 
     def _newest_event(self) -> tuple[int, list[str]]:
         """Where the events after a full read begin: Stripe's newest event before it.
@@ -185,8 +190,7 @@ class StripeConnector(Connector):
             yield Page(records, rejected,
                        cursor=StripeCursor.events(found.cursor.since, found.cursor.seen)
                        if last else None,
-                       locations={r.external_id: f"{resource}/{r.external_id}"
-                                  for r in records},
+                       locations=self._locations(entity, resource, records),
                        deleted=gone if last else ())
 
     def _reread(self, resource: str, obj_id: str, expand: list[str]) -> Obj | None:

@@ -117,6 +117,19 @@ def _day(obj: Obj, key: str, *, required: bool = True) -> date | None:
     return datetime.fromtimestamp(value, UTC).date()
 
 
+def source_time(obj: Obj) -> datetime | None:
+    """The newest time Stripe states on the object: ``created``, and for an object with
+    them the ``status_transitions`` (an invoice finalized, paid, voided, marked
+    uncollectible) and ``voided_at`` (a credit note). Stripe keeps no time of other edits,
+    so a change to an object's metadata keeps its time."""
+    stamps: list[Any] = [obj.get("created"), obj.get("voided_at")]
+    transitions = obj.get("status_transitions")
+    if isinstance(transitions, Mapping):
+        stamps.extend(transitions.values())
+    seconds = [v for v in stamps if isinstance(v, int) and not isinstance(v, bool)]
+    return datetime.fromtimestamp(max(seconds), UTC) if seconds else None
+
+
 def _metadata(obj: Obj) -> dict[str, str]:
     meta = obj.get("metadata") or {}
     if not isinstance(meta, Mapping):
@@ -171,6 +184,7 @@ def customer(obj: Obj, source: str) -> Customer:
     currency = _currency(obj) if obj.get("currency") else None
     return Customer.model_validate({
         "source": source, "external_id": obj.get("id"), "raw": dict(obj),
+        "source_modified": source_time(obj),
         "name": name, "email": obj.get("email"), "phone": obj.get("phone"),
         "currency": currency, "metadata": _metadata(obj),
     })
@@ -226,6 +240,7 @@ def invoice(obj: Obj, source: str, lines: Sequence[Obj] | None = None) -> Invoic
         terms = f"Net {(due - issued).days}"
     return Invoice.model_validate({
         "source": source, "external_id": obj.get("id"), "raw": dict(obj),
+        "source_modified": source_time(obj),
         "number": obj.get("number") or obj.get("id"),
         "customer_ref": id_of(obj.get("customer")), "customer_name": obj.get("customer_name"),
         "issue_date": issued, "due_date": due, "terms": terms, "currency": cur,
@@ -263,6 +278,7 @@ def payment(obj: Obj, source: str, applications: Sequence[tuple[str, int]] = ())
     settled = settlement(txn) if isinstance(txn, Mapping) else None
     return Payment.model_validate({
         "source": source, "external_id": obj.get("id"), "raw": dict(obj),
+        "source_modified": source_time(obj),
         "amount": _money(obj, "amount_captured", cur), "currency": cur,
         "received_date": _day(obj, "created"),
         "method": method_details.get("type") if isinstance(method_details, Mapping) else None,
@@ -282,6 +298,7 @@ def refund(obj: Obj, source: str) -> Refund:
     cur = _currency(obj)
     return Refund.model_validate({
         "source": source, "external_id": obj.get("id"), "raw": dict(obj),
+        "source_modified": source_time(obj),
         "amount": _money(obj, "amount", cur), "currency": cur,
         "refunded_date": _day(obj, "created"), "payment_ref": id_of(obj.get("charge")),
         "customer_ref": id_of(obj.get("customer")), "reason": obj.get("reason"),
@@ -301,6 +318,7 @@ def credit_note(obj: Obj, source: str, lines: Sequence[Obj] | None = None) -> Cr
         tax = total - _units(obj, "total_excluding_tax")
     return CreditNote.model_validate({
         "source": source, "external_id": obj.get("id"), "raw": dict(obj),
+        "source_modified": source_time(obj),
         "number": obj.get("number") or obj.get("id"),
         "invoice_ref": id_of(obj.get("invoice")), "customer_ref": id_of(obj.get("customer")),
         "issue_date": _day(obj, "effective_at", required=False) or _day(obj, "created"),
@@ -337,6 +355,7 @@ def payout(obj: Obj, source: str, transactions: Sequence[Obj] = ()) -> Payout:
         })
     return Payout.model_validate({
         "source": source, "external_id": obj.get("id"), "raw": dict(obj),
+        "source_modified": source_time(obj),
         "amount": _money(obj, "amount", cur), "currency": cur,
         "arrival_date": _day(obj, "arrival_date"), "created_date": _day(obj, "created"),
         "status": obj.get("status"), "automatic": bool(obj.get("automatic", True)),

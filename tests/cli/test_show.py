@@ -134,3 +134,35 @@ def test_the_history_keeps_the_source_s_own_time_when_a_column_gives_it(
     assert [(s["change"], s["source_time"], s["learned_at"]) for s in states] == [
         ("created", "2026-10-05T08:00:00+00:00", "2026-11-02T15:00:00+00:00"),
         ("changed", "2026-11-18T16:30:00+00:00", "2026-11-20T09:00:00+00:00")]
+
+
+@pytest.mark.usefixtures("wide_console")
+def test_findings_show_gives_the_findings_own_history_and_as_of_a_day(
+        books: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _sync_at(capsys, datetime(2026, 11, 2, 15, 0, tzinfo=UTC))
+    named = _shown(capsys, "bank:payment:P-9")["findings"]
+    fid = str(next(f["id"] for f in named if f["kind"] == "unapplied_payment"))
+    with time_machine.travel(datetime(2026, 11, 5, 10, 0, tzinfo=UTC), tick=False):
+        assert cli(capsys, "findings", "ack", fid, "--note", "asked the bank")[0] == exits.OK
+    (tmp_path / "payments.csv").write_text(
+        PAYMENTS_HEAD + "P-9,2026-10-20,65.00,USD,Nobody Ltd,\n"
+        "P-10,2026-10-21,55.00,USD,Nobody Ltd,\n", encoding="utf-8")
+    _sync_at(capsys, datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+
+    code, out, err = cli(capsys, "findings", "show", fid)
+    assert code == exits.OK, err
+    history = out[out.index("history"):]
+    rows = [ln for ln in history.splitlines() if ln.startswith("│ 2026-11-")]
+    assert len(rows) == 3, history
+    assert "found" in rows[0] and "open" in rows[0] and "55.00" in rows[0]
+    assert "status" in rows[1] and "acknowledged" in rows[1] and "(note: asked the bank)" in history
+    assert "says" in rows[2] and "65.00" in rows[2] and "money_at_stake_minor" in rows[2]
+
+    code, out, err = cli(capsys, "findings", "show", fid, "--as-of", "2026-11-03")
+    assert code == exits.OK, err
+    then = out[out.index("history"):]
+    assert "open" in out.splitlines()[0] and "acknowledged" not in out
+    assert len([ln for ln in then.splitlines() if ln.startswith("│ 2026-11-")]) == 1
+    assert "55.00" in out.splitlines()[0] and "65.00" not in then  # the records: as now
+    code, _, err = cli(capsys, "findings", "show", fid, "--as-of", "2026-11-01")
+    assert code != exits.OK and "first found after 2026-11-01" in err
