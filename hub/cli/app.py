@@ -79,7 +79,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reminders": ("hub.cli.replies_cmd:reminders_app",
                   "Payment reminders: what was sent, what waits for a person."),
     "customer": ("hub.cli.customer_cmd:app", "A customer's contact history (reminders, "
-                 "replies, holds, disputes, promises, notes)\nand whether they may be "
+                 "replies, holds, disputes, promises, plans, notes)\nand whether they may be "
                  "contacted."),
     "plans": ("hub.cli.plans_cmd:app",
               "Payment plans: instalments a customer agreed to pay invoices in."),
