@@ -306,7 +306,7 @@ def promise_add(
     note: str = typer.Option("", "--note", help="What was said (kept with the promise)."),
 ) -> None:
     """Record a customer's promise to pay invoices by a date: reminders about them wait
-    until the date plus the grace days ([collections.replies] promise_grace_days)."""
+    until the date plus the grace days (\\[collections.replies] promise_grace_days)."""
     state: CliState = ctx.obj
     actor = audit.default_actor()
     now = utcnow()
