@@ -96,7 +96,7 @@ def plan_findings(engine: Engine) -> list[dict[str, Any]]:
 def test_a_plan_splits_the_open_balance_exactly_and_refuses_a_wrong_total(
         books: Engine, store_url: str, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
-    path = config(tmp_path, store_url)
+    path = config(tmp_path, store_url, extra="plan_grace_days = 5\nplan_broken_after = 3")
     # INV-2001 and INV-2002 are Acme's two open invoices: USD 1,000.00
     said = run(capsys, path, "plans", "add", "books:customer:C1", "--instalments", "3",
                "--every", "30d", "--first", day(10))
@@ -105,6 +105,7 @@ def test_a_plan_splits_the_open_balance_exactly_and_refuses_a_wrong_total(
             f"USD 333.33 by {day(40)}, USD 333.34 by {day(70)}") in said
     shown = run(capsys, path, "plans", "show", "1")
     assert "payment plan 1: on_track" in shown and "USD 333.34" in shown
+    assert "missed after 5 day(s), broken after 3 missed" in shown  # [collections] terms
 
     # explicit instalments must total the open balance exactly
     code, out, err = cli(capsys, "--config", str(path), "plans", "add",
