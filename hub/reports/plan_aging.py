@@ -10,24 +10,48 @@ like any other. The metrics say which (``aging_by``).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from hub.money import to_minor_units
-from hub.reconcile.plans import standings
+from hub.reconcile.plans import judge
+from hub.reconcile.snapshot import Snapshot
 from hub.store import Connection
 from hub.store import plans as store_plans
+from hub.store.plans import InvoiceOpen
 
 Pieces = dict[str, list[tuple[date, int]]]
 """``SOURCE:invoice:ID`` -> (date, amount in minor units) of its open balance."""
 
 
-def planned_pieces(conn: Connection, today: date) -> Pieces:
+def _as_of(snapshot: Snapshot) -> dict[str, InvoiceOpen]:
+    """The open balances of the snapshot's invoices (the store as it stood then)."""
+    inv = snapshot.invoices
+    out: dict[str, InvoiceOpen] = {}
+    for r in range(len(inv)):
+        row = inv[r]
+        live = row.status in ("open", "partially_paid")
+        out[row.record_name] = InvoiceOpen(row.record_name, row.id, row.number, row.status,
+                                           row.currency, max(row.balance, 0) if live else 0,
+                                           row.customer_ref)
+    return out
+
+
+def planned_pieces(conn: Connection, today: date, *, as_of: datetime | None = None,
+                   snapshot: Snapshot | None = None) -> Pieces:
     """Each planned invoice's open balance split over its active plan's unpaid
-    instalments, as judged on ``today``."""
-    stored = store_plans.listed(conn, active_only=True)
-    balances = store_plans.open_balances(conn, [r for p in stored for r in p.plan.invoice_refs])
+    instalments, as judged on ``today``; ``as_of``: the plans agreed and not cancelled
+    by then, with the open balances of ``snapshot`` (the store as it stood then)."""
+    stored = store_plans.listed(conn)
+    if as_of is None:
+        stored = [p for p in stored if p.active]
+    else:
+        stored = [p for p in stored if p.plan.agreed_at <= as_of
+                  and (p.cancelled_at is None or p.cancelled_at > as_of)]
+        stored = [store_plans.StoredPlan(p.id, p.plan, None, None) for p in stored]
+    balances = (_as_of(snapshot) if snapshot is not None and as_of is not None else
+                store_plans.open_balances(conn, [r for p in stored for r in p.plan.invoice_refs]))
     out: Pieces = {}
-    for s in standings(conn, stored, today):
+    for s in (judge(p, balances, today) for p in stored):
         cur = s.plan.currency
         due = [(i.due_date, to_minor_units(i.short, cur)) for i in s.instalments
                if not i.settled]

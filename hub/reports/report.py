@@ -99,8 +99,8 @@ def build(conn: Connection, *, start: date, end: date, settings: ReconcileSettin
     found = (lifecycle.select(conn, statuses=statuses) if as_of is None
              else lifecycle.select_as_of(conn, as_of, statuses=statuses))
     snapshot, counted = copies.load(conn, settings, as_of=as_of)
-    planned = (plan_aging.planned_pieces(conn, end)
-               if settings.aging_by == "plan" and as_of is None else None)
+    planned = (plan_aging.planned_pieces(conn, end, as_of=as_of, snapshot=snapshot)
+               if settings.aging_by == "plan" else None)
     metrics = compute(snapshot, start, end, len(found), settings.number_prefixes, counted,
                       explain=explain, planned=planned)
     plans = standings(conn, store_plans.listed(conn, active_only=True), end)
