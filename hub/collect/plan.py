@@ -16,6 +16,10 @@ reason, and is queued by the first run at which no rule holds it any more.
 A stage whose action is ``call`` or ``escalate`` is recorded as a ``task``
 for a person, never sent.
 
+An invoice under a payment plan is held while the plan is on track, and
+once an instalment is missed its stages count from that instalment's date
+(:mod:`hub.collect.plan_holds`).
+
 Each reminder's key digests the source, the invoice's id there and the
 stage: the same reminder always has the same key (the store keeps it
 unique), so running ``billing-hub collect`` again queues nothing new, and
