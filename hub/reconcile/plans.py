@@ -84,7 +84,7 @@ class Standing:
         if missed:
             said += "; missed " + ", ".join(f"#{i.number} ({amount(i.short, cur)} due "
                                             f"{i.due_date})" for i in missed)
-        nxt = self.next_due
+        nxt = next((i for i in self.instalments if not i.settled and not i.missed), None)
         if nxt is not None and self.state is not PlanState.CANCELLED:
             said += f"; next {amount(nxt.short, cur)} by {nxt.due_date}"
         return said

@@ -152,7 +152,8 @@ def test_one_missed_instalment_is_exactly_one_finding_until_it_is_paid(
     assert found[0]["money_at_stake_minor"] == 30000
     assert f"Instalment 1 of payment plan 1 (INV-2001), USD 300.00 due {day(-20)}" in \
         found[0]["explanation"]
-    assert "late" in run(capsys, path, "plans", "list")
+    assert (f"late: USD 0.00 of USD 900.00 paid; missed #1 (USD 300.00 due {day(-20)}); "
+            f"next USD 300.00 by {day(10)}") in run(capsys, path, "plans", "list")
 
     again = run(capsys, path, "reconcile")  # nothing changed: nothing new, nothing changed
     assert "0 new, 0 reopened, 0 changed" in again
