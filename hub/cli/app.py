@@ -79,8 +79,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reminders": ("hub.cli.replies_cmd:reminders_app",
                   "Payment reminders: what was sent, what waits for a person."),
     "customer": ("hub.cli.customer_cmd:app", "A customer's contact history (reminders, "
-                 "replies, holds, disputes, promises, notes)\nand whether they may be "
+                 "replies, holds, disputes, promises, plans, notes)\nand whether they may be "
                  "contacted."),
+    "plans": ("hub.cli.plans_cmd:app",
+              "Payment plans: instalments a customer agreed to pay invoices in."),
+    "promise": ("hub.cli.plans_cmd:promise_app",
+                "Promises to pay by a date, recorded by a coordinator."),
     "credentials": ("hub.cli.credentials_cmd:app", "Credentials connectors keep between runs "
                     "(rotated OAuth tokens), sealed in the store: see them, or forget them to "
                     "start over."),

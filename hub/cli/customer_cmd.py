@@ -16,12 +16,14 @@ from hub.collect.replies import take_in_replies
 from hub.collect.run import collection_settings
 from hub.errors import HubError
 from hub.reconcile.naming import NAME_HELP, resolve
+from hub.reconcile.plans import standings
 from hub.store import Connection, audit
 from hub.store import contact as store_contact
+from hub.store import plans as store_plans
 from hub.store.clock import utcnow
 
 app = typer.Typer(help="A customer's contact history (reminders, replies, holds, disputes, "
-                       "promises, notes)\nand whether they may be contacted.",
+                       "promises, plans, notes)\nand whether they may be contacted.",
                   no_args_is_help=True)
 
 CUSTOMER = typer.Argument(..., metavar="CUSTOMER", help=f"The customer: {NAME_HELP}")
@@ -61,6 +63,8 @@ def show(ctx: typer.Context, customer: str = CUSTOMER) -> None:
         blocks = store_contact.blocks(conn, customer=key, active_only=True)
         disputes = store_contact.disputes_of(conn, key)
         promises = store_contact.promises_of(conn, key)
+        plans = standings(conn, store_plans.listed(conn, customer=key),
+                          datetime.now().astimezone().date())
     out.print(Text(f"{name} ({key})", style="bold"))
     if blocks:
         for b in blocks:
@@ -76,6 +80,9 @@ def show(ctx: typer.Context, customer: str = CUSTOMER) -> None:
         amount = f" {p.currency} {p.amount}" if p.amount is not None else ""
         out.print(Text(f"promise to pay{amount} by {p.promised_date}: "
                        f"{', '.join(p.invoice_numbers) or 'account'}"))
+    for s in plans:
+        out.print(Text(f"payment plan {s.id} for {', '.join(s.plan.invoice_numbers)}: "
+                       f"{s.text()}"))
     out.print(Text("contact history (oldest first)", style="bold"))
     for at, kind, text in sorted(lines, key=lambda line: line[0]):
         out.print(Text(f"{when(at)}  {kind:<8} {text}"))

@@ -120,6 +120,9 @@ def _print_table(data: rpt.Report) -> None:
                           f"{amount:,} {f.currency}" if amount is not None else "-",
                           age(f, data.metrics.end).text, Text(f.explanation))
         out.print(table)
+    for p in data.plans:
+        out.print(Text(f"payment plan {p.id} ({p.plan.customer_ref or '-'}, "
+                       f"{', '.join(p.plan.invoice_numbers)}): {p.text()}"))
     _print_metrics(data.metrics)
 
 
@@ -135,6 +138,11 @@ def _print_metrics(m: Metrics) -> None:
     rate = m.discrepancy_rate
     out.print(f"discrepancy rate: {rate if rate is not None else '-'} open findings per 100 "
               f"invoices and payments ({m.open_findings} of {m.records})")
+    out.print(Text("aging, overdue share and CEI count invoices under a payment plan by "
+                   + ("the plan's instalment dates ([reconcile] aging_by = \"plan\")"
+                      if m.aging_by == "plan" else
+                      "their own due date ([reconcile] aging_by = \"due_date\")")
+                   + "; DSO uses no due date"))
 
 
 def metrics(

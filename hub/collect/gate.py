@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from hub.collect import contact_holds
+from hub.collect import contact_holds, plan_holds
 from hub.collect.holds import Hold
 from hub.collect.known import Known
 from hub.store import Connection
@@ -24,12 +24,14 @@ def holds_before_contact(conn: Connection, known: Known, *, customer: str | None
                          today: date | None = None, grace_days: int = 3) -> list[Hold]:
     """Every hold on contacting ``customer`` about the invoices with these record ids
     (numbered ``invoice_numbers``) at ``address``: what the hub knows of them in every
-    system (:class:`Known`), and what the customer said (a dispute, a stop, a promise to
+    system (:class:`Known`), an on-track payment plan (:mod:`hub.collect.plan_holds`),
+    and what the customer said (a dispute, a stop, a promise to
     pay, an absence, a bounced address: :mod:`hub.collect.contact_holds`), judged on
     ``today`` (default: ``now``'s day)."""
     found: list[Hold] = []
     for invoice_id in invoice_ids:
         found.extend(known.holds(invoice_id))
+    found.extend(plan_holds.holds_for(conn, invoice_ids, today or now.date()))
     said = contact_holds.holds_for(conn, customer, invoice_numbers, today or now.date(),
                                    address=address, grace_days=grace_days)
     # each is checked again at every collect and send: it holds until the reply's date passes

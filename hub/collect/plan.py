@@ -16,6 +16,10 @@ reason, and is queued by the first run at which no rule holds it any more.
 A stage whose action is ``call`` or ``escalate`` is recorded as a ``task``
 for a person, never sent.
 
+An invoice under a payment plan is held while the plan is on track, and
+once an instalment is missed its stages count from that instalment's date
+(:mod:`hub.collect.plan_holds`).
+
 Each reminder's key digests the source, the invoice's id there and the
 stage: the same reminder always has the same key (the store keeps it
 unique), so running ``billing-hub collect`` again queues nothing new, and
@@ -35,7 +39,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from hub.collect import contact_holds
+from hub.collect import contact_holds, plan_holds
 from hub.collect.gate import holds_before_contact
 from hub.collect.holds import Hold
 from hub.collect.known import Known
@@ -137,7 +141,11 @@ def plan(conn: Connection, settings: CollectionSettings, today: date, *,
             continue
         if invoice.due_date is None or invoice.balance is None or invoice.balance <= 0:
             continue
-        days = (today - invoice.due_date).days
+        due = plan_holds.due_date(conn, record_name(settings.source, "invoice", external_id),
+                                  invoice.due_date, today)  # a missed instalment's date
+        if due != invoice.due_date:
+            invoice = invoice.model_copy(update={"due_date": due})
+        days = (today - due).days
         stage = settings.stage_for(days)
         if stage is None or reached.get(external_id, -1) >= stage.days_overdue:
             continue

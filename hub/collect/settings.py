@@ -17,6 +17,8 @@
     weekends_off = false                  # true: nothing on Saturday or Sunday, customer's time
     holidays_off = false                  # true: nothing on a public holiday of the customer's
                                           # country (else `country`)
+    plan_grace_days = 3                   # a payment plan instalment is missed this long after
+    plan_broken_after = 2                 # missed instalments that break a plan
     stages = [                            # the default
       { days_overdue = 7, template = "friendly" },
       { days_overdue = 30, template = "firm" },
@@ -241,6 +243,10 @@ class CollectionSettings(Section):
     contact_window_days: int = Field(default=MIN_WINDOW_DAYS, ge=MIN_WINDOW_DAYS, le=366)
     weekends_off: bool = False
     holidays_off: bool = False
+    plan_grace_days: int = Field(default=3, ge=0, le=90)
+    """Days after a payment plan instalment's date before it counts as missed."""
+    plan_broken_after: int = Field(default=2, ge=1, le=100)
+    """Missed instalments that break a payment plan."""
 
     @field_validator("time_zone")
     @classmethod

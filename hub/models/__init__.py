@@ -13,6 +13,7 @@ from hub.models.customer import Customer
 from hub.models.dispute import Dispute, DisputeStatus
 from hub.models.invoice import Invoice, InvoiceLine, InvoiceStatus
 from hub.models.payment import Payment, PaymentApplication, Settlement
+from hub.models.payment_plan import Instalment, PaymentPlan, PlanState
 from hub.models.payout import Payout, PayoutTransaction
 from hub.models.promise import Promise
 from hub.models.refund import Refund
@@ -34,13 +35,16 @@ __all__ = [
     "Customer",
     "Dispute",
     "DisputeStatus",
+    "Instalment",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
     "Payment",
     "PaymentApplication",
+    "PaymentPlan",
     "Payout",
     "PayoutTransaction",
+    "PlanState",
     "Promise",
     "Refund",
     "Reply",

@@ -100,3 +100,9 @@ def incomplete_syncs(context: RuleContext) -> Iterator[Finding]:
     """Sources whose own totals (a count, a control-total row) the hub did not receive."""
     run = RunContext.of(context)
     return iter(run.snapshot.incomplete)
+
+
+def missed_instalments(context: RuleContext) -> Iterator[Finding]:
+    """Instalments of payment plans not paid within their grace days."""
+    run = RunContext.of(context)
+    return iter(run.snapshot.plans)

@@ -38,6 +38,7 @@ class Kind(StrEnum):
     INVOICE_NOT_SENT = "invoice_not_sent"
     INVOICE_SENT_LATE = "invoice_sent_late"
     INCOMPLETE_SYNC = "incomplete_sync"
+    PLAN_INSTALMENT_MISSED = "plan_instalment_missed"
 
 
 DEFAULT_SEVERITY: dict[Kind, Severity] = {
@@ -62,4 +63,5 @@ DEFAULT_SEVERITY: dict[Kind, Severity] = {
     Kind.INVOICE_NOT_SENT: Severity.MEDIUM,
     Kind.INVOICE_SENT_LATE: Severity.LOW,
     Kind.INCOMPLETE_SYNC: Severity.HIGH,
+    Kind.PLAN_INSTALMENT_MISSED: Severity.MEDIUM,
 }

@@ -155,6 +155,9 @@ class ReconcileSettings(Section):
     matching: MatchSettings = Field(default_factory=MatchSettings)
     payouts: PayoutSettings = Field(default_factory=PayoutSettings)
     system_of_record: SystemOfRecord = Field(default_factory=SystemOfRecord)
+    aging_by: Literal["plan", "due_date"] = "plan"
+    """How aging (and the overdue share and CEI) count the open balance of an invoice
+    under a payment plan: by the plan's instalment dates, or by the invoice's due date."""
 
     def check(self, config: HubConfig) -> None:
         """A system of record is a connector of the file."""

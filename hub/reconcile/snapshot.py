@@ -20,7 +20,7 @@ import orjson
 from hub.contract.rows import Application, CustomerRow, InvoiceRow, PaymentRow
 from hub.contract.rules import Finding
 from hub.money import to_minor_units
-from hub.reconcile import completeness, conflicts
+from hub.reconcile import completeness, conflicts, plans
 from hub.reconcile.queued import Coordinated, coordinated
 from hub.reconcile.sending import SendingPolicy
 from hub.reconcile.sending import found as sending_findings
@@ -37,7 +37,7 @@ class Snapshot:
     one yields rows), customers, and the text of every money-in bank line."""
 
     __slots__ = ("awaiting", "bank_credits", "bank_lines", "conflicts", "customers",
-                 "incomplete", "invoices", "payments", "quarantined", "sending")
+                 "incomplete", "invoices", "payments", "plans", "quarantined", "sending")
 
     def __init__(self, invoices: InvoiceTable | Iterable[InvoiceRow] = (),
                  payments: PaymentTable | Iterable[PaymentRow] = (),
@@ -62,6 +62,8 @@ class Snapshot:
         self.sending: list[Finding] = []
         """The ``invoice_not_sent`` and ``invoice_sent_late`` findings
         (:mod:`hub.reconcile.sending`)."""
+        self.plans: list[Finding] = []
+        """The ``plan_instalment_missed`` findings (:mod:`hub.reconcile.plans`)."""
         self.incomplete: list[Finding] = []
         """The ``incomplete_sync`` findings of the newest source totals that disagree
         (:mod:`hub.reconcile.completeness`)."""
@@ -235,4 +237,7 @@ def load(conn: Connection, sending: SendingPolicy | None = None, *,
     snapshot.conflicts = conflicts.found(conn)
     snapshot.sending = sending_findings(conn, sending)
     snapshot.incomplete = completeness.found(conn)
+    if as_of is None:
+        snapshot.plans = plans.found(conn, sending.today if sending is not None
+                                     else datetime.now().astimezone().date())
     return snapshot

@@ -24,6 +24,7 @@ behind it (:class:`Behind`), which ``metrics --explain`` prints.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -132,6 +133,9 @@ class Metrics:
     counted: list[Item] | None = None
     """With ``explain``: the invoices and payments counted (the discrepancy rate's
     denominator), each with its copies set aside."""
+    aging_by: str = "due_date"
+    """``plan``: invoices under a payment plan aged by its instalments' dates;
+    ``due_date``: by the invoice's due date."""
 
     @property
     def discrepancy_rate(self) -> Decimal | None:
@@ -153,8 +157,12 @@ def _names(table: InvoiceTable | PaymentTable, rows: list[int], entity: str) -> 
 
 def compute(snapshot: Snapshot, start: date, end: date, open_findings: int,
             prefixes: tuple[str, ...] | list[str] = (), counted: Counted | None = None,
-            *, explain: bool = False) -> Metrics:
+            *, explain: bool = False,
+            planned: Mapping[str, list[tuple[date, int]]] | None = None) -> Metrics:
     """The metrics of the period ``[start, end]``, each real thing counted once.
+
+    ``planned``: the open balance of invoices under a payment plan by instalment date
+    (:mod:`hub.reports.plan_aging`), aged by those dates; None: by the due date.
 
     ``counted`` says which copy of each linked invoice and payment counts
     (:func:`hub.reconcile.copies.count_once`); without it every record counts.
@@ -223,21 +231,26 @@ def compute(snapshot: Snapshot, start: date, end: date, open_findings: int,
             continue
         m.receivables_end += balance
         m.open_invoices += 1
-        due = inv.due_date or inv.issue_date
-        past_due = (end - due).days
-        b = bucket(past_due)
-        when = (f"due {due}, {past_due} days past due" if past_due > 0 else f"due {due}")
-        note("receivables", balance, when)
-        note(f"aging.{b}", balance, when)
-        m.aging[b] += balance
         who = inv.customer or inv.customer_ref or "(no customer)"
         per = m.aging_by_customer.setdefault(who, m.zeros())
-        per[b] += balance
-        if b == "current":
-            m.current_end += balance
-        else:
+        overdue = ""
+        for n, (due, part) in enumerate(_dated(inv, balance, planned, ci.copies.get(row, []),
+                                               invoices)):
+            past_due = (end - due).days
+            b = bucket(past_due)
+            when = (f"due {due}, {past_due} days past due" if past_due > 0 else f"due {due}")
+            if n == 0:
+                note("receivables", balance, when)
+            note(f"aging.{b}", part, when)
+            m.aging[b] += part
+            per[b] += part
+            if b == "current":
+                m.current_end += part
+            else:
+                overdue = overdue or when
+        if overdue:
             m.overdue_invoices += 1
-            note("overdue_invoices", balance, when)
+            note("overdue_invoices", balance, overdue)
     for m in out.values():
         if m.invoiced:
             m.dso = (m.receivables_end / m.invoiced * days).quantize(Decimal("0.1"),
@@ -246,10 +259,34 @@ def compute(snapshot: Snapshot, start: date, end: date, open_findings: int,
         if denominator > 0:
             m.cei = _pct((m.receivables_start + m.invoiced - m.receivables_end) / denominator)
     records = ci.distinct + cp.distinct
-    result = Metrics(start, end, dict(sorted(out.items())), records, open_findings)
+    result = Metrics(start, end, dict(sorted(out.items())), records, open_findings,
+                     aging_by="due_date" if planned is None else "plan")
     if explain:
         result.counted = _counted_items(snapshot, counted)
     return result
+
+
+def _dated(inv: InvoiceRow, balance: Decimal,
+           planned: Mapping[str, list[tuple[date, int]]] | None, copies: list[int],
+           invoices: InvoiceTable) -> list[tuple[date, Decimal]]:
+    """The open ``balance`` of ``inv`` by the date it counts from: its plan's unpaid
+    instalments (looked up under its name or a copy's), else its due date."""
+    due = inv.due_date or inv.issue_date
+    assert due is not None
+    names = [inv.record_name, *_names(invoices, copies, "invoice")]
+    pieces = next((planned[n] for n in names if planned and n in planned), None)
+    if not pieces:
+        return [(due, balance)]
+    cur, left = inv.currency, balance
+    out: list[tuple[date, Decimal]] = []
+    for day, minor in pieces:
+        part = min(from_minor_units(minor, cur), left)
+        if part > 0:
+            out.append((day, part))
+            left -= part
+    if left > 0:
+        out.append((pieces[-1][0], left))
+    return out
 
 
 def _counted_items(snapshot: Snapshot, counted: Counted) -> list[Item]:

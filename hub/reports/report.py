@@ -4,7 +4,7 @@ with the AR metrics; written as JSON and CSV here, as HTML in :mod:`report_html`
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
@@ -13,11 +13,14 @@ import orjson
 
 from hub.money import from_minor_units
 from hub.reconcile import copies, lifecycle
+from hub.reconcile.plans import Standing, standings
 from hub.reconcile.settings import ReconcileSettings
+from hub.reports import plan_aging
 from hub.reports.ages import age, since
 from hub.reports.export import write_csv
 from hub.reports.metrics import BUCKETS, FIGURES, CurrencyMetrics, Item, Metrics, compute
 from hub.store import Connection
+from hub.store import plans as store_plans
 from hub.store.clock import utcnow
 
 
@@ -36,6 +39,8 @@ class Report:
     metrics: Metrics
     as_of: datetime | None = None
     """The knowledge moment: the store as it stood then (None: as it stands now)."""
+    plans: list[Standing] = field(default_factory=list)
+    """The active payment plans, judged at the end of the period."""
 
     @property
     def count(self) -> int:
@@ -94,9 +99,12 @@ def build(conn: Connection, *, start: date, end: date, settings: ReconcileSettin
     found = (lifecycle.select(conn, statuses=statuses) if as_of is None
              else lifecycle.select_as_of(conn, as_of, statuses=statuses))
     snapshot, counted = copies.load(conn, settings, as_of=as_of)
+    planned = (plan_aging.planned_pieces(conn, end, as_of=as_of, snapshot=snapshot)
+               if settings.aging_by == "plan" else None)
     metrics = compute(snapshot, start, end, len(found), settings.number_prefixes, counted,
-                      explain=explain)
-    return Report(as_of or utcnow(), by_kind(found), metrics, as_of)
+                      explain=explain, planned=planned)
+    plans = standings(conn, store_plans.listed(conn, active_only=True), end)
+    return Report(as_of or utcnow(), by_kind(found), metrics, as_of, plans)
 
 
 CSV_COLUMNS = ("id", "kind", "severity", "status", "customer", "currency", "money_at_stake",
@@ -133,6 +141,11 @@ def as_json(report: Report) -> bytes:
         "at_stake_by_kind": {g.kind: {c: str(v) for c, v in g.at_stake.items()}
                              for g in report.groups},
         "metrics": metrics_json(m),
+        "payment_plans": [
+            {"id": p.id, "customer": p.plan.customer_ref, "invoices": p.plan.invoice_refs,
+             "currency": p.plan.currency, "total": str(p.plan.opening_balance),
+             "paid": str(p.paid), "state": p.state.value, "standing": p.text()}
+            for p in report.plans],
     }
     return orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str)
 
@@ -144,6 +157,7 @@ def _s(value: Decimal | None) -> str | None:
 def metrics_json(m: Metrics) -> dict[str, Any]:
     return {
         "discrepancy_rate_per_100": _s(m.discrepancy_rate),
+        "aging_by": m.aging_by,
         "records": m.records,
         "open_findings": m.open_findings,
         "by_currency": {

@@ -65,6 +65,12 @@ def render(report: Report, title: str = "billing-hub: what needs a person") -> s
     rate = m.discrepancy_rate
     parts.append(f"<p>Discrepancy rate: {rate if rate is not None else '-'} open findings per "
                  f"100 invoices and payments ({m.open_findings} of {m.records}).</p>")
+    parts.append("<p>Invoices under a payment plan are aged by "
+                 + ("the plan's instalment dates" if m.aging_by == "plan" else
+                    "their own due date") + f" (aging_by = {escape(m.aging_by)}).</p>")
+    for p in report.plans:
+        parts.append(f"<p>Payment plan {p.id} ({escape(p.plan.customer_ref or '-')}, "
+                     f"{escape(', '.join(p.plan.invoice_numbers))}): {escape(p.text())}</p>")
     if m.by_currency:
         parts.append("<table><tr><th>currency</th><th class='num'>DSO (days)</th>"
                      "<th class='num'>CEI %</th><th class='num'>overdue %</th>"

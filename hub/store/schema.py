@@ -294,6 +294,34 @@ promises = sa.Table(
 )
 """Canonical promises to pay (:class:`hub.models.Promise`)."""
 
+payment_plans = sa.Table(
+    "payment_plans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("external_id", sa.String(500), nullable=False),
+    sa.Column("customer", sa.String(700)),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("agreed_at", TS, nullable=False),
+    sa.Column("agreed_by", sa.String(200), nullable=False),
+    sa.Column("cancelled_at", TS),
+    sa.Column("cancelled_by", sa.String(200)),
+    sa.UniqueConstraint("source", "external_id"),
+    sa.Index("ix_payment_plans_customer", "customer"),
+)
+"""Payment plans a coordinator agreed (:class:`hub.models.PaymentPlan`)."""
+
+payment_plan_invoices = sa.Table(
+    "payment_plan_invoices",
+    metadata,
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("payment_plans.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("invoice", sa.String(800), primary_key=True),
+    sa.Index("ix_payment_plan_invoices_invoice", "invoice"),
+)
+"""Which invoices (``SOURCE:invoice:ID``) each plan covers."""
+
 contact_blocks = sa.Table(
     "contact_blocks",
     metadata,

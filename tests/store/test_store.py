@@ -36,7 +36,8 @@ TABLES = {"records", "links", "cursors", "quarantine", "outbox", "findings", "ru
           "audit_log", "webhook_deliveries", "credentials", "reminders", "payer_aliases",
           "disputes", "promises", "contact_blocks", "contact_events", "invoice_sends",
           "record_history", "finding_history",
-          "run_totals", "run_controls", "reconcile_measures", "reconcile_open_findings"}
+          "run_totals", "run_controls", "reconcile_measures", "reconcile_open_findings",
+          "payment_plans", "payment_plan_invoices"}
 
 
 def _diffs(engine: Engine) -> list[object]:
