@@ -100,3 +100,9 @@ def incomplete_syncs(context: RuleContext) -> Iterator[Finding]:
     """Sources whose own totals (a count, a control-total row) the hub did not receive."""
     run = RunContext.of(context)
     return iter(run.snapshot.incomplete)
+
+
+def disputes(context: RuleContext) -> Iterator[Finding]:
+    """Disputes open with their deadline, and disputes lost (money out)."""
+    run = RunContext.of(context)
+    return iter(run.snapshot.disputes)

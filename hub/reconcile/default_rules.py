@@ -56,6 +56,7 @@ duplicate_payments = Deferred("hub.reconcile.builtin_rules", "duplicate_payments
 concurrent_edits = Deferred("hub.reconcile.builtin_rules", "concurrent_edits")
 invoices_out = Deferred("hub.reconcile.builtin_rules", "invoices_out")
 incomplete_syncs = Deferred("hub.reconcile.builtin_rules", "incomplete_syncs")
+disputes = Deferred("hub.reconcile.builtin_rules", "disputes")
 payouts_to_bank = Deferred("hub.reconcile.builtin_rules", "payouts_to_bank")
 memo_reference = Deferred("hub.reconcile.match_rules", "memo_reference")
 payer_amount = Deferred("hub.reconcile.match_rules", "payer_amount")
@@ -92,6 +93,8 @@ def hub_finding_rules() -> Iterator[FindingRuleSpec]:
                           invoices_out, "an invoice not sent in time, or sent after its due date")
     yield FindingRuleSpec("incomplete_syncs", _kinds(Kind.INCOMPLETE_SYNC), incomplete_syncs,
                           "a source's own totals the hub did not receive in full")
+    yield FindingRuleSpec("disputes", _kinds(Kind.DISPUTE_OPEN, Kind.DISPUTE_LOST), disputes,
+                          "a payment disputed: open with its deadline, or lost (money out)")
 
 
 @hookimpl

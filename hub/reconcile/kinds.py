@@ -38,6 +38,8 @@ class Kind(StrEnum):
     INVOICE_NOT_SENT = "invoice_not_sent"
     INVOICE_SENT_LATE = "invoice_sent_late"
     INCOMPLETE_SYNC = "incomplete_sync"
+    DISPUTE_OPEN = "dispute_open"
+    DISPUTE_LOST = "dispute_lost"
 
 
 DEFAULT_SEVERITY: dict[Kind, Severity] = {
@@ -62,4 +64,6 @@ DEFAULT_SEVERITY: dict[Kind, Severity] = {
     Kind.INVOICE_NOT_SENT: Severity.MEDIUM,
     Kind.INVOICE_SENT_LATE: Severity.LOW,
     Kind.INCOMPLETE_SYNC: Severity.HIGH,
+    Kind.DISPUTE_OPEN: Severity.MEDIUM,
+    Kind.DISPUTE_LOST: Severity.HIGH,
 }

@@ -65,6 +65,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/v1/invoices/{id}/remove_lines", invoice_lines.remove_lines),
     ("POST", "/v1/invoices/{id}/finalize", invoice_lifecycle.finalize),
     ("POST", "/v1/invoices/{id}/pay", invoice_lifecycle.pay),
+    ("POST", "/v1/invoices/{id}/attach_payment", invoice_lifecycle.attach_payment),
     ("POST", "/v1/invoices/{id}/send", invoice_lifecycle.send),
     ("POST", "/v1/invoices/{id}/void", invoice_lifecycle.void),
     ("POST", "/v1/invoices/{id}/mark_uncollectible", invoice_lifecycle.mark_uncollectible),
