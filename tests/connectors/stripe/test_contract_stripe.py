@@ -67,7 +67,7 @@ class StripeHarness(ConnectorHarness):
         # future API version might: the mapping must refuse it, not crash.
         object_id = self._make(entity, 99)
         store = self.sim.store
-        collection = {"customer": store.customers, "invoice": store.invoices,
+        collection: Any = {"customer": store.customers, "invoice": store.invoices,
                       "payment": store.charges, "refund": store.refunds,
                       "credit_note": store.credit_notes, "payout": store.payouts,
                       "dispute": store.disputes}[entity]
