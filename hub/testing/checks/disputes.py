@@ -7,7 +7,7 @@ from hub.testing.checks.base import EntityCheck
 from hub.testing.checks.context import INSTANCE
 from hub.testing.checks.errors import CheckSkipped, ContractViolation
 
-__all__ = ["DisputeRecordsCheck"]
+__all__ = ["DisputeRecordsCheck", "check_dispute"]
 
 
 def _named(ref: str, entity: str) -> bool:
@@ -45,7 +45,7 @@ class DisputeRecordsCheck(EntityCheck):
         if not got:
             raise ContractViolation("a pull of the seeded disputes returned none of them")
         for record in got:
-            self._one(record)
+            check_dispute(record)
         pulled = {e for e in self.context.entities()}
         for other, refs in (("invoice", [r for d in got if isinstance(d, Dispute)
                                           for r in d.invoice_refs]),
@@ -64,34 +64,38 @@ class DisputeRecordsCheck(EntityCheck):
                     "no seeded dispute names its invoice: seed disputes of payments that paid "
                     "invoices, and map the invoice into invoice_refs")
 
-    def _one(self, record: object) -> None:
-        if not isinstance(record, Dispute):
+
+
+def check_dispute(record: object, source: str = INSTANCE) -> None:
+    """Raise :class:`ContractViolation` unless ``record`` is a dispute of ``source`` that
+    carries what :class:`DisputeRecordsCheck` asks."""
+    if not isinstance(record, Dispute):
+        raise ContractViolation(
+            f"a dispute was pulled as a {type(record).__name__}, not a hub.Dispute")
+    where = f"dispute {record.external_id}"
+    if not record.raw:
+        raise ContractViolation(f"{where} has no raw payload: keep what the system sent")
+    if record.amount is None or record.currency is None:
+        raise ContractViolation(f"{where} has no amount and currency: say what is disputed")
+    if record.opened_at.tzinfo is None:
+        raise ContractViolation(f"{where} opened_at {record.opened_at} has no time zone")
+    if not record.payment_ref and not record.invoice_refs:
+        raise ContractViolation(
+            f"{where} names neither a payment_ref nor invoice_refs: link it to what it "
+            "disputes")
+    for ref, kind in ([(r, "invoice") for r in record.invoice_refs]
+                      + [(record.payment_ref, "payment")] * bool(record.payment_ref)
+                      + [(record.customer_ref, "customer")] * bool(record.customer_ref)):
+        assert ref is not None
+        if not _named(ref, kind) or not ref.startswith(f"{source}:"):
             raise ContractViolation(
-                f"a dispute was pulled as a {type(record).__name__}, not a hub.Dispute")
-        where = f"dispute {record.external_id}"
-        if not record.raw:
-            raise ContractViolation(f"{where} has no raw payload: keep what the system sent")
-        if record.amount is None or record.currency is None:
-            raise ContractViolation(f"{where} has no amount and currency: say what is disputed")
-        if record.opened_at.tzinfo is None:
-            raise ContractViolation(f"{where} opened_at {record.opened_at} has no time zone")
-        if not record.payment_ref and not record.invoice_refs:
-            raise ContractViolation(
-                f"{where} names neither a payment_ref nor invoice_refs: link it to what it "
-                "disputes")
-        for ref, kind in ([(r, "invoice") for r in record.invoice_refs]
-                          + [(record.payment_ref, "payment")] * bool(record.payment_ref)
-                          + [(record.customer_ref, "customer")] * bool(record.customer_ref)):
-            assert ref is not None
-            if not _named(ref, kind) or not ref.startswith(f"{INSTANCE}:"):
-                raise ContractViolation(
-                    f"{where} names {ref!r}; expected {INSTANCE}:{kind}:ID (the connector's "
-                    "own name, as hub.record_name(source, entity, id) gives it)")
-        if len(record.invoice_numbers) < len(record.invoice_refs):
-            raise ContractViolation(
-                f"{where} names {len(record.invoice_refs)} invoice(s) but "
-                f"{len(record.invoice_numbers)} number(s): give each invoice's number")
-        if record.evidence_due is not None and record.evidence_due < record.opened_at.date():
-            raise ContractViolation(
-                f"{where} has evidence due {record.evidence_due}, before it was opened "
-                f"({record.opened_at.date()})")
+                f"{where} names {ref!r}; expected {source}:{kind}:ID (the connector's "
+                "own name, as hub.record_name(source, entity, id) gives it)")
+    if len(record.invoice_numbers) < len(record.invoice_refs):
+        raise ContractViolation(
+            f"{where} names {len(record.invoice_refs)} invoice(s) but "
+            f"{len(record.invoice_numbers)} number(s): give each invoice's number")
+    if record.evidence_due is not None and record.evidence_due < record.opened_at.date():
+        raise ContractViolation(
+            f"{where} has evidence due {record.evidence_due}, before it was opened "
+            f"({record.opened_at.date()})")
