@@ -154,6 +154,11 @@ def test_a_dispute_from_stripe_holds_the_invoices_reminder(
     assert dispute["fee"] == "15.00" and dispute["fee_currency"] == "USD"
     assert dispute["evidence_due"] == books.evidence_due.isoformat()
 
+    shown = run(capsys, books, "show", f"stripe:dispute:{books.dispute}")
+    assert "product_unacceptable" in shown and books.charge in shown
+    customer = run(capsys, books, "customer", "show", dispute["customer_ref"])
+    assert f"dispute open: {books.number} since {today()}: product_unacceptable" in customer
+
     out = run(capsys, books, "collect", "--today", today().isoformat())
     assert smtp.messages == []
     held = run(capsys, books, "reminders", "list", "--held")
@@ -207,3 +212,21 @@ def test_a_won_dispute_resolves_the_finding_and_leaves_the_figures(
     assert findings(capsys, books, engine, "dispute_lost") == []
     assert receivables(capsys, books) == "850.00"
     assert timedelta(0) < books.evidence_due - today()
+
+
+@pytest.mark.parametrize(("days", "severity"), [(2, "high"), (8, "medium"), (14, "low")])
+def test_the_findings_severity_follows_the_days_left_to_answer(
+        books: Books, engine: Engine, capsys: pytest.CaptureFixture[str], days: int,
+        severity: str) -> None:
+    books.sim.decide_dispute(books.dispute, "won")
+    card = books.sim.api("POST", "/v1/payment_intents", {
+        "amount": 7_000, "currency": "usd", "payment_method": "pm_card_visa",
+        "confirm": True})
+    books.sim.open_dispute(card["latest_charge"], reason="fraudulent", due_days=days)
+    run(capsys, books, "sync", "stripe")
+    run(capsys, books, "reconcile")
+    [found] = findings(capsys, books, engine, "dispute_open")
+    assert found["severity"] == severity
+    left = (found_due := date.fromisoformat(json.loads(found["details"])["evidence_due"])) \
+        - today()
+    assert f"evidence due in {left.days} days ({found_due})" in found["explanation"]
