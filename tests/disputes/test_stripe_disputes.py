@@ -151,6 +151,7 @@ def test_a_dispute_from_stripe_holds_the_invoices_reminder(
     assert dispute["invoice_refs"] == [f"stripe:invoice:{books.invoice}"]
     assert dispute["invoice_numbers"] == [books.number]
     assert dispute["charge_ref"] == books.charge
+    assert dispute["payment_ref"] == f"stripe:payment:{books.charge}"
     assert dispute["fee"] == "15.00" and dispute["fee_currency"] == "USD"
     assert dispute["evidence_due"] == books.evidence_due.isoformat()
 
@@ -191,8 +192,12 @@ def test_an_open_dispute_is_a_finding_with_its_deadline_and_the_lost_outcome_is_
     assert "$400.00 and $15.00 dispute fee" in lost["explanation"]
     assert f"{books.number} is owed again: $400.00 of it counts as open" in lost["explanation"]
     assert receivables(capsys, books) == "1250.00"
-    report = run(capsys, books, "report")
-    assert "dispute_lost" in report
+    code, out, err = cli(capsys, "--config", str(books.config), "report", "-f", "json")
+    assert code == exits.OK, err
+    report = json.loads(out)
+    assert report["metrics"]["by_currency"]["USD"]["receivables"] == "1250.00"
+    assert [f["kind"] for f in report["findings"] if f["kind"].startswith("dispute")] == [
+        "dispute_lost"]
 
 
 def test_a_won_dispute_resolves_the_finding_and_leaves_the_figures(
