@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from hub.contract.demo import DemoService
     from hub.contract.hookspecs import hookimpl
     from hub.contract.mail import MailAttachment, Mailer, OutgoingMail
+    from hub.contract.names import record_name
     from hub.contract.outcomes import EntityCounts, RunSummary
     from hub.contract.page import Page, StatedTotals
     from hub.contract.pushing import (
@@ -121,6 +122,7 @@ if TYPE_CHECKING:
 
 _FROM: dict[str, tuple[str, ...]] = {
     "hub.contract.hookspecs": ("hookimpl",),
+    "hub.contract.names": ("record_name",),
     "hub.contract.connector": (
         "Connector", "ConnectorContext", "ConnectorSpec", "CredentialVault", "EntitySupport",
         "explain_invalid",
@@ -265,6 +267,7 @@ __all__ = [
     "normalize_currency",
     "paginate",
     "quantize",
+    "record_name",
     "redact",
     "send_key",
     "to_minor_units",

@@ -4,7 +4,10 @@ call, :func:`holds_for`.
 A reminder about an invoice is held when
 
 - a dispute is open on it (or on the customer with no invoice named):
-  "dispute open on INV-1005";
+  "dispute open on INV-1005"; a dispute raised by the customer's reply, or
+  one a connector pulled (a card chargeback in Stripe: "dispute open on
+  INV-0042 (stripe dispute dp_..., evidence due 2026-12-10)"), which also
+  holds every copy of its invoice the reconciler links;
 - the customer asked to stop all contact, until a coordinator lifts it
   (``billing-hub customer contact NAME --resume``): "customer asked to stop
   contact on 2026-11-02";
@@ -54,20 +57,37 @@ class Hold:
 
 
 def holds_for(conn: Connection, customer: str | None, invoices: Sequence[str], today: date,
-              *, address: str | None = None, grace_days: int = 3) -> list[Hold]:
+              *, address: str | None = None, grace_days: int = 3,
+              invoice_refs: Sequence[str] = ()) -> list[Hold]:
     """Every hold on contacting ``customer`` (``SOURCE:customer:ID``) about the invoices
-    numbered ``invoices``, on ``today``, at ``address``."""
+    numbered ``invoices`` (named ``invoice_refs`` in every system that holds a copy), on
+    ``today``, at ``address``."""
     numbers = {n.casefold() for n in invoices}
+    refs = set(invoice_refs)
     found: list[Hold] = []
+    seen: set[tuple[str, str]] = set()
+    mine = store_contact.disputes_of(conn, customer) if customer is not None else []
+    others = store_contact.open_pulled_disputes(conn) if refs else []
+    for dispute in [*mine, *others]:
+        key = (dispute.source, dispute.external_id)
+        if key in seen or not dispute.status.is_open:
+            continue
+        on_copy = bool(refs & set(dispute.invoice_refs))
+        named = {n.casefold() for n in dispute.invoice_numbers}
+        ours = (customer is not None and dispute.customer_ref == customer
+                and (not named or bool(named & numbers)))
+        if not (on_copy or ours):
+            continue
+        seen.add(key)
+        which = ", ".join(n for n in dispute.invoice_numbers if n.casefold() in numbers) or (
+            ", ".join(dispute.invoice_numbers) if on_copy else "")
+        what = (f"dispute open on {which}" if which else "dispute open on the customer's "
+                f"account (no invoice named) since {dispute.opened_at.date()}")
+        if dispute.charge_ref:  # a card dispute: say which, and its deadline
+            due = f", evidence due {dispute.evidence_due}" if dispute.evidence_due else ""
+            what += f" ({dispute.source} dispute {dispute.external_id}{due})"
+        found.append(Hold(DISPUTE_OPEN, what))
     if customer is not None:
-        for dispute in store_contact.disputes_of(conn, customer):
-            named = {n.casefold() for n in dispute.invoice_numbers}
-            if not dispute.status.is_open or (named and not named & numbers):
-                continue
-            which = ", ".join(n for n in dispute.invoice_numbers if n.casefold() in numbers)
-            found.append(Hold(DISPUTE_OPEN, f"dispute open on {which}" if which else
-                              "dispute open on the customer's account (no invoice named) "
-                              f"since {dispute.opened_at.date()}"))
         for promise in store_contact.promises_of(conn, customer):
             named = {n.casefold() for n in promise.invoice_numbers}
             last = promise.promised_date + timedelta(days=grace_days)

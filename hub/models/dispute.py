@@ -42,7 +42,8 @@ class Dispute(CanonicalRecord):
     ``evidence_due`` its deadline). ``invoice_numbers`` / ``invoice_refs`` name
     the invoices it holds (numbers as the customer wrote them, refs as
     ``SOURCE:invoice:ID`` once known); ``amount`` is what is contested when it
-    is said.
+    is said. ``evidence_due`` is the last day to answer (the UTC day of the card
+    network's deadline), ``fee`` what the dispute cost beyond the amount.
     """
 
     entity: ClassVar[str] = "dispute"
@@ -57,6 +58,10 @@ class Dispute(CanonicalRecord):
     payment_ref: str | None = None
     amount: Decimal | None = None
     currency: CurrencyCode | None = None
+    fee: Decimal | None = None
+    """What the dispute cost beyond the amount (a card network's dispute fee), in
+    ``fee_currency`` (the currency the account settles in, not always ``currency``)."""
+    fee_currency: CurrencyCode | None = None
     reason: str = ""
     status: DisputeStatus = DisputeStatus.OPEN
     opened_at: datetime
@@ -71,4 +76,10 @@ class Dispute(CanonicalRecord):
             check_precision("dispute", "amount", self.amount, self.currency)
             if self.amount <= 0:
                 raise ValueError(f"amount must be positive, got {self.amount} {self.currency}")
+        if self.fee is not None:
+            if self.fee_currency is None:
+                raise ValueError("a dispute's fee needs a fee_currency")
+            check_precision("dispute", "fee", self.fee, self.fee_currency)
+            if self.fee < 0:
+                raise ValueError(f"fee must not be negative, got {self.fee} {self.fee_currency}")
         return self

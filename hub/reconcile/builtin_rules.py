@@ -106,3 +106,9 @@ def missed_instalments(context: RuleContext) -> Iterator[Finding]:
     """Instalments of payment plans not paid within their grace days."""
     run = RunContext.of(context)
     return iter(run.snapshot.plans)
+
+
+def disputes(context: RuleContext) -> Iterator[Finding]:
+    """Disputes open with their deadline, and disputes lost (money out)."""
+    run = RunContext.of(context)
+    return iter(run.snapshot.disputes)

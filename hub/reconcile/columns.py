@@ -68,6 +68,15 @@ class PooledColumn(Generic[T]):
     def append(self, value: T) -> None:
         self.extend((value,))
 
+    def set(self, row: int, value: T) -> None:
+        """Row ``row`` holds ``value`` from now on."""
+        code = self._index.get(value)
+        if code is None:
+            code = self._index[value] = len(self.values)
+            self.values.append(value)
+            self._codes = _fit(self._codes, code)
+        self._codes[row] = code
+
     def extend(self, values: Iterable[T]) -> None:
         index, pool = self._index, self.values
         codes = []

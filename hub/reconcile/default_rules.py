@@ -57,6 +57,7 @@ concurrent_edits = Deferred("hub.reconcile.builtin_rules", "concurrent_edits")
 invoices_out = Deferred("hub.reconcile.builtin_rules", "invoices_out")
 incomplete_syncs = Deferred("hub.reconcile.builtin_rules", "incomplete_syncs")
 missed_instalments = Deferred("hub.reconcile.builtin_rules", "missed_instalments")
+disputes = Deferred("hub.reconcile.builtin_rules", "disputes")
 payouts_to_bank = Deferred("hub.reconcile.builtin_rules", "payouts_to_bank")
 memo_reference = Deferred("hub.reconcile.match_rules", "memo_reference")
 payer_amount = Deferred("hub.reconcile.match_rules", "payer_amount")
@@ -95,6 +96,8 @@ def hub_finding_rules() -> Iterator[FindingRuleSpec]:
                           "a source's own totals the hub did not receive in full")
     yield FindingRuleSpec("missed_instalments", _kinds(Kind.PLAN_INSTALMENT_MISSED),
                           missed_instalments, "a payment plan's instalment not paid in time")
+    yield FindingRuleSpec("disputes", _kinds(Kind.DISPUTE_OPEN, Kind.DISPUTE_LOST), disputes,
+                          "a payment disputed: open with its deadline, or lost (money out)")
 
 
 @hookimpl

@@ -39,6 +39,8 @@ class Kind(StrEnum):
     INVOICE_SENT_LATE = "invoice_sent_late"
     INCOMPLETE_SYNC = "incomplete_sync"
     PLAN_INSTALMENT_MISSED = "plan_instalment_missed"
+    DISPUTE_OPEN = "dispute_open"
+    DISPUTE_LOST = "dispute_lost"
 
 
 DEFAULT_SEVERITY: dict[Kind, Severity] = {
@@ -64,4 +66,6 @@ DEFAULT_SEVERITY: dict[Kind, Severity] = {
     Kind.INVOICE_SENT_LATE: Severity.LOW,
     Kind.INCOMPLETE_SYNC: Severity.HIGH,
     Kind.PLAN_INSTALMENT_MISSED: Severity.MEDIUM,
+    Kind.DISPUTE_OPEN: Severity.MEDIUM,
+    Kind.DISPUTE_LOST: Severity.HIGH,
 }

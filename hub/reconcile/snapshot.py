@@ -20,7 +20,7 @@ import orjson
 from hub.contract.rows import Application, CustomerRow, InvoiceRow, PaymentRow
 from hub.contract.rules import Finding
 from hub.money import to_minor_units
-from hub.reconcile import completeness, conflicts, plans
+from hub.reconcile import completeness, conflicts, disputes, plans
 from hub.reconcile.queued import Coordinated, coordinated
 from hub.reconcile.sending import SendingPolicy
 from hub.reconcile.sending import found as sending_findings
@@ -37,7 +37,8 @@ class Snapshot:
     one yields rows), customers, and the text of every money-in bank line."""
 
     __slots__ = ("awaiting", "bank_credits", "bank_lines", "conflicts", "customers",
-                 "incomplete", "invoices", "payments", "plans", "quarantined", "sending")
+                 "disputes", "incomplete", "invoices", "payments", "plans", "quarantined",
+                 "sending")
 
     def __init__(self, invoices: InvoiceTable | Iterable[InvoiceRow] = (),
                  payments: PaymentTable | Iterable[PaymentRow] = (),
@@ -67,6 +68,10 @@ class Snapshot:
         self.incomplete: list[Finding] = []
         """The ``incomplete_sync`` findings of the newest source totals that disagree
         (:mod:`hub.reconcile.completeness`)."""
+        self.disputes: list[Finding] = []
+        """The ``dispute_open`` and ``dispute_lost`` findings (:mod:`hub.reconcile.disputes`);
+        a lost dispute's amount is already taken off its payment and owed again on its
+        invoice in the tables."""
         self.awaiting: dict[int, list[Coordinated]] = {}
         """receipt id -> the applications a coordinator made that its invoice's system
         has not confirmed yet (:mod:`hub.reconcile.queued`): not counted as applied."""
@@ -216,7 +221,7 @@ def _add_coordinated(conn: Connection, invoices: InvoiceTable, payments: Payment
 
 
 def load(conn: Connection, sending: SendingPolicy | None = None, *,
-         as_of: datetime | None = None) -> Snapshot:
+         as_of: datetime | None = None, today: date | None = None) -> Snapshot:
     """Read every live invoice, payment and customer, and the bank's money-in lines.
 
     Applications a coordinator made (``apply-payment``) count once the invoice's
@@ -225,9 +230,15 @@ def load(conn: Connection, sending: SendingPolicy | None = None, *,
 
     ``as_of``: the records as the hub knew them at that moment (their history),
     with the applications sent by then.
+
+    A lost dispute is money out (:mod:`hub.reconcile.disputes`): its payment counts
+    that much less and its invoice owes it again. ``today`` dates the disputes'
+    deadlines (default: ``sending``'s day, else ``as_of``'s, else today here).
     """
     invoices = _invoices(conn, as_of)
     payments = _payments(conn, as_of)
+    pulled = disputes.load(conn, as_of)
+    taken = disputes.take_back(pulled, invoices, payments)
     bank_lines = list(_bank_lines(conn, as_of))
     awaiting = _add_coordinated(conn, invoices, payments, bank_lines, as_of)
     snapshot = Snapshot(invoices, payments, _customers(conn, as_of), _bank_credits(conn, as_of),
@@ -237,7 +248,9 @@ def load(conn: Connection, sending: SendingPolicy | None = None, *,
     snapshot.conflicts = conflicts.found(conn)
     snapshot.sending = sending_findings(conn, sending)
     snapshot.incomplete = completeness.found(conn)
+    day = today or (sending.today if sending is not None else None) or (
+        as_of.date() if as_of is not None else datetime.now().astimezone().date())
+    snapshot.disputes = disputes.findings(pulled, taken, invoices, payments, day)
     if as_of is None:
-        snapshot.plans = plans.found(conn, sending.today if sending is not None
-                                     else datetime.now().astimezone().date())
+        snapshot.plans = plans.found(conn, day)
     return snapshot

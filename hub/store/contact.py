@@ -124,12 +124,34 @@ def add_dispute(conn: Connection, dispute: Dispute, *, at: datetime) -> bool:
 
 
 def disputes_of(conn: Connection, customer: str | None) -> list[Dispute]:
-    """The customer's disputes (None: those tied to no customer), oldest first."""
+    """The customer's disputes (None: those tied to no customer), oldest first: those a
+    reply raised (this module's table), then those a connector pulled (records of entity
+    ``dispute``, e.g. a card network's chargeback in Stripe)."""
     where = (disputes.c.customer.is_(None) if customer is None
              else disputes.c.customer == customer)
     rows = conn.execute(sa.select(disputes.c.data, disputes.c.raw).where(where)
                         .order_by(disputes.c.id))
-    return [Dispute.model_validate({**orjson.loads(d), "raw": orjson.loads(r)}) for d, r in rows]
+    found = [Dispute.model_validate({**orjson.loads(d), "raw": orjson.loads(r)})
+             for d, r in rows]
+    pulled = (records.c.customer_ref.is_(None) if customer is None
+              else records.c.customer_ref == customer)
+    return found + _pulled(conn, pulled)
+
+
+OPEN_STATUSES = ("open", "under_review")
+
+
+def open_pulled_disputes(conn: Connection) -> list[Dispute]:
+    """Every open dispute a connector pulled, of any customer, oldest first."""
+    return _pulled(conn, records.c.status.in_(OPEN_STATUSES))
+
+
+def _pulled(conn: Connection, where: Any) -> list[Dispute]:
+    rows = conn.execute(sa.select(records.c.data, records.c.raw).where(
+        records.c.entity == "dispute", records.c.deleted_at.is_(None), where)
+        .order_by(records.c.id))
+    return [Dispute.model_validate({**orjson.loads(d), "raw": orjson.loads(r)})
+            for d, r in rows]
 
 
 def add_promise(conn: Connection, promise: Promise) -> bool:

@@ -29,6 +29,7 @@ from hub.models import (
     CanonicalRecord,
     CreditNote,
     Customer,
+    Dispute,
     Invoice,
     Payment,
     Payout,
@@ -110,10 +111,17 @@ def _customer_columns(r: Any) -> _Columns:
     return (None, r.name, None, r.currency, None, None, None, None, None)
 
 
+def _dispute_columns(r: Any) -> _Columns:
+    amount = _minor(r.amount, r.currency) if r.currency else None
+    return (r.charge_ref, None, r.customer_ref, r.currency, amount, None, r.status.value,
+            r.opened_at.date(), r.evidence_due)
+
+
 _COLUMNS_OF: tuple[tuple[type[CanonicalRecord], Callable[[Any], _Columns]], ...] = (
     (Invoice, _invoice_columns), (Payment, _payment_columns),
     (BankTransaction, _bank_columns), (Customer, _customer_columns),
     (Refund, _refund_columns), (CreditNote, _credit_note_columns), (Payout, _payout_columns),
+    (Dispute, _dispute_columns),
 )
 _COLUMNS_CACHE: dict[type, Callable[[Any], _Columns]] = {}
 

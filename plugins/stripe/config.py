@@ -6,7 +6,7 @@
     type = "stripe"
     api_key = "env:STRIPE_API_KEY"       # a secret or restricted key, never in the file
     # api_base = "http://127.0.0.1:12111"  # a local simulator; leave out for Stripe itself
-    entities = ["customer", "invoice", "payment", "refund", "credit_note", "payout"]
+    entities = ["customer", "invoice", "payment", "refund", "credit_note", "payout", "dispute"]
     concurrency = 8                      # requests in flight during a full sync
     # requests_per_second = 20           # default: 80 with a live key, 20 with a test key
 """
@@ -20,9 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub import SecretRef
 
-Entity = Literal["customer", "invoice", "payment", "refund", "credit_note", "payout"]
+Entity = Literal["customer", "invoice", "payment", "refund", "credit_note", "payout",
+                 "dispute"]
 ALL_ENTITIES: tuple[Entity, ...] = (
-    "customer", "invoice", "payment", "refund", "credit_note", "payout")
+    "customer", "invoice", "payment", "refund", "credit_note", "payout", "dispute")
 
 LIVE_REQUESTS_PER_SECOND = 80.0
 """Stripe allows 100 requests a second in live mode; we stay under it."""

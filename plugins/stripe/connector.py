@@ -1,5 +1,5 @@
 """The Stripe connector: pulls an account's customers, invoices, payments, refunds,
-credit notes and payouts into canonical records, and pushes customers and invoices
+credit notes, payouts and disputes into canonical records, and pushes customers and invoices
 to it (:mod:`plugins.stripe.push`).
 
 A first sync reads every object, slice by slice of creation time and
@@ -48,6 +48,7 @@ RESOURCES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "refund": ("refunds", "refund", {}),
     "credit_note": ("credit_notes", "credit_note", {}),
     "payout": ("payouts", "payout", {}),
+    "dispute": ("disputes", "dispute", {"expand": ["data.charge"]}),
 }
 """entity -> (list endpoint, Stripe object type, list parameters)."""
 
@@ -261,7 +262,25 @@ class StripeConnector(Connector):
             settled = (self.api.list_all("balance_transactions", {
                 "payout": obj["id"], "expand": ["data.source"]}) if obj.get("automatic") else [])
             return mapping.mapped(entity, mapping.payout, obj, source, settled)
+        if entity == "dispute":
+            return mapping.mapped(entity, mapping.dispute, obj, source, self._invoice_of(obj))
         raise ValueError(f"the Stripe connector does not pull {entity!r}")
+
+    def _invoice_of(self, dispute: Obj) -> Obj | None:
+        """The invoice the disputed charge paid (its payment intent's paid invoice payment)."""
+        charge = dispute.get("charge")
+        intent = mapping.id_of(dispute.get("payment_intent")) or (
+            mapping.id_of(charge.get("payment_intent")) if isinstance(charge, Mapping) else None)
+        if intent is None:
+            return None
+        rows, _ = self.api.list_page("invoice_payments", {
+            "status": "paid", "payment": {"type": "payment_intent", "payment_intent": intent},
+            "expand": ["data.invoice"], "limit": 10})
+        for row in rows:
+            invoice = row.get("invoice")
+            if isinstance(invoice, Mapping):
+                return dict(invoice)
+        return None
 
     def _applications(self, charge: Obj, full: bool) -> list[tuple[str, int]]:
         """(invoice id, amount) the charge's payment intent paid, from invoice payments."""

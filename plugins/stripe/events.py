@@ -32,6 +32,10 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
         "payout.created", "payout.updated", "payout.paid", "payout.failed",
         "payout.canceled", "payout.reconciliation_completed",
     ),
+    "dispute": (
+        "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated",
+    ),
 }
 """The event types that say an entity's object changed (at most 20 each: Stripe's limit)."""
 

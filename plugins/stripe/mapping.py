@@ -26,6 +26,8 @@ from hub import (
     CreditNote,
     CurrencyError,
     Customer,
+    Dispute,
+    DisputeStatus,
     Invoice,
     InvoiceStatus,
     Payment,
@@ -35,6 +37,7 @@ from hub import (
     currency_exponent,
     from_minor_units,
     normalize_currency,
+    record_name,
 )
 
 Obj = Mapping[str, Any]
@@ -43,6 +46,19 @@ INVOICE_STATUSES = {
     "draft": InvoiceStatus.DRAFT, "open": InvoiceStatus.OPEN, "paid": InvoiceStatus.PAID,
     "void": InvoiceStatus.VOID, "uncollectible": InvoiceStatus.UNCOLLECTIBLE,
 }
+
+
+DISPUTE_STATUSES = {
+    "warning_needs_response": DisputeStatus.OPEN, "needs_response": DisputeStatus.OPEN,
+    "appeal_needs_response": DisputeStatus.OPEN,
+    "warning_under_review": DisputeStatus.UNDER_REVIEW,
+    "under_review": DisputeStatus.UNDER_REVIEW, "appeal_under_review": DisputeStatus.UNDER_REVIEW,
+    "won": DisputeStatus.WON, "lost": DisputeStatus.LOST,
+    "warning_closed": DisputeStatus.WITHDRAWN, "prevented": DisputeStatus.WITHDRAWN,
+}
+"""Stripe's dispute statuses as the hub's. An inquiry closed without a chargeback, or one
+prevented before it became one, is withdrawn; a dispute the account accepted
+(``POST /v1/disputes/{id}/close``) is ``lost`` in Stripe, and lost here too."""
 
 
 class StripePayloadError(ValueError):
@@ -378,6 +394,52 @@ def _presented(txn: Obj, cur: str) -> dict[str, Any]:
     return {"exchange_rate": rate, "source_currency": source_cur,
             "source_amount": from_minor_units(-units if _units(txn, "amount") < 0 else units,
                                               source_cur)}
+
+
+def dispute(obj: Obj, source: str, invoice: Obj | None = None) -> Dispute:
+    """A charge's dispute; ``invoice`` is the invoice the disputed charge paid, when one did.
+
+    The dispute fee is the fee of the balance transaction that withdrew the funds
+    (in the currency the account settles in); the customer is the charge's (the
+    ``charge`` field expanded), named as the hub names records.
+    """
+    cur = _currency(obj)
+    status_text = obj.get("status")
+    if status_text not in DISPUTE_STATUSES:
+        raise StripePayloadError(f"status {status_text!r} is not a dispute status Stripe has")
+    charge = obj.get("charge")
+    charge_id = id_of(charge)
+    if charge_id is None:
+        raise StripePayloadError("charge is missing: every dispute disputes a charge")
+    customer = id_of(charge.get("customer")) if isinstance(charge, Mapping) else None
+    fee, fee_currency = None, None
+    for txn in obj.get("balance_transactions") or ():
+        if isinstance(txn, Mapping) and _units(txn, "amount") < 0:
+            fee_currency = _currency(txn)
+            fee = (fee or Decimal(0)) + _money(txn, "fee", fee_currency, default=0)
+    details = obj.get("evidence_details") or {}
+    invoice_id = id_of(invoice) if invoice is not None else None
+    number = invoice.get("number") if isinstance(invoice, Mapping) else None
+    return Dispute.model_validate({
+        "source": source, "external_id": obj.get("id"), "raw": dict(obj),
+        "customer_ref": record_name(source, "customer", customer) if customer else None,
+        "invoice_refs": [record_name(source, "invoice", invoice_id)] if invoice_id else [],
+        "invoice_numbers": [number or invoice_id] if invoice_id else [],
+        "charge_ref": charge_id, "payment_ref": record_name(source, "payment", charge_id),
+        "amount": _money(obj, "amount", cur), "currency": cur,
+        "fee": fee, "fee_currency": fee_currency,
+        "reason": obj.get("reason") or "", "status": DISPUTE_STATUSES[status_text],
+        "opened_at": _moment(obj, "created"),
+        "evidence_due": _day(details, "due_by", required=False)
+        if isinstance(details, Mapping) else None,
+    })
+
+
+def _moment(obj: Obj, key: str) -> datetime:
+    value = obj.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise StripePayloadError(f"{key} is {value!r}, not a Unix timestamp")
+    return datetime.fromtimestamp(value, UTC)
 
 
 def mapped(

@@ -16,7 +16,8 @@ def hub_connectors() -> Iterator[ConnectorSpec]:
     """Offer the ``stripe`` connector type."""
     yield ConnectorSpec(
         name="stripe",
-        description="Stripe: customers, invoices, charges, refunds, credit notes, payouts",
+        description="Stripe: customers, invoices, charges, refunds, credit notes, payouts, "
+                    "disputes",
         config_model=StripeConfig,
         entities=tuple(EntitySupport(entity, pull=True, push=entity in PUSHED,
                                      incremental=True, webhook=True,

@@ -68,7 +68,7 @@ def test_the_built_in_rules_are_a_plugin_registered_first() -> None:
     assert [s.name for s in rules.finding] == [
         "invoice_pairs", "duplicate_invoices", "paid_without_payment", "overpayments",
         "unapplied_payments", "duplicate_payments", "payouts", "concurrent_edits",
-        "invoices_out", "incomplete_syncs", "missed_instalments"]
+        "invoices_out", "incomplete_syncs", "missed_instalments", "disputes"]
     assert [s.name for s in rules.match] == [
         "memo_reference", "payer_amount"]
     assert rules.kinds == {kind.value: severity for kind, severity in DEFAULT_SEVERITY.items()}

@@ -35,6 +35,7 @@ CONTRACT_TESTS = [
     "test_webhook_rejects_a_replay",
     "test_webhook_rejects_a_stale_delivery",
     "test_send_twice_with_one_key_sends_once",
+    "test_disputes_carry_what_the_hub_acts_on",
 ]
 
 

@@ -231,9 +231,10 @@ def make_kit(tmp_path: Path) -> Iterator[Any]:
 
 
 ENTITY_CHECKS = [c for c in CHECKS if c not in ("check_registration", "check_capabilities",
-                                                 "check_send_once")]
-"""(``check_send_once`` is for invoices; the memory connector keeps customers: the Stripe
-and QuickBooks contracts run it.)"""
+                                                 "check_send_once", "check_disputes")]
+"""(``check_send_once`` is for invoices and ``check_disputes`` for disputes; the memory
+connector keeps customers: the Stripe and QuickBooks contracts run the first, the Stripe
+contract the second.)"""
 
 
 @pytest.mark.parametrize("check", ENTITY_CHECKS)

@@ -19,6 +19,7 @@ the connector does not declare).
   :class:`RereadCheck`;
 - :mod:`~hub.testing.checks.pushing`: :class:`IdempotentPushCheck`;
 - :mod:`~hub.testing.checks.sending`: :class:`SendOnceCheck`;
+- :mod:`~hub.testing.checks.disputes`: :class:`DisputeRecordsCheck`;
 - :mod:`~hub.testing.checks.webhooks`: :class:`WebhookSignatureCheck`,
   :class:`WebhookReplayCheck`, :class:`StaleWebhookCheck`.
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 from hub.testing.checks.base import Capability, Check, ConnectorCheck, EntityCheck
 from hub.testing.checks.context import INSTANCE, MAX_PAGES, SEEDED, CheckContext
+from hub.testing.checks.disputes import DisputeRecordsCheck
 from hub.testing.checks.errors import CheckSkipped, ContractViolation
 from hub.testing.checks.kit import CHECK_CLASSES, CHECKS, ContractKit
 from hub.testing.checks.payloads import MalformedPayloadCheck, RereadCheck, unreadable
@@ -67,6 +69,7 @@ __all__ = [
     "ConnectorCheck",
     "ContractKit",
     "ContractViolation",
+    "DisputeRecordsCheck",
     "EntityCheck",
     "FullPullCheck",
     "IdempotentPushCheck",

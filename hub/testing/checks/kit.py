@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from hub.testing.checks.base import Check, ConnectorCheck, EntityCheck
 from hub.testing.checks.context import CheckContext
+from hub.testing.checks.disputes import DisputeRecordsCheck
 from hub.testing.checks.payloads import MalformedPayloadCheck, RereadCheck
 from hub.testing.checks.pulling import (
     CanonicalRecordsCheck,
@@ -30,7 +31,7 @@ CHECK_CLASSES: tuple[type[Check], ...] = (
     MalformedPayloadCheck, RereadCheck,
     IdempotentPushCheck,
     WebhookSignatureCheck, WebhookReplayCheck, StaleWebhookCheck,
-    SendOnceCheck,
+    SendOnceCheck, DisputeRecordsCheck,
 )
 """Every check of the contract, in the order they run as tests."""
 
@@ -103,6 +104,10 @@ class ContractKit(CheckContext):
     def check_send_once(self, entity: str) -> None:
         """:class:`~hub.testing.checks.sending.SendOnceCheck`."""
         self.run(SendOnceCheck, entity)
+
+    def check_disputes(self, entity: str) -> None:
+        """:class:`~hub.testing.checks.disputes.DisputeRecordsCheck`."""
+        self.run(DisputeRecordsCheck, entity)
 
     def check_webhook_signature(self, entity: str) -> None:
         """:class:`~hub.testing.checks.webhooks.WebhookSignatureCheck`."""

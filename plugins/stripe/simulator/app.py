@@ -23,6 +23,7 @@ from plugins.stripe.simulator import (
     control,
     credit_notes,
     customers,
+    disputes,
     events,
     expand,
     invoice_lifecycle,
@@ -64,6 +65,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/v1/invoices/{id}/remove_lines", invoice_lines.remove_lines),
     ("POST", "/v1/invoices/{id}/finalize", invoice_lifecycle.finalize),
     ("POST", "/v1/invoices/{id}/pay", invoice_lifecycle.pay),
+    ("POST", "/v1/invoices/{id}/attach_payment", invoice_lifecycle.attach_payment),
     ("POST", "/v1/invoices/{id}/send", invoice_lifecycle.send),
     ("POST", "/v1/invoices/{id}/void", invoice_lifecycle.void),
     ("POST", "/v1/invoices/{id}/mark_uncollectible", invoice_lifecycle.mark_uncollectible),
@@ -87,6 +89,9 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/v1/credit_notes/{id}", credit_notes.retrieve),
     ("POST", "/v1/credit_notes/{id}", credit_notes.update),
     ("GET", "/v1/credit_notes/{id}/lines", credit_notes.list_lines),
+    ("GET", "/v1/disputes", disputes.list_),
+    ("GET", "/v1/disputes/{id}", disputes.retrieve),
+    ("POST", "/v1/disputes/{id}/close", disputes.close),
     ("GET", "/v1/payouts", payouts.list_),
     ("GET", "/v1/payouts/{id}", payouts.retrieve),
     ("GET", "/v1/balance_transactions", payouts.list_transactions),
@@ -241,6 +246,17 @@ class Simulator:
     def settle_payouts(self) -> list[r.Payout]:
         """Payouts whose arrival date has passed become paid."""
         return payouts.settle(self.ctx())
+
+    def open_dispute(self, charge_id: str, *, amount: int | None = None,
+                     reason: str = "general", inquiry: bool = False,
+                     due_days: int = disputes.EVIDENCE_DAYS) -> r.Dispute:
+        """The cardholder disputes the charge (test helper; see :mod:`.disputes`)."""
+        return disputes.open_dispute(self.ctx(), charge_id, amount=amount, reason=reason,
+                                     inquiry=inquiry, due_days=due_days)
+
+    def decide_dispute(self, dispute_id: str, outcome: str) -> r.Dispute:
+        """The card network moves the dispute to ``under_review``, ``won`` or ``lost``."""
+        return disputes.decide(self.ctx(), dispute_id, outcome)
 
     # ------------------------------------------------------------ HTTP
 

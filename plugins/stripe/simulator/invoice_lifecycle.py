@@ -15,6 +15,7 @@ import dataclasses
 from typing import Any
 
 from plugins.stripe.simulator import currencies, customers, payments, shapes
+from plugins.stripe.simulator import records as r
 from plugins.stripe.simulator.context import Ctx
 from plugins.stripe.simulator.errors import StripeError, bad_state
 from plugins.stripe.simulator.invoices import DAY, get, put
@@ -95,6 +96,51 @@ def pay(ctx: Ctx, p: Params, invoice_id: str) -> JSON:
             attempted, status="paid", amount_paid=current.amount_paid + amount, paid_at=now))
         ctx.emit("invoice.paid", invoice)
         ctx.emit("invoice.payment_succeeded", invoice)
+    return shapes.invoice(invoice)
+
+
+def attach_payment(ctx: Ctx, p: Params, invoice_id: str) -> JSON:
+    """``POST /v1/invoices/{id}/attach_payment``: a payment intent that succeeded pays
+    (part of) an open invoice (Stripe's partial payments): a paid invoice payment for the
+    intent's amount; the invoice is paid once nothing remains."""
+    intent_id = p.text("payment_intent", required=True)
+    p.skip("payment_record")
+    p.done()
+    store = ctx.store
+    with store.lock:
+        current = get(ctx, invoice_id, "id")
+        if current.status != "open":
+            raise bad_state(f"You cannot attach a payment to an invoice that is "
+                            f"{current.status}.")
+        intent = store.payment_intents.get(intent_id or "")
+        if intent is None:
+            raise StripeError(400, f"No such payment_intent: '{intent_id}'",
+                              param="payment_intent", code="resource_missing")
+        if intent.status != "succeeded" or intent.currency != current.currency:
+            raise StripeError(400, f"The PaymentIntent {intent.id} must have succeeded, in "
+                              f"the invoice's currency ({current.currency}).",
+                              param="payment_intent")
+        if intent.amount > current.amount_remaining:
+            raise StripeError(400, f"The PaymentIntent's amount ({intent.amount}) is more "
+                              f"than the invoice's amount remaining "
+                              f"({current.amount_remaining}).", param="payment_intent")
+        now = ctx.now()
+        paid = store.add(store.invoice_payments, r.InvoicePayment(
+            id=ctx.new_id("inpay_"), created=now, invoice=current.id,
+            currency=current.currency, amount_requested=intent.amount,
+            amount_paid=intent.amount, payment_type="payment_intent",
+            payment_intent=intent.id, status="paid", is_default=False, paid_at=now))
+        store.payments_of_invoice.setdefault(current.id, []).append(paid.id)
+        store.payments_of_intent.setdefault(intent.id, []).append(paid.id)
+        ctx.emit("invoice_payment.paid", paid)
+        invoice = dataclasses.replace(current, amount_paid=current.amount_paid + intent.amount)
+        if invoice.amount_remaining == 0:
+            invoice = put(ctx, dataclasses.replace(invoice, status="paid", paid_at=now))
+            payments.cancel_invoice_payments(ctx, invoice, "void_invoice")
+            ctx.emit("invoice.paid", invoice)
+        else:
+            invoice = put(ctx, invoice)
+            ctx.emit("invoice.updated", invoice, current)
     return shapes.invoice(invoice)
 
 

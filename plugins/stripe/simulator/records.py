@@ -189,6 +189,7 @@ class Charge:
     card_fingerprint: str = ""
     metadata: Metadata = field(default_factory=dict)
     refunds: tuple[Refund, ...] = ()
+    disputed: bool = False
 
     @property
     def amount_refunded(self) -> int:
@@ -258,6 +259,26 @@ class BalanceTransaction:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Dispute:
+    """A cardholder's dispute of a charge (an inquiry while its status starts ``warning_``)."""
+
+    id: str
+    created: int
+    amount: int
+    currency: str
+    charge: str
+    payment_intent: str | None
+    reason: str
+    status: str
+    due_by: int
+    balance_transactions: tuple[BalanceTransaction, ...] = ()
+    """The funds withdrawn and, for a won dispute, reinstated (zero, one or two)."""
+    has_evidence: bool = False
+    submission_count: int = 0
+    metadata: Metadata = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Payout:
     id: str
     created: int
@@ -286,4 +307,4 @@ class Event:
 
 
 Record = (Customer | Invoice | InvoiceItem | InvoicePayment | PaymentIntent | Charge | Refund
-          | CreditNote | BalanceTransaction | Payout | Event)
+          | CreditNote | BalanceTransaction | Payout | Dispute | Event)

@@ -156,6 +156,7 @@ class Store:
         self.balance_transactions: Collection[r.BalanceTransaction] = Collection(
             "balance_transaction")
         self.payouts: Collection[r.Payout] = Collection("payout")
+        self.disputes: Collection[r.Dispute] = Collection("dispute")
         self.events: Collection[r.Event] = Collection("event")
         self.payments_of_invoice: dict[str, list[str]] = {}
         self.payments_of_intent: dict[str, list[str]] = {}
@@ -209,6 +210,6 @@ class Store:
             "cus_": self.customers, "in_": self.invoices, "ii_": self.invoiceitems,
             "inpay_": self.invoice_payments, "pi_": self.payment_intents, "ch_": self.charges,
             "re_": self.refunds, "cn_": self.credit_notes, "txn_": self.balance_transactions,
-            "po_": self.payouts, "evt_": self.events,
+            "po_": self.payouts, "evt_": self.events, "dp_": self.disputes,
         }
         return collections.get(prefix)

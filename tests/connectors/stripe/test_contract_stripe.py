@@ -4,7 +4,7 @@ The fake system is the Stripe simulator on a local port, reached by the real
 ``stripe`` SDK; the harness seeds it through its API as a person using Stripe
 would, and changes one object per check the way Stripe would change it (a
 customer renamed, an invoice paid outside Stripe, a charge refunded, a
-payout arriving). The connector is asked for pages of three objects, so seven
+payout arriving, a dispute answered). The connector is asked for pages of three objects, so seven
 objects make three pages and every cursor is resumed from.
 """
 
@@ -67,9 +67,10 @@ class StripeHarness(ConnectorHarness):
         # future API version might: the mapping must refuse it, not crash.
         object_id = self._make(entity, 99)
         store = self.sim.store
-        collection = {"customer": store.customers, "invoice": store.invoices,
+        collection: Any = {"customer": store.customers, "invoice": store.invoices,
                       "payment": store.charges, "refund": store.refunds,
-                      "credit_note": store.credit_notes, "payout": store.payouts}[entity]
+                      "credit_note": store.credit_notes, "payout": store.payouts,
+                      "dispute": store.disputes}[entity]
         with store.lock:
             record: Any = collection.get(object_id)
             collection.put(dataclasses.replace(record, currency="zzz"))
@@ -88,6 +89,8 @@ class StripeHarness(ConnectorHarness):
             api("POST", f"/v1/refunds/{target}", {"metadata": {"ticket": "T-1"}})
         elif entity == "credit_note":
             api("POST", f"/v1/credit_notes/{target}", {"memo": "Agreed on the phone"})
+        elif entity == "dispute":  # the evidence is sent
+            self.sim.decide_dispute(target, "under_review")
         else:  # the oldest payout arrives at the bank; the others are still in transit
             self.sim.clock.advance(DAY + 1)
             settled = self.sim.settle_payouts()
@@ -166,7 +169,20 @@ class StripeHarness(ConnectorHarness):
             invoice = self._open_invoice(i)
             return str(api("POST", "/v1/credit_notes", {
                 "invoice": invoice, "amount": 1_500, "reason": "order_change"})["id"])
+        if entity == "dispute":
+            return self._dispute(i)
         return self._payout(i)
+
+    def _dispute(self, i: int) -> str:
+        """A chargeback of the card payment that paid an invoice (every other one part of
+        the charge)."""
+        invoice = self._open_invoice(i)
+        self.sim.api("POST", f"/v1/invoices/{invoice}/pay", {"payment_method": "pm_card_visa"})
+        paid = self.sim.api("GET", "/v1/invoice_payments",
+                            {"invoice": invoice, "status": "paid"})["data"][0]
+        intent = self.sim.api("GET", f"/v1/payment_intents/{paid['payment']['payment_intent']}")
+        return self.sim.open_dispute(intent["latest_charge"], reason="fraudulent",
+                                     amount=None if i % 2 else 5_000).id
 
     def _payout(self, i: int) -> str:
         """A payout of a fresh charge, made three days after the one before.

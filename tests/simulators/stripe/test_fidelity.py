@@ -39,6 +39,7 @@ SDK_CLASS: dict[str, type] = {
     "credit_note_line_item": stripe.CreditNoteLineItem,
     "payout": stripe.Payout,
     "balance_transaction": stripe.BalanceTransaction,
+    "dispute": stripe.Dispute,
     "event": stripe.Event,
 }
 """Object type -> the SDK class whose annotations say which fields are nullable."""
@@ -219,6 +220,11 @@ def served() -> Iterator[list[dict[str, Any]]]:
     sim.api("DELETE", f"/v1/customers/{gone['id']}")
     sim.api("POST", "/v1/invoiceitems", {"customer": sim.store.customers.values()[0].id,
                                          "amount": 500, "description": "pending"})
+    charges = sim.store.charges.values()
+    won = sim.open_dispute(charges[0].id, reason="fraudulent")
+    sim.decide_dispute(won.id, "won")
+    sim.open_dispute(charges[1].id, inquiry=True)
+    sim.api("POST", f"/v1/disputes/{sim.open_dispute(charges[2].id).id}/close")
     objects: list[dict[str, Any]] = []
     with SimulatorServer(sim) as server, httpx.Client(
             base_url=server.url, headers={"Authorization": "Bearer sk_test_x"}) as http:
@@ -236,7 +242,8 @@ def served() -> Iterator[list[dict[str, Any]]]:
 
         for path in ("/v1/customers", "/v1/invoices", "/v1/invoiceitems", "/v1/invoice_payments",
                      "/v1/payment_intents", "/v1/charges", "/v1/refunds", "/v1/credit_notes",
-                     "/v1/payouts", "/v1/balance_transactions", "/v1/events"):
+                     "/v1/payouts", "/v1/balance_transactions", "/v1/disputes",
+                     "/v1/events"):
             objects += every(path)
         for invoice in every("/v1/invoices"):
             objects += every(f"/v1/invoices/{invoice['id']}/lines")
@@ -263,7 +270,7 @@ def test_every_served_type_is_compared(served: list[dict[str, Any]]) -> None:
     assert kinds == set(SDK_CLASS), kinds ^ set(SDK_CLASS)
     event_objects = {obj["data"]["object"]["object"] for obj in served if obj["object"] == "event"}
     assert {"customer", "invoice", "charge", "payment_intent", "refund", "credit_note", "payout",
-            "invoice_payment", "invoiceitem"} <= event_objects
+            "invoice_payment", "invoiceitem", "dispute"} <= event_objects
 
 
 def test_served_objects_match_stripes_samples(served: list[dict[str, Any]]) -> None:

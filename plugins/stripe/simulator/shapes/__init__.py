@@ -8,7 +8,7 @@ the value Stripe gives an account that does not use the feature.
 
 :func:`render` gives any record's JSON; each family's shapes are in a module
 of their own beside this one (``customers``, ``invoices``, ``payments``,
-``credit_notes``, ``payouts``; ``common`` holds what they share), and an
+``credit_notes``, ``payouts``, ``disputes``; ``common`` holds what they share), and an
 event, which wraps any of them, is here.
 """
 
@@ -32,6 +32,7 @@ from plugins.stripe.simulator.shapes.credit_notes import (
     credit_note_lines_url,
 )
 from plugins.stripe.simulator.shapes.customers import customer
+from plugins.stripe.simulator.shapes.disputes import dispute
 from plugins.stripe.simulator.shapes.invoices import (
     invoice,
     invoice_item,
@@ -61,6 +62,7 @@ __all__ = [
     "credit_note_line",
     "credit_note_lines_url",
     "customer",
+    "dispute",
     "event",
     "invoice",
     "invoice_item",
@@ -113,6 +115,7 @@ _RENDERERS: dict[type, Callable[[Any], JSON]] = {
     r.CreditNote: credit_note,
     r.BalanceTransaction: balance_transaction,
     r.Payout: payout,
+    r.Dispute: dispute,
     r.Event: event,
     r.LineItem: line_item,
     r.CreditNoteLine: credit_note_line,

@@ -129,7 +129,7 @@ def charge(ch: r.Charge) -> JSON:
         "currency": ch.currency,
         "customer": ch.customer,
         "description": ch.description,
-        "disputed": False,
+        "disputed": ch.disputed,
         "failure_balance_transaction": None,
         "failure_code": None,
         "failure_message": None,
