@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from hub.connectors.paging import ApiPage, paginate
     from hub.connectors.replay import MemoryReplayGuard, body_digest
     from hub.connectors.throttle import Throttle
+    from hub.contract.checking import CheckResult, CheckStatus
     from hub.contract.connector import (
         Connector,
         ConnectorContext,
@@ -132,6 +133,7 @@ _FROM: dict[str, tuple[str, ...]] = {
         "PushResult", "PushStatus", "idempotency_key",
     ),
     "hub.contract.webhooks": ("ChangeHint", "ReplayGuard", "WebhookDelivery", "WebhookReceipt"),
+    "hub.contract.checking": ("CheckResult", "CheckStatus"),
     "hub.contract.cursor": ("Cursor",),
     "hub.contract.page": ("Page", "StatedTotals"),
     "hub.contract.demo": ("DemoService",),
@@ -176,6 +178,8 @@ __all__ = [
     "CanonicalRecord",
     "CashApplication",
     "ChangeHint",
+    "CheckResult",
+    "CheckStatus",
     "Classifier",
     "ConfigError",
     "Connector",

@@ -27,6 +27,8 @@ from hub.secrets import redact
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module:attribute, the summary `billing-hub --help` shows)
     "init": ("hub.cli.init_cmd:init", "Write a commented billing-hub.toml to start from."),
+    "check": ("hub.cli.check_cmd:check", "Check that each connector's credentials and "
+              "endpoint work, writing nothing."),
     "sync": ("hub.cli.sync_cmd:sync", "Pull records from connectors into the store."),
     "status": ("hub.cli.status_cmd:status",
                "Show the store, its records, open quarantine and recent runs."),

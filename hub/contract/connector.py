@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from hub.contract.checking import CheckResult
 from hub.contract.page import Page
 from hub.contract.pushing import PushChange, PushResult
 from hub.contract.sending import InvoiceDelivery, SendReceipt
@@ -291,6 +292,19 @@ class Connector(ABC):
         ``send=True`` on ``invoice`` in :class:`EntitySupport` when overriding this.
         """
         raise NotImplementedError(f"connector {self.name!r} does not send invoices")
+
+    def check(self) -> CheckResult:
+        """Whether this instance's credentials and endpoint work, without writing anything.
+
+        ``billing-hub check`` calls it before a sync: sign in, read one small page
+        of each configured entity (or open each file and read its header) and
+        answer :meth:`CheckResult.passed` with what was verified, or
+        :meth:`CheckResult.failed` with the reason and what to do next (or raise a
+        :class:`hub.errors.HubError`, which the hub reports the same way). Never
+        put a secret in the answer. The base version answers that the connector
+        type cannot be checked.
+        """
+        return CheckResult.unchecked(f"connector {self.name!r} has no check of its own")
 
     @classmethod
     def implements(cls) -> frozenset[str]:

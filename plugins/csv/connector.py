@@ -18,7 +18,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hub import CanonicalRecord, Connector, ConnectorContext, FatalError, Page, RecordRejected
+from hub import (
+    CanonicalRecord,
+    CheckResult,
+    Connector,
+    ConnectorContext,
+    FatalError,
+    Page,
+    RecordRejected,
+)
 from plugins.csv.config import CsvConfig, FileMapping
 from plugins.csv.cursor import CsvCursor
 from plugins.csv.identity import derived_id
@@ -65,6 +73,45 @@ class CsvConnector(Connector):
             else:
                 out.append((m, pattern, m.path))
         return out
+
+    # ----------------------------------------------------------------- checking
+    def check(self) -> CheckResult:
+        """Every configured file exists, is readable, and has the columns its mapping names."""
+        checked = 0
+        for mapping in self.mappings:
+            if mapping.entity is None:
+                continue
+            files = [(p, m) for m, p, _ in self.files_for(mapping.entity) if m is mapping]
+            if not files:
+                return CheckResult.failed(
+                    f"no file matches {mapping.path!r} ({mapping.entity})",
+                    hint="check `path` in the connector's [[files]] section (relative paths "
+                         "start at the config file's folder)")
+            for path, m in files:
+                self._check_file(m, path)
+                checked += 1
+        return CheckResult.passed(f"{checked} file(s) readable, every mapped column present")
+
+    def _check_file(self, mapping: FileMapping, path: Path) -> None:
+        """Open ``path`` and compile its mapping against the header; a FatalError says why not."""
+        try:
+            facts = inspect_file(path, mapping.encoding, self.name)
+        except OSError as exc:
+            raise FatalError(f"CSV file {path} cannot be read: {exc.strerror or exc}",
+                             connector=self.name,
+                             hint="let the user running billing-hub read the file") from None
+        delimiter = mapping.delimiter
+        if delimiter in (None, "auto"):
+            delimiter = sniff_delimiter(path, facts.encoding, mapping.skip_rows)
+        stream = open_rows(path, encoding=facts.encoding, delimiter=delimiter,
+                           quotechar=mapping.quotechar, skip_rows=mapping.skip_rows,
+                           connector=self.name, header=mapping.header,
+                           cell_limit=mapping.max_cell_bytes, row_limit=mapping.max_row_bytes)
+        try:
+            RowMapper.compile(mapping, stream.header, source=self.name, file_label=path.name,
+                              connector=self.name)
+        finally:
+            stream.close()
 
     # ----------------------------------------------------------------- pulling
     def pull(self, entity: str, cursor: str | None) -> Iterator[Page]:

@@ -30,6 +30,7 @@ from typing import Any, cast
 
 from hub import (
     CanonicalRecord,
+    CheckResult,
     Connector,
     ConnectorContext,
     FatalError,
@@ -206,6 +207,24 @@ class EmailConnector(Connector):
         raise RecordRejected("only an excerpt of this message was kept (it was too large); "
                              "read it in a mail program and key the payment in by hand",
                              raw=dict(raw), location=location, entity=ENTITY)
+
+    # ------------------------------------------------------------------ check
+    def check(self) -> CheckResult:
+        """Sign in over IMAP and open the folder; with an ``smtp`` section, greet the SMTP
+        server (EHLO, STARTTLS as configured) and sign in to it too."""
+        imap = self.config.imap
+        with open_folder(imap, self.name):
+            pass
+        done = f"signed in to {imap.host} and opened {imap.folder!r}"
+        if self.config.smtp is not None:
+            mailer = SmtpMailer(self.config.smtp, self.name)
+            try:
+                mailer.check()
+            finally:
+                mailer.close()
+            done += f"; SMTP {mailer.where} accepted the greeting" + (
+                " and the login" if self.config.smtp.username else "")
+        return CheckResult.passed(done)
 
     # ------------------------------------------------------------------ send
     def send_mail(self, mail: OutgoingMail) -> str:

@@ -91,6 +91,15 @@ class SmtpMailer:
     def where(self) -> str:
         return f"{self.settings.host}:{self.settings.port_or_default()}"
 
+    def check(self) -> None:
+        """Connect, greet (EHLO, STARTTLS as configured) and sign in, sending nothing.
+        A refusal raises FatalError; a server that cannot be reached, TransientError."""
+        try:
+            self._connection()
+        except _TryAgain as exc:
+            raise TransientError(str(exc), connector=self.connector,
+                                 hint="check smtp.host, smtp.port and smtp.tls") from None
+
     def send_mail(self, mail: OutgoingMail) -> str:
         s = self.settings
         retrying = Retrying(

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from hub import (
     CanonicalRecord,
+    CheckResult,
     Connector,
     ConnectorContext,
     FatalError,
@@ -68,6 +69,16 @@ class QuickBooksConnector(Connector):
 
     def close(self) -> None:
         self.api.close()
+
+    def check(self) -> CheckResult:
+        """Sign in (the refresh token renewed as a sync would), read the company's
+        CompanyInfo, then one object of each configured entity."""
+        info = self.api.read("CompanyInfo", self.config.realm_id)
+        for entity in self.entities():
+            self.api.query(f"SELECT * FROM {QBO_NAMES[entity]} MAXRESULTS 1")
+        company = str(info.get("CompanyName") or self.config.realm_id)
+        return CheckResult.passed(f"signed in to {company!r}; may read "
+                                  f"{', '.join(self.entities())}")
 
     def push(self, changes: Sequence[PushChange]) -> list[PushResult]:
         pusher = Pusher(self.api, self._mapped_answer, self.config.push_item)

@@ -19,6 +19,7 @@ import stripe
 
 from hub import (
     CanonicalRecord,
+    CheckResult,
     Connector,
     ConnectorContext,
     InvoiceDelivery,
@@ -75,6 +76,14 @@ class StripeConnector(Connector):
 
     def close(self) -> None:
         self.api.close()
+
+    def check(self) -> CheckResult:
+        """One object of each configured entity listed with the key: the key is accepted and
+        may read them. A refused key raises StripeRefused with what to do."""
+        for entity in self.entities():
+            resource = RESOURCES[entity][0]
+            self.api.list_page(resource, {"limit": 1})
+        return CheckResult.passed(f"the API key may read {', '.join(self.entities())}")
 
     def verify_webhook(self, delivery: WebhookDelivery, replays: ReplayGuard) -> WebhookReceipt:
         """A Stripe delivery checked against ``webhook_secret`` (see :mod:`.webhooks`)."""
