@@ -18,7 +18,8 @@ configured as ``[connectors.<instance>]``:
   at once, and synced afterwards by the background worker
   (:mod:`hub.web.worker`): one incremental sync per connector for a burst.
 
-``GET /healthz`` answers ``{"status": "ok"}`` for a load balancer.
+``GET /healthz`` answers whether the store is reachable at the newest schema, and
+``GET /metrics`` the store's counts for Prometheus (:mod:`hub.web.health`).
 
 With ``[web] coordinator_password`` set, the app also serves the coordinator's
 page behind a sign-in (:mod:`hub.web.auth`): the overview at ``/``, the
@@ -52,6 +53,7 @@ from hub.store import Engine
 from hub.store.clock import utcnow
 from hub.sync.webhooks import WebhookProcessor, take_in
 from hub.web.auth import Gate, derive_key
+from hub.web.health import healthz, metrics_route
 from hub.web.settings import WebSettings
 from hub.web.worker import WebhookWorker
 
@@ -180,11 +182,6 @@ async def receive_webhook(request: Request) -> Response:
     return JSONResponse({"received": True, "duplicate": False, "changes": len(receipt.hints)})
 
 
-async def health(request: Request) -> Response:
-    """``GET /healthz``: the server is up."""
-    return JSONResponse({"status": "ok"})
-
-
 def coordinator_gate(hub: Hub) -> Gate | None:
     """The sign-in for the coordinator's page, or ``None`` when the page is off."""
     settings = hub.settings(WebSettings)
@@ -235,7 +232,8 @@ def create_app(hub: Hub, *, process_webhooks: bool | None = None) -> Starlette:
             await run_in_threadpool(state.close)
 
     routes: list[BaseRoute] = [Route("/webhooks/{instance}", receive_webhook, methods=["POST"]),
-                               Route("/healthz", health, methods=["GET"])]
+                               Route("/healthz", healthz, methods=["GET"]),
+                               metrics_route(settings, state.gate, hub.engine)]
     if state.gate is not None:
         routes += _page_routes()
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error},

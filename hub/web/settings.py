@@ -16,6 +16,8 @@
     session_secret = "env:BILLING_HUB_SESSION_SECRET"       # signs its cookies (optional)
     secure_cookies = true              # the page is reached over HTTPS (a reverse proxy)
     session_hours = 12                 # a sign-in lasts this long
+    metrics_public = false             # true: GET /metrics needs no sign-in or token
+    metrics_token = "env:BILLING_HUB_METRICS_TOKEN"         # Prometheus' bearer token
 
 Kept apart from :mod:`hub.web.app` so that loading the config never imports
 the web framework.
@@ -64,6 +66,11 @@ class WebSettings(WebhookSyncSettings):
     reached through a reverse proxy that terminates TLS."""
     session_hours: int = Field(12, ge=1, le=24 * 31)
     """How long a sign-in lasts."""
+    metrics_public: bool = False
+    """Serve ``GET /metrics`` to anyone. Off: it needs ``metrics_token`` as a bearer token
+    or a signed-in session of the coordinator's page."""
+    metrics_token: SecretRef | None = None
+    """The bearer token Prometheus sends for ``GET /metrics`` (``env:NAME``)."""
 
     @field_validator("coordinator_password")
     @classmethod

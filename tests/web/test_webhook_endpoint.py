@@ -235,7 +235,7 @@ def test_unknown_instances_get_a_bare_404_and_big_bodies_413(setup: Setup) -> No
         assert {a.text for a in answers} == {'{"error":"not found"}'}
         big = httpx.post(f"{server.url}/webhooks/stripe", content=b"x" * 5000)
         assert big.status_code == 413
-        assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+        assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
         assert httpx.get(f"{server.url}/webhooks/stripe").status_code == 405
     assert setup.rows() == []
 
