@@ -22,6 +22,9 @@ up to three jobs per entity, each declared in the spec's
   what changed (:meth:`Connector.verify_webhook`, :class:`WebhookDelivery`,
   :class:`WebhookReceipt`, :class:`ChangeHint`).
 
+Any connector may also override :meth:`Connector.check` (``billing-hub check``):
+do its credentials and endpoint work, read without writing.
+
 A connector that declares a capability must implement it, and one that
 implements it must declare it: the contract test kit (:mod:`hub.testing`)
 checks both.

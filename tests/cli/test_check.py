@@ -25,18 +25,19 @@ def _results(text: str) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture
-def stripe_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorServer]:
+def stripe_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Simulator, SimulatorServer]]:
     monkeypatch.setenv("GOOD_STRIPE_KEY", DEFAULT_API_KEY)
     monkeypatch.setenv("BAD_STRIPE_KEY", BAD_STRIPE_KEY)
     simulator = Simulator(seed=5, api_keys={DEFAULT_API_KEY})
     seed_company(simulator, customers=2, invoices=3)
     with SimulatorServer(simulator) as server:
-        yield server
+        yield simulator, server
 
 
 def test_stripe_a_good_key_passes_and_a_refused_one_fails_without_showing_it(
-        stripe_server: SimulatorServer, tmp_path: Path, store_url: str,
+        stripe_server: tuple[Simulator, SimulatorServer], tmp_path: Path, store_url: str,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    simulator, server = stripe_server
     monkeypatch.chdir(tmp_path)
     section = """
     [connectors.{name}]
@@ -47,8 +48,8 @@ def test_stripe_a_good_key_passes_and_a_refused_one_fails_without_showing_it(
     max_attempts = 2
     """
     write_config(tmp_path, store_url,
-                 section.format(name="good", env="GOOD_STRIPE_KEY", url=stripe_server.url)
-                 + section.format(name="bad", env="BAD_STRIPE_KEY", url=stripe_server.url))
+                 section.format(name="good", env="GOOD_STRIPE_KEY", url=server.url)
+                 + section.format(name="bad", env="BAD_STRIPE_KEY", url=server.url))
     code, out, err = cli(capsys, "check", "--json")
     assert code == exits.FAILED, out + err
     rows = _results(out)
@@ -58,6 +59,8 @@ def test_stripe_a_good_key_passes_and_a_refused_one_fails_without_showing_it(
     assert "Stripe refused the API key" in rows["bad"]["detail"]
     assert "api_key" in (rows["bad"]["hint"] or "")
     assert BAD_STRIPE_KEY not in out + err and DEFAULT_API_KEY not in out + err
+    asked = {k for k, n in simulator.request_counts.items() if n}
+    assert asked and all(k.startswith("GET ") for k in asked), asked  # nothing written
 
     code, out, err = cli(capsys, "check", "good")
     assert code == exits.OK, out + err
@@ -200,3 +203,67 @@ def test_email_signs_in_to_imap_and_smtp_and_names_a_refused_password(
 
     code, out, err = cli(capsys, "check", "mail")
     assert code == exits.OK, out + err
+
+
+PLUGIN = '''
+from pydantic import BaseModel
+from hub import CheckResult, Connector, ConnectorSpec, EntitySupport, hookimpl
+
+
+class Options(BaseModel):
+    ready: bool = True
+
+
+class Quiet(Connector):
+    def entities(self):
+        return ["invoice"]
+
+    def pull(self, entity, cursor):
+        return iter(())
+
+
+class Checked(Quiet):
+    def check(self):
+        if self.context.config.ready:
+            return CheckResult.passed("answered")
+        return CheckResult.failed("not ready", hint="set ready = true")
+
+
+@hookimpl
+def hub_connectors():
+    yield ConnectorSpec(name="quiet", description="no check", config_model=Options,
+                        entities=(EntitySupport("invoice"),), factory=Quiet)
+    yield ConnectorSpec(name="checked", description="its own check", config_model=Options,
+                        entities=(EntitySupport("invoice"),), factory=Checked)
+'''
+
+
+def test_a_third_party_connector_implements_check_or_is_reported_not_checkable(
+        tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    site = tmp_path / "site"
+    dist = site / "bh_acme-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: bh-acme\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[billing_hub]\nacme = bh_acme_plugin\n")
+    (site / "bh_acme_plugin.py").write_text(PLUGIN)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, store_url, """
+    [connectors.erp]
+    type = "quiet"
+    [connectors.crm]
+    type = "checked"
+    [connectors.late]
+    type = "checked"
+    ready = false
+    """)
+    code, out, err = cli(capsys, "check", "erp", "crm", "--json")
+    assert code == exits.OK, out + err
+    rows = _results(out)
+    assert rows["erp"]["status"] == "not checkable"
+    assert rows["crm"] == {"connector": "crm", "type": "checked", "status": "ok",
+                           "detail": "answered", "hint": None}
+    code, out, err = cli(capsys, "check", "late")
+    assert code == exits.FAILED
+    assert "not ready" in out and "set ready = true" in out

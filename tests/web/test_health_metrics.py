@@ -75,9 +75,9 @@ def test_metrics_count_runs_findings_quarantine_outbox_and_sync_age(
     with engine.begin() as conn:
         add(conn, target="shop", entity="customer", operation="create", record_id=None,
             payload="{}", key="metrics-test-1", now=utcnow())
-        open_kinds: dict[str, int] = dict(conn.execute(
+        open_kinds = {str(kind): int(n) for kind, n in conn.execute(
             sa.select(findings.c.kind, sa.func.count()).where(findings.c.status == "open")
-            .group_by(findings.c.kind)).tuples().all())
+            .group_by(findings.c.kind))}
     assert open_kinds.get("duplicate_payment") == 1
     with _client(config, engine) as client:
         answer = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
