@@ -14,7 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import Engine
 from starlette.exceptions import StarletteDeprecationWarning
 
-from hub.config import HubConfig
+from hub.cli import exits
+from hub.config import HubConfig, load_config
 from hub.plugins import load_plugins
 from hub.reconcile.runner import reconcile
 from hub.reconcile.settings import ReconcileSettings
@@ -25,8 +26,9 @@ from hub.store.database import downgrade
 from hub.store.outbox import add
 from hub.store.schema import findings
 from hub.web.app import create_app
+from hub.web.settings import WebSettings
 from tests.support.company import BODY, PAYMENTS, sync_all, write_company
-from tests.support.hub import hub
+from tests.support.hub import cli, hub, opened
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -139,3 +141,18 @@ def test_healthz_is_200_at_the_newest_schema_and_503_behind_it_or_unreachable(
         answer = client.get("/healthz")
         assert answer.status_code == 503
         assert answer.json()["store"] == "unreachable"
+
+
+def test_the_init_template_sets_the_metrics_token_once_uncommented(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli(capsys, "init")[0] == exits.OK
+    text = (tmp_path / "billing-hub.toml").read_text()
+    plain = WebSettings.of(load_config(tmp_path / "billing-hub.toml"))
+    assert (plain.metrics_token, plain.metrics_public) == (None, False)
+    (tmp_path / "with-metrics.toml").write_text(opened(text, "# metrics_token"))
+    monkeypatch.setenv("BILLING_HUB_METRICS_TOKEN", TOKEN)
+    web = WebSettings.of(load_config(tmp_path / "with-metrics.toml"))
+    assert web.metrics_token is not None and web.metrics_token.get_secret_value() == TOKEN
+    assert web.metrics_public is False
