@@ -35,7 +35,7 @@ from hub import (
     explain_invalid,
 )
 from plugins.quickbooks import places
-from plugins.quickbooks.api import QuickBooksApi
+from plugins.quickbooks.api import QuickBooksApi, QuickBooksUnavailable
 from plugins.quickbooks.config import ALL_ENTITIES, QBO_NAMES, QuickBooksConfig
 from plugins.quickbooks.cursor import QuickBooksCursor
 from plugins.quickbooks.mapping import MAPPERS, MappingError
@@ -73,9 +73,15 @@ class QuickBooksConnector(Connector):
     def check(self) -> CheckResult:
         """Sign in (the refresh token renewed as a sync would), read the company's
         CompanyInfo, then one object of each configured entity."""
-        info = self.api.read("CompanyInfo", self.config.realm_id)
-        for entity in self.entities():
-            self.api.query(f"SELECT * FROM {QBO_NAMES[entity]} MAXRESULTS 1")
+        try:
+            info = self.api.read("CompanyInfo", self.config.realm_id)
+            for entity in self.entities():
+                self.api.query(f"SELECT * FROM {QBO_NAMES[entity]} MAXRESULTS 1")
+        except QuickBooksUnavailable as exc:
+            return CheckResult.failed(
+                exc.message, hint="check the network, `environment` and `api_url`; "
+                                  "https://status.developer.intuit.com says whether "
+                                  "QuickBooks is down")
         company = str(info.get("CompanyName") or self.config.realm_id)
         return CheckResult.passed(f"signed in to {company!r}; may read "
                                   f"{', '.join(self.entities())}")

@@ -34,7 +34,7 @@ from hub import (
     WebhookSignatureError,
 )
 from plugins.stripe import mapping, places, slices, webhooks
-from plugins.stripe.api import Obj, StripeApi
+from plugins.stripe.api import Obj, StripeApi, StripeUnavailable
 from plugins.stripe.config import StripeConfig
 from plugins.stripe.cursor import StripeCursor
 from plugins.stripe.events import EventCursor, unique_ids
@@ -82,7 +82,15 @@ class StripeConnector(Connector):
         may read them. A refused key raises StripeRefused with what to do."""
         for entity in self.entities():
             resource = RESOURCES[entity][0]
-            self.api.list_page(resource, {"limit": 1})
+            try:
+                self.api.list_page(resource, {"limit": 1})
+            except StripeUnavailable as exc:
+                where = self.config.api_base or "api.stripe.com"
+                return CheckResult.failed(
+                    f"Stripe at {where} did not answer {exc.label} after {exc.tries} tries "
+                    f"({' '.join(exc.reason.split())})",
+                    hint="check the network and `api_base` (leave it out for Stripe itself); "
+                         "https://status.stripe.com says whether Stripe is down")
         return CheckResult.passed(f"the API key may read {', '.join(self.entities())}")
 
     def verify_webhook(self, delivery: WebhookDelivery, replays: ReplayGuard) -> WebhookReceipt:

@@ -13,7 +13,7 @@ import pytest
 from hub.cli import exits
 from plugins.quickbooks.simulator import QboSimulatorServer
 from plugins.stripe.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer, seed_company
-from tests.support.hub import cli, write_config
+from tests.support.hub import cli, free_port, write_config
 from tests.support.mail import FOLDER, PASSWORD, Dovecot, SmtpCapture, needs_dovecot
 from tests.support.qbo import config_body
 
@@ -49,7 +49,9 @@ def test_stripe_a_good_key_passes_and_a_refused_one_fails_without_showing_it(
     """
     write_config(tmp_path, store_url,
                  section.format(name="good", env="GOOD_STRIPE_KEY", url=server.url)
-                 + section.format(name="bad", env="BAD_STRIPE_KEY", url=server.url))
+                 + section.format(name="bad", env="BAD_STRIPE_KEY", url=server.url)
+                 + section.format(name="gone", env="GOOD_STRIPE_KEY",
+                                  url=f"http://127.0.0.1:{free_port()}"))
     code, out, err = cli(capsys, "check", "--json")
     assert code == exits.FAILED, out + err
     rows = _results(out)
@@ -58,6 +60,9 @@ def test_stripe_a_good_key_passes_and_a_refused_one_fails_without_showing_it(
     assert rows["bad"]["status"] == "failed"
     assert "Stripe refused the API key" in rows["bad"]["detail"]
     assert "api_key" in (rows["bad"]["hint"] or "")
+    assert rows["gone"]["status"] == "failed"
+    assert "did not answer list customers after 2 tries" in rows["gone"]["detail"]
+    assert "api_base" in (rows["gone"]["hint"] or "")
     assert BAD_STRIPE_KEY not in out + err and DEFAULT_API_KEY not in out + err
     asked = {k for k, n in simulator.request_counts.items() if n}
     assert asked and all(k.startswith("GET ") for k in asked), asked  # nothing written
