@@ -1,0 +1,139 @@
+"""The bank-statement connector: reads camt.053 and MT940 files from a folder.
+
+Each file is read whole (statements are small) and its entries handed over in
+pages. An entry's id is the bank's own reference for it (camt.053
+``AcctSvcrRef`` / ``NtryRef``, MT940 bank reference), else the statement and
+position, so syncing the same file again changes nothing. A file that cannot
+be read, an entry that cannot be mapped and a statement whose opening balance
+plus its entries is not its closing balance are quarantined with a reason;
+the rest goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from hub import CanonicalRecord, Connector, ConnectorContext, FatalError, Page, RecordRejected
+from plugins.bankfiles import camt, mt940
+from plugins.bankfiles.config import BankfilesConfig
+from plugins.bankfiles.entries import Statement, StatementError
+from plugins.bankfiles.mapping import to_record
+
+ENTITY = "bank_transaction"
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+class BankfilesConnector(Connector):
+    """One ``[connectors.NAME]`` section of type ``bankfiles``."""
+
+    def __init__(self, context: ConnectorContext) -> None:
+        super().__init__(context)
+        config = context.config
+        assert isinstance(config, BankfilesConfig)
+        self.config = config
+
+    def entities(self) -> Sequence[str]:
+        return [ENTITY]
+
+    def folder(self) -> Path:
+        path = Path(self.config.path).expanduser()
+        return path if path.is_absolute() else self.context.base_dir / path
+
+    def files(self) -> list[Path]:
+        folder = self.folder()
+        if not folder.is_dir():
+            raise FatalError(f"statement folder {folder} does not exist", connector=self.name,
+                             hint="fix `path` in the connector's section")
+        return sorted(p for p in folder.glob(self.config.pattern) if p.is_file())
+
+    # ----------------------------------------------------------------- pulling
+    def pull(self, entity: str, cursor: str | None) -> Iterator[Page]:
+        if entity != ENTITY:
+            return
+        records: list[CanonicalRecord] = []
+        rejected: list[RecordRejected] = []
+        locations: dict[str, str] = {}
+        for path in self.files():
+            for item in self._read(path):
+                if isinstance(item, RecordRejected):
+                    rejected.append(item)
+                else:
+                    record, where = item
+                    records.append(record)
+                    locations[record.external_id] = where
+                if len(records) + len(rejected) >= self.config.page_size:
+                    yield Page(records=records, rejected=rejected, locations=locations)
+                    records, rejected, locations = [], [], {}
+        yield Page(records=records, rejected=rejected, locations=locations)
+
+    def _format(self, path: Path, data: bytes) -> str:
+        if self.config.format != "auto":
+            return self.config.format
+        if camt.is_camt053(data):
+            return "camt053"
+        if mt940.is_mt940(data):
+            return "mt940"
+        return "unknown"
+
+    def _read(self, path: Path) -> Iterator[tuple[CanonicalRecord, str] | RecordRejected]:
+        size = path.stat().st_size
+        data = path.read_bytes() if size <= MAX_FILE_BYTES else b""
+        raw_file: dict[str, Any] = {"file": path.name, "content": _text(data[:65536])}
+        if size > MAX_FILE_BYTES:
+            yield self._reject(f"file is {size} bytes, more than a statement can be "
+                               f"({MAX_FILE_BYTES})", raw_file, path.name)
+            return
+        kind = self._format(path, data)
+        try:
+            if kind == "camt053":
+                statements = camt.parse(data, path.name)
+            elif kind == "mt940":
+                statements = mt940.parse(data, path.name)
+            else:
+                raise StatementError("neither camt.053 nor MT940: set `format` if it is one")
+        except StatementError as exc:
+            yield self._reject(f"{path.name}: {exc}", raw_file, path.name)
+            return
+        for stmt in statements:
+            yield from self._statement(stmt)
+
+    def _statement(self, stmt: Statement) -> Iterator[tuple[CanonicalRecord, str] | RecordRejected]:
+        total = Decimal(0)
+        quarantined = 0
+        for entry in stmt.entries:
+            if entry.problem is None:
+                try:
+                    record = to_record(entry, self.name)
+                except ValueError as exc:
+                    entry.problem = str(exc).replace("\n", " ")
+                else:
+                    total += entry.amount
+                    yield record, entry.location
+                    continue
+            quarantined += 1
+            yield self._reject(entry.problem, entry.raw, entry.location, entry.key)
+        if (stmt.opening is not None and stmt.closing is not None
+                and stmt.opening + total != stmt.closing):
+            gap = stmt.closing - stmt.opening - total
+            note = f" ({quarantined} entries quarantined)" if quarantined else ""
+            yield self._reject(
+                f"statement {stmt.ident} does not add up: opening balance {stmt.opening} "
+                f"+ entries {total} = {stmt.opening + total}, but the closing balance is "
+                f"{stmt.closing} {stmt.currency or ''} (difference {gap}){note}",
+                stmt.raw, stmt.location, f"statement:{stmt.ident}")
+
+    def _reject(self, reason: str, raw: Mapping[str, Any], location: str,
+                external_id: str | None = None) -> RecordRejected:
+        return RecordRejected(reason, raw=dict(raw), location=location, entity=ENTITY,
+                              external_id=external_id)
+
+    def parse_raw(self, entity: str, raw: Mapping[str, Any], location: str = "") -> CanonicalRecord:
+        raise RecordRejected("re-read the statement file instead: fix it and sync again",
+                             raw=dict(raw), location=location, entity=entity)
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace").replace("\x00", "")
