@@ -11,6 +11,7 @@ the rest goes on.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 from hub import CanonicalRecord, Connector, ConnectorContext, FatalError, Page, RecordRejected
 from plugins.bankfiles import camt, mt940
 from plugins.bankfiles.config import BankfilesConfig
+from plugins.bankfiles.cursor import BankfilesCursor, FileMark
 from plugins.bankfiles.entries import Statement, StatementError
 from plugins.bankfiles.mapping import to_record
 
@@ -53,21 +55,36 @@ class BankfilesConnector(Connector):
     def pull(self, entity: str, cursor: str | None) -> Iterator[Page]:
         if entity != ENTITY:
             return
+        saved = BankfilesCursor.load(cursor) or BankfilesCursor()
+        mark = BankfilesCursor(files=dict(saved.files))
         records: list[CanonicalRecord] = []
         rejected: list[RecordRejected] = []
         locations: dict[str, str] = {}
-        for path in self.files():
-            for item in self._read(path):
+        files = self.files()
+        for n, path in enumerate(files):
+            data = path.read_bytes() if path.stat().st_size <= MAX_FILE_BYTES else b""
+            digest = hashlib.sha256(data).hexdigest()
+            prior = saved.files.get(path.name)
+            skip = prior.items if prior and prior.sha256 == digest and not prior.done else 0
+            items = list(self._read(path, data))
+            for i, item in enumerate(items):
+                if i < skip:
+                    continue
                 if isinstance(item, RecordRejected):
                     rejected.append(item)
                 else:
                     record, where = item
                     records.append(record)
                     locations[record.external_id] = where
+                mark.files[path.name] = FileMark(sha256=digest, items=i + 1,
+                                                 done=i + 1 == len(items))
                 if len(records) + len(rejected) >= self.config.page_size:
-                    yield Page(records=records, rejected=rejected, locations=locations)
+                    yield Page(records=records, rejected=rejected, locations=locations,
+                               cursor=mark, progress=(n, len(files)))
                     records, rejected, locations = [], [], {}
-        yield Page(records=records, rejected=rejected, locations=locations)
+            mark.files[path.name] = FileMark(sha256=digest, items=len(items), done=True)
+        yield Page(records=records, rejected=rejected, locations=locations, cursor=mark,
+                   progress=(len(files), len(files)))
 
     def _format(self, path: Path, data: bytes) -> str:
         if self.config.format != "auto":
@@ -78,9 +95,9 @@ class BankfilesConnector(Connector):
             return "mt940"
         return "unknown"
 
-    def _read(self, path: Path) -> Iterator[tuple[CanonicalRecord, str] | RecordRejected]:
+    def _read(self, path: Path, data: bytes
+              ) -> Iterator[tuple[CanonicalRecord, str] | RecordRejected]:
         size = path.stat().st_size
-        data = path.read_bytes() if size <= MAX_FILE_BYTES else b""
         raw_file: dict[str, Any] = {"file": path.name, "content": _text(data[:65536])}
         if size > MAX_FILE_BYTES:
             yield self._reject(f"file is {size} bytes, more than a statement can be "
@@ -129,10 +146,6 @@ class BankfilesConnector(Connector):
                 external_id: str | None = None) -> RecordRejected:
         return RecordRejected(reason, raw=dict(raw), location=location, entity=ENTITY,
                               external_id=external_id)
-
-    def parse_raw(self, entity: str, raw: Mapping[str, Any], location: str = "") -> CanonicalRecord:
-        raise RecordRejected("re-read the statement file instead: fix it and sync again",
-                             raw=dict(raw), location=location, entity=entity)
 
 
 def _text(data: bytes) -> str:
