@@ -1,0 +1,193 @@
+"""Bank statements in camt.053 and MT940, through the CLI: sync, status, cash, reconcile.
+
+The sample files in tests/data/bankfiles are our own, written to the ISO 20022
+camt.053.001.08 message definition and the SWIFT MT940 field layout.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from hub.cli import exits
+from hub.store.schema import records
+from tests.support.hub import cli, quarantined, stored, write_config
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "bankfiles"
+
+INVOICES = """\
+invoice_number,customer,currency,total,balance,issue_date,due_date,status
+INV-1042,Weissmueller Antriebstechnik GmbH,EUR,4318.60,4318.60,2024-08-05,2024-09-04,open
+RE-2001,Weissmueller Antriebstechnik GmbH,EUR,2975.00,2975.00,2024-08-10,2024-09-09,open
+F300,Kestrel Outdoor Inc.,EUR,1000.00,1000.00,2024-08-20,2024-09-19,open
+539007547034,Blue Heron Bakery LLC,EUR,540.00,540.00,2024-08-25,2024-09-24,open
+"""
+CONFIG = """
+[connectors.books]
+type = "csv"
+[[connectors.books.files]]
+path = "invoices.csv"
+entity = "invoice"
+date_format = "iso"
+id_columns = ["invoice_number"]
+[connectors.books.files.columns]
+number = "invoice_number"
+customer_name = "customer"
+currency = "currency"
+total = "total"
+balance = "balance"
+issue_date = "issue_date"
+due_date = "due_date"
+status = "status"
+
+[connectors.bank]
+type = "bankfiles"
+path = "statements"
+"""
+CAMT = "camt053_eur_2024-09-03.xml"
+MT940 = "mt940_eur_2024-09-04.sta"
+
+
+def _raw(engine: Engine, external_id: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        raw = conn.execute(sa.select(records.c.raw).where(
+            records.c.external_id == external_id)).scalar_one()
+    return dict(orjson.loads(raw))
+
+
+@pytest.fixture
+def company(tmp_path: Path, store_url: str) -> Path:
+    (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
+    folder = tmp_path / "statements"
+    folder.mkdir()
+    for name in (CAMT, MT940):
+        shutil.copy(DATA / name, folder / name)
+    return write_config(tmp_path, store_url, CONFIG)
+
+
+def _sync(capsys: pytest.CaptureFixture[str], config: Path, expect: int = exits.OK) -> str:
+    code, out, err = cli(capsys, "--config", str(config), "sync")
+    assert code == expect, err
+    return out
+
+
+def _bank_row(out: str) -> list[str]:
+    line = next(line for line in out.splitlines() if " bank " in f" {line} "
+                and "bank_transaction" in line)
+    return [c.strip() for c in line.strip("│ ").split("│")]
+
+
+def test_camt053_and_mt940_entries_become_bank_transactions(
+        company: Path, capsys: pytest.CaptureFixture[str], engine: Engine) -> None:
+    out = _sync(capsys, company)
+    assert _bank_row(out)[2:6] == ["8", "0", "0", "0"]  # new, updated, unchanged, quarantined
+    lines = stored(engine, "bank_transaction", "bank")
+    assert sorted(lines) == [
+        "2024090300001", "2024090300002", "2024090300003", "2024090300004/1",
+        "2024090300004/2", "2024090300005",
+        "37040044/0532013000:2024090400001", "37040044/0532013000:2024090400002"]
+    wm = lines["2024090300001"]
+    assert (wm["booked_date"], wm["value_date"], wm["amount"], wm["currency"]) == (
+        "2024-09-03", "2024-09-03", "4318.60", "EUR")
+    assert wm["counterparty"] == "Weissmueller Antriebstechnik GmbH"
+    assert wm["account"] == "DE89370400440532013000"
+    assert wm["reference"] == "INV-1042"
+    raw = _raw(engine, "2024090300001")
+    assert raw["counterparty_iban"] == "DE02120300000000202051"
+    assert raw["end_to_end_id"] == "WM-PAY-77812"
+    assert raw["bank_reference"] == "2024090300001"
+    assert raw["invoice_numbers"] == ["INV-1042"]
+    assert raw["entry"]["NtryDtls"]["TxDtls"]["RltdPties"]["Dbtr"]["Pty"]["Nm"] == (
+        "Weissmueller Antriebstechnik GmbH")
+    rf = lines["2024090300002"]
+    assert _raw(engine, "2024090300002")["creditor_reference"] == "RF07RE2001"
+    assert rf["reference"] == "RE2001"
+    assert _raw(engine, "2024090300002")["end_to_end_id"] is None  # NOTPROVIDED is no id
+    fee = lines["2024090300003"]
+    assert fee["amount"] == "-12.50" and _raw(engine, "2024090300003")["charges"] == "12.50"
+    # a batch booking of 1,500.00 split into the two transactions it details
+    assert [lines[f"2024090300004/{n}"]["amount"] for n in (1, 2)] == ["1000.00", "500.00"]
+    assert lines["2024090300004/1"]["reference"] == "F300"
+    returned = lines["2024090300005"]  # a returned direct debit: money out, with its reason
+    assert returned["amount"] == "-49.00" and "reason AM04" in returned["description"]
+    assert returned["counterparty"] == "Blue Heron Bakery LLC"
+    mt = lines["37040044/0532013000:2024090400001"]
+    assert (mt["amount"], mt["currency"], mt["booked_date"]) == ("540.00", "EUR", "2024-09-04")
+    assert mt["counterparty"] == "BLUE HERON BAKERY LLC"
+    mt_raw = _raw(engine, "37040044/0532013000:2024090400001")
+    assert mt_raw["creditor_reference"] == "RF18539007547034"
+    assert mt["reference"] == "539007547034"
+    assert lines["37040044/0532013000:2024090400002"]["amount"] == "-25.00"
+
+    # the same files again: nothing new, nothing changed
+    assert _bank_row(_sync(capsys, company))[2:6] == ["0", "0", "8", "0"]
+    code, out, _ = cli(capsys, "--config", str(company), "status")
+    assert code == exits.OK
+    status = next(line for line in out.splitlines()
+                  if "bank_transaction" in line and "EUR" in line)
+    assert status.split()[3:6] == ["8", "8", "0"]  # read, stored, quarantined
+    assert "9,247.10" in status  # 8,732.10 (camt.053) + 515.00 (MT940)
+
+
+def test_structured_references_match_invoices_at_top_confidence(
+        company: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _sync(capsys, company)
+    code, _, err = cli(capsys, "--config", str(company), "reconcile")
+    assert code == exits.OK, err
+    code, out, _ = cli(capsys, "--config", str(company), "report", "-f", "json")
+    assert code == exits.OK
+    findings = {f["key"]: f for f in json.loads(out)["findings"]}
+    expected = {
+        "unapplied_payment:bank:2024090300001": "INV-1042",  # listed invoice number
+        "unapplied_payment:bank:2024090300002": "RE-2001",  # RF07 RE20 01
+        "unapplied_payment:bank:2024090300004/1": "F300",  # one part of a batch
+        "unapplied_payment:bank:37040044/0532013000:2024090400001": "539007547034",  # MT940 RF
+    }
+    for key, number in expected.items():
+        top = findings[key]["details"]["suggestions"][0]
+        assert (top["numbers"], top["kind"], top["confidence"]) == ([number], "full", 0.98)
+    code, out, _ = cli(capsys, "--config", str(company), "reconcile")
+    assert code == exits.OK and "0 new" in out and "0 changed" in out
+
+
+BAD_BALANCE = (DATA / CAMT).read_text("utf-8").replace(
+    "<Amt Ccy=\"EUR\">9732.10</Amt>", "<Amt Ccy=\"EUR\">9742.10</Amt>")
+BAD_IBAN = (DATA / CAMT).read_text("utf-8").replace(
+    "DE02120300000000202051", "DE02120300000000202052", 1)
+BOMB = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">&lol2;</Document>
+"""
+TRUNCATED_MT940 = (DATA / MT940).read_text("latin-1").split(":62F:")[0]
+
+
+@pytest.mark.parametrize(("name", "content", "reason"), [
+    ("balance.xml", BAD_BALANCE, "statement STMT-EUR-20240903 does not add up: opening balance "
+     "1000.00 + entries 8732.10 = 9732.10, but the closing balance is 9742.10 EUR "
+     "(difference 10.00)"),
+    ("iban.xml", BAD_IBAN, "counterparty IBAN 'DE02120300000000202052' is not valid"),
+    ("bomb.xml", BOMB, "refused unsafe XML"),
+    ("broken.xml", (DATA / CAMT).read_text("utf-8")[:900], "not well-formed XML"),
+    ("short.sta", TRUNCATED_MT940, "truncated MT940 statement, no :62F: balance"),
+])
+def test_a_bad_file_or_entry_is_quarantined_with_a_reason_and_the_rest_goes_on(
+        company: Path, capsys: pytest.CaptureFixture[str], engine: Engine,
+        name: str, content: str, reason: str) -> None:
+    folder = company.parent / "statements"
+    (folder / CAMT).unlink()
+    (folder / name).write_text(content, encoding="utf-8")
+    _sync(capsys, company, exits.QUARANTINED)
+    held = quarantined(engine)
+    (entry,) = [q for q in held if reason in q["reason"]]
+    assert entry["raw"] and entry["raw"] != "{}"  # the raw content is kept with the reason
+    lines = stored(engine, "bank_transaction", "bank")
+    assert "37040044/0532013000:2024090400001" in lines  # the MT940 file still came in
+    if name == "iban.xml":  # one bad entry: the statement's other entries came in
+        assert "2024090300001" not in lines and "2024090300002" in lines
