@@ -1,16 +1,19 @@
-"""ISO 20022 camt.053 (bank-to-customer statement), read with a namespace-aware XML parser.
+"""ISO 20022 camt.053 (statement) and camt.054 (debit/credit notification), read with a
+namespace-aware XML parser.
 
 The XML is parsed with ``defusedxml`` (no DTD, no entity, no external
 reference: an XML bomb or an XXE file is refused). The elements the
 message definition makes mandatory for what we read (statement ``Id``,
 ``Acct``, each entry's ``Amt`` with ``Ccy``, ``CdtDbtInd`` and ``BookgDt``)
 are checked explicitly; the XSD itself is not shipped or validated against.
-Versions ``camt.053.001.02`` to ``.001.12`` share the elements used here.
+Versions ``.001.02`` to ``.001.12`` share the elements used here. A camt.054
+notification has no balances; its entries carry the same bank references
+(``AcctSvcrRef``) as the camt.053 of the same day, so reading both stores each
+entry once.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
@@ -23,16 +26,18 @@ from defusedxml.ElementTree import fromstring
 from plugins.bankfiles.entries import Entry, Statement, StatementError
 from plugins.bankfiles.remittance import checked_iban, creditor_reference
 
-_NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.\d{2}$")
+_NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.(053|054)\.001\.\d{2}$")
+_BODY = {"053": ("BkToCstmrStmt", "Stmt"), "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn")}
 
 
-def is_camt053(head: bytes) -> bool:
-    """Whether the start of a file looks like a camt.053 document."""
-    return b"camt.053.001." in head[:4096]
+def is_camt(head: bytes) -> bool:
+    """Whether the start of a file looks like a camt.053 or camt.054 document."""
+    return b"camt.053.001." in head[:4096] or b"camt.054.001." in head[:4096]
 
 
 def parse(data: bytes, file_label: str) -> list[Statement]:
-    """The statements of one camt.053 file; a :class:`StatementError` when it is not one."""
+    """The statements (or notifications) of one camt.053/camt.054 file; a
+    :class:`StatementError` when it is neither."""
     try:
         root = fromstring(data, forbid_dtd=True)
     except DefusedXmlException as exc:
@@ -40,15 +45,17 @@ def parse(data: bytes, file_label: str) -> list[Statement]:
     except ET.ParseError as exc:
         raise StatementError(f"not well-formed XML: {exc}") from None
     ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
-    if not _NAMESPACE.match(ns) or root.tag != f"{{{ns}}}Document":
-        raise StatementError(f"not a camt.053 document (root {root.tag!r})")
+    matched = _NAMESPACE.match(ns)
+    if matched is None or root.tag != f"{{{ns}}}Document":
+        raise StatementError(f"not a camt.053 or camt.054 document (root {root.tag!r})")
+    message, item = _BODY[matched.group(1)]
     x = _Reader(ns)
-    body = x.find(root, "BkToCstmrStmt")
+    body = x.find(root, message)
     if body is None:
-        raise StatementError("camt.053 document without BkToCstmrStmt")
-    statements = x.findall(body, "Stmt")
+        raise StatementError(f"camt.{matched.group(1)} document without {message}")
+    statements = x.findall(body, item)
     if not statements:
-        raise StatementError("camt.053 document without any Stmt")
+        raise StatementError(f"camt.{matched.group(1)} document without any {item}")
     return [x.statement(s, f"{file_label}#stmt{i + 1}") for i, s in enumerate(statements)]
 
 
@@ -237,7 +244,8 @@ def _real(value: str | None) -> str | None:
 
 
 def _as_dict(el: ET.Element) -> dict[str, Any]:
-    """The element as plain data (tags without namespace), plus its digest."""
+    """The element as plain data, tags without their namespace (so that the same entry in a
+    camt.054 and a camt.053 is the same raw entry)."""
 
     def walk(node: ET.Element) -> Any:
         children = list(node)
@@ -256,6 +264,4 @@ def _as_dict(el: ET.Element) -> dict[str, Any]:
         return out
 
     body = walk(el)
-    data = body if isinstance(body, dict) else {"_": body}
-    data["sha256"] = hashlib.sha256(ET.tostring(el)).hexdigest()
-    return data
+    return body if isinstance(body, dict) else {"_": body}

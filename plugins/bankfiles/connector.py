@@ -1,4 +1,4 @@
-"""The bank-statement connector: reads camt.053 and MT940 files from a folder.
+"""The bank-statement connector: reads camt.053, camt.054 and MT940 files from a folder.
 
 Each file is read whole (statements are small) and its entries handed over in
 pages. An entry's id is the bank's own reference for it (camt.053
@@ -26,6 +26,7 @@ from plugins.bankfiles.mapping import to_record
 
 ENTITY = "bank_transaction"
 MAX_FILE_BYTES = 50 * 1024 * 1024
+_AGAIN = "entries read again from another file (a camt.054 and its camt.053)"
 
 
 class BankfilesConnector(Connector):
@@ -60,6 +61,8 @@ class BankfilesConnector(Connector):
         records: list[CanonicalRecord] = []
         rejected: list[RecordRejected] = []
         locations: dict[str, str] = {}
+        skipped: dict[str, int] = {}
+        seen: set[str] = set()
         files = self.files()
         for n, path in enumerate(files):
             data = path.read_bytes() if path.stat().st_size <= MAX_FILE_BYTES else b""
@@ -72,25 +75,28 @@ class BankfilesConnector(Connector):
                     continue
                 if isinstance(item, RecordRejected):
                     rejected.append(item)
+                elif item[0].external_id in seen:  # a camt.054 entry its camt.053 repeats
+                    skipped[_AGAIN] = skipped.get(_AGAIN, 0) + 1
                 else:
                     record, where = item
+                    seen.add(record.external_id)
                     records.append(record)
                     locations[record.external_id] = where
                 mark.files[path.name] = FileMark(sha256=digest, items=i + 1,
                                                  done=i + 1 == len(items))
                 if len(records) + len(rejected) >= self.config.page_size:
                     yield Page(records=records, rejected=rejected, locations=locations,
-                               cursor=mark, progress=(n, len(files)))
-                    records, rejected, locations = [], [], {}
+                               cursor=mark, progress=(n, len(files)), skipped=skipped)
+                    records, rejected, locations, skipped = [], [], {}, {}
             mark.files[path.name] = FileMark(sha256=digest, items=len(items), done=True)
         yield Page(records=records, rejected=rejected, locations=locations, cursor=mark,
-                   progress=(len(files), len(files)))
+                   progress=(len(files), len(files)), skipped=skipped)
 
     def _format(self, path: Path, data: bytes) -> str:
         if self.config.format != "auto":
             return self.config.format
-        if camt.is_camt053(data):
-            return "camt053"
+        if camt.is_camt(data):
+            return "camt"
         if mt940.is_mt940(data):
             return "mt940"
         return "unknown"
@@ -105,12 +111,12 @@ class BankfilesConnector(Connector):
             return
         kind = self._format(path, data)
         try:
-            if kind == "camt053":
+            if kind in ("camt", "camt053", "camt054"):
                 statements = camt.parse(data, path.name)
             elif kind == "mt940":
                 statements = mt940.parse(data, path.name)
             else:
-                raise StatementError("neither camt.053 nor MT940: set `format` if it is one")
+                raise StatementError("neither camt.053/054 nor MT940: set `format` if it is one")
         except StatementError as exc:
             yield self._reject(f"{path.name}: {exc}", raw_file, path.name)
             return

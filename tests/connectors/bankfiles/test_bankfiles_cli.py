@@ -85,7 +85,8 @@ def _bank_row(out: str) -> list[str]:
 
 
 def test_camt053_and_mt940_entries_become_bank_transactions(
-        company: Path, capsys: pytest.CaptureFixture[str], engine: Engine) -> None:
+        company: Path, capsys: pytest.CaptureFixture[str], engine: Engine,
+        wide_console: None) -> None:
     out = _sync(capsys, company)
     assert _bank_row(out)[2:6] == ["8", "0", "0", "0"]  # new, updated, unchanged, quarantined
     lines = stored(engine, "bank_transaction", "bank")
@@ -179,7 +180,7 @@ TRUNCATED_MT940 = (DATA / MT940).read_text("latin-1").split(":62F:")[0]
 ])
 def test_a_bad_file_or_entry_is_quarantined_with_a_reason_and_the_rest_goes_on(
         company: Path, capsys: pytest.CaptureFixture[str], engine: Engine,
-        name: str, content: str, reason: str) -> None:
+        name: str, content: str, reason: str, wide_console: None) -> None:
     folder = company.parent / "statements"
     (folder / CAMT).unlink()
     (folder / name).write_text(content, encoding="utf-8")
@@ -191,3 +192,31 @@ def test_a_bad_file_or_entry_is_quarantined_with_a_reason_and_the_rest_goes_on(
     assert "37040044/0532013000:2024090400001" in lines  # the MT940 file still came in
     if name == "iban.xml":  # one bad entry: the statement's other entries came in
         assert "2024090300001" not in lines and "2024090300002" in lines
+
+
+def test_a_camt054_then_the_camt053_of_the_same_day_books_each_entry_once(
+        company: Path, capsys: pytest.CaptureFixture[str], engine: Engine,
+        wide_console: None) -> None:
+    folder = company.parent / "statements"
+    (folder / CAMT).unlink()
+    shutil.copy(DATA / "camt054_eur_2024-09-03.xml", folder / "camt054_eur_2024-09-03.xml")
+    assert _bank_row(_sync(capsys, company))[2:6] == ["4", "0", "0", "0"]  # 2 camt.054 + MT940
+    assert sorted(k for k in stored(engine, "bank_transaction", "bank")
+                  if not k.startswith("37040044")) == ["2024090300001", "2024090300002"]
+    shutil.copy(DATA / CAMT, folder / CAMT)  # the end-of-day statement names the same entries
+    out = _sync(capsys, company)
+    assert _bank_row(out)[2:6] == ["4", "0", "4", "0"]
+    assert "2 entries read again from another file (a camt.054 and its camt.053)" in out
+    assert len(stored(engine, "bank_transaction", "bank")) == 8
+
+
+def test_format_and_pattern_choose_the_files_and_their_reader(
+        company: Path, capsys: pytest.CaptureFixture[str], engine: Engine,
+        wide_console: None) -> None:
+    folder = company.parent / "statements"
+    (folder / MT940).rename(folder / "statement.txt")
+    text = company.read_text("utf-8") + 'pattern = "*.txt"\nformat = "mt940"\n'
+    company.write_text(text, "utf-8")
+    assert _bank_row(_sync(capsys, company))[2:6] == ["2", "0", "0", "0"]
+    assert sorted(stored(engine, "bank_transaction", "bank")) == [
+        "37040044/0532013000:2024090400001", "37040044/0532013000:2024090400002"]
