@@ -166,6 +166,12 @@ BOMB = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">&lol2;</Document>
 """
+NO_BOOKING_DATE = (DATA / CAMT).read_text("utf-8").replace(
+    "<BookgDt><Dt>2024-09-03</Dt></BookgDt>", "", 1)
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">&secret;</Document>
+"""
 TRUNCATED_MT940 = (DATA / MT940).read_text("latin-1").split(":62F:")[0]
 
 
@@ -175,6 +181,8 @@ TRUNCATED_MT940 = (DATA / MT940).read_text("latin-1").split(":62F:")[0]
      "(difference 10.00)"),
     ("iban.xml", BAD_IBAN, "counterparty IBAN 'DE02120300000000202052' is not valid"),
     ("bomb.xml", BOMB, "refused unsafe XML"),
+    ("xxe.xml", XXE, "refused unsafe XML"),
+    ("nodate.xml", NO_BOOKING_DATE, "entry 1: required element BookgDt is missing"),
     ("broken.xml", (DATA / CAMT).read_text("utf-8")[:900], "not well-formed XML"),
     ("short.sta", TRUNCATED_MT940, "truncated MT940 statement, no :62F: balance"),
 ])
@@ -190,7 +198,9 @@ def test_a_bad_file_or_entry_is_quarantined_with_a_reason_and_the_rest_goes_on(
     assert entry["raw"] and entry["raw"] != "{}"  # the raw content is kept with the reason
     lines = stored(engine, "bank_transaction", "bank")
     assert "37040044/0532013000:2024090400001" in lines  # the MT940 file still came in
-    if name == "iban.xml":  # one bad entry: the statement's other entries came in
+    if name == "balance.xml":  # the entries of a statement that does not add up come in
+        assert "2024090300001" in lines and "2024090300005" in lines
+    if name in ("iban.xml", "nodate.xml"):  # one bad entry: the statement's others came in
         assert "2024090300001" not in lines and "2024090300002" in lines
 
 
