@@ -143,8 +143,10 @@ class _Reader:
                     closing = value
         except ValueError as exc:
             raise StatementError(str(exc)) from None
+        seq = self.text(stmt, "ElctrncSeqNb") or self.text(stmt, "LglSeqNb")
         out = Statement(ident=ident, location=location, account=account, currency=currency,
                         opening=opening, closing=closing,
+                        sequence=int(seq) if seq and seq.isdigit() else None,
                         raw={"id": ident, "account": account, "sequence":
                              self.text(stmt, "ElctrncSeqNb"), "opening": str(opening),
                              "closing": str(closing)})

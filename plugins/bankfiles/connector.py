@@ -12,6 +12,7 @@ the rest goes on.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -37,6 +38,8 @@ class BankfilesConnector(Connector):
         config = context.config
         assert isinstance(config, BankfilesConfig)
         self.config = config
+        self._numbers: list[tuple[str, int, str]] = []
+        """(account, statement number, where) of each statement read by the pull under way."""
 
     def entities(self) -> Sequence[str]:
         return [ENTITY]
@@ -56,6 +59,7 @@ class BankfilesConnector(Connector):
     def pull(self, entity: str, cursor: str | None) -> Iterator[Page]:
         if entity != ENTITY:
             return
+        self._numbers = []
         saved = BankfilesCursor.load(cursor) or BankfilesCursor()
         mark = BankfilesCursor(files=dict(saved.files))
         records: list[CanonicalRecord] = []
@@ -89,6 +93,7 @@ class BankfilesConnector(Connector):
                                cursor=mark, progress=(n, len(files)), skipped=skipped)
                     records, rejected, locations, skipped = [], [], {}, {}
             mark.files[path.name] = FileMark(sha256=digest, items=len(items), done=True)
+        rejected.extend(self._gaps())
         yield Page(records=records, rejected=rejected, locations=locations, cursor=mark,
                    progress=(len(files), len(files)), skipped=skipped)
 
@@ -123,7 +128,27 @@ class BankfilesConnector(Connector):
         for stmt in statements:
             yield from self._statement(stmt)
 
+    def _gaps(self) -> Iterator[RecordRejected]:
+        """A statement missing between two the folder holds, by the bank's running number."""
+        by_account: dict[str, dict[int, str]] = {}
+        for account, number, where in self._numbers:
+            by_account.setdefault(account, {})[number] = where
+        for account, numbers in sorted(by_account.items()):
+            ordered = sorted(numbers)
+            for before, after in itertools.pairwise(ordered):
+                if after > before + 1:
+                    missing = (f"{before + 1}" if after == before + 2
+                               else f"{before + 1} to {after - 1}")
+                    yield self._reject(
+                        f"statements of account {account} skip a number: {before} "
+                        f"({numbers[before]}) is followed by {after} ({numbers[after]}); "
+                        f"statement {missing} is missing: ask the bank for it",
+                        {"account": account, "before": before, "after": after},
+                        numbers[after], f"gap:{account}:{before}-{after}")
+
     def _statement(self, stmt: Statement) -> Iterator[tuple[CanonicalRecord, str] | RecordRejected]:
+        if stmt.sequence is not None and stmt.account and stmt.opening is not None:
+            self._numbers.append((stmt.account, stmt.sequence, stmt.location))
         total = Decimal(0)
         quarantined = 0
         for entry in stmt.entries:

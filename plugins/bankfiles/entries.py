@@ -45,6 +45,9 @@ class Statement:
     closing: Decimal | None
     entries: list[Entry] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
+    sequence: int | None = None
+    """The bank's running number of the account's statements (camt ``ElctrncSeqNb`` or
+    ``LglSeqNb``, MT940 ``:28C:``), when it gives one."""
 
 
 class StatementError(ValueError):

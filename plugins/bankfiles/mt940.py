@@ -56,7 +56,8 @@ def _statement(chunk: str, location: str) -> Statement:
     currency = str(opening.amount.currency)
     out = Statement(ident=ident, location=location, account=account, currency=currency,
                     opening=Decimal(opening.amount.amount), closing=Decimal(closing.amount.amount),
-                    raw={"statement": chunk[:4000]})
+                    raw={"statement": chunk[:4000]},
+                    sequence=int(number) if number.isdigit() else None)
     for i, tx in enumerate(transactions):
         out.entries.append(_entry(tx.data, out, i + 1, account, number))
     return out

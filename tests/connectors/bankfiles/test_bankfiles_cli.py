@@ -196,6 +196,8 @@ def test_a_bad_file_or_entry_is_quarantined_with_a_reason_and_the_rest_goes_on(
     held = quarantined(engine)
     (entry,) = [q for q in held if reason in q["reason"]]
     assert entry["raw"] and entry["raw"] != "{}"  # the raw content is kept with the reason
+    _sync(capsys, company, exits.QUARANTINED)  # again: the same entries, nothing added
+    assert [q["id"] for q in quarantined(engine)] == [q["id"] for q in held]
     lines = stored(engine, "bank_transaction", "bank")
     assert "37040044/0532013000:2024090400001" in lines  # the MT940 file still came in
     if name == "balance.xml":  # the entries of a statement that does not add up come in
@@ -230,3 +232,19 @@ def test_format_and_pattern_choose_the_files_and_their_reader(
     assert _bank_row(_sync(capsys, company))[2:6] == ["2", "0", "0", "0"]
     assert sorted(stored(engine, "bank_transaction", "bank")) == [
         "37040044/0532013000:2024090400001", "37040044/0532013000:2024090400002"]
+
+
+def test_a_statement_missing_between_two_is_reported_once(
+        company: Path, capsys: pytest.CaptureFixture[str], engine: Engine) -> None:
+    later = (DATA / CAMT).read_text("utf-8").replace(
+        "<ElctrncSeqNb>171<", "<ElctrncSeqNb>173<").replace(
+        "STMT-EUR-20240903", "STMT-EUR-20240905").replace("20240903000", "20240905000")
+    (company.parent / "statements" / "camt053_eur_2024-09-05.xml").write_text(later, "utf-8")
+    for _ in range(2):
+        _sync(capsys, company, exits.QUARANTINED)
+        (gap,) = quarantined(engine)
+        assert gap["reason"] == (
+            "statements of account DE89370400440532013000 skip a number: 171 "
+            "(camt053_eur_2024-09-03.xml#stmt1) is followed by 173 "
+            "(camt053_eur_2024-09-05.xml#stmt1); statement 172 is missing: ask the bank for it")
+    assert len(stored(engine, "bank_transaction", "bank")) == 14
