@@ -248,3 +248,32 @@ def test_a_statement_missing_between_two_is_reported_once(
             "(camt053_eur_2024-09-03.xml#stmt1) is followed by 173 "
             "(camt053_eur_2024-09-05.xml#stmt1); statement 172 is missing: ask the bank for it")
     assert len(stored(engine, "bank_transaction", "bank")) == 14
+
+
+BAI2 = "bai2_usd_2024-09-05.bai"
+
+
+def test_a_bai2_report_s_details_come_in_and_its_control_totals_are_checked(
+        company: Path, capsys: pytest.CaptureFixture[str], engine: Engine,
+        wide_console: None) -> None:
+    folder = company.parent / "statements"
+    for name in (CAMT, MT940):
+        (folder / name).unlink()
+    shutil.copy(DATA / BAI2, folder / BAI2)
+    assert _bank_row(_sync(capsys, company))[2:6] == ["3", "0", "0", "0"]
+    lines = stored(engine, "bank_transaction", "bank")
+    got = {k: (v["booked_date"], v["amount"], v["currency"], v["description"])
+           for k, v in lines.items()}
+    assert got == {
+        "4120556677:BNK240905001": ("2024-09-04", "1000.00", "USD",
+                                    "WIRE IN KESTREL OUTDOOR INC INV F301"),
+        "4120556677:BNK240905002": ("2024-09-04", "60.00", "USD",
+                                    "ACH CREDIT BLUE HERON BAKERY PMT F245"),
+        "4120556677:BNK240905003": ("2024-09-04", "-5.50", "USD", "CHECK PAID 1187")}
+    assert _bank_row(_sync(capsys, company))[2:6] == ["0", "0", "3", "0"]
+    broken = (DATA / BAI2).read_text("latin-1").replace("49,712000,8/", "49,712100,8/")
+    (folder / BAI2).write_text(broken, "latin-1")
+    _sync(capsys, company, exits.QUARANTINED)
+    (held,) = quarantined(engine)
+    assert "BAI2 parser refused it: IntegrityException: Invalid account control total" in (
+        held["reason"])
