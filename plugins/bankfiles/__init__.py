@@ -1,1 +1,1 @@
-"""Bank statements in the banks' own formats: ISO 20022 camt.053 and camt.054, SWIFT MT940, BAI2."""
+"""Bank statements in the banks' own formats: camt.053/camt.054, MT940, BAI2, OFX."""

@@ -6,7 +6,7 @@
     type = "bankfiles"
     path = "statements"        # a folder, relative to the config file
     pattern = "*.xml"          # which files in it (glob), default every file
-    format = "auto"            # "auto" | "camt053" | "camt054" | "mt940" | "bai2"
+    format = "auto"            # "auto" | "camt053" | "camt054" | "mt940" | "bai2" | "ofx"
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Format = Literal["auto", "camt053", "camt054", "mt940", "bai2"]
+Format = Literal["auto", "camt053", "camt054", "mt940", "bai2", "ofx"]
 
 
 class BankfilesConfig(BaseModel):

@@ -1,4 +1,4 @@
-"""The bank-statement connector: reads camt.053, camt.054, MT940 and BAI2 files from a folder.
+"""The bank-statement connector: reads camt.053, camt.054, MT940, BAI2 and OFX files from a folder.
 
 Each file is read whole (statements are small) and its entries handed over in
 pages. An entry's id is the bank's own reference for it (camt.053
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hub import CanonicalRecord, Connector, ConnectorContext, FatalError, Page, RecordRejected
-from plugins.bankfiles import bai2file, camt, mt940
+from plugins.bankfiles import bai2file, camt, mt940, ofxfile
 from plugins.bankfiles.config import BankfilesConfig
 from plugins.bankfiles.cursor import BankfilesCursor, FileMark
 from plugins.bankfiles.entries import Statement, StatementError
@@ -106,6 +106,8 @@ class BankfilesConnector(Connector):
             return "mt940"
         if bai2file.is_bai2(data):
             return "bai2"
+        if ofxfile.is_ofx(data):
+            return "ofx"
         return "unknown"
 
     def _read(self, path: Path, data: bytes
@@ -124,9 +126,11 @@ class BankfilesConnector(Connector):
                 statements = mt940.parse(data, path.name)
             elif kind == "bai2":
                 statements = bai2file.parse(data, path.name)
+            elif kind == "ofx":
+                statements = ofxfile.parse(data, path.name)
             else:
                 raise StatementError(
-                    "neither camt.053/054, MT940 nor BAI2: set `format` if it is one")
+                    "not camt.053/054, MT940, BAI2 or OFX: set `format` if it is one")
         except StatementError as exc:
             yield self._reject(f"{path.name}: {exc}", raw_file, path.name)
             return

@@ -277,3 +277,29 @@ def test_a_bai2_report_s_details_come_in_and_its_control_totals_are_checked(
     (held,) = quarantined(engine)
     assert "BAI2 parser refused it: IntegrityException: Invalid account control total" in (
         held["reason"])
+
+
+OFX = "ofx_usd_2024-09-06.ofx"
+
+
+def test_an_ofx_statement_s_transactions_come_in_by_their_fitid(
+        company: Path, capsys: pytest.CaptureFixture[str], engine: Engine,
+        wide_console: None) -> None:
+    folder = company.parent / "statements"
+    for name in (CAMT, MT940):
+        (folder / name).unlink()
+    shutil.copy(DATA / OFX, folder / OFX)
+    assert _bank_row(_sync(capsys, company))[2:6] == ["2", "0", "0", "0"]
+    lines = stored(engine, "bank_transaction", "bank")
+    got = {k: (v["booked_date"], v["value_date"], v["amount"], v["currency"], v["counterparty"])
+           for k, v in lines.items()}
+    assert got == {
+        "4120556677:202409060001": ("2024-09-06", "2024-09-07", "860.50", "USD",
+                                    "KESTREL OUTDOOR INC"),
+        "4120556677:202409060002": ("2024-09-06", None, "-15.00", "USD", "INCOMING WIRE FEE")}
+    assert _bank_row(_sync(capsys, company))[2:6] == ["0", "0", "2", "0"]
+    broken = (DATA / OFX).read_text("utf-8").replace("<CURDEF>USD</CURDEF>", "")
+    (folder / OFX).write_text(broken, "utf-8")
+    _sync(capsys, company, exits.QUARANTINED)
+    (held,) = quarantined(engine)
+    assert held["reason"].startswith(f"{OFX}: OFX parser refused it: OFXSpecError")
