@@ -27,6 +27,7 @@ from plugins.bankfiles.entries import Entry, Statement, StatementError
 from plugins.bankfiles.remittance import checked_iban, creditor_reference
 
 _NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.(053|054)\.001\.\d{2}$")
+_NOT_BOOKED = frozenset({"PDNG", "INFO", "FUTR"})
 _BODY = {"053": ("BkToCstmrStmt", "Stmt"), "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn")}
 
 
@@ -151,6 +152,10 @@ class _Reader:
                              self.text(stmt, "ElctrncSeqNb"), "opening": str(opening),
                              "closing": str(closing)})
         for i, ntry in enumerate(self.findall(stmt, "Ntry")):
+            status = self.text(ntry, "Sts/Cd") or self.text(ntry, "Sts")
+            if status in _NOT_BOOKED:
+                out.not_booked += 1
+                continue
             out.entries.extend(self.entry(ntry, out, i + 1))
         return out
 

@@ -27,6 +27,7 @@ from plugins.bankfiles.mapping import to_record
 
 ENTITY = "bank_transaction"
 MAX_FILE_BYTES = 50 * 1024 * 1024
+_NOT_BOOKED = "entries not booked yet (camt status PDNG, INFO or FUTR)"
 _AGAIN = "entries read again from another file (a camt.054 and its camt.053)"
 
 
@@ -40,6 +41,7 @@ class BankfilesConnector(Connector):
         self.config = config
         self._numbers: list[tuple[str, int, str]] = []
         """(account, statement number, where) of each statement read by the pull under way."""
+        self._not_booked: list[int] = []
 
     def entities(self) -> Sequence[str]:
         return [ENTITY]
@@ -60,6 +62,7 @@ class BankfilesConnector(Connector):
         if entity != ENTITY:
             return
         self._numbers = []
+        self._not_booked = []
         saved = BankfilesCursor.load(cursor) or BankfilesCursor()
         mark = BankfilesCursor(files=dict(saved.files))
         records: list[CanonicalRecord] = []
@@ -74,6 +77,9 @@ class BankfilesConnector(Connector):
             prior = saved.files.get(path.name)
             skip = prior.items if prior and prior.sha256 == digest and not prior.done else 0
             items = list(self._read(path, data))
+            for stmt_skips in self._not_booked:
+                skipped[_NOT_BOOKED] = skipped.get(_NOT_BOOKED, 0) + stmt_skips
+            self._not_booked = []
             for i, item in enumerate(items):
                 if i < skip:
                     continue
@@ -156,6 +162,8 @@ class BankfilesConnector(Connector):
                         numbers[after], f"gap:{account}:{before}-{after}")
 
     def _statement(self, stmt: Statement) -> Iterator[tuple[CanonicalRecord, str] | RecordRejected]:
+        if stmt.not_booked:
+            self._not_booked.append(stmt.not_booked)
         if stmt.sequence is not None and stmt.account and stmt.opening is not None:
             self._numbers.append((stmt.account, stmt.sequence, stmt.location))
         total = Decimal(0)

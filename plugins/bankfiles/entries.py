@@ -45,6 +45,8 @@ class Statement:
     closing: Decimal | None
     entries: list[Entry] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
+    not_booked: int = 0
+    """Entries left out because the bank has not booked them (camt status PDNG, INFO, FUTR)."""
     sequence: int | None = None
     """The bank's running number of the account's statements (camt ``ElctrncSeqNb`` or
     ``LglSeqNb``, MT940 ``:28C:``), when it gives one."""

@@ -303,3 +303,17 @@ def test_an_ofx_statement_s_transactions_come_in_by_their_fitid(
     _sync(capsys, company, exits.QUARANTINED)
     (held,) = quarantined(engine)
     assert held["reason"].startswith(f"{OFX}: OFX parser refused it: OFXSpecError")
+
+
+def test_a_camt054_entry_the_bank_has_not_booked_is_left_out_and_counted(
+        company: Path, capsys: pytest.CaptureFixture[str], engine: Engine,
+        wide_console: None) -> None:
+    folder = company.parent / "statements"
+    (folder / CAMT).unlink()
+    pending = (DATA / "camt054_eur_2024-09-03.xml").read_text("utf-8").replace(
+        "<Sts><Cd>BOOK</Cd></Sts>", "<Sts><Cd>PDNG</Cd></Sts>", 1)
+    (folder / "camt054.xml").write_text(pending, "utf-8")
+    out = _sync(capsys, company)
+    assert "1 entries not booked yet (camt status PDNG, INFO or FUTR)" in out
+    assert "2024090300001" not in stored(engine, "bank_transaction", "bank")
+    assert "2024090300002" in stored(engine, "bank_transaction", "bank")
