@@ -314,7 +314,7 @@ def _plugin(*names: str, fails: bool = False, seen: list[str] | None = None
                                  hub_records_pulled=hookimpl(hub_records_pulled))
 
 
-BUILT_IN = {"csv", "email", "quickbooks", "stripe"}
+BUILT_IN = {"bankfiles", "csv", "email", "quickbooks", "stripe"}
 """The connector types the distribution's own entry points register."""
 
 
@@ -376,7 +376,7 @@ def test_an_unknown_connector_lists_the_ones_there_are() -> None:
     with pytest.raises(PluginError) as exc:
         registry.connector_spec("nope")
     assert ("no installed plugin offers connector type 'nope' "
-            "(installed: csv, email, quickbooks, stripe, xero)") in str(exc.value)
+            "(installed: bankfiles, csv, email, quickbooks, stripe, xero)") in str(exc.value)
     assert exc.value.hint is not None and "install the plugin" in exc.value.hint
 
 
