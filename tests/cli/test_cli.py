@@ -437,7 +437,7 @@ def test_starting_the_cli_imports_only_the_command_that_runs() -> None:
              "hub.web", "hub.store", "stripe", "quickbooks", "starlette")
     probe = ("import sys; from hub.cli.app import run; code = run(sys.argv[1:]); "
              f"print('LOADED:' + ' '.join(m for m in {heavy!r} if m in sys.modules))")
-    for args in (["--help"], ["plugins"], ["init", "--help"]):
+    for args in (["--help"], ["--version"], ["plugins"], ["init", "--help"]):
         shown = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
                                text=True, check=True).stdout
         assert shown.rstrip().endswith("LOADED:"), (args, shown[-200:])
