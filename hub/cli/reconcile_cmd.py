@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -69,6 +70,14 @@ def _amount(f: lifecycle.StoredFinding) -> Decimal:
     return from_minor_units(f.money_at_stake_minor, f.currency)
 
 
+def _only_known(option: str, given: list[str] | None, known: Sequence[str]) -> None:
+    """A usage error (exit 2) naming the valid values when ``given`` holds an unknown one."""
+    for value in given or ():
+        if value not in known:
+            raise typer.BadParameter(f"unknown value {value!r}; use one of: {', '.join(known)}",
+                                     param_hint=f"'{option}'")
+
+
 @findings_app.command("list")
 def list_(
     ctx: typer.Context,
@@ -91,13 +100,10 @@ def list_(
     ages counted to then).
     """
     state: CliState = ctx.obj
+    _only_known("--status", status, lifecycle.STATUSES)
     with open_hub(state) as hub, hub.engine.connect() as conn:
         # the registered rules' kinds, a plugin's too
-        known = RuleSet.of(hub.registry, whole=False).kind_names()
-        for k in kind or ():
-            if k not in known:
-                raise HubError(f"unknown kind {k!r}",
-                               hint=f"use one of: {', '.join(sorted(known))}")
+        _only_known("--kind", kind, sorted(RuleSet.of(hub.registry, whole=False).kind_names()))
         statuses = status or (lifecycle.OPEN, lifecycle.ACKNOWLEDGED)
         moment = knowledge(hub, as_of)
         if moment is None:

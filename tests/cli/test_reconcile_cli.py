@@ -50,7 +50,11 @@ def test_reconcile_list_show_and_lifecycle(company: Path,
     code, out, _ = cli(capsys, "findings", "list", "--kind", "duplicate_payment")
     assert "Nobody Ltd" in out and "status_mismatch" not in out
     code, _, err = cli(capsys, "findings", "list", "--kind", "nonsense")
-    assert code == exits.FAILED and "unknown kind" in err
+    assert code == exits.USAGE and "--kind" in err and "'nonsense'" in err
+    assert "duplicate_payment" in err and "status_mismatch" in err  # the valid kinds
+    code, out, err = cli(capsys, "findings", "list", "--status", "bogus")
+    assert code == exits.USAGE and out == "" and "--status" in err and "'bogus'" in err
+    assert "open, acknowledged, resolved, ignored" in err
     code, out, _ = cli(capsys, "findings", "list", "--min-amount", "1000")
     assert "status_mismatch" in out and "due_date_mismatch" not in out
 
