@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from hub.cli.console import out
+from hub.cli.fit import print_fitted
 from hub.cli.session import CliState, open_hub
 from hub.models import PayoutTransaction
 from hub.money import to_minor_units
@@ -69,7 +70,7 @@ def payouts(
                 table.add_row("", f"  {t.kind} {t.source_ref or t.ref}", "", fmt(t.net),
                               fmt(t.gross) if t.gross > 0 else "", fmt(t.fee),
                               fmt(-t.gross) if t.gross < 0 else "", "", _presented(t))
-    out.print(table)
+    print_fitted(out, table, key=2)
     out.print("amount = payments - fees - refunds + other (disputes, adjustments)")
     if lines:
         out.print("a settled line's amount is its net: gross - fee, in the payout's currency")

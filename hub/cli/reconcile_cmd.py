@@ -12,6 +12,7 @@ from rich.text import Text
 
 from hub.cli.as_of import AS_OF, knowledge
 from hub.cli.console import out, when
+from hub.cli.fit import print_fitted
 from hub.cli.session import CliState, open_hub
 from hub.cli.side_by_side import side_by_side
 from hub.errors import HubError
@@ -128,7 +129,7 @@ def list_(
     for f in rows[:limit]:
         table.add_row(str(f.id), f.kind, f.severity, f.status, f.customer or "",
                       _stake(f), age(f, today).text, Text(f.explanation))
-    out.print(table)
+    print_fitted(out, table, key=2, wrap=("what",))
     if len(rows) > limit:
         out.print(f"... and {len(rows) - limit} more (--limit).")
 

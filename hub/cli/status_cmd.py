@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hub.cli.console import duration, out, when
+from hub.cli.fit import print_fitted
 from hub.cli.session import CliState, open_hub
 from hub.reconcile.settings import ReconcileSettings
 from hub.reports.overview import distinct
@@ -48,7 +49,7 @@ def status(
         table.add_row(key[0], key[1], str(held.get(key, 0)),
                       Text(str(q), style="yellow") if q else "0")
     if held or waiting:
-        out.print(table)
+        print_fitted(out, table, key=2)
     else:
         out.print("The store is empty: run `billing-hub sync`.")
     for d in once:
@@ -59,7 +60,8 @@ def status(
     if not latest:
         return
     runs_table = Table(title="recent runs (records: new/updated/unchanged/quarantined)",
-                       title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+                       title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                       show_edge=False, collapse_padding=True)
     for col in ("run", "kind", "connector", "status", "started", "took"):
         runs_table.add_column(col, no_wrap=col != "connector", overflow="fold")
     runs_table.add_column("records", justify="right", no_wrap=True)
@@ -77,7 +79,7 @@ def status(
         if errors:
             cells.append(Text(run.error.splitlines()[0]) if run.error else "")
         runs_table.add_row(*cells)
-    out.print(runs_table)
+    print_fitted(out, runs_table, key=3)
 
 
 def _print_totals(totals: LastSyncTotals) -> None:
@@ -85,7 +87,8 @@ def _print_totals(totals: LastSyncTotals) -> None:
     if not totals.lines and not totals.controls:
         return
     table = Table(title="last sync totals (read = stored + quarantined; skipped: not data)",
-                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  show_edge=False, collapse_padding=True)
     table.add_column("connector", overflow="fold")
     table.add_column("entity", no_wrap=True)
     table.add_column("cur", no_wrap=True)
@@ -101,7 +104,7 @@ def _print_totals(totals: LastSyncTotals) -> None:
                       f"{t.skipped_count:,}",
                       "" if line.stored_sum is None else f"{line.stored_sum:,}")
     if totals.lines:
-        out.print(table)
+        print_fitted(out, table, key=3)
     for check in totals.checks():
         style = "red" if "DOES NOT AGREE" in check else ""
         out.print(Text(check, style=style))
