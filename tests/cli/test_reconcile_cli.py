@@ -73,6 +73,30 @@ def test_reconcile_list_show_and_lifecycle(company: Path,
     assert "ignored" in out and "finding.acknowledged" in out and "asked shop" in out
 
 
+def test_findings_list_and_show_as_json(company: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(capsys, "reconcile")[0] == exits.OK
+    report = json.loads(cli(capsys, "report", "-f", "json")[1])["findings"]
+    code, out, _ = cli(capsys, "findings", "list", "--json")
+    listed = json.loads(out)
+    assert code == exits.OK and len(listed) == len(report) >= 3
+    # the same fields as the report's, the most money at stake first
+    assert {f["id"]: f for f in listed} == {f["id"]: f for f in report}
+    assert listed[0]["kind"] == "status_mismatch" and listed[0]["money_at_stake"] == "1250.00"
+    code, out, _ = cli(capsys, "findings", "list", "--json", "--kind", "duplicate_payment")
+    assert [f["customer"] for f in json.loads(out)] == ["Nobody Ltd"]
+    assert json.loads(cli(capsys, "findings", "list", "--json", "-s", "ignored")[1]) == []
+
+    fid = _finding_id(company, "amount_mismatch:books:INV-1002|shop:1002")
+    assert cli(capsys, "findings", "ack", str(fid), "--note", "asked shop")[0] == exits.OK
+    code, out, _ = cli(capsys, "findings", "show", str(fid), "--json")
+    shown = json.loads(out)
+    assert code == exits.OK and shown["id"] == fid and shown["status"] == "acknowledged"
+    assert shown["note"] == "asked shop" and shown["kind"] == "amount_mismatch"
+    assert [(h["change"], h["status"], h["note"]) for h in shown["history"]] == [
+        ("found", "open", None), ("status", "acknowledged", "asked shop")]
+
+
 def test_link_and_unlink_by_hand(company: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cli(capsys, "reconcile")
     code, out, _ = cli(capsys, "link", "books:INV-1007", "shop:1099")
