@@ -135,6 +135,13 @@ def test_sync_quarantine_fix_and_retry(books: Path, tmp_path: Path,
     code, out, _ = cli(capsys, "quarantine", "list")
     assert code == exits.OK and "invoices.csv:4" in out and "2026-03-32" in out
     entry_id = _count(books, quarantine)
+    code, out, _ = cli(capsys, "quarantine", "list", "--json")
+    [listed] = json.loads(out)
+    assert code == exits.OK and listed["id"] == entry_id and listed["status"] == "open"
+    assert (listed["source"], listed["entity"], listed["external_id"], listed["location"]) == (
+        "books", "invoice", "INV-3", "invoices.csv:4")
+    assert "not a valid date" in listed["reason"] and listed["times_seen"] == 1
+    assert listed["raw"]["Customer"] == "Initech" and listed["raw"]["Date"] == "2026-03-32"
     code, out, _ = cli(capsys, "quarantine", "show", str(entry_id))
     assert code == exits.OK and '"Customer": "Initech"' in out and "not a valid date" in out
     code, _, err = cli(capsys, "quarantine", "show", "999")
@@ -153,6 +160,9 @@ def test_sync_quarantine_fix_and_retry(books: Path, tmp_path: Path,
     assert _count(books, records) == 3
     assert _count(books, quarantine, quarantine.c.status == "open") == 0
     assert cli(capsys, "quarantine", "list")[1].startswith("Nothing in quarantine")
+    assert json.loads(cli(capsys, "quarantine", "list", "--json")[1]) == []
+    assert [e["status"] for e in json.loads(cli(capsys, "quarantine", "list", "--all",
+                                                "--json")[1])] == ["resolved"]
 
 
 def test_retry_after_a_mapping_fix(tmp_path: Path, store_url: str,
