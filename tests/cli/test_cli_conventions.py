@@ -28,8 +28,8 @@ def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]
 
 def test_show_completion_prints_a_script_for_the_shell(capsys: pytest.CaptureFixture[str]
                                                        ) -> None:
-    code, out, _ = cli(capsys, "--show-completion", "bash")
-    assert code == exits.OK
+    code, out, err = cli(capsys, "--show-completion", "bash")
+    assert code == exits.OK, (out, err)
     assert "_BILLING_HUB_COMPLETE=complete_bash" in out and "complete " in out
     code, out, _ = cli(capsys, "--help")
     assert "--install-completion" in out and "--show-completion" in out
