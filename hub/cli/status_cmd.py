@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
+import orjson
 import typer
 from rich import box
 from rich.table import Table
@@ -10,9 +14,11 @@ from rich.text import Text
 from hub.cli.console import duration, out, when
 from hub.cli.fit import print_fitted
 from hub.cli.session import CliState, open_hub
+from hub.contract.outcomes import RunSummary
 from hub.reconcile.settings import ReconcileSettings
 from hub.reports.overview import distinct
 from hub.reports.sync_totals import LastSyncTotals, last_sync_totals
+from hub.secrets import redact
 from hub.store import current_revision, head_revision, shown_url
 from hub.store.quarantine import count_open
 from hub.store.runs import recent
@@ -26,6 +32,8 @@ def status(
     ctx: typer.Context,
     runs: int = typer.Option(10, "--runs", "-n", min=0, help="How many recent runs to show."),
     connector: str | None = typer.Option(None, "--connector", help="Only this connector's runs."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: the store, records, "
+                                 "last sync totals and recent runs."),
 ) -> None:
     """Show the store, its records, open quarantine and recent runs."""
     state: CliState = ctx.obj
@@ -38,6 +46,27 @@ def status(
             latest = recent(conn, runs, connector)
             once = distinct(conn, hub.settings(ReconcileSettings)) if held else []
             totals = last_sync_totals(conn, connector)
+    if as_json:
+        doc = {
+            "store": url, "schema": revision, "schema_current": revision == head_revision(),
+            "records": [{"source": key[0], "entity": key[1], "records": held.get(key, 0),
+                         "quarantined": waiting.get(key, 0)}
+                        for key in sorted(set(held) | set(waiting))],
+            "counted_once": [{"entity": d.entity, "records": d.records, "distinct": d.distinct,
+                              "system_of_record": d.system_of_record} for d in once],
+            "last_sync_totals": [
+                {"connector": line.connector, "run": line.run_id, "entity": line.entity,
+                 "currency": line.currency or None, "read": line.tally.read_count,
+                 "stored": line.tally.stored_count,
+                 "quarantined": line.tally.quarantined_count,
+                 "skipped": line.tally.skipped_count,
+                 "stored_sum": None if line.stored_sum is None else str(line.stored_sum)}
+                for line in totals.lines],
+            "control_checks": totals.checks(),
+            "runs": [_run_json(run) for run in latest],
+        }
+        sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
     note = "" if revision == head_revision() else " (not at the newest migration)"
     out.print(Text.assemble(f"store: {url}  schema {revision}", (note, "red")))
 
@@ -80,6 +109,16 @@ def status(
             cells.append(Text(run.error.splitlines()[0]) if run.error else "")
         runs_table.add_row(*cells)
     print_fitted(out, runs_table, key=3)
+
+
+def _run_json(run: RunSummary) -> dict[str, Any]:
+    c = run.total
+    return {"run": run.run_id, "kind": run.kind, "connector": run.connector,
+            "status": run.status, "started_at": run.started_at.isoformat(),
+            "finished_at": None if run.finished_at is None else run.finished_at.isoformat(),
+            "new": c.created, "updated": c.updated, "unchanged": c.unchanged,
+            "quarantined": c.quarantined,
+            "error": None if run.error is None else redact(run.error)}
 
 
 def _print_totals(totals: LastSyncTotals) -> None:

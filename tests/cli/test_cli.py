@@ -193,6 +193,9 @@ def test_retry_after_a_mapping_fix(tmp_path: Path, store_url: str,
 def test_status_shows_runs_and_failures(books: Path, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     cli(capsys, "sync", "--no-progress")
+    totals = json.loads(cli(capsys, "status", "--json")[1])["last_sync_totals"]
+    assert [(t["currency"], t["read"], t["stored"], t["quarantined"], t["stored_sum"])
+            for t in totals] == [("USD", 2, 2, 0, "105.50"), (None, 1, 0, 1, None)]
     (tmp_path / "invoices.csv").unlink()
     code, _, err = cli(capsys, "sync", "--no-progress")
     assert code == exits.FAILED and "invoices.csv" in err
@@ -201,6 +204,16 @@ def test_status_shows_runs_and_failures(books: Path, tmp_path: Path,
     assert "failed" in out and "succeeded" in out
     assert "books" in out and "invoice" in out
     assert _count(books, runs, runs.c.status == "failed") == 1
+    code, out, _ = cli(capsys, "status", "--json")
+    shown = json.loads(out)
+    assert code == exits.OK and shown["schema_current"] is True
+    assert shown["records"] == [{"source": "books", "entity": "invoice", "records": 2,
+                                 "quarantined": 1}]
+    failed, succeeded = shown["runs"]  # the newest first
+    assert (failed["status"], failed["connector"], failed["kind"]) == ("failed", "books", "sync")
+    assert "invoices.csv" in failed["error"]
+    assert (succeeded["status"], succeeded["new"], succeeded["quarantined"]) == (
+        "succeeded", 2, 1)
 
 
 def test_plugins_lists_the_csv_connector(capsys: pytest.CaptureFixture[str]) -> None:
