@@ -26,8 +26,15 @@ def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]
     assert (code, again) == (exits.OK, out)
 
 
-def test_show_completion_prints_a_script_for_the_shell(capsys: pytest.CaptureFixture[str]
-                                                       ) -> None:
+@pytest.fixture
+def named_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Typer's switch for tests: the shell is named (``--show-completion bash``) instead of
+    detected from the processes above this one, which differ between a terminal and CI."""
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
+
+
+def test_show_completion_prints_a_script_for_the_shell(
+        named_shell: None, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = cli(capsys, "--show-completion", "bash")
     assert code == exits.OK, (out, err)
     assert "_BILLING_HUB_COMPLETE=complete_bash" in out and "complete " in out
@@ -57,8 +64,8 @@ def test_completion_offers_commands_without_loading_them() -> None:
 
 
 def test_install_completion_writes_the_script_into_the_shell_s_startup(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+        named_shell: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     code, out, _ = cli(capsys, "--install-completion", "bash")
     assert code == exits.OK and "bash completion installed" in out
