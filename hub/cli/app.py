@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from rich.text import Text
 from typer.exceptions import TyperException
 
 from hub.cli import exits
-from hub.cli.console import err, setup_logging, styled
+from hub.cli.console import err, out, setup_logging, styled
 from hub.cli.lazy import LazyCommand
 from hub.cli.state import CONFIG_ENV, CliState, default_config_path
 from hub.errors import ConfigError, HubError, PluginError
@@ -104,15 +105,32 @@ app = typer.Typer(
     name="billing-hub",
     help="Sync billing systems into one store and show what needs a person.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
 
 
+def installed_version() -> str:
+    """The version of the installed billing-hub distribution (its package metadata)."""
+    try:
+        return version("billing-hub")
+    except PackageNotFoundError:
+        return "unknown (not installed as a package)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"billing-hub {installed_version()}")
+        raise typer.Exit(exits.OK)
+
+
 @app.callback()
 def options(
     ctx: typer.Context,
+    _version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version,
+        help="Print the installed version and exit.",
+    ),
     config: Path | None = typer.Option(
         None, "--config", "-c", envvar=CONFIG_ENV, show_default="billing-hub.toml",
         help="The config file.",
@@ -153,6 +171,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         else:
             err.print(exc.format_message())
         return int(exc.exit_code)
+    except SystemExit as exc:  # --show-completion, --install-completion, completing a word
+        return exc.code if isinstance(exc.code, int) else exits.OK if exc.code is None else (
+            exits.FAILED)
     except (typer.Abort, KeyboardInterrupt):
         err.print(styled("[yellow]stopped.[/] Synced pages are kept; the next run resumes "
                          "from there."))

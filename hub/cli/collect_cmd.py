@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime
+from typing import Any
 
+import orjson
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -147,6 +150,19 @@ reminders_app = typer.Typer(help="Payment reminders: what was sent, what waits f
 STATUSES = (QUEUED, SENDING, SENT, UNCONFIRMED, FAILED, CANCELLED, HELD, TASK, DONE)
 
 
+def reminder_json(r: store_reminders.Reminder) -> dict[str, Any]:
+    """One reminder as ``reminders list --json`` prints it (without the message body)."""
+    def iso(moment: datetime | None) -> str | None:
+        return None if moment is None else moment.isoformat()
+    return {"id": r.id, "source": r.source, "invoice": r.invoice_number,
+            "invoice_external_id": r.invoice_external_id, "stage_days": r.stage_days,
+            "template": r.template, "mailer": r.mailer, "to": r.to_address,
+            "customer": r.customer, "subject": r.subject, "status": r.status,
+            "attempts": r.attempts, "message_id": r.message_id, "queued_at": iso(r.queued_at),
+            "sent_at": iso(r.sent_at), "note": r.last_error or r.server_reply,
+            "hold_rule": r.hold_rule, "held_at": iso(r.held_at)}
+
+
 @reminders_app.command("list")
 def list_reminders(
     ctx: typer.Context,
@@ -154,6 +170,8 @@ def list_reminders(
     limit: int = typer.Option(50, "--limit", min=1),
     held: bool = typer.Option(False, "--held", help="Only the reminders a rule holds, or "
                               "keeps waiting, with the rule and why."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: a list of reminders "
+                                 "with their invoice, stage, address, status and hold."),
 ) -> None:
     """The latest reminders, with their status and why they wait."""
     state: CliState = ctx.obj
@@ -161,6 +179,10 @@ def list_reminders(
         raise ConfigError(f"unknown status {status!r} (one of: {', '.join(STATUSES)})")
     with open_hub(state) as hub, hub.engine.connect() as conn:
         found = store_reminders.latest(conn, limit=limit, status=status, held=held)
+    if as_json:
+        sys.stdout.write(orjson.dumps([reminder_json(r) for r in found],
+                                      option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
     if held:
         table = Table(title="held reminders", title_justify="left")
         for col in ("id", "invoice", "stage", "customer", "status", "rule", "since", "why"):

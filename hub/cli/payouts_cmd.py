@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
+import orjson
 import typer
 from rich.table import Table
 
 from hub.cli.console import out
+from hub.cli.fit import print_fitted
 from hub.cli.session import CliState, open_hub
 from hub.models import PayoutTransaction
-from hub.money import to_minor_units
+from hub.money import from_minor_units, to_minor_units
 from hub.reconcile import payouts as payout_review
 from hub.reconcile.payouts import PayoutMatch, PayoutReview, PayoutState
 from hub.reconcile.settings import ReconcileSettings
@@ -29,6 +33,8 @@ def payouts(
                                help="Also list what each payout settled: charges and refunds "
                                     "with their fees, in the payout's currency, and the "
                                     "charge's own currency and amount when it was converted."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: each payout with its "
+                                 "parts, its settled lines and its deposit."),
 ) -> None:
     """Payouts with their payments, fees and refunds, and the bank deposit each became.
 
@@ -44,6 +50,11 @@ def payouts(
     rows = [m for m in review.matches
             if (since is None or m.payout.arrival_date >= since.date())
             and (not unmatched or m.deposit is None)]
+    if as_json:
+        docs = [payout_json(m, _bank(m, review, _shown_in(m.payout.currency)))
+                for m in reversed(rows)]
+        sys.stdout.write(orjson.dumps(docs, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
     if not rows:
         out.print("No payouts to show." if not review.matches else
                   "Every payout shown has its bank deposit.")
@@ -69,10 +80,46 @@ def payouts(
                 table.add_row("", f"  {t.kind} {t.source_ref or t.ref}", "", fmt(t.net),
                               fmt(t.gross) if t.gross > 0 else "", fmt(t.fee),
                               fmt(-t.gross) if t.gross < 0 else "", "", _presented(t))
-    out.print(table)
+    print_fitted(out, table, key=2)
     out.print("amount = payments - fees - refunds + other (disputes, adjustments)")
     if lines:
         out.print("a settled line's amount is its net: gross - fee, in the payout's currency")
+
+
+def _shown_in(cur: str) -> Callable[[Decimal], str]:
+    def fmt(value: Decimal) -> str:
+        return money(to_minor_units(value, cur), cur)
+    return fmt
+
+
+def _amount(value: Decimal | None, cur: str | None = None) -> str | None:
+    """``value`` as a decimal string, with ``cur``'s own exponent when given."""
+    if value is None:
+        return None
+    return str(from_minor_units(to_minor_units(value, cur), cur)) if cur else str(value)
+
+
+def payout_json(m: PayoutMatch, bank: str) -> dict[str, Any]:
+    """One payout as ``payouts --json`` prints it, newest first; amounts are decimal strings
+    in the payout's currency."""
+    p, d, cur = m.payout, m.deposit, m.payout.currency
+    return {
+        "payout": m.name, "arrival_date": p.arrival_date.isoformat(), "status": p.status,
+        "currency": cur, "amount": _amount(p.amount, cur),
+        **({"payments": _amount(p.gross, cur), "fees": _amount(p.fees, cur),
+            "refunds": _amount(p.refunds, cur), "other": _amount(p.other, cur)}
+           if p.transactions else
+           {"payments": None, "fees": None, "refunds": None, "other": None}),
+        "deposit_state": m.state.value, "bank_deposit": bank,
+        "deposit": None if d is None else {
+            "booked": d.booked.isoformat(), "amount": _amount(d.amount, cur), "name": d.name,
+            "found_by": m.how, "difference": _amount(m.difference, cur)},
+        "lines": [{"kind": t.kind, "ref": t.ref, "source_ref": t.source_ref,
+                   "net": _amount(t.net, cur), "gross": _amount(t.gross, cur),
+                   "fee": _amount(t.fee, cur), "source_currency": t.source_currency,
+                   "source_amount": _amount(t.source_amount, t.source_currency),
+                   "exchange_rate": _amount(t.exchange_rate)} for t in p.transactions],
+    }
 
 
 def _bank(m: PayoutMatch, review: PayoutReview, fmt: Callable[[Decimal], str]) -> str:

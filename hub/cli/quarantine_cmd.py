@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import orjson
 import typer
 from rich.json import JSON
@@ -21,18 +24,33 @@ app = typer.Typer(help="Records that could not be imported, with their raw conte
                   no_args_is_help=True)
 
 
+def entry_json(e: q.QuarantineEntry) -> dict[str, Any]:
+    """One quarantine entry as ``quarantine list --json`` prints it."""
+    return {"id": e.id, "source": e.source, "entity": e.entity, "external_id": e.external_id,
+            "location": e.location, "reason": e.reason, "problems": e.details,
+            "status": e.status, "first_seen_at": e.first_seen_at.isoformat(),
+            "last_seen_at": e.last_seen_at.isoformat(), "times_seen": e.times_seen,
+            "raw": e.raw_value()}
+
+
 @app.command("list")
 def list_(
     ctx: typer.Context,
     source: str | None = typer.Option(None, "--source", help="Only this connector."),
     all_: bool = typer.Option(False, "--all", help="Include resolved and dismissed entries."),
     limit: int = typer.Option(200, "--limit", min=1),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: a list of entries with "
+                                 "their reason, problems and raw content."),
 ) -> None:
     """List quarantined records (open ones unless --all, which adds resolved and dismissed)."""
     state: CliState = ctx.obj
     with open_hub(state) as hub, hub.engine.connect() as conn:
         entries = q.list_entries(conn, status=None if all_ else q.OPEN, source=source,
                                  limit=limit)
+    if as_json:
+        sys.stdout.write(orjson.dumps([entry_json(e) for e in entries],
+                                      option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
     if not entries:
         out.print("Nothing in quarantine." if not all_ else "The quarantine has never been used.")
         return

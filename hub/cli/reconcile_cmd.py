@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
+import orjson
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from hub.cli.as_of import AS_OF, knowledge
 from hub.cli.console import out, when
+from hub.cli.fit import print_fitted
 from hub.cli.session import CliState, open_hub
 from hub.cli.side_by_side import side_by_side
 from hub.errors import HubError
@@ -25,7 +29,7 @@ from hub.reconcile.settings import ReconcileSettings
 from hub.reconcile.text import money
 from hub.reports import finding_trace
 from hub.reports.ages import age
-from hub.reports.report import most_at_stake_first
+from hub.reports.report import finding_json, most_at_stake_first
 from hub.store import audit
 from hub.store.clock import utcnow
 
@@ -69,6 +73,14 @@ def _amount(f: lifecycle.StoredFinding) -> Decimal:
     return from_minor_units(f.money_at_stake_minor, f.currency)
 
 
+def _only_known(option: str, given: list[str] | None, known: Sequence[str]) -> None:
+    """A usage error (exit 2) naming the valid values when ``given`` holds an unknown one."""
+    for value in given or ():
+        if value not in known:
+            raise typer.BadParameter(f"unknown value {value!r}; use one of: {', '.join(known)}",
+                                     param_hint=f"'{option}'")
+
+
 @findings_app.command("list")
 def list_(
     ctx: typer.Context,
@@ -84,6 +96,8 @@ def list_(
                                               help="Money at stake at least this."),
     limit: int = typer.Option(50, "--limit", "-n", min=1),
     as_of: datetime | None = AS_OF,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: a list of findings with "
+                                 "the fields of `report -f json`."),
 ) -> None:
     """Findings, the most money at stake first (per currency).
 
@@ -91,13 +105,10 @@ def list_(
     ages counted to then).
     """
     state: CliState = ctx.obj
+    _only_known("--status", status, lifecycle.STATUSES)
     with open_hub(state) as hub, hub.engine.connect() as conn:
         # the registered rules' kinds, a plugin's too
-        known = RuleSet.of(hub.registry, whole=False).kind_names()
-        for k in kind or ():
-            if k not in known:
-                raise HubError(f"unknown kind {k!r}",
-                               hint=f"use one of: {', '.join(sorted(known))}")
+        _only_known("--kind", kind, sorted(RuleSet.of(hub.registry, whole=False).kind_names()))
         statuses = status or (lifecycle.OPEN, lifecycle.ACKNOWLEDGED)
         moment = knowledge(hub, as_of)
         if moment is None:
@@ -111,6 +122,9 @@ def list_(
     if min_amount is not None:
         rows = [f for f in rows if _amount(f) >= min_amount]
     most_at_stake_first(rows)
+    if as_json:
+        _write_json([finding_json(f, today) for f in rows[:limit]])
+        return
     if not rows:
         out.print("No findings match. Run `billing-hub reconcile` after a sync.")
         return
@@ -122,14 +136,20 @@ def list_(
     for f in rows[:limit]:
         table.add_row(str(f.id), f.kind, f.severity, f.status, f.customer or "",
                       _stake(f), age(f, today).text, Text(f.explanation))
-    out.print(table)
+    print_fitted(out, table, key=2, wrap=("what",))
     if len(rows) > limit:
         out.print(f"... and {len(rows) - limit} more (--limit).")
 
 
+def _write_json(doc: object) -> None:
+    sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
+
+
 @findings_app.command()
 def show(ctx: typer.Context, finding_id: int = typer.Argument(..., metavar="ID"),
-         as_of: datetime | None = AS_OF) -> None:
+         as_of: datetime | None = AS_OF,
+         as_json: bool = typer.Option(False, "--json", help="Print JSON: the finding's "
+                                      "fields (as `report -f json`) and its history.")) -> None:
     """One finding: the explanation, the records side by side, suggestions, and its history
     (each change of its status or of what it says, with the time and who made it).
 
@@ -149,6 +169,13 @@ def show(ctx: typer.Context, finding_id: int = typer.Argument(..., metavar="ID")
         changes = finding_trace.changes(conn, finding_id, until=moment)
         history = [e for e in audit.for_subject(conn, f"finding:{f.id}")
                    if moment is None or e.at <= moment]
+    today = as_of.date() if as_of is not None else datetime.now().astimezone().date()
+    if as_json:
+        _write_json({**finding_json(f, today), "history": [
+            {"at": c.at.isoformat(), "actor": c.actor, "change": c.change,
+             "status": c.status, "changed": list(c.changed), "at_stake": c.at_stake,
+             "explanation": c.explanation, "note": c.note} for c in changes]})
+        return
     out.print(Text.assemble((f"#{f.id} {f.kind}", "bold"),
                             f"  severity {f.severity}, {f.status}, at stake {_stake(f)}"))
     out.print(Text(f.explanation))
@@ -156,7 +183,6 @@ def show(ctx: typer.Context, finding_id: int = typer.Argument(..., metavar="ID")
     for i, s in enumerate(f.details.get("suggestions", []), 1):
         out.print(Text(f"  {i}. {', '.join(s['numbers'])}  {s['confidence']:.0%}  "
                        f"{s['reason']}"))
-    today = as_of.date() if as_of is not None else datetime.now().astimezone().date()
     out.print(Text(f"age: {age(f, today).text}"))
     out.print(f"first seen {when(f.first_seen_at)}, last changed {when(f.last_seen_at)}")
     if f.note:

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from hub.cli.as_of import AS_OF, knowledge
 from hub.cli.console import err, out
+from hub.cli.fit import print_fitted, table_width
 from hub.cli.session import CliState, open_hub
 from hub.cli.trend_view import TREND_HELP, show_trend
 from hub.errors import HubError
@@ -126,15 +127,27 @@ def _print_table(data: rpt.Report) -> None:
     _print_metrics(data.metrics)
 
 
-def _print_metrics(m: Metrics) -> None:
-    table = Table(title=f"receivables {m.start} to {m.end}", title_justify="left")
-    for col in ("currency", "DSO", "CEI %", "overdue %", "days to pay", *BUCKETS):
-        table.add_column(col, justify="right")
+def _metrics_table(m: Metrics, title: str, ratios: bool, aging: bool) -> Table:
+    table = Table(title=title, title_justify="left")
+    for col in ("currency", *(("DSO", "CEI %", "overdue %", "days to pay") if ratios else ()),
+                *(BUCKETS if aging else ())):
+        table.add_column(col, justify="right", no_wrap=True)
     for cur, c in m.by_currency.items():
-        cells = [c.dso, c.cei, c.overdue_share, c.average_days_to_pay]
+        cells = [c.dso, c.cei, c.overdue_share, c.average_days_to_pay] if ratios else []
         table.add_row(cur, *("-" if v is None else str(v) for v in cells),
-                      *(f"{c.aging[b]:,}" for b in BUCKETS))
-    out.print(table)
+                      *(f"{c.aging[b]:,}" for b in BUCKETS if aging))
+    return table
+
+
+def _print_metrics(m: Metrics) -> None:
+    title = f"receivables {m.start} to {m.end}"
+    whole = _metrics_table(m, title, ratios=True, aging=True)
+    if table_width(out, whole) <= out.width:
+        out.print(whole)
+    else:  # narrow or piped: the ratios, then the aging, each whole
+        print_fitted(out, _metrics_table(m, title, ratios=True, aging=False))
+        print_fitted(out, _metrics_table(m, "aging (open balance by days overdue)",
+                                         ratios=False, aging=True))
     rate = m.discrepancy_rate
     out.print(f"discrepancy rate: {rate if rate is not None else '-'} open findings per 100 "
               f"invoices and payments ({m.open_findings} of {m.records})")

@@ -123,21 +123,26 @@ def write_report_csv(report: Report, out: IO[str]) -> int:
     return write_csv(out, CSV_COLUMNS, rows)
 
 
+def finding_json(f: lifecycle.StoredFinding, today: date) -> dict[str, Any]:
+    """One finding as the JSON of ``report -f json``, ``findings list --json`` and
+    ``findings show --json`` (its age counted to ``today``)."""
+    a = age(f, today)
+    return {"id": f.id, "key": f.key, "kind": f.kind, "severity": f.severity,
+            "status": f.status, "customer": f.customer, "currency": f.currency,
+            "money_at_stake": str(stake(f)) if stake(f) is not None else None,
+            "explanation": f.explanation, "record_ids": f.record_ids,
+            "first_seen_at": f.first_seen_at.isoformat(),
+            "money_date": since(f).isoformat(), "age_days": a.days, "age": a.text,
+            "details": f.details, "note": f.note}
+
+
 def as_json(report: Report) -> bytes:
     m = report.metrics
     data: dict[str, Any] = {
         "generated_at": report.generated_at.isoformat(),
         **({"as_of": report.as_of.isoformat()} if report.as_of is not None else {}),
         "period": {"start": m.start.isoformat(), "end": m.end.isoformat()},
-        "findings": [
-            {"id": f.id, "key": f.key, "kind": f.kind, "severity": f.severity,
-             "status": f.status, "customer": f.customer, "currency": f.currency,
-             "money_at_stake": str(stake(f)) if stake(f) is not None else None,
-             "explanation": f.explanation, "record_ids": f.record_ids,
-             "first_seen_at": f.first_seen_at.isoformat(),
-             "money_date": since(f).isoformat(), "age_days": a.days, "age": a.text,
-             "details": f.details, "note": f.note}
-            for g in report.groups for f in g.findings for a in (age(f, m.end),)],
+        "findings": [finding_json(f, m.end) for g in report.groups for f in g.findings],
         "at_stake_by_kind": {g.kind: {c: str(v) for c, v in g.at_stake.items()}
                              for g in report.groups},
         "metrics": metrics_json(m),

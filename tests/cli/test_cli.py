@@ -135,6 +135,13 @@ def test_sync_quarantine_fix_and_retry(books: Path, tmp_path: Path,
     code, out, _ = cli(capsys, "quarantine", "list")
     assert code == exits.OK and "invoices.csv:4" in out and "2026-03-32" in out
     entry_id = _count(books, quarantine)
+    code, out, _ = cli(capsys, "quarantine", "list", "--json")
+    [listed] = json.loads(out)
+    assert code == exits.OK and listed["id"] == entry_id and listed["status"] == "open"
+    assert (listed["source"], listed["entity"], listed["external_id"], listed["location"]) == (
+        "books", "invoice", "INV-3", "invoices.csv:4")
+    assert "not a valid date" in listed["reason"] and listed["times_seen"] == 1
+    assert listed["raw"]["Customer"] == "Initech" and listed["raw"]["Date"] == "2026-03-32"
     code, out, _ = cli(capsys, "quarantine", "show", str(entry_id))
     assert code == exits.OK and '"Customer": "Initech"' in out and "not a valid date" in out
     code, _, err = cli(capsys, "quarantine", "show", "999")
@@ -153,6 +160,9 @@ def test_sync_quarantine_fix_and_retry(books: Path, tmp_path: Path,
     assert _count(books, records) == 3
     assert _count(books, quarantine, quarantine.c.status == "open") == 0
     assert cli(capsys, "quarantine", "list")[1].startswith("Nothing in quarantine")
+    assert json.loads(cli(capsys, "quarantine", "list", "--json")[1]) == []
+    assert [e["status"] for e in json.loads(cli(capsys, "quarantine", "list", "--all",
+                                                "--json")[1])] == ["resolved"]
 
 
 def test_retry_after_a_mapping_fix(tmp_path: Path, store_url: str,
@@ -183,6 +193,9 @@ def test_retry_after_a_mapping_fix(tmp_path: Path, store_url: str,
 def test_status_shows_runs_and_failures(books: Path, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     cli(capsys, "sync", "--no-progress")
+    totals = json.loads(cli(capsys, "status", "--json")[1])["last_sync_totals"]
+    assert [(t["currency"], t["read"], t["stored"], t["quarantined"], t["stored_sum"])
+            for t in totals] == [("USD", 2, 2, 0, "105.50"), (None, 1, 0, 1, None)]
     (tmp_path / "invoices.csv").unlink()
     code, _, err = cli(capsys, "sync", "--no-progress")
     assert code == exits.FAILED and "invoices.csv" in err
@@ -191,6 +204,16 @@ def test_status_shows_runs_and_failures(books: Path, tmp_path: Path,
     assert "failed" in out and "succeeded" in out
     assert "books" in out and "invoice" in out
     assert _count(books, runs, runs.c.status == "failed") == 1
+    code, out, _ = cli(capsys, "status", "--json")
+    shown = json.loads(out)
+    assert code == exits.OK and shown["schema_current"] is True
+    assert shown["records"] == [{"source": "books", "entity": "invoice", "records": 2,
+                                 "quarantined": 1}]
+    failed, succeeded = shown["runs"]  # the newest first
+    assert (failed["status"], failed["connector"], failed["kind"]) == ("failed", "books", "sync")
+    assert "invoices.csv" in failed["error"]
+    assert (succeeded["status"], succeeded["new"], succeeded["quarantined"]) == (
+        "succeeded", 2, 1)
 
 
 def test_plugins_lists_the_csv_connector(capsys: pytest.CaptureFixture[str]) -> None:
@@ -437,7 +460,7 @@ def test_starting_the_cli_imports_only_the_command_that_runs() -> None:
              "hub.web", "hub.store", "stripe", "quickbooks", "starlette")
     probe = ("import sys; from hub.cli.app import run; code = run(sys.argv[1:]); "
              f"print('LOADED:' + ' '.join(m for m in {heavy!r} if m in sys.modules))")
-    for args in (["--help"], ["plugins"], ["init", "--help"]):
+    for args in (["--help"], ["--version"], ["plugins"], ["init", "--help"]):
         shown = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
                                text=True, check=True).stdout
         assert shown.rstrip().endswith("LOADED:"), (args, shown[-200:])

@@ -50,7 +50,11 @@ def test_reconcile_list_show_and_lifecycle(company: Path,
     code, out, _ = cli(capsys, "findings", "list", "--kind", "duplicate_payment")
     assert "Nobody Ltd" in out and "status_mismatch" not in out
     code, _, err = cli(capsys, "findings", "list", "--kind", "nonsense")
-    assert code == exits.FAILED and "unknown kind" in err
+    assert code == exits.USAGE and "--kind" in err and "'nonsense'" in err
+    assert "duplicate_payment" in err and "status_mismatch" in err  # the valid kinds
+    code, out, err = cli(capsys, "findings", "list", "--status", "bogus")
+    assert code == exits.USAGE and out == "" and "--status" in err and "'bogus'" in err
+    assert "open, acknowledged, resolved, ignored" in err
     code, out, _ = cli(capsys, "findings", "list", "--min-amount", "1000")
     assert "status_mismatch" in out and "due_date_mismatch" not in out
 
@@ -67,6 +71,30 @@ def test_reconcile_list_show_and_lifecycle(company: Path,
     assert cli(capsys, "findings", "ignore", str(fid), "--note", "known")[0] == exits.OK
     code, out, _ = cli(capsys, "findings", "show", str(fid))
     assert "ignored" in out and "finding.acknowledged" in out and "asked shop" in out
+
+
+def test_findings_list_and_show_as_json(company: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(capsys, "reconcile")[0] == exits.OK
+    report = json.loads(cli(capsys, "report", "-f", "json")[1])["findings"]
+    code, out, _ = cli(capsys, "findings", "list", "--json")
+    listed = json.loads(out)
+    assert code == exits.OK and len(listed) == len(report) >= 3
+    # the same fields as the report's, the most money at stake first
+    assert {f["id"]: f for f in listed} == {f["id"]: f for f in report}
+    assert listed[0]["kind"] == "status_mismatch" and listed[0]["money_at_stake"] == "1250.00"
+    code, out, _ = cli(capsys, "findings", "list", "--json", "--kind", "duplicate_payment")
+    assert [f["customer"] for f in json.loads(out)] == ["Nobody Ltd"]
+    assert json.loads(cli(capsys, "findings", "list", "--json", "-s", "ignored")[1]) == []
+
+    fid = _finding_id(company, "amount_mismatch:books:INV-1002|shop:1002")
+    assert cli(capsys, "findings", "ack", str(fid), "--note", "asked shop")[0] == exits.OK
+    code, out, _ = cli(capsys, "findings", "show", str(fid), "--json")
+    shown = json.loads(out)
+    assert code == exits.OK and shown["id"] == fid and shown["status"] == "acknowledged"
+    assert shown["note"] == "asked shop" and shown["kind"] == "amount_mismatch"
+    assert [(h["change"], h["status"], h["note"]) for h in shown["history"]] == [
+        ("found", "open", None), ("status", "acknowledged", "asked shop")]
 
 
 def test_link_and_unlink_by_hand(company: Path, capsys: pytest.CaptureFixture[str]) -> None:

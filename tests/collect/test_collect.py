@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from datetime import date
@@ -418,6 +419,14 @@ def test_a_connection_lost_after_the_data_is_unconfirmed_not_resent(
     assert rows(books)[0]["status"] == SENT
     code, out, _ = cli(capsys, "--config", str(path), "reminders", "list")
     assert "INV-1" in out
+    code, out, _ = cli(capsys, "--config", str(path), "reminders", "list", "--json")
+    listed = {r["id"]: r for r in json.loads(out)}
+    assert code == exits.OK and len(listed) == 3
+    for row in rows(books):
+        shown = listed[row["id"]]
+        assert (shown["status"], shown["to"], shown["message_id"], shown["invoice"]) == (
+            row["status"], row["to_address"], row["message_id"], row["invoice_number"])
+        assert shown["sent_at"] is not None and "body" not in shown
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -117,6 +118,16 @@ def test_each_payout_finds_its_deposit_and_a_missing_one_is_flagged(
         assert run(["payouts", "--unmatched"]) == exits.OK
         shown = capsys.readouterr().out
         assert "po_C" in shown and "po_A" not in shown
+        assert run(["payouts", "--json"]) == exits.OK
+        listed = {p["payout"]: p for p in json.loads(capsys.readouterr().out)}
+        a = listed["stripe:payout:po_A"]
+        assert (a["currency"], a["amount"], a["deposit_state"]) == ("USD", "1906.60", "matched")
+        assert a["deposit"]["booked"] == "2026-03-05" and a["deposit"]["amount"] == "1906.60"
+        assert a["deposit"]["found_by"] == "amount and date" and a["fees"] == "58.60"
+        assert listed["stripe:payout:po_C"]["deposit"] is None
+        assert listed["stripe:payout:po_C"]["bank_deposit"] == (
+            "missing: none found 2026-03-10 to 2026-03-17")
+        assert listed["stripe:payout:po_E"]["deposit_state"] == "no deposit expected"
 
         # po_C's deposit shows up in the next statement: the finding resolves itself
         (tmp_path / "bank.csv").write_text(
