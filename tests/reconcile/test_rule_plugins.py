@@ -188,7 +188,7 @@ def test_without_the_plugin_its_kind_is_unknown(company: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(capsys, "sync", "--no-progress")[0] == exits.OK
     code, _, err = cli(capsys, "findings", "list", "--kind", "no_due_date")
-    assert code == exits.FAILED and "unknown kind" in err
+    assert code == exits.USAGE and "unknown value 'no_due_date'" in err
     assert _web_findings(company, "kind=no_due_date")[0] == 400
 
 
