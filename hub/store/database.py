@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from hub.errors import StoreError
-from hub.store import locks
+from hub.store import locks, schema
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -121,9 +121,21 @@ def current_revision(engine: Engine) -> str | None:
         raise _unreachable(exc, "read the store's schema version") from None
 
 
-def migrate(engine: Engine, revision: str = "head") -> bool:
+def _empty(conn: Connection) -> bool:
+    """Whether the store holds none of billing-hub's tables (nor a schema version)."""
+    present = set(sa.inspect(conn).get_table_names())
+    return not present & (set(schema.metadata.tables) | {"alembic_version"})
+
+
+def migrate(engine: Engine, revision: str = "head", *, replay: bool = False) -> bool:
     """Create or upgrade the schema to ``revision`` (default: the newest); True if it
     changed anything.
+
+    An empty store is created at the newest revision from the declared schema
+    (:mod:`hub.store.schema`) and stamped, in one transaction, rather than by replaying
+    every migration: the same tables (a test compares both ways on SQLite and
+    PostgreSQL), in a fraction of the time. ``replay=True`` replays the migrations
+    instead. A store with tables is always upgraded by its migrations.
 
     One process at a time migrates a store (:data:`MIGRATION_LOCK`, a store lock):
     processes started together on a fresh store wait for the first one's
@@ -135,7 +147,12 @@ def migrate(engine: Engine, revision: str = "head") -> bool:
         with locks.holding(engine, MIGRATION_LOCK, timeout=MIGRATION_WAIT):
             before = _revision(engine)
             with engine.begin() as conn:
-                command.upgrade(_alembic_config(conn), revision)
+                cfg = _alembic_config(conn)
+                if revision == "head" and not replay and _empty(conn):
+                    schema.metadata.create_all(conn)
+                    command.stamp(cfg, "head")
+                else:
+                    command.upgrade(cfg, revision)
             return _revision(engine) != before
     except DBAPIError as exc:
         raise _unreachable(exc, "migrate the store") from None
